@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "attrib.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+
+#include "shared/util.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+/* Where runtimes keep one directory per live container; its presence is
+ * the runtime's own word that the id is its container. */
+static const char *const containerd_task_dirs[] = {
+	"run/containerd/io.containerd.runtime.v2.task",
+	"run/docker/containerd/daemon/io.containerd.runtime.v2.task",
+	"run/k3s/containerd/io.containerd.runtime.v2.task",
+	"run/containerd/io.containerd.runtime.v1.linux",
+};
+
+static int open_cgroup2(int root_fd)
+{
+	static const char *const candidates[] = { "sys/fs/cgroup/unified",
+						  "sys/fs/cgroup" };
+
+	for (size_t i = 0; i < VG_ARRAY_SIZE(candidates); i++) {
+		struct statfs sfs;
+		int fd = openat(root_fd, candidates[i],
+				O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd < 0)
+			continue;
+		if (fstatfs(fd, &sfs) == 0 &&
+		    (unsigned long)sfs.f_type == CGROUP2_SUPER_MAGIC)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+static void read_boot_facts(struct vigil_ctx *ctx)
+{
+	_cleanup_free_ char *stat = NULL;
+	char buf[64];
+	ssize_t n;
+	size_t len;
+
+	n = vg_read_small_at(ctx->root_fd, "proc/sys/kernel/random/boot_id",
+			     buf, sizeof(buf));
+	if (n > 0) {
+		size_t k = 0;
+
+		/* keep the hex digits only: a fixed-width, dash-free token */
+		for (ssize_t i = 0; i < n && k < 32; i++)
+			if (vg_is_hex(buf + i, 1))
+				ctx->boot_id[k++] = buf[i];
+		ctx->boot_id[k] = '\0';
+		ctx->have_boot_id = k == 32;
+	}
+
+	if (vg_read_file_at(ctx->root_fd, "proc/stat", 1024 * 1024, &stat, &len,
+			    NULL) == 0) {
+		const char *p = strstr(stat, "\nbtime ");
+		uint64_t v;
+
+		if (p) {
+			char num[24];
+			size_t k = strspn(p + 7, "0123456789");
+
+			if (k > 0 && k < sizeof(num)) {
+				memcpy(num, p + 7, k);
+				num[k] = '\0';
+				if (vg_parse_u64(num, &v) == 0) {
+					ctx->btime = v;
+					ctx->have_btime = true;
+				}
+			}
+		}
+	}
+}
+
+int vigil_ctx_new(const char *host_root, struct vigil_ctx **ret)
+{
+	struct vigil_ctx *ctx;
+	int r;
+
+	if (!ret)
+		return -EINVAL;
+	if (!host_root || !*host_root)
+		host_root = "/";
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->root_fd = ctx->proc_fd = ctx->cg2_fd = -1;
+	ctx->host_root = strdup(host_root);
+	if (!ctx->host_root) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	ctx->root_fd = open(host_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ctx->root_fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	ctx->proc_fd = openat(ctx->root_fd, "proc",
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ctx->proc_fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	ctx->cg2_fd = open_cgroup2(ctx->root_fd);
+	ctx->clk_tck = sysconf(_SC_CLK_TCK);
+	if (ctx->clk_tck <= 0)
+		ctx->clk_tck = 100;
+	read_boot_facts(ctx);
+	*ret = ctx;
+	return 0;
+fail:
+	vigil_ctx_free(ctx);
+	return r;
+}
+
+void vigil_ctx_free(struct vigil_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	for (size_t i = 0; i < VG_CG_CACHE_SIZE; i++)
+		free(ctx->cache[i].path);
+	if (ctx->root_fd >= 0)
+		close(ctx->root_fd);
+	if (ctx->proc_fd >= 0)
+		close(ctx->proc_fd);
+	if (ctx->cg2_fd >= 0)
+		close(ctx->cg2_fd);
+	free(ctx->host_root);
+	free(ctx);
+}
+
+void vg_exec_id_format(const char *boot_id, int pid, uint64_t start_ticks,
+		       char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, "%.16s-%d-%llu",
+		 boot_id && *boot_id ? boot_id : "0000000000000000", pid,
+		 (unsigned long long)start_ticks);
+}
+
+static bool exists_at(int dirfd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static bool exists_at(int dirfd, const char *fmt, ...)
+{
+	char path[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return false;
+	return faccessat(dirfd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static bool containerd_task_exists(struct vigil_ctx *ctx, const char *ns,
+				   const char *id)
+{
+	for (size_t i = 0; i < VG_ARRAY_SIZE(containerd_task_dirs); i++)
+		if (exists_at(ctx->root_fd, "%s/%s/%s", containerd_task_dirs[i],
+			      ns, id))
+			return true;
+	return false;
+}
+
+/*
+ * The path's shape named a container but not for certain whose: ask the
+ * runtimes' state directories. Ids were validated by the parser (hex, or
+ * containerd's grammar: no '/', no "..") so they are safe path parts.
+ */
+static void confirm_runtime(struct vigil_ctx *ctx, struct vg_cgroup_match *m)
+{
+	if (m->runtime == VG_RUNTIME_CONTAINERD && m->ctr_namespace[0]) {
+		if (containerd_task_exists(ctx, m->ctr_namespace,
+					   m->container_id)) {
+			m->needs_confirm = false;
+			return;
+		}
+		/* /<word>/<word> with no task behind it is just a cgroup. */
+		memset(m, 0, sizeof(*m));
+		return;
+	}
+	if (m->runtime == VG_RUNTIME_UNKNOWN && m->container_id[0]) {
+		enum vg_runtime found = VG_RUNTIME_UNKNOWN;
+		int hits = 0;
+
+		if (exists_at(ctx->root_fd, "var/lib/docker/containers/%s",
+			      m->container_id))
+			hits++, found = VG_RUNTIME_DOCKER;
+		if (containerd_task_exists(ctx, "k8s.io", m->container_id))
+			hits++, found = VG_RUNTIME_CONTAINERD;
+		if (exists_at(ctx->root_fd,
+			      "run/containers/storage/overlay-containers/%s",
+			      m->container_id))
+			hits++, found = VG_RUNTIME_CRIO;
+		/* Two runtimes claiming one id is not evidence for either. */
+		if (hits == 1) {
+			m->runtime = found;
+			if (found == VG_RUNTIME_CONTAINERD)
+				snprintf(m->ctr_namespace,
+					 sizeof(m->ctr_namespace), "k8s.io");
+		}
+		m->needs_confirm = false;
+	}
+}
+
+static uint64_t fnv1a(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static uint64_t lookup_cgroup_id(struct vigil_ctx *ctx, const char *path)
+{
+	struct stat st;
+	const char *rel = path + strspn(path, "/");
+
+	if (ctx->cg2_fd < 0)
+		return 0;
+	if (fstatat(ctx->cg2_fd, *rel ? rel : ".", &st, AT_SYMLINK_NOFOLLOW) <
+	    0)
+		return 0;
+	return (uint64_t)st.st_ino;
+}
+
+/*
+ * Attribution from the cgroup file: cached by the file's whole text, which
+ * is shared by every process of one container. Only confirmed answers are
+ * cached, so a task directory written after a first look is still found.
+ */
+static void resolve(struct vigil_ctx *ctx, struct vigil_identity *id)
+{
+	const char *text = id->proc.cgroup_text;
+	size_t len = id->proc.cgroup_len;
+	struct vg_cg_cache_entry *e =
+		&ctx->cache[fnv1a(text, len) % VG_CG_CACHE_SIZE];
+	bool needs_confirm = id->attr.needs_confirm;
+
+	if (e->path && strcmp(e->path, text) == 0) {
+		id->cgroup_id = e->cgroup_id;
+		if (needs_confirm && e->confirmed) {
+			if (e->is_container)
+				id->attr.runtime = e->runtime,
+				id->attr.needs_confirm = false;
+			else
+				memset(&id->attr, 0, sizeof(id->attr));
+		} else if (needs_confirm) {
+			confirm_runtime(ctx, &id->attr);
+		}
+		return;
+	}
+
+	if (needs_confirm)
+		confirm_runtime(ctx, &id->attr);
+	id->cgroup_id = id->cg.v2_path ? lookup_cgroup_id(ctx, id->cg.v2_path)
+				       : 0;
+
+	free(e->path);
+	e->path = strdup(text);
+	e->cgroup_id = id->cgroup_id;
+	e->confirmed = needs_confirm && (id->attr.role == VG_ROLE_CONTAINER &&
+					 id->attr.runtime != VG_RUNTIME_UNKNOWN);
+	e->runtime = id->attr.runtime;
+	e->is_container = e->confirmed;
+}
+
+static void set_status(struct vigil_identity *id, enum vigil_status st,
+		       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_status(struct vigil_identity *id, enum vigil_status st,
+		       const char *fmt, ...)
+{
+	va_list ap;
+
+	id->status = st;
+	va_start(ap, fmt);
+	vsnprintf(id->message, sizeof(id->message), fmt, ap);
+	va_end(ap);
+}
+
+int vigil_identify_pid(struct vigil_ctx *ctx, pid_t pid,
+		       struct vigil_identity **ret)
+{
+	struct vigil_identity *id;
+	const char *what = NULL;
+	int r;
+
+	if (!ctx || !ret)
+		return -EINVAL;
+	id = calloc(1, sizeof(*id));
+	if (!id)
+		return -ENOMEM;
+	id->proc.pid = pid;
+
+	if (pid <= 0) {
+		set_status(id, VIGIL_NOT_FOUND, "no such process");
+		*ret = id;
+		return 0;
+	}
+	r = vg_proc_read(ctx->proc_fd, pid, &id->proc, &what);
+	if (r == -ENOMEM) {
+		free(id);
+		return r;
+	}
+	if (r < 0) {
+		id->proc = (struct vg_proc){ .pid = pid };
+		if (r == -ESRCH)
+			set_status(id, VIGIL_NOT_FOUND, "no such process");
+		else if (r == -EBADMSG)
+			set_status(id, VIGIL_BAD_PROC_FILE,
+				   "/proc/%d/%s is not in the kernel's format",
+				   pid, what ? what : "?");
+		else
+			set_status(id, VIGIL_ERROR, "reading /proc/%d/%s: %s",
+				   pid, what ? what : "", strerror(-r));
+		*ret = id;
+		return 0;
+	}
+	id->have_proc = true;
+
+	vg_exec_id_format(ctx->have_boot_id ? ctx->boot_id : NULL, pid,
+			  id->proc.start_ticks, id->exec_id, sizeof(id->exec_id));
+	id->start_boot_ns =
+		id->proc.start_ticks * (1000000000ull / (uint64_t)ctx->clk_tck);
+	if (ctx->have_btime)
+		id->start_wall_ns = ctx->btime * 1000000000ull + id->start_boot_ns;
+
+	if (id->proc.cgroup_err < 0) {
+		set_status(id, VIGIL_NO_CGROUP, "reading /proc/%d/cgroup: %s",
+			   pid,
+			   id->proc.cgroup_err == -EFBIG
+				   ? "larger than any kernel writes"
+				   : strerror(-id->proc.cgroup_err));
+		*ret = id;
+		return 0;
+	}
+	r = vg_cgroup_parse_file(id->proc.cgroup_text, id->proc.cgroup_len,
+				 &id->cg);
+	if (r < 0) {
+		vigil_identity_free(id);
+		return r;
+	}
+	id->have_cg = true;
+	switch (id->cg.error) {
+	case VG_CGROUP_OK:
+		id->attr = id->cg.match;
+		resolve(ctx, id);
+		break;
+	case VG_CGROUP_CONFLICT:
+		set_status(id, VIGIL_CONFLICT, "%s", id->cg.error_msg);
+		break;
+	default:
+		set_status(id, VIGIL_BAD_PROC_FILE, "/proc/%d/cgroup: %s", pid,
+			   id->cg.error_msg);
+		break;
+	}
+	*ret = id;
+	return 0;
+}
+
+void vigil_identity_free(struct vigil_identity *id)
+{
+	if (!id)
+		return;
+	vg_proc_release(&id->proc);
+	vg_cgroup_info_release(&id->cg);
+	free(id);
+}
+
+int vg_attrib_for_each_pid(struct vigil_ctx *ctx,
+			   int (*cb)(int pid, void *userdata), void *userdata)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd, r = 0;
+
+	fd = openat(ctx->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		int pid;
+
+		if (vg_parse_pid(de->d_name, &pid) < 0)
+			continue;
+		r = cb(pid, userdata);
+		if (r)
+			break;
+	}
+	if (!de && errno)
+		r = -errno;
+	closedir(d);
+	return r;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VG_ATTRIB_ATTRIB_H
+#define VG_ATTRIB_ATTRIB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cgroup/cgroup.h"
+#include "proc/proc.h"
+#include "vigil/vigil.h"
+
+#define VG_EXEC_ID_MAX 64
+#define VG_CG_CACHE_SIZE 256
+
+/* What a cgroup path resolved to, cached by the path: for --all, most
+ * processes share a handful of cgroups. */
+struct vg_cg_cache_entry {
+	char *path;
+	uint64_t cgroup_id; /* 0 when unknown */
+	bool confirmed;     /* runtime state files were consulted */
+	enum vg_runtime runtime;
+	bool is_container;
+};
+
+struct vigil_ctx {
+	char *host_root;
+	int root_fd;
+	int proc_fd;
+	int cg2_fd; /* the cgroup2 mount under the host root, or -1 */
+	char boot_id[40];
+	bool have_boot_id;
+	uint64_t btime; /* boot time, seconds since the epoch */
+	bool have_btime;
+	long clk_tck;
+	struct vg_cg_cache_entry cache[VG_CG_CACHE_SIZE];
+};
+
+struct vigil_identity {
+	enum vigil_status status;
+	char message[512];
+	bool have_proc; /* proc facts below are valid */
+	struct vg_proc proc;
+	struct vg_cgroup_info cg;
+	bool have_cg;
+	struct vg_cgroup_match attr; /* the resolved attribution */
+	uint64_t cgroup_id;
+	char exec_id[VG_EXEC_ID_MAX];
+	uint64_t start_boot_ns;
+	uint64_t start_wall_ns; /* 0 when btime is unknown */
+};
+
+/* Walk every process under the context's proc/: calls @cb with each pid
+ * in /proc order; a non-zero return stops the walk and is returned. */
+int vg_attrib_for_each_pid(struct vigil_ctx *ctx,
+			   int (*cb)(int pid, void *userdata), void *userdata);
+
+/* exec_id for (boot id, pid, start ticks), as the sensor derives it. */
+void vg_exec_id_format(const char *boot_id, int pid, uint64_t start_ticks,
+		       char *buf, size_t bufsz);
+
+#endif

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "identity.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "attrib/attrib.h"
+
+static void format_wall(uint64_t ns, char *buf, size_t bufsz)
+{
+	time_t secs = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+
+	if (!gmtime_r(&secs, &tm) ||
+	    strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+		snprintf(buf, bufsz, "?");
+		return;
+	}
+	snprintf(buf + strlen(buf), bufsz - strlen(buf), ".%03lluZ",
+		 (unsigned long long)(ns / 1000000ull % 1000ull));
+}
+
+static void print_proc(struct vg_printer *p, const struct vigil_identity *id)
+{
+	const struct vg_proc *pr = &id->proc;
+	char wall[40], state[2] = { pr->state, 0 };
+	char *cmdline = NULL;
+	size_t cmdline_len = 0;
+	FILE *cf;
+
+	vg_pr_obj_open(p, "proc");
+	vg_pr_i64(p, "pid", "pid", pr->pid);
+	vg_pr_i64(p, "tgid", pr->tgid != pr->pid ? "tgid" : NULL, pr->tgid);
+	vg_pr_i64(p, "ppid", "ppid", pr->ppid);
+	if (pr->vpid)
+		vg_pr_i64(p, "vpid", pr->vpid != pr->pid ? "pid in ns" : NULL,
+			  pr->vpid);
+	vg_pr_str(p, "name", "name", pr->comm);
+	vg_pr_str(p, "state", NULL, state);
+	vg_pr_str(p, "exe", "exe", pr->exe);
+	if (!pr->exe)
+		vg_pr_str(p, "exe_error", NULL, strerror(-pr->exe_err));
+	vg_pr_str_array(p, "args", "args", pr->argv, pr->argc);
+	if (pr->args_truncated || vg_printer_mode(p) == VG_OUTPUT_JSON)
+		vg_pr_bool(p, "args_truncated", "args truncated",
+			   pr->args_truncated);
+
+	/* Falco's proc.cmdline: the arguments joined by spaces. */
+	cf = open_memstream(&cmdline, &cmdline_len);
+	if (cf) {
+		for (size_t i = 0; i < pr->argc; i++)
+			fprintf(cf, "%s%s", i ? " " : "", pr->argv[i]);
+		if (fclose(cf) == 0)
+			vg_pr_str(p, "cmdline", NULL, cmdline);
+	}
+	free(cmdline);
+
+	vg_pr_str(p, "cwd", "cwd", pr->cwd);
+	vg_pr_str(p, "exec_id", "exec_id", id->exec_id);
+	vg_pr_obj_open(p, "start_time");
+	vg_pr_u64(p, "boot_ns", NULL, id->start_boot_ns);
+	if (id->start_wall_ns) {
+		format_wall(id->start_wall_ns, wall, sizeof(wall));
+		vg_pr_str(p, "wall", "started", wall);
+	} else {
+		vg_pr_null(p, "wall", "started");
+	}
+	vg_pr_obj_close(p);
+	vg_pr_obj_close(p);
+
+	vg_pr_obj_open(p, "user");
+	vg_pr_u64(p, "uid", "uid", pr->uid);
+	vg_pr_u64(p, "euid", pr->euid != pr->uid ? "euid" : NULL, pr->euid);
+	vg_pr_u64(p, "suid", NULL, pr->suid);
+	vg_pr_u64(p, "fsuid", NULL, pr->fsuid);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "group");
+	vg_pr_u64(p, "gid", "gid", pr->gid);
+	vg_pr_u64(p, "egid", pr->egid != pr->gid ? "egid" : NULL, pr->egid);
+	vg_pr_u64(p, "sgid", NULL, pr->sgid);
+	vg_pr_u64(p, "fsgid", NULL, pr->fsgid);
+	vg_pr_obj_close(p);
+
+	vg_pr_obj_open(p, "ns");
+	vg_pr_text(p, "%-16s", "namespaces");
+	for (int t = 0; t < VG_NS_COUNT; t++) {
+		if (pr->ns_valid & (1u << t)) {
+			vg_pr_u64(p, vg_ns_name(t), NULL, pr->ns[t]);
+			vg_pr_text(p, " %s:%llu", vg_ns_name(t),
+				   (unsigned long long)pr->ns[t]);
+		} else {
+			vg_pr_null(p, vg_ns_name(t), NULL);
+			vg_pr_text(p, " %s:-", vg_ns_name(t));
+		}
+	}
+	vg_pr_text(p, "\n");
+	vg_pr_obj_close(p);
+}
+
+static void print_cgroup(struct vg_printer *p, const struct vigil_identity *id)
+{
+	const struct vg_cgroup_info *cg = &id->cg;
+	char *lines[VG_CGROUP_LINES_MAX];
+	size_t n = 0;
+
+	vg_pr_obj_open(p, "cgroup");
+	if (id->cgroup_id)
+		vg_pr_u64(p, "id", "cgroup id", id->cgroup_id);
+	else
+		vg_pr_null(p, "id", NULL);
+	if (!id->have_cg) {
+		vg_pr_null(p, "path", NULL);
+		vg_pr_obj_close(p);
+		return;
+	}
+	vg_pr_str(p, "path", NULL, cg->v2_path ? cg->v2_path : cg->v1_path);
+	/* JSON: the lines as the kernel wrote them; text: one per line. */
+	for (size_t i = 0; i < cg->n_lines; i++) {
+		const struct vg_cgroup_line *l = &cg->lines[i];
+		char *s = NULL;
+		size_t sl = 0;
+		FILE *f = open_memstream(&s, &sl);
+
+		if (!f)
+			continue;
+		fprintf(f, "%u:%s:%s", l->hierarchy, l->controllers, l->path);
+		if (fclose(f) != 0) {
+			free(s);
+			continue;
+		}
+		lines[n++] = s;
+	}
+	vg_pr_str_array(p, "lines", NULL, lines, n);
+	for (size_t i = 0; i < n; i++) {
+		vg_pr_str(p, NULL, "cgroup", lines[i]);
+		free(lines[i]);
+	}
+	vg_pr_obj_close(p);
+}
+
+static void print_attribution(struct vg_printer *p,
+			      const struct vigil_identity *id)
+{
+	const struct vg_cgroup_match *m = &id->attr;
+	bool in_container = m->role == VG_ROLE_CONTAINER;
+
+	vg_pr_obj_open(p, "container");
+	if (m->role == VG_ROLE_POD) {
+		vg_pr_null(p, "id", NULL);
+		vg_pr_text(p, "%-16s in pod %s, in none of its containers\n",
+			   "container", m->pod_uid);
+	} else {
+		vg_pr_str(p, "id", NULL, in_container ? m->container_id : "host");
+		if (in_container)
+			vg_pr_text(p, "%-16s %s %s\n", "container",
+				   vg_runtime_name(m->runtime), m->container_id);
+		else if (m->role == VG_ROLE_MONITOR)
+			vg_pr_text(p, "%-16s host (%s monitor of %s)\n",
+				   "container", vg_runtime_name(m->runtime),
+				   m->container_id);
+		else
+			vg_pr_text(p, "%-16s host\n", "container");
+	}
+	vg_pr_str(p, "runtime", NULL, vg_runtime_name(m->runtime));
+	vg_pr_str(p, "role", NULL, vg_role_name(m->role));
+	if (m->role == VG_ROLE_MONITOR)
+		vg_pr_str(p, "monitor_of", NULL, m->container_id);
+	if (m->ctr_namespace[0])
+		vg_pr_str(p, "namespace", "ctr namespace", m->ctr_namespace);
+	if (m->rootless) {
+		vg_pr_bool(p, "rootless", NULL, true);
+		vg_pr_u64(p, "rootless_uid", "rootless uid", m->rootless_uid);
+	}
+	if (m->nested_in[0]) {
+		vg_pr_obj_open(p, "nested_in");
+		vg_pr_str(p, "id", NULL, m->nested_in);
+		vg_pr_str(p, "runtime", NULL, vg_runtime_name(m->nested_runtime));
+		vg_pr_obj_close(p);
+		vg_pr_text(p, "%-16s %s %s\n", "nested in",
+			   vg_runtime_name(m->nested_runtime), m->nested_in);
+	}
+	vg_pr_obj_close(p);
+
+	if (m->pod_uid[0]) {
+		vg_pr_obj_open(p, "k8s");
+		vg_pr_obj_open(p, "pod");
+		vg_pr_str(p, "uid", "pod uid", m->pod_uid);
+		if (m->pod_qos[0])
+			vg_pr_str(p, "qos", "pod qos", m->pod_qos);
+		vg_pr_obj_close(p);
+		vg_pr_obj_close(p);
+	} else {
+		vg_pr_null(p, "k8s", NULL);
+	}
+}
+
+void vg_print_identity(struct vg_printer *p, const struct vigil_identity *id)
+{
+	vg_pr_begin(p);
+	if (!id->have_proc) {
+		vg_pr_obj_open(p, "proc");
+		vg_pr_i64(p, "pid", "pid", id->proc.pid);
+		vg_pr_obj_close(p);
+	} else {
+		print_proc(p, id);
+		print_cgroup(p, id);
+		if (id->status == VIGIL_OK)
+			print_attribution(p, id);
+		else
+			vg_pr_null(p, "container", NULL);
+	}
+	if (id->status != VIGIL_OK) {
+		vg_pr_obj_open(p, "error");
+		vg_pr_str(p, "code", NULL, vigil_status_name(id->status));
+		vg_pr_str(p, "message", NULL, id->message);
+		vg_pr_obj_close(p);
+		vg_pr_text(p, "%-16s %s: %s\n", "error",
+			   vigil_status_name(id->status), id->message);
+	}
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VG_OUTPUT_PRINTER_H
+#define VG_OUTPUT_PRINTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/*
+ * One print path for text and JSON: callers describe a record once, as
+ * keyed fields with an optional text label. JSON mode builds one object
+ * per record (one line); text mode prints the labelled fields as an
+ * aligned block. Fields with a NULL label are JSON-only.
+ */
+
+enum vg_output_mode { VG_OUTPUT_TEXT, VG_OUTPUT_JSON };
+
+struct vg_printer;
+
+/* Caller frees with vg_printer_free(). NULL on -ENOMEM. */
+struct vg_printer *vg_printer_new(enum vg_output_mode mode);
+void vg_printer_free(struct vg_printer *p);
+enum vg_output_mode vg_printer_mode(const struct vg_printer *p);
+
+void vg_pr_begin(struct vg_printer *p);
+void vg_pr_obj_open(struct vg_printer *p, const char *key);
+void vg_pr_obj_close(struct vg_printer *p);
+void vg_pr_null(struct vg_printer *p, const char *key, const char *label);
+/* NULL @val prints as JSON null and text "-". */
+void vg_pr_str(struct vg_printer *p, const char *key, const char *label,
+	       const char *val);
+void vg_pr_u64(struct vg_printer *p, const char *key, const char *label,
+	       uint64_t val);
+void vg_pr_i64(struct vg_printer *p, const char *key, const char *label,
+	       int64_t val);
+void vg_pr_bool(struct vg_printer *p, const char *key, const char *label,
+		bool val);
+/* JSON array of strings; text shows them shell-quoted on one line. */
+void vg_pr_str_array(struct vg_printer *p, const char *key, const char *label,
+		     char *const *vals, size_t n);
+/* Text-only line, e.g. a heading; ignored in JSON. */
+void vg_pr_text(struct vg_printer *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Finish the record and write it to @f (JSON: one line). Returns 0 or
+ * -errno (-EPIPE when the reader went away). */
+int vg_pr_end(struct vg_printer *p, FILE *f);
+/* Finish the record and return it as a string (no trailing newline for
+ * JSON). Caller frees with free(). NULL on -ENOMEM. */
+char *vg_pr_end_string(struct vg_printer *p);
+
+/* Write @s to @out with control bytes escaped (\n, \t, \xNN) and
+ * backslashes doubled, so a hostile string cannot forge a line. */
+void vg_text_escape(FILE *out, const char *s);
+
+#endif

@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shared/util.h"
+
+static const char *const ns_names[VG_NS_COUNT] = {
+	[VG_NS_PID] = "pid",   [VG_NS_MNT] = "mnt",   [VG_NS_NET] = "net",
+	[VG_NS_UTS] = "uts",   [VG_NS_IPC] = "ipc",   [VG_NS_USER] = "user",
+	[VG_NS_CGROUP] = "cgroup",
+};
+
+const char *vg_ns_name(enum vg_ns_type t)
+{
+	return (unsigned)t < VG_NS_COUNT ? ns_names[t] : "?";
+}
+
+void vg_proc_release(struct vg_proc *p)
+{
+	if (!p)
+		return;
+	free(p->exe);
+	free(p->cwd);
+	free(p->args_buf);
+	free(p->argv);
+	free(p->cgroup_text);
+	p->exe = p->cwd = p->args_buf = p->cgroup_text = NULL;
+	p->argv = NULL;
+	p->argc = 0;
+}
+
+/* Split into whitespace-separated tokens, in place, up to @max. */
+static size_t tokenize(char *s, char **tok, size_t max)
+{
+	size_t n = 0;
+
+	while (*s && n < max) {
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			break;
+		tok[n++] = s;
+		while (*s && *s != ' ')
+			s++;
+		if (*s)
+			*s++ = '\0';
+	}
+	return n;
+}
+
+int vg_proc_parse_stat(const char *buf, size_t len, struct vg_proc *p)
+{
+	char rest[VG_STAT_MAX];
+	const char *open, *close;
+	char *tok[24];
+	uint64_t v;
+	size_t n, comm_len, rest_len;
+
+	/* comm may hold spaces, parentheses and newlines: it runs from the
+	 * first '(' to the last ')'. */
+	open = memchr(buf, '(', len);
+	close = NULL;
+	for (size_t i = len; i > 0; i--)
+		if (buf[i - 1] == ')') {
+			close = buf + i - 1;
+			break;
+		}
+	if (!open || !close || close < open)
+		return -EBADMSG;
+	comm_len = (size_t)(close - open - 1);
+	if (comm_len >= VG_COMM_MAX)
+		return -EBADMSG;
+	memcpy(p->comm, open + 1, comm_len);
+	p->comm[comm_len] = '\0';
+	if (memchr(p->comm, '\0', comm_len))
+		return -EBADMSG;
+
+	rest_len = len - (size_t)(close + 1 - buf);
+	if (rest_len >= sizeof(rest))
+		return -EBADMSG;
+	memcpy(rest, close + 1, rest_len);
+	rest[rest_len] = '\0';
+	if (rest_len && rest[rest_len - 1] == '\n')
+		rest[--rest_len] = '\0';
+	if (strchr(rest, '\n') || strlen(rest) != rest_len)
+		return -EBADMSG;
+
+	n = tokenize(rest, tok, VG_ARRAY_SIZE(tok));
+	/* tok[0] is field 3 (state), so field k is tok[k - 3]. */
+	if (n < 20 || strlen(tok[0]) != 1)
+		return -EBADMSG;
+	p->state = tok[0][0];
+	if (vg_parse_u64(tok[1], &v) < 0 || v > INT32_MAX)
+		return -EBADMSG;
+	p->ppid = (int)v;
+	if (vg_parse_u64(tok[19], &p->start_ticks) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
+static int parse_id_quad(const char *s, uint32_t out[4])
+{
+	for (int i = 0; i < 4; i++) {
+		char *end;
+		unsigned long v;
+
+		while (*s == '\t' || *s == ' ')
+			s++;
+		if (*s < '0' || *s > '9')
+			return -EBADMSG;
+		errno = 0;
+		v = strtoul(s, &end, 10);
+		if (errno || v > UINT32_MAX)
+			return -EBADMSG;
+		out[i] = (uint32_t)v;
+		s = end;
+	}
+	while (*s == '\t' || *s == ' ')
+		s++;
+	return *s ? -EBADMSG : 0;
+}
+
+int vg_proc_parse_status(const char *buf, size_t len, struct vg_proc *p)
+{
+	const char *line = buf, *end = buf + len;
+	bool have_uid = false, have_gid = false, have_tgid = false;
+
+	while (line < end) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t ll = (size_t)((nl ? nl : end) - line);
+		char l[512];
+		const char *val;
+
+		if (ll < sizeof(l)) {
+			memcpy(l, line, ll);
+			l[ll] = '\0';
+			val = strchr(l, ':');
+			if (val) {
+				val++;
+				while (*val == '\t' || *val == ' ')
+					val++;
+			}
+			if (val && vg_startswith(l, "Uid:")) {
+				uint32_t q[4];
+
+				if (parse_id_quad(val, q) < 0)
+					return -EBADMSG;
+				p->uid = q[0], p->euid = q[1];
+				p->suid = q[2], p->fsuid = q[3];
+				have_uid = true;
+			} else if (val && vg_startswith(l, "Gid:")) {
+				uint32_t q[4];
+
+				if (parse_id_quad(val, q) < 0)
+					return -EBADMSG;
+				p->gid = q[0], p->egid = q[1];
+				p->sgid = q[2], p->fsgid = q[3];
+				have_gid = true;
+			} else if (val && vg_startswith(l, "Tgid:")) {
+				if (vg_parse_pid(val, &p->tgid) < 0)
+					return -EBADMSG;
+				have_tgid = true;
+			} else if (val && vg_startswith(l, "NSpid:")) {
+				/* the last number is the innermost namespace's */
+				const char *last = strrchr(val, '\t');
+				int vpid;
+
+				last = last ? last + 1 : val;
+				if (vg_parse_pid(last, &vpid) == 0)
+					p->vpid = vpid;
+			}
+		}
+		/* Longer lines (Groups: of a huge group list) carry nothing we
+		 * need and are skipped, not cut. */
+		line = nl ? nl + 1 : end;
+	}
+	return have_uid && have_gid && have_tgid ? 0 : -EBADMSG;
+}
+
+int vg_proc_split_args(char *buf, size_t len, char ***ret_argv,
+		       size_t *ret_argc)
+{
+	size_t argc = 0, i = 0;
+	char **argv;
+
+	for (size_t k = 0; k < len; k++)
+		if (buf[k] == '\0')
+			argc++;
+	if (len > 0 && buf[len - 1] != '\0')
+		argc++; /* an unterminated last argument (cut, or rewritten) */
+
+	argv = calloc(argc + 1, sizeof(*argv));
+	if (!argv)
+		return -ENOMEM;
+	for (size_t a = 0; a < argc; a++) {
+		argv[a] = buf + i;
+		i += strlen(buf + i) + 1;
+	}
+	*ret_argv = argv;
+	*ret_argc = argc;
+	return 0;
+}
+
+int vg_proc_parse_ns_link(const char *link, uint64_t *ret)
+{
+	const char *lb = strchr(link, '[');
+	char num[24];
+	size_t n;
+
+	if (!lb)
+		return -EBADMSG;
+	lb++;
+	n = strcspn(lb, "]");
+	if (n == 0 || n >= sizeof(num) || lb[n] != ']' || lb[n + 1] != '\0')
+		return -EBADMSG;
+	memcpy(num, lb, n);
+	num[n] = '\0';
+	return vg_parse_u64(num, ret) < 0 ? -EBADMSG : 0;
+}
+
+/* A read that failed because the process is gone. */
+static bool gone(int r)
+{
+	return r == -ENOENT || r == -ESRCH;
+}
+
+static int read_link_dup(int dirfd, const char *name, char **ret)
+{
+	char buf[VG_LINK_MAX + 32];
+	ssize_t n = vg_readlink_at(dirfd, name, buf, sizeof(buf));
+
+	if (n < 0)
+		return (int)n;
+	*ret = strdup(buf);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int vg_proc_read(int proc_dirfd, int pid, struct vg_proc *ret,
+		 const char **ret_what)
+{
+	struct vg_proc p = { .pid = pid };
+	_cleanup_close_ int dfd = -1;
+	char name[16], buf[VG_STAT_MAX];
+	_cleanup_free_ char *status = NULL;
+	size_t status_len;
+	ssize_t n;
+	int r;
+
+	*ret_what = NULL;
+	snprintf(name, sizeof(name), "%d", pid);
+	dfd = openat(proc_dirfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? -ESRCH : -errno;
+
+	n = vg_read_small_at(dfd, "stat", buf, sizeof(buf));
+	if (n < 0) {
+		*ret_what = "stat";
+		return gone((int)n) ? -ESRCH : n == -EFBIG ? -EBADMSG : (int)n;
+	}
+	if (vg_proc_parse_stat(buf, (size_t)n, &p) < 0) {
+		*ret_what = "stat";
+		return -EBADMSG;
+	}
+
+	r = vg_read_file_at(dfd, "status", VG_STATUS_MAX, &status, &status_len,
+			    NULL);
+	if (r < 0) {
+		*ret_what = "status";
+		return gone(r) ? -ESRCH : r;
+	}
+	if (vg_proc_parse_status(status, status_len, &p) < 0) {
+		*ret_what = "status";
+		return -EBADMSG;
+	}
+
+	r = vg_read_file_at(dfd, "cmdline", VG_CMDLINE_MAX, &p.args_buf,
+			    &p.args_len, &p.args_truncated);
+	if (r < 0) {
+		vg_proc_release(&p);
+		if (gone(r))
+			return -ESRCH;
+		*ret_what = "cmdline";
+		return r;
+	}
+	r = vg_proc_split_args(p.args_buf, p.args_len, &p.argv, &p.argc);
+	if (r < 0)
+		goto fail;
+
+	p.exe_err = read_link_dup(dfd, "exe", &p.exe);
+	p.cwd_err = read_link_dup(dfd, "cwd", &p.cwd);
+	if (p.exe_err == -ENOMEM || p.cwd_err == -ENOMEM) {
+		r = -ENOMEM;
+		goto fail;
+	}
+
+	for (int t = 0; t < VG_NS_COUNT; t++) {
+		char path[32], link[64];
+
+		snprintf(path, sizeof(path), "ns/%s", ns_names[t]);
+		if (vg_readlink_at(dfd, path, link, sizeof(link)) >= 0 &&
+		    vg_proc_parse_ns_link(link, &p.ns[t]) == 0)
+			p.ns_valid |= 1u << t;
+	}
+
+	bool cg_cut = false;
+	p.cgroup_err = vg_read_file_at(dfd, "cgroup", VG_CGROUP_FILE_MAX,
+				       &p.cgroup_text, &p.cgroup_len, &cg_cut);
+	if (p.cgroup_err == -ENOMEM) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (p.cgroup_err == 0 && cg_cut) {
+		/* A cut cgroup file could hide a conflicting line. */
+		free(p.cgroup_text);
+		p.cgroup_text = NULL;
+		p.cgroup_err = -EFBIG;
+	}
+
+	/* Everything above came through dfd; if the process has gone in the
+	 * meantime, stat fails now and the answer must not be used. */
+	if (faccessat(dfd, "stat", F_OK, 0) < 0 && gone(-errno)) {
+		r = -ESRCH;
+		goto fail;
+	}
+
+	*ret = p;
+	return 0;
+fail:
+	vg_proc_release(&p);
+	return r;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VG_PROC_PROC_H
+#define VG_PROC_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * One process, read from a host root's /proc. Every file is opened relative
+ * to a handle on /proc/<pid> taken once, so facts of two processes that
+ * share a reused pid are never mixed: when the process goes, the reads
+ * fail with -ESRCH instead.
+ */
+
+/* Limits on what a hostile or odd /proc file may make us read. */
+#define VG_STAT_MAX 4096
+#define VG_STATUS_MAX (64 * 1024)
+#define VG_CGROUP_FILE_MAX (64 * 1024)
+#define VG_CMDLINE_MAX (4 * 1024 * 1024)
+#define VG_LINK_MAX 4096
+#define VG_COMM_MAX 64
+
+enum vg_ns_type {
+	VG_NS_PID,
+	VG_NS_MNT,
+	VG_NS_NET,
+	VG_NS_UTS,
+	VG_NS_IPC,
+	VG_NS_USER,
+	VG_NS_CGROUP,
+	VG_NS_COUNT,
+};
+
+struct vg_proc {
+	int pid;  /* as asked: a tid is a valid answer to "which process" */
+	int tgid;
+	int ppid;
+	int vpid; /* innermost pid namespace's pid (NSpid), 0 if unknown */
+	char state;
+	uint32_t uid, euid, suid, fsuid;
+	uint32_t gid, egid, sgid, fsgid;
+	char comm[VG_COMM_MAX];
+	uint64_t start_ticks;   /* field 22 of stat: clock ticks since boot */
+
+	/* NULL when the kernel does not say (kernel thread, zombie, EACCES);
+	 * the matching *_err holds the -errno. */
+	char *exe;
+	int exe_err;
+	char *cwd;
+	int cwd_err;
+
+	char *args_buf; /* argv strings, NUL-separated */
+	size_t args_len;
+	char **argv;    /* argc pointers into args_buf, NULL-terminated */
+	size_t argc;
+	bool args_truncated;
+
+	uint64_t ns[VG_NS_COUNT];
+	unsigned ns_valid; /* bit per enum vg_ns_type */
+
+	char *cgroup_text; /* raw /proc/<pid>/cgroup */
+	size_t cgroup_len;
+	int cgroup_err;
+};
+
+/*
+ * Read process @pid from @proc_dirfd (an open /proc, or a fixture's proc/).
+ * Returns 0; -ESRCH when the process does not exist or vanished while being
+ * read; -EBADMSG with *ret_what naming the file when stat or status is not
+ * what the kernel writes; other -errno. On success the caller releases
+ * @ret with vg_proc_release(); on failure @ret holds nothing to release.
+ */
+int vg_proc_read(int proc_dirfd, int pid, struct vg_proc *ret,
+		 const char **ret_what);
+void vg_proc_release(struct vg_proc *p);
+
+/* Parsers, exposed for tests and fuzzing. Return 0 or -EBADMSG. */
+int vg_proc_parse_stat(const char *buf, size_t len, struct vg_proc *p);
+int vg_proc_parse_status(const char *buf, size_t len, struct vg_proc *p);
+int vg_proc_split_args(char *buf, size_t len, char ***ret_argv,
+		       size_t *ret_argc);
+/* "pid:[4026531836]" → 4026531836 */
+int vg_proc_parse_ns_link(const char *link, uint64_t *ret);
+
+const char *vg_ns_name(enum vg_ns_type t);
+
+#endif

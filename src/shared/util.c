@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int vg_read_file_at(int dirfd, const char *path, size_t max, char **ret_buf,
+		    size_t *ret_len, bool *ret_truncated)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+
+	/* /proc files report size 0; start small and grow up to the cap. */
+	cap = max < 4096 ? max : 4096;
+	buf = malloc(cap + 1);
+	if (!buf)
+		return -ENOMEM;
+
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			size_t ncap;
+			char *nbuf;
+
+			if (cap >= max)
+				break;
+			ncap = cap > max / 2 ? max : cap * 2;
+			nbuf = realloc(buf, ncap + 1);
+			if (!nbuf)
+				return -ENOMEM;
+			buf = nbuf;
+			cap = ncap;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+
+	bool truncated = false;
+	if (len == max) {
+		/* Full to the cap: find out whether there was more. */
+		char probe;
+		ssize_t n;
+
+		do
+			n = read(fd, &probe, 1);
+		while (n < 0 && errno == EINTR);
+		truncated = n > 0;
+	}
+
+	buf[len] = '\0';
+	*ret_buf = VG_TAKE_PTR(buf);
+	if (ret_len)
+		*ret_len = len;
+	if (ret_truncated)
+		*ret_truncated = truncated;
+	return 0;
+}
+
+ssize_t vg_read_small_at(int dirfd, const char *path, char *buf, size_t bufsz)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len = 0;
+
+	if (bufsz < 2)
+		return -EINVAL;
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(fd, buf + len, bufsz - 1 - len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == bufsz - 1) {
+			char probe;
+
+			do
+				n = read(fd, &probe, 1);
+			while (n < 0 && errno == EINTR);
+			if (n > 0)
+				return -EFBIG;
+			break;
+		}
+	}
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+ssize_t vg_readlink_at(int dirfd, const char *path, char *buf, size_t bufsz)
+{
+	ssize_t n;
+
+	if (bufsz < 2)
+		return -EINVAL;
+	n = readlinkat(dirfd, path, buf, bufsz);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= bufsz)
+		return -ENAMETOOLONG;
+	buf[n] = '\0';
+	return n;
+}
+
+int vg_parse_u64(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+int vg_parse_pid(const char *s, int *ret)
+{
+	uint64_t v;
+	int r = vg_parse_u64(s, &v);
+
+	if (r < 0)
+		return r;
+	/* PID_MAX_LIMIT is 2^22; anything above cannot be a pid. */
+	if (v == 0 || v > (1u << 22))
+		return -ERANGE;
+	*ret = (int)v;
+	return 0;
+}
+
+bool vg_is_hex(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return len > 0;
+}
+
+bool vg_startswith(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool vg_endswith_n(const char *s, size_t len, const char *suffix)
+{
+	size_t sl = strlen(suffix);
+
+	return len >= sl && memcmp(s + len - sl, suffix, sl) == 0;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VG_SHARED_UTIL_H
+#define VG_SHARED_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define VG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void vg_freep(void *p) { free(*(void **)p); }
+static inline void vg_closep(const int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+#define _cleanup_free_ __attribute__((cleanup(vg_freep)))
+#define _cleanup_close_ __attribute__((cleanup(vg_closep)))
+
+/* Hand ownership out of a _cleanup_ variable. */
+#define VG_TAKE_PTR(p)                                                         \
+	({                                                                     \
+		__typeof__(p) _t = (p);                                        \
+		(p) = NULL;                                                    \
+		_t;                                                            \
+	})
+#define VG_TAKE_FD(fd)                                                         \
+	({                                                                     \
+		int _t = (fd);                                                 \
+		(fd) = -1;                                                     \
+		_t;                                                            \
+	})
+
+/*
+ * Read at most @max bytes of @path (relative to @dirfd) into a new
+ * NUL-terminated buffer. Files larger than @max are cut and *ret_truncated
+ * is set; a read never grows past @max + 1 bytes of memory, however large
+ * (or endless) the file is. Returns 0 or -errno; on success the caller
+ * frees *ret_buf with free().
+ */
+int vg_read_file_at(int dirfd, const char *path, size_t max, char **ret_buf,
+		    size_t *ret_len, bool *ret_truncated);
+
+/*
+ * Read a small file (≤ @bufsz - 1 bytes) into a caller buffer. Returns
+ * the length, -EFBIG when the file does not fit, or -errno.
+ */
+ssize_t vg_read_small_at(int dirfd, const char *path, char *buf, size_t bufsz);
+
+/* readlinkat() into a NUL-terminated caller buffer; -ENAMETOOLONG if cut. */
+ssize_t vg_readlink_at(int dirfd, const char *path, char *buf, size_t bufsz);
+
+/* Strict decimal parsers: the whole string must be a number in range. */
+int vg_parse_u64(const char *s, uint64_t *ret);
+int vg_parse_pid(const char *s, int *ret);
+
+/* True when s[0..len) is all lowercase hex digits. */
+bool vg_is_hex(const char *s, size_t len);
+
+bool vg_startswith(const char *s, const char *prefix);
+bool vg_endswith_n(const char *s, size_t len, const char *suffix);
+
+#endif
