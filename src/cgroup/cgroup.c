@@ -307,10 +307,16 @@ void vg_cgroup_parse_path(const char *path, size_t len,
 				}
 			}
 		}
+		if (m.role != VG_ROLE_HOST && strcmp(m.pod_uid, pending_pod) == 0 &&
+		    m.container_id[0]) {
+			/* consumed by the container just set */
+			pending_pod[0] = '\0';
+			pending_qos[0] = '\0';
+		}
 		prev = c;
 	}
 
-	if (pending_pod[0] && strcmp(pending_pod, m.pod_uid) != 0) {
+	if (pending_pod[0]) {
 		/* A pod after the innermost container: the process sits in the
 		 * pod's cgroup, in none of its containers. */
 		if (m.role == VG_ROLE_CONTAINER || m.role == VG_ROLE_MONITOR) {

@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The two entry points of the README, plus bench. Each installs what it
+# is missing (Debian 12, as root), builds with Meson, and runs.
+
+BUILD ?= build
+SHELL := /bin/bash
+
+BUILD_PKGS := meson ninja-build pkg-config gcc libc6-dev libjansson-dev libcmocka-dev
+CHECK_PKGS := $(BUILD_PKGS) jq clang libclang-rt-14-dev valgrind procps \
+	docker.io containerd runc podman busybox-static uidmap util-linux
+BENCH_PKGS := $(BUILD_PKGS) procps jq hyperfine
+
+.PHONY: all build run check bench deps-build deps-check deps-bench clean
+
+all: build
+
+deps-build:
+	@scripts/install-deps.sh $(BUILD_PKGS)
+deps-check:
+	@scripts/install-deps.sh $(CHECK_PKGS)
+deps-bench:
+	@scripts/install-deps.sh $(BENCH_PKGS)
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: deps-build $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# vigil's main job with defaults: attribute every process on this host.
+run: build
+	./$(BUILD)/vigil pid --all
+
+# Every suite: unit (+ the same under ASan/UBSan and valgrind), fuzz
+# smoke runs, and the root integration suite with real runtimes.
+check: deps-check build
+	tests/check.sh $(BUILD)
+
+bench: deps-bench build
+	bench/run.sh ./$(BUILD)/vigil
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz

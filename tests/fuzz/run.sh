@@ -1,0 +1,28 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Run each fuzz target for FUZZ_SECONDS (default 20), seeded from the
+# fixtures. Usage: tests/fuzz/run.sh BUILD_FUZZ_DIR
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+B=${1:-build-fuzz}
+SECS=${FUZZ_SECONDS:-20}
+passed=0 failed=0
+for t in cgroup:cgroup proc-stat:stat proc-status:status; do
+	target=${t%%:*} file=${t#*:}
+	corpus=tests/fuzz/corpus-$target
+	mkdir -p "$corpus"
+	find tests/fixtures -path '*/proc/*' -name "$file" -type f | head -200 |
+		while read -r f; do cp "$f" "$corpus/seed-$(echo "$f" | md5sum | cut -c1-12)"; done
+	echo "fuzz-$target: ${SECS}s"
+	if "$B/tests/fuzz/fuzz-$target" -max_total_time="$SECS" -max_len=8192 \
+		-rss_limit_mb=2048 -print_final_stats=1 "$corpus" >"/tmp/fuzz-$target.log" 2>&1; then
+		grep -E "stat::number_of_executed_units|Done" "/tmp/fuzz-$target.log" | head -2
+		passed=$((passed + 1))
+	else
+		tail -40 "/tmp/fuzz-$target.log"
+		echo "FAIL fuzz-$target (crash input saved in the working directory)"
+		failed=$((failed + 1))
+	fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,103 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The vigil CLI against fixture host roots: exit codes, usage errors,
+# stdin, text and JSON. Usage: test-cli.sh VIGIL FIXTURES
+set -uo pipefail
+VIGIL=$1
+FX=$2
+ID=4f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f
+passed=0 failed=0
+command -v jq >/dev/null || { echo "FAIL: jq is not installed"; echo "0 passed, 1 failed"; exit 1; }
+
+check() { # NAME CONDITION-COMMAND...
+	local name=$1
+	shift
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "ok   $name"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $name"
+	fi
+}
+
+run() { # sets out, err, rc
+	out=$("$VIGIL" "$@" 2>/tmp/vigil-cli-err.$$)
+	rc=$?
+	err=$(cat /tmp/vigil-cli-err.$$)
+}
+
+run --host-root "$FX/docker-systemd-v2" --output json pid 100
+check "json: docker runtime" test "$(jq -r .container.runtime <<<"$out")" = docker
+check "json: full container id" test "$(jq -r .container.id <<<"$out")" = "$ID"
+check "json: exit 0" test $rc -eq 0
+check "json: args array" test "$(jq -c .proc.args <<<"$out")" = '["sleep","600"]'
+check "json: exec_id" test "$(jq -r .proc.exec_id <<<"$out")" = cabb7c05ed1b46df-100-12345
+check "json: uid" test "$(jq -r .user.uid <<<"$out")" = 1000
+check "json: ns inodes" test "$(jq -r .ns.mnt <<<"$out")" = 4026531841
+
+# options after the command, as 'vigil pid PID --output json'
+run pid 100 --output json --host-root "$FX/kind-nested"
+check "options after the command" test "$(jq -r .k8s.pod.uid <<<"$out")" = 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0
+check "kind: nested_in" test "$(jq -r .container.nested_in.runtime <<<"$out")" = docker
+
+VIGIL_HOST_ROOT="$FX/host-v2" run -o json pid 100
+check "env VIGIL_HOST_ROOT; host explicit" test "$(jq -r '.container.id + "/" + .container.runtime' <<<"$out")" = host/none
+
+run --host-root "$FX/docker-systemd-v2" pid 100
+check "text: container line" grep -q "^container  *docker $ID\$" <<<"$out"
+check "text: args" grep -q "^args  *sleep 600\$" <<<"$out"
+
+run --host-root "$FX/docker-systemd-v2" -o json pid 100 4242 100
+check "not found: exit 1" test $rc -eq 1
+check "not found: others still answered" test "$(jq -s 'length' <<<"$out")" = 3
+check "not found: error code" test "$(jq -rs '.[1].error.code' <<<"$out")" = not_found
+
+run --host-root "$FX/conflict-container" -o json pid 100
+check "conflict: exit 1" test $rc -eq 1
+check "conflict: code" test "$(jq -r .error.code <<<"$out")" = conflict
+check "conflict: no container named" test "$(jq -r .container <<<"$out")" = null
+
+out=$(printf '100\n 4242\tabc 100\n' | "$VIGIL" --host-root "$FX/docker-systemd-v2" -o json pid - 2>/tmp/vigil-cli-err.$$)
+rc=$?
+check "stdin: pids read" test "$(jq -s 'length' <<<"$out")" = 3
+check "stdin: bad token reported" grep -q "not a pid: 'abc'" /tmp/vigil-cli-err.$$
+check "stdin: exit 1" test $rc -eq 1
+
+out=$(head -c 100000 /dev/urandom | "$VIGIL" --host-root "$FX/host-v2" -o json pid - 2>/dev/null)
+rc=$?
+check "stdin: binary garbage survives" test $rc -le 1
+
+run --host-root "$FX/bad-input" -o json pid --all
+check "--all over bad input: exit 1" test $rc -eq 1
+check "--all: every process answered" test "$(jq -s 'length' <<<"$out")" = 9
+check "--all: valid JSON with newline comm" test "$(jq -rs '.[] | select(.proc.pid == 201) | .proc.name' <<<"$out")" = $'new\nline'
+
+run --host-root "$FX/bad-input" pid 201
+check "text: newline in comm escaped" grep -q '^name  *new\\nline$' <<<"$out"
+
+run pid abc
+check "usage: non-numeric pid exits 2" test $rc -eq 2
+check "usage: message names it" grep -q "not a pid: 'abc'" <<<"$err"
+run pid
+check "usage: no pid exits 2" test $rc -eq 2
+run pid --all 1
+check "usage: --all with pids exits 2" test $rc -eq 2
+run --output yaml pid 1
+check "usage: bad --output exits 2" test $rc -eq 2
+run pdi 1
+check "usage: unknown command exits 2" test $rc -eq 2
+check "did you mean" grep -q "did you mean 'pid'" <<<"$err"
+run --host-root /nonexistent/root pid 1
+check "missing host root exits 2" test $rc -eq 2
+check "missing host root says so" grep -q "host root '/nonexistent/root'" <<<"$err"
+run --help
+check "--help exits 0" test $rc -eq 0
+run pid --help
+check "pid --help" grep -q "^Usage: vigil pid" <<<"$out"
+run --version
+check "--version" grep -q "^vigil [0-9]" <<<"$out"
+
+rm -f /tmp/vigil-cli-err.$$
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
