@@ -134,7 +134,7 @@ void vigil_ctx_free(struct vigil_ctx *ctx)
 	if (!ctx)
 		return;
 	for (size_t i = 0; i < VG_CG_CACHE_SIZE; i++)
-		free(ctx->cache[i].path);
+		free(ctx->cache[i].text);
 	if (ctx->root_fd >= 0)
 		close(ctx->root_fd);
 	if (ctx->proc_fd >= 0)
@@ -186,38 +186,51 @@ static bool containerd_task_exists(struct vigil_ctx *ctx, const char *ns,
  */
 static void confirm_runtime(struct vigil_ctx *ctx, struct vg_cgroup_match *m)
 {
-	if (m->runtime == VG_RUNTIME_CONTAINERD && m->ctr_namespace[0]) {
-		if (containerd_task_exists(ctx, m->ctr_namespace,
-					   m->container_id)) {
-			m->needs_confirm = false;
-			return;
-		}
-		/* /<word>/<word> with no task behind it is just a cgroup. */
-		memset(m, 0, sizeof(*m));
+	enum vg_runtime found = VG_RUNTIME_UNKNOWN;
+	int hits = 0;
+
+	m->needs_confirm = false;
+	if (m->ctr_namespace[0] &&
+	    containerd_task_exists(ctx, m->ctr_namespace, m->container_id)) {
+		m->runtime = VG_RUNTIME_CONTAINERD;
 		return;
 	}
-	if (m->runtime == VG_RUNTIME_UNKNOWN && m->container_id[0]) {
-		enum vg_runtime found = VG_RUNTIME_UNKNOWN;
-		int hits = 0;
-
+	if (vg_is_hex(m->container_id, strlen(m->container_id)) &&
+	    strlen(m->container_id) == 64) {
 		if (exists_at(ctx->root_fd, "var/lib/docker/containers/%s",
 			      m->container_id))
 			hits++, found = VG_RUNTIME_DOCKER;
 		if (containerd_task_exists(ctx, "k8s.io", m->container_id))
 			hits++, found = VG_RUNTIME_CONTAINERD;
+		/* containers/storage serves CRI-O and podman alike: under a
+		 * pod it is CRI-O's (podman makes no kubelet pods), else
+		 * podman's. */
 		if (exists_at(ctx->root_fd,
 			      "run/containers/storage/overlay-containers/%s",
+			      m->container_id) ||
+		    exists_at(ctx->root_fd,
+			      "var/lib/containers/storage/overlay-containers/%s",
 			      m->container_id))
-			hits++, found = VG_RUNTIME_CRIO;
-		/* Two runtimes claiming one id is not evidence for either. */
-		if (hits == 1) {
-			m->runtime = found;
-			if (found == VG_RUNTIME_CONTAINERD)
-				snprintf(m->ctr_namespace,
-					 sizeof(m->ctr_namespace), "k8s.io");
-		}
-		m->needs_confirm = false;
+			hits++, found = m->pod_uid[0] ? VG_RUNTIME_CRIO
+						      : VG_RUNTIME_PODMAN;
 	}
+	/* Two runtimes claiming one id is not evidence for either. */
+	if (hits == 1) {
+		m->runtime = found;
+		if (found == VG_RUNTIME_CONTAINERD)
+			snprintf(m->ctr_namespace, sizeof(m->ctr_namespace),
+				 "k8s.io");
+		else
+			m->ctr_namespace[0] = '\0';
+		return;
+	}
+	if (m->shape_only) {
+		/* nothing stands behind the shape: a plain cgroup */
+		memset(m, 0, sizeof(*m));
+		return;
+	}
+	m->runtime = VG_RUNTIME_UNKNOWN;
+	m->ctr_namespace[0] = '\0';
 }
 
 static uint64_t fnv1a(const char *s, size_t len)
@@ -244,10 +257,18 @@ static uint64_t lookup_cgroup_id(struct vigil_ctx *ctx, const char *path)
 	return (uint64_t)st.st_ino;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /*
- * Attribution from the cgroup file: cached by the file's whole text, which
- * is shared by every process of one container. Only confirmed answers are
- * cached, so a task directory written after a first look is still found.
+ * Attribution from the cgroup file: the cgroup id and the runtime
+ * confirmation cost file lookups, so they are cached by the file's text
+ * for VG_CG_CACHE_TTL_NS.
  */
 static void resolve(struct vigil_ctx *ctx, struct vigil_identity *id)
 {
@@ -255,34 +276,25 @@ static void resolve(struct vigil_ctx *ctx, struct vigil_identity *id)
 	size_t len = id->proc.cgroup_len;
 	struct vg_cg_cache_entry *e =
 		&ctx->cache[fnv1a(text, len) % VG_CG_CACHE_SIZE];
-	bool needs_confirm = id->attr.needs_confirm;
+	uint64_t now = now_ns();
 
-	if (e->path && strcmp(e->path, text) == 0) {
+	if (e->text && now - e->at_ns < VG_CG_CACHE_TTL_NS &&
+	    strcmp(e->text, text) == 0) {
 		id->cgroup_id = e->cgroup_id;
-		if (needs_confirm && e->confirmed) {
-			if (e->is_container)
-				id->attr.runtime = e->runtime,
-				id->attr.needs_confirm = false;
-			else
-				memset(&id->attr, 0, sizeof(id->attr));
-		} else if (needs_confirm) {
-			confirm_runtime(ctx, &id->attr);
-		}
+		id->attr = e->resolved;
 		return;
 	}
 
-	if (needs_confirm)
+	if (id->attr.needs_confirm)
 		confirm_runtime(ctx, &id->attr);
 	id->cgroup_id = id->cg.v2_path ? lookup_cgroup_id(ctx, id->cg.v2_path)
 				       : 0;
 
-	free(e->path);
-	e->path = strdup(text);
+	free(e->text);
+	e->text = strdup(text);
+	e->at_ns = now;
 	e->cgroup_id = id->cgroup_id;
-	e->confirmed = needs_confirm && (id->attr.role == VG_ROLE_CONTAINER &&
-					 id->attr.runtime != VG_RUNTIME_UNKNOWN);
-	e->runtime = id->attr.runtime;
-	e->is_container = e->confirmed;
+	e->resolved = id->attr;
 }
 
 static void set_status(struct vigil_identity *id, enum vigil_status st,

@@ -12,15 +12,18 @@
 #define VG_EXEC_ID_MAX 64
 #define VG_CG_CACHE_SIZE 256
 
-/* What a cgroup path resolved to, cached by the path: for --all, most
- * processes share a handful of cgroups. */
+/* What a cgroup file resolved to, keyed by its whole text: every process
+ * of one container shares it, so --all resolves each container once. */
 struct vg_cg_cache_entry {
-	char *path;
+	char *text;
+	uint64_t at_ns;     /* CLOCK_MONOTONIC when resolved */
 	uint64_t cgroup_id; /* 0 when unknown */
-	bool confirmed;     /* runtime state files were consulted */
-	enum vg_runtime runtime;
-	bool is_container;
+	struct vg_cgroup_match resolved;
 };
+
+/* Cached answers are reused this long: a cgroup recreated under the same
+ * path, or a task directory written late, is seen after at most this. */
+#define VG_CG_CACHE_TTL_NS (2ull * 1000000000ull)
 
 struct vigil_ctx {
 	char *host_root;

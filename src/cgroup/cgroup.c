@@ -202,6 +202,7 @@ static void set_container(struct vg_cgroup_match *m, enum vg_runtime rt,
 	m->runtime = rt;
 	m->role = role;
 	m->needs_confirm = false;
+	m->shape_only = false;
 	m->ctr_namespace[0] = '\0';
 	snprintf(m->container_id, sizeof(m->container_id), "%s", id);
 	/* Only a pod seen since the enclosing container belongs to this one. */
@@ -278,6 +279,18 @@ void vg_cgroup_parse_path(const char *path, size_t len,
 			set_container(&m, VG_RUNTIME_UNKNOWN, VG_ROLE_CONTAINER,
 				      id, pending_pod, pending_qos);
 			m.needs_confirm = true;
+		} else if (match_full_id(c, "", "", id)) {
+			/* A full hex id as a leaf anywhere else: docker's or
+			 * podman's --cgroup-parent, or containerd's
+			 * /<ns>/<id>. A candidate until state files confirm. */
+			set_container(&m, VG_RUNTIME_UNKNOWN, VG_ROLE_CONTAINER,
+				      id, pending_pod, pending_qos);
+			m.needs_confirm = true;
+			m.shape_only = true;
+			if (n_comps == 2 && is_containerd_name(prev) &&
+			    !is_systemd_unit(prev))
+				snprintf(m.ctr_namespace, sizeof(m.ctr_namespace),
+					 "%.*s", (int)prev.len, prev.s);
 		} else if (seen_kubepods && comp_has_prefix(c, "pod") &&
 			   parse_pod_uid(c.s + 3, c.len - 3, '-', pending_pod)) {
 			if (comp_eq(prev, "burstable") ||
@@ -340,6 +353,7 @@ void vg_cgroup_parse_path(const char *path, size_t len,
 		m.role = VG_ROLE_CONTAINER;
 		m.runtime = VG_RUNTIME_CONTAINERD;
 		m.needs_confirm = true;
+		m.shape_only = true;
 		snprintf(m.ctr_namespace, sizeof(m.ctr_namespace), "%.*s",
 			 (int)first.len, first.s);
 		snprintf(m.container_id, sizeof(m.container_id), "%.*s",

@@ -39,6 +39,9 @@ struct vg_cgroup_match {
 	/* Only the path's shape says "container" (containerd's /<ns>/<id>, or
 	 * a bare id under a pod): state files must confirm the runtime. */
 	bool needs_confirm;
+	/* Only the shape says "container" (a hex leaf anywhere, /<ns>/<id>):
+	 * with no runtime state behind it, it is a plain cgroup. */
+	bool shape_only;
 	bool rootless;
 	uint32_t rootless_uid;
 	char container_id[VG_CONTAINER_ID_MAX + 1];

@@ -54,6 +54,9 @@ static const struct layout_case cases[] = {
 	{ "kind-nested", VIGIL_OK, VIGIL_ROLE_CONTAINER, "containerd", ID, POD, NODE },
 	{ "kind-node-process", VIGIL_OK, VIGIL_ROLE_CONTAINER, "docker", NODE, NULL, NULL },
 	{ "k3s", VIGIL_OK, VIGIL_ROLE_CONTAINER, "containerd", ID, POD, NULL },
+	{ "docker-cgroup-parent", VIGIL_OK, VIGIL_ROLE_CONTAINER, "docker", ID, NULL, NULL },
+	{ "podman-cgroup-parent", VIGIL_OK, VIGIL_ROLE_CONTAINER, "podman", ID, NULL, NULL },
+	{ "hex-leaf-no-runtime", VIGIL_OK, VIGIL_ROLE_HOST, "none", "host", NULL, NULL },
 	{ "conflict-container", VIGIL_CONFLICT, VIGIL_ROLE_HOST, "none", NULL, NULL, NULL },
 	{ "conflict-pod", VIGIL_CONFLICT, VIGIL_ROLE_HOST, "none", NULL, NULL, NULL },
 };

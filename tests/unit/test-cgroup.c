@@ -50,7 +50,9 @@ static const struct {
 	{ "/system.slice/docker-XYZ.scope", H, NONE, "", "", false },
 	{ "/docker/" ID "0", H, NONE, "", "", false },
 	{ "/default/web-1", C, CTRD, "web-1", "", true },
-	{ "/k8s.io/" ID, C, CTRD, ID, "", true },
+	{ "/k8s.io/" ID, C, UNK, ID, "", true },
+	/* --cgroup-parent: a hex leaf anywhere is a candidate */
+	{ "/custom/parent/" ID, C, UNK, ID, "", true },
 	{ "/default/web..1", H, NONE, "", "", false },
 	{ "/default/web-1/extra", H, NONE, "", "", false },
 	{ "/system.slice/cron.service", H, NONE, "", "", false },
@@ -68,11 +70,11 @@ static const struct {
 	/* a dashed uid in the systemd form, or underscores in cgroupfs, is
 	 * not what kubelet writes */
 	{ "/kubepods.slice/kubepods-pod" POD ".slice/crio-" ID ".scope", C, CRIO, ID, "", false },
-	{ "/kubepods/burstable/pod" POD_U "/" ID, H, NONE, "", "", false },
+	{ "/kubepods/burstable/pod" POD_U "/" ID, C, UNK, ID, "", true },
 	/* a pod-looking name outside kubepods is not a pod: only containerd's
 	 * /<ns>/<id> shape, which its state files must confirm */
-	{ "/pod" POD "/" ID, C, CTRD, ID, "", true },
-	{ "/x/pod" POD "/" ID, H, NONE, "", "", false },
+	{ "/pod" POD "/" ID, C, UNK, ID, "", true },
+	{ "/x/pod" POD "/" ID, C, UNK, ID, "", true },
 	{ "/machine.slice/libpod-" ID ".scope", C, PODMAN, ID, "", false },
 	{ "/machine.slice/libpod-" ID ".scope/container", C, PODMAN, ID, "", false },
 	{ "/machine.slice/libpod-conmon-" ID ".scope", M, PODMAN, ID, "", false },
