@@ -93,22 +93,29 @@ static void putc_(struct vg_printer *p, char c)
 	put(p, &c, 1);
 }
 
+static void vprintf_(struct vg_printer *p, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0 || !reserve(p, (size_t)n))
+		return;
+	vsnprintf(p->buf + p->len, (size_t)n + 1, fmt, ap);
+	p->len += (size_t)n;
+}
+
 static void printf_(struct vg_printer *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void printf_(struct vg_printer *p, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	vprintf_(p, fmt, ap);
 	va_end(ap);
-	if (n < 0 || !reserve(p, (size_t)n))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(p->buf + p->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	p->len += (size_t)n;
 }
 
 static void put_u64(struct vg_printer *p, uint64_t v)
@@ -430,19 +437,12 @@ void vg_pr_str_array(struct vg_printer *p, const char *key, const char *label,
 void vg_pr_text(struct vg_printer *p, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	if (p->mode != VG_OUTPUT_TEXT || !p->open)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	vprintf_(p, fmt, ap);
 	va_end(ap);
-	if (n < 0 || !reserve(p, (size_t)n))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(p->buf + p->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	p->len += (size_t)n;
 }
 
 /* Close the record; returns its length, or -ENOMEM. */

@@ -7,6 +7,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* After a read that filled the buffer: is there more? */
+static bool more_to_read(int fd)
+{
+	char probe;
+	ssize_t n;
+
+	do
+		n = read(fd, &probe, 1);
+	while (n < 0 && errno == EINTR);
+	return n > 0;
+}
+
 int vg_read_file_at(int dirfd, const char *path, size_t max, char **ret_buf,
 		    size_t *ret_len, bool *ret_truncated)
 {
@@ -57,17 +69,8 @@ int vg_read_file_at(int dirfd, const char *path, size_t max, char **ret_buf,
 			break;
 	}
 
-	bool truncated = false;
-	if (len == max) {
-		/* Full to the cap: find out whether there was more. */
-		char probe;
-		ssize_t n;
-
-		do
-			n = read(fd, &probe, 1);
-		while (n < 0 && errno == EINTR);
-		truncated = n > 0;
-	}
+	/* Full to the cap: find out whether there was more. */
+	bool truncated = len == max && more_to_read(fd);
 
 	buf[len] = '\0';
 	*ret_buf = VG_TAKE_PTR(buf);
@@ -102,12 +105,7 @@ ssize_t vg_read_small_at(int dirfd, const char *path, char *buf, size_t bufsz)
 		if (len < bufsz - 1)
 			break; /* short read: the end (see vg_read_file_at) */
 		if (len == bufsz - 1) {
-			char probe;
-
-			do
-				n = read(fd, &probe, 1);
-			while (n < 0 && errno == EINTR);
-			if (n > 0)
+			if (more_to_read(fd))
 				return -EFBIG;
 			break;
 		}
