@@ -88,6 +88,14 @@ static void read_boot_facts(struct vigil_ctx *ctx)
 	}
 }
 
+static bool same_file_as(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int vigil_ctx_new(const char *host_root, struct vigil_ctx **ret)
 {
 	struct vigil_ctx *ctx;
@@ -118,6 +126,7 @@ int vigil_ctx_new(const char *host_root, struct vigil_ctx **ret)
 		goto fail;
 	}
 	ctx->cg2_fd = open_cgroup2(ctx->root_fd);
+	ctx->use_pidfd = same_file_as(ctx->proc_fd, "/proc");
 	ctx->clk_tck = sysconf(_SC_CLK_TCK);
 	if (ctx->clk_tck <= 0)
 		ctx->clk_tck = 100;
@@ -280,15 +289,19 @@ static void resolve(struct vigil_ctx *ctx, struct vigil_identity *id)
 
 	if (e->text && now - e->at_ns < VG_CG_CACHE_TTL_NS &&
 	    strcmp(e->text, text) == 0) {
-		id->cgroup_id = e->cgroup_id;
+		/* the kernel's own word on the cgroup id, where it gave it */
+		id->cgroup_id = id->proc.cgroup_id ? id->proc.cgroup_id
+						   : e->cgroup_id;
 		id->attr = e->resolved;
 		return;
 	}
 
 	if (id->attr.needs_confirm)
 		confirm_runtime(ctx, &id->attr);
-	id->cgroup_id = id->cg.v2_path ? lookup_cgroup_id(ctx, id->cg.v2_path)
-				       : 0;
+	if (id->proc.cgroup_id)
+		id->cgroup_id = id->proc.cgroup_id;
+	else if (id->cg.v2_path)
+		id->cgroup_id = lookup_cgroup_id(ctx, id->cg.v2_path);
 
 	free(e->text);
 	e->text = strdup(text);
@@ -329,7 +342,12 @@ int vigil_identify_pid(struct vigil_ctx *ctx, pid_t pid,
 		*ret = id;
 		return 0;
 	}
-	r = vg_proc_read(ctx->proc_fd, pid, &id->proc, &what);
+	r = vg_proc_read(ctx->proc_fd, pid, ctx->use_pidfd ? VG_PROC_PIDFD : 0,
+			 &id->proc, &what);
+	/* a kernel without PIDFD_GET_INFO: stop asking */
+	if (r == 0 && (id->proc.pidfd_err == -ENOTTY ||
+		       id->proc.pidfd_err == -ENOSYS))
+		ctx->use_pidfd = false;
 	if (r == -ENOMEM) {
 		free(id);
 		return r;

@@ -35,6 +35,7 @@ struct vigil_ctx {
 	uint64_t btime; /* boot time, seconds since the epoch */
 	bool have_btime;
 	long clk_tck;
+	bool use_pidfd; /* proc/ is our own: pidfds name the same processes */
 	struct vg_cg_cache_entry cache[VG_CG_CACHE_SIZE];
 };
 

@@ -28,7 +28,8 @@ void cmd_pid_help(FILE *f)
 		"container (runtime, full id) and Kubernetes pod uid, from the\n"
 		"kernel's own records (/proc/PID/cgroup, the exe link).\n"
 		"\n"
-		"  --all           every process on the host\n"
+		"  --all           every process on the host, answered on all\n"
+		"                  cores (VIGIL_THREADS=N to use at most N)\n"
 		"  -               read PIDs from standard input, separated by\n"
 		"                  white space (e.g. from 'docker inspect')\n"
 		"  --host-root DIR read under DIR instead of / (env VIGIL_HOST_ROOT)\n"
@@ -195,6 +196,12 @@ static int show_all(struct vigil_ctx *ctx)
 	pthread_t threads[ALL_WORKERS_MAX];
 	size_t n_threads = 0, printed = 0;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *env_threads = getenv("VIGIL_THREADS");
+	uint64_t want;
+
+	/* VIGIL_THREADS caps the cores --all may use (default: all). */
+	if (env_threads && *env_threads && vg_parse_u64(env_threads, &want) == 0 && want > 0)
+		ncpu = want < ALL_WORKERS_MAX ? (long)want : ALL_WORKERS_MAX;
 	bool failed = false;
 	int r;
 

@@ -21,6 +21,20 @@ static void format_wall(uint64_t ns, char *buf, size_t bufsz)
 		 (unsigned long long)(ns / 1000000ull % 1000ull));
 }
 
+/* Writes @v at @o, returns the end; no NUL. */
+static char *u64_to_str(uint64_t v, char *o)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(o, tmp + i, sizeof(tmp) - i);
+	return o + sizeof(tmp) - i;
+}
+
 static void print_proc(struct vg_printer *p, const struct vigil_identity *id)
 {
 	const struct vg_proc *pr = &id->proc;
@@ -30,9 +44,6 @@ static void print_proc(struct vg_printer *p, const struct vigil_identity *id)
 	vg_pr_i64(p, "pid", "pid", pr->pid);
 	vg_pr_i64(p, "tgid", pr->tgid != pr->pid ? "tgid" : NULL, pr->tgid);
 	vg_pr_i64(p, "ppid", "ppid", pr->ppid);
-	if (pr->vpid)
-		vg_pr_i64(p, "vpid", pr->vpid != pr->pid ? "pid in ns" : NULL,
-			  pr->vpid);
 	vg_pr_str(p, "name", "name", pr->comm);
 	vg_pr_str(p, "state", NULL, state);
 	vg_pr_str(p, "exe", "exe", pr->exe);
@@ -92,19 +103,28 @@ static void print_proc(struct vg_printer *p, const struct vigil_identity *id)
 	vg_pr_obj_close(p);
 
 	vg_pr_obj_open(p, "ns");
-	vg_pr_text(p, "%-16s", "namespaces");
 	for (int t = 0; t < VG_NS_COUNT; t++) {
-		if (pr->ns_valid & (1u << t)) {
+		if (pr->ns_valid & (1u << t))
 			vg_pr_u64(p, vg_ns_name(t), NULL, pr->ns[t]);
-			vg_pr_text(p, " %s:%llu", vg_ns_name(t),
-				   (unsigned long long)pr->ns[t]);
-		} else {
+		else
 			vg_pr_null(p, vg_ns_name(t), NULL);
-			vg_pr_text(p, " %s:-", vg_ns_name(t));
-		}
 	}
-	vg_pr_text(p, "\n");
 	vg_pr_obj_close(p);
+	if (vg_printer_mode(p) == VG_OUTPUT_TEXT) {
+		char line[VG_NS_COUNT * 32], *o = line;
+
+		for (int t = 0; t < VG_NS_COUNT; t++) {
+			o = stpcpy(o, t ? " " : "");
+			o = stpcpy(o, vg_ns_name(t));
+			*o++ = ':';
+			if (pr->ns_valid & (1u << t))
+				o = u64_to_str(pr->ns[t], o);
+			else
+				*o++ = '-';
+		}
+		*o = '\0';
+		vg_pr_str(p, NULL, "namespaces", line);
+	}
 }
 
 static void print_cgroup(struct vg_printer *p, const struct vigil_identity *id)
@@ -128,9 +148,18 @@ static void print_cgroup(struct vg_printer *p, const struct vigil_identity *id)
 	for (size_t i = 0; i < cg->n_lines; i++) {
 		const struct vg_cgroup_line *l = &cg->lines[i];
 
-		if (asprintf(&lines[n], "%u:%s:%s", l->hierarchy,
-			     l->controllers, l->path) >= 0)
-			n++;
+		size_t cl = strlen(l->controllers), pl = strlen(l->path);
+		char *s = malloc(24 + cl + pl);
+
+		if (!s)
+			continue;
+		char *o = u64_to_str(l->hierarchy, s);
+		*o++ = ':';
+		o = mempcpy(o, l->controllers, cl);
+		*o++ = ':';
+		o = mempcpy(o, l->path, pl);
+		*o = '\0';
+		lines[n++] = s;
 	}
 	vg_pr_str_array(p, "lines", NULL, lines, n);
 	for (size_t i = 0; i < n; i++) {

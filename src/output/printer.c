@@ -383,17 +383,29 @@ void vg_pr_bool(struct vg_printer *p, const char *key, const char *label,
 		puts_(p, val ? "yes\n" : "no\n");
 }
 
+/* Characters a shell word may hold unquoted. */
 static bool shell_safe(const char *s)
 {
+	static bool table[256];
+	static bool ready;
+
+	if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
+		static const char ok[] = "abcdefghijklmnopqrstuvwxyz"
+					 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789_@%+=:,./-";
+		bool t[256] = { false };
+
+		for (const char *c = ok; *c; c++)
+			t[(unsigned char)*c] = true;
+		/* racing initialisers write the same bytes */
+		memcpy(table, t, sizeof(table));
+		__atomic_store_n(&ready, true, __ATOMIC_RELEASE);
+	}
 	if (!*s)
 		return false;
-	for (; *s; s++) {
-		char c = *s;
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || strchr("_@%+=:,./-", c)))
+	for (; *s; s++)
+		if (!table[(unsigned char)*s])
 			return false;
-	}
 	return true;
 }
 

@@ -3,11 +3,37 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/types.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 
 #include "shared/util.h"
+
+/* Linux 6.13's pidfd information; Debian 12's headers predate it. */
+struct vg_pidfd_info {
+	__u64 mask;
+	__u64 cgroupid;
+	__u32 pid;
+	__u32 tgid;
+	__u32 ppid;
+	__u32 ruid;
+	__u32 rgid;
+	__u32 euid;
+	__u32 egid;
+	__u32 suid;
+	__u32 sgid;
+	__u32 fsuid;
+	__u32 fsgid;
+	__u32 spare0[1];
+};
+_Static_assert(sizeof(struct vg_pidfd_info) == 64, "PIDFD_INFO_SIZE_VER0");
+#define VG_PIDFD_GET_INFO _IOWR(0xFF, 11, struct vg_pidfd_info)
+#define VG_PIDFD_INFO_PID (1ull << 0)
+#define VG_PIDFD_INFO_CREDS (1ull << 1)
+#define VG_PIDFD_INFO_CGROUPID (1ull << 2)
 
 static const char *const ns_names[VG_NS_COUNT] = {
 	[VG_NS_PID] = "pid",   [VG_NS_MNT] = "mnt",   [VG_NS_NET] = "net",
@@ -165,14 +191,6 @@ int vg_proc_parse_status(const char *buf, size_t len, struct vg_proc *p)
 				if (vg_parse_pid(val, &p->tgid) < 0)
 					return -EBADMSG;
 				have_tgid = true;
-			} else if (val && vg_startswith(l, "NSpid:")) {
-				/* the last number is the innermost namespace's */
-				const char *last = strrchr(val, '\t');
-				int vpid;
-
-				last = last ? last + 1 : val;
-				if (vg_parse_pid(last, &vpid) == 0)
-					p->vpid = vpid;
 			}
 		}
 		/* Longer lines (Groups: of a huge group list) carry nothing we
@@ -240,14 +258,48 @@ static int read_link_dup(int dirfd, const char *name, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-int vg_proc_read(int proc_dirfd, int pid, struct vg_proc *ret,
+/*
+ * Credentials, tgid and cgroup id from a pidfd. Returns 0, -ESRCH when the
+ * process is gone, or another -errno when the kernel cannot say (older
+ * kernel, a thread id): the caller then parses status.
+ */
+static int read_pidfd_info(int pid, struct vg_proc *p)
+{
+	struct vg_pidfd_info info = {
+		.mask = VG_PIDFD_INFO_PID | VG_PIDFD_INFO_CREDS |
+			VG_PIDFD_INFO_CGROUPID,
+	};
+	int fd, r = 0;
+
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, VG_PIDFD_GET_INFO, &info) < 0)
+		r = -errno;
+	close(fd);
+	if (r < 0)
+		return r;
+	if ((info.mask & (VG_PIDFD_INFO_PID | VG_PIDFD_INFO_CREDS)) !=
+		    (VG_PIDFD_INFO_PID | VG_PIDFD_INFO_CREDS) ||
+	    info.pid != (__u32)pid)
+		return -EOPNOTSUPP;
+	p->tgid = (int)info.tgid;
+	p->uid = info.ruid, p->euid = info.euid;
+	p->suid = info.suid, p->fsuid = info.fsuid;
+	p->gid = info.rgid, p->egid = info.egid;
+	p->sgid = info.sgid, p->fsgid = info.fsgid;
+	if (info.mask & VG_PIDFD_INFO_CGROUPID)
+		p->cgroup_id = info.cgroupid;
+	return 0;
+}
+
+int vg_proc_read(int proc_dirfd, int pid, unsigned flags, struct vg_proc *ret,
 		 const char **ret_what)
 {
 	struct vg_proc p = { .pid = pid };
 	_cleanup_close_ int dfd = -1;
 	char name[16], buf[VG_STAT_MAX];
-	_cleanup_free_ char *status = NULL;
-	size_t status_len;
+	bool have_creds = false;
 	ssize_t n;
 	int r;
 
@@ -256,6 +308,18 @@ int vg_proc_read(int proc_dirfd, int pid, struct vg_proc *ret,
 	dfd = openat(proc_dirfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return errno == ENOENT || errno == ENOTDIR ? -ESRCH : -errno;
+
+	/* The pidfd is taken after dfd and before stat is read through dfd:
+	 * if that read succeeds, dfd's process still existed after the
+	 * pidfd was opened, so the pid was not reused in between and both
+	 * name the same process. */
+	if (flags & VG_PROC_PIDFD) {
+		r = read_pidfd_info(pid, &p);
+		if (r == -ESRCH)
+			return -ESRCH;
+		have_creds = r == 0;
+		p.pidfd_err = r;
+	}
 
 	n = vg_read_small_at(dfd, "stat", buf, sizeof(buf));
 	if (n < 0) {
@@ -267,15 +331,20 @@ int vg_proc_read(int proc_dirfd, int pid, struct vg_proc *ret,
 		return -EBADMSG;
 	}
 
-	r = vg_read_file_at(dfd, "status", VG_STATUS_MAX, &status, &status_len,
-			    NULL);
-	if (r < 0) {
-		*ret_what = "status";
-		return gone(r) ? -ESRCH : r;
-	}
-	if (vg_proc_parse_status(status, status_len, &p) < 0) {
-		*ret_what = "status";
-		return -EBADMSG;
+	if (!have_creds) {
+		_cleanup_free_ char *status = NULL;
+		size_t status_len;
+
+		r = vg_read_file_at(dfd, "status", VG_STATUS_MAX, &status,
+				    &status_len, NULL);
+		if (r < 0) {
+			*ret_what = "status";
+			return gone(r) ? -ESRCH : r;
+		}
+		if (vg_proc_parse_status(status, status_len, &p) < 0) {
+			*ret_what = "status";
+			return -EBADMSG;
+		}
 	}
 
 	r = vg_read_file_at(dfd, "cmdline", VG_CMDLINE_MAX, &p.args_buf,

@@ -36,7 +36,6 @@ struct vg_proc {
 	int pid;  /* as asked: a tid is a valid answer to "which process" */
 	int tgid;
 	int ppid;
-	int vpid; /* innermost pid namespace's pid (NSpid), 0 if unknown */
 	char state;
 	uint32_t uid, euid, suid, fsuid;
 	uint32_t gid, egid, sgid, fsgid;
@@ -59,6 +58,9 @@ struct vg_proc {
 	uint64_t ns[VG_NS_COUNT];
 	unsigned ns_valid; /* bit per enum vg_ns_type */
 
+	uint64_t cgroup_id; /* from the pidfd, 0 when it was not asked */
+	int pidfd_err;      /* why the pidfd could not answer, or 0 */
+
 	char *cgroup_text; /* raw /proc/<pid>/cgroup */
 	size_t cgroup_len;
 	int cgroup_err;
@@ -71,8 +73,13 @@ struct vg_proc {
  * what the kernel writes; other -errno. On success the caller releases
  * @ret with vg_proc_release(); on failure @ret holds nothing to release.
  */
-int vg_proc_read(int proc_dirfd, int pid, struct vg_proc *ret,
-		 const char **ret_what);
+int vg_proc_read(int proc_dirfd, int pid, unsigned flags,
+		 struct vg_proc *ret, const char **ret_what);
+
+/* @proc_dirfd is this process's own /proc: credentials, tgid and the
+ * cgroup id may come from a pidfd (PIDFD_GET_INFO, Linux 6.13) instead of
+ * parsing status. Falls back to status where the kernel says no. */
+#define VG_PROC_PIDFD (1u << 0)
 void vg_proc_release(struct vg_proc *p);
 
 /* Parsers, exposed for tests and fuzzing. Return 0 or -EBADMSG. */
