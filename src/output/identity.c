@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "attrib/attrib.h"
+#include "shared/util.h"
 
 static void format_wall(uint64_t ns, char *buf, size_t bufsz)
 {
@@ -19,20 +20,6 @@ static void format_wall(uint64_t ns, char *buf, size_t bufsz)
 	}
 	snprintf(buf + strlen(buf), bufsz - strlen(buf), ".%03lluZ",
 		 (unsigned long long)(ns / 1000000ull % 1000ull));
-}
-
-/* Writes @v at @o, returns the end; no NUL. */
-static char *u64_to_str(uint64_t v, char *o)
-{
-	char tmp[24];
-	size_t i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	memcpy(o, tmp + i, sizeof(tmp) - i);
-	return o + sizeof(tmp) - i;
 }
 
 static void print_proc(struct vg_printer *p, const struct vigil_identity *id)
@@ -118,7 +105,7 @@ static void print_proc(struct vg_printer *p, const struct vigil_identity *id)
 			o = stpcpy(o, vg_ns_name(t));
 			*o++ = ':';
 			if (pr->ns_valid & (1u << t))
-				o = u64_to_str(pr->ns[t], o);
+				o = vg_u64_to_str(pr->ns[t], o);
 			else
 				*o++ = '-';
 		}
@@ -153,7 +140,7 @@ static void print_cgroup(struct vg_printer *p, const struct vigil_identity *id)
 
 		if (!s)
 			continue;
-		char *o = u64_to_str(l->hierarchy, s);
+		char *o = vg_u64_to_str(l->hierarchy, s);
 		*o++ = ':';
 		o = mempcpy(o, l->controllers, cl);
 		*o++ = ':';

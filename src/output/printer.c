@@ -7,6 +7,8 @@
  */
 #include "printer.h"
 
+#include "shared/util.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -120,14 +122,9 @@ static void printf_(struct vg_printer *p, const char *fmt, ...)
 
 static void put_u64(struct vg_printer *p, uint64_t v)
 {
-	char tmp[24];
-	size_t i = sizeof(tmp);
+	char tmp[20];
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	put(p, tmp + i, sizeof(tmp) - i);
+	put(p, tmp, (size_t)(vg_u64_to_str(v, tmp) - tmp));
 }
 
 static void put_i64(struct vg_printer *p, int64_t v)

@@ -160,6 +160,19 @@ int vg_parse_pid(const char *s, int *ret)
 	return 0;
 }
 
+char *vg_u64_to_str(uint64_t v, char *out)
+{
+	char tmp[20];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(out, tmp + i, sizeof(tmp) - i);
+	return out + sizeof(tmp) - i;
+}
+
 bool vg_is_hex(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)

@@ -57,6 +57,10 @@ ssize_t vg_readlink_at(int dirfd, const char *path, char *buf, size_t bufsz);
 int vg_parse_u64(const char *s, uint64_t *ret);
 int vg_parse_pid(const char *s, int *ret);
 
+/* Write @v in decimal at @out (room for 20 bytes, no NUL); returns the
+ * end. For hot paths where printf's cost shows. */
+char *vg_u64_to_str(uint64_t v, char *out);
+
 /* True when s[0..len) is all lowercase hex digits. */
 bool vg_is_hex(const char *s, size_t len);
 
