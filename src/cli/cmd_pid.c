@@ -52,7 +52,7 @@ struct pid_run {
 };
 
 /* Answer one pid onto run->out. Returns <0 only when output failed. */
-static int show_pid_flags(struct pid_run *run, int pid, bool skip_vanished)
+static int show_pid(struct pid_run *run, int pid, bool skip_vanished)
 {
 	struct vigil_identity *id = NULL;
 	int r;
@@ -82,11 +82,6 @@ static int show_pid_flags(struct pid_run *run, int pid, bool skip_vanished)
 		return r; /* stop: nobody reads any more */
 	}
 	return 0;
-}
-
-static int show_pid(int pid, void *userdata)
-{
-	return show_pid_flags(userdata, pid, false);
 }
 
 /*
@@ -132,6 +127,13 @@ static int collect_pid(int pid, void *userdata)
 	return 0;
 }
 
+static int cmp_pid(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
 static void *all_worker(void *userdata)
 {
 	struct all_run *a = userdata;
@@ -169,7 +171,7 @@ static void *all_worker(void *userdata)
 		run.any_failed = false;
 		if (run.out) {
 			for (size_t k = first; k < last; k++)
-				show_pid_flags(&run, a->pids[k], true);
+				show_pid(&run, a->pids[k], true);
 			if (fclose(run.out) != 0)
 				run.any_failed = true;
 		} else {
@@ -188,29 +190,39 @@ out:
 	return NULL;
 }
 
+/* How many workers --all starts: every core, or VIGIL_THREADS. */
+static size_t worker_count(void)
+{
+	const char *env = getenv("VIGIL_THREADS");
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t want;
+
+	if (env && *env && vg_parse_u64(env, &want) == 0 && want > 0)
+		return want < ALL_WORKERS_MAX ? (size_t)want : ALL_WORKERS_MAX;
+	if (ncpu < 1)
+		return 1;
+	return ncpu < ALL_WORKERS_MAX ? (size_t)ncpu : ALL_WORKERS_MAX;
+}
+
 /* Returns the exit status. */
-static int show_all(struct vigil_ctx *ctx)
+static int show_all(struct pid_run *run)
 {
 	struct all_run a = { .lock = PTHREAD_MUTEX_INITIALIZER,
 			     .cond = PTHREAD_COND_INITIALIZER };
 	pthread_t threads[ALL_WORKERS_MAX];
-	size_t n_threads = 0, printed = 0;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	const char *env_threads = getenv("VIGIL_THREADS");
-	uint64_t want;
-
-	/* VIGIL_THREADS caps the cores --all may use (default: all). */
-	if (env_threads && *env_threads && vg_parse_u64(env_threads, &want) == 0 && want > 0)
-		ncpu = want < ALL_WORKERS_MAX ? (long)want : ALL_WORKERS_MAX;
+	size_t n_threads = 0, n_workers = worker_count(), printed = 0;
 	bool failed = false;
 	int r;
 
-	r = vg_attrib_for_each_pid(ctx, collect_pid, &a);
+	r = vg_attrib_for_each_pid(run->ctx, collect_pid, &a);
 	if (r < 0) {
 		cli_error("listing processes: %s", strerror(-r));
 		free(a.pids);
 		return EXIT_PARTIAL;
 	}
+	/* procfs lists pids in order; another host root's directory need
+	 * not, and the output should not depend on it. */
+	qsort(a.pids, a.n_pids, sizeof(*a.pids), cmp_pid);
 	a.n_batches = (a.n_pids + ALL_BATCH - 1) / ALL_BATCH;
 	a.batches = calloc(a.n_batches ? a.n_batches : 1, sizeof(*a.batches));
 	if (!a.batches) {
@@ -218,16 +230,17 @@ static int show_all(struct vigil_ctx *ctx)
 		free(a.pids);
 		return EXIT_PARTIAL;
 	}
-	if (ncpu < 1)
-		ncpu = 1;
-	for (long t = 0; t < ncpu && t < ALL_WORKERS_MAX; t++) {
-		if (pthread_create(&threads[n_threads], NULL, all_worker, &a) != 0)
-			break;
+	while (n_threads < n_workers &&
+	       pthread_create(&threads[n_threads], NULL, all_worker, &a) == 0)
 		n_threads++;
-	}
 	if (n_threads == 0) {
-		/* no threads to be had: answer on this one */
-		all_worker(&a);
+		/* No thread to be had: answer here, in order. (A worker on this
+		 * thread would wait on a writer that never runs.) */
+		for (size_t k = 0; k < a.n_pids && !run->write_err; k++)
+			show_pid(run, a.pids[k], true);
+		free(a.batches);
+		free(a.pids);
+		return run->any_failed || run->write_err ? EXIT_PARTIAL : EXIT_OK;
 	}
 
 	for (size_t i = 0; i < a.n_batches; i++) {
@@ -238,7 +251,7 @@ static int show_all(struct vigil_ctx *ctx)
 			pthread_cond_wait(&a.cond, &a.lock);
 		pthread_mutex_unlock(&a.lock);
 		if (!b->done) {
-			cli_error("a worker could not start: out of memory");
+			cli_error("a worker could not start (out of memory or file descriptors)");
 			failed = true;
 			break;
 		}
@@ -295,7 +308,7 @@ static void pids_from_stdin(struct pid_run *run)
 				cli_error("not a pid: '%s%s'", tok,
 					  overlong ? "..." : "");
 				run->any_failed = true;
-			} else if (show_pid_flags(run, pid, false) < 0) {
+			} else if (show_pid(run, pid, false) < 0) {
 				return;
 			}
 			len = 0;
@@ -368,7 +381,7 @@ int cmd_pid(int argc, char **argv)
 
 	run.out = stdout;
 	if (all) {
-		if (show_all(run.ctx) != EXIT_OK)
+		if (show_all(&run) != EXIT_OK)
 			run.any_failed = true;
 	} else {
 		for (int i = optind; i < argc && !run.write_err; i++) {
@@ -377,7 +390,7 @@ int cmd_pid(int argc, char **argv)
 			if (strcmp(argv[i], "-") == 0)
 				pids_from_stdin(&run);
 			else if (vg_parse_pid(argv[i], &pid) == 0)
-				show_pid(pid, &run);
+				show_pid(&run, pid, false);
 		}
 	}
 

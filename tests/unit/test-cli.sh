@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The vigil CLI against fixture host roots: exit codes, usage errors,
-# stdin, text and JSON. Usage: test-cli.sh VIGIL FIXTURES
+# stdin, text and JSON. Usage: test-cli.sh VIGIL FIXTURES NO_THREADS_SO
 set -uo pipefail
 VIGIL=$1
 FX=$2
+NO_THREADS=$(realpath "$3")
 ID=4f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f
 passed=0 failed=0
 command -v jq >/dev/null || { echo "FAIL: jq is not installed"; echo "0 passed, 1 failed"; exit 1; }
@@ -75,6 +76,25 @@ check "--all: valid JSON with newline comm" test "$(jq -rs '.[] | select(.proc.p
 
 run --host-root "$FX/bad-input" pid 201
 check "text: newline in comm escaped" grep -q '^name  *new\\nline$' <<<"$out"
+
+# --all over more processes than the output window holds (64 batches of
+# 32): every process once, in pid order, threaded and with no thread to be
+# had (where a worker on the calling thread would wait forever).
+BIG=$(mktemp -d /tmp/vigil-cli-big.XXXXXX)
+mkdir -p "$BIG/proc"
+cp -r "$FX/docker-systemd-v2/proc/stat" "$FX/docker-systemd-v2/proc/sys" "$BIG/proc/"
+for p in $(seq 1000 3099); do
+	cp -r "$FX/docker-systemd-v2/proc/100" "$BIG/proc/$p"
+done
+out=$(timeout 60 "$VIGIL" --host-root "$BIG" -o json pid --all)
+rc=$?
+check "--all, 2,100 processes: exit 0" test $rc -eq 0
+check "--all, 2,100 processes: each once, in order" test "$(jq -r .proc.pid <<<"$out" | tr '\n' ' ')" = "$(seq -s ' ' 1000 3099) "
+out=$(LD_PRELOAD=$NO_THREADS timeout 60 "$VIGIL" --host-root "$BIG" -o json pid --all)
+rc=$?
+check "--all with no threads: exit 0, not hung" test $rc -eq 0
+check "--all with no threads: each once, in order" test "$(jq -r .proc.pid <<<"$out" | tr '\n' ' ')" = "$(seq -s ' ' 1000 3099) "
+rm -rf "$BIG"
 
 run pid abc
 check "usage: non-numeric pid exits 2" test $rc -eq 2
