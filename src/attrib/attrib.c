@@ -204,8 +204,7 @@ static void confirm_runtime(struct vigil_ctx *ctx, struct vg_cgroup_match *m)
 		m->runtime = VG_RUNTIME_CONTAINERD;
 		return;
 	}
-	if (vg_is_hex(m->container_id, strlen(m->container_id)) &&
-	    strlen(m->container_id) == 64) {
+	if (strlen(m->container_id) == 64 && vg_is_hex(m->container_id, 64)) {
 		if (exists_at(ctx->root_fd, "var/lib/docker/containers/%s",
 			      m->container_id))
 			hits++, found = VG_RUNTIME_DOCKER;

@@ -246,16 +246,6 @@ static void text_escape(struct vg_printer *p, const char *s)
 	}
 }
 
-void vg_text_escape(FILE *out, const char *s)
-{
-	struct vg_printer p = { .mode = VG_OUTPUT_TEXT };
-
-	text_escape(&p, s);
-	if (p.buf)
-		fwrite(p.buf, 1, p.len, out);
-	free(p.buf);
-}
-
 /* JSON: the comma and "key": before a member. */
 static void json_key(struct vg_printer *p, const char *key)
 {

@@ -49,8 +49,4 @@ int vg_pr_end(struct vg_printer *p, FILE *f);
  * JSON). Caller frees with free(). NULL on -ENOMEM. */
 char *vg_pr_end_string(struct vg_printer *p);
 
-/* Write @s to @out with control bytes escaped (\n, \t, \xNN) and
- * backslashes doubled, so a hostile string cannot forge a line. */
-void vg_text_escape(FILE *out, const char *s);
-
 #endif
