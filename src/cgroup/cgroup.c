@@ -189,9 +189,11 @@ static bool is_systemd_unit(struct comp c)
 	return false;
 }
 
+/* The pod seen since the enclosing container, if any, is this container's
+ * and is consumed: @pending_pod and @pending_qos are emptied. */
 static void set_container(struct vg_cgroup_match *m, enum vg_runtime rt,
 			  enum vg_cg_role role, const char *id,
-			  const char *pending_pod, const char *pending_qos)
+			  char *pending_pod, char *pending_qos)
 {
 	/* An enclosing container (kind node, docker-in-docker) stays known. */
 	if (m->role == VG_ROLE_CONTAINER || m->role == VG_ROLE_MONITOR) {
@@ -208,6 +210,8 @@ static void set_container(struct vg_cgroup_match *m, enum vg_runtime rt,
 	/* Only a pod seen since the enclosing container belongs to this one. */
 	snprintf(m->pod_uid, sizeof(m->pod_uid), "%s", pending_pod);
 	snprintf(m->pod_qos, sizeof(m->pod_qos), "%s", pending_qos);
+	pending_pod[0] = '\0';
+	pending_qos[0] = '\0';
 }
 
 void vg_cgroup_parse_path(const char *path, size_t len,
@@ -319,12 +323,6 @@ void vg_cgroup_parse_path(const char *path, size_t len,
 					m.rootless_uid = (uint32_t)uid;
 				}
 			}
-		}
-		if (m.role != VG_ROLE_HOST && strcmp(m.pod_uid, pending_pod) == 0 &&
-		    m.container_id[0]) {
-			/* consumed by the container just set */
-			pending_pod[0] = '\0';
-			pending_qos[0] = '\0';
 		}
 		prev = c;
 	}
