@@ -131,6 +131,7 @@ int vigil_ctx_new(const char *host_root, struct vigil_ctx **ret)
 	if (ctx->clk_tck <= 0)
 		ctx->clk_tck = 100;
 	read_boot_facts(ctx);
+	vg_runtime_cfg_defaults(&ctx->rt_cfg);
 	*ret = ctx;
 	return 0;
 fail:
@@ -144,6 +145,10 @@ void vigil_ctx_free(struct vigil_ctx *ctx)
 		return;
 	for (size_t i = 0; i < VG_CG_CACHE_SIZE; i++)
 		free(ctx->cache[i].text);
+	vg_meta_cache_release(&ctx->meta);
+	vg_kubelet_free(ctx->kubelet);
+	for (size_t i = 0; i < VG_ARRAY_SIZE(ctx->cfg_strings); i++)
+		free(ctx->cfg_strings[i]);
 	if (ctx->root_fd >= 0)
 		close(ctx->root_fd);
 	if (ctx->proc_fd >= 0)
@@ -205,20 +210,18 @@ static void confirm_runtime(struct vigil_ctx *ctx, struct vg_cgroup_match *m)
 		return;
 	}
 	if (strlen(m->container_id) == 64 && vg_is_hex(m->container_id, 64)) {
-		if (exists_at(ctx->root_fd, "var/lib/docker/containers/%s",
-			      m->container_id))
+		if (exists_at(ctx->root_fd, "%s/containers/%s",
+			      ctx->rt_cfg.docker_root, m->container_id))
 			hits++, found = VG_RUNTIME_DOCKER;
 		if (containerd_task_exists(ctx, "k8s.io", m->container_id))
 			hits++, found = VG_RUNTIME_CONTAINERD;
 		/* containers/storage serves CRI-O and podman alike: under a
 		 * pod it is CRI-O's (podman makes no kubelet pods), else
 		 * podman's. */
-		if (exists_at(ctx->root_fd,
-			      "run/containers/storage/overlay-containers/%s",
-			      m->container_id) ||
-		    exists_at(ctx->root_fd,
-			      "var/lib/containers/storage/overlay-containers/%s",
-			      m->container_id))
+		if (exists_at(ctx->root_fd, "%s/overlay-containers/%s",
+			      ctx->rt_cfg.storage_run, m->container_id) ||
+		    exists_at(ctx->root_fd, "%s/overlay-containers/%s",
+			      ctx->rt_cfg.storage_root, m->container_id))
 			hits++, found = m->pod_uid[0] ? VG_RUNTIME_CRIO
 						      : VG_RUNTIME_PODMAN;
 	}
@@ -309,6 +312,83 @@ static void resolve(struct vigil_ctx *ctx, struct vigil_identity *id)
 	e->resolved = id->attr;
 }
 
+/* Container metadata and the pod answer, once attribution is known. */
+static int add_metadata(struct vigil_ctx *ctx, struct vigil_identity *id)
+{
+	const struct vg_cgroup_match *m = &id->attr;
+
+	if (m->role == VG_ROLE_CONTAINER && m->runtime != VG_RUNTIME_UNKNOWN &&
+	    m->runtime != VG_RUNTIME_NONE) {
+		id->meta = vg_meta_get(ctx, m, &id->cg);
+		return id->meta ? 0 : -ENOMEM;
+	}
+	if (m->pod_uid[0])
+		return vg_pod_resolve(m->pod_uid, NULL, ctx->kubelet,
+				      m->role == VG_ROLE_CONTAINER
+					      ? m->container_id : NULL,
+				      &id->pod);
+	return 0;
+}
+
+const struct vg_pod_meta *vg_identity_pod(const struct vigil_identity *id)
+{
+	return id->meta ? &id->meta->pod : &id->pod;
+}
+
+/* A host path from the user, as a path under the host root. */
+static int host_rel(const char *in, char **slot, const char **out)
+{
+	const char *rel = in + strspn(in, "/");
+	char *c;
+
+	if (!*rel || strstr(rel, "..") || strlen(rel) > 256)
+		return -EINVAL;
+	c = strdup(rel);
+	if (!c)
+		return -ENOMEM;
+	free(*slot);
+	*slot = c;
+	*out = c;
+	return 0;
+}
+
+int vg_attrib_configure(struct vigil_ctx *ctx, const struct vg_attrib_opts *o)
+{
+	int r = 0;
+
+	ctx->no_meta = o->no_meta;
+	if (o->docker_root)
+		r = host_rel(o->docker_root, &ctx->cfg_strings[0],
+			     &ctx->rt_cfg.docker_root);
+	if (!r && o->docker_socket) {
+		if (!*o->docker_socket)
+			ctx->rt_cfg.docker_socket = NULL;
+		else
+			r = host_rel(o->docker_socket, &ctx->cfg_strings[1],
+				     &ctx->rt_cfg.docker_socket);
+	}
+	if (!r && o->storage_root)
+		r = host_rel(o->storage_root, &ctx->cfg_strings[2],
+			     &ctx->rt_cfg.storage_root);
+	if (!r && o->storage_run)
+		r = host_rel(o->storage_run, &ctx->cfg_strings[3],
+			     &ctx->rt_cfg.storage_run);
+	if (!r && o->api_timeout_ms)
+		ctx->rt_cfg.api_timeout_ms = o->api_timeout_ms;
+	if (!r && o->kubelet.url) {
+		if (!vg_startswith(o->kubelet.url, "http://") &&
+		    !vg_startswith(o->kubelet.url, "https://"))
+			return -EINVAL;
+		vg_kubelet_free(ctx->kubelet);
+		ctx->kubelet = vg_kubelet_new(&o->kubelet);
+		if (!ctx->kubelet)
+			r = -ENOMEM;
+	}
+	/* cached answers were read under the old settings */
+	vg_meta_cache_release(&ctx->meta);
+	return r;
+}
+
 static void set_status(struct vigil_identity *id, enum vigil_status st,
 		       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void set_status(struct vigil_identity *id, enum vigil_status st,
@@ -394,6 +474,10 @@ int vigil_identify_pid(struct vigil_ctx *ctx, pid_t pid,
 	case VG_CGROUP_OK:
 		id->attr = id->cg.match;
 		resolve(ctx, id);
+		if (!ctx->no_meta && add_metadata(ctx, id) < 0) {
+			vigil_identity_free(id);
+			return -ENOMEM;
+		}
 		break;
 	case VG_CGROUP_CONFLICT:
 		set_status(id, VIGIL_CONFLICT, "%s", id->cg.error_msg);
@@ -413,6 +497,8 @@ void vigil_identity_free(struct vigil_identity *id)
 		return;
 	vg_proc_release(&id->proc);
 	vg_cgroup_info_release(&id->cg);
+	vg_meta_unref(id->meta);
+	vg_pod_meta_release(&id->pod);
 	free(id);
 }
 

@@ -5,7 +5,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "attrib/meta.h"
 #include "cgroup/cgroup.h"
+#include "k8s/kubelet.h"
+#include "k8s/pod.h"
+#include "runtime/runtime.h"
 #include "proc/proc.h"
 #include "vigil/vigil.h"
 
@@ -37,7 +41,28 @@ struct vigil_ctx {
 	long clk_tck;
 	bool use_pidfd; /* proc/ is our own: pidfds name the same processes */
 	struct vg_cg_cache_entry cache[VG_CG_CACHE_SIZE];
+	/* container and pod metadata */
+	bool no_meta;
+	struct vg_runtime_cfg rt_cfg; /* strings owned, see cfg_strings */
+	char *cfg_strings[4];
+	struct vg_kubelet *kubelet;   /* NULL: not configured */
+	struct vg_meta_cache meta;
 };
+
+/* Settings beyond the host root; NULL/0 members keep the default. Paths
+ * are host paths ("/var/lib/docker"), read under the host root. */
+struct vg_attrib_opts {
+	bool no_meta; /* attribution only: read no runtime state */
+	const char *docker_root;
+	const char *docker_socket; /* "" = never ask the Engine API */
+	const char *storage_root;
+	const char *storage_run;
+	uint32_t api_timeout_ms;
+	struct vg_kubelet_cfg kubelet; /* .url NULL = no kubelet */
+};
+
+/* Returns 0, -ENOMEM, or -EINVAL (a path with "..", a bad URL). */
+int vg_attrib_configure(struct vigil_ctx *ctx, const struct vg_attrib_opts *o);
 
 struct vigil_identity {
 	enum vigil_status status;
@@ -51,7 +76,13 @@ struct vigil_identity {
 	char exec_id[VG_EXEC_ID_MAX];
 	uint64_t start_boot_ns;
 	uint64_t start_wall_ns; /* 0 when btime is unknown */
+	struct vg_meta_entry *meta; /* a container's metadata (a reference) */
+	struct vg_pod_meta pod;     /* the pod of a non-container process
+				     * (pod cgroup, monitor) */
 };
+
+/* The pod answer for @id: its container's, or its own. */
+const struct vg_pod_meta *vg_identity_pod(const struct vigil_identity *id);
 
 /* Walk every process under the context's proc/: calls @cb with each pid
  * in /proc order; a non-zero return stops the walk and is returned. */

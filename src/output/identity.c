@@ -156,6 +156,99 @@ static void print_cgroup(struct vg_printer *p, const struct vigil_identity *id)
 	vg_pr_obj_close(p);
 }
 
+/* A label map: a JSON object; text, one "key=value" line each under
+ * @label. */
+void vg_print_kv(struct vg_printer *p, const char *key, const char *label,
+		 const struct vg_kv *kv)
+{
+	vg_pr_obj_open(p, key);
+	for (size_t i = 0; i < kv->n; i++)
+		vg_pr_str(p, kv->pairs[i].key, NULL, kv->pairs[i].value);
+	vg_pr_obj_close(p);
+	if (label && vg_printer_mode(p) == VG_OUTPUT_TEXT)
+		for (size_t i = 0; i < kv->n; i++)
+			vg_pr_text(p, "%-16s %s=%s\n", label, kv->pairs[i].key,
+				   kv->pairs[i].value);
+}
+
+static void print_time(struct vg_printer *p, const char *key,
+		       const char *label, uint64_t ns)
+{
+	char wall[40];
+
+	if (!ns) {
+		vg_pr_null(p, key, NULL);
+		return;
+	}
+	format_wall(ns, wall, sizeof(wall));
+	vg_pr_str(p, key, label, wall);
+}
+
+void vg_print_container_meta(struct vg_printer *p,
+			     const struct vg_container_meta *c)
+{
+	vg_pr_str(p, "name", "name", c->name);
+	vg_pr_str(p, "image", "image", c->image);
+	vg_pr_str(p, "image_id", "image id", c->image_id);
+	vg_print_kv(p, "labels", "label", &c->labels);
+	print_time(p, "created", "created", c->created_ns);
+	print_time(p, "started", NULL, c->started_ns);
+	if (c->init_pid)
+		vg_pr_i64(p, "init_pid", "init pid", c->init_pid);
+	else
+		vg_pr_null(p, "init_pid", NULL);
+	vg_pr_str(p, "state", "state", c->state);
+	vg_pr_str(p, "rootfs", "rootfs", c->rootfs);
+	vg_pr_str(p, "upperdir", "upper dir", c->upperdir);
+	vg_pr_obj_open(p, "metadata");
+	vg_pr_bool(p, "complete", NULL, !c->incomplete);
+	vg_pr_str(p, "source", NULL, c->source);
+	if (c->incomplete)
+		vg_pr_str(p, "missing", "incomplete", c->missing);
+	vg_pr_obj_close(p);
+}
+
+void vg_print_k8s(struct vg_printer *p, const struct vg_pod_meta *pod,
+		  const char *qos)
+{
+	if (pod->source == VG_POD_SRC_NONE) {
+		vg_pr_null(p, "k8s", NULL);
+		return;
+	}
+	vg_pr_obj_open(p, "k8s");
+	vg_pr_obj_open(p, "ns");
+	vg_pr_str(p, "name", NULL, pod->ns);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "pod");
+	vg_pr_str(p, "name", NULL, pod->name);
+	vg_pr_str(p, "uid", "pod uid", pod->uid);
+	if (qos && *qos)
+		vg_pr_str(p, "qos", "pod qos", qos);
+	if (pod->source == VG_POD_SRC_KUBELET) {
+		vg_print_kv(p, "labels", "pod label", &pod->labels);
+		vg_print_kv(p, "annotations", NULL, &pod->annotations);
+	}
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "container");
+	vg_pr_str(p, "name", "k8s container", pod->container_name);
+	vg_pr_obj_close(p);
+	vg_pr_str(p, "source", NULL, vg_pod_source_name(pod->source));
+	vg_pr_bool(p, "verified", NULL, pod->verified);
+	if (pod->name || pod->ns)
+		vg_pr_text(p, "%-16s %s/%s (%s%s)\n", "pod",
+			   pod->ns ? pod->ns : "?", pod->name ? pod->name : "?",
+			   pod->source == VG_POD_SRC_KUBELET ? "from the kubelet"
+							     : "from runtime labels",
+			   pod->verified ? ", verified" : ", unverified claim");
+	if (pod->labels_uid && (!pod->uid || strcmp(pod->labels_uid, pod->uid)))
+		vg_pr_str(p, "labels_uid", NULL, pod->labels_uid);
+	if (pod->conflict[0])
+		vg_pr_str(p, "conflict", "pod conflict", pod->conflict);
+	if (pod->note[0])
+		vg_pr_str(p, "note", "pod note", pod->note);
+	vg_pr_obj_close(p);
+}
+
 static void print_attribution(struct vg_printer *p,
 			      const struct vigil_identity *id)
 {
@@ -197,19 +290,11 @@ static void print_attribution(struct vg_printer *p,
 		vg_pr_text(p, "%-16s %s %s\n", "nested in",
 			   vg_runtime_name(m->nested_runtime), m->nested_in);
 	}
+	if (id->meta)
+		vg_print_container_meta(p, &id->meta->meta);
 	vg_pr_obj_close(p);
 
-	if (m->pod_uid[0]) {
-		vg_pr_obj_open(p, "k8s");
-		vg_pr_obj_open(p, "pod");
-		vg_pr_str(p, "uid", "pod uid", m->pod_uid);
-		if (m->pod_qos[0])
-			vg_pr_str(p, "qos", "pod qos", m->pod_qos);
-		vg_pr_obj_close(p);
-		vg_pr_obj_close(p);
-	} else {
-		vg_pr_null(p, "k8s", NULL);
-	}
+	vg_print_k8s(p, vg_identity_pod(id), m->pod_qos);
 }
 
 void vg_print_identity(struct vg_printer *p, const struct vigil_identity *id)

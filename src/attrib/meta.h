@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VG_ATTRIB_META_H
+#define VG_ATTRIB_META_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cgroup/cgroup.h"
+#include "k8s/pod.h"
+#include "runtime/runtime.h"
+
+/*
+ * Container metadata by container id: read at a container's first
+ * sighting, kept while its cgroup exists. State not written yet (a
+ * container being created) is read again, at most every
+ * VG_META_RETRY_NS, until VG_META_RETRY_WINDOW_NS after the first
+ * sighting; after that the answer stays incomplete, with its reason.
+ */
+#define VG_META_RETRY_NS        (200ull * 1000000ull)
+#define VG_META_RETRY_WINDOW_NS (10ull * 1000000000ull)
+#define VG_META_SWEEP_NS        (1000ull * 1000000ull)
+#define VG_META_MAX             4096
+#define VG_META_BUCKETS         1024
+
+struct vg_meta_entry {
+	int refs;
+	struct vg_meta_entry *next; /* hash chain */
+	struct vg_container_meta meta;
+	struct vg_pod_meta pod;
+	uint64_t first_seen_ns, read_ns;
+	/* the container's cgroup, to notice it go: relative to the cgroup2
+	 * mount (v2) or to the host root (a v1 hierarchy dir) */
+	char *cg_path;
+	bool cg_v2;
+	bool dropped; /* out of the cache; held by identities only */
+};
+
+struct vg_meta_cache {
+	struct vg_meta_entry *buckets[VG_META_BUCKETS];
+	size_t n;
+	uint64_t last_sweep_ns;
+	uint64_t reads, hits, drops, evictions; /* counters */
+};
+
+struct vg_meta_entry *vg_meta_ref(struct vg_meta_entry *e);
+void vg_meta_unref(struct vg_meta_entry *e);
+
+struct vigil_ctx;
+
+/*
+ * The metadata of the container @m names (role container), reading it
+ * on a miss. @cg: the process's parsed cgroup file, to remember the
+ * cgroup by. Returns a reference (release with vg_meta_unref()), or NULL
+ * on -ENOMEM.
+ */
+struct vg_meta_entry *vg_meta_get(struct vigil_ctx *ctx,
+				  const struct vg_cgroup_match *m,
+				  const struct vg_cgroup_info *cg);
+
+/* The cached entry for @id, without reading; NULL if none. Borrowed. */
+struct vg_meta_entry *vg_meta_peek(struct vigil_ctx *ctx, const char *id);
+
+/* Drop entries whose cgroup is gone. Returns how many were dropped. */
+size_t vg_meta_sweep(struct vigil_ctx *ctx);
+
+void vg_meta_cache_release(struct vg_meta_cache *c);
+
+#endif

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * docker: <docker root>/containers/<id>/config.v2.json is the daemon's own
+ * record of a container, written before the container starts. The root
+ * filesystem is the overlay2 layer named by the layer store's mount-id.
+ * The Engine API (GET /containers/<id>/json on the Unix socket) is asked
+ * only when those files are missing or do not say.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/json.h"
+#include "runtime/runtime.h"
+#include "shared/util.h"
+
+static const char *docker_state(const json_t *st)
+{
+	const char *status = vg_json_str(st, "Status"); /* the API's form */
+
+	if (status)
+		return status;
+	if (json_is_true(json_object_get(st, "Dead")))
+		return "dead";
+	if (json_is_true(json_object_get(st, "Paused")))
+		return "paused";
+	if (json_is_true(json_object_get(st, "Restarting")))
+		return "restarting";
+	if (json_is_true(json_object_get(st, "Running")))
+		return "running";
+	if (json_is_true(json_object_get(st, "RemovalInProgress")))
+		return "removing";
+	if (vg_parse_rfc3339(vg_json_str(st, "StartedAt")) == 0)
+		return "created";
+	return "exited";
+}
+
+/* config.v2.json and the API's inspect answer share these fields. */
+static int docker_apply(const json_t *root, struct vg_container_meta *ret)
+{
+	const json_t *config = json_object_get(root, "Config");
+	const json_t *state = json_object_get(root, "State");
+	const json_t *gd = json_object_get(json_object_get(root, "GraphDriver"),
+					   "Data");
+	const char *name = vg_json_str(root, "Name");
+	const json_t *pid;
+	int r = 0;
+
+	if (name && *name == '/')
+		name++;
+	if (name && *name)
+		r |= vg_set_str(&ret->name, name);
+	if (vg_json_str(config, "Image"))
+		r |= vg_set_str(&ret->image, vg_json_str(config, "Image"));
+	if (vg_json_str(root, "Image"))
+		r |= vg_set_str(&ret->image_id, vg_json_str(root, "Image"));
+	if (vg_json_to_kv(json_object_get(config, "Labels"), &ret->labels) ==
+	    -ENOMEM)
+		r = -ENOMEM;
+	ret->created_ns = vg_parse_rfc3339(vg_json_str(root, "Created"));
+	if (json_is_object(state)) {
+		ret->started_ns = vg_parse_rfc3339(vg_json_str(state, "StartedAt"));
+		pid = json_object_get(state, "Pid");
+		if (json_is_integer(pid) && json_integer_value(pid) > 0 &&
+		    json_integer_value(pid) <= 0x3fffffff)
+			ret->init_pid = (int)json_integer_value(pid);
+		r |= vg_set_str(&ret->state, docker_state(state));
+	}
+	if (!ret->rootfs && vg_json_str(gd, "MergedDir"))
+		r |= vg_set_str(&ret->rootfs, vg_json_str(gd, "MergedDir"));
+	if (!ret->upperdir && vg_json_str(gd, "UpperDir"))
+		r |= vg_set_str(&ret->upperdir, vg_json_str(gd, "UpperDir"));
+	return r ? -ENOMEM : 0;
+}
+
+int vg_docker_parse_config(const char *buf, size_t len,
+			   struct vg_container_meta *ret)
+{
+	json_t *root = vg_json_parse(buf, len, ret, "config.v2.json");
+	int r;
+
+	if (!root)
+		return -EINVAL;
+	r = docker_apply(root, ret);
+	json_decref(root);
+	return r;
+}
+
+/* The overlay2 layer of the container's read-write layer. */
+static void docker_layer(const struct vg_runtime_cfg *cfg, int root_fd,
+			 const char *driver, struct vg_container_meta *ret)
+{
+	char path[512], mount_id[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/image/%s/layerdb/mounts/%s/mount-id",
+		 cfg->docker_root, driver, ret->id);
+	n = vg_read_small_at(root_fd, path, mount_id, sizeof(mount_id));
+	if (n <= 0)
+		return;
+	mount_id[strcspn(mount_id, "\n")] = '\0';
+	/* It names a directory: it must be one path component. */
+	if (!*mount_id || strchr(mount_id, '/') || !strcmp(mount_id, "..") ||
+	    !strcmp(mount_id, "."))
+		return;
+	snprintf(path, sizeof(path), "/%s/%s/%s/merged", cfg->docker_root,
+		 driver, mount_id);
+	vg_set_str(&ret->rootfs, path);
+	snprintf(path, sizeof(path), "/%s/%s/%s/diff", cfg->docker_root,
+		 driver, mount_id);
+	vg_set_str(&ret->upperdir, path);
+}
+
+struct body {
+	char *buf;
+	size_t len, max;
+	bool too_big;
+};
+
+static size_t body_write(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct body *b = userdata;
+	size_t n = size * nmemb;
+	char *nb;
+
+	if (n > b->max - b->len) {
+		b->too_big = true;
+		return 0; /* aborts the transfer */
+	}
+	nb = realloc(b->buf, b->len + n + 1);
+	if (!nb)
+		return 0;
+	b->buf = nb;
+	memcpy(b->buf + b->len, data, n);
+	b->len += n;
+	b->buf[b->len] = '\0';
+	return n;
+}
+
+static void docker_api(const struct vg_runtime_cfg *cfg, int root_fd,
+		       struct vg_container_meta *ret)
+{
+	char sock[128], url[160], errbuf[CURL_ERROR_SIZE] = "";
+	struct body b = { .max = VG_STATE_FILE_MAX };
+	struct stat st;
+	long status = 0;
+	CURLcode rc;
+	CURL *c;
+
+	if (!cfg->docker_socket ||
+	    fstatat(root_fd, cfg->docker_socket, &st, 0) < 0 ||
+	    !S_ISSOCK(st.st_mode))
+		return;
+	/* The socket under the host root, through our handle on the root:
+	 * no absolute host-root path is needed and sun_path stays short. */
+	if ((size_t)snprintf(sock, sizeof(sock), "/proc/self/fd/%d/%s", root_fd,
+			     cfg->docker_socket) >= 108)
+		return;
+	snprintf(url, sizeof(url), "http://docker/containers/%s/json", ret->id);
+	c = curl_easy_init();
+	if (!c) {
+		vg_meta_missing(ret, false, "Docker API: out of memory");
+		return;
+	}
+	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)cfg->api_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->api_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	if (rc != CURLE_OK) {
+		vg_meta_missing(ret, false, "Docker API: %s",
+				b.too_big ? "answer too large"
+				: *errbuf ? errbuf : curl_easy_strerror(rc));
+	} else if (status != 200) {
+		vg_meta_missing(ret, status == 404, "Docker API: HTTP %ld", status);
+	} else {
+		json_t *root = vg_json_parse(b.buf, b.len, ret, "Docker API answer");
+
+		if (root) {
+			docker_apply(root, ret);
+			vg_set_str(&ret->source, "docker-api");
+			json_decref(root);
+		}
+	}
+	free(b.buf);
+}
+
+void vg_docker_read(const struct vg_runtime_cfg *cfg, int root_fd,
+		    struct vg_container_meta *ret)
+{
+	char path[512];
+	json_t *root;
+
+	snprintf(path, sizeof(path), "%s/containers/%s/config.v2.json",
+		 cfg->docker_root, ret->id);
+	root = vg_json_load_at(root_fd, path, VG_STATE_FILE_MAX, ret,
+			       "config.v2.json");
+	if (root) {
+		const char *driver = vg_json_str(root, "Driver");
+
+		if (docker_apply(root, ret) == 0)
+			vg_set_str(&ret->source, "config.v2.json");
+		if (driver && !strchr(driver, '/') && strcmp(driver, "..") &&
+		    strcmp(driver, "."))
+			docker_layer(cfg, root_fd, driver, ret);
+		json_decref(root);
+	}
+	if (!ret->rootfs) {
+		/* The containerd image store keeps no overlay2 layer: the
+		 * task's bundle names the root instead. */
+		struct vg_container_meta tmp = { 0 };
+
+		snprintf(path, sizeof(path),
+			 "run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby/%s/config.json",
+			 ret->id);
+		json_t *oci = vg_json_load_at(root_fd, path, VG_STATE_FILE_MAX,
+					      &tmp, "bundle");
+		const char *rp = vg_json_str(json_object_get(oci, "root"), "path");
+
+		if (rp && *rp == '/') {
+			vg_set_str(&ret->rootfs, rp);
+			ret->upperdir = vg_overlay_upper_of(root_fd, rp);
+		}
+		json_decref(oci);
+		vg_container_meta_release(&tmp);
+	}
+	if (!root || !ret->rootfs) {
+		bool had_files = root != NULL;
+		struct vg_container_meta api = { 0 };
+
+		/* Ask the daemon; its answer replaces the note only when it
+		 * actually filled the gap. */
+		memcpy(api.id, ret->id, sizeof(api.id));
+		docker_api(cfg, root_fd, &api);
+		if (api.source) {
+			if (!had_files) {
+				ret->incomplete = false;
+				ret->retry = false;
+				ret->missing[0] = '\0';
+				vg_kv_release(&ret->labels);
+				vg_set_str(&ret->name, api.name);
+				vg_set_str(&ret->image, api.image);
+				vg_set_str(&ret->image_id, api.image_id);
+				vg_kv_copy(&api.labels, &ret->labels);
+				ret->created_ns = api.created_ns;
+				ret->started_ns = api.started_ns;
+				ret->init_pid = api.init_pid;
+				vg_set_str(&ret->state, api.state);
+				vg_set_str(&ret->source, "docker-api");
+			}
+			if (!ret->rootfs && api.rootfs) {
+				vg_set_str(&ret->rootfs, api.rootfs);
+				vg_set_str(&ret->upperdir, api.upperdir);
+			}
+		}
+		vg_container_meta_release(&api);
+	}
+	if (!ret->rootfs)
+		vg_meta_missing(ret, false, "root filesystem unknown");
+}
