@@ -421,7 +421,9 @@ int vigil_identify_pid(struct vigil_ctx *ctx, pid_t pid,
 		*ret = id;
 		return 0;
 	}
-	r = vg_proc_read(ctx->proc_fd, pid, ctx->use_pidfd ? VG_PROC_PIDFD : 0,
+	r = vg_proc_read(ctx->proc_fd, pid,
+			 (ctx->use_pidfd ? VG_PROC_PIDFD : 0) |
+				 (ctx->brief ? VG_PROC_BRIEF : 0),
 			 &id->proc, &what);
 	/* a kernel without PIDFD_GET_INFO: stop asking */
 	if (r == 0 && (id->proc.pidfd_err == -ENOTTY ||

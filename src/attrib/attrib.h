@@ -40,6 +40,7 @@ struct vigil_ctx {
 	bool have_btime;
 	long clk_tck;
 	bool use_pidfd; /* proc/ is our own: pidfds name the same processes */
+	bool brief;     /* read no exe, cwd or namespaces */
 	struct vg_cg_cache_entry cache[VG_CG_CACHE_SIZE];
 	/* container and pod metadata */
 	bool no_meta;

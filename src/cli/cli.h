@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "attrib/attrib.h"
 #include "output/printer.h"
 
 enum { EXIT_OK = 0, EXIT_PARTIAL = 1, EXIT_USAGE = 2 };
@@ -13,6 +14,20 @@ enum { EXIT_OK = 0, EXIT_PARTIAL = 1, EXIT_USAGE = 2 };
 struct cli_globals {
 	const char *host_root;
 	enum vg_output_mode output;
+	struct vg_attrib_opts attrib; /* runtime state and kubelet settings */
+};
+
+enum {
+	OPT_DOCKER_ROOT = 256,
+	OPT_DOCKER_SOCKET,
+	OPT_STORAGE_ROOT,
+	OPT_STORAGE_RUN,
+	OPT_API_TIMEOUT,
+	OPT_NO_METADATA,
+	OPT_KUBELET,
+	OPT_KUBELET_TOKEN,
+	OPT_KUBELET_CA,
+	OPT_KUBELET_TIMEOUT,
 };
 
 extern struct cli_globals cli;
@@ -22,6 +37,16 @@ extern const char *program_name;
 #define CLI_GLOBAL_OPTIONS                                                     \
 	{ "host-root", required_argument, NULL, 'R' },                        \
 		{ "output", required_argument, NULL, 'o' },                   \
+		{ "docker-root", required_argument, NULL, OPT_DOCKER_ROOT },  \
+		{ "docker-socket", required_argument, NULL, OPT_DOCKER_SOCKET }, \
+		{ "storage-root", required_argument, NULL, OPT_STORAGE_ROOT }, \
+		{ "storage-run", required_argument, NULL, OPT_STORAGE_RUN },  \
+		{ "api-timeout", required_argument, NULL, OPT_API_TIMEOUT },  \
+		{ "no-metadata", no_argument, NULL, OPT_NO_METADATA },        \
+		{ "kubelet", required_argument, NULL, OPT_KUBELET },          \
+		{ "kubelet-token", required_argument, NULL, OPT_KUBELET_TOKEN }, \
+		{ "kubelet-ca", required_argument, NULL, OPT_KUBELET_CA },    \
+		{ "kubelet-timeout", required_argument, NULL, OPT_KUBELET_TIMEOUT }, \
 		{ "help", no_argument, NULL, 'h' }
 #define CLI_GLOBAL_SHORTOPTS "o:h"
 
@@ -29,11 +54,22 @@ extern const char *program_name;
  * global, -1 on a bad value (message printed). */
 int cli_global_option(int c, const char *arg);
 
+/* A context for the host root and the settings above; prints why not
+ * and returns NULL on failure. Free with vigil_ctx_free(). */
+struct vigil_ctx *cli_ctx_new(void);
+
+/* The text of the global options, for each command's --help. */
+extern const char cli_global_help[];
+
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 int cmd_pid(int argc, char **argv);
 void cmd_pid_help(FILE *f);
+int cmd_containers(int argc, char **argv);
+void cmd_containers_help(FILE *f);
+int cmd_tree(int argc, char **argv);
+void cmd_tree_help(FILE *f);
 
 #endif

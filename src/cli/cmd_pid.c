@@ -27,20 +27,21 @@ void cmd_pid_help(FILE *f)
 		"Tell who each process is: pid, ppid, uid/gid, name, exe, argv, cwd,\n"
 		"start time, exec_id, namespaces, cgroups, cgroup id, and its\n"
 		"container (runtime, full id) and Kubernetes pod uid, from the\n"
-		"kernel's own records (/proc/PID/cgroup, the exe link).\n"
+		"kernel's own records (/proc/PID/cgroup, the exe link); then what\n"
+		"the runtime wrote of that container (name, image, labels, state,\n"
+		"rootfs) and the pod's namespace, name and labels, each marked with\n"
+		"where it came from.\n"
 		"\n"
 		"  --all           every process on the host, answered on all\n"
 		"                  cores (VIGIL_THREADS=N to use at most N)\n"
 		"  -               read PIDs from standard input, separated by\n"
 		"                  white space (e.g. from 'docker inspect')\n"
-		"  --host-root DIR read under DIR instead of / (env VIGIL_HOST_ROOT)\n"
-		"  -o, --output    text (default) or json: one object per line\n"
-		"\n"
+		"\n%s\n"
 		"A PID that does not exist is reported as not found and the exit\n"
 		"status is 1; the other PIDs are still answered. A process whose\n"
 		"cgroups name two different containers or pods is reported as a\n"
 		"conflict, never attributed to one of them.\n",
-		program_name);
+		program_name, cli_global_help);
 }
 
 struct pid_run {
@@ -144,7 +145,7 @@ static void *all_worker(void *userdata)
 	 * other workers contend for, and the kernel skips the reference
 	 * count on every descriptor this thread uses. Best effort. */
 	(void)unshare(CLONE_FILES);
-	if (vigil_ctx_new(cli.host_root, &run.ctx) < 0 ||
+	if (!(run.ctx = cli_ctx_new()) ||
 	    !(run.pr = vg_printer_new(cli.output))) {
 		pthread_mutex_lock(&a->lock);
 		a->stop = true; /* the writer reports the failed batch */
@@ -335,7 +336,7 @@ int cmd_pid(int argc, char **argv)
 	};
 	struct pid_run run = { 0 };
 	bool all = false, from_stdin = false;
-	int c, r, n_pids = 0;
+	int c, n_pids = 0;
 
 	while ((c = getopt_long(argc, argv, "a" CLI_GLOBAL_SHORTOPTS, opts,
 				NULL)) != -1) {
@@ -370,13 +371,9 @@ int cmd_pid(int argc, char **argv)
 	if (!all && !n_pids && !from_stdin)
 		return cli_usage_error("pid", "give PIDs, '-' or --all");
 
-	r = vigil_ctx_new(cli.host_root, &run.ctx);
-	if (r < 0) {
-		cli_error("host root '%s': %s", cli.host_root ? cli.host_root : "/",
-			  r == -ENOENT ? "no such directory, or no proc/ in it"
-				       : strerror(-r));
+	run.ctx = cli_ctx_new();
+	if (!run.ctx)
 		return EXIT_USAGE;
-	}
 	run.pr = vg_printer_new(cli.output);
 	if (!run.pr) {
 		vigil_ctx_free(run.ctx);

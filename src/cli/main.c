@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attrib/attrib.h"
 #include "cli.h"
 #include "shared/util.h"
 #include "vigil/vigil.h"
@@ -22,6 +23,10 @@ struct command {
 static const struct command commands[] = {
 	{ "pid", cmd_pid, cmd_pid_help,
 	  "who a process is: its facts, cgroup, container and pod" },
+	{ "containers", cmd_containers, cmd_containers_help,
+	  "the containers running on the host, all runtimes together" },
+	{ "tree", cmd_tree, cmd_tree_help,
+	  "the process tree, grouped by container" },
 };
 
 void cli_error(const char *fmt, ...)
@@ -49,9 +54,52 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+static int parse_ms(const char *opt, const char *arg, uint32_t *ret)
+{
+	uint64_t v;
+
+	if (vg_parse_u64(arg, &v) < 0 || v == 0 || v > 600000) {
+		cli_usage_error(NULL, "%s takes milliseconds (1-600000), not '%s'",
+				opt, arg);
+		return -1;
+	}
+	*ret = (uint32_t)v;
+	return 1;
+}
+
 int cli_global_option(int c, const char *arg)
 {
+	struct vg_attrib_opts *a = &cli.attrib;
+
 	switch (c) {
+	case OPT_DOCKER_ROOT:
+		a->docker_root = arg;
+		return 1;
+	case OPT_DOCKER_SOCKET:
+		a->docker_socket = strcmp(arg, "none") == 0 ? "" : arg;
+		return 1;
+	case OPT_STORAGE_ROOT:
+		a->storage_root = arg;
+		return 1;
+	case OPT_STORAGE_RUN:
+		a->storage_run = arg;
+		return 1;
+	case OPT_API_TIMEOUT:
+		return parse_ms("--api-timeout", arg, &a->api_timeout_ms);
+	case OPT_NO_METADATA:
+		a->no_meta = true;
+		return 1;
+	case OPT_KUBELET:
+		a->kubelet.url = arg;
+		return 1;
+	case OPT_KUBELET_TOKEN:
+		a->kubelet.token_file = arg;
+		return 1;
+	case OPT_KUBELET_CA:
+		a->kubelet.ca_file = arg;
+		return 1;
+	case OPT_KUBELET_TIMEOUT:
+		return parse_ms("--kubelet-timeout", arg, &a->kubelet.timeout_ms);
 	case 'R':
 		cli.host_root = arg;
 		return 1;
@@ -71,6 +119,49 @@ int cli_global_option(int c, const char *arg)
 	return 0;
 }
 
+struct vigil_ctx *cli_ctx_new(void)
+{
+	struct vigil_ctx *ctx = NULL;
+	int r = vigil_ctx_new(cli.host_root, &ctx);
+
+	if (r < 0) {
+		cli_error("host root '%s': %s", cli.host_root ? cli.host_root : "/",
+			  r == -ENOENT ? "no such directory, or no proc/ in it"
+				       : strerror(-r));
+		return NULL;
+	}
+	r = vg_attrib_configure(ctx, &cli.attrib);
+	if (r < 0) {
+		cli_error("%s", r == -EINVAL
+			  ? "a runtime path holds '..', or --kubelet is not an http(s) URL"
+			  : strerror(-r));
+		vigil_ctx_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+const char cli_global_help[] =
+	"Options (also accepted after the command):\n"
+	"  --host-root DIR       read /proc and runtime state under DIR\n"
+	"                        (default: $VIGIL_HOST_ROOT, else /)\n"
+	"  -o, --output FMT      text (default) or json (one object per line)\n"
+	"  --no-metadata         attribute only; read no runtime state\n"
+	"  --docker-root DIR     docker's data root (default /var/lib/docker)\n"
+	"  --docker-socket PATH  Engine API socket, asked only for what docker's\n"
+	"                        files lack (default /run/docker.sock; 'none')\n"
+	"  --storage-root DIR    containers/storage root for podman and CRI-O\n"
+	"                        (default /var/lib/containers/storage)\n"
+	"  --storage-run DIR     its run root (default /run/containers/storage)\n"
+	"  --api-timeout MS      Docker Engine API timeout (default 1000)\n"
+	"  --kubelet URL         ask the kubelet's /pods for pod details, e.g.\n"
+	"                        http://127.0.0.1:10255 or https://NODE:10250\n"
+	"                        (default: $VIGIL_KUBELET_URL, else none)\n"
+	"  --kubelet-token FILE  bearer token for the kubelet\n"
+	"  --kubelet-ca FILE     CA bundle to verify the kubelet's certificate\n"
+	"  --kubelet-timeout MS  whole-request timeout (default 2000)\n"
+	"  -h, --help            help\n";
+
 static void main_help(FILE *f)
 {
 	fprintf(f,
@@ -84,17 +175,13 @@ static void main_help(FILE *f)
 	for (size_t i = 0; i < VG_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
-		"\n"
-		"Options (also accepted after the command):\n"
-		"  --host-root DIR     read /proc and runtime state under DIR\n"
-		"                      (default: $VIGIL_HOST_ROOT, else /)\n"
-		"  -o, --output FMT    text (default) or json (one object per line)\n"
-		"  -h, --help          this help; '%s COMMAND --help' for a command\n"
-		"  --version           print the version\n"
+		"\n%s"
+		"  --version             print the version\n"
+		"'%s COMMAND --help' describes a command.\n"
 		"\n"
 		"Exit status: 0 ok, 1 partial answer (a process not found or not\n"
 		"attributable), 2 usage error.\n",
-		program_name);
+		cli_global_help, program_name);
 }
 
 /* Levenshtein distance, for "did you mean". */
@@ -132,6 +219,9 @@ int main(int argc, char **argv)
 
 	if (env && *env)
 		cli.host_root = env;
+	env = getenv("VIGIL_KUBELET_URL");
+	if (env && *env)
+		cli.attrib.kubelet.url = env;
 
 	/* '+': stop at the command name; its own options follow it. */
 	while ((c = getopt_long(argc, argv, "+" CLI_GLOBAL_SHORTOPTS, opts,

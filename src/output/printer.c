@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PR_DEPTH_MAX 16
+#define PR_DEPTH_MAX 512
 #define LABEL_WIDTH 16
 
 struct vg_printer {
@@ -26,6 +26,7 @@ struct vg_printer {
 	/* JSON: per open object, whether a member was written (for commas) */
 	int depth;
 	bool has_member[PR_DEPTH_MAX];
+	bool in_array[PR_DEPTH_MAX]; /* elements take no key */
 };
 
 struct vg_printer *vg_printer_new(enum vg_output_mode mode)
@@ -253,6 +254,8 @@ static void json_key(struct vg_printer *p, const char *key)
 		if (p->has_member[p->depth - 1])
 			putc_(p, ',');
 		p->has_member[p->depth - 1] = true;
+		if (p->in_array[p->depth - 1])
+			return;
 	}
 	json_string(p, key);
 	putc_(p, ':');
@@ -273,7 +276,10 @@ static void text_label(struct vg_printer *p, const char *label)
 /* Whether a field is written: JSON needs a key, text a label. */
 static bool json_field(struct vg_printer *p, const char *key)
 {
-	if (p->mode != VG_OUTPUT_JSON || !p->open || !key)
+	bool element = p->depth > 0 && p->depth <= PR_DEPTH_MAX &&
+		       p->in_array[p->depth - 1];
+
+	if (p->mode != VG_OUTPUT_JSON || !p->open || (!key && !element))
 		return false;
 	json_key(p, key);
 	return true;
@@ -297,6 +303,7 @@ void vg_pr_begin(struct vg_printer *p)
 		putc_(p, '{');
 		p->depth = 1;
 		p->has_member[0] = false;
+		p->in_array[0] = false;
 	}
 }
 
@@ -305,9 +312,31 @@ void vg_pr_obj_open(struct vg_printer *p, const char *key)
 	if (!json_field(p, key))
 		return;
 	putc_(p, '{');
-	if (p->depth < PR_DEPTH_MAX)
+	if (p->depth < PR_DEPTH_MAX) {
 		p->has_member[p->depth] = false;
+		p->in_array[p->depth] = false;
+	}
 	p->depth++;
+}
+
+void vg_pr_arr_open(struct vg_printer *p, const char *key)
+{
+	if (!json_field(p, key))
+		return;
+	putc_(p, '[');
+	if (p->depth < PR_DEPTH_MAX) {
+		p->has_member[p->depth] = false;
+		p->in_array[p->depth] = true;
+	}
+	p->depth++;
+}
+
+void vg_pr_arr_close(struct vg_printer *p)
+{
+	if (p->mode != VG_OUTPUT_JSON || !p->open || p->depth <= 1)
+		return;
+	putc_(p, ']');
+	p->depth--;
 }
 
 void vg_pr_obj_close(struct vg_printer *p)

@@ -25,6 +25,11 @@ enum vg_output_mode vg_printer_mode(const struct vg_printer *p);
 void vg_pr_begin(struct vg_printer *p);
 void vg_pr_obj_open(struct vg_printer *p, const char *key);
 void vg_pr_obj_close(struct vg_printer *p);
+/* A JSON array (text: nothing); inside it, members are written with a
+ * NULL key: vg_pr_obj_open(p, NULL), vg_pr_str(p, NULL, ...). Nesting is
+ * bounded by the printer's depth (512): callers keep below it. */
+void vg_pr_arr_open(struct vg_printer *p, const char *key);
+void vg_pr_arr_close(struct vg_printer *p);
 void vg_pr_null(struct vg_printer *p, const char *key, const char *label);
 /* NULL @val prints as JSON null and text "-". */
 void vg_pr_str(struct vg_printer *p, const char *key, const char *label,

@@ -360,25 +360,29 @@ int vg_proc_read(int proc_dirfd, int pid, unsigned flags, struct vg_proc *ret,
 	if (r < 0)
 		goto fail;
 
-	p.exe_err = read_link_dup(dfd, "exe", &p.exe);
-	p.cwd_err = read_link_dup(dfd, "cwd", &p.cwd);
-	if (p.exe_err == -ENOMEM || p.cwd_err == -ENOMEM) {
-		r = -ENOMEM;
-		goto fail;
+	if (!(flags & VG_PROC_BRIEF)) {
+		p.exe_err = read_link_dup(dfd, "exe", &p.exe);
+		p.cwd_err = read_link_dup(dfd, "cwd", &p.cwd);
+		if (p.exe_err == -ENOMEM || p.cwd_err == -ENOMEM) {
+			r = -ENOMEM;
+			goto fail;
+		}
+
+		/* One handle on ns/ spares each link a path step through procfs. */
+		int nsfd = openat(dfd, "ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		for (int t = 0; nsfd >= 0 && t < VG_NS_COUNT; t++) {
+			char link[64];
+
+			if (vg_readlink_at(nsfd, ns_names[t], link, sizeof(link)) >= 0 &&
+			    vg_proc_parse_ns_link(link, &p.ns[t]) == 0)
+				p.ns_valid |= 1u << t;
+		}
+		if (nsfd >= 0)
+			close(nsfd);
+	} else {
+		p.exe_err = p.cwd_err = -ENODATA;
 	}
-
-	/* One handle on ns/ spares each link a path step through procfs. */
-	int nsfd = openat(dfd, "ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-	for (int t = 0; nsfd >= 0 && t < VG_NS_COUNT; t++) {
-		char link[64];
-
-		if (vg_readlink_at(nsfd, ns_names[t], link, sizeof(link)) >= 0 &&
-		    vg_proc_parse_ns_link(link, &p.ns[t]) == 0)
-			p.ns_valid |= 1u << t;
-	}
-	if (nsfd >= 0)
-		close(nsfd);
 
 	bool cg_cut = false;
 	p.cgroup_err = vg_read_file_at(dfd, "cgroup", VG_CGROUP_FILE_MAX,

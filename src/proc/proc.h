@@ -80,6 +80,8 @@ int vg_proc_read(int proc_dirfd, int pid, unsigned flags,
  * cgroup id may come from a pidfd (PIDFD_GET_INFO, Linux 6.13) instead of
  * parsing status. Falls back to status where the kernel says no. */
 #define VG_PROC_PIDFD (1u << 0)
+/* Skip exe, cwd and namespaces (a tree or a container list needs none). */
+#define VG_PROC_BRIEF (1u << 1)
 void vg_proc_release(struct vg_proc *p);
 
 /* Parsers, exposed for tests and fuzzing. Return 0 or -EBADMSG. */

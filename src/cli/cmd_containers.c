@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vigil containers: every running container, all runtimes together. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attrib/snapshot.h"
+#include "cli.h"
+#include "output/identity.h"
+#include "shared/util.h"
+
+void cmd_containers_help(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s containers [ID|NAME...]\n"
+		"\n"
+		"List the containers running on the host, all runtimes together:\n"
+		"runtime, id (short in text, full in JSON), name, image, pod\n"
+		"(namespace/name), init pid, number of processes and cgroup id.\n"
+		"A container is found by its processes' cgroups; its details come\n"
+		"from its runtime's state. Name containers to show only those:\n"
+		"a full id, a unique id prefix, or a name.\n"
+		"\n%s",
+		program_name, cli_global_help);
+}
+
+static void print_container_json(struct vg_printer *p,
+				 const struct vg_snap_ctr *c)
+{
+	const struct vg_cgroup_match *m = &c->first->attr;
+
+	vg_pr_begin(p);
+	vg_pr_obj_open(p, "container");
+	vg_pr_str(p, "id", NULL, m->container_id);
+	vg_pr_str(p, "runtime", NULL, vg_runtime_name(m->runtime));
+	if (m->ctr_namespace[0])
+		vg_pr_str(p, "namespace", NULL, m->ctr_namespace);
+	if (c->meta)
+		vg_print_container_meta(p, &c->meta->meta);
+	if (m->nested_in[0]) {
+		vg_pr_obj_open(p, "nested_in");
+		vg_pr_str(p, "id", NULL, m->nested_in);
+		vg_pr_str(p, "runtime", NULL, vg_runtime_name(m->nested_runtime));
+		vg_pr_obj_close(p);
+	}
+	vg_pr_obj_close(p);
+	vg_print_k8s(p, c->pod, m->pod_qos);
+	vg_pr_obj_open(p, "proc");
+	vg_pr_u64(p, "count", NULL, c->n_procs);
+	if (c->init_pid)
+		vg_pr_i64(p, "init_pid", NULL, c->init_pid);
+	else
+		vg_pr_null(p, "init_pid", NULL);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "cgroup");
+	if (c->cgroup_id)
+		vg_pr_u64(p, "id", NULL, c->cgroup_id);
+	else
+		vg_pr_null(p, "id", NULL);
+	vg_pr_str(p, "path", NULL, c->cgroup_path);
+	vg_pr_obj_close(p);
+}
+
+/* Text: one row; a missing value is "-". */
+static void text_row(const struct vg_snap_ctr *c)
+{
+	const struct vg_cgroup_match *m = &c->first->attr;
+	const struct vg_container_meta *meta = c->meta ? &c->meta->meta : NULL;
+	char pod[256] = "-", cgid[24] = "-";
+
+	if (c->pod && (c->pod->ns || c->pod->name))
+		snprintf(pod, sizeof(pod), "%s/%s%s", c->pod->ns ? c->pod->ns : "?",
+			 c->pod->name ? c->pod->name : "?",
+			 c->pod->verified ? "" : "*");
+	else if (c->pod && c->pod->uid)
+		snprintf(pod, sizeof(pod), "uid:%s", c->pod->uid);
+	if (c->cgroup_id)
+		snprintf(cgid, sizeof(cgid), "%llu",
+			 (unsigned long long)c->cgroup_id);
+	printf("%-10s %-12.12s %-24s %-32s %-28s %7d %5zu %s\n",
+	       vg_runtime_name(m->runtime), m->container_id,
+	       meta && meta->name ? meta->name : "-",
+	       meta && meta->image ? meta->image : "-", pod, c->init_pid,
+	       c->n_procs, cgid);
+}
+
+int cmd_containers(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_GLOBAL_OPTIONS,
+		{ 0 },
+	};
+	struct vg_snapshot s;
+	struct vigil_ctx *ctx;
+	struct vg_printer *p;
+	bool *show = NULL, failed = false, any_unverified = false;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS, opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			cmd_containers_help(stdout);
+			return EXIT_OK;
+		case '?':
+			fprintf(stderr, "Try '%s containers --help'.\n",
+				program_name);
+			return EXIT_USAGE;
+		default:
+			if (cli_global_option(c, optarg) < 0)
+				return EXIT_USAGE;
+		}
+	}
+	ctx = cli_ctx_new();
+	if (!ctx)
+		return EXIT_USAGE;
+	r = vg_snapshot_take(ctx, &s);
+	if (r < 0) {
+		cli_error("reading processes: %s", strerror(-r));
+		vigil_ctx_free(ctx);
+		return EXIT_PARTIAL;
+	}
+	p = vg_printer_new(cli.output);
+	show = calloc(s.n_ctrs + 1, sizeof(*show));
+	if (!p || !show) {
+		cli_error("out of memory");
+		failed = true;
+		goto out;
+	}
+	for (size_t k = 0; k < s.n_ctrs; k++)
+		show[k] = optind >= argc;
+	for (int i = optind; i < argc; i++) {
+		size_t matches = 0;
+		int k = vg_snapshot_find_ctr(&s, argv[i], &matches);
+
+		if (k >= 0) {
+			show[k] = true;
+		} else {
+			failed = true;
+			if (k == -EEXIST)
+				cli_error("'%s' names %zu containers; give more of the id",
+					  argv[i], matches);
+			else
+				cli_error("no running container '%s'", argv[i]);
+		}
+	}
+	if (cli.output == VG_OUTPUT_TEXT)
+		printf("%-10s %-12s %-24s %-32s %-28s %7s %5s %s\n", "RUNTIME",
+		       "ID", "NAME", "IMAGE", "POD", "INIT", "PROCS",
+		       "CGROUP-ID");
+	for (size_t k = 0; k < s.n_ctrs; k++) {
+		if (!show[k])
+			continue;
+		if (cli.output == VG_OUTPUT_TEXT) {
+			text_row(&s.ctrs[k]);
+			if (s.ctrs[k].pod && s.ctrs[k].pod->name &&
+			    !s.ctrs[k].pod->verified)
+				any_unverified = true;
+		} else {
+			print_container_json(p, &s.ctrs[k]);
+			if (vg_pr_end(p, stdout) < 0) {
+				failed = true;
+				break;
+			}
+		}
+	}
+	if (any_unverified)
+		printf("\n* pod named by runtime labels only, not confirmed by a kubelet\n");
+out:
+	free(show);
+	vg_printer_free(p);
+	vg_snapshot_release(&s);
+	vigil_ctx_free(ctx);
+	if (fflush(stdout) != 0)
+		failed = true;
+	return failed ? EXIT_PARTIAL : EXIT_OK;
+}

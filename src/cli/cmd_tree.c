@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vigil tree: the process tree, with each container's processes grouped
+ * under a container node wherever a process's container differs from its
+ * parent's.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attrib/snapshot.h"
+#include "cli.h"
+#include "output/identity.h"
+#include "shared/util.h"
+
+/* Deeper chains are drawn flat at this depth: a fork chain can be as long
+ * as pid_max, and neither a terminal nor a JSON reader wants that. */
+#define TREE_DEPTH_MAX 100
+
+void cmd_tree_help(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s tree [--container ID|NAME]\n"
+		"\n"
+		"Show the process tree, like pstree, with each container's\n"
+		"processes under a container node (runtime, name, image, pod).\n"
+		"JSON output is one nested tree per root process (or per\n"
+		"container with --container).\n"
+		"\n"
+		"  -c, --container REF  only this container's processes: a full id,\n"
+		"                       a unique id prefix, or a name\n"
+		"\n%s",
+		program_name, cli_global_help);
+}
+
+struct tree {
+	const struct vg_snapshot *s;
+	struct vg_printer *p;
+	char prefix[TREE_DEPTH_MAX * 4 + 8];
+};
+
+static const char *proc_args(const struct vigil_identity *id, char *buf,
+			     size_t bufsz)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < id->proc.argc && o + 1 < bufsz; i++) {
+		int n = snprintf(buf + o, bufsz - o, "%s%s", i ? " " : "",
+				 id->proc.argv[i]);
+
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+	/* control characters would break the drawing */
+	for (char *c = buf; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return buf;
+}
+
+static void text_line(struct tree *t, const char *branch, const char *fmt,
+		      ...) __attribute__((format(printf, 3, 4)));
+static void text_line(struct tree *t, const char *branch, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(t->prefix, stdout);
+	fputs(branch, stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static void json_proc(struct vg_printer *p, const struct vigil_identity *id)
+{
+	vg_pr_i64(p, "pid", NULL, id->proc.pid);
+	vg_pr_i64(p, "ppid", NULL, id->proc.ppid);
+	vg_pr_str(p, "name", NULL, id->proc.comm);
+	vg_pr_str_array(p, "args", NULL, id->proc.argv, id->proc.argc);
+	vg_pr_u64(p, "uid", NULL, id->proc.uid);
+	vg_pr_str(p, "exec_id", NULL, id->exec_id);
+}
+
+static void json_ctr(struct vg_printer *p, const struct vg_snap_ctr *c)
+{
+	const struct vg_cgroup_match *m = &c->first->attr;
+	const struct vg_container_meta *meta = c->meta ? &c->meta->meta : NULL;
+
+	vg_pr_obj_open(p, "container");
+	vg_pr_str(p, "id", NULL, m->container_id);
+	vg_pr_str(p, "runtime", NULL, vg_runtime_name(m->runtime));
+	vg_pr_str(p, "name", NULL, meta ? meta->name : NULL);
+	vg_pr_str(p, "image", NULL, meta ? meta->image : NULL);
+	vg_pr_obj_close(p);
+	vg_print_k8s(p, c->pod, m->pod_qos);
+}
+
+static void ctr_text(const struct vg_snap_ctr *c, char *buf, size_t bufsz)
+{
+	const struct vg_cgroup_match *m = &c->first->attr;
+	const struct vg_container_meta *meta = c->meta ? &c->meta->meta : NULL;
+	int n = snprintf(buf, bufsz, "[%s %.12s", vg_runtime_name(m->runtime),
+			 m->container_id);
+
+	if (n > 0 && (size_t)n < bufsz && meta && meta->name)
+		n += snprintf(buf + n, bufsz - (size_t)n, " %s", meta->name);
+	if (n > 0 && (size_t)n < bufsz && meta && meta->image)
+		n += snprintf(buf + n, bufsz - (size_t)n, " image=%s", meta->image);
+	if (n > 0 && (size_t)n < bufsz && c->pod && c->pod->name)
+		n += snprintf(buf + n, bufsz - (size_t)n, " pod=%s/%s%s",
+			      c->pod->ns ? c->pod->ns : "?", c->pod->name,
+			      c->pod->verified ? "" : " (labels)");
+	if (n > 0 && (size_t)n < bufsz)
+		snprintf(buf + n, bufsz - (size_t)n, "]");
+	for (char *s = buf; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+static void show_proc(struct tree *t, size_t i, int depth, bool last);
+
+/*
+ * The children of process @i at @depth: those in the same container as
+ * @i directly, the others grouped under one node per container, in order
+ * of their first process.
+ */
+static void show_children(struct tree *t, size_t i, int depth)
+{
+	const struct vg_snap_proc *pr = &t->s->procs[i];
+	const struct vg_snap_ctr *mine = pr->ctr;
+	size_t n = pr->n_children, n_own = 0, n_groups = 0, g = 0;
+
+	/* Output order: one node per other container (host included), in
+	 * order of its first process, then the children in our own. */
+	for (size_t a = 0; a < n; a++) {
+		const struct vg_snap_ctr *ca = t->s->procs[pr->children[a]].ctr;
+		bool seen = false;
+
+		if (ca == mine) {
+			n_own++;
+			continue;
+		}
+		for (size_t b = 0; b < a && !seen; b++)
+			seen = t->s->procs[pr->children[b]].ctr == ca;
+		n_groups += !seen;
+	}
+	for (size_t a = 0; a < n; a++) {
+		const struct vg_snap_ctr *ca = t->s->procs[pr->children[a]].ctr;
+		bool seen = false, group_last;
+		size_t last_in = 0, plen = strlen(t->prefix);
+
+		if (ca == mine)
+			continue;
+		for (size_t b = 0; b < a && !seen; b++)
+			seen = t->s->procs[pr->children[b]].ctr == ca;
+		if (seen)
+			continue;
+		group_last = ++g == n_groups && n_own == 0;
+		for (size_t b = a; b < n; b++)
+			if (t->s->procs[pr->children[b]].ctr == ca)
+				last_in = b;
+
+		if (cli.output == VG_OUTPUT_JSON) {
+			vg_pr_obj_open(t->p, NULL);
+			if (ca)
+				json_ctr(t->p, ca);
+			else
+				vg_pr_str(t->p, "host", NULL, "host");
+			vg_pr_arr_open(t->p, "children");
+		} else {
+			char label[512];
+
+			if (ca)
+				ctr_text(ca, label, sizeof(label));
+			else
+				snprintf(label, sizeof(label), "[host]");
+			text_line(t, group_last ? "└─ " : "├─ ", "%s", label);
+			if (depth < TREE_DEPTH_MAX)
+				strcat(t->prefix, group_last ? "   " : "│  ");
+		}
+		for (size_t b = a; b < n; b++)
+			if (t->s->procs[pr->children[b]].ctr == ca)
+				show_proc(t, pr->children[b], depth + 1,
+					  b == last_in);
+		if (cli.output == VG_OUTPUT_JSON) {
+			vg_pr_arr_close(t->p);
+			vg_pr_obj_close(t->p);
+		}
+		t->prefix[plen] = '\0';
+	}
+	for (size_t b = 0, k = 0; b < n; b++)
+		if (t->s->procs[pr->children[b]].ctr == mine)
+			show_proc(t, pr->children[b], depth, ++k == n_own);
+}
+
+static void show_proc(struct tree *t, size_t i, int depth, bool last)
+{
+	const struct vigil_identity *id = t->s->procs[i].id;
+	size_t plen = strlen(t->prefix);
+
+	if (cli.output == VG_OUTPUT_JSON) {
+		vg_pr_obj_open(t->p, NULL);
+		json_proc(t->p, id);
+		if (t->s->procs[i].n_children && depth >= TREE_DEPTH_MAX)
+			vg_pr_bool(t->p, "children_flattened", NULL, true);
+		if (depth < TREE_DEPTH_MAX)
+			vg_pr_arr_open(t->p, "children");
+	} else {
+		char args[256];
+
+		text_line(t, depth == 0 && plen == 0 ? "" : last ? "└─ " : "├─ ",
+			  "%d %s", id->proc.pid, proc_args(id, args, sizeof(args))[0]
+			  ? args : id->proc.comm);
+		if (depth < TREE_DEPTH_MAX && !(depth == 0 && plen == 0))
+			strcat(t->prefix, last ? "   " : "│  ");
+	}
+	if (depth < TREE_DEPTH_MAX) {
+		show_children(t, i, depth + 1);
+	} else if (cli.output == VG_OUTPUT_JSON) {
+		/* too deep: close this node, the descendants follow flat */
+		vg_pr_obj_close(t->p);
+		show_children(t, i, depth);
+		t->prefix[plen] = '\0';
+		return;
+	} else {
+		show_children(t, i, depth);
+	}
+	if (cli.output == VG_OUTPUT_JSON) {
+		vg_pr_arr_close(t->p);
+		vg_pr_obj_close(t->p);
+	}
+	t->prefix[plen] = '\0';
+}
+
+int cmd_tree(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_GLOBAL_OPTIONS,
+		{ "container", required_argument, NULL, 'c' },
+		{ 0 },
+	};
+	const char *ref = NULL;
+	struct vg_snapshot s;
+	struct vigil_ctx *ctx;
+	struct tree t = { 0 };
+	bool failed = false;
+	int c, r, want = -1;
+
+	while ((c = getopt_long(argc, argv, "c:" CLI_GLOBAL_SHORTOPTS, opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			ref = optarg;
+			break;
+		case 'h':
+			cmd_tree_help(stdout);
+			return EXIT_OK;
+		case '?':
+			fprintf(stderr, "Try '%s tree --help'.\n", program_name);
+			return EXIT_USAGE;
+		default:
+			if (cli_global_option(c, optarg) < 0)
+				return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("tree", "unexpected argument '%s'",
+				       argv[optind]);
+	ctx = cli_ctx_new();
+	if (!ctx)
+		return EXIT_USAGE;
+	r = vg_snapshot_take(ctx, &s);
+	if (r < 0) {
+		cli_error("reading processes: %s", strerror(-r));
+		vigil_ctx_free(ctx);
+		return EXIT_PARTIAL;
+	}
+	if (ref) {
+		size_t matches = 0;
+
+		want = vg_snapshot_find_ctr(&s, ref, &matches);
+		if (want < 0) {
+			if (want == -EEXIST)
+				cli_error("'%s' names %zu containers; give more of the id",
+					  ref, matches);
+			else
+				cli_error("no running container '%s'", ref);
+			failed = true;
+			goto out;
+		}
+	}
+	t.s = &s;
+	t.p = vg_printer_new(cli.output);
+	if (!t.p) {
+		cli_error("out of memory");
+		failed = true;
+		goto out;
+	}
+	for (size_t i = 0; i < s.n_procs; i++) {
+		const struct vg_snap_proc *pr = &s.procs[i];
+		bool root;
+
+		if (want >= 0) {
+			/* the container's top processes: parent elsewhere */
+			root = pr->ctr == &s.ctrs[want] &&
+			       (pr->parent == SIZE_MAX ||
+				s.procs[pr->parent].ctr != pr->ctr);
+		} else {
+			root = pr->parent == SIZE_MAX;
+		}
+		if (!root)
+			continue;
+		if (cli.output == VG_OUTPUT_JSON) {
+			vg_pr_begin(t.p);
+			if (want >= 0) {
+				json_ctr(t.p, pr->ctr);
+				vg_pr_arr_open(t.p, "children");
+				show_proc(&t, i, 1, true);
+				vg_pr_arr_close(t.p);
+			} else {
+				json_proc(t.p, pr->id);
+				vg_pr_arr_open(t.p, "children");
+				show_children(&t, i, 1);
+				vg_pr_arr_close(t.p);
+			}
+			if (vg_pr_end(t.p, stdout) < 0) {
+				failed = true;
+				break;
+			}
+		} else {
+			if (want >= 0) {
+				char label[512];
+
+				ctr_text(pr->ctr, label, sizeof(label));
+				puts(label);
+				show_proc(&t, i, 1, true);
+			} else {
+				show_proc(&t, i, 0, true);
+			}
+		}
+	}
+out:
+	vg_printer_free(t.p);
+	vg_snapshot_release(&s);
+	vigil_ctx_free(ctx);
+	if (fflush(stdout) != 0)
+		failed = true;
+	return failed ? EXIT_PARTIAL : EXIT_OK;
+}
