@@ -75,17 +75,32 @@ struct vg_meta_entry *vg_meta_peek(struct vigil_ctx *ctx, const char *id)
 
 static bool cgroup_exists(struct vigil_ctx *ctx, const struct vg_meta_entry *e)
 {
+	static const char *const v2_bases[] = { "sys/fs/cgroup/unified",
+						"sys/fs/cgroup" };
 	struct stat st;
 	const char *rel;
+	char path[4096];
+	bool any_base = false;
 
 	if (!e->cg_path)
 		return true; /* nothing to check by: keep */
 	rel = e->cg_path + strspn(e->cg_path, "/");
-	if (e->cg_v2)
-		return ctx->cg2_fd < 0 ||
-		       fstatat(ctx->cg2_fd, *rel ? rel : ".", &st,
+	if (!e->cg_v2)
+		return fstatat(ctx->root_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (ctx->cg2_fd >= 0)
+		return fstatat(ctx->cg2_fd, *rel ? rel : ".", &st,
 			       AT_SYMLINK_NOFOLLOW) == 0;
-	return fstatat(ctx->root_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	/* no cgroup2 mount found (a copied host root): look where it would
+	 * be; with no cgroup tree at all there is nothing to tell by */
+	for (size_t i = 0; i < sizeof(v2_bases) / sizeof(v2_bases[0]); i++) {
+		if (fstatat(ctx->root_fd, v2_bases[i], &st, 0) < 0)
+			continue;
+		any_base = true;
+		snprintf(path, sizeof(path), "%s/%s", v2_bases[i], rel);
+		if (fstatat(ctx->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			return true;
+	}
+	return !any_base;
 }
 
 size_t vg_meta_sweep(struct vigil_ctx *ctx)

@@ -335,7 +335,7 @@ int vg_proc_read(int proc_dirfd, int pid, unsigned flags, struct vg_proc *ret,
 		_cleanup_free_ char *status = NULL;
 		size_t status_len;
 
-		r = vg_read_file_at(dfd, "status", VG_STATUS_MAX, &status,
+		r = vg_read_proc_at(dfd, "status", VG_STATUS_MAX, &status,
 				    &status_len, NULL);
 		if (r < 0) {
 			*ret_what = "status";
@@ -347,7 +347,7 @@ int vg_proc_read(int proc_dirfd, int pid, unsigned flags, struct vg_proc *ret,
 		}
 	}
 
-	r = vg_read_file_at(dfd, "cmdline", VG_CMDLINE_MAX, &p.args_buf,
+	r = vg_read_proc_at(dfd, "cmdline", VG_CMDLINE_MAX, &p.args_buf,
 			    &p.args_len, &p.args_truncated);
 	if (r < 0) {
 		vg_proc_release(&p);
@@ -385,7 +385,7 @@ int vg_proc_read(int proc_dirfd, int pid, unsigned flags, struct vg_proc *ret,
 	}
 
 	bool cg_cut = false;
-	p.cgroup_err = vg_read_file_at(dfd, "cgroup", VG_CGROUP_FILE_MAX,
+	p.cgroup_err = vg_read_proc_at(dfd, "cgroup", VG_CGROUP_FILE_MAX,
 				       &p.cgroup_text, &p.cgroup_len, &cg_cut);
 	if (p.cgroup_err == -ENOMEM) {
 		r = -ENOMEM;

@@ -264,6 +264,9 @@ void vg_docker_read(const struct vg_runtime_cfg *cfg, int root_fd,
 				vg_set_str(&ret->rootfs, api.rootfs);
 				vg_set_str(&ret->upperdir, api.upperdir);
 			}
+		} else if (api.incomplete) {
+			/* why the daemon did not help */
+			vg_meta_missing(ret, api.retry, "%s", api.missing);
 		}
 		vg_container_meta_release(&api);
 	}

@@ -19,8 +19,9 @@ static bool more_to_read(int fd)
 	return n > 0;
 }
 
-int vg_read_file_at(int dirfd, const char *path, size_t max, char **ret_buf,
-		    size_t *ret_len, bool *ret_truncated)
+static int read_file_at(int dirfd, const char *path, size_t max,
+			bool short_is_eof, char **ret_buf, size_t *ret_len,
+			bool *ret_truncated)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
@@ -61,11 +62,7 @@ int vg_read_file_at(int dirfd, const char *path, size_t max, char **ret_buf,
 		if (n == 0)
 			break;
 		len += (size_t)n;
-		/* A read shorter than asked is the end for regular files and
-		 * for the kernel's /proc files (seq_file and cmdline fill the
-		 * whole buffer while there is more): skip the read that would
-		 * return 0. */
-		if (len < cap)
+		if (short_is_eof && len < cap)
 			break;
 	}
 
@@ -191,4 +188,18 @@ bool vg_endswith_n(const char *s, size_t len, const char *suffix)
 	size_t sl = strlen(suffix);
 
 	return len >= sl && memcmp(s + len - sl, suffix, sl) == 0;
+}
+
+int vg_read_file_at(int dirfd, const char *path, size_t max, char **ret_buf,
+		    size_t *ret_len, bool *ret_truncated)
+{
+	return read_file_at(dirfd, path, max, false, ret_buf, ret_len,
+			    ret_truncated);
+}
+
+int vg_read_proc_at(int dirfd, const char *path, size_t max, char **ret_buf,
+		    size_t *ret_len, bool *ret_truncated)
+{
+	return read_file_at(dirfd, path, max, true, ret_buf, ret_len,
+			    ret_truncated);
 }

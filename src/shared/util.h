@@ -45,6 +45,16 @@ int vg_read_file_at(int dirfd, const char *path, size_t max, char **ret_buf,
 		    size_t *ret_len, bool *ret_truncated);
 
 /*
+ * The same for a per-process /proc file the kernel writes as one record
+ * (stat, status, cgroup: single_open; cmdline): a read shorter than asked
+ * is the end, which saves the read that would return 0. Not for
+ * multi-record seq files (mountinfo, /proc/net/...), where a short read
+ * only means the next record did not fit.
+ */
+int vg_read_proc_at(int dirfd, const char *path, size_t max, char **ret_buf,
+		    size_t *ret_len, bool *ret_truncated);
+
+/*
  * Read a small file (≤ @bufsz - 1 bytes) into a caller buffer. Returns
  * the length, -EFBIG when the file does not fit, or -errno.
  */
