@@ -96,6 +96,8 @@ static bool same_file_as(int fd, const char *path)
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+static void cgid_table_release(struct vigil_ctx *ctx);
+
 int vigil_ctx_new(const char *host_root, struct vigil_ctx **ret)
 {
 	struct vigil_ctx *ctx;
@@ -143,8 +145,11 @@ void vigil_ctx_free(struct vigil_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	for (size_t i = 0; i < VG_CG_CACHE_SIZE; i++)
+	for (size_t i = 0; i < VG_CG_CACHE_SIZE; i++) {
 		free(ctx->cache[i].text);
+		vg_meta_unref(ctx->cache[i].meta);
+	}
+	cgid_table_release(ctx);
 	vg_meta_cache_release(&ctx->meta);
 	vg_kubelet_free(ctx->kubelet);
 	for (size_t i = 0; i < VG_ARRAY_SIZE(ctx->cfg_strings); i++)
@@ -310,6 +315,9 @@ static void resolve(struct vigil_ctx *ctx, struct vigil_identity *id)
 	e->at_ns = now;
 	e->cgroup_id = id->cgroup_id;
 	e->resolved = id->attr;
+	vg_meta_unref(e->meta); /* it went with the old text */
+	e->meta = NULL;
+	e->fast_ready = false;
 }
 
 /* Container metadata and the pod answer, once attribution is known. */
@@ -334,6 +342,8 @@ const struct vg_pod_meta *vg_identity_pod(const struct vigil_identity *id)
 {
 	return id->meta ? &id->meta->pod : &id->pod;
 }
+
+static void cgid_table_release(struct vigil_ctx *ctx);
 
 /* A host path from the user, as a path under the host root. */
 static int host_rel(const char *in, char **slot, const char **out)
@@ -385,6 +395,11 @@ int vg_attrib_configure(struct vigil_ctx *ctx, const struct vg_attrib_opts *o)
 			r = -ENOMEM;
 	}
 	/* cached answers were read under the old settings */
+	cgid_table_release(ctx);
+	for (size_t i = 0; i < VG_CG_CACHE_SIZE; i++) {
+		vg_meta_unref(ctx->cache[i].meta);
+		ctx->cache[i].meta = NULL;
+	}
 	vg_meta_cache_release(&ctx->meta);
 	return r;
 }
@@ -533,4 +548,224 @@ int vg_attrib_for_each_pid(struct vigil_ctx *ctx,
 		r = -errno;
 	closedir(d);
 	return r;
+}
+
+/* ------------------------------------------------------------------------
+ * Fast paths: attribution alone (container, pod, metadata), by cgroup id
+ * or by one read of a pid's cgroup file, for event streams.
+ */
+
+static void cgid_table_release(struct vigil_ctx *ctx)
+{
+	for (size_t i = 0; i < VG_CGID_TABLE; i++) {
+		vg_meta_unref(ctx->cgid[i].meta);
+		ctx->cgid[i] = (struct vg_cgid_entry){ 0 };
+	}
+	ctx->cgid_used = 0;
+}
+
+/* Fills @ret from a resolved match: its container's metadata (cached),
+ * or the pod of a pod-level cgroup. */
+static int finish_attribution(struct vigil_ctx *ctx,
+			      const struct vg_cgroup_info *cg,
+			      struct vg_attribution *ret)
+{
+	const struct vg_cgroup_match *m = &ret->match;
+
+	ret->meta = NULL;
+	if (!ctx->no_meta && m->role == VG_ROLE_CONTAINER &&
+	    m->runtime != VG_RUNTIME_UNKNOWN && m->runtime != VG_RUNTIME_NONE) {
+		struct vg_meta_entry *e = vg_meta_get(ctx, m, cg);
+
+		if (!e)
+			return -ENOMEM;
+		ret->meta = e; /* the cache keeps it; we drop our ref below */
+		vg_meta_unref(e);
+	}
+	return 0;
+}
+
+/* The cgroup v2 path of cgroup id @cgid, from the kernel: a file handle
+ * on cgroupfs is the id itself. */
+static int cgroup_path_of_id(struct vigil_ctx *ctx, uint64_t cgid, char *buf,
+			     size_t bufsz)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h = { .fh = { .handle_bytes = sizeof(uint64_t), .handle_type = 0xfe },
+		.id = cgid };
+	char self[64], mnt[4096], full[4096];
+	ssize_t n, m;
+	int fd;
+
+	if (ctx->cg2_fd < 0)
+		return -ENOENT;
+	/* the mount must be named by a real open, not an O_PATH handle */
+	int mfd = openat(ctx->cg2_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (mfd < 0)
+		return -errno;
+	fd = open_by_handle_at(mfd, &h.fh, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		fd = -errno;
+	close(mfd);
+	if (fd < 0)
+		return fd == -ESTALE ? -ENOENT : fd;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	n = readlink(self, full, sizeof(full) - 1);
+	close(fd);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", ctx->cg2_fd);
+	m = readlink(self, mnt, sizeof(mnt) - 1);
+	if (n < 0 || m < 0 || n >= (ssize_t)sizeof(full) - 1)
+		return -ENAMETOOLONG;
+	full[n] = mnt[m] = '\0';
+	if (strncmp(full, mnt, (size_t)m) != 0 ||
+	    (full[m] != '/' && full[m] != '\0'))
+		return -EXDEV; /* outside the mount we know */
+	snprintf(buf, bufsz, "%s", full[m] ? full + m : "/");
+	return 0;
+}
+
+int vg_attrib_cgroup_id(struct vigil_ctx *ctx, uint64_t cgid,
+			struct vg_attribution *ret)
+{
+	size_t slot = (size_t)(cgid * 0x9e3779b97f4a7c15ull >> 52) %
+		      VG_CGID_TABLE;
+	char path[4096];
+	struct vg_cgroup_info cg = { 0 };
+	struct vg_attribution a = { 0 };
+	int r;
+
+	/* cgroup ids are never reused within a boot: an entry stays right
+	 * for as long as the cgroup lives */
+	for (size_t probe = 0; probe < 8; probe++) {
+		struct vg_cgid_entry *e =
+			&ctx->cgid[(slot + probe) % VG_CGID_TABLE];
+
+		if (e->cgid == cgid) {
+			if (e->meta && e->meta->dropped)
+				break; /* its cgroup went: ask again */
+			ret->match = e->match;
+			ret->cgroup_id = cgid;
+			ret->meta = e->meta;
+			return 0;
+		}
+		if (!e->cgid)
+			break;
+	}
+
+	r = cgroup_path_of_id(ctx, cgid, path, sizeof(path));
+	if (r < 0)
+		return r;
+	/* one line, as /proc/<pid>/cgroup would say it */
+	char line[4200];
+	int len = snprintf(line, sizeof(line), "0::%s\n", path);
+
+	r = vg_cgroup_parse_file(line, (size_t)len, &cg);
+	if (r < 0)
+		return r;
+	a.match = cg.match;
+	a.cgroup_id = cgid;
+	if (cg.error != VG_CGROUP_OK) {
+		vg_cgroup_info_release(&cg);
+		return -EBADMSG;
+	}
+	if (a.match.needs_confirm)
+		confirm_runtime(ctx, &a.match);
+	r = finish_attribution(ctx, &cg, &a);
+	vg_cgroup_info_release(&cg);
+	if (r < 0)
+		return r;
+
+	/* store: the home slot or a free one nearby, else start over */
+	struct vg_cgid_entry *dst = NULL;
+
+	for (size_t probe = 0; probe < 8 && !dst; probe++) {
+		struct vg_cgid_entry *e =
+			&ctx->cgid[(slot + probe) % VG_CGID_TABLE];
+
+		if (!e->cgid || e->cgid == cgid)
+			dst = e;
+	}
+	if (!dst) {
+		dst = &ctx->cgid[slot];
+		ctx->cgid_evictions++;
+	}
+	if (!dst->cgid)
+		ctx->cgid_used++;
+	vg_meta_unref(dst->meta);
+	dst->cgid = cgid;
+	dst->match = a.match;
+	dst->meta = vg_meta_ref(a.meta);
+	*ret = a;
+	return 0;
+}
+
+int vg_attrib_pid_cgroup(struct vigil_ctx *ctx, int pid,
+			 struct vg_attribution *ret)
+{
+	char name[32], text[VG_CG_FAST_MAX];
+	_cleanup_close_ int fd = -1;
+	struct vg_attribution a = { 0 };
+	ssize_t n;
+	int r;
+
+	snprintf(name, sizeof(name), "%d/cgroup", pid);
+	fd = openat(ctx->proc_fd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, text, sizeof(text) - 1);
+	if (n < 0)
+		return errno == ESRCH ? -ESRCH : -errno;
+	if (n == 0)
+		return -ESRCH; /* a zombie's cgroup file is empty */
+	if ((size_t)n == sizeof(text) - 1)
+		return -EFBIG; /* rare: vigil_identify_pid() reads it whole */
+	text[n] = '\0';
+
+	struct vg_cg_cache_entry *e =
+		&ctx->cache[fnv1a(text, (size_t)n) % VG_CG_CACHE_SIZE];
+	uint64_t now = now_ns();
+
+	if (e->text && now - e->at_ns < VG_CG_CACHE_TTL_NS &&
+	    memcmp(e->text, text, (size_t)n + 1) == 0) {
+		a.match = e->resolved;
+		a.cgroup_id = e->cgroup_id;
+		if (e->fast_ready && (!e->meta || !e->meta->dropped)) {
+			a.meta = e->meta;
+			*ret = a;
+			return 0;
+		}
+		/* fall through: metadata not cached with it */
+	}
+
+	struct vg_cgroup_info cg = { 0 };
+
+	r = vg_cgroup_parse_file(text, (size_t)n, &cg);
+	if (r < 0)
+		return r;
+	if (cg.error != VG_CGROUP_OK) {
+		r = cg.error == VG_CGROUP_CONFLICT ? -EDEADLK : -EBADMSG;
+		vg_cgroup_info_release(&cg);
+		return r;
+	}
+	a.match = cg.match;
+	if (a.match.needs_confirm)
+		confirm_runtime(ctx, &a.match);
+	a.cgroup_id = cg.v2_path ? lookup_cgroup_id(ctx, cg.v2_path) : 0;
+	r = finish_attribution(ctx, &cg, &a);
+	vg_cgroup_info_release(&cg);
+	if (r < 0)
+		return r;
+	free(e->text);
+	e->text = strdup(text);
+	e->at_ns = now;
+	e->cgroup_id = a.cgroup_id;
+	e->resolved = a.match;
+	vg_meta_unref(e->meta);
+	e->meta = vg_meta_ref(a.meta);
+	e->fast_ready = true;
+	*ret = a;
+	return 0;
 }

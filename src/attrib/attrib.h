@@ -23,7 +23,21 @@ struct vg_cg_cache_entry {
 	uint64_t at_ns;     /* CLOCK_MONOTONIC when resolved */
 	uint64_t cgroup_id; /* 0 when unknown */
 	struct vg_cgroup_match resolved;
+	struct vg_meta_entry *meta; /* a reference, for the fast path */
+	bool fast_ready; /* @meta is filled in (NULL: no container) */
 };
+
+/* cgroup id → attribution, for events that carry the id (open
+ * addressing, 8 probes) */
+#define VG_CGID_TABLE 8192
+struct vg_cgid_entry {
+	uint64_t cgid; /* 0: free */
+	struct vg_cgroup_match match;
+	struct vg_meta_entry *meta; /* a reference */
+};
+
+/* The fast path reads a pid's cgroup file into a stack buffer. */
+#define VG_CG_FAST_MAX 8192
 
 /* Cached answers are reused this long: a cgroup recreated under the same
  * path, or a task directory written late, is seen after at most this. */
@@ -48,6 +62,9 @@ struct vigil_ctx {
 	char *cfg_strings[4];
 	struct vg_kubelet *kubelet;   /* NULL: not configured */
 	struct vg_meta_cache meta;
+	struct vg_cgid_entry cgid[VG_CGID_TABLE];
+	size_t cgid_used;
+	uint64_t cgid_evictions;
 };
 
 /* Settings beyond the host root; NULL/0 members keep the default. Paths
@@ -81,6 +98,27 @@ struct vigil_identity {
 	struct vg_pod_meta pod;     /* the pod of a non-container process
 				     * (pod cgroup, monitor) */
 };
+
+/* Attribution alone: no process facts. @meta is borrowed from the
+ * context's cache: valid until the next call on the context. */
+struct vg_attribution {
+	struct vg_cgroup_match match;
+	uint64_t cgroup_id;
+	struct vg_meta_entry *meta; /* NULL: not a known container */
+};
+
+/* By cgroup v2 id (an event's bpf_get_current_cgroup_id()). Warm: one
+ * hash probe. Cold: the path from the kernel (open_by_handle_at, needs
+ * CAP_DAC_READ_SEARCH), then as for a pid. Returns 0, -ENOENT (no such
+ * cgroup), -EPERM, -EBADMSG, or -ENOMEM. */
+int vg_attrib_cgroup_id(struct vigil_ctx *ctx, uint64_t cgid,
+			struct vg_attribution *ret);
+
+/* By one read of /proc/<pid>/cgroup and the caches. Returns 0, -ESRCH,
+ * -EDEADLK (the lines name two containers or pods: never a pick),
+ * -EBADMSG, -EFBIG, or -ENOMEM. */
+int vg_attrib_pid_cgroup(struct vigil_ctx *ctx, int pid,
+			 struct vg_attribution *ret);
 
 /* The pod answer for @id: its container's, or its own. */
 const struct vg_pod_meta *vg_identity_pod(const struct vigil_identity *id);
