@@ -7,7 +7,8 @@ SHELL := /bin/bash
 
 BUILD_PKGS := meson ninja-build pkg-config gcc libc6-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev
 CHECK_PKGS := $(BUILD_PKGS) jq clang libclang-rt-14-dev valgrind procps \
-	docker.io containerd runc podman busybox-static uidmap util-linux
+	docker.io containerd runc podman busybox-static uidmap util-linux \
+	python3 openssl
 BENCH_PKGS := $(BUILD_PKGS) procps jq hyperfine
 
 .PHONY: all build run check bench deps-build deps-check deps-bench clean

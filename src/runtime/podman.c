@@ -178,7 +178,6 @@ void vg_podman_read(const struct vg_runtime_cfg *cfg, int root_fd,
 		    struct vg_container_meta *ret)
 {
 	char path[512];
-	_cleanup_close_ int dfd = -1;
 
 	podman_storage(cfg, root_fd, ret);
 	podman_libpod(cfg, root_fd, ret);

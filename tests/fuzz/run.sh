@@ -7,15 +7,23 @@ cd "$(dirname "$0")/../.."
 B=${1:-build-fuzz}
 SECS=${FUZZ_SECONDS:-20}
 passed=0 failed=0
-for t in cgroup:cgroup proc-stat:stat proc-status:status; do
+# target:proc-file-to-seed-from, or target: for a committed seed corpus
+# (tests/fuzz/corpus-TARGET, read only; new inputs go to the build dir)
+for t in cgroup:cgroup proc-stat:stat proc-status:status podlist: state:; do
 	target=${t%%:*} file=${t#*:}
 	corpus=tests/fuzz/corpus-$target
-	mkdir -p "$corpus"
-	find tests/fixtures -path '*/proc/*' -name "$file" -type f | head -200 |
-		while read -r f; do cp "$f" "$corpus/seed-$(echo "$f" | md5sum | cut -c1-12)"; done
+	dirs=("$corpus") max_len=8192
+	if [ -n "$file" ]; then
+		mkdir -p "$corpus"
+		find tests/fixtures -path '*/proc/*' -name "$file" -type f | head -200 |
+			while read -r f; do cp "$f" "$corpus/seed-$(echo "$f" | md5sum | cut -c1-12)"; done
+	else
+		mkdir -p "$B/corpus-$target"
+		dirs=("$B/corpus-$target" "$corpus") max_len=65536
+	fi
 	echo "fuzz-$target: ${SECS}s"
-	if "$B/tests/fuzz/fuzz-$target" -max_total_time="$SECS" -max_len=8192 \
-		-rss_limit_mb=2048 -print_final_stats=1 "$corpus" >"/tmp/fuzz-$target.log" 2>&1; then
+	if "$B/tests/fuzz/fuzz-$target" -max_total_time="$SECS" -max_len=$max_len \
+		-rss_limit_mb=2048 -print_final_stats=1 "${dirs[@]}" >"/tmp/fuzz-$target.log" 2>&1; then
 		grep -E "stat::number_of_executed_units|Done" "/tmp/fuzz-$target.log" | head -2
 		passed=$((passed + 1))
 	else
