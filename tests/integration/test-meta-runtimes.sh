@@ -132,6 +132,68 @@ if is_pid "$P1_PID"; then
 	jcheck "podman: metadata complete" "$LINE" '.container.metadata.complete'
 fi
 
+# ------------------------------------------- kubelet: its answer wins
+# A docker container in a pod's cgroup (as kubelet's cgroupfs driver
+# makes it), whose labels claim another pod; a fake kubelet on loopback
+# serves the real pod. vigil must report the kubelet's pod, verified, and
+# the labels' disagreement.
+K_UID=7a1f3c52-9b8e-4d21-a6f0-3e5d7c9b1a24
+K1=${VG_RUN_PREFIX}mkube
+K1_PID='' K1_ID='' KPORT='' KPID=''
+if [ "$DOCKER_OK" = 1 ] && command -v python3 >/dev/null; then
+	if vg_t docker run -d --name "$K1" --network none \
+		--cgroup-parent "/kubepods/burstable/pod$K_UID" \
+		-l io.kubernetes.pod.name=impostor -l io.kubernetes.pod.namespace=kube-system \
+		-l io.kubernetes.pod.uid=$POD_UID -l io.kubernetes.container.name=fake \
+		"$VG_IMAGE" sleep 600 >/dev/null 2>&1; then
+		vg_wait 20 eval 'K1_PID=$(vg_t docker inspect -f "{{.State.Pid}}" "$K1" 2>/dev/null); is_pid "$K1_PID"'
+		K1_ID=$(vg_t docker inspect -f '{{.Id}}' "$K1" 2>/dev/null)
+	fi
+	if is_pid "$K1_PID"; then
+		pass "kubelet: container $K1 running in pod cgroup $K_UID"
+		cat >"$VG_TMPDIR/podlist.json" <<EOF
+{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[
+ {"metadata":{"name":"checkout-0","namespace":"payments","uid":"$K_UID",
+   "labels":{"app":"checkout","tier":"web"},"annotations":{"owner":"team-pay"}},
+  "spec":{"containers":[{"name":"checkout","image":"registry.example/checkout:9"}]},
+  "status":{"qosClass":"Burstable","containerStatuses":[
+   {"name":"checkout","containerID":"docker://$K1_ID","ready":true,"restartCount":0}]}}]}
+EOF
+		python3 "$HERE/../kubelet/fake-kubelet.py" --mode serve --podlist "$VG_TMPDIR/podlist.json" \
+			>"$VG_TMPDIR/kubelet.port" 2>"$VG_TMPDIR/kubelet.err" &
+		KPID=$!
+		vg_track_pid "$KPID"
+		vg_wait 10 eval 'KPORT=$(head -n 1 "$VG_TMPDIR/kubelet.port" 2>/dev/null); [ -n "$KPORT" ]'
+		[ -n "$KPORT" ] || fail "kubelet: the fake kubelet did not start: $(cat "$VG_TMPDIR/kubelet.err")"
+	else
+		fail "kubelet: container $K1 did not start in a pod cgroup"
+	fi
+fi
+if [ -n "$KPORT" ]; then
+	vg_vigil --kubelet "http://127.0.0.1:$KPORT" --output json pid "$K1_PID"
+	LINE=$(vg_line_for_pid "$K1_PID")
+	jcheck "kubelet: pod from the kubelet, verified, matched by the cgroup's uid" "$LINE" \
+		'.k8s.source == "kubelet" and .k8s.verified and .k8s.pod.uid == $u and .k8s.ns.name == "payments" and .k8s.pod.name == "checkout-0"' \
+		--arg u "$K_UID"
+	jcheck "kubelet: container name from the pod's status, pod labels and annotations" "$LINE" \
+		'.k8s.container.name == "checkout" and .k8s.pod.labels == {"app":"checkout","tier":"web"} and .k8s.pod.annotations.owner == "team-pay"'
+	jcheck "kubelet: the labels' other pod uid is reported as a conflict" "$LINE" \
+		'(.k8s.conflict | contains($l)) and .k8s.labels_uid == $l' --arg l "$POD_UID"
+	vg_vigil --kubelet "http://127.0.0.1:$KPORT" pid "$K1_PID"
+	if printf '%s\n' "$VG_OUT" | grep -q "payments/checkout-0 (from the kubelet, verified)"; then
+		pass "kubelet: text output names the verified pod"
+	else
+		fail "kubelet: text output"; vg_show
+	fi
+	kill "$KPID" 2>/dev/null; wait "$KPID" 2>/dev/null
+	# the kubelet is gone: labels only, and the answer says why
+	vg_vigil --kubelet "http://127.0.0.1:$KPORT" --kubelet-timeout 500 --output json pid "$K1_PID"
+	LINE=$(vg_line_for_pid "$K1_PID")
+	jcheck "kubelet down: falls back to the labels' claim, unverified, with the reason" "$LINE" \
+		'.k8s.source == "runtime-labels" and (.k8s.verified | not) and .k8s.pod.uid == $u and (.k8s.note | startswith("kubelet:"))' \
+		--arg u "$K_UID"
+fi
+
 # ------------------------------------------------------ vigil containers
 vg_vigil --output json containers
 if vg_valid_json_lines "$VG_OUT"; then
