@@ -34,7 +34,10 @@ int vg_podman_parse_config(const char *buf, size_t len,
 		return -EINVAL;
 	if ((s = vg_json_str(root, "name")))
 		r |= vg_set_str(&ret->name, s);
-	if ((s = vg_json_str(root, "rootfsImageName")) && *s)
+	/* the reference as the user wrote it; rootfsImageName is what it
+	 * resolved to */
+	if (((s = vg_json_str(root, "RawImageName")) && *s) ||
+	    ((s = vg_json_str(root, "rootfsImageName")) && *s))
 		r |= vg_set_str(&ret->image, s);
 	if ((s = vg_json_str(root, "rootfsImageID")) && *s && !ret->image_id)
 		r |= vg_set_str(&ret->image_id, s);

@@ -124,8 +124,8 @@ static const struct meta_case meta_cases[] = {
 	  false },
 	{ "podman", VG_RUNTIME_PODMAN, "db", "docker.io/library/postgres:16",
 	  "0cdbd28744cb267776e2537ec83d241d8871ca4a69193cd624d7b3350969bec0",
-	  "running", CS "/merged", CS "/diff", NULL, NULL, true, NULL,
-	  VG_POD_SRC_NONE, NULL, NULL, NULL, false },
+	  "running", CS "/merged", CS "/diff", "app", "billing", true, NULL,
+	  VG_POD_SRC_LABELS, NULL, "db-0", NULL, false },
 };
 
 static void test_meta_fixtures(void **state)
