@@ -322,6 +322,13 @@ int cmd_tree(int argc, char **argv)
 				vg_pr_arr_open(t.p, "children");
 				show_proc(&t, i, 1, true);
 				vg_pr_arr_close(t.p);
+			} else if (pr->ctr) {
+				/* a root inside a container (its parent is out
+				 * of sight): under its container's node too */
+				json_ctr(t.p, pr->ctr);
+				vg_pr_arr_open(t.p, "children");
+				show_proc(&t, i, 1, true);
+				vg_pr_arr_close(t.p);
 			} else {
 				json_proc(t.p, pr->id);
 				vg_pr_arr_open(t.p, "children");
@@ -333,7 +340,7 @@ int cmd_tree(int argc, char **argv)
 				break;
 			}
 		} else {
-			if (want >= 0) {
+			if (want >= 0 || pr->ctr) {
 				char label[512];
 
 				ctr_text(pr->ctr, label, sizeof(label));

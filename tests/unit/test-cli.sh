@@ -118,6 +118,42 @@ check "pid --help" grep -q "^Usage: vigil pid" <<<"$out"
 run --version
 check "--version" grep -q "^vigil [0-9]" <<<"$out"
 
+# container metadata, vigil containers and vigil tree on fixture roots
+M=$FX/meta
+run --host-root "$M/docker-k8s" -o json pid 100
+check "meta: docker name and image" test "$(jq -r '.container.name + " " + .container.image' <<<"$out")" = "k8s_nginx_web-0_prod_0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0_0 nginx:1.25"
+check "meta: pod from labels, unverified" test "$(jq -r '[.k8s.ns.name, .k8s.pod.name, .k8s.source, .k8s.verified] | join(" ")' <<<"$out")" = "prod web-0 runtime-labels false"
+run --host-root "$M/docker-k8s" pid 100
+check "meta text: pod marked as a claim" grep -q "^pod  *prod/web-0 (from runtime labels, unverified claim)" <<<"$out"
+check "meta text: labels" grep -q "^label  *team=blue" <<<"$out"
+run --host-root "$M/docker-truncated" -o json pid 100
+check "meta: malformed state is incomplete, with the reason" test "$(jq -r '.container.metadata.complete' <<<"$out")" = false
+check "meta: reason names the file" grep -q 'config.v2.json is malformed' <<<"$(jq -r .container.metadata.missing <<<"$out")"
+check "meta: malformed state still exits 0" test $rc -eq 0
+run --host-root "$M/docker-k8s" --no-metadata -o json pid 100
+check "--no-metadata: no name" test "$(jq -r '.container.name // "none"' <<<"$out")" = none
+run --host-root "$M/crio" -o json containers
+check "containers: one CRI-O container" test "$(jq -r '[.container.runtime, .container.name, .proc.count, .proc.init_pid] | join(" ")' <<<"$out")" = "cri-o redis 1 100"
+run --host-root "$M/crio" containers
+check "containers text: header and short id" grep -q "^cri-o  *4f2a9c1d8e7b  *redis  *docker.io/library/redis:7  *data/cache-0\*" <<<"$out"
+run --host-root "$M/crio" containers 4f2a
+check "containers: id prefix" test $rc -eq 0
+run --host-root "$M/crio" containers 4f
+check "containers: a two-character prefix is not enough" test $rc -eq 1
+run --host-root "$M/crio" containers nope
+check "containers: unknown container exits 1 and says so" grep -q "no running container 'nope'" <<<"$err"
+run --host-root "$M/podman" -o json tree
+check "tree json: a root process in a container sits under its container node" test "$(jq -c '[.container.name, .children[0].pid]' <<<"$out")" = '["db",100]'
+run --host-root "$M/podman" tree --container db
+check "tree --container: the container node" grep -q "^\[podman 4f2a9c1d8e7b db image=docker.io/library/postgres:16" <<<"$out"
+check "tree --container: then its process" grep -q "^└─ 100 nginx -g daemon off;$" <<<"$out"
+run --host-root "$M/podman" tree extra
+check "tree: stray argument exits 2" test $rc -eq 2
+run containers --help
+check "containers --help" grep -q "^Usage: vigil containers" <<<"$out"
+run tree --help
+check "tree --help" grep -q "^Usage: vigil tree" <<<"$out"
+
 rm -f /tmp/vigil-cli-err.$$
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
