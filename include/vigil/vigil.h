@@ -90,6 +90,24 @@ const char *vigil_identity_pod_uid(const struct vigil_identity *id);
 uint64_t vigil_identity_cgroup_id(const struct vigil_identity *id);
 
 /*
+ * What the container's runtime recorded, or NULL when it did not say (or
+ * the process is in no container). Valid as long as @id.
+ */
+const char *vigil_identity_container_name(const struct vigil_identity *id);
+const char *vigil_identity_image(const struct vigil_identity *id);
+/* One label (or, for OCI bundles, annotation) of the container. */
+const char *vigil_identity_container_label(const struct vigil_identity *id,
+					   const char *key);
+
+/* The pod's namespace and name, or NULL. Check where they came from:
+ * "kubelet" (verified against the cgroup's pod uid), "runtime-labels"
+ * (the container's claim, unverified), "cgroup" (the uid alone) or
+ * "none". */
+const char *vigil_identity_pod_namespace(const struct vigil_identity *id);
+const char *vigil_identity_pod_name(const struct vigil_identity *id);
+const char *vigil_identity_pod_source(const struct vigil_identity *id);
+
+/*
  * The identity as one line of JSON (no newline), in the field names vigil
  * prints. Returns a string the caller frees with free(), or NULL on -ENOMEM.
  */

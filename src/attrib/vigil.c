@@ -98,6 +98,43 @@ uint64_t vigil_identity_cgroup_id(const struct vigil_identity *id)
 	return id->cgroup_id;
 }
 
+static const struct vg_container_meta *meta_of(const struct vigil_identity *id)
+{
+	return id && id->meta ? &id->meta->meta : NULL;
+}
+
+const char *vigil_identity_container_name(const struct vigil_identity *id)
+{
+	return meta_of(id) ? meta_of(id)->name : NULL;
+}
+
+const char *vigil_identity_image(const struct vigil_identity *id)
+{
+	return meta_of(id) ? meta_of(id)->image : NULL;
+}
+
+const char *vigil_identity_container_label(const struct vigil_identity *id,
+					   const char *key)
+{
+	return meta_of(id) && key ? vg_kv_get(&meta_of(id)->labels, key) : NULL;
+}
+
+const char *vigil_identity_pod_namespace(const struct vigil_identity *id)
+{
+	return id ? vg_identity_pod(id)->ns : NULL;
+}
+
+const char *vigil_identity_pod_name(const struct vigil_identity *id)
+{
+	return id ? vg_identity_pod(id)->name : NULL;
+}
+
+const char *vigil_identity_pod_source(const struct vigil_identity *id)
+{
+	return vg_pod_source_name(id ? vg_identity_pod(id)->source
+				     : VG_POD_SRC_NONE);
+}
+
 char *vigil_identity_to_json(const struct vigil_identity *id)
 {
 	struct vg_printer *p = vg_printer_new(VG_OUTPUT_JSON);

@@ -195,6 +195,29 @@ static void test_docker_times(void **state)
 	vigil_ctx_free(ctx);
 }
 
+/* The public getters. */
+static void test_public_getters(void **state)
+{
+	struct vigil_ctx *ctx;
+	struct vigil_identity *id = identify("docker-k8s", &ctx);
+
+	(void)state;
+	assert_string_equal(vigil_identity_image(id), "nginx:1.25");
+	assert_string_equal(vigil_identity_container_label(id, "team"), "blue");
+	assert_null(vigil_identity_container_label(id, "nope"));
+	assert_string_equal(vigil_identity_pod_namespace(id), "prod");
+	assert_string_equal(vigil_identity_pod_name(id), "web-0");
+	assert_string_equal(vigil_identity_pod_source(id), "runtime-labels");
+	assert_non_null(vigil_identity_container_name(id));
+	vigil_identity_free(id);
+	vigil_ctx_free(ctx);
+	id = identify("docker-plain", &ctx);
+	assert_null(vigil_identity_pod_name(id));
+	assert_string_equal(vigil_identity_pod_source(id), "none");
+	vigil_identity_free(id);
+	vigil_ctx_free(ctx);
+}
+
 static void test_rfc3339(void **state)
 {
 	static const struct {
@@ -514,6 +537,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_meta_fixtures),
 		cmocka_unit_test(test_docker_times),
+		cmocka_unit_test(test_public_getters),
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_parsers_bad_input),
 		cmocka_unit_test(test_huge_state_file),
