@@ -22,20 +22,6 @@
  * not one, and the whole string is taken as the id. */
 #define RUNTIME_SCHEME_MAX 32
 
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- pods ---------------------------------------------------------- */
 
 static void container_release(struct vg_pod_container *c)
@@ -349,13 +335,13 @@ static int podlist_from_json(const json_t *root, struct vg_pod_list *ret,
 	size_t i, n;
 
 	if (!json_is_object(root)) {
-		set_err(err, errsz, "PodList is not a JSON object");
+		vg_set_err(err, errsz, "PodList is not a JSON object");
 		return -EINVAL;
 	}
 	kind = json_object_get(root, "kind");
 	if (kind && (!json_is_string(kind) ||
 		     strcmp(json_string_value(kind), "PodList") != 0)) {
-		set_err(err, errsz, "not a PodList (\"kind\" is %s)",
+		vg_set_err(err, errsz, "not a PodList (\"kind\" is %s)",
 			json_is_string(kind) ? "another kind" : "not a string");
 		return -EINVAL;
 	}
@@ -366,12 +352,12 @@ static int podlist_from_json(const json_t *root, struct vg_pod_list *ret,
 		return 0;
 	}
 	if (!json_is_array(items)) {
-		set_err(err, errsz, "PodList has no \"items\" array");
+		vg_set_err(err, errsz, "PodList has no \"items\" array");
 		return -EINVAL;
 	}
 	n = json_array_size(items);
 	if (n > VG_PODLIST_MAX_PODS) {
-		set_err(err, errsz, "PodList has %zu items, more than %d", n,
+		vg_set_err(err, errsz, "PodList has %zu items, more than %d", n,
 			VG_PODLIST_MAX_PODS);
 		return -E2BIG;
 	}
@@ -398,7 +384,7 @@ static int podlist_from_json(const json_t *root, struct vg_pod_list *ret,
 	return 0;
 nomem:
 	vg_pod_list_release(&out);
-	set_err(err, errsz, "out of memory parsing the PodList");
+	vg_set_err(err, errsz, "out of memory parsing the PodList");
 	return -ENOMEM;
 }
 
@@ -410,14 +396,14 @@ int vg_kubelet_parse_podlist(const char *buf, size_t len,
 	int r;
 
 	if (!buf || !ret) {
-		set_err(err, errsz, "no PodList given");
+		vg_set_err(err, errsz, "no PodList given");
 		return -EINVAL;
 	}
 	/* jansson refuses NULs in strings and nesting past its depth limit
 	 * on its own; nothing here recurses on the input. */
 	root = json_loadb(buf, len, 0, &jerr);
 	if (!root) {
-		set_err(err, errsz, "invalid JSON: %s (line %d, column %d)",
+		vg_set_err(err, errsz, "invalid JSON: %s (line %d, column %d)",
 			jerr.text, jerr.line, jerr.column);
 		return json_error_code(&jerr) == json_error_out_of_memory
 			       ? -ENOMEM
@@ -560,12 +546,12 @@ static int token_header(const char *path, char **ret, char *err, size_t errsz)
 	r = vg_read_file_at(AT_FDCWD, path, VG_KUBELET_TOKEN_MAX, &buf, &len,
 			    &truncated);
 	if (r < 0) {
-		set_err(err, errsz, "token file %s: %s", path, strerror(-r));
+		vg_set_err(err, errsz, "token file %s: %s", path, strerror(-r));
 		return -EACCES;
 	}
 	if (truncated) {
 		explicit_bzero(buf, len);
-		set_err(err, errsz, "token file %s is larger than %d bytes",
+		vg_set_err(err, errsz, "token file %s is larger than %d bytes",
 			path, VG_KUBELET_TOKEN_MAX);
 		return -EACCES;
 	}
@@ -578,19 +564,19 @@ static int token_header(const char *path, char **ret, char *err, size_t errsz)
 		if ((unsigned char)buf[i] <= ' ' ||
 		    (unsigned char)buf[i] >= 0x7f) {
 			explicit_bzero(buf, len);
-			set_err(err, errsz,
+			vg_set_err(err, errsz,
 				"token file %s holds control characters or spaces",
 				path);
 			return -EACCES;
 		}
 	if (len == 0) {
-		set_err(err, errsz, "token file %s is empty", path);
+		vg_set_err(err, errsz, "token file %s is empty", path);
 		return -EACCES;
 	}
 	r = asprintf(&hdr, "Authorization: Bearer %s", buf);
 	explicit_bzero(buf, len);
 	if (r < 0) {
-		set_err(err, errsz, "out of memory");
+		vg_set_err(err, errsz, "out of memory");
 		return -ENOMEM;
 	}
 	*ret = hdr;
@@ -682,7 +668,7 @@ static int curl_errno(CURL *h, CURLcode rc, const struct body *b)
 #define SETOPT(h, opt, val)                                                    \
 	do {                                                                   \
 		if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) {         \
-			set_err(err, errsz, "libcurl refused " #opt);          \
+			vg_set_err(err, errsz, "libcurl refused " #opt);          \
 			r = -EPROTO;                                           \
 			goto out;                                              \
 		}                                                              \
@@ -703,7 +689,7 @@ static int fetch(struct vg_kubelet *k, struct vg_pod_list *ret, char *err,
 
 	h = curl_easy_init();
 	if (!h) {
-		set_err(err, errsz, "libcurl could not start a request");
+		vg_set_err(err, errsz, "libcurl could not start a request");
 		return -ENOMEM;
 	}
 	if (k->token_file) {
@@ -752,12 +738,12 @@ static int fetch(struct vg_kubelet *k, struct vg_pod_list *ret, char *err,
 	if (rc != CURLE_OK) {
 		r = curl_errno(h, rc, &b);
 		if (r == -E2BIG)
-			set_err(err, errsz, "kubelet answer is larger than %zu bytes",
+			vg_set_err(err, errsz, "kubelet answer is larger than %zu bytes",
 				k->max_body);
 		else if (r == -ENOMEM)
-			set_err(err, errsz, "out of memory reading the kubelet answer");
+			vg_set_err(err, errsz, "out of memory reading the kubelet answer");
 		else
-			set_err(err, errsz, "kubelet request failed: %s",
+			vg_set_err(err, errsz, "kubelet request failed: %s",
 				curl_err[0] ? curl_err : curl_easy_strerror(rc));
 		goto out;
 	}
@@ -766,7 +752,7 @@ static int fetch(struct vg_kubelet *k, struct vg_pod_list *ret, char *err,
 		char snip[96];
 
 		body_snippet(&b, snip, sizeof(snip));
-		set_err(err, errsz, "kubelet answered HTTP %ld%s%s", status,
+		vg_set_err(err, errsz, "kubelet answered HTTP %ld%s%s", status,
 			snip[0] ? ": " : "", snip);
 		r = (status == 401 || status == 403) ? -EACCES : -EPROTO;
 		goto out;
@@ -777,7 +763,7 @@ static int fetch(struct vg_kubelet *k, struct vg_pod_list *ret, char *err,
 	goto out;
 
 nomem:
-	set_err(err, errsz, "out of memory");
+	vg_set_err(err, errsz, "out of memory");
 	r = -ENOMEM;
 out:
 	curl_easy_cleanup(h);
@@ -810,7 +796,7 @@ static int lookup(struct vg_kubelet *k, const char *uid,
 	if (!p)
 		return -ENOENT;
 	if (vg_pod_info_copy(p, ret) < 0) {
-		set_err(err, errsz, "out of memory");
+		vg_set_err(err, errsz, "out of memory");
 		return -ENOMEM;
 	}
 	return 0;
@@ -823,7 +809,7 @@ int vg_kubelet_pod(struct vg_kubelet *k, const char *uid,
 	int r;
 
 	if (!k || !uid || !ret) {
-		set_err(err, errsz, "invalid arguments");
+		vg_set_err(err, errsz, "invalid arguments");
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&k->lock);
@@ -833,11 +819,11 @@ int vg_kubelet_pod(struct vg_kubelet *k, const char *uid,
 
 	if (k->fetched && now_ms() - k->last_fetch_ms < k->min_refresh_ms) {
 		if (k->last_r < 0) {
-			set_err(err, errsz, "not asking the kubelet again yet: %s",
+			vg_set_err(err, errsz, "not asking the kubelet again yet: %s",
 				k->last_err);
 			r = -EAGAIN;
 		} else {
-			set_err(err, errsz, "kubelet has no pod %s", uid);
+			vg_set_err(err, errsz, "kubelet has no pod %s", uid);
 			r = -ENOENT;
 		}
 		goto out;
@@ -850,14 +836,14 @@ int vg_kubelet_pod(struct vg_kubelet *k, const char *uid,
 	k->last_r = r;
 	if (r < 0) {
 		/* Keep the old list: its pods are still what they were. */
-		set_err(err, errsz, "%s", k->last_err);
+		vg_set_err(err, errsz, "%s", k->last_err);
 		goto out;
 	}
 	vg_pod_list_release(&k->list);
 	k->list = fresh;
 	r = lookup(k, uid, ret, err, errsz);
 	if (r == -ENOENT)
-		set_err(err, errsz, "kubelet has no pod %s", uid);
+		vg_set_err(err, errsz, "kubelet has no pod %s", uid);
 out:
 	pthread_mutex_unlock(&k->lock);
 	return r;

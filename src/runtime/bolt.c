@@ -82,19 +82,6 @@ struct bucket_ref {
 	size_t inline_len;
 };
 
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
-
 /* Unaligned loads: inline pages sit at any offset inside a value. */
 static uint16_t ld16(bool swap, const uint8_t *p)
 {
@@ -231,15 +218,15 @@ static int bolt_init(struct vg_bolt *b, char *err, size_t errsz)
 	bool ok0, ok1;
 
 	if (b->len == 0) {
-		set_err(err, errsz, "empty file");
+		vg_set_err(err, errsz, "empty file");
 		return -EINVAL;
 	}
 	if (find_page_size(b->data, b->len, &b->page_size, &b->swap) < 0) {
-		set_err(err, errsz, "no valid bbolt meta page");
+		vg_set_err(err, errsz, "no valid bbolt meta page");
 		return -EINVAL;
 	}
 	if (b->len / b->page_size < 2) {
-		set_err(err, errsz, "file of %zu bytes is shorter than two %u-byte pages",
+		vg_set_err(err, errsz, "file of %zu bytes is shorter than two %u-byte pages",
 			b->len, b->page_size);
 		return -EINVAL;
 	}
@@ -247,11 +234,11 @@ static int bolt_init(struct vg_bolt *b, char *err, size_t errsz)
 	ok1 = meta_usable(b, 1, &m1, &need);
 	if (!ok0 && !ok1) {
 		if (need)
-			set_err(err, errsz,
+			vg_set_err(err, errsz,
 				"truncated: %zu bytes, the meta names %llu pages of %u",
 				b->len, (unsigned long long)need, b->page_size);
 		else
-			set_err(err, errsz, "both meta pages are corrupt");
+			vg_set_err(err, errsz, "both meta pages are corrupt");
 		return -EINVAL;
 	}
 	/* The newer transaction wins; the older meta is the fallback for a
@@ -303,7 +290,7 @@ int vg_bolt_open_buf(const void *buf, size_t len, struct vg_bolt **ret,
 	uint8_t *copy;
 
 	if (!ret || (!buf && len)) {
-		set_err(err, errsz, "invalid argument");
+		vg_set_err(err, errsz, "invalid argument");
 		return -EINVAL;
 	}
 	copy = malloc(len ? len : 1);
@@ -323,7 +310,7 @@ int vg_bolt_open_at(int dirfd, const char *path, size_t max_size,
 	size_t size, len = 0;
 
 	if (!path || !ret) {
-		set_err(err, errsz, "invalid argument");
+		vg_set_err(err, errsz, "invalid argument");
 		return -EINVAL;
 	}
 	/* O_NONBLOCK: a FIFO planted at the path must not hang the open; it
@@ -333,21 +320,21 @@ int vg_bolt_open_at(int dirfd, const char *path, size_t max_size,
 	if (fd < 0) {
 		int r = -errno;
 
-		set_err(err, errsz, "open %s: %s", path, strerror(-r));
+		vg_set_err(err, errsz, "open %s: %s", path, strerror(-r));
 		return r;
 	}
 	if (fstat(fd, &st) < 0) {
 		int r = -errno;
 
-		set_err(err, errsz, "stat %s: %s", path, strerror(-r));
+		vg_set_err(err, errsz, "stat %s: %s", path, strerror(-r));
 		return r;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_err(err, errsz, "%s is not a regular file", path);
+		vg_set_err(err, errsz, "%s is not a regular file", path);
 		return -EINVAL;
 	}
 	if (st.st_size < 0 || (uint64_t)st.st_size > max_size) {
-		set_err(err, errsz, "%s is %lld bytes, more than %zu", path,
+		vg_set_err(err, errsz, "%s is %lld bytes, more than %zu", path,
 			(long long)st.st_size, max_size);
 		return -E2BIG;
 	}
@@ -366,7 +353,7 @@ int vg_bolt_open_at(int dirfd, const char *path, size_t max_size,
 
 			if (r == -EINTR)
 				continue;
-			set_err(err, errsz, "read %s: %s", path, strerror(-r));
+			vg_set_err(err, errsz, "read %s: %s", path, strerror(-r));
 			return r;
 		}
 		if (n == 0)

@@ -45,6 +45,28 @@ int vg_oci_parse_config(const char *buf, size_t len,
 	return r ? -ENOMEM : 0;
 }
 
+/* @dfd's config.json into @ret; @what names it in a note. Returns 0, or
+ * -1 when it could not be read or parsed (noted in @ret). */
+static int read_bundle_config(int dfd, const char *what,
+			      struct vg_container_meta *ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	bool cut;
+	int r;
+
+	r = vg_read_file_at(dfd, "config.json", VG_STATE_FILE_MAX, &buf, &len,
+			    &cut);
+	if (r < 0 || cut) {
+		vg_meta_missing(ret, r == -ENOENT, "%s: %s", what,
+				cut ? "too large, not read" : strerror(-r));
+		return -1;
+	}
+	if (vg_oci_parse_config(buf, len, ret) < 0)
+		return -1;
+	return vg_set_str(&ret->source, what) < 0 ? -1 : 0;
+}
+
 static uint64_t stat_mtime_ns(int dirfd, const char *path)
 {
 	struct stat st;
@@ -93,12 +115,8 @@ void vg_containerd_read(const struct vg_runtime_cfg *cfg, int root_fd,
 			struct vg_container_meta *ret)
 {
 	const char *ns = ret->ctr_namespace ? ret->ctr_namespace : "k8s.io";
-	_cleanup_free_ char *buf = NULL;
 	_cleanup_close_ int dfd = -1;
 	char bundle[512];
-	size_t len;
-	bool cut;
-	int r;
 
 	(void)cfg;
 	if (!ret->ctr_namespace)
@@ -109,14 +127,7 @@ void vg_containerd_read(const struct vg_runtime_cfg *cfg, int root_fd,
 				ns, ret->id);
 		return;
 	}
-	r = vg_read_file_at(dfd, "config.json", VG_STATE_FILE_MAX, &buf, &len,
-			    &cut);
-	if (r < 0 || cut) {
-		vg_meta_missing(ret, r == -ENOENT, "bundle config.json: %s",
-				cut ? "too large, not read" : strerror(-r));
-	} else if (vg_oci_parse_config(buf, len, ret) == 0) {
-		vg_set_str(&ret->source, "bundle config.json");
-	}
+	read_bundle_config(dfd, "bundle config.json", ret);
 	/* A relative root is inside the bundle. */
 	if (ret->rootfs && ret->rootfs[0] != '/') {
 		char abs[1024];
@@ -208,12 +219,8 @@ void vg_crio_read(const struct vg_runtime_cfg *cfg, int root_fd,
 		  struct vg_container_meta *ret)
 {
 	const char *roots[] = { cfg->storage_run, cfg->storage_root };
-	_cleanup_free_ char *buf = NULL;
 	_cleanup_close_ int dfd = -1;
 	char path[512];
-	size_t len;
-	bool cut;
-	int r;
 
 	for (size_t i = 0; i < VG_ARRAY_SIZE(roots) && dfd < 0; i++) {
 		snprintf(path, sizeof(path), "%s/overlay-containers/%s/userdata",
@@ -226,16 +233,8 @@ void vg_crio_read(const struct vg_runtime_cfg *cfg, int root_fd,
 		vg_meta_missing(ret, true, "no CRI-O config.json for %s", ret->id);
 		return;
 	}
-	r = vg_read_file_at(dfd, "config.json", VG_STATE_FILE_MAX, &buf, &len,
-			    &cut);
-	if (r < 0 || cut) {
-		vg_meta_missing(ret, r == -ENOENT, "CRI-O config.json: %s",
-				cut ? "too large, not read" : strerror(-r));
+	if (read_bundle_config(dfd, "CRI-O config.json", ret) < 0)
 		return;
-	}
-	if (vg_oci_parse_config(buf, len, ret) < 0)
-		return;
-	vg_set_str(&ret->source, "CRI-O config.json");
 	/* The bundle's root.path is the merged dir too; the annotation, when
 	 * present, is CRI-O's own word for it. */
 	vg_crio_apply_annotations(ret);

@@ -2,6 +2,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
@@ -202,4 +204,15 @@ int vg_read_proc_at(int dirfd, const char *path, size_t max, char **ret_buf,
 {
 	return read_file_at(dirfd, path, max, true, ret_buf, ret_len,
 			    ret_truncated);
+}
+
+void vg_set_err(char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errsz == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
 }

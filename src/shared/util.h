@@ -75,6 +75,11 @@ char *vg_u64_to_str(uint64_t v, char *out);
 bool vg_is_hex(const char *s, size_t len);
 
 bool vg_startswith(const char *s, const char *prefix);
+
+/* printf into a caller's error buffer; does nothing when @err is NULL or
+ * @errsz is 0. */
+void vg_set_err(char *err, size_t errsz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 bool vg_endswith_n(const char *s, size_t len, const char *suffix);
 
 #endif
