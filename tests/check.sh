@@ -42,7 +42,8 @@ stage "unit suite under valgrind"
 if command -v valgrind >/dev/null; then
 	meson test -C "$BUILD" --print-errorlogs \
 		--wrapper 'valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q' \
-		test-util test-cgroup test-attrib test-proc test-printer
+		test-util test-cgroup test-attrib test-proc test-printer \
+		test-runtime test-kubelet test-bolt
 	tally valgrind $?
 else
 	echo "FAIL: valgrind is not installed"

@@ -160,7 +160,7 @@ char *vg_overlay_upper_of(int root_fd, const char *mountpoint)
 					      "proc/self/mountinfo" };
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	bool cut;
+	bool cut = false;
 	char *result = NULL;
 
 	for (size_t i = 0; i < VG_ARRAY_SIZE(tables) && !buf; i++)
@@ -235,7 +235,7 @@ json_t *vg_json_load_at(int root_fd, const char *path, size_t max,
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	bool cut;
+	bool cut = false;
 	int r;
 
 	r = vg_read_file_at(root_fd, path, max, &buf, &len, &cut);

@@ -52,7 +52,7 @@ static int read_bundle_config(int dfd, const char *what,
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	bool cut;
+	bool cut = false;
 	int r;
 
 	r = vg_read_file_at(dfd, "config.json", VG_STATE_FILE_MAX, &buf, &len,

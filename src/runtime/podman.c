@@ -83,7 +83,7 @@ static void podman_storage(const struct vg_runtime_cfg *cfg, int root_fd,
 	struct vg_container_meta tmp = { 0 };
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	bool cut;
+	bool cut = false;
 	json_error_t jerr;
 	int r;
 
