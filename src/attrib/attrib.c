@@ -249,17 +249,6 @@ static void confirm_runtime(struct vigil_ctx *ctx, struct vg_cgroup_match *m)
 	m->ctr_namespace[0] = '\0';
 }
 
-static uint64_t fnv1a(const char *s, size_t len)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 static uint64_t lookup_cgroup_id(struct vigil_ctx *ctx, const char *path)
 {
 	struct stat st;
@@ -275,10 +264,7 @@ static uint64_t lookup_cgroup_id(struct vigil_ctx *ctx, const char *path)
 
 static uint64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return vg_clock_ns(CLOCK_MONOTONIC_COARSE);
 }
 
 /*
@@ -291,7 +277,7 @@ static void resolve(struct vigil_ctx *ctx, struct vigil_identity *id)
 	const char *text = id->proc.cgroup_text;
 	size_t len = id->proc.cgroup_len;
 	struct vg_cg_cache_entry *e =
-		&ctx->cache[fnv1a(text, len) % VG_CG_CACHE_SIZE];
+		&ctx->cache[vg_fnv1a64(text, len) % VG_CG_CACHE_SIZE];
 	uint64_t now = now_ns();
 
 	if (e->text && now - e->at_ns < VG_CG_CACHE_TTL_NS &&
@@ -725,7 +711,7 @@ int vg_attrib_pid_cgroup(struct vigil_ctx *ctx, int pid,
 	text[n] = '\0';
 
 	struct vg_cg_cache_entry *e =
-		&ctx->cache[fnv1a(text, (size_t)n) % VG_CG_CACHE_SIZE];
+		&ctx->cache[vg_fnv1a64(text, (size_t)n) % VG_CG_CACHE_SIZE];
 	uint64_t now = now_ns();
 
 	if (e->text && now - e->at_ns < VG_CG_CACHE_TTL_NS &&

@@ -15,21 +15,12 @@
 
 static uint64_t mono_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return vg_clock_ns(CLOCK_MONOTONIC);
 }
 
 static size_t bucket_of(const char *id)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *id; id++) {
-		h ^= (unsigned char)*id;
-		h *= 1099511628211ull;
-	}
-	return h % VG_META_BUCKETS;
+	return vg_fnv1a64(id, strlen(id)) % VG_META_BUCKETS;
 }
 
 struct vg_meta_entry *vg_meta_ref(struct vg_meta_entry *e)

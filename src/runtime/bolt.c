@@ -107,17 +107,6 @@ static uint64_t ld64(bool swap, const uint8_t *p)
 	return swap ? bswap_64(v) : v;
 }
 
-static uint64_t fnv1a64(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 struct meta {
 	uint32_t page_size;
 	uint64_t root, freelist, hwm, txid;
@@ -135,7 +124,7 @@ static bool meta_parse(const uint8_t *data, size_t len, size_t off, bool swap,
 	m = data + off + PAGE_HDR_SIZE;
 	if (ld32(swap, m) != BOLT_MAGIC || ld32(swap, m + 4) != BOLT_VERSION)
 		return false;
-	if (ld64(swap, m + META_SUMMED_BYTES) != fnv1a64(m, META_SUMMED_BYTES))
+	if (ld64(swap, m + META_SUMMED_BYTES) != vg_fnv1a64(m, META_SUMMED_BYTES))
 		return false;
 	ret->page_size = ld32(swap, m + 8);
 	ret->root = ld64(swap, m + 16);

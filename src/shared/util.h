@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -75,6 +76,12 @@ char *vg_u64_to_str(uint64_t v, char *out);
 bool vg_is_hex(const char *s, size_t len);
 
 bool vg_startswith(const char *s, const char *prefix);
+
+/* FNV-1a, 64 bits: cache slots, and bbolt's meta checksum. */
+uint64_t vg_fnv1a64(const void *data, size_t len);
+
+/* @clock (CLOCK_MONOTONIC, ..._COARSE) in nanoseconds. */
+uint64_t vg_clock_ns(clockid_t clock);
 
 /* printf into a caller's error buffer; does nothing when @err is NULL or
  * @errsz is 0. */

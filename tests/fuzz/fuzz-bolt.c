@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "runtime/bolt.h"
+#include "shared/util.h"
 
 /* The reader bounds each call; these bound the harness, which could
  * otherwise follow many bucket entries to one shared subtree again and
@@ -95,15 +96,6 @@ static void run(const uint8_t *data, size_t size)
 	vg_bolt_free(b);
 }
 
-static uint64_t fnv1a64(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
-}
-
 /* A mutated meta almost never keeps its checksum, which would keep the
  * fuzzer out of the pages; so each input is also tried with both metas
  * (at 0 and at the page size meta 0 names) sealed again. */
@@ -115,10 +107,10 @@ static void reseal(uint8_t *d, size_t size)
 	if (size < 96)
 		return;
 	memcpy(&ps, d + 24, sizeof(ps));
-	sum = fnv1a64(d + 16, 56);
+	sum = vg_fnv1a64(d + 16, 56);
 	memcpy(d + 72, &sum, sizeof(sum));
 	if (ps >= 96 && ps <= size - 96) {
-		sum = fnv1a64(d + ps + 16, 56);
+		sum = vg_fnv1a64(d + ps + 16, 56);
 		memcpy(d + ps + 72, &sum, sizeof(sum));
 	}
 }
