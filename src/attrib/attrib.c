@@ -505,11 +505,19 @@ void vigil_identity_free(struct vigil_identity *id)
 	free(id);
 }
 
-int vg_attrib_for_each_pid(struct vigil_ctx *ctx,
-			   int (*cb)(int pid, void *userdata), void *userdata)
+static int cmp_pid(const void *a, const void *b)
 {
-	DIR *d;
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+int vg_attrib_list_pids(struct vigil_ctx *ctx, int **ret_pids, size_t *ret_n)
+{
+	_cleanup_free_ int *pids = NULL;
+	size_t n = 0, cap = 0;
 	struct dirent *de;
+	DIR *d;
 	int fd, r = 0;
 
 	fd = openat(ctx->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -526,14 +534,30 @@ int vg_attrib_for_each_pid(struct vigil_ctx *ctx,
 
 		if (vg_parse_pid(de->d_name, &pid) < 0)
 			continue;
-		r = cb(pid, userdata);
-		if (r)
-			break;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 4096;
+			int *np = realloc(pids, ncap * sizeof(*np));
+
+			if (!np) {
+				r = -ENOMEM;
+				break;
+			}
+			pids = np;
+			cap = ncap;
+		}
+		pids[n++] = pid;
 	}
-	if (!de && errno)
+	if (!r && !de && errno)
 		r = -errno;
 	closedir(d);
-	return r;
+	if (r < 0)
+		return r;
+	/* procfs lists pids in order; another host root's directory need
+	 * not, and no output should depend on it. */
+	qsort(pids, n, sizeof(*pids), cmp_pid);
+	*ret_pids = VG_TAKE_PTR(pids);
+	*ret_n = n;
+	return 0;
 }
 
 /* ------------------------------------------------------------------------

@@ -123,10 +123,10 @@ int vg_attrib_pid_cgroup(struct vigil_ctx *ctx, int pid,
 /* The pod answer for @id: its container's, or its own. */
 const struct vg_pod_meta *vg_identity_pod(const struct vigil_identity *id);
 
-/* Walk every process under the context's proc/: calls @cb with each pid
- * in /proc order; a non-zero return stops the walk and is returned. */
-int vg_attrib_for_each_pid(struct vigil_ctx *ctx,
-			   int (*cb)(int pid, void *userdata), void *userdata);
+/* Every pid under the context's proc/, in ascending order. Returns 0 and
+ * an array the caller frees with free() (NULL when there are none), or
+ * -errno. */
+int vg_attrib_list_pids(struct vigil_ctx *ctx, int **ret_pids, size_t *ret_n);
 
 /* exec_id for (boot id, pid, start ticks), as the sensor derives it. */
 void vg_exec_id_format(const char *boot_id, int pid, uint64_t start_ticks,

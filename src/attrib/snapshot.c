@@ -1,39 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "attrib/snapshot.h"
 
+#include "shared/util.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct pid_list {
-	int *pids;
-	size_t n, cap;
-};
-
-static int collect(int pid, void *userdata)
-{
-	struct pid_list *l = userdata;
-
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 1024;
-		int *n = realloc(l->pids, ncap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		l->pids = n;
-		l->cap = ncap;
-	}
-	l->pids[l->n++] = pid;
-	return 0;
-}
-
-static int cmp_int(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-
-	return (x > y) - (x < y);
-}
 
 const char *vg_snap_ctr_id(const struct vg_snap_ctr *c)
 {
@@ -77,24 +50,24 @@ static size_t find_pid(const struct vg_snapshot *s, int pid)
 int vg_snapshot_take(struct vigil_ctx *ctx, struct vg_snapshot *ret)
 {
 	struct vg_snapshot s = { 0 };
-	struct pid_list l = { 0 };
+	_cleanup_free_ int *pids = NULL;
+	size_t n_pids = 0;
 	bool brief = ctx->brief;
 	int r;
 
-	r = vg_attrib_for_each_pid(ctx, collect, &l);
+	r = vg_attrib_list_pids(ctx, &pids, &n_pids);
 	if (r < 0)
 		goto fail;
-	qsort(l.pids, l.n, sizeof(*l.pids), cmp_int);
-	s.procs = calloc(l.n ? l.n : 1, sizeof(*s.procs));
+	s.procs = calloc(n_pids ? n_pids : 1, sizeof(*s.procs));
 	if (!s.procs) {
 		r = -ENOMEM;
 		goto fail;
 	}
 	ctx->brief = true;
-	for (size_t i = 0; i < l.n; i++) {
+	for (size_t i = 0; i < n_pids; i++) {
 		struct vigil_identity *id;
 
-		r = vigil_identify_pid(ctx, l.pids[i], &id);
+		r = vigil_identify_pid(ctx, pids[i], &id);
 		if (r < 0)
 			goto fail;
 		if (!id->have_proc) { /* gone since the listing */
@@ -187,12 +160,10 @@ int vg_snapshot_take(struct vigil_ctx *ctx, struct vg_snapshot *ret)
 			}
 		}
 	}
-	free(l.pids);
 	*ret = s;
 	return 0;
 fail:
 	ctx->brief = brief;
-	free(l.pids);
 	vg_snapshot_release(&s);
 	return r;
 }

@@ -102,7 +102,7 @@ struct batch {
 
 struct all_run {
 	int *pids;
-	size_t n_pids, cap;
+	size_t n_pids;
 	struct batch *batches;
 	size_t n_batches;
 	size_t next_batch; /* next to hand out */
@@ -111,30 +111,6 @@ struct all_run {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 };
-
-static int collect_pid(int pid, void *userdata)
-{
-	struct all_run *a = userdata;
-
-	if (a->n_pids == a->cap) {
-		size_t ncap = a->cap ? a->cap * 2 : 4096;
-		int *n = realloc(a->pids, ncap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		a->pids = n;
-		a->cap = ncap;
-	}
-	a->pids[a->n_pids++] = pid;
-	return 0;
-}
-
-static int cmp_pid(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-
-	return (x > y) - (x < y);
-}
 
 static void *all_worker(void *userdata)
 {
@@ -220,15 +196,11 @@ static int show_all(struct pid_run *run)
 	bool failed = false;
 	int r;
 
-	r = vg_attrib_for_each_pid(run->ctx, collect_pid, &a);
+	r = vg_attrib_list_pids(run->ctx, &a.pids, &a.n_pids);
 	if (r < 0) {
 		cli_error("listing processes: %s", strerror(-r));
-		free(a.pids);
 		return EXIT_PARTIAL;
 	}
-	/* procfs lists pids in order; another host root's directory need
-	 * not, and the output should not depend on it. */
-	qsort(a.pids, a.n_pids, sizeof(*a.pids), cmp_pid);
 	a.n_batches = (a.n_pids + ALL_BATCH - 1) / ALL_BATCH;
 	a.batches = calloc(a.n_batches ? a.n_batches : 1, sizeof(*a.batches));
 	if (!a.batches) {
