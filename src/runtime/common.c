@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "runtime/json.h"
 #include "runtime/runtime.h"
@@ -284,4 +286,23 @@ int vg_json_to_kv(const json_t *obj, struct vg_kv *kv)
 			skipped++;
 	}
 	return skipped;
+}
+
+void vg_read_init_pid(int root_fd, int dirfd, const char *path,
+		      struct vg_container_meta *ret)
+{
+	char buf[32], proc[32];
+	int pid;
+
+	if (vg_read_small_at(dirfd, path, buf, sizeof(buf)) <= 0)
+		return;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (vg_parse_pid(buf, &pid) < 0 || pid <= 0)
+		return;
+	if (!ret->init_pid)
+		ret->init_pid = pid;
+	snprintf(proc, sizeof(proc), "proc/%d", pid);
+	if (!ret->state)
+		vg_set_str(&ret->state, faccessat(root_fd, proc, F_OK, 0) == 0
+					       ? "running" : "stopped");
 }

@@ -79,24 +79,6 @@ static uint64_t stat_mtime_ns(int dirfd, const char *path)
 
 /* The pid in @path (a pidfile), and whether that process still lives
  * under the host root's proc. */
-static void read_init_pid(int root_fd, int dirfd, const char *path,
-			  struct vg_container_meta *ret)
-{
-	char buf[32], proc[32];
-	int pid;
-
-	if (vg_read_small_at(dirfd, path, buf, sizeof(buf)) <= 0)
-		return;
-	buf[strcspn(buf, "\n")] = '\0';
-	if (vg_parse_pid(buf, &pid) < 0 || pid <= 0)
-		return;
-	ret->init_pid = pid;
-	snprintf(proc, sizeof(proc), "proc/%d", pid);
-	if (!ret->state)
-		vg_set_str(&ret->state, faccessat(root_fd, proc, F_OK, 0) == 0
-					       ? "running" : "stopped");
-}
-
 static int open_bundle(int root_fd, const char *ns, const char *id,
 		       char *path, size_t pathsz)
 {
@@ -141,7 +123,7 @@ void vg_containerd_read(const struct vg_runtime_cfg *cfg, int root_fd,
 	}
 	ret->created_ns = stat_mtime_ns(dfd, "config.json");
 	ret->started_ns = stat_mtime_ns(dfd, "init.pid");
-	read_init_pid(root_fd, dfd, "init.pid", ret);
+	vg_read_init_pid(root_fd, dfd, "init.pid", ret);
 
 	/* What the kubelet's CRI plugin wrote, when it made the container. */
 	const char *cname = vg_kv_get(&ret->labels,
@@ -164,11 +146,7 @@ void vg_containerd_read(const struct vg_runtime_cfg *cfg, int root_fd,
 int vg_crio_apply_annotations(struct vg_container_meta *ret)
 {
 	const char *labels = vg_kv_get(&ret->labels, "io.kubernetes.cri-o.Labels");
-	const char *name = vg_kv_get(&ret->labels, "io.kubernetes.container.name");
-	const char *mp = vg_kv_get(&ret->labels, "io.kubernetes.cri-o.MountPoint");
-	const char *img = vg_kv_get(&ret->labels, "io.kubernetes.cri-o.ImageName");
-	const char *ref = vg_kv_get(&ret->labels, "io.kubernetes.cri-o.ImageRef");
-	const char *created = vg_kv_get(&ret->labels, "io.kubernetes.cri-o.Created");
+	const char *name, *mp, *img, *ref, *created;
 	int r = 0;
 
 	if (labels) {
@@ -188,18 +166,17 @@ int vg_crio_apply_annotations(struct vg_container_meta *ret)
 					r = -ENOMEM;
 			vg_kv_release(&kv);
 			json_decref(j);
-			name = vg_kv_get(&ret->labels,
-					 "io.kubernetes.container.name");
-			mp = vg_kv_get(&ret->labels, "io.kubernetes.cri-o.MountPoint");
-			img = vg_kv_get(&ret->labels, "io.kubernetes.cri-o.ImageName");
-			ref = vg_kv_get(&ret->labels, "io.kubernetes.cri-o.ImageRef");
-			created = vg_kv_get(&ret->labels,
-					    "io.kubernetes.cri-o.Created");
 		} else {
 			vg_meta_missing(ret, false, "%s", tmp.missing);
 		}
 		vg_container_meta_release(&tmp);
 	}
+	/* looked up after the merge, which may move the map's storage */
+	name = vg_kv_get(&ret->labels, "io.kubernetes.container.name");
+	mp = vg_kv_get(&ret->labels, "io.kubernetes.cri-o.MountPoint");
+	img = vg_kv_get(&ret->labels, "io.kubernetes.cri-o.ImageName");
+	ref = vg_kv_get(&ret->labels, "io.kubernetes.cri-o.ImageRef");
+	created = vg_kv_get(&ret->labels, "io.kubernetes.cri-o.Created");
 	if (!name)
 		name = vg_kv_get(&ret->labels, "io.kubernetes.cri-o.ContainerName");
 	if (name)
@@ -251,7 +228,7 @@ void vg_crio_read(const struct vg_runtime_cfg *cfg, int root_fd,
 		}
 		free(d);
 	}
-	read_init_pid(root_fd, dfd, "pidfile", ret);
+	vg_read_init_pid(root_fd, dfd, "pidfile", ret);
 	if (!ret->name)
 		vg_meta_missing(ret, false, "container name not in annotations");
 	if (!ret->image)

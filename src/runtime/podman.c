@@ -185,21 +185,8 @@ void vg_podman_read(const struct vg_runtime_cfg *cfg, int root_fd,
 	podman_storage(cfg, root_fd, ret);
 	podman_libpod(cfg, root_fd, ret);
 	if (!ret->init_pid || !ret->state) {
-		char buf[32], proc[32];
-		int pid;
-
 		snprintf(path, sizeof(path), "%s/overlay-containers/%s/userdata/pidfile",
 			 cfg->storage_run, ret->id);
-		if (vg_read_small_at(root_fd, path, buf, sizeof(buf)) > 0 &&
-		    (buf[strcspn(buf, "\n")] = '\0', vg_parse_pid(buf, &pid)) == 0 &&
-		    pid > 0) {
-			if (!ret->init_pid)
-				ret->init_pid = pid;
-			snprintf(proc, sizeof(proc), "proc/%d", pid);
-			if (!ret->state)
-				vg_set_str(&ret->state,
-					   faccessat(root_fd, proc, F_OK, 0) == 0
-						   ? "running" : "stopped");
-		}
+		vg_read_init_pid(root_fd, root_fd, path, ret);
 	}
 }

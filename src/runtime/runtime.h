@@ -102,6 +102,11 @@ uint64_t vg_parse_rfc3339(const char *s);
 /* The upper dir of the overlay mounted at @mountpoint (a host path), from
  * the host's mount table; NULL when there is none. Caller frees. */
 char *vg_overlay_upper_of(int root_fd, const char *mountpoint);
+/* The pid in the pidfile @path (relative to @dirfd), unless @ret has one
+ * already, and a state from whether it lives under the host root's proc,
+ * unless @ret has one. */
+void vg_read_init_pid(int root_fd, int dirfd, const char *path,
+		      struct vg_container_meta *ret);
 /* Replace *dst with a copy of @s (NULL clears). Returns 0 or -ENOMEM. */
 int vg_set_str(char **dst, const char *s);
 
