@@ -58,6 +58,15 @@ int cli_global_option(int c, const char *arg);
  * and returns NULL on failure. Free with vigil_ctx_free(). */
 struct vigil_ctx *cli_ctx_new(void);
 
+struct vg_snapshot;
+
+/* A context and a snapshot of every process, for containers and tree.
+ * Returns 0, or an exit status (message printed, nothing to free). */
+int cli_snapshot(struct vigil_ctx **ret_ctx, struct vg_snapshot *ret);
+/* The index of the container @ref names in @s, or -1 with the reason
+ * printed (none, or ambiguous). */
+int cli_find_container(const struct vg_snapshot *s, const char *ref);
+
 /* The text of the global options, for each command's --help. */
 extern const char cli_global_help[];
 

@@ -112,15 +112,9 @@ int cmd_containers(int argc, char **argv)
 				return EXIT_USAGE;
 		}
 	}
-	ctx = cli_ctx_new();
-	if (!ctx)
-		return EXIT_USAGE;
-	r = vg_snapshot_take(ctx, &s);
-	if (r < 0) {
-		cli_error("reading processes: %s", strerror(-r));
-		vigil_ctx_free(ctx);
-		return EXIT_PARTIAL;
-	}
+	r = cli_snapshot(&ctx, &s);
+	if (r)
+		return r;
 	p = vg_printer_new(cli.output);
 	show = calloc(s.n_ctrs + 1, sizeof(*show));
 	if (!p || !show) {
@@ -131,19 +125,12 @@ int cmd_containers(int argc, char **argv)
 	for (size_t k = 0; k < s.n_ctrs; k++)
 		show[k] = optind >= argc;
 	for (int i = optind; i < argc; i++) {
-		size_t matches = 0;
-		int k = vg_snapshot_find_ctr(&s, argv[i], &matches);
+		int k = cli_find_container(&s, argv[i]);
 
-		if (k >= 0) {
+		if (k >= 0)
 			show[k] = true;
-		} else {
+		else
 			failed = true;
-			if (k == -EEXIST)
-				cli_error("'%s' names %zu containers; give more of the id",
-					  argv[i], matches);
-			else
-				cli_error("no running container '%s'", argv[i]);
-		}
 	}
 	if (cli.output == VG_OUTPUT_TEXT)
 		printf("%-10s %-12s %-24s %-32s %-28s %7s %5s %s\n", "RUNTIME",

@@ -271,25 +271,12 @@ int cmd_tree(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("tree", "unexpected argument '%s'",
 				       argv[optind]);
-	ctx = cli_ctx_new();
-	if (!ctx)
-		return EXIT_USAGE;
-	r = vg_snapshot_take(ctx, &s);
-	if (r < 0) {
-		cli_error("reading processes: %s", strerror(-r));
-		vigil_ctx_free(ctx);
-		return EXIT_PARTIAL;
-	}
+	r = cli_snapshot(&ctx, &s);
+	if (r)
+		return r;
 	if (ref) {
-		size_t matches = 0;
-
-		want = vg_snapshot_find_ctr(&s, ref, &matches);
+		want = cli_find_container(&s, ref);
 		if (want < 0) {
-			if (want == -EEXIST)
-				cli_error("'%s' names %zu containers; give more of the id",
-					  ref, matches);
-			else
-				cli_error("no running container '%s'", ref);
 			failed = true;
 			goto out;
 		}

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "attrib/attrib.h"
+#include "attrib/snapshot.h"
 #include "cli.h"
 #include "shared/util.h"
 #include "vigil/vigil.h"
@@ -139,6 +140,36 @@ struct vigil_ctx *cli_ctx_new(void)
 		return NULL;
 	}
 	return ctx;
+}
+
+int cli_snapshot(struct vigil_ctx **ret_ctx, struct vg_snapshot *ret)
+{
+	struct vigil_ctx *ctx = cli_ctx_new();
+	int r;
+
+	if (!ctx)
+		return EXIT_USAGE;
+	r = vg_snapshot_take(ctx, ret);
+	if (r < 0) {
+		cli_error("reading processes: %s", strerror(-r));
+		vigil_ctx_free(ctx);
+		return EXIT_PARTIAL;
+	}
+	*ret_ctx = ctx;
+	return 0;
+}
+
+int cli_find_container(const struct vg_snapshot *s, const char *ref)
+{
+	size_t matches = 0;
+	int k = vg_snapshot_find_ctr(s, ref, &matches);
+
+	if (k == -EEXIST)
+		cli_error("'%s' names %zu containers; give more of the id", ref,
+			  matches);
+	else if (k < 0)
+		cli_error("no running container '%s'", ref);
+	return k < 0 ? -1 : k;
 }
 
 const char cli_global_help[] =
