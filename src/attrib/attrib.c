@@ -267,6 +267,37 @@ static uint64_t now_ns(void)
 	return vg_clock_ns(CLOCK_MONOTONIC_COARSE);
 }
 
+/* The cache slot for cgroup file text @text; *hit when it holds this
+ * text, resolved less than VG_CG_CACHE_TTL_NS ago. */
+static struct vg_cg_cache_entry *cg_cache_slot(struct vigil_ctx *ctx,
+					       const char *text, size_t len,
+					       uint64_t now, bool *hit)
+{
+	struct vg_cg_cache_entry *e =
+		&ctx->cache[vg_fnv1a64(text, len) % VG_CG_CACHE_SIZE];
+
+	*hit = e->text && now - e->at_ns < VG_CG_CACHE_TTL_NS &&
+	       strcmp(e->text, text) == 0;
+	return e;
+}
+
+/* Replace what @e holds with @text's answer; @meta is referenced when
+ * @fast_ready (the fast path filled it in). */
+static void cg_cache_store(struct vg_cg_cache_entry *e, const char *text,
+			   uint64_t now, uint64_t cgroup_id,
+			   const struct vg_cgroup_match *m,
+			   struct vg_meta_entry *meta, bool fast_ready)
+{
+	free(e->text);
+	e->text = strdup(text);
+	e->at_ns = now;
+	e->cgroup_id = cgroup_id;
+	e->resolved = *m;
+	vg_meta_unref(e->meta);
+	e->meta = vg_meta_ref(meta);
+	e->fast_ready = fast_ready;
+}
+
 /*
  * Attribution from the cgroup file: the cgroup id and the runtime
  * confirmation cost file lookups, so they are cached by the file's text
@@ -275,13 +306,12 @@ static uint64_t now_ns(void)
 static void resolve(struct vigil_ctx *ctx, struct vigil_identity *id)
 {
 	const char *text = id->proc.cgroup_text;
-	size_t len = id->proc.cgroup_len;
-	struct vg_cg_cache_entry *e =
-		&ctx->cache[vg_fnv1a64(text, len) % VG_CG_CACHE_SIZE];
 	uint64_t now = now_ns();
+	bool hit;
+	struct vg_cg_cache_entry *e =
+		cg_cache_slot(ctx, text, id->proc.cgroup_len, now, &hit);
 
-	if (e->text && now - e->at_ns < VG_CG_CACHE_TTL_NS &&
-	    strcmp(e->text, text) == 0) {
+	if (hit) {
 		/* the kernel's own word on the cgroup id, where it gave it */
 		id->cgroup_id = id->proc.cgroup_id ? id->proc.cgroup_id
 						   : e->cgroup_id;
@@ -296,14 +326,7 @@ static void resolve(struct vigil_ctx *ctx, struct vigil_identity *id)
 	else if (id->cg.v2_path)
 		id->cgroup_id = lookup_cgroup_id(ctx, id->cg.v2_path);
 
-	free(e->text);
-	e->text = strdup(text);
-	e->at_ns = now;
-	e->cgroup_id = id->cgroup_id;
-	e->resolved = id->attr;
-	vg_meta_unref(e->meta); /* it went with the old text */
-	e->meta = NULL;
-	e->fast_ready = false;
+	cg_cache_store(e, text, now, id->cgroup_id, &id->attr, NULL, false);
 }
 
 /* Container metadata and the pod answer, once attribution is known. */
@@ -595,6 +618,37 @@ static int finish_attribution(struct vigil_ctx *ctx,
 	return 0;
 }
 
+/* Attribution of cgroup file text: parse, confirm the runtime where the
+ * path's shape needs it, the cgroup id (@cgid, else from the v2 path),
+ * then metadata. Returns 0, -EDEADLK (a conflict), -EBADMSG, -ENOMEM. */
+static int attribute_text(struct vigil_ctx *ctx, const char *text,
+			  size_t len, uint64_t cgid, struct vg_attribution *ret)
+{
+	struct vg_cgroup_info cg = { 0 };
+	struct vg_attribution a = { 0 };
+	int r;
+
+	r = vg_cgroup_parse_file(text, len, &cg);
+	if (r < 0)
+		return r;
+	if (cg.error != VG_CGROUP_OK) {
+		r = cg.error == VG_CGROUP_CONFLICT ? -EDEADLK : -EBADMSG;
+		vg_cgroup_info_release(&cg);
+		return r;
+	}
+	a.match = cg.match;
+	if (a.match.needs_confirm)
+		confirm_runtime(ctx, &a.match);
+	a.cgroup_id = cgid ? cgid
+			   : cg.v2_path ? lookup_cgroup_id(ctx, cg.v2_path) : 0;
+	r = finish_attribution(ctx, &cg, &a);
+	vg_cgroup_info_release(&cg);
+	if (r < 0)
+		return r;
+	*ret = a;
+	return 0;
+}
+
 /* The cgroup v2 path of cgroup id @cgid, from the kernel: a file handle
  * on cgroupfs is the id itself. */
 static int cgroup_path_of_id(struct vigil_ctx *ctx, uint64_t cgid, char *buf,
@@ -643,7 +697,6 @@ int vg_attrib_cgroup_id(struct vigil_ctx *ctx, uint64_t cgid,
 	size_t slot = (size_t)(cgid * 0x9e3779b97f4a7c15ull >> 52) %
 		      VG_CGID_TABLE;
 	char path[4096];
-	struct vg_cgroup_info cg = { 0 };
 	struct vg_attribution a = { 0 };
 	int r;
 
@@ -672,21 +725,9 @@ int vg_attrib_cgroup_id(struct vigil_ctx *ctx, uint64_t cgid,
 	char line[4200];
 	int len = snprintf(line, sizeof(line), "0::%s\n", path);
 
-	r = vg_cgroup_parse_file(line, (size_t)len, &cg);
+	r = attribute_text(ctx, line, (size_t)len, cgid, &a);
 	if (r < 0)
-		return r;
-	a.match = cg.match;
-	a.cgroup_id = cgid;
-	if (cg.error != VG_CGROUP_OK) {
-		vg_cgroup_info_release(&cg);
-		return -EBADMSG;
-	}
-	if (a.match.needs_confirm)
-		confirm_runtime(ctx, &a.match);
-	r = finish_attribution(ctx, &cg, &a);
-	vg_cgroup_info_release(&cg);
-	if (r < 0)
-		return r;
+		return r == -EDEADLK ? -EBADMSG : r;
 
 	/* store: the home slot or a free one nearby, else start over */
 	struct vg_cgid_entry *dst = NULL;
@@ -734,48 +775,22 @@ int vg_attrib_pid_cgroup(struct vigil_ctx *ctx, int pid,
 		return -EFBIG; /* rare: vigil_identify_pid() reads it whole */
 	text[n] = '\0';
 
-	struct vg_cg_cache_entry *e =
-		&ctx->cache[vg_fnv1a64(text, (size_t)n) % VG_CG_CACHE_SIZE];
 	uint64_t now = now_ns();
+	bool hit;
+	struct vg_cg_cache_entry *e =
+		cg_cache_slot(ctx, text, (size_t)n, now, &hit);
 
-	if (e->text && now - e->at_ns < VG_CG_CACHE_TTL_NS &&
-	    memcmp(e->text, text, (size_t)n + 1) == 0) {
-		a.match = e->resolved;
-		a.cgroup_id = e->cgroup_id;
-		if (e->fast_ready && (!e->meta || !e->meta->dropped)) {
-			a.meta = e->meta;
-			*ret = a;
-			return 0;
-		}
-		/* fall through: metadata not cached with it */
+	if (hit && e->fast_ready && (!e->meta || !e->meta->dropped)) {
+		ret->match = e->resolved;
+		ret->cgroup_id = e->cgroup_id;
+		ret->meta = e->meta;
+		return 0;
 	}
-
-	struct vg_cgroup_info cg = { 0 };
-
-	r = vg_cgroup_parse_file(text, (size_t)n, &cg);
+	/* not cached, or cached without its metadata */
+	r = attribute_text(ctx, text, (size_t)n, 0, &a);
 	if (r < 0)
 		return r;
-	if (cg.error != VG_CGROUP_OK) {
-		r = cg.error == VG_CGROUP_CONFLICT ? -EDEADLK : -EBADMSG;
-		vg_cgroup_info_release(&cg);
-		return r;
-	}
-	a.match = cg.match;
-	if (a.match.needs_confirm)
-		confirm_runtime(ctx, &a.match);
-	a.cgroup_id = cg.v2_path ? lookup_cgroup_id(ctx, cg.v2_path) : 0;
-	r = finish_attribution(ctx, &cg, &a);
-	vg_cgroup_info_release(&cg);
-	if (r < 0)
-		return r;
-	free(e->text);
-	e->text = strdup(text);
-	e->at_ns = now;
-	e->cgroup_id = a.cgroup_id;
-	e->resolved = a.match;
-	vg_meta_unref(e->meta);
-	e->meta = vg_meta_ref(a.meta);
-	e->fast_ready = true;
+	cg_cache_store(e, text, now, a.cgroup_id, &a.match, a.meta, true);
 	*ret = a;
 	return 0;
 }
