@@ -451,6 +451,96 @@ static void test_retry_when_written(void **state)
 	free(root);
 }
 
+/* The fast path by pid: one read of the cgroup file and the caches. */
+static void test_fast_path_by_pid(void **state)
+{
+	char path[PATH_MAX + 32];
+	struct vigil_ctx *ctx;
+	struct vg_attribution a, b;
+
+	(void)state;
+	assert_int_equal(vigil_ctx_new(meta_root("docker-k8s"), &ctx), 0);
+	assert_int_equal(vg_attrib_pid_cgroup(ctx, 100, &a), 0);
+	assert_int_equal(a.match.role, VG_ROLE_CONTAINER);
+	assert_int_equal(a.match.runtime, VG_RUNTIME_DOCKER);
+	assert_string_equal(a.match.container_id, ID);
+	assert_string_equal(a.match.pod_uid, POD);
+	assert_non_null(a.meta);
+	assert_string_equal(a.meta->meta.image, "nginx:1.25");
+	assert_string_equal(a.meta->pod.name, "web-0");
+	/* warm: the same answer from the caches, no second read of state */
+	assert_int_equal(vg_attrib_pid_cgroup(ctx, 100, &b), 0);
+	assert_ptr_equal(b.meta, a.meta);
+	assert_int_equal(ctx->meta.reads, 1);
+	assert_int_equal(vg_attrib_pid_cgroup(ctx, 4242, &b), -ESRCH);
+	vigil_ctx_free(ctx);
+
+	/* two containers in one file: never a pick */
+	snprintf(path, sizeof(path), "%s/conflict-container", fixtures);
+	assert_int_equal(vigil_ctx_new(path, &ctx), 0);
+	assert_int_equal(vg_attrib_pid_cgroup(ctx, 100, &b), -EDEADLK);
+	vigil_ctx_free(ctx);
+	/* a host process: no container, no metadata */
+	snprintf(path, sizeof(path), "%s/host-v2", fixtures);
+	assert_int_equal(vigil_ctx_new(path, &ctx), 0);
+	assert_int_equal(vg_attrib_pid_cgroup(ctx, 100, &b), 0);
+	assert_int_equal(b.match.role, VG_ROLE_HOST);
+	assert_null(b.meta);
+	assert_int_equal(vg_attrib_pid_cgroup(ctx, 100, &b), 0);
+	assert_null(b.meta);
+	vigil_ctx_free(ctx);
+}
+
+/* The fast path by cgroup id, on the real cgroup2 mount (root only). */
+static void test_fast_path_by_cgroup_id(void **state)
+{
+	static const char *const mounts[] = { "/sys/fs/cgroup/unified",
+					      "/sys/fs/cgroup" };
+	char base[256] = "", pod[512], ctr[768], probe[900];
+	struct vigil_ctx *ctx;
+	struct vg_attribution a, b;
+	struct stat st;
+	uint64_t id;
+
+	(void)state;
+	for (size_t i = 0; i < 2 && !base[0]; i++) {
+		snprintf(probe, sizeof(probe), "%s/cgroup.controllers", mounts[i]);
+		if (access(probe, F_OK) == 0)
+			snprintf(base, sizeof(base), "%s/vigil-test-%d.slice",
+				 mounts[i], getpid());
+	}
+	if (geteuid() != 0 || !base[0]) {
+		print_message("skipped: needs root and a cgroup2 mount\n");
+		skip();
+	}
+	snprintf(pod, sizeof(pod),
+		 "%s/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod%s.slice",
+		 base, "0f1e2d3c_4b5a_6978_8796_a5b4c3d2e1f0");
+	snprintf(ctr, sizeof(ctr), "%s/crio-" ID ".scope", pod);
+	snprintf(probe, sizeof(probe), "mkdir -p '%s'", ctr);
+	assert_int_equal(system(probe) == 0 ? 0 : -1, 0);
+	assert_int_equal(stat(ctr, &st), 0);
+	id = (uint64_t)st.st_ino;
+
+	assert_int_equal(vigil_ctx_new("/", &ctx), 0);
+	assert_int_equal(vg_attrib_cgroup_id(ctx, id, &a), 0);
+	assert_int_equal(a.match.role, VG_ROLE_CONTAINER);
+	assert_int_equal(a.match.runtime, VG_RUNTIME_CRIO);
+	assert_string_equal(a.match.container_id, ID);
+	assert_string_equal(a.match.pod_uid, POD);
+	assert_true(a.cgroup_id == id);
+	assert_int_equal(vg_attrib_cgroup_id(ctx, id, &b), 0); /* warm */
+	assert_ptr_equal(b.meta, a.meta);
+	vigil_ctx_free(ctx);
+
+	snprintf(probe, sizeof(probe), "find '%s' -depth -type d -exec rmdir {} +",
+		 base);
+	assert_int_equal(system(probe), 0);
+	assert_int_equal(vigil_ctx_new("/", &ctx), 0);
+	assert_int_equal(vg_attrib_cgroup_id(ctx, id, &b), -ENOENT); /* gone */
+	vigil_ctx_free(ctx);
+}
+
 /* The pod answer's rules, without a kubelet. */
 static void test_pod_resolve(void **state)
 {
@@ -545,6 +635,8 @@ int main(void)
 		cmocka_unit_test(test_docker_api_hangs),
 		cmocka_unit_test(test_cache_and_sweep),
 		cmocka_unit_test(test_retry_when_written),
+		cmocka_unit_test(test_fast_path_by_pid),
+		cmocka_unit_test(test_fast_path_by_cgroup_id),
 		cmocka_unit_test(test_pod_resolve),
 		cmocka_unit_test(test_kv),
 	};
