@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -392,6 +393,80 @@ static void test_docker_api_hangs(void **state)
 	free(root);
 }
 
+/* A Docker Engine that answers one inspect request. */
+static void *docker_answer_once(void *arg)
+{
+	static const char body[] =
+		"{\"Id\":\"" ID "\",\"Name\":\"/from-api\","
+		"\"Created\":\"2026-11-24T08:18:56.342072114Z\","
+		"\"Image\":\"sha256:abcd\",\"Config\":{\"Image\":\"nginx:1.25\","
+		"\"Labels\":{\"team\":\"api\"}},\"State\":{\"Status\":\"running\","
+		"\"Pid\":100,\"StartedAt\":\"2026-11-24T08:18:56.507318785Z\"},"
+		"\"GraphDriver\":{\"Name\":\"overlay2\",\"Data\":{"
+		"\"MergedDir\":\"/var/lib/docker/overlay2/x/merged\","
+		"\"UpperDir\":\"/var/lib/docker/overlay2/x/diff\"}}}";
+	char req[4096], head[256];
+	int s = *(int *)arg, c = accept(s, NULL, NULL);
+	ssize_t n;
+
+	if (c < 0)
+		return NULL;
+	n = read(c, req, sizeof(req) - 1); /* one small GET */
+	req[n > 0 ? n : 0] = '\0';
+	if (strstr(req, "GET /containers/" ID "/json ")) {
+		snprintf(head, sizeof(head),
+			 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+			 "Content-Length: %zu\r\n\r\n", strlen(body));
+		if (write(c, head, strlen(head)) < 0 ||
+		    write(c, body, strlen(body)) < 0)
+			print_message("fake docker: write failed\n");
+	}
+	close(c);
+	return NULL;
+}
+
+/* No config.v2.json: the Engine API fills in what the files lack. */
+static void test_docker_api_answers(void **state)
+{
+	char *root = copy_fixture("docker-no-state");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vigil_ctx *ctx;
+	struct vigil_identity *id;
+	const struct vg_container_meta *m;
+	pthread_t t;
+	int s;
+
+	(void)state;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/run", root);
+	mkdir(sa.sun_path, 0755);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/run/docker.sock", root);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(s, 8), 0);
+	assert_int_equal(pthread_create(&t, NULL, docker_answer_once, &s), 0);
+
+	assert_int_equal(vigil_ctx_new(root, &ctx), 0);
+	assert_int_equal(vigil_identify_pid(ctx, 100, &id), 0);
+	pthread_join(t, NULL);
+	m = &id->meta->meta;
+	assert_string_equal(m->source, "docker-api");
+	assert_false(m->incomplete);
+	assert_string_equal(m->name, "from-api");
+	assert_string_equal(m->image, "nginx:1.25");
+	assert_string_equal(m->image_id, "sha256:abcd");
+	assert_string_equal(vg_kv_get(&m->labels, "team"), "api");
+	assert_string_equal(m->state, "running");
+	assert_int_equal(m->init_pid, 100);
+	assert_string_equal(m->rootfs, "/var/lib/docker/overlay2/x/merged");
+	assert_string_equal(m->upperdir, "/var/lib/docker/overlay2/x/diff");
+	vigil_identity_free(id);
+	vigil_ctx_free(ctx);
+	close(s);
+	rm_rf(root);
+	free(root);
+}
+
 /* Metadata is read once per container, and dropped once its cgroup is. */
 static void test_cache_and_sweep(void **state)
 {
@@ -633,6 +708,7 @@ int main(void)
 		cmocka_unit_test(test_huge_state_file),
 		cmocka_unit_test(test_missing_roots),
 		cmocka_unit_test(test_docker_api_hangs),
+		cmocka_unit_test(test_docker_api_answers),
 		cmocka_unit_test(test_cache_and_sweep),
 		cmocka_unit_test(test_retry_when_written),
 		cmocka_unit_test(test_fast_path_by_pid),
