@@ -244,22 +244,20 @@ void vg_docker_read(const struct vg_runtime_cfg *cfg, int root_fd,
 		 * actually filled the gap. */
 		memcpy(api.id, ret->id, sizeof(api.id));
 		docker_api(cfg, root_fd, &api);
-		if (api.source) {
-			if (!had_files) {
-				ret->incomplete = false;
-				ret->retry = false;
-				ret->missing[0] = '\0';
-				vg_kv_release(&ret->labels);
-				vg_set_str(&ret->name, api.name);
-				vg_set_str(&ret->image, api.image);
-				vg_set_str(&ret->image_id, api.image_id);
-				vg_kv_copy(&api.labels, &ret->labels);
-				ret->created_ns = api.created_ns;
-				ret->started_ns = api.started_ns;
-				ret->init_pid = api.init_pid;
-				vg_set_str(&ret->state, api.state);
-				vg_set_str(&ret->source, "docker-api");
+		if (api.source && !had_files) {
+			/* the daemon's answer stands in for the files; a root
+			 * the bundle named stays */
+			if (ret->rootfs) {
+				free(api.rootfs);
+				free(api.upperdir);
+				api.rootfs = VG_TAKE_PTR(ret->rootfs);
+				api.upperdir = VG_TAKE_PTR(ret->upperdir);
 			}
+			api.runtime = ret->runtime;
+			vg_container_meta_release(ret);
+			*ret = api;
+			api = (struct vg_container_meta){ 0 };
+		} else if (api.source) {
 			if (!ret->rootfs && api.rootfs) {
 				vg_set_str(&ret->rootfs, api.rootfs);
 				vg_set_str(&ret->upperdir, api.upperdir);
