@@ -154,23 +154,9 @@ static void unescape_octal(char *s)
 	*o = '\0';
 }
 
-char *vg_overlay_upper_of(int root_fd, const char *mountpoint)
+char *vg_mountinfo_overlay_upper(char *buf, const char *mountpoint)
 {
-	/* The host's mount table: PID 1's, under the host root (vigil may
-	 * itself run in a container with the host at /host). */
-	static const char *const tables[] = { "proc/1/mountinfo",
-					      "proc/self/mountinfo" };
-	_cleanup_free_ char *buf = NULL;
-	size_t len;
-	bool cut = false;
 	char *result = NULL;
-
-	for (size_t i = 0; i < VG_ARRAY_SIZE(tables) && !buf; i++)
-		if (vg_read_file_at(root_fd, tables[i], VG_MOUNTINFO_MAX, &buf,
-				    &len, &cut) < 0)
-			buf = NULL;
-	if (!buf)
-		return NULL;
 
 	for (char *line = buf, *next; line && *line; line = next) {
 		char *f[12], *save = NULL, *sep;
@@ -211,6 +197,23 @@ char *vg_overlay_upper_of(int root_fd, const char *mountpoint)
 		}
 	}
 	return result;
+}
+
+char *vg_overlay_upper_of(int root_fd, const char *mountpoint)
+{
+	/* The host's mount table: PID 1's, under the host root (vigil may
+	 * itself run in a container with the host at /host). */
+	static const char *const tables[] = { "proc/1/mountinfo",
+					      "proc/self/mountinfo" };
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	bool cut = false;
+
+	for (size_t i = 0; i < VG_ARRAY_SIZE(tables) && !buf; i++)
+		if (vg_read_file_at(root_fd, tables[i], VG_MOUNTINFO_MAX, &buf,
+				    &len, &cut) < 0)
+			buf = NULL;
+	return buf ? vg_mountinfo_overlay_upper(buf, mountpoint) : NULL;
 }
 
 json_t *vg_json_parse(const char *buf, size_t len,

@@ -102,6 +102,8 @@ uint64_t vg_parse_rfc3339(const char *s);
 /* The upper dir of the overlay mounted at @mountpoint (a host path), from
  * the host's mount table; NULL when there is none. Caller frees. */
 char *vg_overlay_upper_of(int root_fd, const char *mountpoint);
+/* The same from mountinfo text @buf (changed in place). */
+char *vg_mountinfo_overlay_upper(char *buf, const char *mountpoint);
 /* The pid in the pidfile @path (relative to @dirfd), unless @ret has one
  * already, and a state from whether it lives under the host root's proc,
  * unless @ret has one. */

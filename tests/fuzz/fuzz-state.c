@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Runtime state files → container metadata: docker's config.v2.json, OCI
- * bundle config.json (containerd, CRI-O annotations), libpod's config.
+ * bundle config.json (containerd, CRI-O annotations), libpod's config,
+ * and the mount table a rootfs's upper dir is found in.
  * The first byte picks the parser, so one corpus covers them all. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0:
 		vg_docker_parse_config(buf, len, &m);
 		break;
@@ -31,10 +32,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:
 		vg_podman_parse_config(buf, len, &m);
 		break;
-	default:
+	case 3:
 		z = strndup(buf, len);
 		if (z) {
 			vg_parse_rfc3339(z);
+			free(z);
+		}
+		break;
+	default: /* a mount table */
+		z = strndup(buf, len);
+		if (z) {
+			free(vg_mountinfo_overlay_upper(z, "/run/c/rootfs"));
 			free(z);
 		}
 		break;

@@ -247,6 +247,39 @@ static void test_rfc3339(void **state)
 	}
 }
 
+/* The overlay upper dir of a mount point, from a mount table. */
+static void test_mountinfo_upper(void **state)
+{
+	static const char table[] =
+		"22 1 0:21 / /proc rw - proc proc rw\n"
+		"59 27 0:50 / /run/a\\040b/rootfs rw - overlay overlay rw,lowerdir=/l,upperdir=/up\\0401,workdir=/w\n"
+		"60 27 0:51 / /run/x/rootfs rw - tmpfs tmpfs rw,upperdir=/not-overlay\n"
+		"61 27 0:52 / /run/y/rootfs rw shared:5 master:1 - overlay overlay rw,upperdir=/first\n"
+		"62 27 0:53 / /run/y/rootfs rw - overlay overlay rw,upperdir=/second\n"
+		"garbage without the separator\n"
+		"1 2 - overlay\n";
+	static const struct {
+		const char *mp, *want;
+	} cases[] = {
+		{ "/run/a b/rootfs", "/up 1" }, /* escapes undone */
+		{ "/run/x/rootfs", NULL },      /* not an overlay */
+		{ "/run/y/rootfs", "/second" }, /* the last mount is seen */
+		{ "/proc", NULL },
+		{ "/nowhere", NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *buf = strdup(table), *got;
+
+		assert_non_null(buf);
+		got = vg_mountinfo_overlay_upper(buf, cases[i].mp);
+		assert_str_or_null(got, cases[i].want);
+		free(got);
+		free(buf);
+	}
+}
+
 /* Parsers on hostile text: never crash, say why. */
 static void test_parsers_bad_input(void **state)
 {
@@ -704,6 +737,7 @@ int main(void)
 		cmocka_unit_test(test_docker_times),
 		cmocka_unit_test(test_public_getters),
 		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_mountinfo_upper),
 		cmocka_unit_test(test_parsers_bad_input),
 		cmocka_unit_test(test_huge_state_file),
 		cmocka_unit_test(test_missing_roots),
