@@ -384,6 +384,22 @@ static void test_missing_roots(void **state)
 	free(root);
 }
 
+/* A listening socket at run/docker.sock under @root. */
+static int listen_docker_socket(const char *root)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/run", root);
+	mkdir(sa.sun_path, 0755);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/run/docker.sock", root);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(s, 8), 0);
+	return s;
+}
+
 /*
  * A Docker socket that accepts and never answers: the API fallback gives
  * up after its timeout, and the answer says why.
@@ -391,7 +407,6 @@ static void test_missing_roots(void **state)
 static void test_docker_api_hangs(void **state)
 {
 	char *root = copy_fixture("docker-no-state");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vg_attrib_opts o = { .api_timeout_ms = 300 };
 	struct vigil_ctx *ctx;
 	struct vigil_identity *id;
@@ -400,13 +415,7 @@ static void test_docker_api_hangs(void **state)
 	int s;
 
 	(void)state;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/run", root);
-	mkdir(sa.sun_path, 0755);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/run/docker.sock", root);
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(s >= 0);
-	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(s, 8), 0); /* and never accept */
+	s = listen_docker_socket(root); /* and never accept */
 
 	assert_int_equal(vigil_ctx_new(root, &ctx), 0);
 	assert_int_equal(vg_attrib_configure(ctx, &o), 0);
@@ -462,7 +471,6 @@ static void *docker_answer_once(void *arg)
 static void test_docker_api_answers(void **state)
 {
 	char *root = copy_fixture("docker-no-state");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vigil_ctx *ctx;
 	struct vigil_identity *id;
 	const struct vg_container_meta *m;
@@ -470,13 +478,7 @@ static void test_docker_api_answers(void **state)
 	int s;
 
 	(void)state;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/run", root);
-	mkdir(sa.sun_path, 0755);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/run/docker.sock", root);
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(s >= 0);
-	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(s, 8), 0);
+	s = listen_docker_socket(root);
 	assert_int_equal(pthread_create(&t, NULL, docker_answer_once, &s), 0);
 
 	assert_int_equal(vigil_ctx_new(root, &ctx), 0);
