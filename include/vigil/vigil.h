@@ -45,6 +45,12 @@ enum vigil_status {
 	VIGIL_BAD_PROC_FILE,   /* a /proc file is not what the kernel writes */
 	VIGIL_NO_CGROUP,       /* its cgroup file could not be read */
 	VIGIL_ERROR,           /* any other failure; see the message */
+	/* A socket peer that cannot be identified safely (see
+	 * vigil_peer_identify()); these are refusals, never partial answers. */
+	VIGIL_PEER_GONE,       /* the process that connected has exited */
+	VIGIL_PEER_REUSED,     /* its pid now names another process */
+	VIGIL_PEER_HIDDEN,     /* in a pid namespace this process cannot see */
+	VIGIL_PEER_CHANGED,    /* its credentials changed after it connected */
 };
 
 /* Which side of a container boundary a process is on. */
@@ -68,7 +74,8 @@ void vigil_identity_free(struct vigil_identity *id);
 enum vigil_status vigil_identity_status(const struct vigil_identity *id);
 /* A sentence saying what went wrong; "" when the status is VIGIL_OK. */
 const char *vigil_identity_message(const struct vigil_identity *id);
-/* "ok", "not_found", "conflict", "bad_proc_file", "no_cgroup", "error" */
+/* "ok", "not_found", "conflict", "bad_proc_file", "no_cgroup", "error",
+ * "peer_gone", "peer_reused", "peer_hidden", "peer_changed" */
 const char *vigil_status_name(enum vigil_status st);
 
 pid_t vigil_identity_pid(const struct vigil_identity *id);
@@ -106,6 +113,59 @@ const char *vigil_identity_container_label(const struct vigil_identity *id,
 const char *vigil_identity_pod_namespace(const struct vigil_identity *id);
 const char *vigil_identity_pod_name(const struct vigil_identity *id);
 const char *vigil_identity_pod_source(const struct vigil_identity *id);
+
+/*
+ * Identify the process at the other end of @fd, a connected AF_UNIX
+ * socket (an accepted one, or one end of a socketpair).
+ *
+ * Race-free: the peer is taken as a pidfd (SO_PEERPIDFD), its /proc facts
+ * are read, and the pidfd then confirms that the same process is still
+ * alive, so a pid reused in between is never named. Without SO_PEERPIDFD
+ * (Linux < 6.5) the peer's pid comes from SO_PEERCRED and is confirmed by
+ * an open /proc/<pid> handle, its start time, its credentials and its
+ * holding the other end of the socket.
+ *
+ * Returns 0 with *ret set whenever an answer can be given; check its
+ * status: anything but VIGIL_OK is a refusal (VIGIL_PEER_GONE when the
+ * connecting process exited, even if a child holds the socket now;
+ * VIGIL_PEER_HIDDEN when its pid is 0 here; VIGIL_PEER_CHANGED when its
+ * effective uid or gid differ from those it connected with). Returns
+ * -ENOTSOCK, -EAFNOSUPPORT (not AF_UNIX), -ENOTCONN, -ENOMEM or -EINVAL
+ * otherwise. The process facts are those of the peer now: one that
+ * exec()s another binary after connecting is reported as that binary.
+ */
+#define VIGIL_PEER_NO_PIDFD (1u << 0) /* take the SO_PEERCRED path */
+int vigil_peer_identify(int fd, struct vigil_ctx *ctx, unsigned flags,
+			struct vigil_identity **ret);
+
+/* How a peer was taken: "pidfd", "peercred", or NULL for a pid lookup. */
+const char *vigil_identity_peer_method(const struct vigil_identity *id);
+
+/*
+ * Access policy over identities: allow/deny rules, first match wins, and
+ * deny when none matches. The format is in the README ("Peer policy").
+ */
+struct vigil_policy;
+
+/* Parse @len bytes of policy text; @name labels error messages (a file
+ * name). Returns 0, -ENOMEM, or -EINVAL with "NAME:LINE: what" written to
+ * @errbuf. The caller frees *ret with vigil_policy_free(). */
+int vigil_policy_parse(const char *text, size_t len, const char *name,
+		       struct vigil_policy **ret, char *errbuf, size_t errsz);
+/* As vigil_policy_parse() on the contents of file @path (at most 1 MiB).
+ * Returns -errno, with the reason in @errbuf, when it cannot be read. */
+int vigil_policy_load(const char *path, struct vigil_policy **ret,
+		      char *errbuf, size_t errsz);
+void vigil_policy_free(struct vigil_policy *p);
+
+/*
+ * Decide for @id. Returns true to allow. An identity whose status is not
+ * VIGIL_OK is always denied. @why (may be NULL) receives the reason: the
+ * rule that decided ("rule at line 3: deny user.uid = 0") or why none did.
+ */
+bool vigil_policy_allows(const struct vigil_policy *p,
+			 const struct vigil_identity *id, char *why,
+			 size_t whysz);
 
 /*
  * The identity as one line of JSON (no newline), in the field names vigil
