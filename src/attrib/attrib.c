@@ -128,7 +128,8 @@ int vigil_ctx_new(const char *host_root, struct vigil_ctx **ret)
 		goto fail;
 	}
 	ctx->cg2_fd = open_cgroup2(ctx->root_fd);
-	ctx->use_pidfd = same_file_as(ctx->proc_fd, "/proc");
+	ctx->own_proc = same_file_as(ctx->proc_fd, "/proc");
+	ctx->use_pidfd = ctx->own_proc;
 	ctx->clk_tck = sysconf(_SC_CLK_TCK);
 	if (ctx->clk_tck <= 0)
 		ctx->clk_tck = 100;

@@ -53,7 +53,9 @@ struct vigil_ctx {
 	uint64_t btime; /* boot time, seconds since the epoch */
 	bool have_btime;
 	long clk_tck;
-	bool use_pidfd; /* proc/ is our own: pidfds name the same processes */
+	bool own_proc;  /* proc/ is our own: our pids and pidfds name its
+			 * processes */
+	bool use_pidfd; /* own_proc, and the kernel has PIDFD_GET_INFO */
 	bool brief;     /* read no exe, cwd or namespaces */
 	struct vg_cg_cache_entry cache[VG_CG_CACHE_SIZE];
 	/* container and pod metadata */
@@ -97,6 +99,10 @@ struct vigil_identity {
 	struct vg_meta_entry *meta; /* a container's metadata (a reference) */
 	struct vg_pod_meta pod;     /* the pod of a non-container process
 				     * (pod cgroup, monitor) */
+	/* a socket peer: how it was taken, and what it connected with */
+	const char *peer_method; /* "pidfd", "peercred"; NULL: not a peer */
+	int peer_pid;            /* SO_PEERCRED's pid (0: not visible) */
+	uint32_t peer_uid, peer_gid; /* effective ids at connect */
 };
 
 /* Attribution alone: no process facts. @meta is borrowed from the

@@ -19,6 +19,14 @@ const char *vigil_status_name(enum vigil_status st)
 		return "no_cgroup";
 	case VIGIL_ERROR:
 		return "error";
+	case VIGIL_PEER_GONE:
+		return "peer_gone";
+	case VIGIL_PEER_REUSED:
+		return "peer_reused";
+	case VIGIL_PEER_HIDDEN:
+		return "peer_hidden";
+	case VIGIL_PEER_CHANGED:
+		return "peer_changed";
 	}
 	return "error";
 }

@@ -312,6 +312,14 @@ void vg_print_identity(struct vg_printer *p, const struct vigil_identity *id)
 		else
 			vg_pr_null(p, "container", NULL);
 	}
+	if (id->peer_method) {
+		vg_pr_obj_open(p, "peer");
+		vg_pr_str(p, "method", "peer via", id->peer_method);
+		vg_pr_i64(p, "pid", NULL, id->peer_pid);
+		vg_pr_u64(p, "uid", NULL, id->peer_uid);
+		vg_pr_u64(p, "gid", NULL, id->peer_gid);
+		vg_pr_obj_close(p);
+	}
 	if (id->status != VIGIL_OK) {
 		vg_pr_obj_open(p, "error");
 		vg_pr_str(p, "code", NULL, vigil_status_name(id->status));
