@@ -80,5 +80,9 @@ int cmd_containers(int argc, char **argv);
 void cmd_containers_help(FILE *f);
 int cmd_tree(int argc, char **argv);
 void cmd_tree_help(FILE *f);
+int cmd_server(int argc, char **argv);
+void cmd_server_help(FILE *f);
+int cmd_client(int argc, char **argv);
+void cmd_client_help(FILE *f);
 
 #endif

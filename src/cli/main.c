@@ -28,6 +28,10 @@ static const struct command commands[] = {
 	  "the containers running on the host, all runtimes together" },
 	{ "tree", cmd_tree, cmd_tree_help,
 	  "the process tree, grouped by container" },
+	{ "server", cmd_server, cmd_server_help,
+	  "tell Unix socket clients who they are; allow or deny by policy" },
+	{ "client", cmd_client, cmd_client_help,
+	  "ask a vigil server who this process is" },
 };
 
 void cli_error(const char *fmt, ...)

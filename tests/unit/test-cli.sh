@@ -154,6 +154,30 @@ check "containers --help" grep -q "^Usage: vigil containers" <<<"$out"
 run tree --help
 check "tree --help" grep -q "^Usage: vigil tree" <<<"$out"
 
+# server and client: usage errors and an unreachable server
+run server --help
+check "server --help" grep -q "^Usage: vigil server" <<<"$out"
+run client --help
+check "client --help" grep -q "^Usage: vigil client" <<<"$out"
+run server --mode 1777
+check "server --mode out of range: exit 2" test $rc -eq 2
+run server --workers 0
+check "server --workers 0: exit 2" test $rc -eq 2
+run server --policy /nonexistent/policy
+check "server --policy missing: exit 2, names the file" \
+	eval 'test $rc -eq 2 && grep -q "/nonexistent/policy" <<<"$err"'
+run client --socket /nonexistent/peer.sock
+check "client with no server: exit 3, says why" \
+	eval 'test $rc -eq 3 && grep -q "connecting to /nonexistent/peer.sock" <<<"$err"'
+run client --timeout abc
+check "client --timeout abc: exit 2" test $rc -eq 2
+tmpd=$(mktemp -d)
+printf 'not a socket' >"$tmpd/peer.sock"
+run server --socket "$tmpd/peer.sock"
+check "server refuses to replace a file that is not a socket" \
+	eval 'test $rc -ne 0 && grep -q "not a socket" <<<"$err" && test -f "$tmpd/peer.sock"'
+rm -rf "$tmpd"
+
 rm -f /tmp/vigil-cli-err.$$
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,663 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vigil server: a Unix socket that tells each client who it is — and,
+ * with a policy, whether it may stay.
+ *
+ * The main thread accepts; a few workers, each with its own context and
+ * caches, identify the peer, decide, answer one JSON line and close. A
+ * client can cost a worker at most the send timeout; it cannot stop the
+ * accept loop or the other workers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "cli.h"
+#include "output/identity.h"
+#include "shared/util.h"
+
+#define SERVER_DEFAULT_SOCKET "/run/vigil/peer.sock"
+#define SERVER_QUEUE 1024      /* accepted, not yet answered */
+#define SERVER_WORKERS_MAX 64
+#define SERVER_SEND_TIMEOUT_MS 1000
+#define SERVER_PROTO "vigil-peer/1"
+
+struct server {
+	int listen_fd;
+	const char *path;
+	struct vigil_policy *policy;
+	unsigned peer_flags;
+	enum vg_output_mode output;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int queue[SERVER_QUEUE];
+	size_t head, count;
+	bool stopping;
+
+	pthread_mutex_t out_lock; /* one log line at a time */
+	/* counters, under lock */
+	uint64_t accepted, allowed, denied, refused, busy, send_failed;
+};
+
+struct worker {
+	struct server *s;
+	struct vigil_ctx *ctx;
+	pthread_t thread;
+};
+
+void cmd_server_help(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s server [--socket PATH] [--policy FILE] [--mode OCTAL]\n"
+		"                    [--group GROUP] [--workers N]\n"
+		"\n"
+		"Listen on a Unix socket and tell each client who it is: the\n"
+		"process, container and pod behind the connection, taken as a\n"
+		"pidfd so a reused pid is never named. Each client gets one JSON\n"
+		"line, {\"protocol\":\"" SERVER_PROTO "\",\"allowed\":...,\n"
+		"\"reason\":...,\"identity\":{...}}, and the connection is closed.\n"
+		"A line per client goes to standard output (JSON with -o json).\n"
+		"\n"
+		"  -s, --socket PATH   where to listen (default " SERVER_DEFAULT_SOCKET ")\n"
+		"  -p, --policy FILE   allow or deny clients by the rules in FILE\n"
+		"                      (first match wins; no match denies). Without\n"
+		"                      it every identified client is allowed.\n"
+		"  -m, --mode OCTAL    the socket's permissions (default 0660); it is\n"
+		"                      created 0600 and widened to this once bound\n"
+		"  -g, --group GROUP   the socket's group (name or number)\n"
+		"  -w, --workers N     identifying threads (default 4, at most %d)\n"
+		"  --peercred          take peers by SO_PEERCRED and /proc checks, as\n"
+		"                      on kernels before 6.5 (for testing)\n"
+		"\n"
+		"Clients that exited, whose pid was reused, that sit in a pid\n"
+		"namespace this server cannot see, or whose credentials changed\n"
+		"since they connected are always refused, with the reason.\n"
+		"SIGINT or SIGTERM stops the server and removes the socket.\n"
+		"\n%s",
+		program_name, SERVER_WORKERS_MAX, cli_global_help);
+}
+
+static void now_rfc3339(char *buf, size_t bufsz)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, bufsz - n, ".%03ldZ", ts.tv_nsec / 1000000);
+}
+
+/* Control characters would let a client forge log lines. */
+static void sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+static void log_text(struct server *s, const struct vigil_identity *id,
+		     bool allowed, const char *why)
+{
+	char when[40], line[2048];
+	const char *cid = vigil_identity_container_id(id);
+	const char *name = vigil_identity_container_name(id);
+	const char *image = vigil_identity_image(id);
+	const char *pns = vigil_identity_pod_namespace(id);
+	const char *pod = vigil_identity_pod_name(id);
+	const char *exe = vigil_identity_exe(id);
+	int n;
+
+	now_rfc3339(when, sizeof(when));
+	if (vigil_identity_status(id) != VIGIL_OK) {
+		n = snprintf(line, sizeof(line), "%s refuse pid=%d: %s", when,
+			     (int)vigil_identity_pid(id), why);
+	} else {
+		n = snprintf(line, sizeof(line),
+			     "%s %s pid=%d uid=%u gid=%u exe=%s", when,
+			     allowed ? "allow" : "deny",
+			     (int)vigil_identity_pid(id),
+			     (unsigned)vigil_identity_uid(id),
+			     (unsigned)vigil_identity_gid(id), exe ? exe : "?");
+		if (n > 0 && (size_t)n < sizeof(line) &&
+		    vigil_identity_role(id) == VIGIL_ROLE_CONTAINER)
+			n += snprintf(line + n, sizeof(line) - (size_t)n,
+				      " container=%s:%.12s%s%s%s%s",
+				      vigil_identity_runtime(id), cid,
+				      name ? " name=" : "", name ? name : "",
+				      image ? " image=" : "", image ? image : "");
+		else if (n > 0 && (size_t)n < sizeof(line))
+			n += snprintf(line + n, sizeof(line) - (size_t)n,
+				      " container=host");
+		if (n > 0 && (size_t)n < sizeof(line) && pod)
+			n += snprintf(line + n, sizeof(line) - (size_t)n,
+				      " pod=%s/%s (%s)", pns ? pns : "?", pod,
+				      vigil_identity_pod_source(id));
+		if (n > 0 && (size_t)n < sizeof(line) && s->policy)
+			snprintf(line + n, sizeof(line) - (size_t)n, ": %s",
+				 why);
+	}
+	sanitize(line);
+	pthread_mutex_lock(&s->out_lock);
+	puts(line);
+	fflush(stdout);
+	pthread_mutex_unlock(&s->out_lock);
+}
+
+/* {"time":..,"allowed":..,"reason":..,"identity":{..}} for the log, or
+ * without "time" for the client. */
+static char *decision_json(const struct vigil_identity *id, bool allowed,
+			   const char *why, bool with_time)
+{
+	_cleanup_free_ char *ident = vigil_identity_to_json(id);
+	struct vg_printer *p;
+	char when[40];
+	char *out;
+
+	if (!ident)
+		return NULL;
+	p = vg_printer_new(VG_OUTPUT_JSON);
+	if (!p)
+		return NULL;
+	vg_pr_begin(p);
+	if (with_time) {
+		now_rfc3339(when, sizeof(when));
+		vg_pr_str(p, "time", NULL, when);
+	} else {
+		vg_pr_str(p, "protocol", NULL, SERVER_PROTO);
+	}
+	vg_pr_bool(p, "allowed", NULL, allowed);
+	vg_pr_str(p, "reason", NULL, why);
+	out = vg_pr_end_string(p);
+	vg_printer_free(p);
+	if (!out)
+		return NULL;
+	/* splice the identity in as one more member */
+	size_t lo = strlen(out), li = strlen(ident);
+	char *full = malloc(lo + li + 16);
+
+	if (full && lo >= 2 && out[lo - 1] == '}')
+		snprintf(full, lo + li + 16, "%.*s,\"identity\":%s}",
+			 (int)(lo - 1), out, ident);
+	else if (full)
+		snprintf(full, lo + li + 16, "%s", out);
+	free(out);
+	return full;
+}
+
+static bool send_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+static void count(struct server *s, uint64_t *c)
+{
+	pthread_mutex_lock(&s->lock);
+	(*c)++;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void serve_one(struct worker *w, int fd)
+{
+	struct server *s = w->s;
+	struct vigil_identity *id = NULL;
+	struct timeval tv = { .tv_sec = SERVER_SEND_TIMEOUT_MS / 1000,
+			      .tv_usec = (SERVER_SEND_TIMEOUT_MS % 1000) * 1000 };
+	char why[1024];
+	bool allowed;
+	int r;
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	r = vigil_peer_identify(fd, w->ctx, s->peer_flags, &id);
+	if (r < 0) {
+		char line[256];
+
+		snprintf(line, sizeof(line),
+			 "{\"protocol\":\"" SERVER_PROTO "\",\"allowed\":false,"
+			 "\"reason\":\"the peer could not be identified: %s\"}\n",
+			 strerror(-r));
+		send_all(fd, line, strlen(line));
+		pthread_mutex_lock(&s->out_lock);
+		fprintf(stderr, "%s: a client could not be identified: %s\n",
+			program_name, strerror(-r));
+		pthread_mutex_unlock(&s->out_lock);
+		count(s, &s->refused);
+		return;
+	}
+
+	if (s->policy) {
+		allowed = vigil_policy_allows(s->policy, id, why, sizeof(why));
+	} else {
+		allowed = vigil_identity_status(id) == VIGIL_OK;
+		if (allowed)
+			snprintf(why, sizeof(why), "no policy: every identified "
+						   "client is allowed");
+		else
+			snprintf(why, sizeof(why),
+				 "identity not established (%s): %s",
+				 vigil_status_name(vigil_identity_status(id)),
+				 vigil_identity_message(id));
+	}
+	count(s, vigil_identity_status(id) != VIGIL_OK ? &s->refused
+			 : allowed			     ? &s->allowed
+							     : &s->denied);
+
+	_cleanup_free_ char *reply = decision_json(id, allowed, why, false);
+	if (!reply || !send_all(fd, reply, strlen(reply)) ||
+	    !send_all(fd, "\n", 1))
+		count(s, &s->send_failed);
+
+	if (s->output == VG_OUTPUT_JSON) {
+		_cleanup_free_ char *line = decision_json(id, allowed, why, true);
+
+		if (line) {
+			pthread_mutex_lock(&s->out_lock);
+			puts(line);
+			fflush(stdout);
+			pthread_mutex_unlock(&s->out_lock);
+		}
+	} else {
+		log_text(s, id, allowed, why);
+	}
+	vigil_identity_free(id);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct server *s = w->s;
+
+	for (;;) {
+		int fd;
+
+		pthread_mutex_lock(&s->lock);
+		while (!s->count && !s->stopping)
+			pthread_cond_wait(&s->cond, &s->lock);
+		if (!s->count) {
+			pthread_mutex_unlock(&s->lock);
+			return NULL;
+		}
+		fd = s->queue[s->head];
+		s->head = (s->head + 1) % SERVER_QUEUE;
+		s->count--;
+		pthread_mutex_unlock(&s->lock);
+
+		serve_one(w, fd);
+		/* What a client sent is never read: nothing it says changes
+		 * who it is. */
+		close(fd);
+	}
+}
+
+/* Queue @fd for a worker; false when the queue is full. */
+static bool enqueue(struct server *s, int fd)
+{
+	bool ok;
+
+	pthread_mutex_lock(&s->lock);
+	ok = s->count < SERVER_QUEUE;
+	if (ok) {
+		s->queue[(s->head + s->count) % SERVER_QUEUE] = fd;
+		s->count++;
+		s->accepted++;
+		pthread_cond_signal(&s->cond);
+	} else {
+		s->busy++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+/*
+ * Bind @path, refusing to take over a live server's socket or to remove
+ * anything that is not a socket. The socket is bound under umask 0177 —
+ * owner-only from the moment it exists — and widened to @mode after.
+ */
+static int listen_on(const char *path, mode_t mode, gid_t gid, bool set_gid)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	mode_t old;
+	int r;
+
+	if (!path || !*path)
+		return -EINVAL;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		cli_error("socket path '%s' is longer than %zu bytes", path,
+			  sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+
+	/* the directory: create the last component only, 0755 */
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	if (!dir)
+		return -ENOMEM;
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			r = -errno;
+			cli_error("creating %s: %s", dir, strerror(errno));
+			return r;
+		}
+	}
+
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			cli_error("%s exists and is not a socket; not removing it",
+				  path);
+			return -EEXIST;
+		}
+		_cleanup_close_ int probe =
+			socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 &&
+		    connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			cli_error("another server is listening on %s", path);
+			return -EADDRINUSE;
+		}
+		if (unlink(path) < 0 && errno != ENOENT) {
+			r = -errno;
+			cli_error("removing the stale socket %s: %s", path,
+				  strerror(errno));
+			return r;
+		}
+	}
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	old = umask(0177);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0) {
+		r = -errno;
+		cli_error("binding %s: %s", path, strerror(errno));
+		return r;
+	}
+	if ((set_gid && chown(path, (uid_t)-1, gid) < 0) ||
+	    chmod(path, mode) < 0) {
+		r = -errno;
+		cli_error("setting the owner or mode of %s: %s", path,
+			  strerror(errno));
+		unlink(path);
+		return r;
+	}
+	if (listen(fd, SOMAXCONN) < 0) {
+		r = -errno;
+		cli_error("listening on %s: %s", path, strerror(errno));
+		unlink(path);
+		return r;
+	}
+	return VG_TAKE_FD(fd);
+}
+
+static int parse_group(const char *arg, gid_t *ret)
+{
+	uint64_t v;
+	struct group *g;
+
+	if (vg_parse_u64(arg, &v) == 0 && v < (gid_t)-1) {
+		*ret = (gid_t)v;
+		return 0;
+	}
+	g = getgrnam(arg);
+	if (!g)
+		return -ENOENT;
+	*ret = g->gr_gid;
+	return 0;
+}
+
+static int accept_loop(struct server *s, int sfd)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = s->listen_fd, .events = POLLIN },
+		{ .fd = sfd, .events = POLLIN },
+	};
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (pfd[1].revents) {
+			/* consume it, or it is delivered again once the
+			 * mask is restored */
+			struct signalfd_siginfo si;
+
+			(void)!read(sfd, &si, sizeof(si));
+			return 0;
+		}
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == EAGAIN ||
+			    errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* let the workers close some; the client
+				 * waits in the backlog meanwhile */
+				struct timespec ts = { 0, 10 * 1000000 };
+
+				nanosleep(&ts, NULL);
+				continue;
+			}
+			return -errno;
+		}
+		if (!enqueue(s, fd)) {
+			static const char busy[] =
+				"{\"protocol\":\"" SERVER_PROTO "\","
+				"\"allowed\":false,\"reason\":\"server busy\"}\n";
+
+			(void)!send(fd, busy, sizeof(busy) - 1,
+				    MSG_NOSIGNAL | MSG_DONTWAIT);
+			close(fd);
+		}
+	}
+}
+
+int cmd_server(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_GLOBAL_OPTIONS,
+		{ "socket", required_argument, NULL, 's' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "peercred", no_argument, NULL, 'P' },
+		{ 0 },
+	};
+	struct server s = {
+		.listen_fd = -1,
+		.path = SERVER_DEFAULT_SOCKET,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.cond = PTHREAD_COND_INITIALIZER,
+		.out_lock = PTHREAD_MUTEX_INITIALIZER,
+	};
+	const char *policy_path = NULL;
+	struct worker workers[SERVER_WORKERS_MAX] = { 0 };
+	size_t n_workers = 4, started = 0;
+	mode_t mode = 0660;
+	gid_t gid = 0;
+	bool set_gid = false;
+	int c, r, ret = EXIT_OK, sfd = -1;
+	sigset_t mask, old_mask;
+	uint64_t v;
+
+	while ((c = getopt_long(argc, argv, "s:p:m:g:w:" CLI_GLOBAL_SHORTOPTS,
+				opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			s.path = optarg;
+			break;
+		case 'p':
+			policy_path = optarg;
+			break;
+		case 'm': {
+			char *end;
+			unsigned long m;
+
+			errno = 0;
+			m = strtoul(optarg, &end, 8);
+			if (errno || !*optarg || *end || m > 0777)
+				return cli_usage_error(
+					"server",
+					"--mode takes octal permissions such as 0660, not '%s'",
+					optarg);
+			mode = (mode_t)m;
+			break;
+		}
+		case 'g':
+			if (parse_group(optarg, &gid) < 0)
+				return cli_usage_error("server", "no group '%s'",
+						       optarg);
+			set_gid = true;
+			break;
+		case 'w':
+			if (vg_parse_u64(optarg, &v) < 0 || v == 0 ||
+			    v > SERVER_WORKERS_MAX)
+				return cli_usage_error(
+					"server", "--workers takes 1-%d, not '%s'",
+					SERVER_WORKERS_MAX, optarg);
+			n_workers = (size_t)v;
+			break;
+		case 'P':
+			s.peer_flags |= VIGIL_PEER_NO_PIDFD;
+			break;
+		case 'h':
+			cmd_server_help(stdout);
+			return EXIT_OK;
+		case '?':
+			fprintf(stderr, "Try '%s server --help'.\n", program_name);
+			return EXIT_USAGE;
+		default:
+			if (cli_global_option(c, optarg) < 0)
+				return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("server", "unexpected argument '%s'",
+				       argv[optind]);
+	s.output = cli.output;
+
+	if (policy_path) {
+		char err[512];
+
+		r = vigil_policy_load(policy_path, &s.policy, err, sizeof(err));
+		if (r < 0) {
+			cli_error("%s", err);
+			return EXIT_USAGE;
+		}
+	}
+
+	for (size_t i = 0; i < n_workers; i++) {
+		workers[i].s = &s;
+		workers[i].ctx = cli_ctx_new();
+		if (!workers[i].ctx) {
+			ret = EXIT_USAGE;
+			goto out;
+		}
+	}
+
+	/* Signals are taken by signalfd in the accept loop; the workers
+	 * inherit the mask. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, &old_mask);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0) {
+		cli_error("signalfd: %s", strerror(errno));
+		ret = EXIT_PARTIAL;
+		goto out;
+	}
+
+	s.listen_fd = listen_on(s.path, mode, gid, set_gid);
+	if (s.listen_fd < 0) {
+		ret = EXIT_PARTIAL;
+		goto out;
+	}
+	for (; started < n_workers; started++) {
+		r = pthread_create(&workers[started].thread, NULL, worker_main,
+				   &workers[started]);
+		if (r) {
+			cli_error("starting a worker: %s", strerror(r));
+			if (!started) {
+				ret = EXIT_PARTIAL;
+				goto out;
+			}
+			break;
+		}
+	}
+	fprintf(stderr, "%s: listening on %s (%zu workers%s%s)\n",
+		program_name, s.path, started, s.policy ? ", policy " : "",
+		s.policy ? policy_path : "");
+
+	r = accept_loop(&s, sfd);
+	if (r < 0) {
+		cli_error("accepting: %s", strerror(-r));
+		ret = EXIT_PARTIAL;
+	}
+out:
+	if (s.listen_fd >= 0) {
+		close(s.listen_fd);
+		unlink(s.path);
+	}
+	pthread_mutex_lock(&s.lock);
+	s.stopping = true;
+	pthread_cond_broadcast(&s.cond);
+	pthread_mutex_unlock(&s.lock);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(workers[i].thread, NULL);
+	for (size_t i = 0; i < n_workers; i++)
+		vigil_ctx_free(workers[i].ctx);
+	if (sfd >= 0)
+		close(sfd);
+	if (started) {
+		fprintf(stderr,
+			"%s: stopped: %llu clients, %llu allowed, %llu denied, "
+			"%llu refused, %llu turned away busy, %llu answers "
+			"not delivered\n",
+			program_name, (unsigned long long)s.accepted,
+			(unsigned long long)s.allowed,
+			(unsigned long long)s.denied,
+			(unsigned long long)s.refused,
+			(unsigned long long)s.busy,
+			(unsigned long long)s.send_failed);
+	}
+	if (sfd >= 0)
+		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	vigil_policy_free(s.policy);
+	return ret;
+}
