@@ -311,7 +311,7 @@ fi
 	fail "a refused start left $SDIR/bad.sock"
 
 # ------------------------------------------------------- load and misbehaviour
-start_server "$LOG.load" --mode 0666 || vg_finish
+start_server "$LOG.load" --mode 0666 --output json || vg_finish
 OUT=$(timeout -k 5 120 "$HELPER" many "$SOCK" 200)
 [ "$OUT" = "ok=200 denied=0 failed=0" ] && pass "200 concurrent clients all answered ($OUT)" ||
 	fail "200 concurrent clients: $OUT"
@@ -333,6 +333,10 @@ wait "$SRV_PID"; RC=$?
 SRV_PID=''
 [ "$RC" = 0 ] && [ ! -e "$SOCK" ] && pass "SIGTERM stops the server (exit 0) and removes the socket" ||
 	fail "server exit $RC, socket left: $(ls -l "$SOCK" 2>&1)"
+N_JSON=$(jq -c 'select(.allowed == true and (.identity.proc.pid > 0) and (.time | length) > 0)' "$LOG.load" 2>/dev/null | wc -l)
+[ "$N_JSON" -ge 200 ] && vg_valid_json_lines "$(cat "$LOG.load")" &&
+	pass "-o json logs one JSON object per client ($N_JSON allowed)" ||
+	fail "-o json log: $N_JSON allowed lines; head: $(head -c 300 "$LOG.load")"
 grep -q "stopped: " "$LOG.load.err" && pass "the server reports its counters on exit: $(grep -o 'stopped: .*' "$LOG.load.err")" ||
 	fail "no counters on exit"
 
