@@ -32,6 +32,8 @@ static const struct command commands[] = {
 	  "tell Unix socket clients who they are; allow or deny by policy" },
 	{ "client", cmd_client, cmd_client_help,
 	  "ask a vigil server who this process is" },
+	{ "watch", cmd_watch, cmd_watch_help,
+	  "live events (exec, exit, open, connect...) with container and pod" },
 };
 
 void cli_error(const char *fmt, ...)

@@ -1,0 +1,995 @@
+// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/*
+ * vigil's kernel side: process, file and network events from tracepoints
+ * (this kernel family may have no kprobes, fentry or BPF LSM), filtered
+ * here by event type, cgroup, mount namespace and pid before any
+ * ring-buffer space is spent, and counted when the ring buffer is full.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "events.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define AT_FDCWD -100
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define O_CREAT 0100
+#define O_WRONLY 01
+#define O_TRUNC 01000
+#define SIGNAL_GROUP_EXIT 0x00000004 /* include/linux/sched/signal.h */
+
+/* Set by user space, live: the skeleton maps .bss. */
+volatile __u64 vg_type_mask;
+volatile __u32 vg_filter_flags;
+/* Wake the reader only once this much is waiting (it also polls on a
+ * timer, which bounds the latency). */
+volatile __u64 vg_wakeup_bytes;
+/* vigil's own process: its reads of /proc would feed back. */
+volatile __u32 vg_self_tgid;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* set by user space before load */
+} rb SEC(".maps");
+
+/* Ring-buffer reserve failures, per event type. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VG_EV_TYPES);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_FILTER_SET_MAX);
+	__type(key, __u64);
+	__type(value, __u8);
+} filter_cgroups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_FILTER_SET_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} filter_mntns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_FILTER_SET_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} filter_pids SEC(".maps");
+
+/* Syscall arguments between enter and exit, per thread. LRU: a thread
+ * that dies inside a syscall leaves no entry behind for long. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct vg_pending);
+} pending SEC(".maps");
+
+/* Raw syscall numbers asked for (VG_EV_SYSCALL). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 512);
+	__type(key, __u32);
+	__type(value, __u8);
+} syscall_nrs SEC(".maps");
+
+/* Tracepoint event id → bytes of its record (from its format). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u32);
+} tp_sizes SEC(".maps");
+
+/* Records are assembled here and copied out at their real size, so an
+ * event with a short path takes little ring-buffer space. (A per-CPU
+ * value is at most 32 KiB, hence two maps.) */
+#define SCRATCH_SIZE 32768
+#define PATH_BUF 16384
+struct scratch {
+	__u8 rec[SCRATCH_SIZE];
+};
+
+struct pathbuf {
+	char path[PATH_BUF];
+	__u64 exec_seq;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pathbuf);
+} path_map SEC(".maps");
+
+/* v & mask, in a way the compiler cannot drop when it believes v is
+ * already in range: the verifier needs to see the AND itself. */
+#define BOUND(v, mask)                                                         \
+	({                                                                     \
+		__u64 __b = (v);                                               \
+		asm volatile("%0 &= %1" : "+r"(__b) : "i"(mask));              \
+		__b;                                                           \
+	})
+
+static __always_inline struct scratch *get_scratch(void)
+{
+	__u32 k = 0;
+
+	return bpf_map_lookup_elem(&scratch_map, &k);
+}
+
+static __always_inline struct pathbuf *get_pathbuf(void)
+{
+	__u32 k = 0;
+
+	return bpf_map_lookup_elem(&path_map, &k);
+}
+
+static __always_inline void count_lost(__u32 type)
+{
+	__u64 *v = bpf_map_lookup_elem(&lost, &type);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline __u32 task_mntns(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
+}
+
+/* Does an event of @type from the current task pass the filters? */
+static __always_inline bool wanted(__u32 type, __u32 tgid, __u64 cgid,
+				   __u32 mntns)
+{
+	__u32 flags = vg_filter_flags;
+
+	if (!(vg_type_mask & VG_EV_BIT(type)))
+		return false;
+	if (tgid == vg_self_tgid)
+		return false;
+	if (flags & (VG_FILTER_CGROUP | VG_FILTER_MNTNS)) {
+		bool in = false;
+
+		if ((flags & VG_FILTER_CGROUP) &&
+		    bpf_map_lookup_elem(&filter_cgroups, &cgid))
+			in = true;
+		if (!in && (flags & VG_FILTER_MNTNS) &&
+		    bpf_map_lookup_elem(&filter_mntns, &mntns))
+			in = true;
+		if (!in)
+			return false;
+	}
+	if ((flags & VG_FILTER_PID) && !bpf_map_lookup_elem(&filter_pids, &tgid))
+		return false;
+	return true;
+}
+
+static __always_inline bool wanted_current(__u32 type)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+
+	return wanted(type, bpf_get_current_pid_tgid() >> 32,
+		      bpf_get_current_cgroup_id(), task_mntns(t));
+}
+
+static __always_inline void fill_hdr(struct vg_ev_hdr *h, __u16 type,
+				     __u32 size, struct task_struct *t)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 ug = bpf_get_current_uid_gid();
+
+	h->type = type;
+	h->version = VG_EVENTS_VERSION;
+	h->size = size;
+	h->ktime_ns = bpf_ktime_get_boot_ns();
+	h->start_ns = BPF_CORE_READ(t, group_leader, start_boottime);
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->cpu = bpf_get_smp_processor_id();
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	h->uid = (__u32)ug;
+	h->gid = ug >> 32;
+	h->mntns = task_mntns(t);
+	h->pad0 = 0;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+static __always_inline long submit_flags(void)
+{
+	if (vg_wakeup_bytes &&
+	    bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) < vg_wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	return BPF_RB_FORCE_WAKEUP;
+}
+
+/* Copy @size bytes of the assembled record out; count a failure. */
+static __always_inline void emit(void *rec, __u32 size, __u32 type)
+{
+	/* no record comes near SCRATCH_SIZE; the AND is for the verifier */
+	if (bpf_ringbuf_output(&rb, rec, BOUND(size, SCRATCH_SIZE - 1),
+			       submit_flags()) < 0)
+		count_lost(type);
+}
+
+struct walk_ctx {
+	__u64 dentry, vfsmnt, mnt; /* kernel pointers */
+	__u32 off, flags;
+	bool done;
+};
+
+/* One component of walk_path(): a bpf_loop callback, so the verifier
+ * checks one step, not VG_PATH_DEPTH of them. */
+static long walk_step(__u64 i, void *vctx)
+{
+	struct walk_ctx *c = vctx;
+	struct pathbuf *pb = get_pathbuf();
+	struct dentry *dentry = (struct dentry *)c->dentry;
+	struct vfsmount *vfsmnt = (struct vfsmount *)c->vfsmnt;
+	struct mount *mnt = (struct mount *)c->mnt;
+	struct dentry *mnt_root, *parent;
+	struct qstr name;
+	__u32 len, off = c->off;
+
+	if (!pb) {
+		c->done = true;
+		return 1;
+	}
+	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	parent = BPF_CORE_READ(dentry, d_parent);
+	if (dentry == mnt_root || dentry == parent) {
+		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (dentry != mnt_root) {
+			/* the root of a filesystem not mounted here: a
+			 * deleted or detached directory */
+			c->flags |= VG_PATH_UNREACHABLE;
+			c->done = true;
+			return 1;
+		}
+		if (mnt != mnt_parent) {
+			c->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+			c->mnt = (__u64)mnt_parent;
+			c->vfsmnt = (__u64)&mnt_parent->mnt;
+			return 0;
+		}
+		c->done = true; /* the root */
+		return 1;
+	}
+	name = BPF_CORE_READ(dentry, d_name);
+	len = name.len & 255;
+	if (len + 1 > off) {
+		c->flags |= VG_PATH_TRUNCATED;
+		c->done = true;
+		return 1;
+	}
+	off -= len;
+	bpf_probe_read_kernel(&pb->path[BOUND(off, PATH_BUF / 2 - 1)],
+			      BOUND(len, 255), name.name);
+	off -= 1;
+	pb->path[BOUND(off, PATH_BUF / 2 - 1)] = '/';
+	c->off = off;
+	c->dentry = (__u64)parent;
+	return 0;
+}
+
+/*
+ * The path of (@dentry, @vfsmnt), walked up to the root of the mount
+ * tree, written backwards into the per-CPU path buffer to end at
+ * path[VG_PATH_MAX - 1] (the NUL). Returns the offset of its first byte;
+ * *flags gets VG_PATH_*.
+ */
+static __always_inline __u32 walk_path(struct dentry *dentry,
+				       struct vfsmount *vfsmnt, char *buf,
+				       __u32 *flags)
+{
+	struct walk_ctx c = {
+		.dentry = (__u64)dentry,
+		.vfsmnt = (__u64)vfsmnt,
+		.mnt = (__u64)container_of(vfsmnt, struct mount, mnt),
+		.off = VG_PATH_MAX - 1,
+	};
+
+	buf[VG_PATH_MAX - 1] = '\0';
+	bpf_loop(VG_PATH_DEPTH, walk_step, &c, 0);
+	*flags |= c.flags;
+	if (!c.done)
+		*flags |= VG_PATH_TRUNCATED;
+	if (c.off == VG_PATH_MAX - 1) {
+		c.off -= 1;
+		buf[VG_PATH_MAX - 2] = '/';
+	}
+	return c.off;
+}
+
+/* Append the string at buf[off..VG_PATH_MAX) to the record at @pos.
+ * Returns its length with the NUL. */
+static __always_inline __u32 append_walked(__u8 *rec, __u32 pos,
+					   const char *buf, __u32 off)
+{
+	__u32 len = VG_PATH_MAX - off;
+
+	if (len > VG_PATH_MAX || pos > SCRATCH_SIZE - VG_PATH_MAX)
+		return 0;
+	bpf_probe_read_kernel(&rec[BOUND(pos, SCRATCH_SIZE / 2 - 1)], BOUND(len, VG_PATH_MAX - 1),
+			      &buf[BOUND(off, PATH_BUF / 2 - 1)]);
+	if ((len & (VG_PATH_MAX - 1)) != len) /* a path of VG_PATH_MAX */
+		return 0;
+	return len;
+}
+
+static __always_inline struct file *task_fd_file(struct task_struct *t, int fd)
+{
+	struct file **fds;
+	struct file *f = NULL;
+	unsigned int max;
+
+	if (fd < 0)
+		return NULL;
+	max = BPF_CORE_READ(t, files, fdt, max_fds);
+	if ((unsigned int)fd >= max)
+		return NULL;
+	fds = BPF_CORE_READ(t, files, fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) < 0)
+		return NULL;
+	return f;
+}
+
+/* ------------------------------------------------------------ processes */
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct vg_ev_fork *e;
+
+	if (!wanted_current(VG_EV_FORK))
+		return 0;
+	e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
+	if (!e) {
+		count_lost(VG_EV_FORK);
+		return 0;
+	}
+	fill_hdr(&e->h, VG_EV_FORK, sizeof(*e), t);
+	e->child_pid = BPF_CORE_READ(child, tgid);
+	e->child_tid = BPF_CORE_READ(child, pid);
+	e->child_start_ns = BPF_CORE_READ(child, group_leader, start_boottime);
+	e->is_thread = e->child_pid != e->child_tid;
+	e->pad0 = 0;
+	bpf_ringbuf_submit(e, submit_flags());
+	return 0;
+}
+
+struct args_ctx {
+	__u64 arg_start, sent, seq;
+};
+
+static long args_chunk(__u64 i, void *vctx)
+{
+	struct args_ctx *c = vctx;
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct scratch *s = get_scratch();
+	struct vg_ev_exec_args *a;
+	__u64 o = i * VG_ARGS_CHUNK;
+	__u32 len;
+
+	if (!s || o >= c->sent)
+		return 1;
+	a = (struct vg_ev_exec_args *)s->rec;
+	len = c->sent - o > VG_ARGS_CHUNK ? VG_ARGS_CHUNK : c->sent - o;
+	fill_hdr(&a->h, VG_EV_EXEC_ARGS, sizeof(*a) + len, t);
+	a->exec_seq = c->seq;
+	a->offset = o;
+	a->len = len;
+	if (bpf_probe_read_user(&s->rec[sizeof(*a)], BOUND(len, SCRATCH_SIZE / 2 - 1),
+				(void *)(c->arg_start + o)) < 0)
+		a->len = 0;
+	emit(a, sizeof(*a) + a->len, VG_EV_EXEC_ARGS);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct scratch *s;
+	struct pathbuf *pb;
+	struct vg_ev_exec *e;
+	__u32 pos, n, flags = 0, off;
+	__u64 arg_start, arg_end, args_len, sent, seq;
+
+	if (!wanted_current(VG_EV_EXEC))
+		return 0;
+	s = get_scratch();
+	pb = get_pathbuf();
+	if (!s || !pb)
+		return 0;
+	e = (struct vg_ev_exec *)s->rec;
+	pb->exec_seq++;
+	seq = ((__u64)bpf_get_smp_processor_id() << 48) | pb->exec_seq;
+	e->old_tid = old_pid;
+	e->exec_seq = seq;
+
+	pos = sizeof(*e);
+	n = bpf_probe_read_kernel_str(&s->rec[pos], VG_PATH_MAX,
+				      BPF_CORE_READ(bprm, filename));
+	e->filename_len = n > 0 ? n : 0;
+	pos += e->filename_len;
+
+	off = walk_path(BPF_CORE_READ(bprm, file, f_path.dentry),
+			BPF_CORE_READ(bprm, file, f_path.mnt), pb->path, &flags);
+	e->exe_len = append_walked(s->rec, pos, pb->path, off);
+	e->exe_flags = flags;
+	pos += e->exe_len;
+
+	arg_start = BPF_CORE_READ(t, mm, arg_start);
+	arg_end = BPF_CORE_READ(t, mm, arg_end);
+	args_len = arg_end > arg_start ? arg_end - arg_start : 0;
+	sent = args_len < VG_ARGS_MAX ? args_len : VG_ARGS_MAX;
+	e->args_len = args_len;
+	e->args_sent = sent;
+	e->args_chunks = (sent + VG_ARGS_CHUNK - 1) / VG_ARGS_CHUNK;
+	e->pad0 = 0;
+	fill_hdr(&e->h, VG_EV_EXEC, pos, t);
+	emit(e, pos, VG_EV_EXEC);
+
+	/* The argv, in chunks: the exec record tells how many follow. A
+	 * bpf_loop, so the verifier checks one chunk, not 128. */
+	struct args_ctx ac = { .arg_start = arg_start, .sent = sent, .seq = seq };
+
+	bpf_loop(VG_ARGS_MAX / VG_ARGS_CHUNK, args_chunk, &ac, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *p, bool group_dead)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct vg_ev_exit *e;
+	__u32 code;
+
+	/* the process ends with its last thread */
+	if (!group_dead || !wanted_current(VG_EV_EXIT))
+		return 0;
+	if (BPF_CORE_READ(p, signal, flags) & SIGNAL_GROUP_EXIT)
+		code = BPF_CORE_READ(p, signal, group_exit_code);
+	else
+		code = BPF_CORE_READ(p, exit_code);
+	e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
+	if (!e) {
+		count_lost(VG_EV_EXIT);
+		return 0;
+	}
+	fill_hdr(&e->h, VG_EV_EXIT, sizeof(*e), t);
+	e->exit_code = code;
+	e->pad0 = 0;
+	bpf_ringbuf_submit(e, submit_flags());
+	return 0;
+}
+
+/* Always on for user space's bookkeeping (following new containers),
+ * whatever the filters say. */
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(handle_cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct scratch *s;
+	struct vg_ev_cgroup *e;
+	long n;
+
+	if (!(vg_type_mask & VG_EV_BIT(VG_EV_CGROUP_MKDIR)))
+		return 0;
+	/* v2 only (hierarchy 0): its ids are the ones events carry */
+	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+		return 0;
+	s = get_scratch();
+	if (!s)
+		return 0;
+	e = (struct vg_ev_cgroup *)s->rec;
+	e->id = BPF_CORE_READ(cgrp, kn, id);
+	e->level = BPF_CORE_READ(cgrp, level);
+	n = bpf_probe_read_kernel_str(&s->rec[sizeof(*e)], VG_PATH_MAX, path);
+	e->path_len = n > 0 ? n : 0;
+	fill_hdr(&e->h, VG_EV_CGROUP_MKDIR, sizeof(*e) + e->path_len, t);
+	emit(e, sizeof(*e) + e->path_len, VG_EV_CGROUP_MKDIR);
+	return 0;
+}
+
+/* ------------------------------------------------------ syscall helpers */
+
+/* The layout of syscalls:sys_enter_* and sys_exit_* records. */
+struct sc_enter {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__u64 args[6];
+};
+
+struct sc_exit {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__s64 ret;
+};
+
+/* Only the syscall's own @nargs arguments are read: the kernel refuses
+ * to attach a program that reads past the end of the record. */
+static __always_inline int save_enter(struct sc_enter *ctx, __u32 type,
+				      const int nargs)
+{
+	struct vg_pending p = {};
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (!wanted_current(type))
+		return 0;
+	p.nr = ctx->nr;
+	p.enter_ns = bpf_ktime_get_boot_ns();
+#pragma unroll
+	for (int i = 0; i < 6; i++)
+		if (i < nargs)
+			p.args[i] = ctx->args[i];
+	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+/* The saved arguments of the current thread's syscall, removed. */
+static __always_inline bool take_pending(struct vg_pending *ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct vg_pending *p = bpf_map_lookup_elem(&pending, &tid);
+
+	if (!p)
+		return false;
+	*ret = *p;
+	bpf_map_delete_elem(&pending, &tid);
+	return true;
+}
+
+/* ------------------------------------------------------------------ open */
+
+/* nr is the syscall; dirfd/path/flags/mode as the variant passes them. */
+static __always_inline int open_exit(struct sc_exit *ctx, int dirfd,
+				     const char *upath, __u32 flags, __u32 mode,
+				     __u32 nr)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct scratch *s = get_scratch();
+	struct pathbuf *pb = get_pathbuf();
+	struct vg_ev_open *e;
+	__u32 pos, pflags = 0;
+	long n;
+
+	if (!s || !pb)
+		return 0;
+	e = (struct vg_ev_open *)s->rec;
+	e->ret = ctx->ret;
+	e->dirfd = dirfd;
+	e->flags = flags;
+	e->mode = mode;
+	e->syscall_nr = nr;
+	e->pad0 = 0;
+	pos = sizeof(*e);
+	n = bpf_probe_read_user_str(&s->rec[pos], VG_PATH_MAX, upath);
+	e->path_len = n > 0 ? n : 0;
+	pos += e->path_len;
+	e->abs_len = 0;
+
+	char first = 0;
+
+	if (e->path_len > 1)
+		first = s->rec[sizeof(*e)];
+	if (e->path_len > 1 && first != '/') {
+		/* relative: the directory's path, then the path given */
+		struct dentry *d = NULL;
+		struct vfsmount *m = NULL;
+
+		if (dirfd == AT_FDCWD) {
+			d = BPF_CORE_READ(t, fs, pwd.dentry);
+			m = BPF_CORE_READ(t, fs, pwd.mnt);
+		} else {
+			struct file *f = task_fd_file(t, dirfd);
+
+			if (f) {
+				d = BPF_CORE_READ(f, f_path.dentry);
+				m = BPF_CORE_READ(f, f_path.mnt);
+			}
+		}
+		if (d && m) {
+			__u32 off = walk_path(d, m, pb->path, &pflags);
+			__u32 dlen = VG_PATH_MAX - 1 - off; /* without NUL */
+			__u32 plen = e->path_len;           /* with NUL */
+
+			if (dlen + 1 + plen <= VG_PATH_MAX &&
+			    pos <= SCRATCH_SIZE - 2 * VG_PATH_MAX) {
+				bpf_probe_read_kernel(&s->rec[BOUND(pos, SCRATCH_SIZE / 4 - 1)],
+						      BOUND(dlen, VG_PATH_MAX - 1),
+						      &pb->path[BOUND(off, PATH_BUF / 2 - 1)]);
+				__u32 q = pos + dlen;
+
+				/* "/" + "x" must not become "//x" */
+				if (dlen != 1) {
+					s->rec[BOUND(q, SCRATCH_SIZE - 1)] = '/';
+					q++;
+				}
+				bpf_probe_read_kernel(&s->rec[BOUND(q, SCRATCH_SIZE / 2 - 1)],
+						      BOUND(plen, VG_PATH_MAX - 1),
+						      &s->rec[sizeof(*e)]);
+				e->abs_len = q - pos + plen;
+			} else {
+				pflags |= VG_PATH_TRUNCATED;
+			}
+		} else {
+			pflags |= VG_PATH_RELATIVE_FAILED;
+		}
+	}
+	e->path_flags = pflags;
+	pos += e->abs_len;
+	fill_hdr(&e->h, VG_EV_OPEN, pos, t);
+	emit(e, pos, VG_EV_OPEN);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat")
+int handle_enter_openat(struct sc_enter *ctx)
+{
+	return save_enter(ctx, VG_EV_OPEN, 4);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int handle_exit_openat(struct sc_exit *ctx)
+{
+	struct vg_pending p;
+
+	if (!take_pending(&p))
+		return 0;
+	return open_exit(ctx, (int)p.args[0], (const char *)p.args[1],
+			 p.args[2], p.args[3], p.nr);
+}
+
+SEC("tracepoint/syscalls/sys_enter_open")
+int handle_enter_open(struct sc_enter *ctx)
+{
+	return save_enter(ctx, VG_EV_OPEN, 3);
+}
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int handle_exit_open(struct sc_exit *ctx)
+{
+	struct vg_pending p;
+
+	if (!take_pending(&p))
+		return 0;
+	return open_exit(ctx, AT_FDCWD, (const char *)p.args[0], p.args[1],
+			 p.args[2], p.nr);
+}
+
+SEC("tracepoint/syscalls/sys_enter_creat")
+int handle_enter_creat(struct sc_enter *ctx)
+{
+	return save_enter(ctx, VG_EV_OPEN, 2);
+}
+
+SEC("tracepoint/syscalls/sys_exit_creat")
+int handle_exit_creat(struct sc_exit *ctx)
+{
+	struct vg_pending p;
+
+	if (!take_pending(&p))
+		return 0;
+	return open_exit(ctx, AT_FDCWD, (const char *)p.args[0],
+			 O_CREAT | O_WRONLY | O_TRUNC, p.args[1], p.nr);
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat2")
+int handle_enter_openat2(struct sc_enter *ctx)
+{
+	return save_enter(ctx, VG_EV_OPEN, 4);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int handle_exit_openat2(struct sc_exit *ctx)
+{
+	struct vg_pending p;
+	struct open_how how = {};
+
+	if (!take_pending(&p))
+		return 0;
+	bpf_probe_read_user(&how, sizeof(how), (void *)p.args[2]);
+	return open_exit(ctx, (int)p.args[0], (const char *)p.args[1],
+			 how.flags, how.mode, p.nr);
+}
+
+/* --------------------------------------------------------------- network */
+
+/* The socket behind @fd of the current task, or NULL. */
+static __always_inline struct socket *fd_socket(struct task_struct *t, int fd)
+{
+	struct file *f = task_fd_file(t, fd);
+
+	if (!f)
+		return NULL;
+	/* only sockets' files have socket_file_ops; private_data of
+	 * another file is no socket, so check the inode's mode */
+	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+
+	if ((mode & 00170000) != 0140000) /* S_IFSOCK */
+		return NULL;
+	return BPF_CORE_READ(f, private_data);
+}
+
+/* The socket's own (@local) or peer address as a sockaddr into @out. */
+static __always_inline __u32 sock_addr(struct socket *sock, bool local,
+				       __u8 *out, __u16 *family, __u16 *type)
+{
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	__u16 fam;
+
+	if (!sk)
+		return 0;
+	fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	*family = fam;
+	*type = BPF_CORE_READ(sk, sk_type);
+	if (fam == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)out;
+
+		a->sin_family = AF_INET;
+		if (local) {
+			a->sin_port = bpf_htons(BPF_CORE_READ(sk, __sk_common.skc_num));
+			a->sin_addr.s_addr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		} else {
+			a->sin_port = BPF_CORE_READ(sk, __sk_common.skc_dport);
+			a->sin_addr.s_addr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		}
+		return sizeof(*a);
+	}
+	if (fam == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)out;
+
+		a->sin6_family = AF_INET6;
+		if (local) {
+			a->sin6_port = bpf_htons(BPF_CORE_READ(sk, __sk_common.skc_num));
+			BPF_CORE_READ_INTO(&a->sin6_addr, sk,
+					   __sk_common.skc_v6_rcv_saddr);
+		} else {
+			a->sin6_port = BPF_CORE_READ(sk, __sk_common.skc_dport);
+			BPF_CORE_READ_INTO(&a->sin6_addr, sk, __sk_common.skc_v6_daddr);
+		}
+		return sizeof(*a);
+	}
+	if (fam == AF_UNIX) {
+		struct unix_sock *u = (struct unix_sock *)sk;
+		struct unix_address *ua;
+		int len;
+
+		if (!local) {
+			struct sock *peer = BPF_CORE_READ(u, peer);
+
+			if (!peer)
+				return 0;
+			u = (struct unix_sock *)peer;
+		}
+		ua = BPF_CORE_READ(u, addr);
+		if (!ua)
+			return 0;
+		len = BPF_CORE_READ(ua, len);
+		if (len <= 0 || len > VG_SOCKADDR_MAX)
+			len = VG_SOCKADDR_MAX;
+		bpf_probe_read_kernel(out, BOUND(len, 127), &ua->name);
+		return len;
+	}
+	return 0;
+}
+
+static __always_inline int net_exit(struct sc_exit *ctx, __u32 type)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct vg_pending p;
+	struct scratch *s;
+	struct vg_ev_net *e;
+	struct socket *sock;
+	__u16 fam = 0, stype = 0;
+	int fd;
+
+	if (!take_pending(&p))
+		return 0;
+	s = get_scratch();
+	if (!s)
+		return 0;
+	e = (struct vg_ev_net *)s->rec;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ret = ctx->ret;
+	e->fd = (int)p.args[0];
+	e->syscall_nr = p.nr;
+	fd = e->fd;
+	if (type == VG_EV_CONNECT || type == VG_EV_BIND) {
+		__u32 alen = p.args[2];
+
+		if (alen > VG_SOCKADDR_MAX)
+			alen = VG_SOCKADDR_MAX;
+		if (bpf_probe_read_user(e->addr, BOUND(alen, 127), (void *)p.args[1]) == 0)
+			e->addr_len = alen;
+		if (e->addr_len >= 2)
+			fam = *(__u16 *)e->addr;
+	}
+	if (type == VG_EV_LISTEN)
+		e->backlog = p.args[1];
+	if (type == VG_EV_ACCEPT)
+		fd = ctx->ret; /* the new connection */
+	sock = fd >= 0 ? fd_socket(t, fd) : NULL;
+	if (sock) {
+		__u16 f2 = 0;
+
+		e->local_len = sock_addr(sock, true, e->local, &f2, &stype);
+		if (type == VG_EV_ACCEPT)
+			e->addr_len = sock_addr(sock, false, e->addr, &f2, &stype);
+		if (!fam)
+			fam = f2;
+	}
+	e->family = fam;
+	e->sock_type = stype;
+	fill_hdr(&e->h, type, sizeof(*e), t);
+	emit(e, sizeof(*e), type);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int handle_enter_connect(struct sc_enter *ctx)
+{
+	return save_enter(ctx, VG_EV_CONNECT, 3);
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int handle_exit_connect(struct sc_exit *ctx)
+{
+	return net_exit(ctx, VG_EV_CONNECT);
+}
+
+SEC("tracepoint/syscalls/sys_enter_accept")
+int handle_enter_accept(struct sc_enter *ctx)
+{
+	return save_enter(ctx, VG_EV_ACCEPT, 3);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int handle_exit_accept(struct sc_exit *ctx)
+{
+	return net_exit(ctx, VG_EV_ACCEPT);
+}
+
+SEC("tracepoint/syscalls/sys_enter_accept4")
+int handle_enter_accept4(struct sc_enter *ctx)
+{
+	return save_enter(ctx, VG_EV_ACCEPT, 4);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int handle_exit_accept4(struct sc_exit *ctx)
+{
+	return net_exit(ctx, VG_EV_ACCEPT);
+}
+
+SEC("tracepoint/syscalls/sys_enter_bind")
+int handle_enter_bind(struct sc_enter *ctx)
+{
+	return save_enter(ctx, VG_EV_BIND, 3);
+}
+
+SEC("tracepoint/syscalls/sys_exit_bind")
+int handle_exit_bind(struct sc_exit *ctx)
+{
+	return net_exit(ctx, VG_EV_BIND);
+}
+
+SEC("tracepoint/syscalls/sys_enter_listen")
+int handle_enter_listen(struct sc_enter *ctx)
+{
+	return save_enter(ctx, VG_EV_LISTEN, 2);
+}
+
+SEC("tracepoint/syscalls/sys_exit_listen")
+int handle_exit_listen(struct sc_exit *ctx)
+{
+	return net_exit(ctx, VG_EV_LISTEN);
+}
+
+/* ----------------------------------------------- raw syscalls, on demand */
+
+SEC("tracepoint/raw_syscalls/sys_enter")
+int handle_raw_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 nr = ctx->id;
+	struct vg_pending p = {};
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (!bpf_map_lookup_elem(&syscall_nrs, &nr) ||
+	    !wanted_current(VG_EV_SYSCALL))
+		return 0;
+	p.nr = nr;
+	p.enter_ns = bpf_ktime_get_boot_ns();
+#pragma unroll
+	for (int i = 0; i < 6; i++)
+		p.args[i] = ctx->args[i];
+	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/raw_syscalls/sys_exit")
+int handle_raw_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	__u32 nr = ctx->id;
+	struct vg_pending p;
+	struct vg_ev_syscall *e;
+
+	if (!bpf_map_lookup_elem(&syscall_nrs, &nr) || !take_pending(&p))
+		return 0;
+	if (p.nr != nr)
+		return 0;
+	e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
+	if (!e) {
+		count_lost(VG_EV_SYSCALL);
+		return 0;
+	}
+	fill_hdr(&e->h, VG_EV_SYSCALL, sizeof(*e), t);
+#pragma unroll
+	for (int i = 0; i < 6; i++)
+		e->args[i] = p.args[i];
+	e->ret = ctx->ret;
+	e->nr = nr;
+	e->pad0 = 0;
+	e->enter_ns = p.enter_ns;
+	bpf_ringbuf_submit(e, submit_flags());
+	return 0;
+}
+
+/* ------------------------------------------- any tracepoint, by name */
+
+SEC("tracepoint")
+int handle_tracepoint(void *ctx)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct scratch *s;
+	struct vg_ev_tracepoint *e;
+	__u16 common_type = 0;
+	__u32 id, *size;
+
+	if (!wanted_current(VG_EV_TRACEPOINT))
+		return 0;
+	bpf_probe_read_kernel(&common_type, sizeof(common_type), ctx);
+	id = common_type;
+	size = bpf_map_lookup_elem(&tp_sizes, &id);
+	if (!size)
+		return 0;
+	s = get_scratch();
+	if (!s)
+		return 0;
+	e = (struct vg_ev_tracepoint *)s->rec;
+	e->tp_id = id;
+	e->len = *size > VG_TP_COPY_MAX ? VG_TP_COPY_MAX : *size;
+	if (bpf_probe_read_kernel(&s->rec[sizeof(*e)], BOUND(e->len, VG_TP_COPY_MAX * 2 - 1),
+				  ctx) < 0)
+		e->len = 0;
+	fill_hdr(&e->h, VG_EV_TRACEPOINT, sizeof(*e) + e->len, t);
+	emit(e, sizeof(*e) + e->len, VG_EV_TRACEPOINT);
+	return 0;
+}

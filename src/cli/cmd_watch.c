@@ -1,0 +1,1361 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vigil watch: live events from the eBPF sensor, each attributed to its
+ * process, container and pod.
+ *
+ * The loop only drains the ring buffer, looks up caches and prints: the
+ * attribution of a cgroup id is one hash probe once known, and a new
+ * cgroup is resolved when it appears, before its processes run.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "attrib/snapshot.h"
+#include "cli.h"
+#include "output/identity.h"
+#include "ptable/ptable.h"
+#include "sensor/sensor.h"
+#include "sensor/tpformat.h"
+#include "shared/util.h"
+
+#define WATCH_LATENCY_MS 100
+#define WATCH_PENDING_EXECS 256
+#define WATCH_PENDING_AGE_NS (500ull * 1000000ull)
+#define WATCH_MAX_SELECT 64
+#define WATCH_MAX_TPS 16
+#define WATCH_MAX_SYSCALLS 64
+#define WATCH_NEW_CGROUP_RETRY_NS (3ull * 1000000000ull)
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* An exec whose argv chunks are still arriving. */
+struct pending_exec {
+	bool used;
+	uint64_t seq;
+	uint64_t born_ns; /* CLOCK_MONOTONIC, for the timeout */
+	struct vg_ev_exec e;
+	char *filename, *exe;
+	char *args;       /* args_sent bytes */
+	uint32_t received;
+	uint32_t chunks;
+};
+
+/* A cgroup that appeared while a container selection is active, whose
+ * metadata may not be written yet. */
+struct new_cgroup {
+	uint64_t id;
+	uint64_t seen_ns;
+};
+
+struct watch {
+	struct vigil_ctx *ctx;
+	struct vg_ptable *pt;
+	struct vg_sensor *sensor;
+	struct vg_printer *pr;
+	enum vg_output_mode mode;
+	uint64_t types;  /* asked for */
+	bool show_threads;
+	/* selections */
+	const char *container_refs[WATCH_MAX_SELECT];
+	size_t n_container_refs;
+	const char *image_glob, *pod_ns, *pod_name, *path_glob;
+	bool host;
+	int pids[WATCH_MAX_SELECT];
+	size_t n_pids;
+	bool ctr_select; /* a container selection is active */
+	/* tracepoints */
+	struct vg_tp_format tpf[WATCH_MAX_TPS];
+	size_t n_tpf;
+	/* state */
+	struct pending_exec pending[WATCH_PENDING_EXECS];
+	struct new_cgroup newcg[WATCH_MAX_SELECT];
+	size_t n_newcg;
+	uint64_t printed, max_count;
+	uint64_t lost_seen[VG_EV_TYPES];
+	uint64_t user_dropped; /* argv chunks whose exec was gone */
+	uint64_t lost_reported;
+	int64_t boot_to_wall_ns;
+};
+
+void cmd_watch_help(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s watch [--event LIST] [--container REF]... [--image GLOB]\n"
+		"                   [--pod NS/NAME] [--host] [--pid PID]... [--path GLOB]\n"
+		"                   [--count N] [--duration S] [--output text|json]\n"
+		"\n"
+		"Print what processes do, as it happens, from eBPF: one line per\n"
+		"event in text, one JSON object per line in JSON, each with its\n"
+		"process, container and pod. Runs the sensor in this process.\n"
+		"\n"
+		"  -e, --event LIST     comma-separated: exec, exit, fork, thread (fork\n"
+		"                       of threads too), open, connect, accept, bind,\n"
+		"                       listen, syscall:NR (raw enter/exit of syscall\n"
+		"                       number NR), tp:GROUP:NAME (any tracepoint, its\n"
+		"                       fields decoded by name), all. Default: exec, exit,\n"
+		"                       fork, open, connect, accept, bind, listen\n"
+		"                       (open only with --path).\n"
+		"  -c, --container REF  only this container (id, unique prefix, name);\n"
+		"                       repeatable\n"
+		"  --image GLOB         only containers whose image matches, including\n"
+		"                       those that start later\n"
+		"  --pod NS/NAME        only this pod's containers (NAME may be a glob)\n"
+		"  --host               only processes in the host's mount namespace\n"
+		"  -p, --pid PID        only this process and its descendants; repeatable\n"
+		"  --path GLOB          only opens of paths matching GLOB\n"
+		"  -n, --count N        stop after N events\n"
+		"  -d, --duration S     stop after S seconds\n"
+		"  --ring-size BYTES    ring buffer size, a power of two (default 8 MiB)\n"
+		"\n"
+		"Container selections are enforced in the kernel by cgroup and mount\n"
+		"namespace. Events the kernel could not deliver are reported as 'lost'\n"
+		"records with their counts. Ctrl-C stops and detaches everything.\n"
+		"Needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE).\n"
+		"\n%s",
+		program_name, cli_global_help);
+}
+
+static uint64_t mono_ns(void)
+{
+	return vg_clock_ns(CLOCK_MONOTONIC);
+}
+
+static void compute_wall_offset(struct watch *w)
+{
+	int64_t rt = (int64_t)vg_clock_ns(CLOCK_REALTIME);
+	int64_t bt = (int64_t)vg_clock_ns(CLOCK_BOOTTIME);
+
+	w->boot_to_wall_ns = rt - bt;
+}
+
+static void fmt_time(const struct watch *w, uint64_t ktime, char *buf,
+		     size_t bufsz)
+{
+	int64_t wall = (int64_t)ktime + w->boot_to_wall_ns;
+	time_t sec = (time_t)(wall / 1000000000);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&sec, &tm);
+	n = strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, bufsz - n, ".%06lldZ",
+		 (long long)((wall % 1000000000) / 1000));
+}
+
+/* ------------------------------------------------------------ output */
+
+static const char *errno_name(int e)
+{
+	static const struct {
+		int e;
+		const char *n;
+	} t[] = {
+		{ EPERM, "EPERM" },	      { ENOENT, "ENOENT" },
+		{ EACCES, "EACCES" },	      { EEXIST, "EEXIST" },
+		{ ENOTDIR, "ENOTDIR" },	      { EISDIR, "EISDIR" },
+		{ EINVAL, "EINVAL" },	      { EMFILE, "EMFILE" },
+		{ ENFILE, "ENFILE" },	      { EROFS, "EROFS" },
+		{ ELOOP, "ELOOP" },	      { ENAMETOOLONG, "ENAMETOOLONG" },
+		{ EAGAIN, "EAGAIN" },	      { EINTR, "EINTR" },
+		{ EBADF, "EBADF" },	      { ENOTSOCK, "ENOTSOCK" },
+		{ EADDRINUSE, "EADDRINUSE" }, { EADDRNOTAVAIL, "EADDRNOTAVAIL" },
+		{ ENETUNREACH, "ENETUNREACH" }, { ECONNREFUSED, "ECONNREFUSED" },
+		{ ETIMEDOUT, "ETIMEDOUT" },   { EINPROGRESS, "EINPROGRESS" },
+		{ EAFNOSUPPORT, "EAFNOSUPPORT" }, { EHOSTUNREACH, "EHOSTUNREACH" },
+		{ ECONNRESET, "ECONNRESET" }, { EISCONN, "EISCONN" },
+		{ EOPNOTSUPP, "EOPNOTSUPP" }, { ENOMEM, "ENOMEM" },
+		{ ENOSPC, "ENOSPC" },	      { ETXTBSY, "ETXTBSY" },
+		{ EFAULT, "EFAULT" },	      { ENXIO, "ENXIO" },
+	};
+
+	for (size_t i = 0; i < VG_ARRAY_SIZE(t); i++)
+		if (t[i].e == e)
+			return t[i].n;
+	return NULL;
+}
+
+static void print_result(struct vg_printer *p, int64_t ret, char *text,
+			 size_t textsz)
+{
+	char buf[32];
+
+	vg_pr_i64(p, "rawres", NULL, ret);
+	if (ret >= 0) {
+		vg_pr_str(p, "res", NULL, "SUCCESS");
+		snprintf(text, textsz, "= %lld", (long long)ret);
+	} else {
+		const char *n = errno_name((int)-ret);
+
+		if (!n) {
+			snprintf(buf, sizeof(buf), "E%lld", (long long)-ret);
+			n = buf;
+		}
+		vg_pr_str(p, "res", NULL, n);
+		snprintf(text, textsz, "= %s", n);
+	}
+}
+
+/* The container and pod of @cgid, as JSON members, and a short text. */
+static void print_attribution(struct watch *w, const struct vg_ev_hdr *h,
+			      char *text, size_t textsz)
+{
+	struct vg_printer *p = w->pr;
+	struct vg_attribution a;
+	int r = vg_attrib_cgroup_id(w->ctx, h->cgroup_id, &a);
+	const struct vg_container_meta *m = r == 0 && a.meta ? &a.meta->meta : NULL;
+
+	text[0] = '\0';
+	vg_pr_obj_open(p, "container");
+	if (r < 0) {
+		vg_pr_null(p, "id", NULL);
+		vg_pr_str(p, "error", NULL, strerror(-r));
+		snprintf(text, textsz, "container=?");
+	} else if (a.match.role == VG_ROLE_CONTAINER) {
+		vg_pr_str(p, "id", NULL, a.match.container_id);
+		vg_pr_str(p, "runtime", NULL, vg_runtime_name(a.match.runtime));
+		if (m) {
+			vg_pr_str(p, "name", NULL, m->name);
+			vg_pr_str(p, "image", NULL, m->image);
+			vg_pr_str(p, "image_id", NULL, m->image_id);
+			vg_print_kv(p, "labels", NULL, &m->labels);
+			if (m->incomplete)
+				vg_pr_str(p, "incomplete", NULL, m->missing);
+		}
+		snprintf(text, textsz, "container=%s:%.12s%s%s%s%s",
+			 vg_runtime_name(a.match.runtime), a.match.container_id,
+			 m && m->name ? " name=" : "", m && m->name ? m->name : "",
+			 m && m->image ? " image=" : "",
+			 m && m->image ? m->image : "");
+	} else {
+		vg_pr_str(p, "id", NULL, "host");
+		vg_pr_str(p, "runtime", NULL, vg_runtime_name(a.match.runtime));
+		snprintf(text, textsz, "container=host");
+	}
+	vg_pr_obj_close(p);
+	if (r == 0 && a.meta && a.meta->pod.source != VG_POD_SRC_NONE) {
+		size_t n = strlen(text);
+
+		vg_print_k8s(p, &a.meta->pod, a.match.pod_qos);
+		snprintf(text + n, textsz - n, " pod=%s/%s",
+			 a.meta->pod.ns ? a.meta->pod.ns : "?",
+			 a.meta->pod.name ? a.meta->pod.name : "?");
+	}
+}
+
+/* Everything every event has: evt, proc, user, group, cgroup, ns. */
+static void print_common(struct watch *w, const struct vg_ev_hdr *h,
+			 const char *type)
+{
+	struct vg_printer *p = w->pr;
+	const struct vg_pt_entry *pe = vg_ptable_get(w->pt, (int)h->pid);
+	char when[48], exec_id[VG_PT_EXEC_ID_MAX], comm[VG_COMM_LEN + 1];
+
+	memcpy(comm, h->comm, VG_COMM_LEN);
+	comm[VG_COMM_LEN] = '\0';
+	fmt_time(w, h->ktime_ns, when, sizeof(when));
+	vg_ptable_exec_id(w->pt, (int)h->pid, h->start_ns, exec_id, sizeof(exec_id));
+	vg_pr_begin(p);
+	vg_pr_obj_open(p, "evt");
+	vg_pr_str(p, "type", NULL, type);
+	vg_pr_str(p, "time", NULL, when);
+	vg_pr_u64(p, "ktime_ns", NULL, h->ktime_ns);
+	vg_pr_u64(p, "cpu", NULL, h->cpu);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "proc");
+	vg_pr_i64(p, "pid", NULL, h->pid);
+	vg_pr_i64(p, "tid", NULL, h->tid);
+	vg_pr_i64(p, "ppid", NULL, h->ppid);
+	vg_pr_str(p, "name", NULL, comm);
+	vg_pr_str(p, "exec_id", NULL, exec_id);
+	vg_pr_str(p, "parent_exec_id", NULL,
+		  pe && pe->parent_exec_id[0] ? pe->parent_exec_id : NULL);
+}
+
+static void text_line(struct watch *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void text_line(struct watch *w, const char *fmt, ...)
+{
+	char line[8192];
+	va_list ap;
+
+	(void)w;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* control characters in names and arguments must not forge lines */
+	for (char *c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	puts(line);
+}
+
+static void finish_record(struct watch *w)
+{
+	if (w->mode == VG_OUTPUT_JSON)
+		vg_pr_end(w->pr, stdout);
+	else
+		free(vg_pr_end_string(w->pr));
+	w->printed++;
+}
+
+static const char *text_prefix(struct watch *w, const struct vg_ev_hdr *h,
+			       const char *type, char *buf, size_t bufsz)
+{
+	char when[48], comm[VG_COMM_LEN + 1];
+
+	memcpy(comm, h->comm, VG_COMM_LEN);
+	comm[VG_COMM_LEN] = '\0';
+	fmt_time(w, h->ktime_ns, when, sizeof(when));
+	snprintf(buf, bufsz, "%s %-7s pid=%u ppid=%u uid=%u %s", when, type,
+		 h->pid, h->ppid, h->uid, comm);
+	return buf;
+}
+
+static void args_text(const char *args, uint32_t len, char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	for (uint32_t i = 0; i < len && o + 2 < outsz; i++)
+		out[o++] = args[i] ? args[i] : ' ';
+	while (o && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+}
+
+static void print_exec(struct watch *w, const struct vg_ev_exec *e,
+		       const char *filename, const char *exe, const char *args,
+		       uint32_t args_got, bool lost_chunks)
+{
+	struct vg_printer *p = w->pr;
+	char attr[512], prefix[256];
+	char **argv = NULL;
+	size_t argc = 0;
+	_cleanup_free_ char *copy = NULL;
+	bool truncated = e->args_sent < e->args_len || lost_chunks;
+
+	if (args_got) {
+		copy = malloc(args_got + 1);
+		if (copy) {
+			memcpy(copy, args, args_got);
+			copy[args_got] = '\0';
+			vg_proc_split_args(copy, args_got, &argv, &argc);
+		}
+	}
+	print_common(w, &e->h, "exec");
+	vg_pr_str(p, "exe", NULL, exe);
+	vg_pr_str_array(p, "args", NULL, argv, argc);
+	vg_pr_bool(p, "args_truncated", NULL, truncated);
+	vg_pr_u64(p, "args_bytes", NULL, e->args_len);
+	vg_pr_str(p, "filename", NULL, filename);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "user");
+	vg_pr_u64(p, "uid", NULL, e->h.uid);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "group");
+	vg_pr_u64(p, "gid", NULL, e->h.gid);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "cgroup");
+	vg_pr_u64(p, "id", NULL, e->h.cgroup_id);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "ns");
+	vg_pr_u64(p, "mnt", NULL, e->h.mntns);
+	vg_pr_obj_close(p);
+	print_attribution(w, &e->h, attr, sizeof(attr));
+	if (w->mode == VG_OUTPUT_TEXT) {
+		char at[2048];
+
+		args_text(args ? args : "", args_got, at, sizeof(at));
+		text_line(w, "%s %s exe=%s args=[%s]%s",
+			  text_prefix(w, &e->h, "exec", prefix, sizeof(prefix)),
+			  attr, exe ? exe : "?", at, truncated ? " (truncated)" : "");
+	}
+	finish_record(w);
+	free(argv);
+}
+
+static void pending_release(struct pending_exec *pe)
+{
+	free(pe->filename);
+	free(pe->exe);
+	free(pe->args);
+	*pe = (struct pending_exec){ 0 };
+}
+
+static void pending_flush(struct watch *w, struct pending_exec *pe, bool lost)
+{
+	print_exec(w, &pe->e, pe->filename, pe->exe, pe->args, pe->received,
+		   lost);
+	pending_release(pe);
+}
+
+static void on_exec(struct watch *w, const struct vg_ev_exec *e, size_t len)
+{
+	const char *base = (const char *)e + sizeof(*e);
+	size_t flen = e->filename_len, xlen = e->exe_len;
+	char *filename = NULL, *exe = NULL;
+
+	if (sizeof(*e) + flen + xlen > len)
+		flen = xlen = 0;
+	if (flen)
+		filename = strndup(base, flen);
+	if (xlen)
+		exe = strndup(base + flen, xlen);
+	vg_ptable_exec(w->pt, (int)e->h.pid, (int)e->h.ppid, e->h.start_ns,
+		       exe, NULL);
+	if (!(w->types & VG_EV_BIT(VG_EV_EXEC)) || !e->args_chunks) {
+		if (w->types & VG_EV_BIT(VG_EV_EXEC))
+			print_exec(w, e, filename, exe, NULL, 0, false);
+		free(filename);
+		free(exe);
+		return;
+	}
+	/* wait for the argv chunks; a full table flushes its oldest */
+	struct pending_exec *slot = NULL, *oldest = NULL;
+
+	for (size_t i = 0; i < WATCH_PENDING_EXECS; i++) {
+		struct pending_exec *pe = &w->pending[i];
+
+		if (!pe->used) {
+			slot = pe;
+			break;
+		}
+		if (!oldest || pe->born_ns < oldest->born_ns)
+			oldest = pe;
+	}
+	if (!slot) {
+		pending_flush(w, oldest, true);
+		slot = oldest;
+	}
+	slot->used = true;
+	slot->seq = e->exec_seq;
+	slot->born_ns = mono_ns();
+	slot->e = *e;
+	slot->filename = filename;
+	slot->exe = exe;
+	slot->args = malloc(e->args_sent ? e->args_sent : 1);
+	slot->received = 0;
+	slot->chunks = 0;
+	if (!slot->args)
+		pending_flush(w, slot, true);
+}
+
+static void on_exec_args(struct watch *w, const struct vg_ev_exec_args *a,
+			 size_t len)
+{
+	for (size_t i = 0; i < WATCH_PENDING_EXECS; i++) {
+		struct pending_exec *pe = &w->pending[i];
+
+		if (!pe->used || pe->seq != a->exec_seq)
+			continue;
+		if (sizeof(*a) + a->len <= len && a->offset <= pe->e.args_sent &&
+		    a->len <= pe->e.args_sent - a->offset) {
+			memcpy(pe->args + a->offset, (const char *)(a + 1), a->len);
+			if (a->offset + a->len > pe->received)
+				pe->received = a->offset + a->len;
+		}
+		if (++pe->chunks >= pe->e.args_chunks)
+			pending_flush(w, pe, pe->received < pe->e.args_sent);
+		return;
+	}
+	w->user_dropped++;
+}
+
+static void flush_old_execs(struct watch *w, bool all)
+{
+	uint64_t now = mono_ns();
+
+	for (size_t i = 0; i < WATCH_PENDING_EXECS; i++)
+		if (w->pending[i].used &&
+		    (all || now - w->pending[i].born_ns > WATCH_PENDING_AGE_NS))
+			pending_flush(w, &w->pending[i], true);
+}
+
+static void print_ids(struct watch *w, const struct vg_ev_hdr *h)
+{
+	struct vg_printer *p = w->pr;
+
+	vg_pr_obj_open(p, "user");
+	vg_pr_u64(p, "uid", NULL, h->uid);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "group");
+	vg_pr_u64(p, "gid", NULL, h->gid);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "cgroup");
+	vg_pr_u64(p, "id", NULL, h->cgroup_id);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "ns");
+	vg_pr_u64(p, "mnt", NULL, h->mntns);
+	vg_pr_obj_close(p);
+}
+
+static void print_exit(struct watch *w, const struct vg_ev_exit *e)
+{
+	struct vg_printer *p = w->pr;
+	const struct vg_pt_entry *pe = vg_ptable_get(w->pt, (int)e->h.pid);
+	char attr[512], prefix[256], what[64];
+	unsigned sig = e->exit_code & 0x7f, code = (e->exit_code >> 8) & 0xff;
+
+	print_common(w, &e->h, "exit");
+	vg_pr_str(p, "exe", NULL, pe ? pe->exe : NULL);
+	vg_pr_obj_close(p);
+	print_ids(w, &e->h);
+	vg_pr_obj_open(p, "exit");
+	vg_pr_u64(p, "status", NULL, e->exit_code);
+	if (sig) {
+		vg_pr_null(p, "code", NULL);
+		vg_pr_u64(p, "signal", NULL, sig);
+		vg_pr_bool(p, "core_dumped", NULL, e->exit_code & 0x80);
+		snprintf(what, sizeof(what), "signal=%u%s", sig,
+			 (e->exit_code & 0x80) ? " (core dumped)" : "");
+	} else {
+		vg_pr_u64(p, "code", NULL, code);
+		vg_pr_null(p, "signal", NULL);
+		snprintf(what, sizeof(what), "code=%u", code);
+	}
+	vg_pr_obj_close(p);
+	print_attribution(w, &e->h, attr, sizeof(attr));
+	if (w->mode == VG_OUTPUT_TEXT)
+		text_line(w, "%s %s %s",
+			  text_prefix(w, &e->h, "exit", prefix, sizeof(prefix)),
+			  attr, what);
+	finish_record(w);
+}
+
+static void print_fork(struct watch *w, const struct vg_ev_fork *e)
+{
+	struct vg_printer *p = w->pr;
+	char attr[512], prefix[256], child_id[VG_PT_EXEC_ID_MAX];
+
+	vg_ptable_exec_id(w->pt, (int)e->child_pid, e->child_start_ns, child_id,
+			  sizeof(child_id));
+	print_common(w, &e->h, e->is_thread ? "clone" : "fork");
+	vg_pr_obj_close(p);
+	print_ids(w, &e->h);
+	vg_pr_obj_open(p, "child");
+	vg_pr_i64(p, "pid", NULL, e->child_pid);
+	vg_pr_i64(p, "tid", NULL, e->child_tid);
+	vg_pr_bool(p, "thread", NULL, e->is_thread);
+	vg_pr_str(p, "exec_id", NULL, child_id);
+	vg_pr_obj_close(p);
+	print_attribution(w, &e->h, attr, sizeof(attr));
+	if (w->mode == VG_OUTPUT_TEXT)
+		text_line(w, "%s %s child=%u%s",
+			  text_prefix(w, &e->h, e->is_thread ? "clone" : "fork",
+				      prefix, sizeof(prefix)),
+			  attr, e->is_thread ? e->child_tid : e->child_pid,
+			  e->is_thread ? " (thread)" : "");
+	finish_record(w);
+}
+
+static void flags_text(uint32_t f, char *buf, size_t bufsz)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} t[] = {
+		{ O_CREAT, "O_CREAT" },	   { O_EXCL, "O_EXCL" },
+		{ O_NOCTTY, "O_NOCTTY" },  { O_TRUNC, "O_TRUNC" },
+		{ O_APPEND, "O_APPEND" },  { O_NONBLOCK, "O_NONBLOCK" },
+		{ O_DSYNC, "O_DSYNC" },	   { O_DIRECT, "O_DIRECT" },
+		{ O_LARGEFILE, "O_LARGEFILE" }, { O_DIRECTORY, "O_DIRECTORY" },
+		{ O_NOFOLLOW, "O_NOFOLLOW" }, { O_NOATIME, "O_NOATIME" },
+		{ O_CLOEXEC, "O_CLOEXEC" }, { O_PATH, "O_PATH" },
+		{ __O_TMPFILE, "O_TMPFILE" },
+	};
+	size_t n;
+
+	n = (size_t)snprintf(buf, bufsz, "%s",
+			     (f & O_ACCMODE) == O_WRONLY ? "O_WRONLY"
+			     : (f & O_ACCMODE) == O_RDWR ? "O_RDWR"
+							 : "O_RDONLY");
+	for (size_t i = 0; i < VG_ARRAY_SIZE(t) && n < bufsz; i++)
+		if ((f & t[i].bit) == t[i].bit)
+			n += (size_t)snprintf(buf + n, bufsz - n, "|%s", t[i].name);
+}
+
+static void print_open(struct watch *w, const struct vg_ev_open *e, size_t len)
+{
+	struct vg_printer *p = w->pr;
+	const struct vg_pt_entry *pe = vg_ptable_get(w->pt, (int)e->h.pid);
+	const char *base = (const char *)e + sizeof(*e);
+	char attr[512], prefix[256], res[64], flags[256];
+	char *path = NULL, *abs = NULL;
+
+	if (sizeof(*e) + e->path_len + e->abs_len <= len) {
+		if (e->path_len)
+			path = strndup(base, e->path_len);
+		if (e->abs_len)
+			abs = strndup(base + e->path_len, e->abs_len);
+	}
+	const char *name = abs ? abs : path;
+
+	if (w->path_glob && (!name || fnmatch(w->path_glob, name, 0) != 0) &&
+	    (!path || fnmatch(w->path_glob, path, 0) != 0))
+		goto out;
+	flags_text(e->flags, flags, sizeof(flags));
+	print_common(w, &e->h, "open");
+	vg_pr_str(p, "exe", NULL, pe ? pe->exe : NULL);
+	vg_pr_obj_close(p);
+	print_ids(w, &e->h);
+	vg_pr_obj_open(p, "fd");
+	vg_pr_str(p, "name", NULL, name);
+	vg_pr_str(p, "path", NULL, path);
+	if (e->path_flags & VG_PATH_TRUNCATED)
+		vg_pr_bool(p, "name_truncated", NULL, true);
+	if (e->path_flags & (VG_PATH_UNREACHABLE | VG_PATH_RELATIVE_FAILED))
+		vg_pr_bool(p, "name_unresolved", NULL, true);
+	if (e->ret >= 0)
+		vg_pr_i64(p, "num", NULL, e->ret);
+	vg_pr_i64(p, "dirfd", NULL, e->dirfd);
+	vg_pr_u64(p, "flags", NULL, e->flags);
+	vg_pr_str(p, "flags_text", NULL, flags);
+	/* the mode argument means something only when a file is made */
+	if (e->flags & (O_CREAT | __O_TMPFILE))
+		vg_pr_u64(p, "mode", NULL, e->mode);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "evt_result");
+	print_result(p, e->ret, res, sizeof(res));
+	vg_pr_obj_close(p);
+	print_attribution(w, &e->h, attr, sizeof(attr));
+	if (w->mode == VG_OUTPUT_TEXT)
+		text_line(w, "%s %s %s %s %s",
+			  text_prefix(w, &e->h, "open", prefix, sizeof(prefix)),
+			  attr, name ? name : "?", flags, res);
+	finish_record(w);
+out:
+	free(path);
+	free(abs);
+}
+
+/* A raw sockaddr as JSON members (prefix "c" or "s" for client/server,
+ * Falco's naming) and text. */
+static void print_sockaddr(struct vg_printer *p, const uint8_t *a, uint32_t len,
+			   const char *ip_key, const char *port_key,
+			   char *text, size_t textsz)
+{
+	uint16_t fam;
+	char ip[INET6_ADDRSTRLEN] = "";
+
+	text[0] = '\0';
+	if (len < 2)
+		return;
+	memcpy(&fam, a, 2);
+	if (fam == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		struct sockaddr_in s;
+
+		memcpy(&s, a, sizeof(s));
+		inet_ntop(AF_INET, &s.sin_addr, ip, sizeof(ip));
+		vg_pr_str(p, ip_key, NULL, ip);
+		vg_pr_u64(p, port_key, NULL, ntohs(s.sin_port));
+		snprintf(text, textsz, "%s:%u", ip, ntohs(s.sin_port));
+	} else if (fam == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 s;
+
+		memcpy(&s, a, sizeof(s));
+		inet_ntop(AF_INET6, &s.sin6_addr, ip, sizeof(ip));
+		vg_pr_str(p, ip_key, NULL, ip);
+		vg_pr_u64(p, port_key, NULL, ntohs(s.sin6_port));
+		snprintf(text, textsz, "[%s]:%u", ip, ntohs(s.sin6_port));
+	} else if (fam == AF_UNIX && len > 2) {
+		char path[VG_SOCKADDR_MAX];
+		size_t n = len - 2 < sizeof(path) - 1 ? len - 2 : sizeof(path) - 1;
+
+		memcpy(path, a + 2, n);
+		path[n] = '\0';
+		if (!path[0] && n > 1) /* abstract */
+			path[0] = '@';
+		vg_pr_str(p, ip_key[0] == 'c' ? "cpath" : "spath", NULL, path);
+		snprintf(text, textsz, "%s", path);
+	}
+}
+
+static void print_net(struct watch *w, const struct vg_ev_net *e)
+{
+	struct vg_printer *p = w->pr;
+	const struct vg_pt_entry *pe = vg_ptable_get(w->pt, (int)e->h.pid);
+	const char *type = vg_ev_type_name(e->h.type);
+	char attr[512], prefix[256], res[64], ta[160] = "", tl[160] = "";
+
+	print_common(w, &e->h, type);
+	vg_pr_str(p, "exe", NULL, pe ? pe->exe : NULL);
+	vg_pr_obj_close(p);
+	print_ids(w, &e->h);
+	vg_pr_obj_open(p, "fd");
+	vg_pr_i64(p, "num", NULL, e->h.type == VG_EV_ACCEPT ? e->ret : e->fd);
+	vg_pr_str(p, "l4proto", NULL,
+		  e->family == AF_UNIX		? "unix"
+		  : e->sock_type == SOCK_STREAM ? "tcp"
+		  : e->sock_type == SOCK_DGRAM	? "udp"
+						: NULL);
+	vg_pr_str(p, "family", NULL,
+		  e->family == AF_INET	  ? "ipv4"
+		  : e->family == AF_INET6 ? "ipv6"
+		  : e->family == AF_UNIX  ? "unix"
+					  : NULL);
+	/* connect: we are the client; accept, bind, listen: the server */
+	if (e->h.type == VG_EV_CONNECT) {
+		print_sockaddr(p, e->addr, e->addr_len, "sip", "sport", ta, sizeof(ta));
+		print_sockaddr(p, e->local, e->local_len, "cip", "cport", tl, sizeof(tl));
+	} else if (e->h.type == VG_EV_ACCEPT) {
+		print_sockaddr(p, e->addr, e->addr_len, "cip", "cport", ta, sizeof(ta));
+		print_sockaddr(p, e->local, e->local_len, "sip", "sport", tl, sizeof(tl));
+	} else {
+		print_sockaddr(p, e->addr_len ? e->addr : e->local,
+			       e->addr_len ? e->addr_len : e->local_len, "sip",
+			       "sport", ta, sizeof(ta));
+	}
+	if (e->h.type == VG_EV_LISTEN)
+		vg_pr_u64(p, "backlog", NULL, e->backlog);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "evt_result");
+	print_result(p, e->ret, res, sizeof(res));
+	vg_pr_obj_close(p);
+	print_attribution(w, &e->h, attr, sizeof(attr));
+	if (w->mode == VG_OUTPUT_TEXT)
+		text_line(w, "%s %s %s%s%s %s",
+			  text_prefix(w, &e->h, type, prefix, sizeof(prefix)),
+			  attr, ta[0] ? ta : "?", tl[0] ? " local=" : "", tl, res);
+	finish_record(w);
+}
+
+static void print_syscall(struct watch *w, const struct vg_ev_syscall *e)
+{
+	struct vg_printer *p = w->pr;
+	char attr[512], prefix[256], res[64];
+
+	print_common(w, &e->h, "syscall");
+	vg_pr_obj_close(p);
+	print_ids(w, &e->h);
+	vg_pr_obj_open(p, "syscall");
+	vg_pr_u64(p, "nr", NULL, e->nr);
+	vg_pr_arr_open(p, "args");
+	for (int i = 0; i < 6; i++)
+		vg_pr_u64(p, NULL, NULL, e->args[i]);
+	vg_pr_arr_close(p);
+	vg_pr_u64(p, "duration_ns", NULL, e->h.ktime_ns - e->enter_ns);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "evt_result");
+	print_result(p, e->ret, res, sizeof(res));
+	vg_pr_obj_close(p);
+	print_attribution(w, &e->h, attr, sizeof(attr));
+	if (w->mode == VG_OUTPUT_TEXT)
+		text_line(w, "%s %s nr=%u (%#llx, %#llx, %#llx, ...) %s",
+			  text_prefix(w, &e->h, "syscall", prefix, sizeof(prefix)),
+			  attr, e->nr, (unsigned long long)e->args[0],
+			  (unsigned long long)e->args[1],
+			  (unsigned long long)e->args[2], res);
+	finish_record(w);
+}
+
+static void print_tracepoint(struct watch *w, const struct vg_ev_tracepoint *e,
+			     size_t len)
+{
+	struct vg_printer *p = w->pr;
+	const struct vg_tp_format *f = NULL;
+	char attr[512], prefix[256], label[300];
+
+	for (size_t i = 0; i < w->n_tpf; i++)
+		if (w->tpf[i].id == e->tp_id)
+			f = &w->tpf[i];
+	if (!f || sizeof(*e) + e->len > len)
+		return;
+	snprintf(label, sizeof(label), "%s:%s", f->group, f->name);
+	print_common(w, &e->h, "tracepoint");
+	vg_pr_obj_close(p);
+	print_ids(w, &e->h);
+	vg_pr_obj_open(p, "tp");
+	vg_pr_str(p, "name", NULL, label);
+	vg_pr_u64(p, "id", NULL, e->tp_id);
+	vg_tp_decode(f, e + 1, e->len, p, "fields");
+	vg_pr_obj_close(p);
+	print_attribution(w, &e->h, attr, sizeof(attr));
+	if (w->mode == VG_OUTPUT_TEXT) {
+		/* the fields as one JSON object on the line */
+		struct vg_printer *jp = vg_printer_new(VG_OUTPUT_JSON);
+		char *fields = NULL;
+
+		if (jp) {
+			vg_pr_begin(jp);
+			vg_tp_decode(f, e + 1, e->len, jp, "f");
+			fields = vg_pr_end_string(jp);
+			vg_printer_free(jp);
+		}
+		text_line(w, "%s %s %s %s",
+			  text_prefix(w, &e->h, "tp", prefix, sizeof(prefix)),
+			  attr, label, fields ? fields : "");
+		free(fields);
+	}
+	finish_record(w);
+}
+
+/* ------------------------------------------------- container selection */
+
+static bool ctr_selected(struct watch *w, const struct vg_cgroup_match *m,
+			 const struct vg_container_meta *meta,
+			 const struct vg_pod_meta *pod)
+{
+	if (m->role != VG_ROLE_CONTAINER)
+		return false;
+	for (size_t i = 0; i < w->n_container_refs; i++) {
+		const char *ref = w->container_refs[i];
+
+		if (strcmp(ref, m->container_id) == 0 ||
+		    (strlen(ref) >= 3 && vg_startswith(m->container_id, ref)) ||
+		    (meta && meta->name && strcmp(ref, meta->name) == 0))
+			return true;
+	}
+	if (w->image_glob && meta && meta->image &&
+	    fnmatch(w->image_glob, meta->image, 0) == 0)
+		return true;
+	if (w->pod_ns && pod && pod->ns && pod->name &&
+	    strcmp(pod->ns, w->pod_ns) == 0 &&
+	    fnmatch(w->pod_name, pod->name, 0) == 0)
+		return true;
+	return false;
+}
+
+static void select_mntns_of(struct watch *w, int pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%d/ns/mnt", pid);
+	if (pid > 0 && fstatat(w->ctx->proc_fd, path, &st, 0) == 0)
+		vg_sensor_filter_mntns(w->sensor, (uint32_t)st.st_ino, true);
+}
+
+/* The containers running now that the selection names. Returns how many,
+ * or -1 when a --container REF names none (message printed). */
+static int select_existing(struct watch *w)
+{
+	struct vg_snapshot s;
+	int n = 0;
+
+	if (vg_snapshot_take(w->ctx, &s) < 0) {
+		cli_error("reading processes: %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < w->n_container_refs; i++) {
+		if (cli_find_container(&s, w->container_refs[i]) < 0) {
+			vg_snapshot_release(&s);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < s.n_ctrs; i++) {
+		const struct vg_snap_ctr *c = &s.ctrs[i];
+
+		if (!ctr_selected(w, &c->first->attr,
+				  c->meta ? &c->meta->meta : NULL, c->pod))
+			continue;
+		if (c->cgroup_id)
+			vg_sensor_filter_cgroup(w->sensor, c->cgroup_id, true);
+		select_mntns_of(w, c->init_pid);
+		n++;
+	}
+	vg_snapshot_release(&s);
+	return n;
+}
+
+/* A new cgroup: if it is a selected container, let its events through.
+ * Returns true when decided (selected or not a container at all). */
+static bool consider_cgroup(struct watch *w, uint64_t id)
+{
+	struct vg_attribution a;
+	int r = vg_attrib_cgroup_id(w->ctx, id, &a);
+
+	if (r < 0)
+		return r == -ENOENT;
+	if (a.match.role != VG_ROLE_CONTAINER)
+		return true;
+	if (ctr_selected(w, &a.match, a.meta ? &a.meta->meta : NULL,
+			 a.meta ? &a.meta->pod : NULL)) {
+		vg_sensor_filter_cgroup(w->sensor, id, true);
+		return true;
+	}
+	/* the runtime may not have written its state yet */
+	return a.meta && !a.meta->meta.incomplete;
+}
+
+static void on_cgroup_mkdir(struct watch *w, const struct vg_ev_cgroup *e)
+{
+	if (!w->ctr_select || consider_cgroup(w, e->id))
+		return;
+	if (w->n_newcg < WATCH_MAX_SELECT)
+		w->newcg[w->n_newcg++] = (struct new_cgroup){ e->id, mono_ns() };
+}
+
+static void retry_new_cgroups(struct watch *w)
+{
+	uint64_t now = mono_ns();
+
+	for (size_t i = 0; i < w->n_newcg;) {
+		if (consider_cgroup(w, w->newcg[i].id) ||
+		    now - w->newcg[i].seen_ns > WATCH_NEW_CGROUP_RETRY_NS)
+			w->newcg[i] = w->newcg[--w->n_newcg];
+		else
+			i++;
+	}
+}
+
+/* ------------------------------------------------------------ the loop */
+
+static int on_record(void *ctx, const void *rec, size_t len)
+{
+	struct watch *w = ctx;
+	const struct vg_ev_hdr *h = rec;
+
+	if (len < sizeof(*h) || h->size > len || h->version != VG_EVENTS_VERSION)
+		return 0;
+	switch (h->type) {
+	case VG_EV_FORK:
+		if (len >= sizeof(struct vg_ev_fork)) {
+			const struct vg_ev_fork *e = rec;
+
+			if (!e->is_thread) {
+				vg_ptable_fork(w->pt, (int)e->h.pid, (int)e->child_pid,
+					       e->child_start_ns);
+				/* --pid follows descendants */
+				if (w->n_pids)
+					vg_sensor_filter_pid(w->sensor, e->child_pid, true);
+			}
+			if ((w->types & VG_EV_BIT(VG_EV_FORK)) &&
+			    (!e->is_thread || w->show_threads))
+				print_fork(w, e);
+		}
+		break;
+	case VG_EV_EXEC:
+		if (len >= sizeof(struct vg_ev_exec))
+			on_exec(w, rec, len);
+		break;
+	case VG_EV_EXEC_ARGS:
+		if (len >= sizeof(struct vg_ev_exec_args))
+			on_exec_args(w, rec, len);
+		break;
+	case VG_EV_EXIT:
+		if (len >= sizeof(struct vg_ev_exit)) {
+			if (w->types & VG_EV_BIT(VG_EV_EXIT))
+				print_exit(w, rec);
+			vg_ptable_exit(w->pt, (int)h->pid);
+			if (w->n_pids)
+				vg_sensor_filter_pid(w->sensor, h->pid, false);
+		}
+		break;
+	case VG_EV_OPEN:
+		if (len >= sizeof(struct vg_ev_open))
+			print_open(w, rec, len);
+		break;
+	case VG_EV_CONNECT:
+	case VG_EV_ACCEPT:
+	case VG_EV_BIND:
+	case VG_EV_LISTEN:
+		if (len >= sizeof(struct vg_ev_net))
+			print_net(w, rec);
+		break;
+	case VG_EV_SYSCALL:
+		if (len >= sizeof(struct vg_ev_syscall))
+			print_syscall(w, rec);
+		break;
+	case VG_EV_TRACEPOINT:
+		if (len >= sizeof(struct vg_ev_tracepoint))
+			print_tracepoint(w, rec, len);
+		break;
+	case VG_EV_CGROUP_MKDIR:
+		if (len >= sizeof(struct vg_ev_cgroup))
+			on_cgroup_mkdir(w, rec);
+		break;
+	}
+	/* libbpf stops consuming only on a negative return */
+	if (w->max_count && w->printed >= w->max_count)
+		return -ECANCELED;
+	return 0;
+}
+
+/* New kernel-side losses since the last report, as a lost record. */
+static void report_lost(struct watch *w)
+{
+	uint64_t now[VG_EV_TYPES], total = 0;
+	struct vg_printer *p = w->pr;
+	char text[512];
+	size_t n = 0;
+
+	if (vg_sensor_lost(w->sensor, now) < 0)
+		return;
+	for (int t = 0; t < VG_EV_TYPES; t++)
+		total += now[t] - w->lost_seen[t];
+	total += w->user_dropped;
+	if (!total)
+		return;
+	vg_pr_begin(p);
+	vg_pr_obj_open(p, "evt");
+	vg_pr_str(p, "type", NULL, "lost");
+	char when[48];
+
+	fmt_time(w, vg_clock_ns(CLOCK_BOOTTIME), when, sizeof(when));
+	vg_pr_str(p, "time", NULL, when);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "lost");
+	vg_pr_u64(p, "total", NULL, total);
+	n = (size_t)snprintf(text, sizeof(text), "%s lost    %llu events:", when,
+			     (unsigned long long)total);
+	for (int t = 1; t < VG_EV_TYPES; t++) {
+		uint64_t d = now[t] - w->lost_seen[t];
+
+		if (!d)
+			continue;
+		vg_pr_u64(p, vg_ev_type_name((uint32_t)t), NULL, d);
+		if (n < sizeof(text))
+			n += (size_t)snprintf(text + n, sizeof(text) - n, " %s=%llu",
+					      vg_ev_type_name((uint32_t)t),
+					      (unsigned long long)d);
+		w->lost_seen[t] = now[t];
+	}
+	if (w->user_dropped) {
+		vg_pr_u64(p, "exec_args_unmatched", NULL, w->user_dropped);
+		if (n < sizeof(text))
+			snprintf(text + n, sizeof(text) - n,
+				 " exec_args_unmatched=%llu",
+				 (unsigned long long)w->user_dropped);
+		w->user_dropped = 0;
+	}
+	vg_pr_obj_close(p);
+	if (w->mode == VG_OUTPUT_TEXT)
+		text_line(w, "%s", text);
+	finish_record(w);
+	w->printed--; /* a lost record is not an event */
+	w->lost_reported += total;
+}
+
+static int add_event(struct watch *w, const char *name, uint32_t *syscalls,
+		     size_t *n_sys)
+{
+	static const struct {
+		const char *name;
+		uint64_t mask;
+	} names[] = {
+		{ "exec", VG_EV_BIT(VG_EV_EXEC) },
+		{ "exit", VG_EV_BIT(VG_EV_EXIT) },
+		{ "fork", VG_EV_BIT(VG_EV_FORK) },
+		{ "open", VG_EV_BIT(VG_EV_OPEN) },
+		{ "connect", VG_EV_BIT(VG_EV_CONNECT) },
+		{ "accept", VG_EV_BIT(VG_EV_ACCEPT) },
+		{ "bind", VG_EV_BIT(VG_EV_BIND) },
+		{ "listen", VG_EV_BIT(VG_EV_LISTEN) },
+		{ "all", VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) |
+				 VG_EV_BIT(VG_EV_FORK) | VG_EV_BIT(VG_EV_OPEN) |
+				 VG_EV_BIT(VG_EV_CONNECT) | VG_EV_BIT(VG_EV_ACCEPT) |
+				 VG_EV_BIT(VG_EV_BIND) | VG_EV_BIT(VG_EV_LISTEN) },
+	};
+
+	if (strcmp(name, "thread") == 0) {
+		w->types |= VG_EV_BIT(VG_EV_FORK);
+		w->show_threads = true;
+		return 0;
+	}
+	for (size_t i = 0; i < VG_ARRAY_SIZE(names); i++)
+		if (strcmp(name, names[i].name) == 0) {
+			w->types |= names[i].mask;
+			return 0;
+		}
+	if (vg_startswith(name, "syscall:")) {
+		uint64_t nr;
+
+		if (vg_parse_u64(name + 8, &nr) < 0 || nr > 1023)
+			return cli_usage_error("watch",
+					       "syscall:NR takes a syscall number, not '%s'",
+					       name + 8);
+		if (*n_sys >= WATCH_MAX_SYSCALLS)
+			return cli_usage_error("watch", "at most %d syscalls",
+					       WATCH_MAX_SYSCALLS);
+		syscalls[(*n_sys)++] = (uint32_t)nr;
+		w->types |= VG_EV_BIT(VG_EV_SYSCALL);
+		return 0;
+	}
+	if (vg_startswith(name, "tp:")) {
+		char group[128], tpname[128], err[256];
+		const char *colon = strchr(name + 3, ':');
+		int fd, r;
+
+		if (!colon || colon == name + 3 || !colon[1] ||
+		    (size_t)(colon - name - 3) >= sizeof(group) ||
+		    strlen(colon + 1) >= sizeof(tpname))
+			return cli_usage_error("watch", "tp:GROUP:NAME, not '%s'", name);
+		if (w->n_tpf >= WATCH_MAX_TPS)
+			return cli_usage_error("watch", "at most %d tracepoints",
+					       WATCH_MAX_TPS);
+		memcpy(group, name + 3, (size_t)(colon - name - 3));
+		group[colon - name - 3] = '\0';
+		snprintf(tpname, sizeof(tpname), "%s", colon + 1);
+		fd = vg_tracefs_open();
+		if (fd < 0) {
+			cli_error("tracefs is not mounted (/sys/kernel/tracing): %s",
+				  strerror(-fd));
+			return EXIT_USAGE;
+		}
+		r = vg_tp_format_load(fd, group, tpname, &w->tpf[w->n_tpf], err,
+				      sizeof(err));
+		close(fd);
+		if (r < 0) {
+			cli_error("tracepoint %s:%s: %s", group, tpname,
+				  err[0] ? err : strerror(-r));
+			return EXIT_USAGE;
+		}
+		w->n_tpf++;
+		w->types |= VG_EV_BIT(VG_EV_TRACEPOINT);
+		return 0;
+	}
+	return cli_usage_error("watch", "unknown event '%s'", name);
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	enum { OPT_IMAGE = 1000, OPT_POD, OPT_HOST, OPT_PATH, OPT_RING };
+	static const struct option opts[] = {
+		CLI_GLOBAL_OPTIONS,
+		{ "event", required_argument, NULL, 'e' },
+		{ "container", required_argument, NULL, 'c' },
+		{ "image", required_argument, NULL, OPT_IMAGE },
+		{ "pod", required_argument, NULL, OPT_POD },
+		{ "host", no_argument, NULL, OPT_HOST },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "path", required_argument, NULL, OPT_PATH },
+		{ "count", required_argument, NULL, 'n' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "ring-size", required_argument, NULL, OPT_RING },
+		{ 0 },
+	};
+	static struct watch w; /* large: pending execs, formats */
+	uint32_t syscalls[WATCH_MAX_SYSCALLS];
+	size_t n_sys = 0, ring = 0;
+	uint64_t duration_ms = 0, v;
+	char err[512];
+	int c, r, ret = EXIT_OK;
+	bool events_given = false;
+
+	memset(&w, 0, sizeof(w));
+	while ((c = getopt_long(argc, argv, "e:c:p:n:d:" CLI_GLOBAL_SHORTOPTS,
+				opts, NULL)) != -1) {
+		switch (c) {
+		case 'e': {
+			_cleanup_free_ char *list = strdup(optarg);
+			char *save = NULL;
+
+			if (!list)
+				return EXIT_USAGE;
+			events_given = true;
+			for (char *t = strtok_r(list, ",", &save); t;
+			     t = strtok_r(NULL, ",", &save)) {
+				r = add_event(&w, t, syscalls, &n_sys);
+				if (r)
+					return r;
+			}
+			break;
+		}
+		case 'c':
+			if (w.n_container_refs >= WATCH_MAX_SELECT)
+				return cli_usage_error("watch", "too many --container");
+			w.container_refs[w.n_container_refs++] = optarg;
+			break;
+		case OPT_IMAGE:
+			w.image_glob = optarg;
+			break;
+		case OPT_POD: {
+			const char *slash = strchr(optarg, '/');
+
+			if (!slash || slash == optarg || !slash[1])
+				return cli_usage_error("watch",
+						       "--pod takes NAMESPACE/NAME, not '%s'",
+						       optarg);
+			w.pod_ns = strndup(optarg, (size_t)(slash - optarg));
+			w.pod_name = slash + 1;
+			break;
+		}
+		case OPT_HOST:
+			w.host = true;
+			break;
+		case 'p':
+			if (vg_parse_u64(optarg, &v) < 0 || !v || v > INT32_MAX)
+				return cli_usage_error("watch", "--pid takes a pid, not '%s'",
+						       optarg);
+			if (w.n_pids >= WATCH_MAX_SELECT)
+				return cli_usage_error("watch", "too many --pid");
+			w.pids[w.n_pids++] = (int)v;
+			break;
+		case OPT_PATH:
+			w.path_glob = optarg;
+			break;
+		case 'n':
+			if (vg_parse_u64(optarg, &v) < 0 || !v)
+				return cli_usage_error("watch", "--count takes a positive number, not '%s'",
+						       optarg);
+			w.max_count = v;
+			break;
+		case 'd':
+			if (vg_parse_u64(optarg, &v) < 0 || !v || v > 31536000)
+				return cli_usage_error("watch", "--duration takes seconds, not '%s'",
+						       optarg);
+			duration_ms = v * 1000;
+			break;
+		case OPT_RING:
+			if (vg_parse_u64(optarg, &v) < 0 || v < 4096 || v > (1u << 30) ||
+			    (v & (v - 1)))
+				return cli_usage_error("watch",
+						       "--ring-size takes a power of two from 4096 to 1 GiB, not '%s'",
+						       optarg);
+			ring = (size_t)v;
+			break;
+		case 'h':
+			cmd_watch_help(stdout);
+			return EXIT_OK;
+		case '?':
+			fprintf(stderr, "Try '%s watch --help'.\n", program_name);
+			return EXIT_USAGE;
+		default:
+			if (cli_global_option(c, optarg) < 0)
+				return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("watch", "unexpected argument '%s'", argv[optind]);
+	if (!events_given) {
+		add_event(&w, w.path_glob ? "open" : "all", syscalls, &n_sys);
+	}
+	if (w.path_glob && !(w.types & VG_EV_BIT(VG_EV_OPEN)))
+		return cli_usage_error("watch", "--path needs open events");
+	w.mode = cli.output;
+	w.ctr_select = w.n_container_refs || w.image_glob || w.pod_ns;
+
+	w.ctx = cli_ctx_new();
+	if (!w.ctx)
+		return EXIT_USAGE;
+	w.pt = vg_ptable_new(65536, w.ctx->have_boot_id ? w.ctx->boot_id : NULL,
+			     w.ctx->clk_tck);
+	w.pr = vg_printer_new(VG_OUTPUT_JSON);
+	if (!w.pt || !w.pr) {
+		ret = EXIT_PARTIAL;
+		goto out;
+	}
+	compute_wall_offset(&w);
+
+	struct vg_sensor_tp tps[WATCH_MAX_TPS];
+	for (size_t i = 0; i < w.n_tpf; i++)
+		tps[i] = (struct vg_sensor_tp){ w.tpf[i].group, w.tpf[i].name,
+						w.tpf[i].id, w.tpf[i].record_size };
+	struct vg_sensor_opts so = {
+		/* exec and exit keep the process table exact */
+		.type_mask = w.types | VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) |
+			     VG_EV_BIT(VG_EV_FORK),
+		.ring_bytes = ring,
+		.syscalls = syscalls,
+		.n_syscalls = n_sys,
+		.tps = tps,
+		.n_tps = w.n_tpf,
+	};
+	r = vg_sensor_new(&so, &w.sensor, err, sizeof(err));
+	if (r < 0) {
+		cli_error("%s", err);
+		ret = EXIT_PARTIAL;
+		goto out;
+	}
+
+	/* selections, before the first event is read */
+	uint32_t fflags = 0;
+	if (w.ctr_select) {
+		int n = select_existing(&w);
+
+		if (n < 0) {
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		fflags |= VG_FILTER_CGROUP | VG_FILTER_MNTNS;
+	}
+	if (w.host) {
+		select_mntns_of(&w, 1);
+		fflags |= VG_FILTER_MNTNS;
+	}
+	if (w.n_pids) {
+		for (size_t i = 0; i < w.n_pids; i++)
+			vg_sensor_filter_pid(w.sensor, (uint32_t)w.pids[i], true);
+		fflags |= VG_FILTER_PID;
+	}
+	vg_sensor_filter_enable(w.sensor, fflags);
+	r = vg_ptable_seed(w.pt, w.ctx->proc_fd);
+	if (r < 0)
+		cli_error("seeding the process table: %s", strerror(-r));
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	fprintf(stderr, "%s: watching", program_name);
+	for (int t = 1; t < VG_EV_TYPES; t++)
+		if (w.types & VG_EV_BIT(t))
+			fprintf(stderr, " %s", vg_ev_type_name((uint32_t)t));
+	if (w.ctr_select || w.host || w.n_pids)
+		fprintf(stderr, " (selection enforced in the kernel)");
+	fputc('\n', stderr);
+
+	uint64_t start = mono_ns(), last_lost = start, last_offset = start;
+	for (;;) {
+		r = vg_sensor_poll(w.sensor, WATCH_LATENCY_MS, on_record, &w);
+		uint64_t now = mono_ns();
+
+		if (r < 0 && r != -EINTR && r != -ECANCELED) {
+			cli_error("reading events: %s", strerror(-r));
+			ret = EXIT_PARTIAL;
+			break;
+		}
+		flush_old_execs(&w, false);
+		if (w.n_newcg)
+			retry_new_cgroups(&w);
+		if (now - last_lost >= 1000000000ull) {
+			report_lost(&w);
+			last_lost = now;
+		}
+		if (now - last_offset >= 60ull * 1000000000ull) {
+			compute_wall_offset(&w);
+			last_offset = now;
+		}
+		fflush(stdout);
+		if (stop_signal || (w.max_count && w.printed >= w.max_count) ||
+		    (duration_ms && now - start >= duration_ms * 1000000ull))
+			break;
+	}
+	/* what is still in the ring buffer and the pending execs */
+	if (!(w.max_count && w.printed >= w.max_count))
+		vg_sensor_poll(w.sensor, 0, on_record, &w);
+	flush_old_execs(&w, true);
+	report_lost(&w);
+	fflush(stdout);
+	fprintf(stderr, "%s: %llu events, %llu lost\n", program_name,
+		(unsigned long long)w.printed, (unsigned long long)w.lost_reported);
+out:
+	vg_sensor_free(w.sensor);
+	for (size_t i = 0; i < WATCH_PENDING_EXECS; i++)
+		pending_release(&w.pending[i]);
+	for (size_t i = 0; i < w.n_tpf; i++)
+		vg_tp_format_release(&w.tpf[i]);
+	vg_printer_free(w.pr);
+	vg_ptable_free(w.pt);
+	vigil_ctx_free(w.ctx);
+	free((char *)w.pod_ns);
+	return ret;
+}

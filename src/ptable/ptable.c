@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "ptable.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attrib/attrib.h"
+#include "proc/proc.h"
+#include "shared/util.h"
+
+/* Open addressing, linear probing, deletion by backward shift; the table
+ * is kept at most half full so probes stay short. */
+struct vg_ptable {
+	struct vg_pt_entry *slots;
+	size_t cap;  /* power of two, >= 2 * max */
+	size_t n, max;
+	uint64_t seq;
+	char boot_id[40];
+	bool have_boot_id;
+	uint64_t ns_per_tick;
+	struct vg_ptable_stats st;
+};
+
+static size_t slot_of(const struct vg_ptable *t, int pid)
+{
+	uint32_t h = (uint32_t)pid * 2654435761u;
+
+	return h & (t->cap - 1);
+}
+
+struct vg_ptable *vg_ptable_new(size_t max, const char *boot_id, long clk_tck)
+{
+	struct vg_ptable *t = calloc(1, sizeof(*t));
+	size_t cap = 16;
+
+	if (!t)
+		return NULL;
+	if (max < 16)
+		max = 16;
+	while (cap < 2 * max)
+		cap <<= 1;
+	t->slots = calloc(cap, sizeof(*t->slots));
+	if (!t->slots) {
+		free(t);
+		return NULL;
+	}
+	t->cap = cap;
+	t->max = max;
+	if (boot_id && *boot_id) {
+		snprintf(t->boot_id, sizeof(t->boot_id), "%s", boot_id);
+		t->have_boot_id = true;
+	}
+	t->ns_per_tick = clk_tck > 0 ? 1000000000ull / (uint64_t)clk_tck
+				     : 10000000ull;
+	return t;
+}
+
+void vg_ptable_free(struct vg_ptable *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->cap; i++)
+		free(t->slots[i].exe);
+	free(t->slots);
+	free(t);
+}
+
+static struct vg_pt_entry *find(const struct vg_ptable *t, int pid)
+{
+	for (size_t i = slot_of(t, pid), k = 0; k < t->cap;
+	     i = (i + 1) & (t->cap - 1), k++) {
+		if (t->slots[i].pid == pid)
+			return &t->slots[i];
+		if (!t->slots[i].pid)
+			return NULL;
+	}
+	return NULL;
+}
+
+const struct vg_pt_entry *vg_ptable_get(const struct vg_ptable *t, int pid)
+{
+	return pid > 0 ? find(t, pid) : NULL;
+}
+
+static void remove_slot(struct vg_ptable *t, size_t i)
+{
+	free(t->slots[i].exe);
+	t->slots[i] = (struct vg_pt_entry){ 0 };
+	t->n--;
+	/* backward shift: entries after the hole that probed past it move
+	 * into it */
+	for (size_t j = (i + 1) & (t->cap - 1); t->slots[j].pid;
+	     j = (j + 1) & (t->cap - 1)) {
+		size_t home = slot_of(t, t->slots[j].pid);
+
+		if (((j - home) & (t->cap - 1)) >= ((j - i) & (t->cap - 1))) {
+			t->slots[i] = t->slots[j];
+			t->slots[j] = (struct vg_pt_entry){ 0 };
+			i = j;
+		}
+	}
+}
+
+/* The oldest entry goes when the table is full: a scan, but only then. */
+static void evict_oldest(struct vg_ptable *t)
+{
+	size_t victim = t->cap;
+
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i].pid &&
+		    (victim == t->cap || t->slots[i].seq < t->slots[victim].seq))
+			victim = i;
+	if (victim < t->cap) {
+		remove_slot(t, victim);
+		t->st.evicted++;
+	}
+}
+
+static struct vg_pt_entry *insert(struct vg_ptable *t, int pid)
+{
+	struct vg_pt_entry *e = find(t, pid);
+
+	if (e) {
+		/* a stale entry (a missed exit): start afresh */
+		free(e->exe);
+		*e = (struct vg_pt_entry){ .pid = pid };
+		e->seq = ++t->seq;
+		return e;
+	}
+	if (t->n >= t->max)
+		evict_oldest(t);
+	for (size_t i = slot_of(t, pid);; i = (i + 1) & (t->cap - 1)) {
+		if (!t->slots[i].pid) {
+			e = &t->slots[i];
+			e->pid = pid;
+			e->seq = ++t->seq;
+			t->n++;
+			return e;
+		}
+	}
+}
+
+void vg_ptable_exec_id(const struct vg_ptable *t, int pid, uint64_t start_ns,
+		       char *buf, size_t bufsz)
+{
+	vg_exec_id_format(t->have_boot_id ? t->boot_id : NULL, pid,
+			  start_ns / t->ns_per_tick, buf, bufsz);
+}
+
+static void set_ids(struct vg_ptable *t, struct vg_pt_entry *e)
+{
+	const struct vg_pt_entry *p = e->ppid > 0 ? find(t, e->ppid) : NULL;
+
+	vg_exec_id_format(t->have_boot_id ? t->boot_id : NULL, e->pid,
+			  e->start_ticks, e->exec_id, sizeof(e->exec_id));
+	snprintf(e->parent_exec_id, sizeof(e->parent_exec_id), "%s",
+		 p ? p->exec_id : "");
+}
+
+int vg_ptable_fork(struct vg_ptable *t, int ppid, int pid, uint64_t start_ns)
+{
+	const struct vg_pt_entry *p;
+	struct vg_pt_entry *e;
+
+	if (pid <= 0)
+		return -EINVAL;
+	t->st.forks++;
+	e = insert(t, pid);
+	e->ppid = ppid;
+	e->start_ticks = start_ns / t->ns_per_tick;
+	p = find(t, ppid);
+	if (p) {
+		memcpy(e->comm, p->comm, sizeof(e->comm));
+		if (p->exe && !(e->exe = strdup(p->exe)))
+			return -ENOMEM;
+	} else {
+		t->st.misses++;
+	}
+	set_ids(t, e);
+	return 0;
+}
+
+int vg_ptable_exec(struct vg_ptable *t, int pid, int ppid, uint64_t start_ns,
+		   const char *exe, const char *comm)
+{
+	struct vg_pt_entry *e = pid > 0 ? find(t, pid) : NULL;
+	uint64_t ticks = start_ns / t->ns_per_tick;
+
+	if (pid <= 0)
+		return -EINVAL;
+	t->st.execs++;
+	if (!e || e->start_ticks != ticks) {
+		if (!e)
+			t->st.misses++;
+		e = insert(t, pid);
+		e->start_ticks = ticks;
+	}
+	e->ppid = ppid;
+	free(e->exe);
+	e->exe = NULL;
+	if (exe && !(e->exe = strdup(exe)))
+		return -ENOMEM;
+	if (comm)
+		snprintf(e->comm, sizeof(e->comm), "%s", comm);
+	set_ids(t, e);
+	return 0;
+}
+
+void vg_ptable_exit(struct vg_ptable *t, int pid)
+{
+	struct vg_pt_entry *e = pid > 0 ? find(t, pid) : NULL;
+
+	t->st.exits++;
+	if (e)
+		remove_slot(t, (size_t)(e - t->slots));
+}
+
+int vg_ptable_seed(struct vg_ptable *t, int proc_dirfd)
+{
+	int dfd = dup(proc_dirfd), n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (dfd < 0)
+		return -errno;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		struct vg_proc p = { 0 };
+		char path[64], buf[VG_STAT_MAX], link[VG_LINK_MAX];
+		uint64_t pid;
+		ssize_t len;
+
+		if (vg_parse_u64(de->d_name, &pid) < 0 || !pid || pid > INT32_MAX)
+			continue;
+		snprintf(path, sizeof(path), "%d/stat", (int)pid);
+		len = vg_read_small_at(proc_dirfd, path, buf, sizeof(buf));
+		if (len < 0 || vg_proc_parse_stat(buf, (size_t)len, &p) < 0)
+			continue;
+		struct vg_pt_entry *e = insert(t, (int)pid);
+
+		e->ppid = p.ppid;
+		e->start_ticks = p.start_ticks;
+		memcpy(e->comm, p.comm, sizeof(e->comm) - 1);
+		e->comm[sizeof(e->comm) - 1] = '\0';
+		snprintf(path, sizeof(path), "%d/exe", (int)pid);
+		if (vg_readlink_at(proc_dirfd, path, link, sizeof(link)) >= 0 &&
+		    !(e->exe = strdup(link))) {
+			closedir(d);
+			return -ENOMEM;
+		}
+		n++;
+	}
+	closedir(d);
+	/* parents are known only once every process is in */
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i].pid)
+			set_ids(t, &t->slots[i]);
+	t->st.seeded += (uint64_t)n;
+	return n;
+}
+
+void vg_ptable_stats(const struct vg_ptable *t, struct vg_ptable_stats *ret)
+{
+	*ret = t->st;
+	ret->entries = t->n;
+	ret->max = t->max;
+}

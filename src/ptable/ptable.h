@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VG_PTABLE_PTABLE_H
+#define VG_PTABLE_PTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The live process table: seeded from /proc, then kept by fork, exec
+ * and exit events. Keyed by pid; each entry carries the stable exec_id
+ * (boot id, pid, start time) and its parent's. Bounded: when full, an
+ * old entry is evicted and counted.
+ */
+
+#define VG_PT_EXEC_ID_MAX 64
+
+struct vg_pt_entry {
+	int pid;                /* 0: free */
+	int ppid;
+	uint64_t start_ticks;   /* clock ticks since boot, as in stat */
+	char exec_id[VG_PT_EXEC_ID_MAX];
+	char parent_exec_id[VG_PT_EXEC_ID_MAX]; /* "" when unknown */
+	char comm[16];
+	char *exe;              /* owned; NULL when unknown */
+	uint64_t seq;           /* insertion order, for eviction */
+};
+
+struct vg_ptable;
+
+/* @max entries at most (rounded up to a power of two for the table).
+ * @boot_id may be NULL. NULL on -ENOMEM. */
+struct vg_ptable *vg_ptable_new(size_t max, const char *boot_id, long clk_tck);
+void vg_ptable_free(struct vg_ptable *t);
+
+/* Every process under @proc_dirfd (a /proc). Returns the number seeded,
+ * or -errno. */
+int vg_ptable_seed(struct vg_ptable *t, int proc_dirfd);
+
+/* The entry of @pid, or NULL. Valid until the next change. */
+const struct vg_pt_entry *vg_ptable_get(const struct vg_ptable *t, int pid);
+
+/* A new process @pid (started @start_ns, boot time) forked by @ppid. */
+int vg_ptable_fork(struct vg_ptable *t, int ppid, int pid, uint64_t start_ns);
+/* @pid (started @start_ns) ran @exe; @comm its new name. Creates the
+ * entry when the process was not known. */
+int vg_ptable_exec(struct vg_ptable *t, int pid, int ppid, uint64_t start_ns,
+		   const char *exe, const char *comm);
+void vg_ptable_exit(struct vg_ptable *t, int pid);
+
+/* The exec_id of (pid, start_ns) under this table's boot id. */
+void vg_ptable_exec_id(const struct vg_ptable *t, int pid, uint64_t start_ns,
+		       char *buf, size_t bufsz);
+
+struct vg_ptable_stats {
+	size_t entries, max;
+	uint64_t seeded, evicted, forks, execs, exits, misses;
+};
+void vg_ptable_stats(const struct vg_ptable *t, struct vg_ptable_stats *ret);
+
+#endif

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "sensor.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "sensor.skel.h"
+#include "shared/util.h"
+
+/* The layouts the kernel side writes (src/bpf/events.h). */
+_Static_assert(sizeof(struct vg_ev_hdr) == 80, "vg_ev_hdr");
+_Static_assert(offsetof(struct vg_ev_hdr, cgroup_id) == 24, "cgroup_id");
+_Static_assert(offsetof(struct vg_ev_hdr, comm) == 64, "comm");
+_Static_assert(sizeof(struct vg_ev_fork) == 104, "vg_ev_fork");
+_Static_assert(sizeof(struct vg_ev_exec) == 120, "vg_ev_exec");
+_Static_assert(sizeof(struct vg_ev_exec_args) == 96, "vg_ev_exec_args");
+_Static_assert(sizeof(struct vg_ev_exit) == 88, "vg_ev_exit");
+_Static_assert(sizeof(struct vg_ev_open) == 120, "vg_ev_open");
+_Static_assert(sizeof(struct vg_ev_net) == 336, "vg_ev_net");
+_Static_assert(sizeof(struct vg_ev_syscall) == 152, "vg_ev_syscall");
+_Static_assert(sizeof(struct vg_ev_tracepoint) == 88, "vg_ev_tracepoint");
+_Static_assert(sizeof(struct vg_ev_cgroup) == 96, "vg_ev_cgroup");
+
+#define MAX_LINKS 64
+
+struct vg_sensor {
+	struct sensor_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[MAX_LINKS];
+	size_t n_links;
+	vg_sensor_cb cb;
+	void *cb_ctx;
+	int ncpus;
+};
+
+static const char *const type_names[VG_EV_TYPES] = {
+	[VG_EV_NONE] = "none",	     [VG_EV_FORK] = "fork",
+	[VG_EV_EXEC] = "exec",	     [VG_EV_EXIT] = "exit",
+	[VG_EV_OPEN] = "open",	     [VG_EV_CONNECT] = "connect",
+	[VG_EV_ACCEPT] = "accept",   [VG_EV_BIND] = "bind",
+	[VG_EV_LISTEN] = "listen",   [VG_EV_SYSCALL] = "syscall",
+	[VG_EV_TRACEPOINT] = "tracepoint",
+	[VG_EV_EXEC_ARGS] = "exec_args",
+	[VG_EV_CGROUP_MKDIR] = "cgroup_mkdir",
+};
+
+const char *vg_ev_type_name(uint32_t type)
+{
+	return type < VG_EV_TYPES && type_names[type] ? type_names[type] : "?";
+}
+
+static void set_err(char *err, size_t errsz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errsz)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
+}
+
+/* The programs each event type needs. */
+struct prog_use {
+	uint32_t type;
+	size_t off; /* of the struct bpf_program * in skel->progs */
+	bool optional; /* a syscall this architecture may lack */
+};
+
+#define P(t, name, opt) { t, offsetof(struct sensor_bpf, progs.name), opt }
+static const struct prog_use prog_uses[] = {
+	P(VG_EV_FORK, handle_fork, false),
+	P(VG_EV_EXEC, handle_exec, false),
+	P(VG_EV_EXIT, handle_exit, false),
+	P(VG_EV_CGROUP_MKDIR, handle_cgroup_mkdir, false),
+	P(VG_EV_OPEN, handle_enter_openat, false),
+	P(VG_EV_OPEN, handle_exit_openat, false),
+	P(VG_EV_OPEN, handle_enter_open, true),
+	P(VG_EV_OPEN, handle_exit_open, true),
+	P(VG_EV_OPEN, handle_enter_creat, true),
+	P(VG_EV_OPEN, handle_exit_creat, true),
+	P(VG_EV_OPEN, handle_enter_openat2, true),
+	P(VG_EV_OPEN, handle_exit_openat2, true),
+	P(VG_EV_CONNECT, handle_enter_connect, false),
+	P(VG_EV_CONNECT, handle_exit_connect, false),
+	P(VG_EV_ACCEPT, handle_enter_accept, true),
+	P(VG_EV_ACCEPT, handle_exit_accept, true),
+	P(VG_EV_ACCEPT, handle_enter_accept4, false),
+	P(VG_EV_ACCEPT, handle_exit_accept4, false),
+	P(VG_EV_BIND, handle_enter_bind, false),
+	P(VG_EV_BIND, handle_exit_bind, false),
+	P(VG_EV_LISTEN, handle_enter_listen, false),
+	P(VG_EV_LISTEN, handle_exit_listen, false),
+	P(VG_EV_SYSCALL, handle_raw_enter, false),
+	P(VG_EV_SYSCALL, handle_raw_exit, false),
+	P(VG_EV_TRACEPOINT, handle_tracepoint, false),
+};
+#undef P
+
+static struct bpf_program *prog_of(struct sensor_bpf *skel,
+				   const struct prog_use *u)
+{
+	return *(struct bpf_program **)((char *)skel + u->off);
+}
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct vg_sensor *s = ctx;
+
+	return s->cb ? s->cb(s->cb_ctx, data, len) : 0;
+}
+
+/* libbpf's own messages: kept, the last warning goes into our error;
+ * printed only with VIGIL_BPF_DEBUG set. */
+static char libbpf_last[256];
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	static bool debug = false, checked = false;
+
+	if (!checked) {
+		debug = getenv("VIGIL_BPF_DEBUG") != NULL;
+		checked = true;
+	}
+	if (debug) {
+		va_list ap2;
+
+		va_copy(ap2, ap);
+		vfprintf(stderr, fmt, ap2);
+		va_end(ap2);
+	}
+	if (level == LIBBPF_WARN) {
+		vsnprintf(libbpf_last, sizeof(libbpf_last), fmt, ap);
+		libbpf_last[strcspn(libbpf_last, "\n")] = '\0';
+	}
+	return 0;
+}
+
+static bool is_pow2(size_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
+		  char *err, size_t errsz)
+{
+	struct vg_sensor *s;
+	size_t ring = o->ring_bytes ? o->ring_bytes : 8u << 20;
+	uint64_t mask = o->type_mask | VG_EV_BIT(VG_EV_CGROUP_MKDIR);
+	int r;
+
+	if (mask & VG_EV_BIT(VG_EV_EXEC))
+		mask |= VG_EV_BIT(VG_EV_EXEC_ARGS);
+	if (!is_pow2(ring) || ring < 4096 || ring > (1u << 30)) {
+		set_err(err, errsz, "the ring buffer size must be a power of two "
+				    "between 4 KiB and 1 GiB");
+		return -EINVAL;
+	}
+	libbpf_set_print(libbpf_print);
+	libbpf_last[0] = '\0';
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->ncpus = libbpf_num_possible_cpus();
+	if (s->ncpus <= 0) {
+		free(s);
+		set_err(err, errsz, "cannot count the CPUs");
+		return -EIO;
+	}
+	s->skel = sensor_bpf__open();
+	if (!s->skel) {
+		r = -errno;
+		set_err(err, errsz, "opening the eBPF object: %s", strerror(errno));
+		goto fail;
+	}
+	bpf_map__set_max_entries(s->skel->maps.rb, (uint32_t)ring);
+	for (size_t i = 0; i < VG_ARRAY_SIZE(prog_uses); i++) {
+		struct bpf_program *p = prog_of(s->skel, &prog_uses[i]);
+
+		bpf_program__set_autoload(p, !!(mask & VG_EV_BIT(prog_uses[i].type)));
+	}
+	s->skel->bss->vg_type_mask = mask;
+	s->skel->bss->vg_self_tgid = (uint32_t)getpid();
+	s->skel->bss->vg_wakeup_bytes =
+		o->wakeup_bytes ? o->wakeup_bytes : 256u << 10;
+	if (s->skel->bss->vg_wakeup_bytes > ring / 4)
+		s->skel->bss->vg_wakeup_bytes = ring / 4;
+
+	r = sensor_bpf__load(s->skel);
+	if (r < 0) {
+		set_err(err, errsz,
+			"loading the eBPF programs: %s (root, or CAP_BPF and "
+			"CAP_PERFMON, and a kernel with BTF are needed)%s%s",
+			strerror(-r), libbpf_last[0] ? "; libbpf: " : "",
+			libbpf_last);
+		goto fail;
+	}
+	for (size_t i = 0; i < o->n_syscalls; i++) {
+		uint8_t one = 1;
+
+		bpf_map__update_elem(s->skel->maps.syscall_nrs, &o->syscalls[i],
+				     sizeof(uint32_t), &one, 1, BPF_ANY);
+	}
+	for (size_t i = 0; i < o->n_tps; i++) {
+		bpf_map__update_elem(s->skel->maps.tp_sizes, &o->tps[i].id,
+				     sizeof(uint32_t), &o->tps[i].record_size,
+				     sizeof(uint32_t), BPF_ANY);
+	}
+
+	for (size_t i = 0; i < VG_ARRAY_SIZE(prog_uses); i++) {
+		const struct prog_use *u = &prog_uses[i];
+		struct bpf_program *p = prog_of(s->skel, u);
+		struct bpf_link *l;
+
+		if (!(mask & VG_EV_BIT(u->type)) || u->type == VG_EV_TRACEPOINT)
+			continue;
+		l = bpf_program__attach(p);
+		if (!l) {
+			if (u->optional)
+				continue;
+			r = -errno;
+			set_err(err, errsz, "attaching %s: %s",
+				bpf_program__name(p), strerror(errno));
+			goto fail;
+		}
+		s->links[s->n_links++] = l;
+	}
+	for (size_t i = 0; (mask & VG_EV_BIT(VG_EV_TRACEPOINT)) && i < o->n_tps; i++) {
+		struct bpf_link *l;
+
+		if (s->n_links >= MAX_LINKS) {
+			r = -E2BIG;
+			set_err(err, errsz, "too many tracepoints");
+			goto fail;
+		}
+		l = bpf_program__attach_tracepoint(s->skel->progs.handle_tracepoint,
+						   o->tps[i].group, o->tps[i].name);
+		if (!l) {
+			r = -errno;
+			set_err(err, errsz, "attaching tracepoint %s:%s: %s",
+				o->tps[i].group, o->tps[i].name, strerror(errno));
+			goto fail;
+		}
+		s->links[s->n_links++] = l;
+	}
+
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.rb), on_record, s,
+				 NULL);
+	if (!s->rb) {
+		r = -errno;
+		set_err(err, errsz, "opening the ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	*ret = s;
+	return 0;
+fail:
+	vg_sensor_free(s);
+	return r < 0 ? r : -EIO;
+}
+
+void vg_sensor_free(struct vg_sensor *s)
+{
+	if (!s)
+		return;
+	ring_buffer__free(s->rb);
+	for (size_t i = 0; i < s->n_links; i++)
+		bpf_link__destroy(s->links[i]);
+	sensor_bpf__destroy(s->skel);
+	free(s);
+}
+
+int vg_sensor_poll(struct vg_sensor *s, int timeout_ms, vg_sensor_cb cb,
+		   void *ctx)
+{
+	int r;
+
+	s->cb = cb;
+	s->cb_ctx = ctx;
+	r = ring_buffer__poll(s->rb, timeout_ms);
+	s->cb = NULL;
+	return r;
+}
+
+int vg_sensor_lost(struct vg_sensor *s, uint64_t lost[VG_EV_TYPES])
+{
+	uint64_t *v = calloc((size_t)s->ncpus, sizeof(uint64_t));
+
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t t = 0; t < VG_EV_TYPES; t++) {
+		lost[t] = 0;
+		if (bpf_map__lookup_elem(s->skel->maps.lost, &t, sizeof(t), v,
+					 sizeof(uint64_t) * (size_t)s->ncpus, 0) == 0)
+			for (int c = 0; c < s->ncpus; c++)
+				lost[t] += v[c];
+	}
+	free(v);
+	return 0;
+}
+
+int vg_sensor_filter_enable(struct vg_sensor *s, uint32_t flags)
+{
+	s->skel->bss->vg_filter_flags = flags;
+	return 0;
+}
+
+static int set_member(struct bpf_map *m, const void *key, size_t ksz, bool add)
+{
+	uint8_t one = 1;
+	int r = add ? bpf_map__update_elem(m, key, ksz, &one, 1, BPF_ANY)
+		    : bpf_map__delete_elem(m, key, ksz, 0);
+
+	return r == -ENOENT && !add ? 0 : r;
+}
+
+int vg_sensor_filter_cgroup(struct vg_sensor *s, uint64_t cgid, bool add)
+{
+	return set_member(s->skel->maps.filter_cgroups, &cgid, sizeof(cgid), add);
+}
+
+int vg_sensor_filter_mntns(struct vg_sensor *s, uint32_t mntns, bool add)
+{
+	return set_member(s->skel->maps.filter_mntns, &mntns, sizeof(mntns), add);
+}
+
+int vg_sensor_filter_pid(struct vg_sensor *s, uint32_t pid, bool add)
+{
+	return set_member(s->skel->maps.filter_pids, &pid, sizeof(pid), add);
+}
+
+void vg_sensor_set_types(struct vg_sensor *s, uint64_t type_mask)
+{
+	if (type_mask & VG_EV_BIT(VG_EV_EXEC))
+		type_mask |= VG_EV_BIT(VG_EV_EXEC_ARGS);
+	s->skel->bss->vg_type_mask = type_mask | VG_EV_BIT(VG_EV_CGROUP_MKDIR);
+}

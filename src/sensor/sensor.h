@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VG_SENSOR_SENSOR_H
+#define VG_SENSOR_SENSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/events.h"
+
+/*
+ * The eBPF sensor: loads vigil's programs, attaches those the wanted
+ * event types need, keeps the in-kernel filters, and hands ring-buffer
+ * records to a callback.
+ */
+
+struct vg_sensor_tp {
+	const char *group, *name;
+	uint32_t id, record_size; /* from the tracepoint's format */
+};
+
+struct vg_sensor_opts {
+	uint64_t type_mask;        /* VG_EV_BIT() of the types wanted */
+	size_t ring_bytes;         /* power of two, >= 4096; 0: 8 MiB */
+	size_t wakeup_bytes;       /* wake the reader at this much; 0: 256 KiB */
+	const uint32_t *syscalls;  /* raw syscall numbers (VG_EV_SYSCALL) */
+	size_t n_syscalls;
+	const struct vg_sensor_tp *tps; /* tracepoints (VG_EV_TRACEPOINT) */
+	size_t n_tps;
+};
+
+struct vg_sensor;
+
+/* Load and attach. Returns 0, or -errno with a sentence in @err. The
+ * caller frees *ret with vg_sensor_free() (which detaches everything). */
+int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
+		  char *err, size_t errsz);
+void vg_sensor_free(struct vg_sensor *s);
+
+/* Each record: @rec is valid during the call only. A non-zero return
+ * stops the poll and is returned by it. */
+typedef int (*vg_sensor_cb)(void *ctx, const void *rec, size_t len);
+
+/* Wait at most @timeout_ms for records and consume what is there.
+ * Returns the number consumed, or -errno (-EINTR on a signal). */
+int vg_sensor_poll(struct vg_sensor *s, int timeout_ms, vg_sensor_cb cb,
+		   void *ctx);
+
+/* Ring-buffer reserve failures so far, per type, summed over CPUs. */
+int vg_sensor_lost(struct vg_sensor *s, uint64_t lost[VG_EV_TYPES]);
+
+/* In-kernel selections. Enabling a selection with an empty set passes
+ * nothing of that kind. */
+int vg_sensor_filter_enable(struct vg_sensor *s, uint32_t flags);
+int vg_sensor_filter_cgroup(struct vg_sensor *s, uint64_t cgid, bool add);
+int vg_sensor_filter_mntns(struct vg_sensor *s, uint32_t mntns, bool add);
+int vg_sensor_filter_pid(struct vg_sensor *s, uint32_t pid, bool add);
+/* Change the event types passed, live. */
+void vg_sensor_set_types(struct vg_sensor *s, uint64_t type_mask);
+
+const char *vg_ev_type_name(uint32_t type);
+
+#endif
