@@ -129,6 +129,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 {
 	static bool debug = false, checked = false;
 
+	if (!fmt)
+		return 0;
 	if (!checked) {
 		debug = getenv("VIGIL_BPF_DEBUG") != NULL;
 		checked = true;
