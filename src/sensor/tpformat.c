@@ -377,6 +377,10 @@ static int parse_field(struct parser *ps, struct span rest)
 		return bad(ps, "field %.*s (offset %" PRIu64 ", size %" PRIu64
 			   ") ends past %d bytes", (int)name.n, name.s, v[0],
 			   v[1], VG_TP_RECORD_MAX);
+	/* decode() reports its errors under this key: one JSON key twice
+	 * is a document half the readers get wrong */
+	if (span_eq(name, "_error"))
+		return bad(ps, "field name _error is reserved");
 	for (size_t i = 0; i < f->n_fields; i++)
 		if (span_eq(name, f->fields[i].name))
 			return bad(ps, "field %.*s appears twice", (int)name.n,

@@ -100,7 +100,8 @@ const struct vg_tp_field *vg_tp_format_field(const struct vg_tp_format *f,
  * integers as numbers, char arrays and loc strings as strings, other
  * arrays as arrays of integers, pointers as "0x..." strings. A field the
  * record does not hold (cut short, or a loc pointing outside it) is null,
- * and the object gets one "_error" member saying what went wrong first.
+ * and the object gets one "_error" member saying what went wrong first
+ * (which is why parse() refuses a field of that name).
  * Never reads outside [@rec, @rec + @len). Text mode prints each field
  * under its name as label.
  */
