@@ -944,7 +944,9 @@ static int on_record(void *ctx, const void *rec, size_t len)
 			on_exec(w, rec, len);
 		break;
 	case VG_EV_EXEC_ARGS:
-		if (len >= sizeof(struct vg_ev_exec_args))
+		/* sent whenever exec is traced, for the process table */
+		if ((w->types & VG_EV_BIT(VG_EV_EXEC)) &&
+		    len >= sizeof(struct vg_ev_exec_args))
 			on_exec_args(w, rec, len);
 		break;
 	case VG_EV_EXIT:

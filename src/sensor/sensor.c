@@ -290,6 +290,14 @@ int vg_sensor_poll(struct vg_sensor *s, int timeout_ms, vg_sensor_cb cb,
 	s->cb = cb;
 	s->cb_ctx = ctx;
 	r = ring_buffer__poll(s->rb, timeout_ms);
+	/* The kernel side wakes us only once a batch has built up; whatever
+	 * is there when the timeout ends is drained too, which bounds the
+	 * delivery latency by @timeout_ms. */
+	if (r >= 0) {
+		int more = ring_buffer__consume(s->rb);
+
+		r = more < 0 ? more : r + more;
+	}
 	s->cb = NULL;
 	return r;
 }
