@@ -970,13 +970,14 @@ int handle_tracepoint(void *ctx)
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
 	struct scratch *s;
 	struct vg_ev_tracepoint *e;
-	__u16 common_type = 0;
 	__u32 id, *size;
 
 	if (!wanted_current(VG_EV_TRACEPOINT))
 		return 0;
-	bpf_probe_read_kernel(&common_type, sizeof(common_type), ctx);
-	id = common_type;
+	/* Which tracepoint fired: the id user space attached us with. The
+	 * record's own common_type cannot tell: the kernel has put a
+	 * pt_regs pointer over the first 8 bytes of the record. */
+	id = (__u32)bpf_get_attach_cookie(ctx);
 	size = bpf_map_lookup_elem(&tp_sizes, &id);
 	if (!size)
 		return 0;
@@ -986,9 +987,15 @@ int handle_tracepoint(void *ctx)
 	e = (struct vg_ev_tracepoint *)s->rec;
 	e->tp_id = id;
 	e->len = *size > VG_TP_COPY_MAX ? VG_TP_COPY_MAX : *size;
-	if (bpf_probe_read_kernel(&s->rec[sizeof(*e)], BOUND(e->len, VG_TP_COPY_MAX * 2 - 1),
+	if (e->len < 8 ||
+	    bpf_probe_read_kernel(&s->rec[sizeof(*e)], BOUND(e->len, VG_TP_COPY_MAX * 2 - 1),
 				  ctx) < 0)
 		e->len = 0;
+	/* never hand that kernel pointer out; common_type is known */
+	if (e->len >= 8) {
+		*(__u64 *)&s->rec[sizeof(*e)] = 0;
+		*(__u16 *)&s->rec[sizeof(*e)] = (__u16)id;
+	}
 	fill_hdr(&e->h, VG_EV_TRACEPOINT, sizeof(*e) + e->len, t);
 	emit(e, sizeof(*e) + e->len, VG_EV_TRACEPOINT);
 	return 0;

@@ -246,8 +246,12 @@ int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 			set_err(err, errsz, "too many tracepoints");
 			goto fail;
 		}
-		l = bpf_program__attach_tracepoint(s->skel->progs.handle_tracepoint,
-						   o->tps[i].group, o->tps[i].name);
+		/* the cookie tells the one program which tracepoint fired */
+		LIBBPF_OPTS(bpf_tracepoint_opts, topts, .bpf_cookie = o->tps[i].id);
+
+		l = bpf_program__attach_tracepoint_opts(s->skel->progs.handle_tracepoint,
+							o->tps[i].group, o->tps[i].name,
+							&topts);
 		if (!l) {
 			r = -errno;
 			set_err(err, errsz, "attaching tracepoint %s:%s: %s",
