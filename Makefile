@@ -10,7 +10,9 @@ BUILD_PKGS := meson ninja-build pkg-config gcc libc6-dev libjansson-dev libcmock
 CHECK_PKGS := $(BUILD_PKGS) jq clang libclang-rt-14-dev valgrind procps \
 	docker.io containerd runc podman busybox-static uidmap util-linux \
 	python3 openssl
-BENCH_PKGS := $(BUILD_PKGS) procps jq hyperfine
+# bench-watch's peers: execsnoop/opensnoop, bpftrace, auditd, and bpftool
+# to see when they have attached.
+BENCH_PKGS := $(BUILD_PKGS) procps jq hyperfine libbpf-tools bpftrace auditd bpftool
 
 .PHONY: all build run check bench deps-build deps-check deps-bench clean
 
