@@ -628,51 +628,6 @@ static int load_error(const char *path, int r, char *errbuf, size_t errsz)
 	return r;
 }
 
-/* Reads all of @fd, refusing more than VG_POLICY_MAX_FILE bytes. The
- * size fstat() gave is a hint only: the file may grow while it is read,
- * so the read itself stops one byte past the limit. */
-static int read_bounded(int fd, size_t hint, char **ret_buf, size_t *ret_len)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = hint + 1;
-
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			size_t ncap = cap > VG_POLICY_MAX_FILE / 2
-					      ? VG_POLICY_MAX_FILE + 1
-					      : cap * 2;
-			char *nb;
-
-			if (len > VG_POLICY_MAX_FILE)
-				return -EFBIG;
-			nb = realloc(buf, ncap);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-			cap = ncap;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > VG_POLICY_MAX_FILE)
-		return -EFBIG;
-	*ret_buf = VG_TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
-}
-
 int vigil_policy_load(const char *path, struct vigil_policy **ret,
 		      char *errbuf, size_t errsz)
 {
@@ -697,7 +652,13 @@ int vigil_policy_load(const char *path, struct vigil_policy **ret,
 	}
 	if (st.st_size > VG_POLICY_MAX_FILE)
 		return load_error(path, -EFBIG, errbuf, errsz);
-	r = read_bounded(fd, (size_t)st.st_size, &buf, &len);
+	/* the size fstat() gave is a hint only: the file may grow while it
+	 * is read, and the read itself is bounded */
+	bool cut = false;
+
+	r = vg_read_fd(fd, VG_POLICY_MAX_FILE, &buf, &len, &cut);
+	if (r == 0 && cut)
+		r = -EFBIG;
 	if (r < 0)
 		return load_error(path, r, errbuf, errsz);
 	return vigil_policy_parse(buf, len, path, ret, errbuf, errsz);

@@ -21,17 +21,11 @@ static bool more_to_read(int fd)
 	return n > 0;
 }
 
-static int read_file_at(int dirfd, const char *path, size_t max,
-			bool short_is_eof, char **ret_buf, size_t *ret_len,
-			bool *ret_truncated)
+static int read_fd(int fd, size_t max, bool short_is_eof, char **ret_buf,
+		   size_t *ret_len, bool *ret_truncated)
 {
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap;
-
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
 
 	/* /proc files report size 0; start small and grow up to the cap. */
 	cap = max < 4096 ? max : 4096;
@@ -78,6 +72,24 @@ static int read_file_at(int dirfd, const char *path, size_t max,
 	if (ret_truncated)
 		*ret_truncated = truncated;
 	return 0;
+}
+
+static int read_file_at(int dirfd, const char *path, size_t max,
+			bool short_is_eof, char **ret_buf, size_t *ret_len,
+			bool *ret_truncated)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	return read_fd(fd, max, short_is_eof, ret_buf, ret_len, ret_truncated);
+}
+
+int vg_read_fd(int fd, size_t max, char **ret_buf, size_t *ret_len,
+	       bool *ret_truncated)
+{
+	return read_fd(fd, max, false, ret_buf, ret_len, ret_truncated);
 }
 
 ssize_t vg_read_small_at(int dirfd, const char *path, char *buf, size_t bufsz)

@@ -45,6 +45,10 @@ static inline void vg_closep(const int *fd)
 int vg_read_file_at(int dirfd, const char *path, size_t max, char **ret_buf,
 		    size_t *ret_len, bool *ret_truncated);
 
+/* The same for an open @fd (the caller keeps it), read to its end. */
+int vg_read_fd(int fd, size_t max, char **ret_buf, size_t *ret_len,
+	       bool *ret_truncated);
+
 /*
  * The same for a per-process /proc file the kernel writes as one record
  * (stat, status, cgroup: single_open; cmdline): a read shorter than asked
