@@ -445,7 +445,10 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 	arg_start = BPF_CORE_READ(t, mm, arg_start);
 	arg_end = BPF_CORE_READ(t, mm, arg_end);
 	args_len = arg_end > arg_start ? arg_end - arg_start : 0;
-	sent = args_len < VG_ARGS_MAX ? args_len : VG_ARGS_MAX;
+	/* the argv only for whoever asked for it */
+	sent = !(vg_type_mask & VG_EV_BIT(VG_EV_EXEC_ARGS)) ? 0
+	       : args_len < VG_ARGS_MAX			  ? args_len
+							  : VG_ARGS_MAX;
 	e->args_len = args_len;
 	e->args_sent = sent;
 	e->args_chunks = (sent + VG_ARGS_CHUNK - 1) / VG_ARGS_CHUNK;

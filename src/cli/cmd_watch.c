@@ -338,6 +338,24 @@ static void args_text(const char *args, uint32_t len, char *out, size_t outsz)
 	out[o] = '\0';
 }
 
+static void print_ids(struct watch *w, const struct vg_ev_hdr *h)
+{
+	struct vg_printer *p = w->pr;
+
+	vg_pr_obj_open(p, "user");
+	vg_pr_u64(p, "uid", NULL, h->uid);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "group");
+	vg_pr_u64(p, "gid", NULL, h->gid);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "cgroup");
+	vg_pr_u64(p, "id", NULL, h->cgroup_id);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "ns");
+	vg_pr_u64(p, "mnt", NULL, h->mntns);
+	vg_pr_obj_close(p);
+}
+
 static void print_exec(struct watch *w, const struct vg_ev_exec *e,
 		       const char *filename, const char *exe, const char *args,
 		       uint32_t args_got, bool lost_chunks)
@@ -364,18 +382,7 @@ static void print_exec(struct watch *w, const struct vg_ev_exec *e,
 	vg_pr_u64(p, "args_bytes", NULL, e->args_len);
 	vg_pr_str(p, "filename", NULL, filename);
 	vg_pr_obj_close(p);
-	vg_pr_obj_open(p, "user");
-	vg_pr_u64(p, "uid", NULL, e->h.uid);
-	vg_pr_obj_close(p);
-	vg_pr_obj_open(p, "group");
-	vg_pr_u64(p, "gid", NULL, e->h.gid);
-	vg_pr_obj_close(p);
-	vg_pr_obj_open(p, "cgroup");
-	vg_pr_u64(p, "id", NULL, e->h.cgroup_id);
-	vg_pr_obj_close(p);
-	vg_pr_obj_open(p, "ns");
-	vg_pr_u64(p, "mnt", NULL, e->h.mntns);
-	vg_pr_obj_close(p);
+	print_ids(w, &e->h);
 	print_attribution(w, &e->h, attr, sizeof(attr));
 	if (w->mode == VG_OUTPUT_TEXT) {
 		char at[2048];
@@ -484,24 +491,6 @@ static void flush_old_execs(struct watch *w, bool all)
 		if (w->pending[i].used &&
 		    (all || now - w->pending[i].born_ns > WATCH_PENDING_AGE_NS))
 			pending_flush(w, &w->pending[i], true);
-}
-
-static void print_ids(struct watch *w, const struct vg_ev_hdr *h)
-{
-	struct vg_printer *p = w->pr;
-
-	vg_pr_obj_open(p, "user");
-	vg_pr_u64(p, "uid", NULL, h->uid);
-	vg_pr_obj_close(p);
-	vg_pr_obj_open(p, "group");
-	vg_pr_u64(p, "gid", NULL, h->gid);
-	vg_pr_obj_close(p);
-	vg_pr_obj_open(p, "cgroup");
-	vg_pr_u64(p, "id", NULL, h->cgroup_id);
-	vg_pr_obj_close(p);
-	vg_pr_obj_open(p, "ns");
-	vg_pr_u64(p, "mnt", NULL, h->mntns);
-	vg_pr_obj_close(p);
 }
 
 static void print_exit(struct watch *w, const struct vg_ev_exit *e)
@@ -944,9 +933,7 @@ static int on_record(void *ctx, const void *rec, size_t len)
 			on_exec(w, rec, len);
 		break;
 	case VG_EV_EXEC_ARGS:
-		/* sent whenever exec is traced, for the process table */
-		if ((w->types & VG_EV_BIT(VG_EV_EXEC)) &&
-		    len >= sizeof(struct vg_ev_exec_args))
+		if (len >= sizeof(struct vg_ev_exec_args))
 			on_exec_args(w, rec, len);
 		break;
 	case VG_EV_EXIT:
@@ -1261,7 +1248,8 @@ int cmd_watch(int argc, char **argv)
 	struct vg_sensor_opts so = {
 		/* exec and exit keep the process table exact */
 		.type_mask = w.types | VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) |
-			     VG_EV_BIT(VG_EV_FORK),
+			     VG_EV_BIT(VG_EV_FORK) |
+			     ((w.types & VG_EV_BIT(VG_EV_EXEC)) ? VG_EV_BIT(VG_EV_EXEC_ARGS) : 0),
 		.ring_bytes = ring,
 		.syscalls = syscalls,
 		.n_syscalls = n_sys,

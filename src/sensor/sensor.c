@@ -162,8 +162,6 @@ int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 	uint64_t mask = o->type_mask | VG_EV_BIT(VG_EV_CGROUP_MKDIR);
 	int r;
 
-	if (mask & VG_EV_BIT(VG_EV_EXEC))
-		mask |= VG_EV_BIT(VG_EV_EXEC_ARGS);
 	if (!is_pow2(ring) || ring < 4096 || ring > (1u << 30)) {
 		set_err(err, errsz, "the ring buffer size must be a power of two "
 				    "between 4 KiB and 1 GiB");
@@ -355,7 +353,5 @@ int vg_sensor_filter_pid(struct vg_sensor *s, uint32_t pid, bool add)
 
 void vg_sensor_set_types(struct vg_sensor *s, uint64_t type_mask)
 {
-	if (type_mask & VG_EV_BIT(VG_EV_EXEC))
-		type_mask |= VG_EV_BIT(VG_EV_EXEC_ARGS);
 	s->skel->bss->vg_type_mask = type_mask | VG_EV_BIT(VG_EV_CGROUP_MKDIR);
 }
