@@ -26,6 +26,7 @@
 #   QUICK=1           one tenth of the operations
 #   WORKLOADS         subset of "exec open connect getppid" to run
 #   TOOLS             subset of "vigil execsnoop opensnoop bpftrace auditd"
+#   BENCH_KEEP=DIR    keep each attached run's output and stderr there
 #   BENCH_INSTALL=1   apt-get install the peers that are missing (without
 #                     it, a missing peer's column is skipped, with why)
 #   BUILD_DIR, CC     where and with what storm.c is built (temp dir, cc)
@@ -431,6 +432,11 @@ audit_syscall() {
 # Background jobs of a script ignore SIGINT; env restores it, so that the
 # tool can be stopped the way a user stops it, with ^C.
 launch() { # cmd... (output to $tmp/tool.out, stderr to $tmp/tool.err)
+        # Emptied here, not by the job's redirections: those run after
+        # the fork, and attach() must not read the previous run's
+        # "vigil: watching" line before they do.
+        : >"$tmp/tool.out"
+        : >"$tmp/tool.err"
         env --default-signal=INT "$@" >"$tmp/tool.out" 2>"$tmp/tool.err" </dev/null &
         tool_pid=$!
 }
@@ -766,6 +772,8 @@ for w in "${workloads[@]}"; do
                                 cpu[$w,$t,$r]=$d_cpu_ns
                                 rss[$w,$t,$r]=$d_rss_kb
                                 [[ $t == vigil ]] && lines_out[$w,$t,$r]=$(wc -l <"$tmp/tool.out")
+                                [[ -n ${BENCH_KEEP:-} ]] && cp -- "$tmp/tool.out" "$BENCH_KEEP/$w-$t-$r.out" \
+                                        && cp -- "$tmp/tool.err" "$BENCH_KEEP/$w-$t-$r.err"
                         done
                 done
         done

@@ -151,30 +151,43 @@ static __always_inline void count_lost(__u32 type)
 		__sync_fetch_and_add(v, 1);
 }
 
+/*
+ * Fields of the current task are read by direct loads through its BTF
+ * pointer (the verifier turns them into fault-safe loads), not by
+ * bpf_probe_read_kernel calls: an event reads a dozen of them, and the
+ * helper calls cost a storm more than the rest of the program.
+ */
 static __always_inline __u32 task_mntns(struct task_struct *t)
 {
-	return BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
+	return t->nsproxy->mnt_ns->ns.inum;
 }
 
-/* Does an event of @type from the current task pass the filters? */
-static __always_inline bool wanted(__u32 type, __u32 tgid, __u64 cgid,
-				   __u32 mntns)
+/* Does an event of @type from the current task @t pass the filters? */
+static __always_inline bool wanted(__u32 type, struct task_struct *t)
 {
 	__u32 flags = vg_filter_flags;
+	__u32 tgid;
 
 	if (!(vg_type_mask & VG_EV_BIT(type)))
 		return false;
+	tgid = bpf_get_current_pid_tgid() >> 32;
 	if (tgid == vg_self_tgid)
 		return false;
 	if (flags & (VG_FILTER_CGROUP | VG_FILTER_MNTNS)) {
 		bool in = false;
 
-		if ((flags & VG_FILTER_CGROUP) &&
-		    bpf_map_lookup_elem(&filter_cgroups, &cgid))
-			in = true;
-		if (!in && (flags & VG_FILTER_MNTNS) &&
-		    bpf_map_lookup_elem(&filter_mntns, &mntns))
-			in = true;
+		if (flags & VG_FILTER_CGROUP) {
+			__u64 cgid = bpf_get_current_cgroup_id();
+
+			if (bpf_map_lookup_elem(&filter_cgroups, &cgid))
+				in = true;
+		}
+		if (!in && (flags & VG_FILTER_MNTNS)) {
+			__u32 mntns = task_mntns(t);
+
+			if (bpf_map_lookup_elem(&filter_mntns, &mntns))
+				in = true;
+		}
 		if (!in)
 			return false;
 	}
@@ -185,10 +198,7 @@ static __always_inline bool wanted(__u32 type, __u32 tgid, __u64 cgid,
 
 static __always_inline bool wanted_current(__u32 type)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
-
-	return wanted(type, bpf_get_current_pid_tgid() >> 32,
-		      bpf_get_current_cgroup_id(), task_mntns(t));
+	return wanted(type, (struct task_struct *)bpf_get_current_task_btf());
 }
 
 static __always_inline void fill_hdr(struct vg_ev_hdr *h, __u16 type,
@@ -201,12 +211,12 @@ static __always_inline void fill_hdr(struct vg_ev_hdr *h, __u16 type,
 	h->version = VG_EVENTS_VERSION;
 	h->size = size;
 	h->ktime_ns = bpf_ktime_get_boot_ns();
-	h->start_ns = BPF_CORE_READ(t, group_leader, start_boottime);
+	h->start_ns = t->group_leader->start_boottime;
 	h->cgroup_id = bpf_get_current_cgroup_id();
 	h->cpu = bpf_get_smp_processor_id();
 	h->pid = id >> 32;
 	h->tid = (__u32)id;
-	h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	h->ppid = t->real_parent->tgid;
 	h->uid = (__u32)ug;
 	h->gid = ug >> 32;
 	h->mntns = task_mntns(t);
@@ -214,20 +224,40 @@ static __always_inline void fill_hdr(struct vg_ev_hdr *h, __u16 type,
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
-static __always_inline long submit_flags(void)
+/*
+ * Wake the reader only for the record that takes the waiting data across
+ * vg_wakeup_bytes: once per fill, however far behind the reader is. (A
+ * wakeup is an irq_work on this CPU; one per record would cost a storm
+ * more than the record itself.) The reader drains to empty before it
+ * sleeps again, and it polls on a timer, which bounds the latency.
+ * @avail is the data waiting with this record, @size this record's share.
+ */
+static __always_inline long wake_flags(__u64 avail, __u64 size)
 {
-	if (vg_wakeup_bytes &&
-	    bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) < vg_wakeup_bytes)
-		return BPF_RB_NO_WAKEUP;
-	return BPF_RB_FORCE_WAKEUP;
+	__u64 t = vg_wakeup_bytes;
+
+	size = (size + 7) & ~7ULL; /* records are 8-byte aligned */
+	if (!t)
+		return 0; /* the kernel's own rule */
+	if (avail >= t && avail - size < t)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* For a reserved record: the waiting data already counts it. */
+static __always_inline long submit_flags(__u64 size)
+{
+	return wake_flags(bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA), size + 8);
 }
 
 /* Copy @size bytes of the assembled record out; count a failure. */
 static __always_inline void emit(void *rec, __u32 size, __u32 type)
 {
 	/* no record comes near SCRATCH_SIZE; the AND is for the verifier */
+	__u64 avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) + size + 8;
+
 	if (bpf_ringbuf_output(&rb, rec, BOUND(size, SCRATCH_SIZE - 1),
-			       submit_flags()) < 0)
+			       wake_flags(avail, size + 8)) < 0)
 		count_lost(type);
 }
 
@@ -375,7 +405,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	e->child_start_ns = BPF_CORE_READ(child, group_leader, start_boottime);
 	e->is_thread = e->child_pid != e->child_tid;
 	e->pad0 = 0;
-	bpf_ringbuf_submit(e, submit_flags());
+	bpf_ringbuf_submit(e, submit_flags(sizeof(*e)));
 	return 0;
 }
 
@@ -486,7 +516,7 @@ int BPF_PROG(handle_exit, struct task_struct *p, bool group_dead)
 	fill_hdr(&e->h, VG_EV_EXIT, sizeof(*e), t);
 	e->exit_code = code;
 	e->pad0 = 0;
-	bpf_ringbuf_submit(e, submit_flags());
+	bpf_ringbuf_submit(e, submit_flags(sizeof(*e)));
 	return 0;
 }
 
@@ -520,40 +550,13 @@ int BPF_PROG(handle_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 
 /* ------------------------------------------------------ syscall helpers */
 
-/* The layout of syscalls:sys_enter_* and sys_exit_* records. */
-struct sc_enter {
-	__u64 common;
-	__s32 nr;
-	__u32 pad;
-	__u64 args[6];
-};
-
+/* The layout of syscalls:sys_exit_* records. */
 struct sc_exit {
 	__u64 common;
 	__s32 nr;
 	__u32 pad;
 	__s64 ret;
 };
-
-/* Only the syscall's own @nargs arguments are read: the kernel refuses
- * to attach a program that reads past the end of the record. */
-static __always_inline int save_enter(struct sc_enter *ctx, __u32 type,
-				      const int nargs)
-{
-	struct vg_pending p = {};
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-	if (!wanted_current(type))
-		return 0;
-	p.nr = ctx->nr;
-	p.enter_ns = bpf_ktime_get_boot_ns();
-#pragma unroll
-	for (int i = 0; i < 6; i++)
-		if (i < nargs)
-			p.args[i] = ctx->args[i];
-	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
-	return 0;
-}
 
 /* The saved arguments of the current thread's syscall, removed. */
 static __always_inline bool take_pending(struct vg_pending *ret)
@@ -566,6 +569,26 @@ static __always_inline bool take_pending(struct vg_pending *ret)
 	*ret = *p;
 	bpf_map_delete_elem(&pending, &tid);
 	return true;
+}
+
+/*
+ * The first four arguments of the current thread's syscall, read at its
+ * exit from the registers it entered with (x86-64: di, si, dx, r10; the
+ * kernel does not write them back for the calls traced here). No enter
+ * program, no per-thread map: the exit alone makes the event.
+ */
+struct sc_args {
+	__u64 a[4];
+};
+
+static __always_inline void exit_args(struct task_struct *t, struct sc_args *out)
+{
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(t);
+
+	out->a[0] = r->di;
+	out->a[1] = r->si;
+	out->a[2] = r->dx;
+	out->a[3] = r->r10;
 }
 
 /* ------------------------------------------------------------------ open */
@@ -652,74 +675,58 @@ static __always_inline int open_exit(struct sc_exit *ctx, int dirfd,
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_openat")
-int handle_enter_openat(struct sc_enter *ctx)
-{
-	return save_enter(ctx, VG_EV_OPEN, 4);
-}
-
 SEC("tracepoint/syscalls/sys_exit_openat")
 int handle_exit_openat(struct sc_exit *ctx)
 {
-	struct vg_pending p;
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct sc_args p;
 
-	if (!take_pending(&p))
+	if (!wanted_current(VG_EV_OPEN))
 		return 0;
-	return open_exit(ctx, (int)p.args[0], (const char *)p.args[1],
-			 p.args[2], p.args[3], p.nr);
-}
-
-SEC("tracepoint/syscalls/sys_enter_open")
-int handle_enter_open(struct sc_enter *ctx)
-{
-	return save_enter(ctx, VG_EV_OPEN, 3);
+	exit_args(t, &p);
+	return open_exit(ctx, (int)p.a[0], (const char *)p.a[1], p.a[2],
+			 p.a[3], ctx->nr);
 }
 
 SEC("tracepoint/syscalls/sys_exit_open")
 int handle_exit_open(struct sc_exit *ctx)
 {
-	struct vg_pending p;
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct sc_args p;
 
-	if (!take_pending(&p))
+	if (!wanted_current(VG_EV_OPEN))
 		return 0;
-	return open_exit(ctx, AT_FDCWD, (const char *)p.args[0], p.args[1],
-			 p.args[2], p.nr);
-}
-
-SEC("tracepoint/syscalls/sys_enter_creat")
-int handle_enter_creat(struct sc_enter *ctx)
-{
-	return save_enter(ctx, VG_EV_OPEN, 2);
+	exit_args(t, &p);
+	return open_exit(ctx, AT_FDCWD, (const char *)p.a[0], p.a[1], p.a[2],
+			 ctx->nr);
 }
 
 SEC("tracepoint/syscalls/sys_exit_creat")
 int handle_exit_creat(struct sc_exit *ctx)
 {
-	struct vg_pending p;
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct sc_args p;
 
-	if (!take_pending(&p))
+	if (!wanted_current(VG_EV_OPEN))
 		return 0;
-	return open_exit(ctx, AT_FDCWD, (const char *)p.args[0],
-			 O_CREAT | O_WRONLY | O_TRUNC, p.args[1], p.nr);
-}
-
-SEC("tracepoint/syscalls/sys_enter_openat2")
-int handle_enter_openat2(struct sc_enter *ctx)
-{
-	return save_enter(ctx, VG_EV_OPEN, 4);
+	exit_args(t, &p);
+	return open_exit(ctx, AT_FDCWD, (const char *)p.a[0],
+			 O_CREAT | O_WRONLY | O_TRUNC, p.a[1], ctx->nr);
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat2")
 int handle_exit_openat2(struct sc_exit *ctx)
 {
-	struct vg_pending p;
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
 	struct open_how how = {};
+	struct sc_args p;
 
-	if (!take_pending(&p))
+	if (!wanted_current(VG_EV_OPEN))
 		return 0;
-	bpf_probe_read_user(&how, sizeof(how), (void *)p.args[2]);
-	return open_exit(ctx, (int)p.args[0], (const char *)p.args[1],
-			 how.flags, how.mode, p.nr);
+	exit_args(t, &p);
+	bpf_probe_read_user(&how, sizeof(how), (void *)p.a[2]);
+	return open_exit(ctx, (int)p.a[0], (const char *)p.a[1], how.flags,
+			 how.mode, ctx->nr);
 }
 
 /* --------------------------------------------------------------- network */
@@ -806,36 +813,37 @@ static __always_inline __u32 sock_addr(struct socket *sock, bool local,
 static __always_inline int net_exit(struct sc_exit *ctx, __u32 type)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
-	struct vg_pending p;
+	struct sc_args p;
 	struct scratch *s;
 	struct vg_ev_net *e;
 	struct socket *sock;
 	__u16 fam = 0, stype = 0;
 	int fd;
 
-	if (!take_pending(&p))
+	if (!wanted_current(type))
 		return 0;
+	exit_args(t, &p);
 	s = get_scratch();
 	if (!s)
 		return 0;
 	e = (struct vg_ev_net *)s->rec;
 	__builtin_memset(e, 0, sizeof(*e));
 	e->ret = ctx->ret;
-	e->fd = (int)p.args[0];
-	e->syscall_nr = p.nr;
+	e->fd = (int)p.a[0];
+	e->syscall_nr = ctx->nr;
 	fd = e->fd;
 	if (type == VG_EV_CONNECT || type == VG_EV_BIND) {
-		__u32 alen = p.args[2];
+		__u32 alen = p.a[2];
 
 		if (alen > VG_SOCKADDR_MAX)
 			alen = VG_SOCKADDR_MAX;
-		if (bpf_probe_read_user(e->addr, BOUND(alen, 127), (void *)p.args[1]) == 0)
+		if (bpf_probe_read_user(e->addr, BOUND(alen, 127), (void *)p.a[1]) == 0)
 			e->addr_len = alen;
 		if (e->addr_len >= 2)
 			fam = *(__u16 *)e->addr;
 	}
 	if (type == VG_EV_LISTEN)
-		e->backlog = p.args[1];
+		e->backlog = p.a[1];
 	if (type == VG_EV_ACCEPT)
 		fd = ctx->ret; /* the new connection */
 	sock = fd >= 0 ? fd_socket(t, fd) : NULL;
@@ -855,22 +863,10 @@ static __always_inline int net_exit(struct sc_exit *ctx, __u32 type)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_connect")
-int handle_enter_connect(struct sc_enter *ctx)
-{
-	return save_enter(ctx, VG_EV_CONNECT, 3);
-}
-
 SEC("tracepoint/syscalls/sys_exit_connect")
 int handle_exit_connect(struct sc_exit *ctx)
 {
 	return net_exit(ctx, VG_EV_CONNECT);
-}
-
-SEC("tracepoint/syscalls/sys_enter_accept")
-int handle_enter_accept(struct sc_enter *ctx)
-{
-	return save_enter(ctx, VG_EV_ACCEPT, 3);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
@@ -879,34 +875,16 @@ int handle_exit_accept(struct sc_exit *ctx)
 	return net_exit(ctx, VG_EV_ACCEPT);
 }
 
-SEC("tracepoint/syscalls/sys_enter_accept4")
-int handle_enter_accept4(struct sc_enter *ctx)
-{
-	return save_enter(ctx, VG_EV_ACCEPT, 4);
-}
-
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int handle_exit_accept4(struct sc_exit *ctx)
 {
 	return net_exit(ctx, VG_EV_ACCEPT);
 }
 
-SEC("tracepoint/syscalls/sys_enter_bind")
-int handle_enter_bind(struct sc_enter *ctx)
-{
-	return save_enter(ctx, VG_EV_BIND, 3);
-}
-
 SEC("tracepoint/syscalls/sys_exit_bind")
 int handle_exit_bind(struct sc_exit *ctx)
 {
 	return net_exit(ctx, VG_EV_BIND);
-}
-
-SEC("tracepoint/syscalls/sys_enter_listen")
-int handle_enter_listen(struct sc_enter *ctx)
-{
-	return save_enter(ctx, VG_EV_LISTEN, 2);
 }
 
 SEC("tracepoint/syscalls/sys_exit_listen")
@@ -929,9 +907,9 @@ int handle_raw_enter(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	p.nr = nr;
 	p.enter_ns = bpf_ktime_get_boot_ns();
-#pragma unroll
-	for (int i = 0; i < 6; i++)
-		p.args[i] = ctx->args[i];
+	/* one copy: the verifier refuses loads through a moved ctx pointer,
+	 * which an unrolled loop may become */
+	bpf_probe_read_kernel(p.args, sizeof(p.args), ctx->args);
 	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
 	return 0;
 }
@@ -961,7 +939,7 @@ int handle_raw_exit(struct trace_event_raw_sys_exit *ctx)
 	e->nr = nr;
 	e->pad0 = 0;
 	e->enter_ns = p.enter_ns;
-	bpf_ringbuf_submit(e, submit_flags());
+	bpf_ringbuf_submit(e, submit_flags(sizeof(*e)));
 	return 0;
 }
 
