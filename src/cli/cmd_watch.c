@@ -44,6 +44,11 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
+/* Cached container/pod members per cgroup: direct-mapped slots, and how
+ * long (event time) a slot is trusted before attribution runs again. */
+#define ATTR_CACHE_SLOTS 256
+#define ATTR_CACHE_NS 1000000000ull
+
 /* An exec whose argv chunks are still arriving. */
 struct pending_exec {
 	bool used;
@@ -91,6 +96,21 @@ struct watch {
 	uint64_t user_dropped; /* argv chunks whose exec was gone */
 	uint64_t lost_reported;
 	int64_t boot_to_wall_ns;
+	/* fmt_time(): the formatted second of the last event */
+	int64_t time_sec;
+	char time_prefix[32];
+	size_t time_prefix_len;
+	/* print_attribution(), JSON: each cgroup's container and pod
+	 * members, serialized once and reused for ATTR_CACHE_NS */
+	struct attr_cached {
+		uint64_t cgroup_id, made_ns; /* made_ns: event time, boot */
+		char *json;
+		size_t len;
+	} attr_cache[ATTR_CACHE_SLOTS];
+	struct vg_printer *frag; /* serializes them */
+	/* print_open(): the last flags and their text */
+	uint32_t last_flags;
+	char last_flags_text[256];
 };
 
 void cmd_watch_help(FILE *f)
@@ -144,18 +164,41 @@ static void compute_wall_offset(struct watch *w)
 	w->boot_to_wall_ns = rt - bt;
 }
 
-static void fmt_time(const struct watch *w, uint64_t ktime, char *buf,
-		     size_t bufsz)
+/* RFC 3339 UTC with microseconds. The date and time of day are formatted
+ * once per second of event time. */
+static void fmt_time(struct watch *w, uint64_t ktime, char *buf, size_t bufsz)
 {
 	int64_t wall = (int64_t)ktime + w->boot_to_wall_ns;
-	time_t sec = (time_t)(wall / 1000000000);
-	struct tm tm;
-	size_t n;
+	int64_t sec = wall / 1000000000;
+	unsigned us = (unsigned)((wall % 1000000000) / 1000);
+	char frac[9];
 
-	gmtime_r(&sec, &tm);
-	n = strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, bufsz - n, ".%06lldZ",
-		 (long long)((wall % 1000000000) / 1000));
+	if (wall < 0) {
+		snprintf(buf, bufsz, "1970-01-01T00:00:00.000000Z");
+		return;
+	}
+	if (sec != w->time_sec || !w->time_prefix_len) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		w->time_prefix_len = strftime(w->time_prefix,
+					      sizeof(w->time_prefix),
+					      "%Y-%m-%dT%H:%M:%S", &tm);
+		w->time_sec = sec;
+	}
+	frac[0] = '.';
+	for (int i = 6; i >= 1; i--, us /= 10)
+		frac[i] = (char)('0' + us % 10);
+	frac[7] = 'Z';
+	frac[8] = '\0';
+	if (bufsz < w->time_prefix_len + sizeof(frac)) {
+		if (bufsz)
+			buf[0] = '\0';
+		return;
+	}
+	memcpy(buf, w->time_prefix, w->time_prefix_len);
+	memcpy(buf + w->time_prefix_len, frac, sizeof(frac));
 }
 
 /* ------------------------------------------------------------ output */
@@ -198,7 +241,8 @@ static void print_result(struct vg_printer *p, int64_t ret, char *text,
 	vg_pr_i64(p, "rawres", NULL, ret);
 	if (ret >= 0) {
 		vg_pr_str(p, "res", NULL, "SUCCESS");
-		snprintf(text, textsz, "= %lld", (long long)ret);
+		if (vg_printer_mode(p) == VG_OUTPUT_TEXT)
+			snprintf(text, textsz, "= %lld", (long long)ret);
 	} else {
 		const char *n = errno_name((int)-ret);
 
@@ -211,11 +255,12 @@ static void print_result(struct vg_printer *p, int64_t ret, char *text,
 	}
 }
 
-/* The container and pod of @cgid, as JSON members, and a short text. */
-static void print_attribution(struct watch *w, const struct vg_ev_hdr *h,
-			      char *text, size_t textsz)
+/* The container and pod of @h's cgroup, as members of @p, and a short
+ * text. */
+static void attribution_members(struct watch *w, struct vg_printer *p,
+				const struct vg_ev_hdr *h, char *text,
+				size_t textsz)
 {
-	struct vg_printer *p = w->pr;
 	struct vg_attribution a;
 	int r = vg_attrib_cgroup_id(w->ctx, h->cgroup_id, &a);
 	const struct vg_container_meta *m = r == 0 && a.meta ? &a.meta->meta : NULL;
@@ -256,6 +301,47 @@ static void print_attribution(struct watch *w, const struct vg_ev_hdr *h,
 			 a.meta->pod.ns ? a.meta->pod.ns : "?",
 			 a.meta->pod.name ? a.meta->pod.name : "?");
 	}
+}
+
+/* The container and pod of @h's cgroup: JSON members of the record, and
+ * in text mode a short text. In JSON they come serialized from the cache
+ * when this cgroup was attributed less than ATTR_CACHE_NS ago. */
+static void print_attribution(struct watch *w, const struct vg_ev_hdr *h,
+			      char *text, size_t textsz)
+{
+	struct attr_cached *c;
+	char *obj;
+	size_t n;
+
+	if (w->mode == VG_OUTPUT_TEXT || !w->frag) {
+		attribution_members(w, w->pr, h, text, textsz);
+		return;
+	}
+	text[0] = '\0';
+	c = &w->attr_cache[(h->cgroup_id * 0x9e3779b97f4a7c15ull) >> 56];
+	if (c->json && c->cgroup_id == h->cgroup_id &&
+	    h->ktime_ns - c->made_ns < ATTR_CACHE_NS) {
+		vg_pr_raw_members(w->pr, c->json, c->len);
+		return;
+	}
+	vg_pr_begin(w->frag);
+	attribution_members(w, w->frag, h, text, textsz);
+	obj = vg_pr_end_string(w->frag);
+	n = obj ? strlen(obj) : 0;
+	if (n < 2) { /* out of memory: attribute without the cache */
+		free(obj);
+		attribution_members(w, w->pr, h, text, textsz);
+		return;
+	}
+	/* the members: the object without its braces */
+	memmove(obj, obj + 1, n - 2);
+	obj[n - 2] = '\0';
+	free(c->json);
+	c->json = obj;
+	c->len = n - 2;
+	c->cgroup_id = h->cgroup_id;
+	c->made_ns = h->ktime_ns;
+	vg_pr_raw_members(w->pr, c->json, c->len);
 }
 
 /* Everything every event has: evt, proc, user, group, cgroup, ns. */
@@ -583,21 +669,28 @@ static void print_open(struct watch *w, const struct vg_ev_open *e, size_t len)
 	struct vg_printer *p = w->pr;
 	const struct vg_pt_entry *pe = vg_ptable_get(w->pt, (int)e->h.pid);
 	const char *base = (const char *)e + sizeof(*e);
-	char attr[512], prefix[256], res[64], flags[256];
-	char *path = NULL, *abs = NULL;
+	char attr[512], prefix[256], res[64];
+	const char *path = NULL, *abs = NULL, *flags;
 
+	/* both strings end in the NUL the kernel side counts in their
+	 * lengths; a record that says otherwise is not trusted */
 	if (sizeof(*e) + e->path_len + e->abs_len <= len) {
-		if (e->path_len)
-			path = strndup(base, e->path_len);
-		if (e->abs_len)
-			abs = strndup(base + e->path_len, e->abs_len);
+		if (e->path_len && !base[e->path_len - 1])
+			path = base;
+		if (e->abs_len && !base[e->path_len + e->abs_len - 1])
+			abs = base + e->path_len;
 	}
 	const char *name = abs ? abs : path;
 
 	if (w->path_glob && (!name || fnmatch(w->path_glob, name, 0) != 0) &&
 	    (!path || fnmatch(w->path_glob, path, 0) != 0))
-		goto out;
-	flags_text(e->flags, flags, sizeof(flags));
+		return;
+	if (e->flags != w->last_flags || !w->last_flags_text[0]) {
+		flags_text(e->flags, w->last_flags_text,
+			   sizeof(w->last_flags_text));
+		w->last_flags = e->flags;
+	}
+	flags = w->last_flags_text;
 	print_common(w, &e->h, "open");
 	vg_pr_str(p, "exe", NULL, pe ? pe->exe : NULL);
 	vg_pr_obj_close(p);
@@ -627,9 +720,6 @@ static void print_open(struct watch *w, const struct vg_ev_open *e, size_t len)
 			  text_prefix(w, &e->h, "open", prefix, sizeof(prefix)),
 			  attr, name ? name : "?", flags, res);
 	finish_record(w);
-out:
-	free(path);
-	free(abs);
 }
 
 /* A raw sockaddr as JSON members (prefix "c" or "s" for client/server,
@@ -1235,7 +1325,8 @@ int cmd_watch(int argc, char **argv)
 	w.pt = vg_ptable_new(65536, w.ctx->have_boot_id ? w.ctx->boot_id : NULL,
 			     w.ctx->clk_tck);
 	w.pr = vg_printer_new(VG_OUTPUT_JSON);
-	if (!w.pt || !w.pr) {
+	w.frag = vg_printer_new(VG_OUTPUT_JSON);
+	if (!w.pt || !w.pr || !w.frag) {
 		ret = EXIT_PARTIAL;
 		goto out;
 	}
@@ -1344,6 +1435,9 @@ out:
 	for (size_t i = 0; i < w.n_tpf; i++)
 		vg_tp_format_release(&w.tpf[i]);
 	vg_printer_free(w.pr);
+	vg_printer_free(w.frag);
+	for (size_t i = 0; i < ATTR_CACHE_SLOTS; i++)
+		free(w.attr_cache[i].json);
 	vg_ptable_free(w.pt);
 	vigil_ctx_free(w.ctx);
 	free((char *)w.pod_ns);

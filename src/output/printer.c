@@ -51,15 +51,13 @@ enum vg_output_mode vg_printer_mode(const struct vg_printer *p)
 	return p->mode;
 }
 
-static bool reserve(struct vg_printer *p, size_t more)
+static bool __attribute__((noinline)) grow(struct vg_printer *p, size_t more)
 {
 	size_t ncap;
 	char *nbuf;
 
 	if (p->oom)
 		return false;
-	if (p->len + more + 1 <= p->cap)
-		return true;
 	ncap = p->cap ? p->cap : 1024;
 	while (ncap < p->len + more + 1) {
 		if (ncap > SIZE_MAX / 2) {
@@ -76,6 +74,16 @@ static bool reserve(struct vg_printer *p, size_t more)
 	p->buf = nbuf;
 	p->cap = ncap;
 	return true;
+}
+
+/* Room for @more bytes and a NUL. The common case, inline: vigil watch
+ * calls this a hundred times per event. (After an allocation failure
+ * cap stays below what is asked, so oom is seen in grow().) */
+static inline bool reserve(struct vg_printer *p, size_t more)
+{
+	if (__builtin_expect(p->len + more + 1 <= p->cap && !p->oom, 1))
+		return true;
+	return grow(p, more);
 }
 
 static void put(struct vg_printer *p, const char *s, size_t n)
@@ -175,17 +183,34 @@ static size_t utf8_seq(const unsigned char *s, size_t left)
  * JSON requires, and invalid UTF-8 becomes U+FFFD so the record stays
  * valid and the rest of the string is kept.
  */
+/* Bytes JSON takes as they are: ASCII from 0x20, but for '"' (0x22) and
+ * '\\' (0x5c). */
+static const bool json_plain[256] = {
+	[0x20 ... 0x21] = true, [0x23 ... 0x5b] = true, [0x5d ... 0x7f] = true,
+};
+
 static void json_string(struct vg_printer *p, const char *s)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t len = strlen(s), run = 0, i = 0;
 
+	/* the common case: nothing to escape, one copy */
+	while (i < len && json_plain[u[i]])
+		i++;
+	if (i == len && reserve(p, len + 2)) {
+		p->buf[p->len++] = '"';
+		memcpy(p->buf + p->len, s, len);
+		p->len += len;
+		p->buf[p->len++] = '"';
+		return;
+	}
+	run = i;
 	putc_(p, '"');
 	while (i < len) {
 		unsigned char c = u[i];
 		size_t n;
 
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+		if (json_plain[c]) {
 			run++, i++;
 			continue;
 		}
@@ -397,6 +422,17 @@ void vg_pr_bool(struct vg_printer *p, const char *key, const char *label,
 		puts_(p, val ? "true" : "false");
 	else if (text_field(p, label))
 		puts_(p, val ? "yes\n" : "no\n");
+}
+
+void vg_pr_raw_members(struct vg_printer *p, const char *members, size_t n)
+{
+	if (p->mode != VG_OUTPUT_JSON || !p->open || !n || p->depth < 1 ||
+	    p->depth > PR_DEPTH_MAX || p->in_array[p->depth - 1])
+		return;
+	if (p->has_member[p->depth - 1])
+		putc_(p, ',');
+	p->has_member[p->depth - 1] = true;
+	put(p, members, n);
 }
 
 /* Characters a shell word may hold unquoted. */

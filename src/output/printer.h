@@ -43,6 +43,10 @@ void vg_pr_bool(struct vg_printer *p, const char *key, const char *label,
 /* JSON array of strings; text shows them shell-quoted on one line. */
 void vg_pr_str_array(struct vg_printer *p, const char *key, const char *label,
 		     char *const *vals, size_t n);
+/* JSON only: @n bytes of members already serialized ("k":v,"k2":v2, as
+ * a vg_pr_end_string() object without its braces), added to the open
+ * object as they are. For parts that repeat across records. */
+void vg_pr_raw_members(struct vg_printer *p, const char *members, size_t n);
 /* Text-only line, e.g. a heading; ignored in JSON. */
 void vg_pr_text(struct vg_printer *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

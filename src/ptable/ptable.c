@@ -147,6 +147,18 @@ static struct vg_pt_entry *insert(struct vg_ptable *t, int pid)
 void vg_ptable_exec_id(const struct vg_ptable *t, int pid, uint64_t start_ns,
 		       char *buf, size_t bufsz)
 {
+	const struct vg_pt_entry *e = pid > 0 ? find(t, pid) : NULL;
+
+	/* the entry's own, already formatted, when it is this process */
+	if (e && e->start_ticks == start_ns / t->ns_per_tick && bufsz) {
+		size_t n = strnlen(e->exec_id, sizeof(e->exec_id));
+
+		if (n >= bufsz)
+			n = bufsz - 1;
+		memcpy(buf, e->exec_id, n);
+		buf[n] = '\0';
+		return;
+	}
 	vg_exec_id_format(t->have_boot_id ? t->boot_id : NULL, pid,
 			  start_ns / t->ns_per_tick, buf, bufsz);
 }
