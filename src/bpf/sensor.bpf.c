@@ -544,7 +544,11 @@ int BPF_PROG(handle_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	n = bpf_probe_read_kernel_str(&s->rec[sizeof(*e)], VG_PATH_MAX, path);
 	e->path_len = n > 0 ? n : 0;
 	fill_hdr(&e->h, VG_EV_CGROUP_MKDIR, sizeof(*e) + e->path_len, t);
-	emit(e, sizeof(*e) + e->path_len, VG_EV_CGROUP_MKDIR);
+	/* at once: a new container's first process may exec within
+	 * milliseconds, and the filter must hold its cgroup by then */
+	if (bpf_ringbuf_output(&rb, e, BOUND(sizeof(*e) + e->path_len, SCRATCH_SIZE - 1),
+			       BPF_RB_FORCE_WAKEUP) < 0)
+		count_lost(VG_EV_CGROUP_MKDIR);
 	return 0;
 }
 

@@ -33,6 +33,8 @@
 #define WATCH_PENDING_EXECS 256
 #define WATCH_PENDING_AGE_NS (500ull * 1000000ull)
 #define WATCH_MAX_SELECT 64
+/* New cgroups whose runtime state is awaited (a container selection). */
+#define WATCH_NEW_CGROUPS 1024
 #define WATCH_MAX_TPS 16
 #define WATCH_MAX_SYSCALLS 64
 #define WATCH_NEW_CGROUP_RETRY_NS (3ull * 1000000000ull)
@@ -89,8 +91,9 @@ struct watch {
 	size_t n_tpf;
 	/* state */
 	struct pending_exec pending[WATCH_PENDING_EXECS];
-	struct new_cgroup newcg[WATCH_MAX_SELECT];
+	struct new_cgroup newcg[WATCH_NEW_CGROUPS];
 	size_t n_newcg;
+	uint64_t newcg_given_up; /* evicted undecided: reported at the end */
 	uint64_t printed, max_count;
 	uint64_t lost_seen[VG_EV_TYPES];
 	uint64_t user_dropped; /* argv chunks whose exec was gone */
@@ -128,13 +131,15 @@ void cmd_watch_help(FILE *f)
 		"                       of threads too), open, connect, accept, bind,\n"
 		"                       listen, syscall:NR (raw enter/exit of syscall\n"
 		"                       number NR), tp:GROUP:NAME (any tracepoint, its\n"
-		"                       fields decoded by name), all. Default: exec, exit,\n"
-		"                       fork, open, connect, accept, bind, listen\n"
-		"                       (open only with --path).\n"
+		"                       fields decoded by name), all. Default: all (exec,\n"
+		"                       exit, fork, open, connect, accept, bind, listen);\n"
+		"                       with --path, open alone.\n"
 		"  -c, --container REF  only this container (id, unique prefix, name);\n"
 		"                       repeatable\n"
 		"  --image GLOB         only containers whose image matches, including\n"
-		"                       those that start later\n"
+		"                       those that start later; GLOB is tried on the whole\n"
+		"                       reference and on its last part (busybox:1.36,\n"
+		"                       busybox)\n"
 		"  --pod NS/NAME        only this pod's containers (NAME may be a glob)\n"
 		"  --host               only processes in the host's mount namespace\n"
 		"  -p, --pid PID        only this process and its descendants; repeatable\n"
@@ -885,6 +890,31 @@ static void print_tracepoint(struct watch *w, const struct vg_ev_tracepoint *e,
 
 /* ------------------------------------------------- container selection */
 
+/*
+ * --image GLOB against an image reference: the whole reference as the
+ * runtime recorded it (docker.io/library/busybox:1.36), or its last path
+ * component with or without the tag or digest (busybox:1.36, busybox), so
+ * that 'busy*' selects busybox from whatever registry it came.
+ */
+static bool image_matches(const char *glob, const char *image)
+{
+	const char *last = strrchr(image, '/');
+	char name[256];
+	size_t n;
+
+	if (fnmatch(glob, image, 0) == 0)
+		return true;
+	last = last ? last + 1 : image;
+	if (fnmatch(glob, last, 0) == 0)
+		return true;
+	n = strcspn(last, ":@");
+	if (n == strlen(last) || n >= sizeof(name))
+		return false;
+	memcpy(name, last, n);
+	name[n] = '\0';
+	return fnmatch(glob, name, 0) == 0;
+}
+
 static bool ctr_selected(struct watch *w, const struct vg_cgroup_match *m,
 			 const struct vg_container_meta *meta,
 			 const struct vg_pod_meta *pod)
@@ -900,7 +930,7 @@ static bool ctr_selected(struct watch *w, const struct vg_cgroup_match *m,
 			return true;
 	}
 	if (w->image_glob && meta && meta->image &&
-	    fnmatch(w->image_glob, meta->image, 0) == 0)
+	    image_matches(w->image_glob, meta->image))
 		return true;
 	if (w->pod_ns && pod && pod->ns && pod->name &&
 	    strcmp(pod->ns, w->pod_ns) == 0 &&
@@ -942,9 +972,14 @@ static int select_existing(struct watch *w)
 		if (!ctr_selected(w, &c->first->attr,
 				  c->meta ? &c->meta->meta : NULL, c->pod))
 			continue;
-		if (c->cgroup_id)
+		/* by its own cgroup; by mount namespace only where it has
+		 * no cgroup v2 of its own (v1-only hosts): runtimes' setup
+		 * processes enter that namespace while still in theirs.
+		 * (Id 1 is the root cgroup: everyone's, when v2 is unused.) */
+		if (c->cgroup_id > 1)
 			vg_sensor_filter_cgroup(w->sensor, c->cgroup_id, true);
-		select_mntns_of(w, c->init_pid);
+		else
+			select_mntns_of(w, c->init_pid);
 		n++;
 	}
 	vg_snapshot_release(&s);
@@ -975,8 +1010,21 @@ static void on_cgroup_mkdir(struct watch *w, const struct vg_ev_cgroup *e)
 {
 	if (!w->ctr_select || consider_cgroup(w, e->id))
 		return;
-	if (w->n_newcg < WATCH_MAX_SELECT)
-		w->newcg[w->n_newcg++] = (struct new_cgroup){ e->id, mono_ns() };
+	if (w->n_newcg == WATCH_NEW_CGROUPS) {
+		/* full: the oldest has had the most tries; give it up, and
+		 * say so */
+		size_t old = 0;
+
+		for (size_t i = 1; i < w->n_newcg; i++)
+			if (w->newcg[i].seen_ns < w->newcg[old].seen_ns)
+				old = i;
+		if (!w->newcg_given_up++)
+			cli_error("warning: more than %d new cgroups await their "
+				  "runtime's state; the oldest are no longer examined",
+				  WATCH_NEW_CGROUPS);
+		w->newcg[old] = w->newcg[--w->n_newcg];
+	}
+	w->newcg[w->n_newcg++] = (struct new_cgroup){ e->id, mono_ns() };
 }
 
 static void retry_new_cgroups(struct watch *w)
@@ -1428,6 +1476,17 @@ int cmd_watch(int argc, char **argv)
 	fflush(stdout);
 	fprintf(stderr, "%s: %llu events, %llu lost\n", program_name,
 		(unsigned long long)w.printed, (unsigned long long)w.lost_reported);
+	struct vg_ptable_stats pts;
+
+	vg_ptable_stats(w.pt, &pts);
+	if (pts.evicted)
+		fprintf(stderr, "%s: process table full (%zu): %llu entries "
+			"evicted (events of those processes lack exe and parent_exec_id)\n",
+			program_name, pts.max, (unsigned long long)pts.evicted);
+	if (w.newcg_given_up)
+		fprintf(stderr, "%s: %llu new cgroups given up before their "
+			"runtime's state was readable\n", program_name,
+			(unsigned long long)w.newcg_given_up);
 out:
 	vg_sensor_free(w.sensor);
 	for (size_t i = 0; i < WATCH_PENDING_EXECS; i++)

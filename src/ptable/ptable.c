@@ -23,6 +23,11 @@ struct vg_ptable {
 	bool have_boot_id;
 	uint64_t ns_per_tick;
 	struct vg_ptable_stats st;
+	/* Exited processes stay findable until VG_PT_EXITED_KEEP more have
+	 * exited: events of a process can arrive after its exit (other
+	 * CPUs, the parent's SIGCHLD). A FIFO of (pid, start). */
+	struct { int pid; uint64_t start_ticks; } exited[VG_PT_EXITED_KEEP];
+	size_t exited_head, n_exited;
 };
 
 static size_t slot_of(const struct vg_ptable *t, int pid)
@@ -225,10 +230,28 @@ int vg_ptable_exec(struct vg_ptable *t, int pid, int ppid, uint64_t start_ns,
 void vg_ptable_exit(struct vg_ptable *t, int pid)
 {
 	struct vg_pt_entry *e = pid > 0 ? find(t, pid) : NULL;
+	size_t tail;
 
 	t->st.exits++;
-	if (e)
-		remove_slot(t, (size_t)(e - t->slots));
+	if (!e || e->exited)
+		return;
+	e->exited = true;
+	if (t->n_exited == VG_PT_EXITED_KEEP) {
+		/* the longest gone goes now, unless its pid was reused */
+		int old = t->exited[t->exited_head].pid;
+		uint64_t st = t->exited[t->exited_head].start_ticks;
+		struct vg_pt_entry *o = find(t, old);
+
+		if (o && o->exited && o->start_ticks == st)
+			remove_slot(t, (size_t)(o - t->slots));
+		t->exited_head = (t->exited_head + 1) % VG_PT_EXITED_KEEP;
+		t->n_exited--;
+		e = find(t, pid); /* the removal may have moved it */
+	}
+	tail = (t->exited_head + t->n_exited) % VG_PT_EXITED_KEEP;
+	t->exited[tail].pid = pid;
+	t->exited[tail].start_ticks = e->start_ticks;
+	t->n_exited++;
 }
 
 int vg_ptable_seed(struct vg_ptable *t, int proc_dirfd)

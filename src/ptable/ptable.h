@@ -14,6 +14,8 @@
  */
 
 #define VG_PT_EXEC_ID_MAX 64
+/* Exited processes kept findable, the most recent first. */
+#define VG_PT_EXITED_KEEP 1024
 
 struct vg_pt_entry {
 	int pid;                /* 0: free */
@@ -24,6 +26,7 @@ struct vg_pt_entry {
 	char comm[16];
 	char *exe;              /* owned; NULL when unknown */
 	uint64_t seq;           /* insertion order, for eviction */
+	bool exited;            /* gone; kept a while for late events */
 };
 
 struct vg_ptable;
@@ -46,6 +49,8 @@ int vg_ptable_fork(struct vg_ptable *t, int ppid, int pid, uint64_t start_ns);
  * entry when the process was not known. */
 int vg_ptable_exec(struct vg_ptable *t, int pid, int ppid, uint64_t start_ns,
 		   const char *exe, const char *comm);
+/* @pid exited. Its entry stays findable (exited set) until
+ * VG_PT_EXITED_KEEP later exits, for events that arrive after it. */
 void vg_ptable_exit(struct vg_ptable *t, int pid);
 
 /* The exec_id of (pid, start_ns) under this table's boot id. */

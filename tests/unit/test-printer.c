@@ -89,6 +89,39 @@ static void test_json_structure(void **state)
 	vg_printer_free(p);
 }
 
+static void test_raw_members(void **state)
+{
+	struct vg_printer *p = vg_printer_new(VG_OUTPUT_JSON);
+	struct vg_printer *t = vg_printer_new(VG_OUTPUT_TEXT);
+	char *s;
+
+	(void)state;
+	/* first member, after a member, inside an object; ignored in an
+	 * array, empty, and in text mode */
+	vg_pr_begin(p);
+	vg_pr_raw_members(p, "\"a\":1", 5);
+	vg_pr_u64(p, "b", NULL, 2);
+	vg_pr_raw_members(p, "\"c\":{\"d\":3}", 11);
+	vg_pr_obj_open(p, "o");
+	vg_pr_raw_members(p, "\"e\":\"f\"", 7);
+	vg_pr_obj_close(p);
+	vg_pr_arr_open(p, "arr");
+	vg_pr_raw_members(p, "\"g\":1", 5);
+	vg_pr_arr_close(p);
+	vg_pr_raw_members(p, "", 0);
+	s = vg_pr_end_string(p);
+	assert_string_equal(s, "{\"a\":1,\"b\":2,\"c\":{\"d\":3},\"o\":{\"e\":\"f\"},\"arr\":[]}");
+	free(s);
+	vg_pr_begin(t);
+	vg_pr_raw_members(t, "\"a\":1", 5);
+	vg_pr_u64(t, "u", "count", 1);
+	s = vg_pr_end_string(t);
+	assert_string_equal(s, "count            1\n");
+	free(s);
+	vg_printer_free(p);
+	vg_printer_free(t);
+}
+
 static void test_text(void **state)
 {
 	struct vg_printer *p = vg_printer_new(VG_OUTPUT_TEXT);
@@ -118,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_json_strings),
 		cmocka_unit_test(test_json_structure),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_raw_members),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

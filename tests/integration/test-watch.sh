@@ -1,0 +1,341 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016  # jq filters are single-quoted on purpose
+# Integration test: `vigil watch`, the eBPF sensor, for real.
+#   - an exec inside a docker container: container id, name, image, the
+#     whole argv (1,000 arguments; 200 KiB of arguments; the largest one
+#     argument the kernel takes, 128 KiB) and the exit with its code;
+#   - a process started before vigil watch is attributed when it execs;
+#   - `cat /foo` in a busybox container is seen with --image 'busy*'
+#     --path '*foo*', also in a container started after vigil watch, and
+#     a host process opening the same path is not;
+#   - relative opens (after chdir, and against a directory fd) report the
+#     absolute path;
+#   - connect/accept/listen to 127.0.0.1 inside a --network none
+#     container, and a refused connect with its errno;
+#   - a 4 KiB ring buffer under an open storm: the lost counts printed
+#     equal the kernel's counters, and delivered + lost = operations;
+#   - a tracepoint by name (signal:signal_generate) with decoded fields;
+#   - text output, --count, bad arguments.
+# Usage: test-watch.sh [path/to/vigil]   (root; exit 77 = skipped)
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+VIGIL=${1:-${VIGIL:-/work/main/build/vigil}}
+
+vg_need_root
+vg_init
+vg_need_cmds jq timeout docker dockerd python3 bpftool || vg_finish
+[ -x "$VIGIL" ] || { fail "vigil binary not found: $VIGIL"; vg_finish; }
+
+W_PID='' W_OUT='' W_ERR='' W_RC=''
+
+# watch_start NAME ARGS...: `vigil watch --output json ARGS` in the
+# background, output in $VG_TMPDIR/NAME.{out,err}; waits until attached.
+watch_start() {
+	local name=$1; shift
+	W_OUT=$VG_TMPDIR/$name.out W_ERR=$VG_TMPDIR/$name.err
+	: >"$W_OUT"; : >"$W_ERR"
+	"$VIGIL" watch --output json "$@" >"$W_OUT" 2>"$W_ERR" </dev/null &
+	W_PID=$!
+	vg_track_pid "$W_PID"
+	if ! vg_wait 30 grep -q '^vigil: watching' "$W_ERR"; then
+		fail "$name: vigil watch $* did not attach within 30 s"
+		sed 's/^/    stderr: /' "$W_ERR" | head -20
+		watch_stop
+		return 1
+	fi
+}
+
+# watch_stop: ^C, bounded wait; W_RC is its exit status.
+watch_stop() {
+	[ -n "$W_PID" ] || return 0
+	kill -INT "$W_PID" 2>/dev/null
+	vg_wait 15 eval '! kill -0 $W_PID 2>/dev/null' || kill -KILL "$W_PID" 2>/dev/null
+	wait "$W_PID" 2>/dev/null
+	W_RC=$?
+	W_PID=''
+}
+
+# events FILTER [jq args]: the JSON lines of $W_OUT that FILTER selects
+# (a partly written last line is ignored).
+events() {
+	local f=$1; shift
+	jq -cR "$@" "try fromjson catch empty | select($f)" "$W_OUT" 2>/dev/null
+}
+
+# wait_event DESC FILTER [jq args]: wait up to 20 s for a matching event;
+# the first one is in EV. Fails with the output when none comes.
+wait_event() {
+	local desc=$1
+	WE_FILTER=$2
+	WE_ARGS=("${@:3}") # vg_wait's eval sees vg_wait's own "$@", not ours
+	if vg_wait 20 eval '[ -n "$(events "$WE_FILTER" "${WE_ARGS[@]}" | head -n 1)" ]'; then
+		EV=$(events "$WE_FILTER" "${WE_ARGS[@]}" | head -n 1)
+		return 0
+	fi
+	EV=''
+	fail "$desc: no event matching $WE_FILTER"
+	printf '    %s lines; last ones:\n' "$(wc -l <"$W_OUT")"
+	tail -n 5 "$W_OUT" | cut -c1-400 | sed 's/^/    out: /'
+	sed 's/^/    stderr: /' "$W_ERR" | head -10
+	return 1
+}
+
+# ---------------------------------------------------------------- setup
+if ! vg_start_dockerd || ! vg_busybox_image; then
+	fail "docker daemon or image unavailable"
+	vg_finish
+fi
+C1=${VG_RUN_PREFIX}w1
+if ! vg_t docker run -d --name "$C1" --network none -l vigil.test=watch \
+	"$VG_IMAGE" sleep 3600 >/dev/null; then
+	fail "docker run $C1"
+	vg_finish
+fi
+C1_ID=$(vg_t docker inspect -f '{{.Id}}' "$C1")
+
+# A process that exists before vigil watch starts, and execs later.
+vg_t docker exec "$C1" rm -f /tmp/go
+vg_t docker exec -d "$C1" sh -c \
+	'while [ ! -e /tmp/go ]; do sleep 0.1; done; exec /bin/busybox echo pre-existing-marker'
+PRE_PID=''
+vg_wait 10 eval 'PRE_PID=$(pgrep -f "while \[ ! -e /tmp/go \]" | head -n 1); [ -n "$PRE_PID" ]' ||
+	fail "the pre-existing process did not start"
+
+# ------------------------------------------------ exec, argv and exit codes
+vg_log "exec and exit in a docker container"
+if watch_start exec --event exec,exit --container "$C1"; then
+	vg_t docker exec "$C1" touch /tmp/go
+	if wait_event "pre-existing process" '.evt.type == "exec" and .proc.args[2] == "pre-existing-marker"'; then
+		jcheck "a process started before vigil watch is attributed when it execs" "$EV" \
+			'.proc.pid == $p and .container.id == $id and .container.name == $n and (.proc.exec_id | type) == "string" and .proc.parent_exec_id != null' \
+			--argjson p "${PRE_PID:-0}" --arg id "$C1_ID" --arg n "$C1"
+	fi
+
+	vg_t docker exec "$C1" sh -c 'exit 3'
+	if wait_event "exec of sh -c 'exit 3'" '.evt.type == "exec" and .proc.args == ["sh","-c","exit 3"]'; then
+		jcheck "exec in a container: container id, name, image, labels, argv" "$EV" \
+			'.container.id == $id and .container.name == $n and .container.image == $img and .container.runtime == "docker" and .container.labels["vigil.test"] == "watch" and .proc.args_truncated == false and .evt.time != null and .proc.exe != null' \
+			--arg id "$C1_ID" --arg n "$C1" --arg img "$VG_IMAGE"
+		SH_PID=$(jq -r .proc.pid <<<"$EV")
+		if wait_event "exit of sh -c 'exit 3'" '.evt.type == "exit" and .proc.pid == $p' --argjson p "$SH_PID"; then
+			jcheck "its exit has code 3 and the same exec_id" "$EV" \
+				'.exit.code == 3 and .exit.signal == null and .container.id == $id' --arg id "$C1_ID"
+		fi
+	fi
+
+	mapfile -t MANY < <(seq -f 'arg%g' 1 1000)
+	vg_t docker exec "$C1" /bin/busybox true "${MANY[@]}"
+	if wait_event "exec with 1,000 arguments" '.evt.type == "exec" and .proc.args[2] == "arg1"'; then
+		jcheck "1,000 arguments arrive whole, not truncated" "$EV" \
+			'(.proc.args | length) == 1002 and .proc.args[1001] == "arg1000" and .proc.args_truncated == false'
+	fi
+
+	# One argument is at most 128 KiB with its NUL (MAX_ARG_STRLEN), so
+	# 200 KiB of arguments is two of 100 KiB; then the largest one.
+	A=$(head -c 102400 /dev/zero | tr '\0' a)
+	B=$(head -c 102400 /dev/zero | tr '\0' b)
+	M=$(head -c 131071 /dev/zero | tr '\0' m)
+	vg_t docker exec "$C1" /bin/busybox true big-args "$A" "$B" "$M"
+	if wait_event "exec with 330 KiB of arguments" '.evt.type == "exec" and .proc.args[2] == "big-args"'; then
+		jcheck "200 KiB of arguments and a 128 KiB one arrive whole" "$EV" \
+			'(.proc.args | length) == 6 and (.proc.args[3] | length) == 102400 and (.proc.args[3] | test("^a+$")) and (.proc.args[4] | length) == 102400 and (.proc.args[4] | test("^b+$")) and (.proc.args[5] | length) == 131071 and .proc.args_truncated == false'
+	fi
+	# Nothing from outside the container.
+	/bin/true host-exec-marker
+	sleep 1
+	watch_stop
+	[ "$W_RC" = 0 ] && pass "vigil watch exits 0 on ^C" || fail "vigil watch exit status $W_RC on ^C"
+	if grep -qE '^vigil: [0-9]+ events, 0 lost$' "$W_ERR"; then
+		pass "it reports its event count and no loss"
+	else
+		fail "final report"; sed 's/^/    stderr: /' "$W_ERR" | tail -3
+	fi
+	n=$(events '.container.id != $id' --arg id "$C1_ID" | wc -l)
+	if [ "$n" = 0 ]; then
+		pass "--container: no event from elsewhere"
+	else
+		fail "--container let $n other events through"
+		events '.container.id != $id' --arg id "$C1_ID" | head -n 4 | cut -c1-600 | sed 's/^/    /'
+	fi
+	if vg_valid_json_lines "$(cat "$W_OUT")"; then pass "every line is one JSON object"; else fail "output is not JSON lines"; fi
+fi
+
+# ------------------------------------------- the Capsule8 quickstart: /foo
+vg_log "--image 'busy*' --path '*foo*'"
+C2=${VG_RUN_PREFIX}w2
+if watch_start foo --image 'busy*' --path '*foo*'; then
+	vg_t docker exec "$C1" cat /foo 2>/dev/null
+	cat /foo 2>/dev/null
+	# A container that starts now: selected from its cgroup's creation.
+	vg_t docker run --name "$C2" --network none "$VG_IMAGE" sh -c 'sleep 0.5; cat /foo' 2>/dev/null
+	C2_ID=$(vg_t docker inspect -f '{{.Id}}' "$C2")
+	if wait_event "cat /foo in the running container" '.evt.type == "open" and .container.id == $id' --arg id "$C1_ID"; then
+		jcheck "cat /foo in $C1: path, ENOENT, container, image" "$EV" \
+			'.fd.name == "/foo" and .fd.path == "/foo" and .evt_result.res == "ENOENT" and .proc.name == "cat" and .container.image == $img' \
+			--arg img "$VG_IMAGE"
+	fi
+	if wait_event "cat /foo in a container started after vigil watch" '.evt.type == "open" and .container.id == $id' --arg id "$C2_ID"; then
+		jcheck "a container started later is followed" "$EV" '.fd.name == "/foo" and .container.name == $n' --arg n "$C2"
+	fi
+	sleep 0.5
+	watch_stop
+	n=$(events '.container.id == "host"' | wc -l)
+	[ "$n" = 0 ] && pass "the host's cat /foo is not reported" || fail "$n host events reported"
+	n=$(events '.fd.name != null and (.fd.name | test("foo") | not)' | wc -l)
+	[ "$n" = 0 ] && pass "--path lets only matching paths through" || fail "--path let $n others through"
+fi
+
+# ---------------------------------------------------------- relative opens
+vg_log "relative opens"
+RD=$VG_TMPDIR/reldir
+mkdir -p "$RD/sub"
+echo x >"$RD/sub/rel-target"
+if watch_start rel --event open --path '*rel-target*'; then
+	(cd "$RD" && cat sub/rel-target >/dev/null)
+	python3 -c 'import os, sys; d = os.open(sys.argv[1], os.O_RDONLY); os.close(os.open("rel-target", os.O_RDONLY, dir_fd=d))' "$RD/sub"
+	if wait_event "open after chdir" '.evt.type == "open" and .fd.path == "sub/rel-target"'; then
+		jcheck "a relative open after chdir reports the absolute path" "$EV" \
+			'.fd.name == $abs and .fd.num >= 0 and .evt_result.res == "SUCCESS" and .fd.dirfd == -100' \
+			--arg abs "$RD/sub/rel-target"
+	fi
+	if wait_event "openat against a directory fd" '.evt.type == "open" and .fd.path == "rel-target"'; then
+		jcheck "openat(dirfd, relative) reports the absolute path" "$EV" \
+			'.fd.name == $abs and .fd.dirfd >= 0 and .proc.name == "python3"' --arg abs "$RD/sub/rel-target"
+	fi
+	watch_stop
+fi
+
+# ------------------------------------------------ network, --network none
+vg_log "connect, accept, listen in a --network none container"
+if watch_start net --event connect,accept,bind,listen --container "$C1"; then
+	vg_t docker exec "$C1" sh -c \
+		'nc -l -p 7777 >/dev/null & sleep 0.5; echo hi | nc -w 2 127.0.0.1 7777; nc -w 2 127.0.0.1 7778 </dev/null; wait' 2>/dev/null
+	if wait_event "connect to 127.0.0.1:7777" '.evt.type == "connect" and .fd.sport == 7777'; then
+		jcheck "connect: addresses, port, result, container" "$EV" \
+			'.fd.sip == "127.0.0.1" and .fd.l4proto == "tcp" and .fd.family == "ipv4" and .evt_result.res == "SUCCESS" and .container.id == $id and .fd.cip == "127.0.0.1" and .fd.cport > 0' \
+			--arg id "$C1_ID"
+	fi
+	if wait_event "refused connect to 7778" '.evt.type == "connect" and .fd.sport == 7778'; then
+		jcheck "a refused connect reports ECONNREFUSED" "$EV" \
+			'.evt_result.res == "ECONNREFUSED" and .evt_result.rawres == -111'
+	fi
+	wait_event "listen on 7777" '.evt.type == "listen" and .fd.sport == 7777' &&
+		pass "listen on 7777 reported"
+	if wait_event "accept on 7777" '.evt.type == "accept" and .fd.sport == 7777'; then
+		# busybox nc listens on [::], so the peer is IPv4-mapped
+		jcheck "accept: the client's address and the new fd" "$EV" \
+			'(.fd.cip == "127.0.0.1" or .fd.cip == "::ffff:127.0.0.1") and .fd.num >= 0 and .fd.cport > 0'
+	fi
+	watch_stop
+fi
+
+# ------------------------------------------ a tiny ring buffer, an open storm
+vg_log "4 KiB ring buffer under an open storm"
+N=20000
+GO=$VG_TMPDIR/storm-go
+STORM_FILE=$VG_TMPDIR/storm-file
+: >"$STORM_FILE"
+python3 -c '
+import os, sys, time
+go, path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+open(go + ".ready", "w").close()
+while not os.path.exists(go):
+    time.sleep(0.02)
+for _ in range(n):
+    os.close(os.open(path, os.O_RDONLY))
+' "$GO" "$STORM_FILE" "$N" &
+STORM_PID=$!
+vg_track_pid "$STORM_PID"
+# started up (its own opens done) before vigil watch attaches
+vg_wait 15 test -e "$GO.ready" || fail "the storm process did not start"
+if watch_start storm --event open --pid "$STORM_PID" --ring-size 4096; then
+	touch "$GO"
+	wait "$STORM_PID"
+	sleep 1.5 # a lost record is printed each second
+	# The kernel's own counters: the per-CPU 'lost' map of this vigil.
+	KLOST=''
+	for id in $(awk '/^map_id:/ { print $2 }' /proc/"$W_PID"/fdinfo/* 2>/dev/null | sort -u); do
+		if [ "$(bpftool map show id "$id" -j 2>/dev/null | jq -r .name)" = lost ]; then
+			KLOST=$(bpftool map dump id "$id" -j | jq '[.[].formatted.values[].value] | add')
+		fi
+	done
+	watch_stop
+	DELIVERED=$(events '.evt.type == "open" and .fd.name == $f' --arg f "$STORM_FILE" | wc -l)
+	PRINTED=$(events '.evt.type == "lost"' | jq -s '[.[].lost.total] | add // 0')
+	OPEN_LOST=$(events '.evt.type == "lost"' | jq -s '[.[].lost.open // 0] | add // 0')
+	FINAL=$(sed -nE 's/^vigil: [0-9]+ events, ([0-9]+) lost$/\1/p' "$W_ERR")
+	vg_info "storm: $N opens, $DELIVERED delivered, lost: kernel ${KLOST:-?}, lost records $PRINTED (open $OPEN_LOST), final ${FINAL:-?}"
+	if [ -n "$KLOST" ] && [ "$KLOST" -gt 0 ]; then
+		pass "a 4 KiB ring buffer loses events under the storm, and the kernel counted them"
+	else
+		fail "no loss counted by the kernel (${KLOST:-no map})"
+	fi
+	[ "$PRINTED" = "$KLOST" ] && pass "lost records add up to the kernel's count ($KLOST)" ||
+		fail "lost records say $PRINTED, the kernel $KLOST"
+	[ "$FINAL" = "$KLOST" ] && pass "the final report says the same" || fail "final report says ${FINAL:-nothing}"
+	[ $((DELIVERED + OPEN_LOST)) = "$N" ] &&
+		pass "delivered + lost opens = the storm's $N opens" ||
+		fail "delivered $DELIVERED + lost $OPEN_LOST != $N"
+fi
+
+# --------------------------------------------------- a tracepoint by name
+vg_log "tracepoint by name"
+sleep 300 &
+TARGET=$!
+vg_track_pid "$TARGET"
+if watch_start tp --event tp:signal:signal_generate; then
+	kill -USR2 "$TARGET"
+	if wait_event "signal_generate for SIGUSR2" '.evt.type == "tracepoint" and .tp.fields.pid == $p' --argjson p "$TARGET"; then
+		jcheck "tracepoint fields decoded by name" "$EV" \
+			'.tp.name == "signal:signal_generate" and .tp.fields.sig == 12 and .tp.fields.comm == "sleep" and .proc.pid == $me' \
+			--argjson me "$$"
+	fi
+	watch_stop
+fi
+wait "$TARGET" 2>/dev/null
+
+# ------------------------------------------------------ text, --count, errors
+vg_log "text output, --count, errors"
+# A process that execs once, when told to, and does nothing else.
+TGO=$VG_TMPDIR/text-go
+python3 -c '
+import os, sys, time
+open(sys.argv[1] + ".ready", "w").close()
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.02)
+os.execv("/bin/true", ["/bin/true", "text-marker"])
+' "$TGO" &
+TPY=$!
+vg_track_pid "$TPY"
+vg_wait 15 test -e "$TGO.ready"
+"$VIGIL" watch --event exec,exit --pid "$TPY" --count 1 --duration 15 \
+	>"$VG_TMPDIR/text.out" 2>"$VG_TMPDIR/text.err" </dev/null &
+TP=$!
+vg_track_pid "$TP"
+vg_wait 15 grep -q '^vigil: watching' "$VG_TMPDIR/text.err"
+touch "$TGO"
+vg_wait 20 eval '! kill -0 $TP 2>/dev/null'
+wait "$TP"
+rc=$?
+wait "$TPY" 2>/dev/null
+if [ "$rc" = 0 ] && [ "$(grep -c . "$VG_TMPDIR/text.out")" = 1 ] &&
+	grep -qE '^[0-9-]+T[0-9:.]+Z exec .*container=host.*args=\[/bin/true text-marker\]' "$VG_TMPDIR/text.out"; then
+	pass "text output: one line per event, --count 1 stops after one"
+else
+	fail "text output / --count (rc $rc)"
+	sed 's/^/    out: /' "$VG_TMPDIR/text.out" | head -5
+	sed 's/^/    err: /' "$VG_TMPDIR/text.err" | head -5
+fi
+vg_vigil watch --event nosuch
+[ "$VG_RC" = 2 ] && grep -q "nosuch" <<<"$VG_ERR" && pass "an unknown event is a usage error naming it" ||
+	{ fail "unknown event"; vg_show; }
+vg_vigil watch --ring-size 1000
+[ "$VG_RC" = 2 ] && pass "--ring-size must be a power of two" || { fail "--ring-size 1000"; vg_show; }
+vg_vigil watch --path '*x*' --event exec
+[ "$VG_RC" = 2 ] && pass "--path without open events is a usage error" || { fail "--path with exec"; vg_show; }
+
+vg_finish
