@@ -31,9 +31,12 @@ $(BUILD)/build.ninja:
 build: deps-build $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-# vigil's main job with defaults: attribute every process on this host.
+# vigil's main job with defaults: watch what every process on this host
+# does, with its container and pod, until ^C. RUN_ARGS adds options, for
+# example RUN_ARGS='--duration 10 --output json'.
+RUN_ARGS ?=
 run: build
-	./$(BUILD)/vigil pid --all
+	./$(BUILD)/vigil watch $(RUN_ARGS)
 
 # Every suite: unit (+ the same under ASan/UBSan and valgrind), fuzz
 # smoke runs, and the root integration suite with real runtimes.
