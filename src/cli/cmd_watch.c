@@ -51,6 +51,21 @@ static void on_signal(int sig)
 #define ATTR_CACHE_SLOTS 256
 #define ATTR_CACHE_NS 1000000000ull
 
+/* print_head()'s cache: a thread's proc, user, group, cgroup and ns
+ * members, and what they were made from. */
+#define PROC_CACHE_SLOTS 64
+struct proc_key {
+	uint32_t pid, tid, ppid, uid, gid, mntns;
+	uint64_t cgroup_id, start_ns, gen;
+	const void *entry; /* the process-table entry, with gen */
+	char comm[VG_COMM_LEN];
+};
+struct proc_cached {
+	struct proc_key k;
+	char *json;
+	size_t len;
+};
+
 /* An exec whose argv chunks are still arriving. */
 struct pending_exec {
 	bool used;
@@ -111,6 +126,7 @@ struct watch {
 		size_t len;
 	} attr_cache[ATTR_CACHE_SLOTS];
 	struct vg_printer *frag; /* serializes them */
+	struct proc_cached proc_cache[PROC_CACHE_SLOTS];
 	/* print_open(): the last flags and their text */
 	uint32_t last_flags;
 	char last_flags_text[256];
@@ -350,17 +366,14 @@ static void print_attribution(struct watch *w, const struct vg_ev_hdr *h,
 }
 
 /* Everything every event has: evt, proc, user, group, cgroup, ns. */
-static void print_common(struct watch *w, const struct vg_ev_hdr *h,
-			 const char *type)
+/* A record's start: its evt object. */
+static void print_evt(struct watch *w, const struct vg_ev_hdr *h,
+		      const char *type)
 {
 	struct vg_printer *p = w->pr;
-	const struct vg_pt_entry *pe = vg_ptable_get(w->pt, (int)h->pid);
-	char when[48], exec_id[VG_PT_EXEC_ID_MAX], comm[VG_COMM_LEN + 1];
+	char when[48];
 
-	memcpy(comm, h->comm, VG_COMM_LEN);
-	comm[VG_COMM_LEN] = '\0';
 	fmt_time(w, h->ktime_ns, when, sizeof(when));
-	vg_ptable_exec_id(w->pt, (int)h->pid, h->start_ns, exec_id, sizeof(exec_id));
 	vg_pr_begin(p);
 	vg_pr_obj_open(p, "evt");
 	vg_pr_str(p, "type", NULL, type);
@@ -368,6 +381,17 @@ static void print_common(struct watch *w, const struct vg_ev_hdr *h,
 	vg_pr_u64(p, "ktime_ns", NULL, h->ktime_ns);
 	vg_pr_u64(p, "cpu", NULL, h->cpu);
 	vg_pr_obj_close(p);
+}
+
+/* The proc object's identity members, left open for more. */
+static void proc_open(struct watch *w, struct vg_printer *p,
+		      const struct vg_ev_hdr *h, const struct vg_pt_entry *pe)
+{
+	char exec_id[VG_PT_EXEC_ID_MAX], comm[VG_COMM_LEN + 1];
+
+	memcpy(comm, h->comm, VG_COMM_LEN);
+	comm[VG_COMM_LEN] = '\0';
+	vg_ptable_exec_id(w->pt, (int)h->pid, h->start_ns, exec_id, sizeof(exec_id));
 	vg_pr_obj_open(p, "proc");
 	vg_pr_i64(p, "pid", NULL, h->pid);
 	vg_pr_i64(p, "tid", NULL, h->tid);
@@ -376,6 +400,81 @@ static void print_common(struct watch *w, const struct vg_ev_hdr *h,
 	vg_pr_str(p, "exec_id", NULL, exec_id);
 	vg_pr_str(p, "parent_exec_id", NULL,
 		  pe && pe->parent_exec_id[0] ? pe->parent_exec_id : NULL);
+}
+
+static void print_ids(struct vg_printer *p, const struct vg_ev_hdr *h)
+{
+	vg_pr_obj_open(p, "user");
+	vg_pr_u64(p, "uid", NULL, h->uid);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "group");
+	vg_pr_u64(p, "gid", NULL, h->gid);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "cgroup");
+	vg_pr_u64(p, "id", NULL, h->cgroup_id);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "ns");
+	vg_pr_u64(p, "mnt", NULL, h->mntns);
+	vg_pr_obj_close(p);
+}
+
+/* evt and proc (left open) of an exec, which adds its own members. */
+static void print_common(struct watch *w, const struct vg_ev_hdr *h,
+			 const char *type)
+{
+	print_evt(w, h, type);
+	proc_open(w, w->pr, h, vg_ptable_get(w->pt, (int)h->pid));
+}
+
+/*
+ * evt, then proc (with exe), user, group, cgroup and ns: the head of every
+ * record but exec's. All but evt depend only on the thread's header fields
+ * and its process-table entry, so they are serialized once and reused
+ * while those stay the same (in a storm, for every event of the thread).
+ */
+static void print_head(struct watch *w, const struct vg_ev_hdr *h,
+		       const char *type)
+{
+	const struct vg_pt_entry *pe = vg_ptable_get(w->pt, (int)h->pid);
+	struct proc_cached *c = &w->proc_cache[h->tid % PROC_CACHE_SLOTS];
+	struct proc_key k;
+	char *obj;
+	size_t n;
+
+	print_evt(w, h, type);
+	memset(&k, 0, sizeof(k));
+	k.pid = h->pid, k.tid = h->tid, k.ppid = h->ppid;
+	k.uid = h->uid, k.gid = h->gid, k.mntns = h->mntns;
+	k.cgroup_id = h->cgroup_id, k.start_ns = h->start_ns;
+	k.entry = pe;
+	k.gen = pe ? pe->gen : 0;
+	memcpy(k.comm, h->comm, sizeof(k.comm));
+	if (c->json && memcmp(&c->k, &k, sizeof(k)) == 0) {
+		vg_pr_raw_members(w->pr, c->json, c->len);
+		return;
+	}
+	vg_pr_begin(w->frag);
+	proc_open(w, w->frag, h, pe);
+	vg_pr_str(w->frag, "exe", NULL, pe ? pe->exe : NULL);
+	vg_pr_obj_close(w->frag);
+	print_ids(w->frag, h);
+	obj = vg_pr_end_string(w->frag);
+	n = obj ? strlen(obj) : 0;
+	if (n < 2) { /* out of memory: without the cache */
+		free(obj);
+		proc_open(w, w->pr, h, pe);
+		vg_pr_str(w->pr, "exe", NULL, pe ? pe->exe : NULL);
+		vg_pr_obj_close(w->pr);
+		print_ids(w->pr, h);
+		return;
+	}
+	memmove(obj, obj + 1, n - 2);
+	obj[n - 2] = '\0';
+	free(c->json);
+	c->json = obj;
+	c->len = n - 2;
+	c->k = k;
+	vg_pr_raw_members(w->pr, c->json, c->len);
 }
 
 static void text_line(struct watch *w, const char *fmt, ...)
@@ -429,24 +528,6 @@ static void args_text(const char *args, uint32_t len, char *out, size_t outsz)
 	out[o] = '\0';
 }
 
-static void print_ids(struct watch *w, const struct vg_ev_hdr *h)
-{
-	struct vg_printer *p = w->pr;
-
-	vg_pr_obj_open(p, "user");
-	vg_pr_u64(p, "uid", NULL, h->uid);
-	vg_pr_obj_close(p);
-	vg_pr_obj_open(p, "group");
-	vg_pr_u64(p, "gid", NULL, h->gid);
-	vg_pr_obj_close(p);
-	vg_pr_obj_open(p, "cgroup");
-	vg_pr_u64(p, "id", NULL, h->cgroup_id);
-	vg_pr_obj_close(p);
-	vg_pr_obj_open(p, "ns");
-	vg_pr_u64(p, "mnt", NULL, h->mntns);
-	vg_pr_obj_close(p);
-}
-
 static void print_exec(struct watch *w, const struct vg_ev_exec *e,
 		       const char *filename, const char *exe, const char *args,
 		       uint32_t args_got, bool lost_chunks)
@@ -473,7 +554,7 @@ static void print_exec(struct watch *w, const struct vg_ev_exec *e,
 	vg_pr_u64(p, "args_bytes", NULL, e->args_len);
 	vg_pr_str(p, "filename", NULL, filename);
 	vg_pr_obj_close(p);
-	print_ids(w, &e->h);
+	print_ids(p, &e->h);
 	print_attribution(w, &e->h, attr, sizeof(attr));
 	if (w->mode == VG_OUTPUT_TEXT) {
 		char at[2048];
@@ -587,14 +668,10 @@ static void flush_old_execs(struct watch *w, bool all)
 static void print_exit(struct watch *w, const struct vg_ev_exit *e)
 {
 	struct vg_printer *p = w->pr;
-	const struct vg_pt_entry *pe = vg_ptable_get(w->pt, (int)e->h.pid);
 	char attr[512], prefix[256], what[64];
 	unsigned sig = e->exit_code & 0x7f, code = (e->exit_code >> 8) & 0xff;
 
-	print_common(w, &e->h, "exit");
-	vg_pr_str(p, "exe", NULL, pe ? pe->exe : NULL);
-	vg_pr_obj_close(p);
-	print_ids(w, &e->h);
+	print_head(w, &e->h, "exit");
 	vg_pr_obj_open(p, "exit");
 	vg_pr_u64(p, "status", NULL, e->exit_code);
 	if (sig) {
@@ -624,9 +701,7 @@ static void print_fork(struct watch *w, const struct vg_ev_fork *e)
 
 	vg_ptable_exec_id(w->pt, (int)e->child_pid, e->child_start_ns, child_id,
 			  sizeof(child_id));
-	print_common(w, &e->h, e->is_thread ? "clone" : "fork");
-	vg_pr_obj_close(p);
-	print_ids(w, &e->h);
+	print_head(w, &e->h, e->is_thread ? "clone" : "fork");
 	vg_pr_obj_open(p, "child");
 	vg_pr_i64(p, "pid", NULL, e->child_pid);
 	vg_pr_i64(p, "tid", NULL, e->child_tid);
@@ -672,7 +747,6 @@ static void flags_text(uint32_t f, char *buf, size_t bufsz)
 static void print_open(struct watch *w, const struct vg_ev_open *e, size_t len)
 {
 	struct vg_printer *p = w->pr;
-	const struct vg_pt_entry *pe = vg_ptable_get(w->pt, (int)e->h.pid);
 	const char *base = (const char *)e + sizeof(*e);
 	char attr[512], prefix[256], res[64];
 	const char *path = NULL, *abs = NULL, *flags;
@@ -696,10 +770,7 @@ static void print_open(struct watch *w, const struct vg_ev_open *e, size_t len)
 		w->last_flags = e->flags;
 	}
 	flags = w->last_flags_text;
-	print_common(w, &e->h, "open");
-	vg_pr_str(p, "exe", NULL, pe ? pe->exe : NULL);
-	vg_pr_obj_close(p);
-	print_ids(w, &e->h);
+	print_head(w, &e->h, "open");
 	vg_pr_obj_open(p, "fd");
 	vg_pr_str(p, "name", NULL, name);
 	vg_pr_str(p, "path", NULL, path);
@@ -772,14 +843,10 @@ static void print_sockaddr(struct vg_printer *p, const uint8_t *a, uint32_t len,
 static void print_net(struct watch *w, const struct vg_ev_net *e)
 {
 	struct vg_printer *p = w->pr;
-	const struct vg_pt_entry *pe = vg_ptable_get(w->pt, (int)e->h.pid);
 	const char *type = vg_ev_type_name(e->h.type);
 	char attr[512], prefix[256], res[64], ta[160] = "", tl[160] = "";
 
-	print_common(w, &e->h, type);
-	vg_pr_str(p, "exe", NULL, pe ? pe->exe : NULL);
-	vg_pr_obj_close(p);
-	print_ids(w, &e->h);
+	print_head(w, &e->h, type);
 	vg_pr_obj_open(p, "fd");
 	vg_pr_i64(p, "num", NULL, e->h.type == VG_EV_ACCEPT ? e->ret : e->fd);
 	vg_pr_str(p, "l4proto", NULL,
@@ -823,9 +890,7 @@ static void print_syscall(struct watch *w, const struct vg_ev_syscall *e)
 	struct vg_printer *p = w->pr;
 	char attr[512], prefix[256], res[64];
 
-	print_common(w, &e->h, "syscall");
-	vg_pr_obj_close(p);
-	print_ids(w, &e->h);
+	print_head(w, &e->h, "syscall");
 	vg_pr_obj_open(p, "syscall");
 	vg_pr_u64(p, "nr", NULL, e->nr);
 	vg_pr_arr_open(p, "args");
@@ -860,9 +925,7 @@ static void print_tracepoint(struct watch *w, const struct vg_ev_tracepoint *e,
 	if (!f || sizeof(*e) + e->len > len)
 		return;
 	snprintf(label, sizeof(label), "%s:%s", f->group, f->name);
-	print_common(w, &e->h, "tracepoint");
-	vg_pr_obj_close(p);
-	print_ids(w, &e->h);
+	print_head(w, &e->h, "tracepoint");
 	vg_pr_obj_open(p, "tp");
 	vg_pr_str(p, "name", NULL, label);
 	vg_pr_u64(p, "id", NULL, e->tp_id);
@@ -1379,6 +1442,11 @@ int cmd_watch(int argc, char **argv)
 		goto out;
 	}
 	compute_wall_offset(&w);
+	/* Output is flushed after each batch the ring buffer hands over, so
+	 * a large buffer costs no latency; to a file or pipe it saves a
+	 * write per few events in a storm. A terminal keeps its lines. */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, 1u << 20);
 
 	struct vg_sensor_tp tps[WATCH_MAX_TPS];
 	for (size_t i = 0; i < w.n_tpf; i++)
@@ -1497,6 +1565,8 @@ out:
 	vg_printer_free(w.frag);
 	for (size_t i = 0; i < ATTR_CACHE_SLOTS; i++)
 		free(w.attr_cache[i].json);
+	for (size_t i = 0; i < PROC_CACHE_SLOTS; i++)
+		free(w.proc_cache[i].json);
 	vg_ptable_free(w.pt);
 	vigil_ctx_free(w.ctx);
 	free((char *)w.pod_ns);

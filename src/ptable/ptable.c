@@ -18,7 +18,7 @@ struct vg_ptable {
 	struct vg_pt_entry *slots;
 	size_t cap;  /* power of two, >= 2 * max */
 	size_t n, max;
-	uint64_t seq;
+	uint64_t seq, gen;
 	char boot_id[40];
 	bool have_boot_id;
 	uint64_t ns_per_tick;
@@ -134,6 +134,7 @@ static struct vg_pt_entry *insert(struct vg_ptable *t, int pid)
 		free(e->exe);
 		*e = (struct vg_pt_entry){ .pid = pid };
 		e->seq = ++t->seq;
+		e->gen = ++t->gen;
 		return e;
 	}
 	if (t->n >= t->max)
@@ -143,6 +144,7 @@ static struct vg_pt_entry *insert(struct vg_ptable *t, int pid)
 			e = &t->slots[i];
 			e->pid = pid;
 			e->seq = ++t->seq;
+			e->gen = ++t->gen;
 			t->n++;
 			return e;
 		}
@@ -176,6 +178,7 @@ static void set_ids(struct vg_ptable *t, struct vg_pt_entry *e)
 			  e->start_ticks, e->exec_id, sizeof(e->exec_id));
 	snprintf(e->parent_exec_id, sizeof(e->parent_exec_id), "%s",
 		 p ? p->exec_id : "");
+	e->gen = ++t->gen;
 }
 
 int vg_ptable_fork(struct vg_ptable *t, int ppid, int pid, uint64_t start_ns)

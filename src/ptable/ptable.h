@@ -27,6 +27,7 @@ struct vg_pt_entry {
 	char *exe;              /* owned; NULL when unknown */
 	uint64_t seq;           /* insertion order, for eviction */
 	bool exited;            /* gone; kept a while for late events */
+	uint64_t gen;           /* changes whenever the entry does */
 };
 
 struct vg_ptable;
