@@ -324,6 +324,24 @@ static void attribution_members(struct watch *w, struct vg_printer *p,
 	}
 }
 
+/* Finish @frag's record and return its members (the object without its
+ * braces) for vg_pr_raw_members(), their length in *@len; NULL when out
+ * of memory. */
+static char *end_members(struct vg_printer *frag, size_t *len)
+{
+	char *obj = vg_pr_end_string(frag);
+	size_t n = obj ? strlen(obj) : 0;
+
+	if (n < 2) {
+		free(obj);
+		return NULL;
+	}
+	memmove(obj, obj + 1, n - 2);
+	obj[n - 2] = '\0';
+	*len = n - 2;
+	return obj;
+}
+
 /* The container and pod of @h's cgroup: JSON members of the record, and
  * in text mode a short text. In JSON they come serialized from the cache
  * when this cgroup was attributed less than ATTR_CACHE_NS ago. */
@@ -347,19 +365,14 @@ static void print_attribution(struct watch *w, const struct vg_ev_hdr *h,
 	}
 	vg_pr_begin(w->frag);
 	attribution_members(w, w->frag, h, text, textsz);
-	obj = vg_pr_end_string(w->frag);
-	n = obj ? strlen(obj) : 0;
-	if (n < 2) { /* out of memory: attribute without the cache */
-		free(obj);
+	obj = end_members(w->frag, &n);
+	if (!obj) { /* out of memory: attribute without the cache */
 		attribution_members(w, w->pr, h, text, textsz);
 		return;
 	}
-	/* the members: the object without its braces */
-	memmove(obj, obj + 1, n - 2);
-	obj[n - 2] = '\0';
 	free(c->json);
 	c->json = obj;
-	c->len = n - 2;
+	c->len = n;
 	c->cgroup_id = h->cgroup_id;
 	c->made_ns = h->ktime_ns;
 	vg_pr_raw_members(w->pr, c->json, c->len);
@@ -458,21 +471,17 @@ static void print_head(struct watch *w, const struct vg_ev_hdr *h,
 	vg_pr_str(w->frag, "exe", NULL, pe ? pe->exe : NULL);
 	vg_pr_obj_close(w->frag);
 	print_ids(w->frag, h);
-	obj = vg_pr_end_string(w->frag);
-	n = obj ? strlen(obj) : 0;
-	if (n < 2) { /* out of memory: without the cache */
-		free(obj);
+	obj = end_members(w->frag, &n);
+	if (!obj) { /* out of memory: without the cache */
 		proc_open(w, w->pr, h, pe);
 		vg_pr_str(w->pr, "exe", NULL, pe ? pe->exe : NULL);
 		vg_pr_obj_close(w->pr);
 		print_ids(w->pr, h);
 		return;
 	}
-	memmove(obj, obj + 1, n - 2);
-	obj[n - 2] = '\0';
 	free(c->json);
 	c->json = obj;
-	c->len = n - 2;
+	c->len = n;
 	c->k = k;
 	vg_pr_raw_members(w->pr, c->json, c->len);
 }
