@@ -1500,6 +1500,9 @@ int cmd_watch(int argc, char **argv)
 		fflags |= VG_FILTER_PID;
 	}
 	vg_sensor_filter_enable(w.sensor, fflags);
+	/* events from now on, then the processes already there: one that
+	 * forks during the scan is known either way */
+	vg_sensor_start(w.sensor);
 	r = vg_ptable_seed(w.pt, w.ctx->proc_fd);
 	if (r < 0)
 		cli_error("seeding the process table: %s", strerror(-r));

@@ -39,6 +39,7 @@ struct vg_sensor {
 	vg_sensor_cb cb;
 	void *cb_ctx;
 	int ncpus;
+	uint64_t mask; /* for vg_sensor_start() */
 };
 
 static const char *const type_names[VG_EV_TYPES] = {
@@ -181,7 +182,9 @@ int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 
 		bpf_program__set_autoload(p, !!(mask & VG_EV_BIT(prog_uses[i].type)));
 	}
-	s->skel->bss->vg_type_mask = mask;
+	s->mask = mask;
+	/* paused until vg_sensor_start(), but for cgroup creations */
+	s->skel->bss->vg_type_mask = mask & VG_EV_BIT(VG_EV_CGROUP_MKDIR);
 	s->skel->bss->vg_self_tgid = (uint32_t)getpid();
 	s->skel->bss->vg_wakeup_bytes =
 		o->wakeup_bytes ? o->wakeup_bytes : 256u << 10;
@@ -340,6 +343,11 @@ int vg_sensor_filter_mntns(struct vg_sensor *s, uint32_t mntns, bool add)
 int vg_sensor_filter_pid(struct vg_sensor *s, uint32_t pid, bool add)
 {
 	return set_member(s->skel->maps.filter_pids, &pid, sizeof(pid), add);
+}
+
+void vg_sensor_start(struct vg_sensor *s)
+{
+	s->skel->bss->vg_type_mask = s->mask;
 }
 
 void vg_sensor_set_types(struct vg_sensor *s, uint64_t type_mask)

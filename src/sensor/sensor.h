@@ -32,8 +32,10 @@ struct vg_sensor_opts {
 
 struct vg_sensor;
 
-/* Load and attach. Returns 0, or -errno with a sentence in @err. The
- * caller frees *ret with vg_sensor_free() (which detaches everything). */
+/* Load and attach, paused: only cgroup creations pass until
+ * vg_sensor_start(), so that filters can be set first. Returns 0, or
+ * -errno with a sentence in @err. The caller frees *ret with
+ * vg_sensor_free() (which detaches everything). */
 int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 		  char *err, size_t errsz);
 void vg_sensor_free(struct vg_sensor *s);
@@ -56,6 +58,8 @@ int vg_sensor_filter_enable(struct vg_sensor *s, uint32_t flags);
 int vg_sensor_filter_cgroup(struct vg_sensor *s, uint64_t cgid, bool add);
 int vg_sensor_filter_mntns(struct vg_sensor *s, uint32_t mntns, bool add);
 int vg_sensor_filter_pid(struct vg_sensor *s, uint32_t pid, bool add);
+/* Let the event types of the options pass. */
+void vg_sensor_start(struct vg_sensor *s);
 /* Change the event types passed, live. */
 void vg_sensor_set_types(struct vg_sensor *s, uint64_t type_mask);
 
