@@ -224,41 +224,54 @@ static __always_inline void fill_hdr(struct vg_ev_hdr *h, __u16 type,
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
+/* Ring-buffer space a record of @size takes: an 8-byte header, and
+ * records are 8-byte aligned. */
+static __always_inline __u64 rec_share(__u64 size)
+{
+	return (size + 8 + 7) & ~7ULL;
+}
+
 /*
  * Wake the reader only for the record that takes the waiting data across
  * vg_wakeup_bytes: once per fill, however far behind the reader is. (A
  * wakeup is an irq_work on this CPU; one per record would cost a storm
  * more than the record itself.) The reader drains to empty before it
  * sleeps again, and it polls on a timer, which bounds the latency.
- * @avail is the data waiting with this record, @size this record's share.
+ * @avail is the data waiting with this record, @share its rec_share().
  */
-static __always_inline long wake_flags(__u64 avail, __u64 size)
+static __always_inline long wake_flags(__u64 avail, __u64 share)
 {
 	__u64 t = vg_wakeup_bytes;
 
-	size = (size + 7) & ~7ULL; /* records are 8-byte aligned */
 	if (!t)
 		return 0; /* the kernel's own rule */
-	if (avail >= t && avail - size < t)
+	if (avail >= t && avail - share < t)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
 
-/* For a reserved record: the waiting data already counts it. */
+/* For a reserved record of @size: the waiting data already counts it. */
 static __always_inline long submit_flags(__u64 size)
 {
-	return wake_flags(bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA), size + 8);
+	return wake_flags(bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA), rec_share(size));
 }
 
-/* Copy @size bytes of the assembled record out; count a failure. */
-static __always_inline void emit(void *rec, __u32 size, __u32 type)
+/* Copy @size bytes of the assembled record out with @flags; count a
+ * failure. */
+static __always_inline void output(void *rec, __u32 size, __u32 type, long flags)
 {
 	/* no record comes near SCRATCH_SIZE; the AND is for the verifier */
-	__u64 avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) + size + 8;
-
-	if (bpf_ringbuf_output(&rb, rec, BOUND(size, SCRATCH_SIZE - 1),
-			       wake_flags(avail, size + 8)) < 0)
+	if (bpf_ringbuf_output(&rb, rec, BOUND(size, SCRATCH_SIZE - 1), flags) < 0)
 		count_lost(type);
+}
+
+/* output(), waking the reader by wake_flags(). */
+static __always_inline void emit(void *rec, __u32 size, __u32 type)
+{
+	__u64 share = rec_share(size);
+
+	output(rec, size, type,
+	       wake_flags(bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) + share, share));
 }
 
 struct walk_ctx {
@@ -546,9 +559,8 @@ int BPF_PROG(handle_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	fill_hdr(&e->h, VG_EV_CGROUP_MKDIR, sizeof(*e) + e->path_len, t);
 	/* at once: a new container's first process may exec within
 	 * milliseconds, and the filter must hold its cgroup by then */
-	if (bpf_ringbuf_output(&rb, e, BOUND(sizeof(*e) + e->path_len, SCRATCH_SIZE - 1),
-			       BPF_RB_FORCE_WAKEUP) < 0)
-		count_lost(VG_EV_CGROUP_MKDIR);
+	output(e, sizeof(*e) + e->path_len, VG_EV_CGROUP_MKDIR,
+	       BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
@@ -585,14 +597,21 @@ struct sc_args {
 	__u64 a[4];
 };
 
-static __always_inline void exit_args(struct task_struct *t, struct sc_args *out)
+/* Whether the current task's event of @type passes; if so, its
+ * syscall's arguments in @out. */
+static __always_inline bool exit_wanted(__u32 type, struct sc_args *out)
 {
-	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(t);
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct pt_regs *r;
 
+	if (!wanted(type, t))
+		return false;
+	r = (struct pt_regs *)bpf_task_pt_regs(t);
 	out->a[0] = r->di;
 	out->a[1] = r->si;
 	out->a[2] = r->dx;
 	out->a[3] = r->r10;
+	return true;
 }
 
 /* ------------------------------------------------------------------ open */
@@ -682,12 +701,10 @@ static __always_inline int open_exit(struct sc_exit *ctx, int dirfd,
 SEC("tracepoint/syscalls/sys_exit_openat")
 int handle_exit_openat(struct sc_exit *ctx)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
 	struct sc_args p;
 
-	if (!wanted_current(VG_EV_OPEN))
+	if (!exit_wanted(VG_EV_OPEN, &p))
 		return 0;
-	exit_args(t, &p);
 	return open_exit(ctx, (int)p.a[0], (const char *)p.a[1], p.a[2],
 			 p.a[3], ctx->nr);
 }
@@ -695,12 +712,10 @@ int handle_exit_openat(struct sc_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_open")
 int handle_exit_open(struct sc_exit *ctx)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
 	struct sc_args p;
 
-	if (!wanted_current(VG_EV_OPEN))
+	if (!exit_wanted(VG_EV_OPEN, &p))
 		return 0;
-	exit_args(t, &p);
 	return open_exit(ctx, AT_FDCWD, (const char *)p.a[0], p.a[1], p.a[2],
 			 ctx->nr);
 }
@@ -708,12 +723,10 @@ int handle_exit_open(struct sc_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_creat")
 int handle_exit_creat(struct sc_exit *ctx)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
 	struct sc_args p;
 
-	if (!wanted_current(VG_EV_OPEN))
+	if (!exit_wanted(VG_EV_OPEN, &p))
 		return 0;
-	exit_args(t, &p);
 	return open_exit(ctx, AT_FDCWD, (const char *)p.a[0],
 			 O_CREAT | O_WRONLY | O_TRUNC, p.a[1], ctx->nr);
 }
@@ -721,13 +734,11 @@ int handle_exit_creat(struct sc_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_openat2")
 int handle_exit_openat2(struct sc_exit *ctx)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
 	struct open_how how = {};
 	struct sc_args p;
 
-	if (!wanted_current(VG_EV_OPEN))
+	if (!exit_wanted(VG_EV_OPEN, &p))
 		return 0;
-	exit_args(t, &p);
 	bpf_probe_read_user(&how, sizeof(how), (void *)p.a[2]);
 	return open_exit(ctx, (int)p.a[0], (const char *)p.a[1], how.flags,
 			 how.mode, ctx->nr);
@@ -824,9 +835,8 @@ static __always_inline int net_exit(struct sc_exit *ctx, __u32 type)
 	__u16 fam = 0, stype = 0;
 	int fd;
 
-	if (!wanted_current(type))
+	if (!exit_wanted(type, &p))
 		return 0;
-	exit_args(t, &p);
 	s = get_scratch();
 	if (!s)
 		return 0;

@@ -56,8 +56,8 @@ static void on_signal(int sig)
 #define PROC_CACHE_SLOTS 64
 struct proc_key {
 	uint32_t pid, tid, ppid, uid, gid, mntns;
-	uint64_t cgroup_id, start_ns, gen;
-	const void *entry; /* the process-table entry, with gen */
+	uint64_t cgroup_id, start_ns;
+	uint64_t gen; /* the process-table entry's (unique per version) */
 	char comm[VG_COMM_LEN];
 };
 struct proc_cached {
@@ -254,15 +254,19 @@ static const char *errno_name(int e)
 	return NULL;
 }
 
-static void print_result(struct vg_printer *p, int64_t ret, char *text,
+/* evt_result's members; in text mode also "= RESULT" in @text. */
+static void print_result(struct watch *w, int64_t ret, char *text,
 			 size_t textsz)
 {
+	struct vg_printer *p = w->pr;
+	bool want_text = w->mode == VG_OUTPUT_TEXT;
 	char buf[32];
 
+	text[0] = '\0';
 	vg_pr_i64(p, "rawres", NULL, ret);
 	if (ret >= 0) {
 		vg_pr_str(p, "res", NULL, "SUCCESS");
-		if (vg_printer_mode(p) == VG_OUTPUT_TEXT)
+		if (want_text)
 			snprintf(text, textsz, "= %lld", (long long)ret);
 	} else {
 		const char *n = errno_name((int)-ret);
@@ -272,7 +276,8 @@ static void print_result(struct vg_printer *p, int64_t ret, char *text,
 			n = buf;
 		}
 		vg_pr_str(p, "res", NULL, n);
-		snprintf(text, textsz, "= %s", n);
+		if (want_text)
+			snprintf(text, textsz, "= %s", n);
 	}
 }
 
@@ -324,22 +329,28 @@ static void attribution_members(struct watch *w, struct vg_printer *p,
 	}
 }
 
-/* Finish @frag's record and return its members (the object without its
- * braces) for vg_pr_raw_members(), their length in *@len; NULL when out
- * of memory. */
-static char *end_members(struct vg_printer *frag, size_t *len)
+/*
+ * Finish w->frag's record, keep its members (the object without its
+ * braces) in *@json, *@len for vg_pr_raw_members(), and add them to the
+ * record being printed. False when out of memory: the caller writes the
+ * members itself, uncached.
+ */
+static bool frag_to_cache(struct watch *w, char **json, size_t *len)
 {
-	char *obj = vg_pr_end_string(frag);
+	char *obj = vg_pr_end_string(w->frag);
 	size_t n = obj ? strlen(obj) : 0;
 
 	if (n < 2) {
 		free(obj);
-		return NULL;
+		return false;
 	}
 	memmove(obj, obj + 1, n - 2);
 	obj[n - 2] = '\0';
+	free(*json);
+	*json = obj;
 	*len = n - 2;
-	return obj;
+	vg_pr_raw_members(w->pr, obj, n - 2);
+	return true;
 }
 
 /* The container and pod of @h's cgroup: JSON members of the record, and
@@ -349,10 +360,8 @@ static void print_attribution(struct watch *w, const struct vg_ev_hdr *h,
 			      char *text, size_t textsz)
 {
 	struct attr_cached *c;
-	char *obj;
-	size_t n;
 
-	if (w->mode == VG_OUTPUT_TEXT || !w->frag) {
+	if (w->mode == VG_OUTPUT_TEXT) {
 		attribution_members(w, w->pr, h, text, textsz);
 		return;
 	}
@@ -365,17 +374,12 @@ static void print_attribution(struct watch *w, const struct vg_ev_hdr *h,
 	}
 	vg_pr_begin(w->frag);
 	attribution_members(w, w->frag, h, text, textsz);
-	obj = end_members(w->frag, &n);
-	if (!obj) { /* out of memory: attribute without the cache */
+	if (!frag_to_cache(w, &c->json, &c->len)) {
 		attribution_members(w, w->pr, h, text, textsz);
 		return;
 	}
-	free(c->json);
-	c->json = obj;
-	c->len = n;
 	c->cgroup_id = h->cgroup_id;
 	c->made_ns = h->ktime_ns;
-	vg_pr_raw_members(w->pr, c->json, c->len);
 }
 
 /* Everything every event has: evt, proc, user, group, cgroup, ns. */
@@ -431,6 +435,16 @@ static void print_ids(struct vg_printer *p, const struct vg_ev_hdr *h)
 	vg_pr_obj_close(p);
 }
 
+/* proc (with exe), user, group, cgroup and ns. */
+static void proc_members(struct watch *w, struct vg_printer *p,
+			 const struct vg_ev_hdr *h, const struct vg_pt_entry *pe)
+{
+	proc_open(w, p, h, pe);
+	vg_pr_str(p, "exe", NULL, pe ? pe->exe : NULL);
+	vg_pr_obj_close(p);
+	print_ids(p, h);
+}
+
 /* evt and proc (left open) of an exec, which adds its own members. */
 static void print_common(struct watch *w, const struct vg_ev_hdr *h,
 			 const char *type)
@@ -451,15 +465,12 @@ static void print_head(struct watch *w, const struct vg_ev_hdr *h,
 	const struct vg_pt_entry *pe = vg_ptable_get(w->pt, (int)h->pid);
 	struct proc_cached *c = &w->proc_cache[h->tid % PROC_CACHE_SLOTS];
 	struct proc_key k;
-	char *obj;
-	size_t n;
 
 	print_evt(w, h, type);
 	memset(&k, 0, sizeof(k));
 	k.pid = h->pid, k.tid = h->tid, k.ppid = h->ppid;
 	k.uid = h->uid, k.gid = h->gid, k.mntns = h->mntns;
 	k.cgroup_id = h->cgroup_id, k.start_ns = h->start_ns;
-	k.entry = pe;
 	k.gen = pe ? pe->gen : 0;
 	memcpy(k.comm, h->comm, sizeof(k.comm));
 	if (c->json && memcmp(&c->k, &k, sizeof(k)) == 0) {
@@ -467,23 +478,12 @@ static void print_head(struct watch *w, const struct vg_ev_hdr *h,
 		return;
 	}
 	vg_pr_begin(w->frag);
-	proc_open(w, w->frag, h, pe);
-	vg_pr_str(w->frag, "exe", NULL, pe ? pe->exe : NULL);
-	vg_pr_obj_close(w->frag);
-	print_ids(w->frag, h);
-	obj = end_members(w->frag, &n);
-	if (!obj) { /* out of memory: without the cache */
-		proc_open(w, w->pr, h, pe);
-		vg_pr_str(w->pr, "exe", NULL, pe ? pe->exe : NULL);
-		vg_pr_obj_close(w->pr);
-		print_ids(w->pr, h);
+	proc_members(w, w->frag, h, pe);
+	if (!frag_to_cache(w, &c->json, &c->len)) {
+		proc_members(w, w->pr, h, pe);
 		return;
 	}
-	free(c->json);
-	c->json = obj;
-	c->len = n;
 	c->k = k;
-	vg_pr_raw_members(w->pr, c->json, c->len);
 }
 
 static void text_line(struct watch *w, const char *fmt, ...)
@@ -797,7 +797,7 @@ static void print_open(struct watch *w, const struct vg_ev_open *e, size_t len)
 		vg_pr_u64(p, "mode", NULL, e->mode);
 	vg_pr_obj_close(p);
 	vg_pr_obj_open(p, "evt_result");
-	print_result(p, e->ret, res, sizeof(res));
+	print_result(w, e->ret, res, sizeof(res));
 	vg_pr_obj_close(p);
 	print_attribution(w, &e->h, attr, sizeof(attr));
 	if (w->mode == VG_OUTPUT_TEXT)
@@ -884,7 +884,7 @@ static void print_net(struct watch *w, const struct vg_ev_net *e)
 		vg_pr_u64(p, "backlog", NULL, e->backlog);
 	vg_pr_obj_close(p);
 	vg_pr_obj_open(p, "evt_result");
-	print_result(p, e->ret, res, sizeof(res));
+	print_result(w, e->ret, res, sizeof(res));
 	vg_pr_obj_close(p);
 	print_attribution(w, &e->h, attr, sizeof(attr));
 	if (w->mode == VG_OUTPUT_TEXT)
@@ -909,7 +909,7 @@ static void print_syscall(struct watch *w, const struct vg_ev_syscall *e)
 	vg_pr_u64(p, "duration_ns", NULL, e->h.ktime_ns - e->enter_ns);
 	vg_pr_obj_close(p);
 	vg_pr_obj_open(p, "evt_result");
-	print_result(p, e->ret, res, sizeof(res));
+	print_result(w, e->ret, res, sizeof(res));
 	vg_pr_obj_close(p);
 	print_attribution(w, &e->h, attr, sizeof(attr));
 	if (w->mode == VG_OUTPUT_TEXT)

@@ -14,7 +14,7 @@
  */
 
 #define VG_PT_EXEC_ID_MAX 64
-/* Exited processes kept findable, the most recent first. */
+/* How many exited processes stay findable; the longest gone leaves first. */
 #define VG_PT_EXITED_KEEP 1024
 
 struct vg_pt_entry {

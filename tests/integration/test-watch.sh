@@ -330,6 +330,24 @@ else
 	sed 's/^/    out: /' "$VG_TMPDIR/text.out" | head -5
 	sed 's/^/    err: /' "$VG_TMPDIR/text.err" | head -5
 fi
+# A text open line ends with its result: the fd, or the errno's name.
+: >"$VG_TMPDIR/text-open-marker"
+"$VIGIL" watch --event open --path '*text-open-marker*' --count 2 --duration 15 \
+	>"$VG_TMPDIR/topen.out" 2>"$VG_TMPDIR/topen.err" </dev/null &
+TP=$!
+vg_track_pid "$TP"
+vg_wait 15 grep -q '^vigil: watching' "$VG_TMPDIR/topen.err"
+cat "$VG_TMPDIR/text-open-marker" >/dev/null
+cat "$VG_TMPDIR/text-open-marker-missing" 2>/dev/null
+vg_wait 20 eval '! kill -0 $TP 2>/dev/null'
+wait "$TP"
+if grep -qE 'text-open-marker O_RDONLY[|A-Z_]* = [0-9]+$' "$VG_TMPDIR/topen.out" &&
+	grep -qE 'text-open-marker-missing O_RDONLY[|A-Z_]* = ENOENT$' "$VG_TMPDIR/topen.out"; then
+	pass "text open lines end with the fd or the errno"
+else
+	fail "text open lines"
+	sed 's/^/    out: /' "$VG_TMPDIR/topen.out" | head -5
+fi
 vg_vigil watch --event nosuch
 [ "$VG_RC" = 2 ] && grep -q "nosuch" <<<"$VG_ERR" && pass "an unknown event is a usage error naming it" ||
 	{ fail "unknown event"; vg_show; }
