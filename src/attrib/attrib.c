@@ -146,6 +146,7 @@ void vigil_ctx_free(struct vigil_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	vg_meta_worker_stop(ctx); /* first: it uses the kubelet client */
 	for (size_t i = 0; i < VG_CG_CACHE_SIZE; i++) {
 		free(ctx->cache[i].text);
 		vg_meta_unref(ctx->cache[i].meta);

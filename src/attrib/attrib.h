@@ -64,6 +64,7 @@ struct vigil_ctx {
 	char *cfg_strings[4];
 	struct vg_kubelet *kubelet;   /* NULL: not configured */
 	struct vg_meta_cache meta;
+	struct vg_meta_worker *meta_worker; /* NULL: reads are synchronous */
 	struct vg_cgid_entry cgid[VG_CGID_TABLE];
 	size_t cgid_used;
 	uint64_t cgid_evictions;

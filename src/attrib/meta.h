@@ -33,6 +33,7 @@ struct vg_meta_entry {
 	char *cg_path;
 	bool cg_v2;
 	bool dropped; /* out of the cache; held by identities only */
+	bool pending; /* a read is with the worker (vg_meta_worker_start) */
 };
 
 struct vg_meta_cache {
@@ -64,5 +65,31 @@ struct vg_meta_entry *vg_meta_peek(struct vigil_ctx *ctx, const char *id);
 size_t vg_meta_sweep(struct vigil_ctx *ctx);
 
 void vg_meta_cache_release(struct vg_meta_cache *c);
+
+/*
+ * Reading in the background. Once started, vg_meta_get() never reads
+ * itself: a new container gets an entry at once, incomplete and marked
+ * pending, and its state files and pod are read by a worker thread; so
+ * are the re-reads of incomplete entries. The caller applies what the
+ * worker has read with vg_meta_worker_collect(), on its own thread: the
+ * cache itself is only ever touched there. The kubelet client then
+ * belongs to the worker. Stopped (and joined) by vigil_ctx_free().
+ */
+#define VG_META_WORKER_QUEUE 1024
+
+struct vg_meta_worker_stats {
+	uint64_t queued, done, refused; /* refused: the queue was full */
+	size_t waiting;                 /* queued, not yet done */
+};
+
+/* Returns 0, or -errno (the thread or the eventfd could not be made). */
+int vg_meta_worker_start(struct vigil_ctx *ctx);
+/* Readable (an eventfd) when reads are done; -1 without a worker. */
+int vg_meta_worker_fd(const struct vigil_ctx *ctx);
+/* Apply finished reads to the cache. Returns how many entries changed. */
+size_t vg_meta_worker_collect(struct vigil_ctx *ctx);
+void vg_meta_worker_stats(const struct vigil_ctx *ctx,
+			  struct vg_meta_worker_stats *ret);
+void vg_meta_worker_stop(struct vigil_ctx *ctx);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
@@ -38,6 +39,11 @@
 #define WATCH_MAX_TPS 16
 #define WATCH_MAX_SYSCALLS 64
 #define WATCH_NEW_CGROUP_RETRY_NS (3ull * 1000000000ull)
+/* Records of a container whose metadata is still being read are held,
+ * rendered but for their container and pod, for at most WATCH_HOLD_NS;
+ * then they go out as they are, marked incomplete. */
+#define WATCH_HOLD_NS (50ull * 1000000ull)
+#define WATCH_HOLD_MAX 4096
 
 static volatile sig_atomic_t stop_signal;
 
@@ -76,6 +82,15 @@ struct pending_exec {
 	char *args;       /* args_sent bytes */
 	uint32_t received;
 	uint32_t chunks;
+};
+
+/* A record held for its container's metadata: @line lacks only the
+ * container and pod, which go in at @off. */
+struct held_record {
+	uint64_t cgroup_id;
+	uint64_t since_ns; /* CLOCK_MONOTONIC */
+	char *line;
+	size_t off;
 };
 
 /* A cgroup that appeared while a container selection is active, whose
@@ -127,6 +142,12 @@ struct watch {
 	} attr_cache[ATTR_CACHE_SLOTS];
 	struct vg_printer *frag; /* serializes them */
 	struct proc_cached proc_cache[PROC_CACHE_SLOTS];
+	/* records held for metadata, oldest first */
+	struct held_record held[WATCH_HOLD_MAX];
+	size_t n_held;
+	uint64_t held_cgroup; /* the record being built is to be held */
+	size_t held_off;
+	uint64_t held_early; /* released unresolved: the queue was full */
 	/* print_open(): the last flags and their text */
 	uint32_t last_flags;
 	char last_flags_text[256];
@@ -284,11 +305,10 @@ static void print_result(struct watch *w, int64_t ret, char *text,
 /* The container and pod of @h's cgroup, as members of @p, and a short
  * text. */
 static void attribution_members(struct watch *w, struct vg_printer *p,
-				const struct vg_ev_hdr *h, char *text,
-				size_t textsz)
+				uint64_t cgroup_id, char *text, size_t textsz)
 {
 	struct vg_attribution a;
-	int r = vg_attrib_cgroup_id(w->ctx, h->cgroup_id, &a);
+	int r = vg_attrib_cgroup_id(w->ctx, cgroup_id, &a);
 	const struct vg_container_meta *m = r == 0 && a.meta ? &a.meta->meta : NULL;
 
 	text[0] = '\0';
@@ -329,6 +349,24 @@ static void attribution_members(struct watch *w, struct vg_printer *p,
 	}
 }
 
+/* Metadata changed: serialized members made before are stale. */
+static void attr_cache_forget(struct watch *w)
+{
+	for (size_t i = 0; i < ATTR_CACHE_SLOTS; i++)
+		w->attr_cache[i].cgroup_id = 0;
+}
+
+/* Whether @cgroup_id's container metadata is still being read: its
+ * records wait for it (briefly, see WATCH_HOLD_NS). */
+static bool metadata_pending(struct watch *w, uint64_t cgroup_id)
+{
+	struct vg_attribution a;
+
+	return w->ctx->meta_worker &&
+	       vg_attrib_cgroup_id(w->ctx, cgroup_id, &a) == 0 && a.meta &&
+	       a.meta->pending && a.meta->meta.incomplete;
+}
+
 /*
  * Finish w->frag's record, keep its members (the object without its
  * braces) in *@json, *@len for vg_pr_raw_members(), and add them to the
@@ -361,21 +399,30 @@ static void print_attribution(struct watch *w, const struct vg_ev_hdr *h,
 {
 	struct attr_cached *c;
 
+	text[0] = '\0';
 	if (w->mode == VG_OUTPUT_TEXT) {
-		attribution_members(w, w->pr, h, text, textsz);
+		if (metadata_pending(w, h->cgroup_id))
+			w->held_cgroup = h->cgroup_id;
+		else
+			attribution_members(w, w->pr, h->cgroup_id, text, textsz);
 		return;
 	}
-	text[0] = '\0';
 	c = &w->attr_cache[(h->cgroup_id * 0x9e3779b97f4a7c15ull) >> 56];
 	if (c->json && c->cgroup_id == h->cgroup_id &&
 	    h->ktime_ns - c->made_ns < ATTR_CACHE_NS) {
 		vg_pr_raw_members(w->pr, c->json, c->len);
 		return;
 	}
+	if (metadata_pending(w, h->cgroup_id)) {
+		/* the members go in here when the record is let go */
+		w->held_cgroup = h->cgroup_id;
+		w->held_off = vg_pr_len(w->pr);
+		return;
+	}
 	vg_pr_begin(w->frag);
-	attribution_members(w, w->frag, h, text, textsz);
+	attribution_members(w, w->frag, h->cgroup_id, text, textsz);
 	if (!frag_to_cache(w, &c->json, &c->len)) {
-		attribution_members(w, w->pr, h, text, textsz);
+		attribution_members(w, w->pr, h->cgroup_id, text, textsz);
 		return;
 	}
 	c->cgroup_id = h->cgroup_id;
@@ -486,30 +533,127 @@ static void print_head(struct watch *w, const struct vg_ev_hdr *h,
 	c->k = k;
 }
 
-static void text_line(struct watch *w, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void text_line(struct watch *w, const char *fmt, ...)
+/* control characters in names and arguments must not forge lines */
+static void sanitize_text(char *line)
 {
-	char line[8192];
-	va_list ap;
-
-	(void)w;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	/* control characters in names and arguments must not forge lines */
 	for (char *c = line; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
+}
+
+static void hold_record(struct watch *w, char *line, size_t off);
+
+/* A text line: "PREFIX ATTR REST". Held, without ATTR, when the
+ * record's metadata is pending. */
+static void text_line(struct watch *w, const char *prefix, const char *attr,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void text_line(struct watch *w, const char *prefix, const char *attr,
+		      const char *fmt, ...)
+{
+	char line[8192];
+	int n;
+	va_list ap;
+
+	n = snprintf(line, sizeof(line), "%s %s ", prefix,
+		     w->held_cgroup ? "" : attr);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = (int)strlen(line);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	sanitize_text(line);
+	if (w->held_cgroup) {
+		char *copy = strdup(line);
+
+		if (copy) {
+			hold_record(w, copy, strlen(prefix) + 1);
+			return;
+		}
+	}
 	puts(line);
+}
+
+/* Write held record @hr, with its container and pod as they are now. */
+static void write_held(struct watch *w, struct held_record *hr)
+{
+	char text[512];
+
+	vg_pr_begin(w->frag);
+	attribution_members(w, w->frag, hr->cgroup_id, text, sizeof(text));
+	if (w->mode == VG_OUTPUT_TEXT) {
+		free(vg_pr_end_string(w->frag));
+		sanitize_text(text);
+		fwrite(hr->line, 1, hr->off, stdout);
+		fputs(text, stdout);
+		puts(hr->line + hr->off);
+	} else {
+		char *obj = vg_pr_end_string(w->frag);
+		size_t n = obj ? strlen(obj) : 0;
+
+		fwrite(hr->line, 1, hr->off, stdout);
+		if (n >= 2) {
+			fputc(',', stdout);
+			fwrite(obj + 1, 1, n - 2, stdout);
+		}
+		fputs(hr->line + hr->off, stdout);
+		fputc('\n', stdout);
+		free(obj);
+	}
+	free(hr->line);
+	hr->line = NULL;
+}
+
+/*
+ * Let held records go, oldest first: those whose metadata is read, and
+ * those held too long (@all: every one). A container's records stay in
+ * their order: a later one is never let go before an earlier one.
+ */
+static void release_held(struct watch *w, bool all)
+{
+	uint64_t now = mono_ns();
+	size_t kept = 0;
+
+	for (size_t i = 0; i < w->n_held; i++) {
+		struct held_record *hr = &w->held[i];
+
+		if (all || now - hr->since_ns >= WATCH_HOLD_NS ||
+		    !metadata_pending(w, hr->cgroup_id))
+			write_held(w, hr);
+		else
+			w->held[kept++] = *hr;
+	}
+	w->n_held = kept;
+}
+
+static void hold_record(struct watch *w, char *line, size_t off)
+{
+	if (w->n_held == WATCH_HOLD_MAX) {
+		/* full: the oldest goes out as it is, and is counted */
+		write_held(w, &w->held[0]);
+		memmove(&w->held[0], &w->held[1],
+			(w->n_held - 1) * sizeof(w->held[0]));
+		w->n_held--;
+		w->held_early++;
+	}
+	w->held[w->n_held++] = (struct held_record){
+		.cgroup_id = w->held_cgroup, .since_ns = mono_ns(),
+		.line = line, .off = off,
+	};
 }
 
 static void finish_record(struct watch *w)
 {
-	if (w->mode == VG_OUTPUT_JSON)
-		vg_pr_end(w->pr, stdout);
-	else
+	if (w->mode == VG_OUTPUT_JSON) {
+		char *line;
+
+		if (w->held_cgroup && (line = vg_pr_end_string(w->pr)))
+			hold_record(w, line, w->held_off);
+		else
+			vg_pr_end(w->pr, stdout);
+	} else {
 		free(vg_pr_end_string(w->pr));
+	}
+	w->held_cgroup = 0;
 	w->printed++;
 }
 
@@ -569,9 +713,8 @@ static void print_exec(struct watch *w, const struct vg_ev_exec *e,
 		char at[2048];
 
 		args_text(args ? args : "", args_got, at, sizeof(at));
-		text_line(w, "%s %s exe=%s args=[%s]%s",
-			  text_prefix(w, &e->h, "exec", prefix, sizeof(prefix)),
-			  attr, exe ? exe : "?", at, truncated ? " (truncated)" : "");
+		text_line(w, text_prefix(w, &e->h, "exec", prefix, sizeof(prefix)),
+			  attr, "exe=%s args=[%s]%s", exe ? exe : "?", at, truncated ? " (truncated)" : "");
 	}
 	finish_record(w);
 	free(argv);
@@ -697,9 +840,8 @@ static void print_exit(struct watch *w, const struct vg_ev_exit *e)
 	vg_pr_obj_close(p);
 	print_attribution(w, &e->h, attr, sizeof(attr));
 	if (w->mode == VG_OUTPUT_TEXT)
-		text_line(w, "%s %s %s",
-			  text_prefix(w, &e->h, "exit", prefix, sizeof(prefix)),
-			  attr, what);
+		text_line(w, text_prefix(w, &e->h, "exit", prefix, sizeof(prefix)),
+			  attr, "%s", what);
 	finish_record(w);
 }
 
@@ -719,10 +861,9 @@ static void print_fork(struct watch *w, const struct vg_ev_fork *e)
 	vg_pr_obj_close(p);
 	print_attribution(w, &e->h, attr, sizeof(attr));
 	if (w->mode == VG_OUTPUT_TEXT)
-		text_line(w, "%s %s child=%u%s",
-			  text_prefix(w, &e->h, e->is_thread ? "clone" : "fork",
-				      prefix, sizeof(prefix)),
-			  attr, e->is_thread ? e->child_tid : e->child_pid,
+		text_line(w, text_prefix(w, &e->h, e->is_thread ? "clone" : "fork",
+					 prefix, sizeof(prefix)),
+			  attr, "child=%u%s", e->is_thread ? e->child_tid : e->child_pid,
 			  e->is_thread ? " (thread)" : "");
 	finish_record(w);
 }
@@ -801,9 +942,8 @@ static void print_open(struct watch *w, const struct vg_ev_open *e, size_t len)
 	vg_pr_obj_close(p);
 	print_attribution(w, &e->h, attr, sizeof(attr));
 	if (w->mode == VG_OUTPUT_TEXT)
-		text_line(w, "%s %s %s %s %s",
-			  text_prefix(w, &e->h, "open", prefix, sizeof(prefix)),
-			  attr, name ? name : "?", flags, res);
+		text_line(w, text_prefix(w, &e->h, "open", prefix, sizeof(prefix)),
+			  attr, "%s %s %s", name ? name : "?", flags, res);
 	finish_record(w);
 }
 
@@ -888,9 +1028,8 @@ static void print_net(struct watch *w, const struct vg_ev_net *e)
 	vg_pr_obj_close(p);
 	print_attribution(w, &e->h, attr, sizeof(attr));
 	if (w->mode == VG_OUTPUT_TEXT)
-		text_line(w, "%s %s %s%s%s %s",
-			  text_prefix(w, &e->h, type, prefix, sizeof(prefix)),
-			  attr, ta[0] ? ta : "?", tl[0] ? " local=" : "", tl, res);
+		text_line(w, text_prefix(w, &e->h, type, prefix, sizeof(prefix)),
+			  attr, "%s%s%s %s", ta[0] ? ta : "?", tl[0] ? " local=" : "", tl, res);
 	finish_record(w);
 }
 
@@ -913,9 +1052,8 @@ static void print_syscall(struct watch *w, const struct vg_ev_syscall *e)
 	vg_pr_obj_close(p);
 	print_attribution(w, &e->h, attr, sizeof(attr));
 	if (w->mode == VG_OUTPUT_TEXT)
-		text_line(w, "%s %s nr=%u (%#llx, %#llx, %#llx, ...) %s",
-			  text_prefix(w, &e->h, "syscall", prefix, sizeof(prefix)),
-			  attr, e->nr, (unsigned long long)e->args[0],
+		text_line(w, text_prefix(w, &e->h, "syscall", prefix, sizeof(prefix)),
+			  attr, "nr=%u (%#llx, %#llx, %#llx, ...) %s", e->nr, (unsigned long long)e->args[0],
 			  (unsigned long long)e->args[1],
 			  (unsigned long long)e->args[2], res);
 	finish_record(w);
@@ -952,9 +1090,8 @@ static void print_tracepoint(struct watch *w, const struct vg_ev_tracepoint *e,
 			fields = vg_pr_end_string(jp);
 			vg_printer_free(jp);
 		}
-		text_line(w, "%s %s %s %s",
-			  text_prefix(w, &e->h, "tp", prefix, sizeof(prefix)),
-			  attr, label, fields ? fields : "");
+		text_line(w, text_prefix(w, &e->h, "tp", prefix, sizeof(prefix)),
+			  attr, "%s %s", label, fields ? fields : "");
 		free(fields);
 	}
 	finish_record(w);
@@ -1080,7 +1217,16 @@ static bool consider_cgroup(struct watch *w, uint64_t id)
 
 static void on_cgroup_mkdir(struct watch *w, const struct vg_ev_cgroup *e)
 {
-	if (!w->ctr_select || consider_cgroup(w, e->id))
+	if (!w->ctr_select) {
+		/* Attribute it now, while it exists: a short-lived
+		 * container's cgroup may be gone by the time its events are
+		 * read. Its metadata is read meanwhile, off this path. */
+		struct vg_attribution a;
+
+		vg_attrib_cgroup_id(w->ctx, e->id, &a);
+		return;
+	}
+	if (consider_cgroup(w, e->id))
 		return;
 	if (w->n_newcg == WATCH_NEW_CGROUPS) {
 		/* full: the oldest has had the most tries; give it up, and
@@ -1233,8 +1379,10 @@ static void report_lost(struct watch *w)
 		w->user_dropped = 0;
 	}
 	vg_pr_obj_close(p);
-	if (w->mode == VG_OUTPUT_TEXT)
-		text_line(w, "%s", text);
+	if (w->mode == VG_OUTPUT_TEXT) {
+		sanitize_text(text);
+		puts(text);
+	}
 	finish_record(w);
 	w->printed--; /* a lost record is not an event */
 	w->lost_reported += total;
@@ -1522,9 +1670,38 @@ int cmd_watch(int argc, char **argv)
 		fprintf(stderr, " (selection enforced in the kernel)");
 	fputc('\n', stderr);
 
+	/* From here on, container metadata is read off the event path (the
+	 * containers already running were read above, for the selection). */
+	r = vg_meta_worker_start(w.ctx);
+	if (r < 0)
+		cli_error("warning: metadata is read in line (no worker thread: %s)",
+			  strerror(-r));
+	/* Wait for records and for the metadata worker alike: held records
+	 * go out as soon as their container is known. */
+	int efd = epoll_create1(EPOLL_CLOEXEC), wfd = vg_meta_worker_fd(w.ctx);
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (efd < 0 || epoll_ctl(efd, EPOLL_CTL_ADD, vg_sensor_fd(w.sensor), &ev) < 0 ||
+	    (wfd >= 0 && epoll_ctl(efd, EPOLL_CTL_ADD, wfd, &ev) < 0)) {
+		cli_error("epoll: %s", strerror(errno));
+		ret = EXIT_PARTIAL;
+		if (efd >= 0)
+			close(efd);
+		goto out;
+	}
 	uint64_t start = mono_ns(), last_lost = start, last_offset = start;
 	for (;;) {
-		r = vg_sensor_poll(w.sensor, WATCH_LATENCY_MS, on_record, &w);
+		struct epoll_event got;
+
+		if (epoll_wait(efd, &got, 1, w.n_held ? 10 : WATCH_LATENCY_MS) < 0 &&
+		    errno != EINTR) {
+			cli_error("epoll_wait: %s", strerror(errno));
+			ret = EXIT_PARTIAL;
+			break;
+		}
+		if (vg_meta_worker_collect(w.ctx))
+			attr_cache_forget(&w);
+		r = vg_sensor_poll(w.sensor, 0, on_record, &w);
 		uint64_t now = mono_ns();
 
 		if (r < 0 && r != -EINTR && r != -ECANCELED) {
@@ -1533,6 +1710,8 @@ int cmd_watch(int argc, char **argv)
 			break;
 		}
 		flush_old_execs(&w, false);
+		if (w.n_held)
+			release_held(&w, false);
 		if (w.n_newcg)
 			retry_new_cgroups(&w);
 		if (now - last_lost >= 1000000000ull) {
@@ -1552,6 +1731,16 @@ int cmd_watch(int argc, char **argv)
 	if (!(w.max_count && w.printed >= w.max_count))
 		vg_sensor_poll(w.sensor, 0, on_record, &w);
 	flush_old_execs(&w, true);
+	/* the last reads still under way are given a moment */
+	for (int i = 0; i < 10 && w.n_held; i++) {
+		if (vg_meta_worker_collect(w.ctx))
+			attr_cache_forget(&w);
+		release_held(&w, false);
+		if (w.n_held)
+			usleep(10000);
+	}
+	release_held(&w, true);
+	close(efd);
 	report_lost(&w);
 	fflush(stdout);
 	fprintf(stderr, "%s: %llu events, %llu lost\n", program_name,
@@ -1563,6 +1752,11 @@ int cmd_watch(int argc, char **argv)
 		fprintf(stderr, "%s: process table full (%zu): %llu entries "
 			"evicted (events of those processes lack exe and parent_exec_id)\n",
 			program_name, pts.max, (unsigned long long)pts.evicted);
+	if (w.held_early)
+		fprintf(stderr, "%s: %llu events went out before their container's "
+			"metadata was read (more than %d were waiting)\n",
+			program_name, (unsigned long long)w.held_early,
+			WATCH_HOLD_MAX);
 	if (w.newcg_given_up)
 		fprintf(stderr, "%s: %llu new cgroups given up before their "
 			"runtime's state was readable\n", program_name,
@@ -1573,6 +1767,8 @@ out:
 		pending_release(&w.pending[i]);
 	for (size_t i = 0; i < w.n_tpf; i++)
 		vg_tp_format_release(&w.tpf[i]);
+	for (size_t i = 0; i < w.n_held; i++)
+		free(w.held[i].line);
 	vg_printer_free(w.pr);
 	vg_printer_free(w.frag);
 	for (size_t i = 0; i < ATTR_CACHE_SLOTS; i++)

@@ -523,6 +523,11 @@ static ssize_t finish(struct vg_printer *p)
 	return (ssize_t)p->len;
 }
 
+size_t vg_pr_len(const struct vg_printer *p)
+{
+	return p->len;
+}
+
 char *vg_pr_end_string(struct vg_printer *p)
 {
 	ssize_t n = finish(p);

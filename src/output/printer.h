@@ -47,6 +47,9 @@ void vg_pr_str_array(struct vg_printer *p, const char *key, const char *label,
  * a vg_pr_end_string() object without its braces), added to the open
  * object as they are. For parts that repeat across records. */
 void vg_pr_raw_members(struct vg_printer *p, const char *members, size_t n);
+/* JSON: the bytes of the record so far. With vg_pr_end_string(), where
+ * members added later are to be spliced in (after a comma). */
+size_t vg_pr_len(const struct vg_printer *p);
 /* Text-only line, e.g. a heading; ignored in JSON. */
 void vg_pr_text(struct vg_printer *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -278,6 +278,11 @@ void vg_sensor_free(struct vg_sensor *s)
 	free(s);
 }
 
+int vg_sensor_fd(const struct vg_sensor *s)
+{
+	return ring_buffer__epoll_fd(s->rb);
+}
+
 int vg_sensor_poll(struct vg_sensor *s, int timeout_ms, vg_sensor_cb cb,
 		   void *ctx)
 {

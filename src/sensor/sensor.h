@@ -49,6 +49,10 @@ typedef int (*vg_sensor_cb)(void *ctx, const void *rec, size_t len);
 int vg_sensor_poll(struct vg_sensor *s, int timeout_ms, vg_sensor_cb cb,
 		   void *ctx);
 
+/* Readable (an epoll fd) when records wait; for callers that wait on
+ * more than the sensor. */
+int vg_sensor_fd(const struct vg_sensor *s);
+
 /* Ring-buffer reserve failures so far, per type, summed over CPUs. */
 int vg_sensor_lost(struct vg_sensor *s, uint64_t lost[VG_EV_TYPES]);
 

@@ -283,6 +283,54 @@ if watch_start storm --event open --pid "$STORM_PID" --ring-size 4096; then
 fi
 
 # --------------------------------------------------- a tracepoint by name
+# ------------------------------------- metadata read off the event path
+# Container metadata is read by a worker thread; the records of a
+# container being read wait for it (up to 50 ms), then go out marked
+# incomplete. VIGIL_TEST_META_DELAY_MS makes the runtime's state slow to
+# read. $C1 is not known to a watch without a selection until its first
+# event, which so has to wait.
+vg_log "container metadata, read off the event path"
+export VIGIL_TEST_META_DELAY_MS=30
+if watch_start meta --event exec,exit; then
+	vg_t docker exec "$C1" sh -c 'exec /bin/busybox echo held-marker-1' >/dev/null
+	if wait_event "exec in a container not yet known" '.evt.type == "exec" and .proc.args[2] == "held-marker-1"'; then
+		jcheck "an event waits for its container's metadata (read 30 ms late)" "$EV" \
+			'.container.name == $n and .container.image == $img and .container.incomplete == null' \
+			--arg n "$C1" --arg img "$VG_IMAGE"
+	fi
+	watch_stop
+fi
+export VIGIL_TEST_META_DELAY_MS=400
+if watch_start meta-slow --event exec,exit; then
+	vg_t docker exec "$C1" sh -c 'exec /bin/busybox echo held-marker-2' >/dev/null
+	if wait_event "exec in a container whose metadata is slow" '.evt.type == "exec" and .proc.args[2] == "held-marker-2"'; then
+		jcheck "metadata slower than the wait: the event goes out, marked incomplete" "$EV" \
+			'.container.id == $id and .container.runtime == "docker" and .container.incomplete == "metadata being read"' \
+			--arg id "$C1_ID"
+		P=$(jq -r .proc.pid <<<"$EV")
+		wait_event "its exit" '.evt.type == "exit" and .proc.pid == $p and .container.id == $id' \
+			--argjson p "$P" --arg id "$C1_ID" && pass "its exit is delivered too"
+		sleep 0.5
+		vg_t docker exec "$C1" sh -c 'exec /bin/busybox echo held-marker-3' >/dev/null
+		wait_event "a later exec" '.evt.type == "exec" and .proc.args[2] == "held-marker-3"' &&
+			jcheck "once read, the metadata is on the container's later events" "$EV" \
+				'.container.name == $n and .container.incomplete == null' --arg n "$C1"
+	fi
+	watch_stop
+fi
+unset VIGIL_TEST_META_DELAY_MS
+# A container that lives a moment: its cgroup is attributed when it
+# appears, so its events still name it after it is gone.
+if watch_start short --event exec,exit; then
+	C3=${VG_RUN_PREFIX}w3
+	vg_t docker run --rm --name "$C3" "$VG_IMAGE" sh -c 'exec /bin/busybox echo short-marker' >/dev/null
+	if wait_event "exec in a short-lived container" '.evt.type == "exec" and .proc.args[2] == "short-marker"'; then
+		jcheck "a short-lived container's events name it" "$EV" \
+			'.container.name == $n and .container.image == $img' --arg n "$C3" --arg img "$VG_IMAGE"
+	fi
+	watch_stop
+fi
+
 vg_log "tracepoint by name"
 sleep 300 &
 TARGET=$!
