@@ -84,6 +84,8 @@ int cmd_server(int argc, char **argv);
 void cmd_server_help(FILE *f);
 int cmd_client(int argc, char **argv);
 void cmd_client_help(FILE *f);
+int cmd_daemon(int argc, char **argv);
+void cmd_daemon_help(FILE *f);
 int cmd_watch(int argc, char **argv);
 void cmd_watch_help(FILE *f);
 

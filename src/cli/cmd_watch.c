@@ -8,6 +8,7 @@
  * cgroup is resolved when it appears, before its processes run.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -23,7 +24,9 @@
 #include <time.h>
 
 #include "attrib/snapshot.h"
+#include "filter/filter.h"
 #include "cli.h"
+#include "watch.h"
 #include "output/identity.h"
 #include "ptable/ptable.h"
 #include "sensor/sensor.h"
@@ -31,6 +34,12 @@
 #include "shared/util.h"
 
 #define WATCH_LATENCY_MS 100
+/* The types `--event all` means, and the daemon serves. */
+#define WATCH_STD_TYPES                                                       \
+	(VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) | VG_EV_BIT(VG_EV_FORK) | \
+	 VG_EV_BIT(VG_EV_OPEN) | VG_EV_BIT(VG_EV_CONNECT) |                     \
+	 VG_EV_BIT(VG_EV_ACCEPT) | VG_EV_BIT(VG_EV_BIND) |                      \
+	 VG_EV_BIT(VG_EV_LISTEN))
 #define WATCH_PENDING_EXECS 256
 #define WATCH_PENDING_AGE_NS (500ull * 1000000ull)
 #define WATCH_MAX_SELECT 64
@@ -84,6 +93,23 @@ struct pending_exec {
 	uint32_t chunks;
 };
 
+/* What a filter sees of the event being printed: the header, and what
+ * the record adds. Strings point into the record (or, for a held
+ * record, into copies it owns). */
+struct ev_view {
+	struct vg_ev_hdr h;
+	const char *type;      /* the filter's name: exec, fork, tp... */
+	const char *exe;       /* exec: the new one; else the table's */
+	const char *fd_name;
+	const char *args;      /* exec: argv, NUL-separated */
+	uint32_t args_len;
+	char sip[112], cip[112]; /* server and client address (or path) */
+	int64_t sport, cport;  /* -1: none */
+	int64_t res;
+	bool has_res;
+	char *owned;           /* held copies: one block */
+};
+
 /* A record held for its container's metadata: @line lacks only the
  * container and pod, which go in at @off. */
 struct held_record {
@@ -91,6 +117,7 @@ struct held_record {
 	uint64_t since_ns; /* CLOCK_MONOTONIC */
 	char *line;
 	size_t off;
+	struct ev_view *view; /* for the filter, evaluated when let go */
 };
 
 /* A cgroup that appeared while a container selection is active, whose
@@ -142,6 +169,20 @@ struct watch {
 	} attr_cache[ATTR_CACHE_SLOTS];
 	struct vg_printer *frag; /* serializes them */
 	struct proc_cached proc_cache[PROC_CACHE_SLOTS];
+	/* --filter, and the event being printed as it sees it */
+	struct vg_filter *filter;
+	bool filter_meta; /* the filter reads container or pod fields */
+	struct ev_view view;
+	char *scratch; /* proc.args joined, for the filter */
+	size_t scratch_cap;
+	/* the daemon's: each record goes here instead of stdout */
+	void (*sink)(void *ctx, const char *line, size_t len,
+		     const struct ev_view *v);
+	void *sink_ctx;
+	uint64_t last_lost, last_offset; /* watch_engine_pump() */
+	/* text mode: the line of the record being built */
+	char *tline;
+	size_t tline_off;
 	/* records held for metadata, oldest first */
 	struct held_record held[WATCH_HOLD_MAX];
 	size_t n_held;
@@ -158,6 +199,7 @@ void cmd_watch_help(FILE *f)
 	fprintf(f,
 		"Usage: %s watch [--event LIST] [--container REF]... [--image GLOB]\n"
 		"                   [--pod NS/NAME] [--host] [--pid PID]... [--path GLOB]\n"
+		"                   [--filter EXPR] [--fields]\n"
 		"                   [--count N] [--duration S] [--output text|json]\n"
 		"\n"
 		"Print what processes do, as it happens, from eBPF: one line per\n"
@@ -181,6 +223,11 @@ void cmd_watch_help(FILE *f)
 		"  --host               only processes in the host's mount namespace\n"
 		"  -p, --pid PID        only this process and its descendants; repeatable\n"
 		"  --path GLOB          only opens of paths matching GLOB\n"
+		"  -f, --filter EXPR    only events EXPR matches, e.g. 'evt.type = open\n"
+		"                       and fd.name startswith /etc/ and not proc.name = cat'\n"
+		"                       (Falco's field names; --fields lists them). Without\n"
+		"                       --event, only the types EXPR can match are traced\n"
+		"  --fields             list the fields --filter knows, and exit\n"
 		"  -n, --count N        stop after N events\n"
 		"  -d, --duration S     stop after S seconds\n"
 		"  --ring-size BYTES    ring buffer size, a power of two (default 8 MiB)\n"
@@ -430,6 +477,9 @@ static void print_attribution(struct watch *w, const struct vg_ev_hdr *h,
 }
 
 /* Everything every event has: evt, proc, user, group, cgroup, ns. */
+static void view_begin(struct watch *w, const struct vg_ev_hdr *h,
+		       const char *type);
+
 /* A record's start: its evt object. */
 static void print_evt(struct watch *w, const struct vg_ev_hdr *h,
 		      const char *type)
@@ -437,6 +487,9 @@ static void print_evt(struct watch *w, const struct vg_ev_hdr *h,
 	struct vg_printer *p = w->pr;
 	char when[48];
 
+	view_begin(w, h, strcmp(type, "clone") == 0	    ? "fork"
+			 : strcmp(type, "tracepoint") == 0 ? "tp"
+							   : type);
 	fmt_time(w, h->ktime_ns, when, sizeof(when));
 	vg_pr_begin(p);
 	vg_pr_obj_open(p, "evt");
@@ -542,6 +595,8 @@ static void sanitize_text(char *line)
 }
 
 static void hold_record(struct watch *w, char *line, size_t off);
+static void emit(struct watch *w, const char *line, size_t len,
+		 const struct ev_view *v);
 
 /* A text line: "PREFIX ATTR REST". Held, without ATTR, when the
  * record's metadata is pending. */
@@ -562,45 +617,51 @@ static void text_line(struct watch *w, const char *prefix, const char *attr,
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
 	sanitize_text(line);
-	if (w->held_cgroup) {
-		char *copy = strdup(line);
-
-		if (copy) {
-			hold_record(w, copy, strlen(prefix) + 1);
-			return;
-		}
-	}
-	puts(line);
+	free(w->tline);
+	w->tline = strdup(line);
+	w->tline_off = strlen(prefix) + 1;
 }
 
 /* Write held record @hr, with its container and pod as they are now. */
 static void write_held(struct watch *w, struct held_record *hr)
 {
-	char text[512];
+	char text[512], *out = NULL, *obj = NULL;
+	size_t n = 0, rest = strlen(hr->line + hr->off);
 
 	vg_pr_begin(w->frag);
 	attribution_members(w, w->frag, hr->cgroup_id, text, sizeof(text));
 	if (w->mode == VG_OUTPUT_TEXT) {
 		free(vg_pr_end_string(w->frag));
 		sanitize_text(text);
-		fwrite(hr->line, 1, hr->off, stdout);
-		fputs(text, stdout);
-		puts(hr->line + hr->off);
+		obj = strdup(text);
+		n = obj ? strlen(obj) : 0;
 	} else {
-		char *obj = vg_pr_end_string(w->frag);
-		size_t n = obj ? strlen(obj) : 0;
-
-		fwrite(hr->line, 1, hr->off, stdout);
-		if (n >= 2) {
-			fputc(',', stdout);
-			fwrite(obj + 1, 1, n - 2, stdout);
+		obj = vg_pr_end_string(w->frag);
+		n = obj ? strlen(obj) : 0;
+		if (n >= 2) { /* the members, after a comma */
+			obj[0] = ',';
+			n--;
+		} else {
+			n = 0;
 		}
-		fputs(hr->line + hr->off, stdout);
-		fputc('\n', stdout);
-		free(obj);
 	}
+	out = malloc(hr->off + n + rest + 1);
+	if (out) {
+		memcpy(out, hr->line, hr->off);
+		memcpy(out + hr->off, obj, n);
+		memcpy(out + hr->off + n, hr->line + hr->off, rest + 1);
+		emit(w, out, hr->off + n + rest, hr->view);
+	} else {
+		emit(w, hr->line, hr->off + rest, hr->view); /* without */
+	}
+	free(out);
+	free(obj);
 	free(hr->line);
 	hr->line = NULL;
+	if (hr->view)
+		free(hr->view->owned);
+	free(hr->view);
+	hr->view = NULL;
 }
 
 /*
@@ -625,6 +686,209 @@ static void release_held(struct watch *w, bool all)
 	w->n_held = kept;
 }
 
+/* ------------------------------------------------- filter and output */
+
+static void view_begin(struct watch *w, const struct vg_ev_hdr *h,
+		       const char *type)
+{
+	struct ev_view *v = &w->view;
+
+	memset(v, 0, offsetof(struct ev_view, sip));
+	v->sip[0] = v->cip[0] = '\0';
+	v->sport = v->cport = -1;
+	v->has_res = false;
+	v->owned = NULL;
+	v->h = *h;
+	v->type = type;
+}
+
+/* A copy of @v that owns its strings, for a held record; NULL on
+ * -ENOMEM (the record is then let go unfiltered by container). */
+static struct ev_view *view_dup(const struct ev_view *v)
+{
+	size_t ne = v->exe ? strlen(v->exe) + 1 : 0;
+	size_t nf = v->fd_name ? strlen(v->fd_name) + 1 : 0;
+	struct ev_view *c = malloc(sizeof(*c));
+	char *o;
+
+	if (!c)
+		return NULL;
+	*c = *v;
+	o = c->owned = malloc(ne + nf + v->args_len + 1);
+	if (!o) {
+		free(c);
+		return NULL;
+	}
+	if (ne)
+		c->exe = memcpy(o, v->exe, ne);
+	if (nf)
+		c->fd_name = memcpy(o + ne, v->fd_name, nf);
+	if (v->args_len)
+		c->args = memcpy(o + ne + nf, v->args, v->args_len);
+	return c;
+}
+
+struct getter {
+	struct watch *w;
+	const struct ev_view *v;
+	int attr_state; /* 0 not looked up, 1 found, -1 none */
+	struct vg_attribution a;
+	char buf[VG_PT_EXEC_ID_MAX > 64 ? VG_PT_EXEC_ID_MAX : 64];
+	char comm[VG_COMM_LEN + 1];
+};
+
+static int str_val(const char *s, struct vg_fval *ret)
+{
+	if (!s)
+		return 0;
+	ret->s = s;
+	ret->len = strlen(s);
+	return 1;
+}
+
+static int num_val(int64_t n, struct vg_fval *ret)
+{
+	ret->n = n;
+	return 1;
+}
+
+/* proc.args: argv after argv[0], joined with spaces (Falco's form);
+ * proc.cmdline: the name, then those. */
+static int args_val(struct getter *g, bool cmdline, struct vg_fval *ret)
+{
+	const struct ev_view *v = g->v;
+	struct watch *w = g->w;
+	size_t skip = 0, n, pre;
+
+	if (!v->args)
+		return 0;
+	while (skip < v->args_len && v->args[skip])
+		skip++;
+	skip = skip < v->args_len ? skip + 1 : v->args_len;
+	n = v->args_len - skip;
+	pre = cmdline ? strlen(g->comm) + 1 : 0;
+	if (pre + n + 1 > w->scratch_cap) {
+		char *b = realloc(w->scratch, pre + n + 1);
+
+		if (!b)
+			return 0;
+		w->scratch = b;
+		w->scratch_cap = pre + n + 1;
+	}
+	if (cmdline) {
+		memcpy(w->scratch, g->comm, pre - 1);
+		w->scratch[pre - 1] = ' ';
+	}
+	for (size_t i = 0; i < n; i++)
+		w->scratch[pre + i] = v->args[skip + i] ? v->args[skip + i] : ' ';
+	while (n && w->scratch[pre + n - 1] == ' ')
+		n--;
+	ret->s = w->scratch;
+	ret->len = pre + n;
+	return 1;
+}
+
+static int get_field(void *ctx, int field, const char *key, size_t key_len,
+		     struct vg_fval *ret)
+{
+	struct getter *g = ctx;
+	const struct ev_view *v = g->v;
+	const struct vg_ev_hdr *h = &v->h;
+	const struct vg_pt_entry *pe;
+	const struct vg_meta_entry *m;
+
+	(void)key_len;
+	if (field >= VG_F_CONTAINER_ID && field <= VG_F_K8S_CONTAINER_NAME &&
+	    !g->attr_state)
+		g->attr_state = vg_attrib_cgroup_id(g->w->ctx, h->cgroup_id,
+						    &g->a) == 0 ? 1 : -1;
+	m = g->attr_state == 1 && g->a.match.role == VG_ROLE_CONTAINER
+		    ? g->a.meta : NULL;
+	switch (field) {
+	case VG_F_EVT_TYPE: return str_val(v->type, ret);
+	case VG_F_EVT_TIME:
+		return num_val((int64_t)h->ktime_ns + g->w->boot_to_wall_ns, ret);
+	case VG_F_EVT_CPU: return num_val(h->cpu, ret);
+	case VG_F_EVT_RES: return v->has_res ? num_val(v->res, ret) : 0;
+	case VG_F_PROC_PID: return num_val(h->pid, ret);
+	case VG_F_PROC_TID: return num_val(h->tid, ret);
+	case VG_F_PROC_PPID: return num_val(h->ppid, ret);
+	case VG_F_PROC_NAME: return str_val(g->comm, ret);
+	case VG_F_PROC_EXE:
+		if (v->exe)
+			return str_val(v->exe, ret);
+		pe = vg_ptable_get(g->w->pt, (int)h->pid);
+		return str_val(pe ? pe->exe : NULL, ret);
+	case VG_F_PROC_ARGS: return args_val(g, false, ret);
+	case VG_F_PROC_CMDLINE: return args_val(g, true, ret);
+	case VG_F_PROC_EXEC_ID:
+		vg_ptable_exec_id(g->w->pt, (int)h->pid, h->start_ns, g->buf,
+				  sizeof(g->buf));
+		return str_val(g->buf, ret);
+	case VG_F_USER_UID: return num_val(h->uid, ret);
+	case VG_F_GROUP_GID: return num_val(h->gid, ret);
+	case VG_F_CGROUP_ID: return num_val((int64_t)h->cgroup_id, ret);
+	case VG_F_FD_NAME: return str_val(v->fd_name, ret);
+	case VG_F_FD_SIP: return v->sip[0] ? str_val(v->sip, ret) : 0;
+	case VG_F_FD_SPORT: return v->sport >= 0 ? num_val(v->sport, ret) : 0;
+	case VG_F_FD_CIP: return v->cip[0] ? str_val(v->cip, ret) : 0;
+	case VG_F_FD_CPORT: return v->cport >= 0 ? num_val(v->cport, ret) : 0;
+	case VG_F_CONTAINER_ID:
+		if (g->attr_state != 1)
+			return 0;
+		return str_val(g->a.match.role == VG_ROLE_CONTAINER
+				       ? g->a.match.container_id : "host", ret);
+	case VG_F_CONTAINER_RUNTIME:
+		return g->attr_state == 1
+			       ? str_val(vg_runtime_name(g->a.match.runtime), ret) : 0;
+	case VG_F_CONTAINER_NAME: return m ? str_val(m->meta.name, ret) : 0;
+	case VG_F_CONTAINER_IMAGE: return m ? str_val(m->meta.image, ret) : 0;
+	case VG_F_CONTAINER_IMAGE_ID: return m ? str_val(m->meta.image_id, ret) : 0;
+	case VG_F_CONTAINER_LABEL:
+		return m ? str_val(vg_kv_get(&m->meta.labels, key), ret) : 0;
+	}
+	/* the pod: of a container, or of a pod's own cgroup */
+	m = g->attr_state == 1 ? g->a.meta : NULL;
+	if (!m || m->pod.source == VG_POD_SRC_NONE)
+		return 0;
+	switch (field) {
+	case VG_F_K8S_NS_NAME: return str_val(m->pod.ns, ret);
+	case VG_F_K8S_POD_NAME: return str_val(m->pod.name, ret);
+	case VG_F_K8S_POD_UID: return str_val(m->pod.uid, ret);
+	case VG_F_K8S_POD_LABEL: return str_val(vg_kv_get(&m->pod.labels, key), ret);
+	case VG_F_K8S_CONTAINER_NAME: return str_val(m->pod.container_name, ret);
+	}
+	return 0;
+}
+
+/* Whether the event @v passes @f. */
+static bool view_matches(struct watch *w, const struct vg_filter *f,
+			 const struct ev_view *v)
+{
+	struct getter g = { .w = w, .v = v };
+
+	memcpy(g.comm, v->h.comm, VG_COMM_LEN);
+	g.comm[VG_COMM_LEN] = '\0';
+	return vg_filter_match(f, get_field, &g);
+}
+
+/* A finished record: to the daemon's subscribers, or through --filter
+ * to stdout. @v is NULL for a held record whose copy could not be made. */
+static void emit(struct watch *w, const char *line, size_t len,
+		 const struct ev_view *v)
+{
+	if (w->sink) {
+		w->sink(w->sink_ctx, line, len, v);
+		w->printed++;
+		return;
+	}
+	if (w->filter && v && !view_matches(w, w->filter, v))
+		return;
+	fwrite(line, 1, len, stdout);
+	fputc('\n', stdout);
+	w->printed++;
+}
+
 static void hold_record(struct watch *w, char *line, size_t off)
 {
 	if (w->n_held == WATCH_HOLD_MAX) {
@@ -635,26 +899,44 @@ static void hold_record(struct watch *w, char *line, size_t off)
 		w->n_held--;
 		w->held_early++;
 	}
+	struct ev_view *v = view_dup(&w->view);
+
+	if (!v) { /* out of memory: out now, as it is */
+		emit(w, line, strlen(line), &w->view);
+		free(line);
+		return;
+	}
 	w->held[w->n_held++] = (struct held_record){
 		.cgroup_id = w->held_cgroup, .since_ns = mono_ns(),
-		.line = line, .off = off,
+		.line = line, .off = off, .view = v,
 	};
 }
 
 static void finish_record(struct watch *w)
 {
-	if (w->mode == VG_OUTPUT_JSON) {
-		char *line;
+	char *line;
 
-		if (w->held_cgroup && (line = vg_pr_end_string(w->pr)))
+	if (w->mode == VG_OUTPUT_JSON) {
+		if (w->held_cgroup && (line = vg_pr_end_string(w->pr))) {
 			hold_record(w, line, w->held_off);
-		else
+		} else if (!w->filter && !w->sink) {
 			vg_pr_end(w->pr, stdout);
+			w->printed++;
+		} else if ((line = vg_pr_end_string(w->pr))) {
+			emit(w, line, strlen(line), &w->view);
+			free(line);
+		}
 	} else {
 		free(vg_pr_end_string(w->pr));
+		if (w->tline && w->held_cgroup)
+			hold_record(w, w->tline, w->tline_off);
+		else if (w->tline)
+			emit(w, w->tline, strlen(w->tline), &w->view);
+		if (!w->held_cgroup)
+			free(w->tline);
+		w->tline = NULL;
 	}
 	w->held_cgroup = 0;
-	w->printed++;
 }
 
 static const char *text_prefix(struct watch *w, const struct vg_ev_hdr *h,
@@ -701,6 +983,9 @@ static void print_exec(struct watch *w, const struct vg_ev_exec *e,
 		}
 	}
 	print_common(w, &e->h, "exec");
+	w->view.exe = exe;
+	w->view.args = args;
+	w->view.args_len = args ? args_got : 0;
 	vg_pr_str(p, "exe", NULL, exe);
 	vg_pr_str_array(p, "args", NULL, argv, argc);
 	vg_pr_bool(p, "args_truncated", NULL, truncated);
@@ -921,6 +1206,9 @@ static void print_open(struct watch *w, const struct vg_ev_open *e, size_t len)
 	}
 	flags = w->last_flags_text;
 	print_head(w, &e->h, "open");
+	w->view.fd_name = name;
+	w->view.res = e->ret;
+	w->view.has_res = true;
 	vg_pr_obj_open(p, "fd");
 	vg_pr_str(p, "name", NULL, name);
 	vg_pr_str(p, "path", NULL, path);
@@ -951,12 +1239,12 @@ static void print_open(struct watch *w, const struct vg_ev_open *e, size_t len)
  * Falco's naming) and text. */
 static void print_sockaddr(struct vg_printer *p, const uint8_t *a, uint32_t len,
 			   const char *ip_key, const char *port_key,
-			   char *text, size_t textsz)
+			   char *text, size_t textsz, char ip[112], int64_t *port)
 {
 	uint16_t fam;
-	char ip[INET6_ADDRSTRLEN] = "";
 
 	text[0] = '\0';
+	ip[0] = '\0';
 	if (len < 2)
 		return;
 	memcpy(&fam, a, 2);
@@ -964,7 +1252,8 @@ static void print_sockaddr(struct vg_printer *p, const uint8_t *a, uint32_t len,
 		struct sockaddr_in s;
 
 		memcpy(&s, a, sizeof(s));
-		inet_ntop(AF_INET, &s.sin_addr, ip, sizeof(ip));
+		inet_ntop(AF_INET, &s.sin_addr, ip, 112);
+		*port = ntohs(s.sin_port);
 		vg_pr_str(p, ip_key, NULL, ip);
 		vg_pr_u64(p, port_key, NULL, ntohs(s.sin_port));
 		snprintf(text, textsz, "%s:%u", ip, ntohs(s.sin_port));
@@ -972,7 +1261,8 @@ static void print_sockaddr(struct vg_printer *p, const uint8_t *a, uint32_t len,
 		struct sockaddr_in6 s;
 
 		memcpy(&s, a, sizeof(s));
-		inet_ntop(AF_INET6, &s.sin6_addr, ip, sizeof(ip));
+		inet_ntop(AF_INET6, &s.sin6_addr, ip, 112);
+		*port = ntohs(s.sin6_port);
 		vg_pr_str(p, ip_key, NULL, ip);
 		vg_pr_u64(p, port_key, NULL, ntohs(s.sin6_port));
 		snprintf(text, textsz, "[%s]:%u", ip, ntohs(s.sin6_port));
@@ -986,6 +1276,7 @@ static void print_sockaddr(struct vg_printer *p, const uint8_t *a, uint32_t len,
 			path[0] = '@';
 		vg_pr_str(p, ip_key[0] == 'c' ? "cpath" : "spath", NULL, path);
 		snprintf(text, textsz, "%s", path);
+		snprintf(ip, 112, "%s", path);
 	}
 }
 
@@ -1009,16 +1300,24 @@ static void print_net(struct watch *w, const struct vg_ev_net *e)
 		  : e->family == AF_UNIX  ? "unix"
 					  : NULL);
 	/* connect: we are the client; accept, bind, listen: the server */
+	struct ev_view *v = &w->view;
+
+	v->res = e->ret;
+	v->has_res = true;
 	if (e->h.type == VG_EV_CONNECT) {
-		print_sockaddr(p, e->addr, e->addr_len, "sip", "sport", ta, sizeof(ta));
-		print_sockaddr(p, e->local, e->local_len, "cip", "cport", tl, sizeof(tl));
+		print_sockaddr(p, e->addr, e->addr_len, "sip", "sport", ta,
+			       sizeof(ta), v->sip, &v->sport);
+		print_sockaddr(p, e->local, e->local_len, "cip", "cport", tl,
+			       sizeof(tl), v->cip, &v->cport);
 	} else if (e->h.type == VG_EV_ACCEPT) {
-		print_sockaddr(p, e->addr, e->addr_len, "cip", "cport", ta, sizeof(ta));
-		print_sockaddr(p, e->local, e->local_len, "sip", "sport", tl, sizeof(tl));
+		print_sockaddr(p, e->addr, e->addr_len, "cip", "cport", ta,
+			       sizeof(ta), v->cip, &v->cport);
+		print_sockaddr(p, e->local, e->local_len, "sip", "sport", tl,
+			       sizeof(tl), v->sip, &v->sport);
 	} else {
 		print_sockaddr(p, e->addr_len ? e->addr : e->local,
 			       e->addr_len ? e->addr_len : e->local_len, "sip",
-			       "sport", ta, sizeof(ta));
+			       "sport", ta, sizeof(ta), v->sip, &v->sport);
 	}
 	if (e->h.type == VG_EV_LISTEN)
 		vg_pr_u64(p, "backlog", NULL, e->backlog);
@@ -1039,6 +1338,8 @@ static void print_syscall(struct watch *w, const struct vg_ev_syscall *e)
 	char attr[512], prefix[256], res[64];
 
 	print_head(w, &e->h, "syscall");
+	w->view.res = e->ret;
+	w->view.has_res = true;
 	vg_pr_obj_open(p, "syscall");
 	vg_pr_u64(p, "nr", NULL, e->nr);
 	vg_pr_arr_open(p, "args");
@@ -1124,28 +1425,61 @@ static bool image_matches(const char *glob, const char *image)
 	return fnmatch(glob, name, 0) == 0;
 }
 
-static bool ctr_selected(struct watch *w, const struct vg_cgroup_match *m,
-			 const struct vg_container_meta *meta,
-			 const struct vg_pod_meta *pod)
+static bool selector_matches(const struct watch_selector *s,
+			     const struct vg_cgroup_match *m,
+			     const struct vg_container_meta *meta,
+			     const struct vg_pod_meta *pod)
 {
 	if (m->role != VG_ROLE_CONTAINER)
 		return false;
-	for (size_t i = 0; i < w->n_container_refs; i++) {
-		const char *ref = w->container_refs[i];
+	for (size_t i = 0; i < s->n_refs; i++) {
+		const char *ref = s->refs[i];
 
 		if (strcmp(ref, m->container_id) == 0 ||
 		    (strlen(ref) >= 3 && vg_startswith(m->container_id, ref)) ||
 		    (meta && meta->name && strcmp(ref, meta->name) == 0))
 			return true;
 	}
-	if (w->image_glob && meta && meta->image &&
-	    image_matches(w->image_glob, meta->image))
+	if (s->image_glob && meta && meta->image &&
+	    image_matches(s->image_glob, meta->image))
 		return true;
-	if (w->pod_ns && pod && pod->ns && pod->name &&
-	    strcmp(pod->ns, w->pod_ns) == 0 &&
-	    fnmatch(w->pod_name, pod->name, 0) == 0)
+	if (s->pod_ns && pod && pod->ns && pod->name &&
+	    strcmp(pod->ns, s->pod_ns) == 0 &&
+	    fnmatch(s->pod_name, pod->name, 0) == 0)
 		return true;
 	return false;
+}
+
+static bool ctr_selected(struct watch *w, const struct vg_cgroup_match *m,
+			 const struct vg_container_meta *meta,
+			 const struct vg_pod_meta *pod)
+{
+	const struct watch_selector s = {
+		.refs = w->container_refs, .n_refs = w->n_container_refs,
+		.image_glob = w->image_glob, .pod_ns = w->pod_ns,
+		.pod_name = w->pod_name,
+	};
+
+	return selector_matches(&s, m, meta, pod);
+}
+
+bool watch_cgroup_selected(struct watch *w, const struct watch_selector *s,
+			   uint64_t cgroup_id)
+{
+	struct vg_attribution a;
+
+	if (vg_attrib_cgroup_id(w->ctx, cgroup_id, &a) < 0)
+		return false;
+	if (s->host && a.match.role != VG_ROLE_CONTAINER)
+		return true;
+	return selector_matches(s, &a.match, a.meta ? &a.meta->meta : NULL,
+				a.meta ? &a.meta->pod : NULL);
+}
+
+bool watch_view_selected(struct watch *w, const struct watch_selector *s,
+			 const struct ev_view *v)
+{
+	return watch_cgroup_selected(w, s, v->h.cgroup_id);
 }
 
 static void select_mntns_of(struct watch *w, int pid)
@@ -1379,13 +1713,41 @@ static void report_lost(struct watch *w)
 		w->user_dropped = 0;
 	}
 	vg_pr_obj_close(p);
+	/* every reader is told, whatever its filter */
 	if (w->mode == VG_OUTPUT_TEXT) {
+		free(vg_pr_end_string(p));
 		sanitize_text(text);
 		puts(text);
+	} else if (w->sink) {
+		char *line = vg_pr_end_string(p);
+
+		if (line)
+			w->sink(w->sink_ctx, line, strlen(line), NULL);
+		free(line);
+	} else {
+		vg_pr_end(p, stdout);
 	}
-	finish_record(w);
-	w->printed--; /* a lost record is not an event */
 	w->lost_reported += total;
+}
+
+/* vg_filter_type_mask()'s names: the kernel types behind each. */
+uint64_t watch_type_bits(const char *name, void *ctx)
+{
+	(void)ctx;
+	for (uint32_t t = 1; t < VG_EV_TYPES; t++)
+		if (strcmp(name, vg_ev_type_name(t)) == 0)
+			return VG_EV_BIT(t);
+	if (strcmp(name, "tp") == 0)
+		return VG_EV_BIT(VG_EV_TRACEPOINT);
+	return 0; /* lost, container, file: none of the kernel's */
+}
+
+static bool filter_uses_meta(const struct vg_filter *f)
+{
+	for (int i = VG_F_CONTAINER_ID; i <= VG_F_K8S_CONTAINER_NAME; i++)
+		if (vg_filter_uses_field(f, i))
+			return true;
+	return false;
 }
 
 static int add_event(struct watch *w, const char *name, uint32_t *syscalls,
@@ -1471,7 +1833,7 @@ static int add_event(struct watch *w, const char *name, uint32_t *syscalls,
 
 int cmd_watch(int argc, char **argv)
 {
-	enum { OPT_IMAGE = 1000, OPT_POD, OPT_HOST, OPT_PATH, OPT_RING };
+	enum { OPT_IMAGE = 1000, OPT_POD, OPT_HOST, OPT_PATH, OPT_RING, OPT_FIELDS };
 	static const struct option opts[] = {
 		CLI_GLOBAL_OPTIONS,
 		{ "event", required_argument, NULL, 'e' },
@@ -1484,6 +1846,8 @@ int cmd_watch(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "ring-size", required_argument, NULL, OPT_RING },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "fields", no_argument, NULL, OPT_FIELDS },
 		{ 0 },
 	};
 	static struct watch w; /* large: pending execs, formats */
@@ -1493,9 +1857,10 @@ int cmd_watch(int argc, char **argv)
 	char err[512];
 	int c, r, ret = EXIT_OK;
 	bool events_given = false;
+	const char *filter_text = NULL;
 
 	memset(&w, 0, sizeof(w));
-	while ((c = getopt_long(argc, argv, "e:c:p:n:d:" CLI_GLOBAL_SHORTOPTS,
+	while ((c = getopt_long(argc, argv, "e:c:p:n:d:f:" CLI_GLOBAL_SHORTOPTS,
 				opts, NULL)) != -1) {
 		switch (c) {
 		case 'e': {
@@ -1566,6 +1931,15 @@ int cmd_watch(int argc, char **argv)
 						       optarg);
 			ring = (size_t)v;
 			break;
+		case 'f':
+			filter_text = optarg;
+			break;
+		case OPT_FIELDS:
+			for (int i = 0; i < VG_F_COUNT; i++)
+				printf("%-24s %s\n", vg_filter_field_name(i),
+				       vg_filter_field_type(i) == VG_FILTER_NUM
+					       ? "number" : "string");
+			return EXIT_OK;
 		case 'h':
 			cmd_watch_help(stdout);
 			return EXIT_OK;
@@ -1579,8 +1953,39 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("watch", "unexpected argument '%s'", argv[optind]);
+	if (filter_text) {
+		struct vg_filter_error fe = { 0 };
+
+		r = vg_filter_compile(filter_text, &w.filter, &fe);
+		if (r == -EINVAL) {
+			cli_error("watch: --filter, column %d: %s", fe.column, fe.msg);
+			fprintf(stderr, "  %s\n  %*s^\n", filter_text,
+				fe.column > 1 ? fe.column - 1 : 0, "");
+			return EXIT_USAGE;
+		}
+		if (r < 0)
+			return EXIT_PARTIAL;
+		w.filter_meta = filter_uses_meta(w.filter);
+	}
 	if (!events_given) {
-		add_event(&w, w.path_glob ? "open" : "all", syscalls, &n_sys);
+		/* what the filter can match, else everything */
+		uint64_t m = vg_filter_type_mask(w.filter, watch_type_bits, NULL);
+
+		if (w.path_glob) {
+			add_event(&w, "open", syscalls, &n_sys);
+		} else if (m == UINT64_MAX) {
+			add_event(&w, "all", syscalls, &n_sys);
+		} else {
+			for (int t = 1; t < VG_EV_TYPES; t++)
+				if (m & VG_EV_BIT(t))
+					add_event(&w, vg_ev_type_name((uint32_t)t),
+						  syscalls, &n_sys);
+			if (!w.types) {
+				vg_filter_free(w.filter);
+				return cli_usage_error("watch", "--filter matches no event "
+						       "type vigil watch can show");
+			}
+		}
 	}
 	if (w.path_glob && !(w.types & VG_EV_BIT(VG_EV_OPEN)))
 		return cli_usage_error("watch", "--path needs open events");
@@ -1767,8 +2172,15 @@ out:
 		pending_release(&w.pending[i]);
 	for (size_t i = 0; i < w.n_tpf; i++)
 		vg_tp_format_release(&w.tpf[i]);
-	for (size_t i = 0; i < w.n_held; i++)
+	for (size_t i = 0; i < w.n_held; i++) {
 		free(w.held[i].line);
+		if (w.held[i].view)
+			free(w.held[i].view->owned);
+		free(w.held[i].view);
+	}
+	vg_filter_free(w.filter);
+	free(w.scratch);
+	free(w.tline);
 	vg_printer_free(w.pr);
 	vg_printer_free(w.frag);
 	for (size_t i = 0; i < ATTR_CACHE_SLOTS; i++)
@@ -1779,4 +2191,188 @@ out:
 	vigil_ctx_free(w.ctx);
 	free((char *)w.pod_ns);
 	return ret;
+}
+
+/* ------------------------------------------------- the daemon's engine */
+
+/* The containers running now, attributed (and their metadata read)
+ * before the first event: `containers` answers at once, and their first
+ * events need not wait. */
+static void warm_containers(struct watch *w)
+{
+	DIR *dir = NULL;
+	int fd = openat(w->ctx->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(dir))) {
+		struct vg_attribution a;
+		uint64_t pid;
+
+		if (vg_parse_u64(de->d_name, &pid) == 0 && pid && pid <= INT32_MAX)
+			vg_attrib_pid_cgroup(w->ctx, (int)pid, &a);
+	}
+	closedir(dir);
+}
+
+struct watch *watch_engine_new(watch_sink_fn sink, void *sink_ctx,
+			       size_t ring_bytes, char *err, size_t errsz)
+{
+	struct watch *w = calloc(1, sizeof(*w));
+	uint64_t base = VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) |
+			VG_EV_BIT(VG_EV_FORK);
+	int r;
+
+	if (!w) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	w->sink = sink;
+	w->sink_ctx = sink_ctx;
+	w->mode = VG_OUTPUT_JSON;
+	w->ctx = cli_ctx_new();
+	if (!w->ctx) {
+		snprintf(err, errsz, "cannot open the host root");
+		goto fail;
+	}
+	w->pt = vg_ptable_new(65536, w->ctx->have_boot_id ? w->ctx->boot_id : NULL,
+			      w->ctx->clk_tck);
+	w->pr = vg_printer_new(VG_OUTPUT_JSON);
+	w->frag = vg_printer_new(VG_OUTPUT_JSON);
+	if (!w->pt || !w->pr || !w->frag) {
+		snprintf(err, errsz, "out of memory");
+		goto fail;
+	}
+	compute_wall_offset(w);
+	struct vg_sensor_opts so = {
+		.type_mask = WATCH_STD_TYPES | base | VG_EV_BIT(VG_EV_EXEC_ARGS),
+		.ring_bytes = ring_bytes,
+	};
+	r = vg_sensor_new(&so, &w->sensor, err, errsz);
+	if (r < 0)
+		goto fail;
+	/* nothing but what keeps the process table, until asked */
+	if (vg_sensor_attach(w->sensor, base, err, errsz) < 0)
+		goto fail;
+	vg_sensor_set_types(w->sensor, base | VG_EV_BIT(VG_EV_EXEC_ARGS));
+	w->types = 0;
+	r = vg_ptable_seed(w->pt, w->ctx->proc_fd);
+	if (r < 0)
+		cli_error("seeding the process table: %s", strerror(-r));
+	warm_containers(w);
+	r = vg_meta_worker_start(w->ctx);
+	if (r < 0)
+		cli_error("warning: metadata is read in line (no worker thread: %s)",
+			  strerror(-r));
+	w->last_lost = w->last_offset = mono_ns();
+	return w;
+fail:
+	watch_engine_free(w);
+	return NULL;
+}
+
+void watch_engine_free(struct watch *w)
+{
+	if (!w)
+		return;
+	vg_sensor_free(w->sensor);
+	for (size_t i = 0; i < WATCH_PENDING_EXECS; i++)
+		pending_release(&w->pending[i]);
+	for (size_t i = 0; i < w->n_held; i++) {
+		free(w->held[i].line);
+		if (w->held[i].view)
+			free(w->held[i].view->owned);
+		free(w->held[i].view);
+	}
+	free(w->scratch);
+	free(w->tline);
+	vg_printer_free(w->pr);
+	vg_printer_free(w->frag);
+	for (size_t i = 0; i < ATTR_CACHE_SLOTS; i++)
+		free(w->attr_cache[i].json);
+	for (size_t i = 0; i < PROC_CACHE_SLOTS; i++)
+		free(w->proc_cache[i].json);
+	vg_ptable_free(w->pt);
+	vigil_ctx_free(w->ctx);
+	free(w);
+}
+
+int watch_engine_fds(struct watch *w, int fds[2])
+{
+	fds[0] = vg_sensor_fd(w->sensor);
+	fds[1] = vg_meta_worker_fd(w->ctx);
+	return fds[1] >= 0 ? 2 : 1;
+}
+
+int watch_engine_pump(struct watch *w)
+{
+	uint64_t now;
+
+	if (vg_meta_worker_collect(w->ctx))
+		attr_cache_forget(w);
+	vg_sensor_poll(w->sensor, 0, on_record, w);
+	flush_old_execs(w, false);
+	if (w->n_held)
+		release_held(w, false);
+	now = mono_ns();
+	if (now - w->last_lost >= 1000000000ull) {
+		report_lost(w);
+		w->last_lost = now;
+	}
+	if (now - w->last_offset >= 60ull * 1000000000ull) {
+		compute_wall_offset(w);
+		w->last_offset = now;
+	}
+	return w->n_held ? 10 : WATCH_LATENCY_MS;
+}
+
+int watch_engine_set_types(struct watch *w, uint64_t types, char *err,
+			   size_t errsz)
+{
+	uint64_t base = VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) |
+			VG_EV_BIT(VG_EV_FORK);
+	int r;
+
+	types &= WATCH_STD_TYPES;
+	r = vg_sensor_attach(w->sensor, types | base, err, errsz);
+	if (r < 0)
+		return r;
+	vg_sensor_set_types(w->sensor, types | base | VG_EV_BIT(VG_EV_EXEC_ARGS));
+	w->types = types;
+	return 0;
+}
+
+struct vigil_ctx *watch_engine_ctx(struct watch *w)
+{
+	return w->ctx;
+}
+
+struct vg_ptable *watch_engine_ptable(struct watch *w)
+{
+	return w->pt;
+}
+
+struct vg_sensor *watch_engine_sensor(struct watch *w)
+{
+	return w->sensor;
+}
+
+uint32_t watch_view_type(const struct ev_view *v)
+{
+	return v->h.type;
+}
+
+uint64_t watch_view_cgroup(const struct ev_view *v)
+{
+	return v->h.cgroup_id;
+}
+
+bool watch_view_matches(struct watch *w, const struct vg_filter *f,
+			const struct ev_view *v)
+{
+	return view_matches(w, f, v);
 }

@@ -34,6 +34,8 @@ static const struct command commands[] = {
 	  "ask a vigil server who this process is" },
 	{ "watch", cmd_watch, cmd_watch_help,
 	  "live events (exec, exit, open, connect...) with container and pod" },
+	{ "daemon", cmd_daemon, cmd_daemon_help,
+	  "one sensor, many subscribers: events over a Unix socket" },
 };
 
 void cli_error(const char *fmt, ...)

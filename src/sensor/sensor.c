@@ -34,8 +34,10 @@ _Static_assert(sizeof(struct vg_ev_cgroup) == 96, "vg_ev_cgroup");
 struct vg_sensor {
 	struct sensor_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *links[MAX_LINKS];
+	struct bpf_link *links[MAX_LINKS]; /* tracepoints by name */
 	size_t n_links;
+	struct bpf_link *plinks[16]; /* by prog_uses[] index */
+	uint64_t loaded, attached;   /* type masks */
 	vg_sensor_cb cb;
 	void *cb_ctx;
 	int ncpus;
@@ -103,6 +105,45 @@ static struct bpf_program *prog_of(struct sensor_bpf *skel,
 				   const struct prog_use *u)
 {
 	return *(struct bpf_program **)((char *)skel + u->off);
+}
+
+_Static_assert(VG_ARRAY_SIZE(prog_uses) <= 16, "plinks");
+
+int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
+		     size_t errsz)
+{
+	mask |= VG_EV_BIT(VG_EV_CGROUP_MKDIR);
+	if (mask & ~s->loaded & ~VG_EV_BIT(VG_EV_EXEC_ARGS)) {
+		set_err(err, errsz, "event types not loaded at start");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < VG_ARRAY_SIZE(prog_uses); i++) {
+		const struct prog_use *u = &prog_uses[i];
+		struct bpf_program *p = prog_of(s->skel, u);
+		bool want = (mask & VG_EV_BIT(u->type)) &&
+			    u->type != VG_EV_TRACEPOINT;
+		struct bpf_link *l;
+
+		if (!want && s->plinks[i]) {
+			bpf_link__destroy(s->plinks[i]);
+			s->plinks[i] = NULL;
+		}
+		if (!want || s->plinks[i])
+			continue;
+		l = bpf_program__attach(p);
+		if (!l) {
+			int r = -errno;
+
+			if (u->optional)
+				continue;
+			set_err(err, errsz, "attaching %s: %s",
+				bpf_program__name(p), strerror(errno));
+			return r;
+		}
+		s->plinks[i] = l;
+	}
+	s->attached = mask;
+	return 0;
 }
 
 static int on_record(void *ctx, void *data, size_t len)
@@ -212,24 +253,10 @@ int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 				     sizeof(uint32_t), BPF_ANY);
 	}
 
-	for (size_t i = 0; i < VG_ARRAY_SIZE(prog_uses); i++) {
-		const struct prog_use *u = &prog_uses[i];
-		struct bpf_program *p = prog_of(s->skel, u);
-		struct bpf_link *l;
-
-		if (!(mask & VG_EV_BIT(u->type)) || u->type == VG_EV_TRACEPOINT)
-			continue;
-		l = bpf_program__attach(p);
-		if (!l) {
-			if (u->optional)
-				continue;
-			r = -errno;
-			set_err(err, errsz, "attaching %s: %s",
-				bpf_program__name(p), strerror(errno));
-			goto fail;
-		}
-		s->links[s->n_links++] = l;
-	}
+	s->loaded = mask;
+	r = vg_sensor_attach(s, mask, err, errsz);
+	if (r < 0)
+		goto fail;
 	for (size_t i = 0; (mask & VG_EV_BIT(VG_EV_TRACEPOINT)) && i < o->n_tps; i++) {
 		struct bpf_link *l;
 
@@ -274,6 +301,8 @@ void vg_sensor_free(struct vg_sensor *s)
 	ring_buffer__free(s->rb);
 	for (size_t i = 0; i < s->n_links; i++)
 		bpf_link__destroy(s->links[i]);
+	for (size_t i = 0; i < VG_ARRAY_SIZE(s->plinks); i++)
+		bpf_link__destroy(s->plinks[i]);
 	sensor_bpf__destroy(s->skel);
 	free(s);
 }

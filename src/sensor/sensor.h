@@ -64,6 +64,11 @@ int vg_sensor_filter_mntns(struct vg_sensor *s, uint32_t mntns, bool add);
 int vg_sensor_filter_pid(struct vg_sensor *s, uint32_t pid, bool add);
 /* Let the event types of the options pass. */
 void vg_sensor_start(struct vg_sensor *s);
+/* Attach the programs of the types in @mask (of those loaded by
+ * vg_sensor_new()) and detach the others, live: a type no one wants
+ * then costs nothing at all. Returns 0 or -errno with @err. */
+int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
+		     size_t errsz);
 /* Change the event types passed, live. */
 void vg_sensor_set_types(struct vg_sensor *s, uint64_t type_mask);
 

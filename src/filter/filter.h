@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VG_FILTER_FILTER_H
+#define VG_FILTER_FILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Event filters, in the expression language Falco users already write:
+ *
+ *   evt.type in (execve, open) and container.image glob "busy*"
+ *     and not proc.name = sh
+ *
+ * FIELD OP VALUE, FIELD in (V, ...), FIELD exists; joined with and, or,
+ * not (binding in that order: not tightest, or loosest) and parentheses.
+ * The keyed fields take their key after the prefix: container.label.KEY,
+ * k8s.pod.label.KEY, a key of letters, digits and . _ / -.
+ * Operators: = (or ==), !=, <, <=, >, >=, in, contains, startswith,
+ * endswith, glob, exists. Keywords are lowercase.
+ *
+ * A value is a bare word (anything up to a space, '(', ')' or ','), or a
+ * double-quoted string whose only escapes are \" and \\. Number fields
+ * take decimal integers, optionally negative. glob knows '*', '?',
+ * "[...]" and "[!...]", matches bytes, and has no escape: "[*]" is a
+ * literal star. evt.type values are Falco's syscall names or vigil's own
+ * (see vg_filter_compile()).
+ *
+ * A field the event lacks makes every comparison on it false, '!=' and
+ * 'in' included, and 'exists' false; only 'not' turns that into a match.
+ * So "proc.name != sh" passes only events that have a name that is not
+ * sh, while "not proc.name = sh" also passes events without one.
+ */
+
+/* Bounds on what a compile accepts: beyond them a filter is an error,
+ * never a deep recursion or an unbounded allocation. Both '(' and 'not'
+ * count as one level of nesting. */
+#define VG_FILTER_MAX_LEN   (64 * 1024)   /* bytes of expression text */
+#define VG_FILTER_MAX_DEPTH 64
+#define VG_FILTER_MAX_LIST  1024          /* values in one "in (...)" */
+
+/* The fields, in the order vg_filter_field_name() lists them. */
+enum vg_filter_field {
+	VG_F_EVT_TYPE,
+	VG_F_EVT_TIME,          /* ns */
+	VG_F_EVT_CPU,
+	VG_F_EVT_RES,
+	VG_F_PROC_PID,
+	VG_F_PROC_TID,
+	VG_F_PROC_PPID,
+	VG_F_PROC_NAME,
+	VG_F_PROC_EXE,
+	VG_F_PROC_ARGS,         /* argv after argv[0], joined with spaces */
+	VG_F_PROC_CMDLINE,
+	VG_F_PROC_CWD,
+	VG_F_PROC_EXEC_ID,
+	VG_F_USER_UID,
+	VG_F_GROUP_GID,
+	VG_F_FD_NAME,
+	VG_F_FD_SIP,
+	VG_F_FD_SPORT,
+	VG_F_FD_CIP,
+	VG_F_FD_CPORT,
+	VG_F_CONTAINER_ID,
+	VG_F_CONTAINER_NAME,
+	VG_F_CONTAINER_RUNTIME,
+	VG_F_CONTAINER_IMAGE,
+	VG_F_CONTAINER_IMAGE_ID,
+	VG_F_CONTAINER_LABEL,   /* container.label.<key> */
+	VG_F_K8S_NS_NAME,
+	VG_F_K8S_POD_NAME,
+	VG_F_K8S_POD_UID,
+	VG_F_K8S_POD_LABEL,     /* k8s.pod.label.<key> */
+	VG_F_K8S_CONTAINER_NAME,
+	VG_F_CGROUP_ID,
+	VG_F_COUNT
+};
+
+enum vg_filter_type {
+	VG_FILTER_STR,
+	VG_FILTER_NUM,
+};
+
+/* For --help: a field's name ("container.label.<key>" for the keyed
+ * ones) and type. NULL, or VG_FILTER_STR, for an id out of range. */
+const char *vg_filter_field_name(int field_id);
+enum vg_filter_type vg_filter_field_type(int field_id);
+
+struct vg_filter;
+
+/* Where and why a compile failed. @column is 1-based, in bytes from the
+ * start of the text (a newline does not restart it). */
+struct vg_filter_error {
+	int column;
+	char msg[200];
+};
+
+/*
+ * Compile @text into a filter; the caller frees *@ret with
+ * vg_filter_free(). Literals are checked against the field's type and
+ * converted here, once. evt.type values (=, != and in) are turned into
+ * vigil's type names, so Falco's work: execve and execveat are exec;
+ * open, openat, openat2 and creat are open; clone, clone3 and vfork are
+ * fork; exit_group and procexit are exit; accept4 is accept. vigil's are
+ * exec exit fork open connect accept bind listen syscall tp lost
+ * container file; any other is an error.
+ *
+ * Returns 0; -EINVAL with @err (may be NULL) saying where and why, or
+ * -ENOMEM. *@ret is untouched on failure.
+ */
+int vg_filter_compile(const char *text, struct vg_filter **ret,
+		      struct vg_filter_error *err);
+
+void vg_filter_free(struct vg_filter *f);
+
+/*
+ * A field's value, as the getter gives it: @s and @len for a string
+ * field (@s need not be NUL-terminated, and needs to stay valid only
+ * until the getter is called again or vg_filter_match() returns), @n for
+ * a number field.
+ */
+struct vg_fval {
+	const char *s;
+	size_t len;
+	int64_t n;
+};
+
+/*
+ * Returns 1 and fills *@ret when the event has the field, 0 when it does
+ * not. @key and @key_len are the label key of a keyed field (the key is
+ * also NUL-terminated), NULL and 0 for the others. Called once for each
+ * comparison the evaluation reaches, so a getter with costly fields
+ * caches them, or skips them when vg_filter_uses_field() says so.
+ */
+typedef int (*vg_filter_get_fn)(void *ctx, int field_id, const char *key,
+				size_t key_len, struct vg_fval *ret);
+
+/* Whether the event @get describes passes @f. A NULL filter passes
+ * everything. Allocates nothing, and calls nothing locale-dependent. */
+bool vg_filter_match(const struct vg_filter *f, vg_filter_get_fn get,
+		     void *ctx);
+
+/*
+ * The canonical text of @f, like snprintf(): at most @size bytes with
+ * the NUL at @buf (NULL when @size is 0), and returns the length the
+ * whole text needs. Parentheses only where precedence needs them, one
+ * space around operators, values quoted only when they have to be, and
+ * evt.type values in vigil's names; the text compiles to a filter whose
+ * text is the same. A NULL filter is "".
+ */
+int vg_filter_format(const struct vg_filter *f, char *buf, size_t size);
+
+/*
+ * The event types @f can pass, for the in-kernel type mask: the union of
+ * @type_bits(name) over the evt.type names of "evt.type = x" and
+ * "evt.type in (...)", intersected across 'and', united across 'or';
+ * anything else ('not', '!=', glob, other fields) may pass any type and
+ * gives all ones, as does a NULL filter. @type_bits gets vigil's type
+ * names, NUL-terminated.
+ */
+uint64_t vg_filter_type_mask(const struct vg_filter *f,
+			     uint64_t (*type_bits)(const char *name, void *ctx),
+			     void *ctx);
+
+/* Whether any comparison of @f reads @field_id; false for NULL. */
+bool vg_filter_uses_field(const struct vg_filter *f, int field_id);
+
+#endif
