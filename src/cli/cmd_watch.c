@@ -2258,7 +2258,7 @@ struct watch *watch_engine_new(watch_sink_fn sink, void *sink_ctx,
 	/* nothing but what keeps the process table, until asked */
 	if (vg_sensor_attach(w->sensor, base, err, errsz) < 0)
 		goto fail;
-	vg_sensor_set_types(w->sensor, base | VG_EV_BIT(VG_EV_EXEC_ARGS));
+	vg_sensor_set_types(w->sensor, base);
 	w->types = 0;
 	r = vg_ptable_seed(w->pt, w->ctx->proc_fd);
 	if (r < 0)
@@ -2341,7 +2341,10 @@ int watch_engine_set_types(struct watch *w, uint64_t types, char *err,
 	r = vg_sensor_attach(w->sensor, types | base, err, errsz);
 	if (r < 0)
 		return r;
-	vg_sensor_set_types(w->sensor, types | base | VG_EV_BIT(VG_EV_EXEC_ARGS));
+	/* an exec's argv only when someone shows execs */
+	vg_sensor_set_types(w->sensor, types | base |
+				       ((types & VG_EV_BIT(VG_EV_EXEC))
+						? VG_EV_BIT(VG_EV_EXEC_ARGS) : 0));
 	w->types = types;
 	return 0;
 }

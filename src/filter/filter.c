@@ -796,16 +796,16 @@ static int parse_unary(struct parser *ps)
 	return 0;
 }
 
-/* A chain of operands joined by 'or' (of 'and' chains) or 'and' (of
- * unary terms), as one node over them all. Only the keyword after the
- * first operand shows that a chain starts, so its node is slipped in
- * before that operand: a move of the operand's subtree, at most once for
- * each level of nesting above a node. */
 static int parse_operand(struct parser *ps, enum kind kind)
 {
 	return kind == N_OR ? parse_chain(ps, N_AND) : parse_unary(ps);
 }
 
+/* A chain of operands joined by 'or' (of 'and' chains) or 'and' (of
+ * unary terms), as one node over them all. Only the keyword after the
+ * first operand shows that a chain starts, so its node is slipped in
+ * before that operand: a move of the operand's subtree, at most once for
+ * each level of nesting above a node. */
 static int parse_chain(struct parser *ps, enum kind kind)
 {
 	const char *kw = kind == N_OR ? "or" : "and";

@@ -57,9 +57,9 @@ enum vg_filter_field {
 	VG_F_USER_UID,
 	VG_F_GROUP_GID,
 	VG_F_FD_NAME,
-	VG_F_FD_SIP,
+	VG_F_FD_SIP,            /* the server side (as Falco): connect's peer */
 	VG_F_FD_SPORT,
-	VG_F_FD_CIP,
+	VG_F_FD_CIP,            /* the client side: accept's peer */
 	VG_F_FD_CPORT,
 	VG_F_CONTAINER_ID,
 	VG_F_CONTAINER_NAME,

@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Checks of a running `vigil daemon`, as its clients see it.
+
+Usage: daemon-check.py SOCKET DAEMON_PID
+Prints one "PASS: ..." or "FAIL: ..." line per check.
+"""
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SOCK = sys.argv[-1] if sys.argv[1] == "--hello" else sys.argv[1]
+DPID = int(sys.argv[2]) if not sys.argv[1].startswith("--") else 0
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def ok(cond, what, detail=""):
+    print(("PASS: " if cond else "FAIL: ") + what + ("" if cond else "  " + str(detail)[:600]),
+          flush=True)
+    return cond
+
+
+class Client:
+    def __init__(self):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.connect(SOCK)
+        self.buf = b""
+
+    def send(self, obj):
+        data = obj if isinstance(obj, bytes) else json.dumps(obj).encode() + b"\n"
+        self.s.sendall(data)
+
+    def line(self, timeout=5.0):
+        end = time.time() + timeout
+        while b"\n" not in self.buf:
+            left = end - time.time()
+            if left <= 0:
+                return None
+            r, _, _ = select.select([self.s], [], [], left)
+            if not r:
+                return None
+            chunk = self.s.recv(1 << 16)
+            if not chunk:
+                return None
+            self.buf += chunk
+        l, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(l)
+
+    def request(self, obj, timeout=5.0):
+        """Send, and return the reply (events in between are skipped)."""
+        self.send(obj)
+        end = time.time() + timeout
+        while time.time() < end:
+            m = self.line(end - time.time())
+            if m is None:
+                return None
+            if "reply" in m or "error" in m:
+                return m
+        return None
+
+    def events(self, duration):
+        """Every event line that arrives within @duration seconds."""
+        out, end = [], time.time() + duration
+        while time.time() < end:
+            m = self.line(max(0.0, end - time.time()))
+            if m is None:
+                break
+            if "sub" in m:
+                out.append(m)
+        return out
+
+    def close(self):
+        self.s.close()
+
+
+def touch(path, n):
+    for _ in range(n):
+        with open(path, "w"):
+            pass
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for l in f:
+            if l.startswith("VmRSS:"):
+                return int(l.split()[1])
+    return 0
+
+
+def attached_open_links():
+    """How many of the kernel's links run vigil's openat program."""
+    try:
+        progs = json.loads(subprocess.run(["bpftool", "-j", "prog", "show"],
+                                          capture_output=True, text=True).stdout)
+        links = json.loads(subprocess.run(["bpftool", "-j", "link", "show"],
+                                          capture_output=True, text=True).stdout)
+    except (ValueError, OSError):
+        return -1
+    ids = {p["id"] for p in progs if p.get("name", "").startswith("handle_exit_ope")}
+    return sum(1 for l in links if l.get("prog_id") in ids)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="vigil-daemon.")
+    fa, fb, ff = (os.path.join(tmp, n) for n in ("file-a", "file-b", "fast"))
+
+    # ---------------------------------------------------------- hello
+    c = Client()
+    h = c.request({"req": "hello", "id": 7})
+    ok(h and h.get("protocol") == 1 and h.get("sensor_id") and h.get("id") == 7 and
+       "subscribe" in h["capabilities"]["requests"],
+       "hello: protocol 1, sensor id, capabilities, id echoed", h)
+    st = c.request({"req": "stats"})
+    ok(st and st.get("traced") == [] and st.get("subscriptions") == 0,
+       "with no subscription nothing but the process table is traced", st)
+    ok(attached_open_links() == 0, "no open program is attached while no one asks",
+       attached_open_links())
+
+    # ------------------------------------- two subscribers, two filters
+    a, b = Client(), Client()
+    ra = a.request({"req": "subscribe", "filter": "evt.type = open and fd.name = %s" % fa})
+    rb = b.request({"req": "subscribe", "filter": "fd.name = %s and evt.type in (openat, creat)" % fb})
+    ok(ra and ra.get("sub") and rb and rb.get("sub") and rb.get("events") == ["open"],
+       "subscribe returns a subscription id; the filter's types are traced", (ra, rb))
+    ok(attached_open_links() > 0, "a subscription to opens attaches the open programs",
+       attached_open_links())
+    time.sleep(0.2)
+    touch(fa, 5)
+    touch(fb, 3)
+    ea, eb = a.events(1.5), b.events(1.5)
+    ok(len(ea) == 5 and all(e["fd"]["name"] == fa and e["sub"] == ra["sub"] for e in ea),
+       "subscriber A gets exactly its 5 opens", [(e["proc"], e["fd"]) for e in ea])
+    ok(len(eb) == 3 and all(e["fd"]["name"] == fb and e["sub"] == rb["sub"] for e in eb),
+       "subscriber B gets exactly its 3 opens", [e.get("fd") for e in eb])
+    seqs = [e["seq"] for e in ea]
+    ok(all(e.get("sensor") == h["sensor_id"] and e["evt"].get("time") and e["evt"].get("ktime_ns")
+           for e in ea + eb) and seqs == sorted(seqs) and len(set(seqs)) == len(seqs),
+       "events carry sensor id, increasing sequence numbers, wall and monotonic time")
+
+    # ------------------------------------------------------ unsubscribe
+    u = a.request({"req": "unsubscribe", "sub": ra["sub"]})
+    ok(u and u.get("sub") == ra["sub"] and u.get("delivered") == 5,
+       "unsubscribe answers with what was delivered", u)
+    touch(fa, 4)
+    ok(a.events(1.0) == [], "after unsubscribe, no more events")
+    ok(b.request({"req": "unsubscribe", "sub": 999999}).get("error"),
+       "unsubscribing an unknown id is an error")
+    b.request({"req": "unsubscribe", "sub": rb["sub"]})
+    st = c.request({"req": "stats"})
+    ok(st and st.get("traced") == [] and attached_open_links() == 0,
+       "the last unsubscribe detaches the open programs again",
+       (st and st.get("traced"), attached_open_links()))
+    a.close()
+    b.close()
+
+    # -------------------------------- a stopped subscriber, a fast one
+    storm = os.path.join(tmp, "storm")
+    out = os.path.join(tmp, "slow.out")
+    slow = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--reader", SOCK,
+                             "evt.type = open and fd.name = %s" % storm, out])
+    for _ in range(50):
+        if os.path.exists(out + ".ready"):
+            break
+        time.sleep(0.1)
+    fast = Client()
+    fast.request({"req": "subscribe", "filter": "evt.type = open and fd.name = %s" % ff})
+    os.kill(slow.pid, signal.SIGSTOP)
+    rss0 = rss_kib(DPID)
+    n_storm = 60000
+    t0 = time.time()
+    touch(storm, n_storm)
+    touch(ff, 20)
+    got = fast.events(2.0)
+    ok(len(got) == 20, "a stopped subscriber does not hold up another (%d of 20 within 2 s of a "
+       "%d-open storm of %.1f s)" % (len(got), n_storm, time.time() - t0), len(got))
+    rss1 = rss_kib(DPID)
+    ok(rss1 - rss0 < 64 * 1024, "the daemon's memory stays bounded (%d KiB before, %d after)"
+       % (rss0, rss1), (rss0, rss1))
+    st = c.request({"req": "stats"})
+    ok(st and st.get("queue_lost", 0) > 0, "stats count the stopped subscriber's losses", st)
+    os.kill(slow.pid, signal.SIGCONT)
+    time.sleep(2.5)
+    slow.terminate()
+    slow.wait(10)
+    lines = [json.loads(l) for l in open(out)]
+    lost = [l for l in lines if l["evt"]["type"] == "lost"]
+    opens = [l for l in lines if l["evt"]["type"] == "open"]
+    total_lost = sum(l["lost"]["total"] for l in lost)
+    ok(lost and total_lost > 0, "when it reads again, it gets a lost record (%d events)" % total_lost,
+       lines[-3:])
+    klost = sum((st or {}).get("kernel_lost", {}).values())
+    ok(len(opens) + total_lost == n_storm or klost > 0,
+       "delivered + lost = the storm's opens (%d + %d = %d)" % (len(opens), total_lost, n_storm),
+       (len(opens), total_lost, klost))
+    fast.close()
+
+    # ---------------------------------------------------------- bad clients
+    bad = Client()
+    r = bad.request(b"this is not json\n")
+    ok(r and "invalid JSON" in r.get("error", ""), "invalid JSON: a clear error", r)
+    r = bad.request({"req": "frobnicate"})
+    ok(r and "unknown request" in r.get("error", ""), "an unknown request: a clear error", r)
+    r = bad.request({"req": "subscribe", "filter": "proc.nmae = sh"})
+    ok(r and r.get("column") == 1 and "did you mean proc.name" in r.get("error", ""),
+       "a bad filter: the error names the column and the fix", r)
+    bad.s.sendall(b"{" + b"x" * (10 << 20) + b"\n")
+    r = bad.line(10)
+    ok(r and "longer than" in r.get("error", ""), "a 10 MiB line: refused, not buffered", r)
+    bad.s.sendall(os.urandom(200000).replace(b"\n", b"") + b"\n" + bytes(b for b in range(256) if b != 10) * 4 + b"\n")
+    r1, r2 = bad.line(), bad.line()
+    ok(r1 and r2 and "error" in r1 and "error" in r2, "binary garbage: errors", (r1, r2))
+    r = bad.request({"req": "hello"})
+    ok(r and r.get("protocol") == 1, "and the same connection still serves", r)
+    bad.close()
+
+    # half-open: silent, mid-line, and write-shut clients
+    half = []
+    for i in range(20):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(SOCK)
+        if i % 3 == 1:
+            s.sendall(b'{"req":"hel')
+        elif i % 3 == 2:
+            s.shutdown(socket.SHUT_WR)
+        half.append(s)
+    t0 = time.time()
+    r = Client().request({"req": "hello"})
+    ok(r and time.time() - t0 < 1.0, "half-open connections do not hold up a new client", r)
+    for s in half:
+        s.close()
+
+    # 500 at once
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+    many = []
+    try:
+        for _ in range(500):
+            many.append(Client())
+        for m in many:
+            m.send({"req": "hello"})
+        replies = sum(1 for m in many if (m.line(10) or {}).get("protocol") == 1)
+    except OSError as e:
+        replies = "error: %s" % e
+    ok(replies == 500, "500 concurrent clients all answered (%s)" % replies, replies)
+    for m in many:
+        m.close()
+
+    # a uid the daemon does not allow, even with the socket opened to it
+    mode = os.stat(SOCK).st_mode & 0o777
+    os.chmod(SOCK, 0o666)
+    p = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "54321", "--clear-groups",
+                        sys.executable, os.path.abspath(__file__), "--hello", SOCK],
+                       capture_output=True, text=True, timeout=20)
+    os.chmod(SOCK, mode)
+    ok("unauthorized: uid 65534" in p.stdout, "an unauthorized uid is refused, and told why",
+       p.stdout + p.stderr)
+    r = Client().request({"req": "hello"})
+    ok(r and r.get("protocol") == 1, "the daemon keeps serving after all of it", r)
+    os.system("rm -rf " + tmp)
+
+
+def reader(sock, filt, out):
+    """A subscriber that writes every line it gets to @out (SIGSTOPped by
+    the test). The file is flushed on SIGTERM."""
+    global SOCK
+    SOCK = sock
+    c = Client()
+    c.request({"req": "subscribe", "filter": filt})
+    f = open(out, "w")
+    open(out + ".ready", "w").close()
+    signal.signal(signal.SIGTERM, lambda *_: (f.close(), os._exit(0)))
+    while True:
+        m = c.line(3600)
+        if m is None:
+            break
+        f.write(json.dumps(m) + "\n")
+    f.close()
+
+
+def hello(sock):
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(sock)
+        s.sendall(b'{"req":"hello"}\n')
+        s.settimeout(5)
+        print(s.recv(4096).decode(errors="replace"))
+    except OSError as e:
+        print("connect:", e)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--reader":
+        reader(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif sys.argv[1] == "--hello":
+        hello(sys.argv[2])
+    else:
+        main()

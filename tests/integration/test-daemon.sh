@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Integration test: `vigil daemon`, for real (root, eBPF).
+#   - the socket: mode 0660, the group asked for, a second daemon refused;
+#   - hello; two subscribers with different filters get exactly their own
+#     events; unsubscribe stops delivery and detaches what no one needs;
+#   - a SIGSTOPped subscriber does not hold up another, the daemon's memory
+#     stays bounded, and it is told what it lost when it reads again;
+#   - bad clients: invalid JSON, unknown requests, a 10 MiB line, binary
+#     garbage, half-open connections, 500 clients at once, a uid that is not
+#     allowed. The checks themselves are in daemon-check.py.
+# Usage: test-daemon.sh [path/to/vigil]   (root; exit 77 = skipped)
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+VIGIL=${1:-${VIGIL:-/work/main/build/vigil}}
+
+vg_need_root
+vg_init
+vg_need_cmds python3 bpftool setpriv || vg_finish
+[ -x "$VIGIL" ] || { fail "vigil binary not found: $VIGIL"; vg_finish; }
+
+SOCK=$VG_TMPDIR/run/vigil.sock
+D_ERR=$VG_TMPDIR/daemon.err
+"$VIGIL" daemon --socket "$SOCK" --group nogroup 2>"$D_ERR" </dev/null &
+D_PID=$!
+vg_track_pid "$D_PID"
+if ! vg_wait 30 grep -q 'daemon serving' "$D_ERR"; then
+	fail "vigil daemon did not start within 30 s"
+	sed 's/^/    stderr: /' "$D_ERR" | head -20
+	vg_finish
+fi
+
+# the unauthorized-uid check connects as nobody: let it reach the socket
+chmod 711 "$VG_TMPDIR" "$VG_TMPDIR/run"
+
+vg_log "the socket"
+perm=$(stat -c '%a %U %G %F' "$SOCK")
+[ "$perm" = "660 root nogroup socket" ] && pass "the socket is 0660 root:nogroup ($perm)" ||
+	fail "socket mode/owner: $perm"
+"$VIGIL" daemon --socket "$SOCK" >/dev/null 2>"$VG_TMPDIR/second.err" </dev/null
+rc=$?
+[ "$rc" != 0 ] && grep -q "another vigil daemon" "$VG_TMPDIR/second.err" &&
+	pass "a second daemon on the same socket is refused" ||
+	{ fail "second daemon: rc=$rc"; cat "$VG_TMPDIR/second.err"; }
+
+vg_log "clients"
+while IFS= read -r line; do
+	case $line in
+	PASS:*) pass "${line#PASS: }" ;;
+	FAIL:*) fail "${line#FAIL: }" ;;
+	*) printf '    %s\n' "$line" ;;
+	esac
+done < <(timeout 300 python3 "$HERE/daemon-check.py" "$SOCK" "$D_PID" 2>&1)
+
+kill -0 "$D_PID" 2>/dev/null && pass "the daemon is still running" || fail "the daemon died"
+kill -TERM "$D_PID"
+vg_wait 10 eval '! kill -0 $D_PID 2>/dev/null'
+wait "$D_PID"
+rc=$?
+[ "$rc" = 0 ] && [ ! -e "$SOCK" ] && pass "SIGTERM: exit 0, socket removed" ||
+	{ fail "SIGTERM: rc=$rc"; tail -5 "$D_ERR"; }
+vg_finish
