@@ -27,6 +27,7 @@
 #include "filter/filter.h"
 #include "cli.h"
 #include "watch.h"
+#include "watch_client.h"
 #include "output/identity.h"
 #include "ptable/ptable.h"
 #include "sensor/sensor.h"
@@ -228,6 +229,10 @@ void cmd_watch_help(FILE *f)
 		"                       (Falco's field names; --fields lists them). Without\n"
 		"                       --event, only the types EXPR can match are traced\n"
 		"  --fields             list the fields --filter knows, and exit\n"
+		"  --socket PATH        a vigil daemon's socket (default $VIGIL_SOCKET, else\n"
+		"                       /run/vigil/vigil.sock): when one answers, events come\n"
+		"                       from it, as one subscription\n"
+		"  --embedded           run the sensor here even when a daemon answers\n"
 		"  -n, --count N        stop after N events\n"
 		"  -d, --duration S     stop after S seconds\n"
 		"  --ring-size BYTES    ring buffer size, a power of two (default 8 MiB)\n"
@@ -1730,6 +1735,64 @@ static void report_lost(struct watch *w)
 	w->lost_reported += total;
 }
 
+/* vigil watch as one subscription to the daemon on @fd. */
+static int via_daemon(struct watch *w, int fd, const char *path,
+		      const char *filter_text, uint64_t duration_ms)
+{
+	const char *events[VG_EV_TYPES];
+	char pod[512];
+	char *filter = NULL;
+	size_t n = 0;
+	int r;
+
+	for (uint32_t t = 1; t < VG_EV_TYPES; t++)
+		if ((w->types & VG_EV_BIT(t)) && (WATCH_STD_TYPES & VG_EV_BIT(t)))
+			events[n++] = vg_ev_type_name(t);
+	if (w->path_glob) {
+		/* --path as the filter says it, quoted */
+		size_t len = strlen(w->path_glob), o = 0;
+		char *q = malloc(2 * len + 3);
+
+		if (!q) {
+			close(fd);
+			return EXIT_PARTIAL;
+		}
+		q[o++] = '"';
+		for (size_t i = 0; i < len; i++) {
+			if (w->path_glob[i] == '"' || w->path_glob[i] == '\\')
+				q[o++] = '\\';
+			q[o++] = w->path_glob[i];
+		}
+		q[o++] = '"';
+		q[o] = '\0';
+		if (asprintf(&filter, "%s%s%sfd.name glob %s",
+			     filter_text ? "(" : "", filter_text ? filter_text : "",
+			     filter_text ? ") and " : "", q) < 0)
+			filter = NULL;
+		free(q);
+		if (!filter) {
+			close(fd);
+			return EXIT_PARTIAL;
+		}
+	}
+	if (w->pod_ns)
+		snprintf(pod, sizeof(pod), "%s/%s", w->pod_ns, w->pod_name);
+	const struct watch_client_opts o = {
+		.socket = path,
+		.events = events, .n_events = n,
+		.filter = filter ? filter : filter_text,
+		.refs = w->container_refs, .n_refs = w->n_container_refs,
+		.image = w->image_glob, .pod = w->pod_ns ? pod : NULL,
+		.host = w->host,
+		.mode = w->mode,
+		.max_count = w->max_count, .duration_ms = duration_ms,
+	};
+
+	r = watch_client_run(fd, &o);
+	free(filter);
+	return r;
+}
+
 /* vg_filter_type_mask()'s names: the kernel types behind each. */
 uint64_t watch_type_bits(const char *name, void *ctx)
 {
@@ -1833,7 +1896,8 @@ static int add_event(struct watch *w, const char *name, uint32_t *syscalls,
 
 int cmd_watch(int argc, char **argv)
 {
-	enum { OPT_IMAGE = 1000, OPT_POD, OPT_HOST, OPT_PATH, OPT_RING, OPT_FIELDS };
+	enum { OPT_IMAGE = 1000, OPT_POD, OPT_HOST, OPT_PATH, OPT_RING, OPT_FIELDS,
+	       OPT_SOCKET, OPT_EMBEDDED };
 	static const struct option opts[] = {
 		CLI_GLOBAL_OPTIONS,
 		{ "event", required_argument, NULL, 'e' },
@@ -1848,6 +1912,8 @@ int cmd_watch(int argc, char **argv)
 		{ "ring-size", required_argument, NULL, OPT_RING },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "fields", no_argument, NULL, OPT_FIELDS },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "embedded", no_argument, NULL, OPT_EMBEDDED },
 		{ 0 },
 	};
 	static struct watch w; /* large: pending execs, formats */
@@ -1858,6 +1924,8 @@ int cmd_watch(int argc, char **argv)
 	int c, r, ret = EXIT_OK;
 	bool events_given = false;
 	const char *filter_text = NULL;
+	const char *socket_path = getenv("VIGIL_SOCKET");
+	bool embedded = false, socket_given = false, ring_given = false;
 
 	memset(&w, 0, sizeof(w));
 	while ((c = getopt_long(argc, argv, "e:c:p:n:d:f:" CLI_GLOBAL_SHORTOPTS,
@@ -1930,9 +1998,17 @@ int cmd_watch(int argc, char **argv)
 						       "--ring-size takes a power of two from 4096 to 1 GiB, not '%s'",
 						       optarg);
 			ring = (size_t)v;
+			ring_given = true;
 			break;
 		case 'f':
 			filter_text = optarg;
+			break;
+		case OPT_SOCKET:
+			socket_path = optarg;
+			socket_given = true;
+			break;
+		case OPT_EMBEDDED:
+			embedded = true;
 			break;
 		case OPT_FIELDS:
 			for (int i = 0; i < VG_F_COUNT; i++)
@@ -1991,6 +2067,28 @@ int cmd_watch(int argc, char **argv)
 		return cli_usage_error("watch", "--path needs open events");
 	w.mode = cli.output;
 	w.ctr_select = w.n_container_refs || w.image_glob || w.pod_ns;
+
+	/* A daemon that answers serves this too, unless it cannot: raw
+	 * syscalls, tracepoints, threads, --pid and --ring-size are the
+	 * embedded sensor's alone. */
+	if (!embedded && !n_sys && !w.n_tpf && !w.show_threads && !w.n_pids &&
+	    !ring_given && !(w.types & ~WATCH_STD_TYPES)) {
+		const char *path = socket_path ? socket_path : "/run/vigil/vigil.sock";
+		int fd = watch_client_connect(path);
+
+		if (fd >= 0) {
+			r = via_daemon(&w, fd, path, filter_text, duration_ms);
+			vg_filter_free(w.filter);
+			free((char *)w.pod_ns);
+			return r;
+		}
+		if (socket_given)
+			return cli_usage_error("watch", "--socket %s: %s", path,
+					       strerror(-fd));
+	} else if (socket_given) {
+		return cli_usage_error("watch", "--socket: the daemon cannot serve "
+				       "syscall:, tp:, thread, --pid or --ring-size");
+	}
 
 	w.ctx = cli_ctx_new();
 	if (!w.ctx)

@@ -55,6 +55,24 @@ while IFS= read -r line; do
 	esac
 done < <(timeout 300 python3 "$HERE/daemon-check.py" "$SOCK" "$D_PID" 2>&1)
 
+vg_log "vigil watch through the daemon"
+W_OUT=$VG_TMPDIR/via.out W_ERR=$VG_TMPDIR/via.err
+"$VIGIL" watch --socket "$SOCK" --path "$VG_TMPDIR/via-*" --count 1 -o json >"$W_OUT" 2>"$W_ERR" </dev/null &
+W_PID=$!
+vg_track_pid "$W_PID"
+if vg_wait 10 grep -q 'watching through the daemon' "$W_ERR"; then
+	: >"$VG_TMPDIR/via-x"
+	vg_wait 10 eval '! kill -0 $W_PID 2>/dev/null'
+	jcheck "vigil watch uses the daemon when its socket answers (--path as a filter)" \
+		"$(head -n 1 "$W_OUT")" '.sub > 0 and .fd.name == $p' --arg p "$VG_TMPDIR/via-x"
+else
+	fail "vigil watch --socket did not subscribe"; cat "$W_ERR"
+fi
+kill "$W_PID" 2>/dev/null
+"$VIGIL" watch --socket "$SOCK" --pid 1 --count 1 >/dev/null 2>&1
+[ $? = 2 ] && pass "what the daemon cannot serve (--pid) is a usage error with --socket" ||
+	fail "watch --socket --pid"
+
 kill -0 "$D_PID" 2>/dev/null && pass "the daemon is still running" || fail "the daemon died"
 kill -TERM "$D_PID"
 vg_wait 10 eval '! kill -0 $D_PID 2>/dev/null'
