@@ -28,7 +28,8 @@ enum vg_ev_type {
 	VG_EV_TRACEPOINT = 10,
 	VG_EV_EXEC_ARGS = 11,  /* a chunk of an exec's argv; follows it */
 	VG_EV_CGROUP_MKDIR = 12, /* internal: a cgroup appeared */
-	VG_EV_TYPES = 13,
+	VG_EV_CGROUP_RMDIR = 13, /* internal: a cgroup went */
+	VG_EV_TYPES = 14,
 };
 
 #define VG_EV_BIT(t) (1ull << (t))

@@ -533,17 +533,17 @@ int BPF_PROG(handle_exit, struct task_struct *p, bool group_dead)
 	return 0;
 }
 
-/* Always on for user space's bookkeeping (following new containers),
- * whatever the filters say. */
-SEC("tp_btf/cgroup_mkdir")
-int BPF_PROG(handle_cgroup_mkdir, struct cgroup *cgrp, const char *path)
+/* A cgroup made or removed: always on for user space's bookkeeping
+ * (following new containers, their lifecycle), whatever the filters. */
+static __always_inline int cgroup_event(struct cgroup *cgrp, const char *path,
+					__u32 type)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
 	struct scratch *s;
 	struct vg_ev_cgroup *e;
 	long n;
 
-	if (!(vg_type_mask & VG_EV_BIT(VG_EV_CGROUP_MKDIR)))
+	if (!(vg_type_mask & VG_EV_BIT(type)))
 		return 0;
 	/* v2 only (hierarchy 0): its ids are the ones events carry */
 	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
@@ -556,12 +556,23 @@ int BPF_PROG(handle_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	e->level = BPF_CORE_READ(cgrp, level);
 	n = bpf_probe_read_kernel_str(&s->rec[sizeof(*e)], VG_PATH_MAX, path);
 	e->path_len = n > 0 ? n : 0;
-	fill_hdr(&e->h, VG_EV_CGROUP_MKDIR, sizeof(*e) + e->path_len, t);
+	fill_hdr(&e->h, type, sizeof(*e) + e->path_len, t);
 	/* at once: a new container's first process may exec within
 	 * milliseconds, and the filter must hold its cgroup by then */
-	output(e, sizeof(*e) + e->path_len, VG_EV_CGROUP_MKDIR,
-	       BPF_RB_FORCE_WAKEUP);
+	output(e, sizeof(*e) + e->path_len, type, BPF_RB_FORCE_WAKEUP);
 	return 0;
+}
+
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(handle_cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	return cgroup_event(cgrp, path, VG_EV_CGROUP_MKDIR);
+}
+
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(handle_cgroup_rmdir, struct cgroup *cgrp, const char *path)
+{
+	return cgroup_event(cgrp, path, VG_EV_CGROUP_RMDIR);
 }
 
 /* ------------------------------------------------------ syscall helpers */

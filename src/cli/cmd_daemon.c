@@ -105,7 +105,9 @@ void cmd_daemon_help(FILE *f)
 		"over a Unix socket, newline-delimited JSON. Requests (one JSON object\n"
 		"per line, with \"req\" and an optional \"id\" echoed in the reply):\n"
 		"  hello        protocol version, sensor id, capabilities\n"
-		"  subscribe    \"filter\": EXPR, \"events\": [TYPES], \"containers\":\n"
+		"  subscribe    \"filter\": EXPR, \"events\": [TYPES: exec, exit, fork,\n"
+		"               open, connect, accept, bind, listen, container, all],\n"
+		"               \"containers\":\n"
 		"               [ID|NAME], \"image\": GLOB, \"pod\": \"NS/NAME\", \"host\":\n"
 		"               true; returns \"sub\": ID. Events then arrive as lines\n"
 		"               with \"sub\", \"sensor\" and \"seq\" added\n"
@@ -339,7 +341,8 @@ static void update_kernel(struct daemon *d)
 }
 
 static const char *const std_types[] = { "exec", "exit", "fork", "open",
-					 "connect", "accept", "bind", "listen" };
+					 "connect", "accept", "bind", "listen",
+					 "container" };
 
 static uint64_t all_std_types(void)
 {
@@ -415,7 +418,8 @@ static void req_subscribe(struct daemon *d, struct client *c, json_t *q,
 			if (!b) {
 				reply_error(c, id, "subscribe",
 					    "unknown event type %s%s%s; the daemon serves exec, "
-					    "exit, fork, open, connect, accept, bind, listen, all",
+					    "exit, fork, open, connect, accept, bind, listen, "
+					    "container, all",
 					    name ? "'" : "", name ? name : "(not a string)",
 					    name ? "'" : "");
 				sub_free(s);

@@ -35,6 +35,9 @@
 #include "shared/util.h"
 
 #define WATCH_LATENCY_MS 100
+/* Containers followed through their lifecycle at once; beyond, the
+ * oldest is forgotten (and counted). */
+#define WATCH_LIFE_MAX 1024
 /* The types `--event all` means, and the daemon serves. */
 #define WATCH_STD_TYPES                                                       \
 	(VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) | VG_EV_BIT(VG_EV_FORK) | \
@@ -111,6 +114,14 @@ struct ev_view {
 	char *owned;           /* held copies: one block */
 };
 
+/* A container's lifecycle, as its cgroup and processes show it. */
+struct ctr_life {
+	uint64_t cgroup_id; /* 0: free */
+	uint64_t seq;       /* age, for eviction */
+	int init_pid;       /* its first exec's process */
+	bool running, exited;
+};
+
 /* A record held for its container's metadata: @line lacks only the
  * container and pod, which go in at @off. */
 struct held_record {
@@ -181,6 +192,8 @@ struct watch {
 		     const struct ev_view *v);
 	void *sink_ctx;
 	uint64_t last_lost, last_offset; /* watch_engine_pump() */
+	struct ctr_life life[WATCH_LIFE_MAX];
+	uint64_t life_seq, life_evicted;
 	/* text mode: the line of the record being built */
 	char *tline;
 	size_t tline_off;
@@ -209,11 +222,12 @@ void cmd_watch_help(FILE *f)
 		"\n"
 		"  -e, --event LIST     comma-separated: exec, exit, fork, thread (fork\n"
 		"                       of threads too), open, connect, accept, bind,\n"
-		"                       listen, syscall:NR (raw enter/exit of syscall\n"
+		"                       listen, container (created, running, exited,\n"
+		"                       destroyed), syscall:NR (raw enter/exit of syscall\n"
 		"                       number NR), tp:GROUP:NAME (any tracepoint, its\n"
 		"                       fields decoded by name), all. Default: all (exec,\n"
-		"                       exit, fork, open, connect, accept, bind, listen);\n"
-		"                       with --path, open alone.\n"
+		"                       exit, fork, open, connect, accept, bind, listen,\n"
+		"                       container); with --path, open alone.\n"
 		"  -c, --container REF  only this container (id, unique prefix, name);\n"
 		"                       repeatable\n"
 		"  --image GLOB         only containers whose image matches, including\n"
@@ -1025,6 +1039,137 @@ static void pending_flush(struct watch *w, struct pending_exec *pe, bool lost)
 	pending_release(pe);
 }
 
+/* ---------------------------------------------- container lifecycle */
+
+static struct ctr_life *life_find(struct watch *w, uint64_t cgid)
+{
+	if (!cgid)
+		return NULL;
+	for (size_t i = 0; i < 8; i++) {
+		struct ctr_life *l = &w->life[(cgid + i) % WATCH_LIFE_MAX];
+
+		if (l->cgroup_id == cgid)
+			return l;
+	}
+	return NULL;
+}
+
+static struct ctr_life *life_add(struct watch *w, uint64_t cgid)
+{
+	struct ctr_life *old = NULL;
+
+	for (size_t i = 0; i < 8; i++) {
+		struct ctr_life *l = &w->life[(cgid + i) % WATCH_LIFE_MAX];
+
+		if (!l->cgroup_id || l->cgroup_id == cgid) {
+			old = l;
+			break;
+		}
+		if (!old || l->seq < old->seq)
+			old = l;
+	}
+	if (old->cgroup_id && old->cgroup_id != cgid)
+		w->life_evicted++;
+	*old = (struct ctr_life){ .cgroup_id = cgid, .seq = ++w->life_seq };
+	return old;
+}
+
+/* A container event: @state of the container in cgroup @cgid, at the
+ * time and on the cpu of @h (the event that showed it). */
+static void print_container(struct watch *w, const struct vg_ev_hdr *h,
+			    uint64_t cgid, const char *state, int exit_status)
+{
+	struct vg_printer *p = w->pr;
+	struct vg_ev_hdr ch;
+	char attr[512], prefix[96], when[48];
+
+	memset(&ch, 0, sizeof(ch));
+	ch.type = WATCH_EV_CONTAINER;
+	ch.ktime_ns = h->ktime_ns;
+	ch.cpu = h->cpu;
+	ch.cgroup_id = cgid;
+	print_evt(w, &ch, "container");
+	vg_pr_obj_open(p, "cgroup");
+	vg_pr_u64(p, "id", NULL, cgid);
+	vg_pr_obj_close(p);
+	vg_pr_str(p, "state", NULL, state);
+	if (exit_status >= 0) {
+		vg_pr_obj_open(p, "exit");
+		vg_pr_u64(p, "status", NULL, (uint64_t)exit_status);
+		if (exit_status & 0x7f) {
+			vg_pr_null(p, "code", NULL);
+			vg_pr_u64(p, "signal", NULL, exit_status & 0x7f);
+		} else {
+			vg_pr_u64(p, "code", NULL, (exit_status >> 8) & 0xff);
+			vg_pr_null(p, "signal", NULL);
+		}
+		vg_pr_obj_close(p);
+	}
+	print_attribution(w, &ch, attr, sizeof(attr));
+	if (w->mode == VG_OUTPUT_TEXT) {
+		fmt_time(w, h->ktime_ns, when, sizeof(when));
+		snprintf(prefix, sizeof(prefix), "%s %-7s", when, "container");
+		if (exit_status >= 0)
+			text_line(w, prefix, attr, "%s code=%d", state,
+				  (exit_status >> 8) & 0xff);
+		else
+			text_line(w, prefix, attr, "%s", state);
+	}
+	finish_record(w);
+}
+
+static bool life_wanted(struct watch *w)
+{
+	return w->types & VG_EV_BIT(WATCH_EV_CONTAINER);
+}
+
+/* A cgroup appeared: a container's is "created". */
+static void life_mkdir(struct watch *w, const struct vg_ev_cgroup *e)
+{
+	struct vg_attribution a;
+
+	if (!life_wanted(w) || vg_attrib_cgroup_id(w->ctx, e->id, &a) < 0 ||
+	    a.match.role != VG_ROLE_CONTAINER)
+		return;
+	life_add(w, e->id);
+	print_container(w, &e->h, e->id, "created", -1);
+}
+
+/* Its first exec: "running", before the exec itself. */
+static void life_exec(struct watch *w, const struct vg_ev_hdr *h)
+{
+	struct ctr_life *l;
+
+	if (!life_wanted(w) || !(l = life_find(w, h->cgroup_id)) || l->running)
+		return;
+	l->running = true;
+	l->init_pid = (int)h->pid;
+	print_container(w, h, h->cgroup_id, "running", -1);
+}
+
+/* Its first process gone: "exited", with its status. */
+static void life_exit(struct watch *w, const struct vg_ev_exit *e)
+{
+	struct ctr_life *l;
+
+	if (!life_wanted(w) || !(l = life_find(w, e->h.cgroup_id)) || l->exited ||
+	    l->init_pid != (int)e->h.pid)
+		return;
+	l->exited = true;
+	print_container(w, &e->h, e->h.cgroup_id, "exited", (int)e->exit_code);
+}
+
+/* The cgroup went: "destroyed". */
+static void life_rmdir(struct watch *w, const struct vg_ev_cgroup *e)
+{
+	struct ctr_life *l;
+
+	if (!life_wanted(w) || !(l = life_find(w, e->id)))
+		return;
+	print_container(w, &e->h, e->id, "destroyed", -1);
+	l->cgroup_id = 0;
+}
+
 static void on_exec(struct watch *w, const struct vg_ev_exec *e, size_t len)
 {
 	const char *base = (const char *)e + sizeof(*e);
@@ -1033,6 +1178,7 @@ static void on_exec(struct watch *w, const struct vg_ev_exec *e, size_t len)
 
 	if (sizeof(*e) + flen + xlen > len)
 		flen = xlen = 0;
+	life_exec(w, &e->h);
 	if (flen)
 		filename = strndup(base, flen);
 	if (xlen)
@@ -1635,6 +1781,7 @@ static int on_record(void *ctx, const void *rec, size_t len)
 		if (len >= sizeof(struct vg_ev_exit)) {
 			if (w->types & VG_EV_BIT(VG_EV_EXIT))
 				print_exit(w, rec);
+			life_exit(w, rec);
 			vg_ptable_exit(w->pt, (int)h->pid);
 			if (w->n_pids)
 				vg_sensor_filter_pid(w->sensor, h->pid, false);
@@ -1660,8 +1807,14 @@ static int on_record(void *ctx, const void *rec, size_t len)
 			print_tracepoint(w, rec, len);
 		break;
 	case VG_EV_CGROUP_MKDIR:
-		if (len >= sizeof(struct vg_ev_cgroup))
+		if (len >= sizeof(struct vg_ev_cgroup)) {
 			on_cgroup_mkdir(w, rec);
+			life_mkdir(w, rec);
+		}
+		break;
+	case VG_EV_CGROUP_RMDIR:
+		if (len >= sizeof(struct vg_ev_cgroup))
+			life_rmdir(w, rec);
 		break;
 	}
 	/* libbpf stops consuming only on a negative return */
@@ -1748,6 +1901,8 @@ static int via_daemon(struct watch *w, int fd, const char *path,
 	for (uint32_t t = 1; t < VG_EV_TYPES; t++)
 		if ((w->types & VG_EV_BIT(t)) && (WATCH_STD_TYPES & VG_EV_BIT(t)))
 			events[n++] = vg_ev_type_name(t);
+	if (w->types & VG_EV_BIT(WATCH_EV_CONTAINER))
+		events[n++] = "container";
 	if (w->path_glob) {
 		/* --path as the filter says it, quoted */
 		size_t len = strlen(w->path_glob), o = 0;
@@ -1802,7 +1957,9 @@ uint64_t watch_type_bits(const char *name, void *ctx)
 			return VG_EV_BIT(t);
 	if (strcmp(name, "tp") == 0)
 		return VG_EV_BIT(VG_EV_TRACEPOINT);
-	return 0; /* lost, container, file: none of the kernel's */
+	if (strcmp(name, "container") == 0)
+		return VG_EV_BIT(WATCH_EV_CONTAINER);
+	return 0; /* lost, file: none of these */
 }
 
 static bool filter_uses_meta(const struct vg_filter *f)
@@ -1828,10 +1985,8 @@ static int add_event(struct watch *w, const char *name, uint32_t *syscalls,
 		{ "accept", VG_EV_BIT(VG_EV_ACCEPT) },
 		{ "bind", VG_EV_BIT(VG_EV_BIND) },
 		{ "listen", VG_EV_BIT(VG_EV_LISTEN) },
-		{ "all", VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) |
-				 VG_EV_BIT(VG_EV_FORK) | VG_EV_BIT(VG_EV_OPEN) |
-				 VG_EV_BIT(VG_EV_CONNECT) | VG_EV_BIT(VG_EV_ACCEPT) |
-				 VG_EV_BIT(VG_EV_BIND) | VG_EV_BIT(VG_EV_LISTEN) },
+		{ "container", VG_EV_BIT(WATCH_EV_CONTAINER) },
+		{ "all", WATCH_STD_TYPES | VG_EV_BIT(WATCH_EV_CONTAINER) },
 	};
 
 	if (strcmp(name, "thread") == 0) {
@@ -2072,7 +2227,8 @@ int cmd_watch(int argc, char **argv)
 	 * syscalls, tracepoints, threads, --pid and --ring-size are the
 	 * embedded sensor's alone. */
 	if (!embedded && !n_sys && !w.n_tpf && !w.show_threads && !w.n_pids &&
-	    !ring_given && !(w.types & ~WATCH_STD_TYPES)) {
+	    !ring_given &&
+	    !(w.types & ~(WATCH_STD_TYPES | VG_EV_BIT(WATCH_EV_CONTAINER)))) {
 		const char *path = socket_path ? socket_path : "/run/vigil/vigil.sock";
 		int fd = watch_client_connect(path);
 
@@ -2435,6 +2591,8 @@ int watch_engine_set_types(struct watch *w, uint64_t types, char *err,
 			VG_EV_BIT(VG_EV_FORK);
 	int r;
 
+	uint64_t life = types & VG_EV_BIT(WATCH_EV_CONTAINER);
+
 	types &= WATCH_STD_TYPES;
 	r = vg_sensor_attach(w->sensor, types | base, err, errsz);
 	if (r < 0)
@@ -2443,7 +2601,7 @@ int watch_engine_set_types(struct watch *w, uint64_t types, char *err,
 	vg_sensor_set_types(w->sensor, types | base |
 				       ((types & VG_EV_BIT(VG_EV_EXEC))
 						? VG_EV_BIT(VG_EV_EXEC_ARGS) : 0));
-	w->types = types;
+	w->types = types | life;
 	return 0;
 }
 

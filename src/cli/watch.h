@@ -20,6 +20,10 @@
 struct watch;
 struct ev_view;
 
+/* Container lifecycle events: made in user space from cgroup and process
+ * events; their bit in a types mask. */
+#define WATCH_EV_CONTAINER 62
+
 /* Each rendered record (one JSON object, no newline) and what a filter
  * sees of it. @v is NULL for a lost record, which is for everyone. */
 typedef void (*watch_sink_fn)(void *ctx, const char *line, size_t len,

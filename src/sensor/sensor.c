@@ -30,13 +30,15 @@ _Static_assert(sizeof(struct vg_ev_tracepoint) == 88, "vg_ev_tracepoint");
 _Static_assert(sizeof(struct vg_ev_cgroup) == 96, "vg_ev_cgroup");
 
 #define MAX_LINKS 64
+/* always traced: containers come and go */
+#define VG_CGROUP_EVENTS (VG_EV_BIT(VG_EV_CGROUP_MKDIR) | VG_EV_BIT(VG_EV_CGROUP_RMDIR))
 
 struct vg_sensor {
 	struct sensor_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[MAX_LINKS]; /* tracepoints by name */
 	size_t n_links;
-	struct bpf_link *plinks[16]; /* by prog_uses[] index */
+	struct bpf_link *plinks[24]; /* by prog_uses[] index */
 	uint64_t loaded, attached;   /* type masks */
 	vg_sensor_cb cb;
 	void *cb_ctx;
@@ -53,6 +55,7 @@ static const char *const type_names[VG_EV_TYPES] = {
 	[VG_EV_TRACEPOINT] = "tracepoint",
 	[VG_EV_EXEC_ARGS] = "exec_args",
 	[VG_EV_CGROUP_MKDIR] = "cgroup_mkdir",
+	[VG_EV_CGROUP_RMDIR] = "cgroup_rmdir",
 };
 
 const char *vg_ev_type_name(uint32_t type)
@@ -86,6 +89,7 @@ static const struct prog_use prog_uses[] = {
 	P(VG_EV_EXEC, handle_exec, false),
 	P(VG_EV_EXIT, handle_exit, false),
 	P(VG_EV_CGROUP_MKDIR, handle_cgroup_mkdir, false),
+	P(VG_EV_CGROUP_RMDIR, handle_cgroup_rmdir, false),
 	P(VG_EV_OPEN, handle_exit_openat, false),
 	P(VG_EV_OPEN, handle_exit_open, true),
 	P(VG_EV_OPEN, handle_exit_creat, true),
@@ -107,12 +111,12 @@ static struct bpf_program *prog_of(struct sensor_bpf *skel,
 	return *(struct bpf_program **)((char *)skel + u->off);
 }
 
-_Static_assert(VG_ARRAY_SIZE(prog_uses) <= 16, "plinks");
+_Static_assert(VG_ARRAY_SIZE(prog_uses) <= 24, "plinks");
 
 int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
 		     size_t errsz)
 {
-	mask |= VG_EV_BIT(VG_EV_CGROUP_MKDIR);
+	mask |= VG_CGROUP_EVENTS;
 	if (mask & ~s->loaded & ~VG_EV_BIT(VG_EV_EXEC_ARGS)) {
 		set_err(err, errsz, "event types not loaded at start");
 		return -EINVAL;
@@ -192,7 +196,7 @@ int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 {
 	struct vg_sensor *s;
 	size_t ring = o->ring_bytes ? o->ring_bytes : 8u << 20;
-	uint64_t mask = o->type_mask | VG_EV_BIT(VG_EV_CGROUP_MKDIR);
+	uint64_t mask = o->type_mask | VG_CGROUP_EVENTS;
 	int r;
 
 	if (!is_pow2(ring) || ring < 4096 || ring > (1u << 30)) {
@@ -225,7 +229,7 @@ int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 	}
 	s->mask = mask;
 	/* paused until vg_sensor_start(), but for cgroup creations */
-	s->skel->bss->vg_type_mask = mask & VG_EV_BIT(VG_EV_CGROUP_MKDIR);
+	s->skel->bss->vg_type_mask = mask & VG_CGROUP_EVENTS;
 	s->skel->bss->vg_self_tgid = (uint32_t)getpid();
 	s->skel->bss->vg_wakeup_bytes =
 		o->wakeup_bytes ? o->wakeup_bytes : 256u << 10;
@@ -386,5 +390,5 @@ void vg_sensor_start(struct vg_sensor *s)
 
 void vg_sensor_set_types(struct vg_sensor *s, uint64_t type_mask)
 {
-	s->skel->bss->vg_type_mask = type_mask | VG_EV_BIT(VG_EV_CGROUP_MKDIR);
+	s->skel->bss->vg_type_mask = type_mask | VG_CGROUP_EVENTS;
 }

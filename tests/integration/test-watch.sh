@@ -331,6 +331,45 @@ if watch_start short --event exec,exit; then
 	watch_stop
 fi
 
+# ------------------------------------------------- container lifecycle
+# Through a vigil daemon (vigil watch --socket): created before the
+# container's first exec, running, exited with its code, destroyed after
+# its last exit.
+vg_log "container lifecycle, through the daemon"
+D_SOCK=$VG_TMPDIR/daemon/vigil.sock
+"$VIGIL" daemon --socket "$D_SOCK" 2>"$VG_TMPDIR/daemon.err" </dev/null &
+D_PID=$!
+vg_track_pid "$D_PID"
+if vg_wait 30 grep -q 'daemon serving' "$VG_TMPDIR/daemon.err" &&
+	watch_start life --socket "$D_SOCK" --event container,exec,exit; then
+	C5=${VG_RUN_PREFIX}w5
+	C5_ID=$(vg_t docker create --name "$C5" "$VG_IMAGE" sh -c '/bin/busybox true; exit 7')
+	vg_t docker start -a "$C5" >/dev/null
+	if wait_event "container destroyed" '.evt.type == "container" and .container.id == $id and .state == "destroyed"' --arg id "$C5_ID"; then
+		seq=$(events '.container.id == $id and (.evt.type == "container" or .evt.type == "exec" or .evt.type == "exit")' --arg id "$C5_ID" |
+			jq -rs 'map(if .evt.type == "container" then .state else .evt.type end) | join(",")')
+		states=$(tr ',' '\n' <<<"$seq" | grep -E '^(created|running|exited|destroyed)$' | paste -sd, -)
+		[ "$states" = "created,running,exited,destroyed" ] &&
+			pass "container states in order: $states" || fail "container states: $seq"
+		ok=$(jq -rn --arg s "$seq" '($s | split(",")) as $a |
+			($a | index("created")) < ($a | index("exec")) and
+			($a | index("running")) < ($a | index("exec")) and
+			($a | rindex("destroyed")) > ($a | rindex("exit"))')
+		[ "$ok" = true ] && pass "created and running before its first exec, destroyed after its last exit" ||
+			fail "lifecycle order: $seq"
+		EV=$(events '.container.id == $id and .state == "exited"' --arg id "$C5_ID" | head -n 1)
+		jcheck "exited has the exit code, and events carry the metadata and the subscription" "$EV" \
+			'.exit.code == 7 and .container.name == $n and .sub > 0' --arg n "$C5"
+	fi
+	watch_stop
+else
+	fail "the daemon did not start, or vigil watch --socket did not attach"
+	sed 's/^/    daemon: /' "$VG_TMPDIR/daemon.err" | head
+fi
+vg_t docker rm -f "$C5" >/dev/null 2>&1
+kill -TERM "$D_PID" 2>/dev/null
+wait "$D_PID" 2>/dev/null
+
 vg_log "tracepoint by name"
 sleep 300 &
 TARGET=$!
