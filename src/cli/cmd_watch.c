@@ -1041,6 +1041,11 @@ static void pending_flush(struct watch *w, struct pending_exec *pe, bool lost)
 
 /* ---------------------------------------------- container lifecycle */
 
+static bool ctr_selected(struct watch *w, const struct vg_cgroup_match *m,
+			 const struct vg_container_meta *meta,
+			 const struct vg_pod_meta *pod);
+static bool life_selected(struct watch *w, uint64_t cgid);
+
 static struct ctr_life *life_find(struct watch *w, uint64_t cgid)
 {
 	if (!cgid)
@@ -1083,6 +1088,8 @@ static void print_container(struct watch *w, const struct vg_ev_hdr *h,
 	struct vg_ev_hdr ch;
 	char attr[512], prefix[96], when[48];
 
+	if (!life_selected(w, cgid))
+		return;
 	memset(&ch, 0, sizeof(ch));
 	ch.type = WATCH_EV_CONTAINER;
 	ch.ktime_ns = h->ktime_ns;
@@ -1121,6 +1128,22 @@ static void print_container(struct watch *w, const struct vg_ev_hdr *h,
 static bool life_wanted(struct watch *w)
 {
 	return w->types & VG_EV_BIT(WATCH_EV_CONTAINER);
+}
+
+/* vigil watch's own selection, for events the kernel did not select:
+ * --host and --pid show no containers; --container, --image and --pod
+ * those they select by what is known now. */
+static bool life_selected(struct watch *w, uint64_t cgid)
+{
+	struct vg_attribution a;
+
+	if (w->host || w->n_pids)
+		return false;
+	if (!w->ctr_select)
+		return true;
+	return vg_attrib_cgroup_id(w->ctx, cgid, &a) == 0 &&
+	       ctr_selected(w, &a.match, a.meta ? &a.meta->meta : NULL,
+			    a.meta ? &a.meta->pod : NULL);
 }
 
 /* A cgroup appeared: a container's is "created". */
