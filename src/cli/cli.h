@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "attrib/attrib.h"
 #include "output/printer.h"
@@ -71,6 +72,10 @@ int cli_find_container(const struct vg_snapshot *s, const char *ref);
 extern const char cli_global_help[];
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A connected Unix stream socket to @path, or -errno. */
+int cli_unix_connect(const char *path);
+/* --ring-size's value into *@ret: 0, or EXIT_USAGE (message printed). */
+int cli_ring_size(const char *cmd, const char *arg, size_t *ret);
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -38,26 +38,6 @@ void cmd_client_help(FILE *f)
 		program_name);
 }
 
-static int connect_to(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -200,7 +180,7 @@ int cmd_client(int argc, char **argv)
 		return cli_usage_error("client", "unexpected argument '%s'",
 				       argv[optind]);
 
-	fd = connect_to(path);
+	fd = cli_unix_connect(path);
 	if (fd < 0) {
 		cli_error("connecting to %s: %s", path, strerror(-fd));
 		return CLIENT_EXIT_UNREACHABLE;

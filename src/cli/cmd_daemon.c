@@ -1036,12 +1036,8 @@ int cmd_daemon(int argc, char **argv)
 				return cli_usage_error("daemon", "too many --allow-uid/--allow-gid");
 			break;
 		case OPT_RING:
-			if (vg_parse_u64(optarg, &v) < 0 || v < 4096 || v > (1u << 30) ||
-			    (v & (v - 1)))
-				return cli_usage_error("daemon",
-						       "--ring-size takes a power of two from 4096 to 1 GiB, not '%s'",
-						       optarg);
-			ring = (size_t)v;
+			if (cli_ring_size("daemon", optarg, &ring))
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			cmd_daemon_help(stdout);

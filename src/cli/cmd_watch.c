@@ -2170,12 +2170,8 @@ int cmd_watch(int argc, char **argv)
 			duration_ms = v * 1000;
 			break;
 		case OPT_RING:
-			if (vg_parse_u64(optarg, &v) < 0 || v < 4096 || v > (1u << 30) ||
-			    (v & (v - 1)))
-				return cli_usage_error("watch",
-						       "--ring-size takes a power of two from 4096 to 1 GiB, not '%s'",
-						       optarg);
-			ring = (size_t)v;
+			if (cli_ring_size("watch", optarg, &ring))
+				return EXIT_USAGE;
 			ring_given = true;
 			break;
 		case 'f':
@@ -2253,7 +2249,7 @@ int cmd_watch(int argc, char **argv)
 	    !ring_given &&
 	    !(w.types & ~(WATCH_STD_TYPES | VG_EV_BIT(WATCH_EV_CONTAINER)))) {
 		const char *path = socket_path ? socket_path : "/run/vigil/vigil.sock";
-		int fd = watch_client_connect(path);
+		int fd = cli_unix_connect(path);
 
 		if (fd >= 0) {
 			r = via_daemon(&w, fd, path, filter_text, duration_ms);

@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "attrib/attrib.h"
 #include "attrib/snapshot.h"
@@ -37,6 +40,37 @@ static const struct command commands[] = {
 	{ "daemon", cmd_daemon, cmd_daemon_help,
 	  "one sensor, many subscribers: events over a Unix socket" },
 };
+
+int cli_unix_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int cli_ring_size(const char *cmd, const char *arg, size_t *ret)
+{
+	uint64_t v;
+
+	if (vg_parse_u64(arg, &v) < 0 || v < 4096 || v > (1u << 30) || (v & (v - 1)))
+		return cli_usage_error(cmd, "--ring-size takes a power of two from "
+				       "4096 to 1 GiB, not '%s'", arg);
+	*ret = (size_t)v;
+	return 0;
+}
 
 void cli_error(const char *fmt, ...)
 {

@@ -28,26 +28,6 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-int watch_client_connect(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
 /* One line from @fd into @buf (bounded); 1, 0 at EOF, -errno, or
  * -ETIMEDOUT after @timeout_ms (-1: none). */
 struct reader {

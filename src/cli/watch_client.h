@@ -22,8 +22,6 @@ struct watch_client_opts {
 	uint64_t max_count, duration_ms;
 };
 
-/* A connected socket to the daemon at @path, or -errno. */
-int watch_client_connect(const char *path);
 /* Subscribe on @fd (which it closes) and print until done; an exit
  * status. */
 int watch_client_run(int fd, const struct watch_client_opts *o);
