@@ -964,7 +964,7 @@ static int listen_socket(struct daemon *d, const char *path)
 	umask(old);
 	if (chown(path, 0, d->gid) < 0 || chmod(path, 0660) < 0 ||
 	    listen(fd, 512) < 0) {
-		cli_error("%s: %s", path, strerror(errno));
+		cli_error("%s: %s", sa.sun_path, strerror(errno));
 		close(fd);
 		unlink(path);
 		return -1;
