@@ -35,7 +35,7 @@
 #define API_PROTOCOL 1
 #define API_DEFAULT_SOCKET "/run/vigil/vigil.sock"
 #define API_LINE_MAX (1u << 20)  /* one request */
-#define API_QUEUE_MAX (1u << 20) /* a client's unsent output */
+#define API_QUEUE_MAX (4u << 20) /* a client's unsent output */
 #define API_CLIENTS_MAX 2048
 #define API_SUBS_MAX 64          /* per client */
 #define API_ALLOW_MAX 64
@@ -65,6 +65,7 @@ struct client {
 	char *out;
 	size_t out_len, out_off, out_cap;
 	bool eof, dead, epollout;
+	size_t next_flush; /* queued bytes at which to try the socket again */
 	struct sub *subs;
 	size_t n_subs;
 	struct client *next;
@@ -210,6 +211,8 @@ static void reply_error(struct client *c, json_t *id, const char *req,
 	reply(c, r);
 }
 
+static void flush_client(struct daemon *d, struct client *c);
+
 /* Tell @s's client how many of its events it lost, if it has room. */
 static void tell_lost(struct daemon *d, struct sub *s)
 {
@@ -239,6 +242,10 @@ static void deliver(struct daemon *d, struct sub *s, const char *line,
 	n = snprintf(pre, sizeof(pre), "{\"sub\":%llu,\"sensor\":\"%s\",\"seq\":%llu,",
 		     (unsigned long long)s->id, d->sensor_id,
 		     (unsigned long long)d->seq);
+	/* a storm can fill the queue within one batch of the ring: hand
+	 * the socket what it takes now, before giving up on events */
+	if (s->c->out_len - s->c->out_off >= s->c->next_flush)
+		flush_client(d, s->c);
 	if (s->dropped == s->dropped_told &&
 	    queue(s->c, pre, (size_t)n, line + 1, len - 1, true)) {
 		s->delivered++;
@@ -299,6 +306,9 @@ static void flush_client(struct daemon *d, struct client *c)
 	}
 	if (c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
+	/* a socket that took no more is tried again 256 KiB later: a
+	 * stopped reader costs a failed send per few hundred events */
+	c->next_flush = c->out_len - c->out_off + (256u << 10);
 	/* caught up: it hears what it missed */
 	for (struct sub *s = c->subs; s; s = s->next)
 		if (s->dropped != s->dropped_told &&
