@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "attrib/attrib.h"
 #include "output/printer.h"
@@ -72,6 +73,13 @@ int cli_find_container(const struct vg_snapshot *s, const char *ref);
 extern const char cli_global_help[];
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A listening Unix stream socket at @path (its directory made, 0755, if
+ * missing), mode @mode and, with @set_gid, group @gid, before anyone can
+ * connect. A live socket there (another @who) or anything that is not a
+ * socket is refused, never removed; a stale socket is replaced. Returns
+ * the fd or -errno, with the reason printed. */
+int cli_listen_unix(const char *path, const char *who, mode_t mode, gid_t gid,
+		    bool set_gid);
 /* A connected Unix stream socket to @path, or -errno. */
 int cli_unix_connect(const char *path);
 /* --ring-size's value into *@ret: 0, or EXIT_USAGE (message printed). */

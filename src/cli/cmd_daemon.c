@@ -930,58 +930,6 @@ static void read_client(struct daemon *d, struct client *c)
 
 /* ------------------------------------------------------------- socket */
 
-static int listen_socket(struct daemon *d, const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char dir[sizeof(sa.sun_path)];
-	char *slash;
-	mode_t old;
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		cli_error("socket path too long: %s", path);
-		return -1;
-	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-			cli_error("creating %s: %s", dir, strerror(errno));
-			return -1;
-		}
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	/* an answering socket is another daemon; a silent one is stale */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		cli_error("%s: another vigil daemon is serving it", path);
-		close(fd);
-		return -1;
-	}
-	unlink(path);
-	/* 0660 from the moment it exists; the group is set before anyone
-	 * may connect (listen comes last) */
-	old = umask(0117);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		cli_error("binding %s: %s", path, strerror(errno));
-		umask(old);
-		close(fd);
-		return -1;
-	}
-	umask(old);
-	if (chown(path, 0, d->gid) < 0 || chmod(path, 0660) < 0 ||
-	    listen(fd, 512) < 0) {
-		cli_error("%s: %s", sa.sun_path, strerror(errno));
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	return fd;
-}
-
 static void make_sensor_id(struct daemon *d)
 {
 	uint8_t b[16];
@@ -1090,7 +1038,14 @@ int cmd_daemon(int argc, char **argv)
 		return EXIT_PARTIAL;
 	}
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
-	d.lfd = listen_socket(&d, path);
+	/* 0660 root:group from the moment anyone can connect */
+	d.lfd = cli_listen_unix(path, "vigil daemon", 0660, d.gid, true);
+	if (d.lfd >= 0 && fcntl(d.lfd, F_SETFL, O_NONBLOCK) < 0) {
+		cli_error("%s: %s", path, strerror(errno));
+		close(d.lfd);
+		unlink(path);
+		d.lfd = -1;
+	}
 	if (d.epfd < 0 || d.lfd < 0) {
 		ret = EXIT_PARTIAL;
 		goto out;

@@ -331,91 +331,6 @@ static bool enqueue(struct server *s, int fd)
 	return ok;
 }
 
-/*
- * Bind @path, refusing to take over a live server's socket or to remove
- * anything that is not a socket. The socket is bound under umask 0177 —
- * owner-only from the moment it exists — and widened to @mode after.
- */
-static int listen_on(const char *path, mode_t mode, gid_t gid, bool set_gid)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-	mode_t old;
-	int r;
-
-	if (!path || !*path)
-		return -EINVAL;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		cli_error("socket path '%s' is longer than %zu bytes", path,
-			  sizeof(sa.sun_path) - 1);
-		return -ENAMETOOLONG;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-
-	/* the directory: create the last component only, 0755 */
-	_cleanup_free_ char *dir = strdup(path);
-	char *slash = dir ? strrchr(dir, '/') : NULL;
-	if (!dir)
-		return -ENOMEM;
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-			r = -errno;
-			cli_error("creating %s: %s", dir, strerror(errno));
-			return r;
-		}
-	}
-
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			cli_error("%s exists and is not a socket; not removing it",
-				  path);
-			return -EEXIST;
-		}
-		_cleanup_close_ int probe =
-			socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe >= 0 &&
-		    connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			cli_error("another server is listening on %s", path);
-			return -EADDRINUSE;
-		}
-		if (unlink(path) < 0 && errno != ENOENT) {
-			r = -errno;
-			cli_error("removing the stale socket %s: %s", path,
-				  strerror(errno));
-			return r;
-		}
-	}
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	old = umask(0177);
-	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (r < 0) {
-		r = -errno;
-		cli_error("binding %s: %s", path, strerror(errno));
-		return r;
-	}
-	if ((set_gid && chown(path, (uid_t)-1, gid) < 0) ||
-	    chmod(path, mode) < 0) {
-		r = -errno;
-		cli_error("setting the owner or mode of %s: %s", path,
-			  strerror(errno));
-		unlink(path);
-		return r;
-	}
-	if (listen(fd, SOMAXCONN) < 0) {
-		r = -errno;
-		cli_error("listening on %s: %s", path, strerror(errno));
-		unlink(path);
-		return r;
-	}
-	return VG_TAKE_FD(fd);
-}
-
 static int parse_group(const char *arg, gid_t *ret)
 {
 	uint64_t v;
@@ -603,7 +518,7 @@ int cmd_server(int argc, char **argv)
 		goto out;
 	}
 
-	s.listen_fd = listen_on(s.path, mode, gid, set_gid);
+	s.listen_fd = cli_listen_unix(s.path, "server", mode, gid, set_gid);
 	if (s.listen_fd < 0) {
 		ret = EXIT_PARTIAL;
 		goto out;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -59,6 +60,89 @@ int cli_unix_connect(const char *path)
 		return r;
 	}
 	return fd;
+}
+
+/* See cli.h. The socket is bound under umask 0177 (owner-only from the
+ * moment it exists) and widened to @mode after its group is set. */
+int cli_listen_unix(const char *path, const char *who, mode_t mode, gid_t gid,
+		    bool set_gid)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	mode_t old;
+	int r;
+
+	if (!path || !*path)
+		return -EINVAL;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		cli_error("socket path '%s' is longer than %zu bytes", path,
+			  sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+
+	/* the directory: create the last component only, 0755 */
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	if (!dir)
+		return -ENOMEM;
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			r = -errno;
+			cli_error("creating %s: %s", dir, strerror(errno));
+			return r;
+		}
+	}
+
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			cli_error("%s exists and is not a socket; not removing it",
+				  path);
+			return -EEXIST;
+		}
+		_cleanup_close_ int probe =
+			socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 &&
+		    connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			cli_error("another %s is listening on %s", who, path);
+			return -EADDRINUSE;
+		}
+		if (unlink(path) < 0 && errno != ENOENT) {
+			r = -errno;
+			cli_error("removing the stale socket %s: %s", path,
+				  strerror(errno));
+			return r;
+		}
+	}
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	old = umask(0177);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0) {
+		r = -errno;
+		cli_error("binding %s: %s", path, strerror(errno));
+		return r;
+	}
+	if ((set_gid && chown(path, (uid_t)-1, gid) < 0) ||
+	    chmod(path, mode) < 0) {
+		r = -errno;
+		cli_error("setting the owner or mode of %s: %s", path,
+			  strerror(errno));
+		unlink(path);
+		return r;
+	}
+	if (listen(fd, SOMAXCONN) < 0) {
+		r = -errno;
+		cli_error("listening on %s: %s", path, strerror(errno));
+		unlink(path);
+		return r;
+	}
+	return VG_TAKE_FD(fd);
 }
 
 int cli_ring_size(const char *cmd, const char *arg, size_t *ret)

@@ -46,6 +46,14 @@ rc=$?
 	pass "a second daemon on the same socket is refused" ||
 	{ fail "second daemon: rc=$rc"; cat "$VG_TMPDIR/second.err"; }
 
+printf 'precious' >"$VG_TMPDIR/not-a-socket"
+"$VIGIL" daemon --socket "$VG_TMPDIR/not-a-socket" >/dev/null 2>"$VG_TMPDIR/third.err" </dev/null
+rc=$?
+[ "$rc" != 0 ] && grep -q "not a socket" "$VG_TMPDIR/third.err" &&
+	[ "$(cat "$VG_TMPDIR/not-a-socket")" = precious ] &&
+	pass "a file that is not a socket is refused, not removed" ||
+	{ fail "daemon over a regular file: rc=$rc"; cat "$VG_TMPDIR/third.err"; }
+
 vg_log "clients"
 while IFS= read -r line; do
 	case $line in
