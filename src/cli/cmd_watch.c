@@ -38,6 +38,9 @@
 /* Containers followed through their lifecycle at once; beyond, the
  * oldest is forgotten (and counted). */
 #define WATCH_LIFE_MAX 1024
+/* Always traced: they keep the process table exact. */
+#define WATCH_TABLE_TYPES                                                     \
+	(VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) | VG_EV_BIT(VG_EV_FORK))
 /* The types `--event all` means, and the daemon serves. */
 #define WATCH_STD_TYPES                                                       \
 	(VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) | VG_EV_BIT(VG_EV_FORK) | \
@@ -183,7 +186,6 @@ struct watch {
 	struct proc_cached proc_cache[PROC_CACHE_SLOTS];
 	/* --filter, and the event being printed as it sees it */
 	struct vg_filter *filter;
-	bool filter_meta; /* the filter reads container or pod fields */
 	struct ev_view view;
 	char *scratch; /* proc.args joined, for the filter */
 	size_t scratch_cap;
@@ -677,8 +679,7 @@ static void write_held(struct watch *w, struct held_record *hr)
 	free(obj);
 	free(hr->line);
 	hr->line = NULL;
-	if (hr->view)
-		free(hr->view->owned);
+	free(hr->view->owned);
 	free(hr->view);
 	hr->view = NULL;
 }
@@ -722,7 +723,7 @@ static void view_begin(struct watch *w, const struct vg_ev_hdr *h,
 }
 
 /* A copy of @v that owns its strings, for a held record; NULL on
- * -ENOMEM (the record is then let go unfiltered by container). */
+ * -ENOMEM (the record then goes out at once, without its container). */
 static struct ev_view *view_dup(const struct ev_view *v)
 {
 	size_t ne = v->exe ? strlen(v->exe) + 1 : 0;
@@ -892,7 +893,7 @@ static bool view_matches(struct watch *w, const struct vg_filter *f,
 }
 
 /* A finished record: to the daemon's subscribers, or through --filter
- * to stdout. @v is NULL for a held record whose copy could not be made. */
+ * to stdout. */
 static void emit(struct watch *w, const char *line, size_t len,
 		 const struct ev_view *v)
 {
@@ -901,7 +902,7 @@ static void emit(struct watch *w, const char *line, size_t len,
 		w->printed++;
 		return;
 	}
-	if (w->filter && v && !view_matches(w, w->filter, v))
+	if (w->filter && !view_matches(w, w->filter, v))
 		return;
 	fwrite(line, 1, len, stdout);
 	fputc('\n', stdout);
@@ -1911,6 +1912,84 @@ static void report_lost(struct watch *w)
 	w->lost_reported += total;
 }
 
+/* The context, process table and printers of @w. Returns 0, -EINVAL
+ * (the host root: the reason is printed) or -ENOMEM (in @err). */
+static int watch_open(struct watch *w, char *err, size_t errsz)
+{
+	err[0] = '\0';
+	w->ctx = cli_ctx_new();
+	if (!w->ctx)
+		return -EINVAL;
+	w->pt = vg_ptable_new(65536, w->ctx->have_boot_id ? w->ctx->boot_id : NULL,
+			      w->ctx->clk_tck);
+	w->pr = vg_printer_new(VG_OUTPUT_JSON);
+	w->frag = vg_printer_new(VG_OUTPUT_JSON);
+	if (!w->pt || !w->pr || !w->frag) {
+		snprintf(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
+	compute_wall_offset(w);
+	return 0;
+}
+
+/* Everything @w holds (not @w itself); a half-made @w too. */
+static void watch_release(struct watch *w)
+{
+	vg_sensor_free(w->sensor);
+	for (size_t i = 0; i < WATCH_PENDING_EXECS; i++)
+		pending_release(&w->pending[i]);
+	for (size_t i = 0; i < w->n_tpf; i++)
+		vg_tp_format_release(&w->tpf[i]);
+	for (size_t i = 0; i < w->n_held; i++) {
+		free(w->held[i].line);
+		free(w->held[i].view->owned);
+		free(w->held[i].view);
+	}
+	vg_filter_free(w->filter);
+	free(w->scratch);
+	free(w->tline);
+	vg_printer_free(w->pr);
+	vg_printer_free(w->frag);
+	for (size_t i = 0; i < ATTR_CACHE_SLOTS; i++)
+		free(w->attr_cache[i].json);
+	for (size_t i = 0; i < PROC_CACHE_SLOTS; i++)
+		free(w->proc_cache[i].json);
+	vg_ptable_free(w->pt);
+	vigil_ctx_free(w->ctx);
+	free((char *)w->pod_ns);
+}
+
+/*
+ * What is there to read, and the periodic work: metadata the worker has
+ * read, the ring buffer, execs whose argv is late, held records, new
+ * cgroups awaiting their state, losses each second, the wall clock each
+ * minute. *@ret_poll: the ring buffer's answer. Returns how long to wait
+ * (ms) before the next call at the latest.
+ */
+static int pump(struct watch *w, int *ret_poll)
+{
+	uint64_t now;
+
+	if (vg_meta_worker_collect(w->ctx))
+		attr_cache_forget(w);
+	*ret_poll = vg_sensor_poll(w->sensor, 0, on_record, w);
+	flush_old_execs(w, false);
+	if (w->n_held)
+		release_held(w, false);
+	if (w->n_newcg)
+		retry_new_cgroups(w);
+	now = mono_ns();
+	if (now - w->last_lost >= 1000000000ull) {
+		report_lost(w);
+		w->last_lost = now;
+	}
+	if (now - w->last_offset >= 60ull * 1000000000ull) {
+		compute_wall_offset(w);
+		w->last_offset = now;
+	}
+	return w->n_held ? 10 : WATCH_LATENCY_MS;
+}
+
 /* vigil watch as one subscription to the daemon on @fd. */
 static int via_daemon(struct watch *w, int fd, const char *path,
 		      const char *filter_text, uint64_t duration_ms)
@@ -1983,14 +2062,6 @@ uint64_t watch_type_bits(const char *name, void *ctx)
 	if (strcmp(name, "container") == 0)
 		return VG_EV_BIT(WATCH_EV_CONTAINER);
 	return 0; /* lost, file: none of these */
-}
-
-static bool filter_uses_meta(const struct vg_filter *f)
-{
-	for (int i = VG_F_CONTAINER_ID; i <= VG_F_K8S_CONTAINER_NAME; i++)
-		if (vg_filter_uses_field(f, i))
-			return true;
-	return false;
 }
 
 static int add_event(struct watch *w, const char *name, uint32_t *syscalls,
@@ -2215,7 +2286,6 @@ int cmd_watch(int argc, char **argv)
 		}
 		if (r < 0)
 			return EXIT_PARTIAL;
-		w.filter_meta = filter_uses_meta(w.filter);
 	}
 	if (!events_given) {
 		/* what the filter can match, else everything */
@@ -2265,18 +2335,13 @@ int cmd_watch(int argc, char **argv)
 				       "syscall:, tp:, thread, --pid or --ring-size");
 	}
 
-	w.ctx = cli_ctx_new();
-	if (!w.ctx)
-		return EXIT_USAGE;
-	w.pt = vg_ptable_new(65536, w.ctx->have_boot_id ? w.ctx->boot_id : NULL,
-			     w.ctx->clk_tck);
-	w.pr = vg_printer_new(VG_OUTPUT_JSON);
-	w.frag = vg_printer_new(VG_OUTPUT_JSON);
-	if (!w.pt || !w.pr || !w.frag) {
-		ret = EXIT_PARTIAL;
+	r = watch_open(&w, err, sizeof(err));
+	if (r < 0) {
+		if (err[0])
+			cli_error("%s", err);
+		ret = r == -EINVAL ? EXIT_USAGE : EXIT_PARTIAL;
 		goto out;
 	}
-	compute_wall_offset(&w);
 	/* Output is flushed after each batch the ring buffer hands over, so
 	 * a large buffer costs no latency; to a file or pipe it saves a
 	 * write per few events in a storm. A terminal keeps its lines. */
@@ -2288,9 +2353,7 @@ int cmd_watch(int argc, char **argv)
 		tps[i] = (struct vg_sensor_tp){ w.tpf[i].group, w.tpf[i].name,
 						w.tpf[i].id, w.tpf[i].record_size };
 	struct vg_sensor_opts so = {
-		/* exec and exit keep the process table exact */
-		.type_mask = w.types | VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) |
-			     VG_EV_BIT(VG_EV_FORK) |
+		.type_mask = w.types | WATCH_TABLE_TYPES |
 			     ((w.types & VG_EV_BIT(VG_EV_EXEC)) ? VG_EV_BIT(VG_EV_EXEC_ARGS) : 0),
 		.ring_bytes = ring,
 		.syscalls = syscalls,
@@ -2367,38 +2430,25 @@ int cmd_watch(int argc, char **argv)
 			close(efd);
 		goto out;
 	}
-	uint64_t start = mono_ns(), last_lost = start, last_offset = start;
+	uint64_t start = mono_ns();
+	int wait_ms = WATCH_LATENCY_MS;
+
+	w.last_lost = w.last_offset = start;
 	for (;;) {
 		struct epoll_event got;
 
-		if (epoll_wait(efd, &got, 1, w.n_held ? 10 : WATCH_LATENCY_MS) < 0 &&
-		    errno != EINTR) {
+		if (epoll_wait(efd, &got, 1, wait_ms) < 0 && errno != EINTR) {
 			cli_error("epoll_wait: %s", strerror(errno));
 			ret = EXIT_PARTIAL;
 			break;
 		}
-		if (vg_meta_worker_collect(w.ctx))
-			attr_cache_forget(&w);
-		r = vg_sensor_poll(w.sensor, 0, on_record, &w);
+		wait_ms = pump(&w, &r);
 		uint64_t now = mono_ns();
 
 		if (r < 0 && r != -EINTR && r != -ECANCELED) {
 			cli_error("reading events: %s", strerror(-r));
 			ret = EXIT_PARTIAL;
 			break;
-		}
-		flush_old_execs(&w, false);
-		if (w.n_held)
-			release_held(&w, false);
-		if (w.n_newcg)
-			retry_new_cgroups(&w);
-		if (now - last_lost >= 1000000000ull) {
-			report_lost(&w);
-			last_lost = now;
-		}
-		if (now - last_offset >= 60ull * 1000000000ull) {
-			compute_wall_offset(&w);
-			last_offset = now;
 		}
 		fflush(stdout);
 		if (stop_signal || (w.max_count && w.printed >= w.max_count) ||
@@ -2440,29 +2490,7 @@ int cmd_watch(int argc, char **argv)
 			"runtime's state was readable\n", program_name,
 			(unsigned long long)w.newcg_given_up);
 out:
-	vg_sensor_free(w.sensor);
-	for (size_t i = 0; i < WATCH_PENDING_EXECS; i++)
-		pending_release(&w.pending[i]);
-	for (size_t i = 0; i < w.n_tpf; i++)
-		vg_tp_format_release(&w.tpf[i]);
-	for (size_t i = 0; i < w.n_held; i++) {
-		free(w.held[i].line);
-		if (w.held[i].view)
-			free(w.held[i].view->owned);
-		free(w.held[i].view);
-	}
-	vg_filter_free(w.filter);
-	free(w.scratch);
-	free(w.tline);
-	vg_printer_free(w.pr);
-	vg_printer_free(w.frag);
-	for (size_t i = 0; i < ATTR_CACHE_SLOTS; i++)
-		free(w.attr_cache[i].json);
-	for (size_t i = 0; i < PROC_CACHE_SLOTS; i++)
-		free(w.proc_cache[i].json);
-	vg_ptable_free(w.pt);
-	vigil_ctx_free(w.ctx);
-	free((char *)w.pod_ns);
+	watch_release(&w);
 	return ret;
 }
 
@@ -2496,8 +2524,6 @@ struct watch *watch_engine_new(watch_sink_fn sink, void *sink_ctx,
 			       size_t ring_bytes, char *err, size_t errsz)
 {
 	struct watch *w = calloc(1, sizeof(*w));
-	uint64_t base = VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) |
-			VG_EV_BIT(VG_EV_FORK);
 	int r;
 
 	if (!w) {
@@ -2507,31 +2533,22 @@ struct watch *watch_engine_new(watch_sink_fn sink, void *sink_ctx,
 	w->sink = sink;
 	w->sink_ctx = sink_ctx;
 	w->mode = VG_OUTPUT_JSON;
-	w->ctx = cli_ctx_new();
-	if (!w->ctx) {
-		snprintf(err, errsz, "cannot open the host root");
+	if (watch_open(w, err, errsz) < 0) {
+		if (!err[0])
+			snprintf(err, errsz, "cannot open the host root");
 		goto fail;
 	}
-	w->pt = vg_ptable_new(65536, w->ctx->have_boot_id ? w->ctx->boot_id : NULL,
-			      w->ctx->clk_tck);
-	w->pr = vg_printer_new(VG_OUTPUT_JSON);
-	w->frag = vg_printer_new(VG_OUTPUT_JSON);
-	if (!w->pt || !w->pr || !w->frag) {
-		snprintf(err, errsz, "out of memory");
-		goto fail;
-	}
-	compute_wall_offset(w);
 	struct vg_sensor_opts so = {
-		.type_mask = WATCH_STD_TYPES | base | VG_EV_BIT(VG_EV_EXEC_ARGS),
+		.type_mask = WATCH_STD_TYPES | VG_EV_BIT(VG_EV_EXEC_ARGS),
 		.ring_bytes = ring_bytes,
 	};
 	r = vg_sensor_new(&so, &w->sensor, err, errsz);
 	if (r < 0)
 		goto fail;
 	/* nothing but what keeps the process table, until asked */
-	if (vg_sensor_attach(w->sensor, base, err, errsz) < 0)
+	if (vg_sensor_attach(w->sensor, WATCH_TABLE_TYPES, err, errsz) < 0)
 		goto fail;
-	vg_sensor_set_types(w->sensor, base);
+	vg_sensor_set_types(w->sensor, WATCH_TABLE_TYPES);
 	w->types = 0;
 	r = vg_ptable_seed(w->pt, w->ctx->proc_fd);
 	if (r < 0)
@@ -2552,25 +2569,7 @@ void watch_engine_free(struct watch *w)
 {
 	if (!w)
 		return;
-	vg_sensor_free(w->sensor);
-	for (size_t i = 0; i < WATCH_PENDING_EXECS; i++)
-		pending_release(&w->pending[i]);
-	for (size_t i = 0; i < w->n_held; i++) {
-		free(w->held[i].line);
-		if (w->held[i].view)
-			free(w->held[i].view->owned);
-		free(w->held[i].view);
-	}
-	free(w->scratch);
-	free(w->tline);
-	vg_printer_free(w->pr);
-	vg_printer_free(w->frag);
-	for (size_t i = 0; i < ATTR_CACHE_SLOTS; i++)
-		free(w->attr_cache[i].json);
-	for (size_t i = 0; i < PROC_CACHE_SLOTS; i++)
-		free(w->proc_cache[i].json);
-	vg_ptable_free(w->pt);
-	vigil_ctx_free(w->ctx);
+	watch_release(w);
 	free(w);
 }
 
@@ -2583,41 +2582,23 @@ int watch_engine_fds(struct watch *w, int fds[2])
 
 int watch_engine_pump(struct watch *w)
 {
-	uint64_t now;
+	int r;
 
-	if (vg_meta_worker_collect(w->ctx))
-		attr_cache_forget(w);
-	vg_sensor_poll(w->sensor, 0, on_record, w);
-	flush_old_execs(w, false);
-	if (w->n_held)
-		release_held(w, false);
-	now = mono_ns();
-	if (now - w->last_lost >= 1000000000ull) {
-		report_lost(w);
-		w->last_lost = now;
-	}
-	if (now - w->last_offset >= 60ull * 1000000000ull) {
-		compute_wall_offset(w);
-		w->last_offset = now;
-	}
-	return w->n_held ? 10 : WATCH_LATENCY_MS;
+	return pump(w, &r);
 }
 
 int watch_engine_set_types(struct watch *w, uint64_t types, char *err,
 			   size_t errsz)
 {
-	uint64_t base = VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) |
-			VG_EV_BIT(VG_EV_FORK);
+	uint64_t life = types & VG_EV_BIT(WATCH_EV_CONTAINER);
 	int r;
 
-	uint64_t life = types & VG_EV_BIT(WATCH_EV_CONTAINER);
-
 	types &= WATCH_STD_TYPES;
-	r = vg_sensor_attach(w->sensor, types | base, err, errsz);
+	r = vg_sensor_attach(w->sensor, types | WATCH_TABLE_TYPES, err, errsz);
 	if (r < 0)
 		return r;
 	/* an exec's argv only when someone shows execs */
-	vg_sensor_set_types(w->sensor, types | base |
+	vg_sensor_set_types(w->sensor, types | WATCH_TABLE_TYPES |
 				       ((types & VG_EV_BIT(VG_EV_EXEC))
 						? VG_EV_BIT(VG_EV_EXEC_ARGS) : 0));
 	w->types = types | life;
@@ -2642,11 +2623,6 @@ struct vg_sensor *watch_engine_sensor(struct watch *w)
 uint32_t watch_view_type(const struct ev_view *v)
 {
 	return v->h.type;
-}
-
-uint64_t watch_view_cgroup(const struct ev_view *v)
-{
-	return v->h.cgroup_id;
 }
 
 bool watch_view_matches(struct watch *w, const struct vg_filter *f,
