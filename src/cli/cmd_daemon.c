@@ -680,8 +680,11 @@ static void req_stats(struct daemon *d, struct client *c, json_t *id)
 	json_t *ev = json_object(), *kl = json_object(), *subs = json_array(), *r;
 	size_t n_subs = 0;
 
+	struct watch_engine_stats es;
+
 	vg_sensor_lost(watch_engine_sensor(d->w), lost);
 	vg_meta_worker_stats(ctx, &ws);
+	watch_engine_stats(d->w, &es);
 	for (uint32_t t = 1; t < VG_EV_TYPES; t++) {
 		if (d->events[t])
 			json_object_set_new(ev, vg_ev_type_name(t), json_integer((json_int_t)d->events[t]));
@@ -709,6 +712,10 @@ static void req_stats(struct daemon *d, struct client *c, json_t *id)
 		      "metadata_worker", "queued", (json_int_t)ws.queued, "done",
 		      (json_int_t)ws.done, "refused", (json_int_t)ws.refused,
 		      "your_subscriptions", subs);
+	if (r)
+		json_object_set_new(r, "engine", json_pack("{s:I,s:I}",
+			"released_before_metadata", (json_int_t)es.held_early,
+			"containers_not_followed", (json_int_t)es.life_evicted));
 	if (r && id)
 		json_object_set(r, "id", id);
 	if (r)

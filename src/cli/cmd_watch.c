@@ -2485,6 +2485,11 @@ int cmd_watch(int argc, char **argv)
 			"metadata was read (more than %d were waiting)\n",
 			program_name, (unsigned long long)w.held_early,
 			WATCH_HOLD_MAX);
+	if (w.life_evicted)
+		fprintf(stderr, "%s: %llu containers were followed no further "
+			"(more than %d at once): their later lifecycle events are "
+			"missing\n", program_name,
+			(unsigned long long)w.life_evicted, WATCH_LIFE_MAX);
 	if (w.newcg_given_up)
 		fprintf(stderr, "%s: %llu new cgroups given up before their "
 			"runtime's state was readable\n", program_name,
@@ -2618,6 +2623,12 @@ struct vg_ptable *watch_engine_ptable(struct watch *w)
 struct vg_sensor *watch_engine_sensor(struct watch *w)
 {
 	return w->sensor;
+}
+
+void watch_engine_stats(struct watch *w, struct watch_engine_stats *ret)
+{
+	ret->held_early = w->held_early;
+	ret->life_evicted = w->life_evicted;
 }
 
 uint32_t watch_view_type(const struct ev_view *v)

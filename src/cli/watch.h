@@ -55,13 +55,19 @@ int watch_engine_pump(struct watch *w);
 int watch_engine_set_types(struct watch *w, uint64_t types, char *err,
 			   size_t errsz);
 
+/* What the engine gave up on, counted. */
+struct watch_engine_stats {
+	uint64_t held_early;   /* went out before their metadata: hold full */
+	uint64_t life_evicted; /* containers no longer followed: table full */
+};
+void watch_engine_stats(struct watch *w, struct watch_engine_stats *ret);
+
 struct vigil_ctx *watch_engine_ctx(struct watch *w);
 struct vg_ptable *watch_engine_ptable(struct watch *w);
 struct vg_sensor *watch_engine_sensor(struct watch *w);
 
 /* About one event (@v from the sink). */
 uint32_t watch_view_type(const struct ev_view *v);  /* VG_EV_* */
-uint64_t watch_view_cgroup(const struct ev_view *v);
 bool watch_view_matches(struct watch *w, const struct vg_filter *f,
 			const struct ev_view *v);
 bool watch_view_selected(struct watch *w, const struct watch_selector *s,
