@@ -31,11 +31,12 @@
 #include "vigil/vigil.h"
 #include "shared/util.h"
 #include "watch.h"
+#include "watch_client.h"
 
 #define API_PROTOCOL 1
 #define API_DEFAULT_SOCKET "/run/vigil/vigil.sock"
 #define API_LINE_MAX (1u << 20)  /* one request */
-#define API_QUEUE_MAX (4u << 20) /* a client's unsent output */
+#define API_QUEUE_MAX DAEMON_QUEUE_BYTES /* a client's unsent output */
 #define API_CLIENTS_MAX 2048
 #define API_SUBS_MAX 64          /* per client */
 #define API_ALLOW_MAX 64
@@ -925,11 +926,10 @@ static void read_client(struct daemon *d, struct client *c)
 				c->in_skip = false;
 				c->in_len = 0;
 				i++;
-				/* a line at a time keeps a big buffer only while needed */
-				if (c->in_len == 0 && c->in) {
-					free(c->in);
-					c->in = NULL;
-				}
+				/* the 1 MiB buffer is held only while a line
+				 * arrives */
+				free(c->in);
+				c->in = NULL;
 			}
 		}
 	}

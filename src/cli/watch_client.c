@@ -31,7 +31,7 @@ static void on_signal(int sig)
 /* One line from @fd into @buf (bounded); 1, 0 at EOF, -errno, or
  * -ETIMEDOUT after @timeout_ms (-1: none). */
 struct reader {
-	char buf[1 << 20];
+	char buf[DAEMON_QUEUE_BYTES + 1]; /* the longest line and its newline */
 	size_t len;
 };
 

@@ -8,6 +8,10 @@
 
 #include "output/printer.h"
 
+/* A daemon client's queue: no line the daemon sends is longer (a longer
+ * event could never be queued; it is counted as lost instead). */
+#define DAEMON_QUEUE_BYTES (4u << 20)
+
 /* vigil watch's options, as one subscription to a vigil daemon. */
 struct watch_client_opts {
 	const char *socket;
