@@ -54,6 +54,11 @@ enum vg_ev_type {
 
 #define VG_FILTER_SET_MAX 4096
 
+/* The cgroups no one wants (vigil daemon): events of the types in
+ * vg_drop_types from a cgroup in this set are not sent. A cgroup not in
+ * it passes, so one that appears is seen until user space has decided. */
+#define VG_DROP_SET_MAX 16384
+
 /* Every record starts so. */
 struct vg_ev_hdr {
 	__u16 type;      /* enum vg_ev_type */

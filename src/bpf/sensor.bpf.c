@@ -27,6 +27,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by user space, live: the skeleton maps .bss. */
 volatile __u64 vg_type_mask;
 volatile __u32 vg_filter_flags;
+/* Types subject to drop_cgroups. */
+volatile __u64 vg_drop_types;
 /* Wake the reader only once this much is waiting (it also polls on a
  * timer, which bounds the latency). */
 volatile __u64 vg_wakeup_bytes;
@@ -66,6 +68,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } filter_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_DROP_SET_MAX);
+	__type(key, __u64);
+	__type(value, __u8);
+} drop_cgroups SEC(".maps");
 
 /* Syscall arguments between enter and exit, per thread. LRU: a thread
  * that dies inside a syscall leaves no entry behind for long. */
@@ -173,6 +182,12 @@ static __always_inline bool wanted(__u32 type, struct task_struct *t)
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	if (tgid == vg_self_tgid)
 		return false;
+	if (vg_drop_types & VG_EV_BIT(type)) {
+		__u64 cgid = bpf_get_current_cgroup_id();
+
+		if (bpf_map_lookup_elem(&drop_cgroups, &cgid))
+			return false;
+	}
 	if (flags & (VG_FILTER_CGROUP | VG_FILTER_MNTNS)) {
 		bool in = false;
 

@@ -334,15 +334,38 @@ static void sub_free(struct sub *s)
 	free(s);
 }
 
-/* The kernel traces what the subscriptions together need. */
+/* The kernel traces what the subscriptions together need: the union of
+ * their types, and, when each of those that want more than the process
+ * table's types is limited to some containers or the host, only the
+ * cgroups one of them selects. */
 static void update_kernel(struct daemon *d)
 {
-	uint64_t types = 0;
+	const uint64_t table = VG_EV_BIT(VG_EV_FORK) | VG_EV_BIT(VG_EV_EXEC) |
+			       VG_EV_BIT(VG_EV_EXIT) | VG_EV_BIT(WATCH_EV_CONTAINER);
+	const struct watch_selector **sels = NULL;
+	size_t n_sels = 0, cap = 0;
+	uint64_t types = 0, narrow = 0;
+	bool everything = false;
 	char err[256];
 
 	for (struct client *c = d->clients; c; c = c->next)
-		for (struct sub *s = c->subs; s; s = s->next)
+		cap += c->n_subs;
+	if (cap)
+		sels = malloc(cap * sizeof(*sels));
+	for (struct client *c = d->clients; c; c = c->next)
+		for (struct sub *s = c->subs; s; s = s->next) {
 			types |= s->types;
+			if (!(s->types & ~table))
+				continue;
+			if (!s->has_sel || !sels)
+				everything = true;
+			else
+				sels[n_sels++] = &s->sel;
+			narrow |= s->types & ~table;
+		}
+	if (watch_engine_set_drop(d->w, sels, everything ? 0 : n_sels, narrow) < 0)
+		watch_engine_set_drop(d->w, NULL, 0, 0);
+	free(sels);
 	if (types == d->types_now)
 		return;
 	if (watch_engine_set_types(d->w, types, err, sizeof(err)) < 0)
@@ -522,8 +545,8 @@ static void req_unsubscribe(struct daemon *d, struct client *c, json_t *q,
 				      (json_int_t)s->id, "delivered",
 				      (json_int_t)s->delivered, "lost",
 				      (json_int_t)s->dropped);
+		update_kernel(d); /* before: it forgets s's selection */
 		sub_free(s);
-		update_kernel(d);
 		if (r && id)
 			json_object_set(r, "id", id);
 		if (r)
@@ -714,9 +737,12 @@ static void req_stats(struct daemon *d, struct client *c, json_t *id)
 		      (json_int_t)ws.done, "refused", (json_int_t)ws.refused,
 		      "your_subscriptions", subs);
 	if (r)
-		json_object_set_new(r, "engine", json_pack("{s:I,s:I}",
+		json_object_set_new(r, "engine", json_pack("{s:I,s:I,s:{s:I,s:I,s:I}}",
 			"released_before_metadata", (json_int_t)es.held_early,
-			"containers_not_followed", (json_int_t)es.life_evicted));
+			"containers_not_followed", (json_int_t)es.life_evicted,
+			"kernel_drop", "cgroups", (json_int_t)es.drop_cgroups,
+			"set_full", (json_int_t)es.drop_full,
+			"untracked", (json_int_t)es.drop_untracked));
 	if (r && id)
 		json_object_set(r, "id", id);
 	if (r)
@@ -782,6 +808,8 @@ static void client_close(struct daemon *d, struct client *c)
 	d->n_clients--;
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	if (had_subs)
+		update_kernel(d); /* c is out of the list: its selections go */
 	while (c->subs) {
 		struct sub *s = c->subs;
 
@@ -791,8 +819,6 @@ static void client_close(struct daemon *d, struct client *c)
 	free(c->in);
 	free(c->out);
 	free(c);
-	if (had_subs)
-		update_kernel(d);
 }
 
 static bool peer_allowed(struct daemon *d, int fd, struct ucred *cr)
@@ -1095,6 +1121,10 @@ int cmd_daemon(int argc, char **argv)
 
 				if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 					read_client(&d, cl);
+				/* closed both ways (not a half-close, which
+				 * still reads): no one will hear its events */
+				if (evs[i].events & (EPOLLHUP | EPOLLERR))
+					cl->dead = true;
 			}
 		}
 		wait_ms = watch_engine_pump(d.w);

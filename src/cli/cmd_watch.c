@@ -60,6 +60,8 @@
  * then they go out as they are, marked incomplete. */
 #define WATCH_HOLD_NS (50ull * 1000000ull)
 #define WATCH_HOLD_MAX 4096
+/* The daemon's kernel drop set: cgroups decided, at most half full. */
+#define DROP_SLOTS 32768u
 
 static volatile sig_atomic_t stop_signal;
 
@@ -208,6 +210,18 @@ struct watch {
 	/* print_open(): the last flags and their text */
 	uint32_t last_flags;
 	char last_flags_text[256];
+	/* the daemon's kernel filter: the cgroups no selection wants */
+	const struct watch_selector **drop_sels;
+	size_t n_drop_sels;
+	uint64_t drop_types; /* the types it applies to; 0: off */
+	struct drop_slot {
+		uint64_t id;
+		uint8_t state; /* DS_* */
+	} *drop;
+	size_t n_drop;        /* slots used */
+	uint64_t n_dropping;  /* cgroups in the kernel's drop set */
+	uint64_t drop_full;   /* the kernel's set was full: they pass */
+	uint64_t drop_untracked; /* the table was full: decided per event */
 };
 
 void cmd_watch_help(FILE *f)
@@ -1767,6 +1781,165 @@ static void retry_new_cgroups(struct watch *w)
 	}
 }
 
+/* ------------------------------------------------ the daemon's drop set
+ *
+ * With every subscription limited to some containers (or the host), the
+ * kernel is told which cgroups none of them wants, and their events of
+ * the selectable types are not even sent. A cgroup is decided when its
+ * first event arrives: until then it passes, so a new container's first
+ * events are never lost to a decision not yet made; one whose metadata
+ * is still being read passes until it is known. The process table's
+ * types (fork, exec, exit) always pass. Selections are still applied
+ * exactly to each record; the kernel only sheds what no one wants.
+ */
+
+enum { DS_EMPTY, DS_KEEP, DS_DROP, DS_PENDING };
+
+static size_t drop_hash(uint64_t id)
+{
+	return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 40) & (DROP_SLOTS - 1);
+}
+
+static struct drop_slot *drop_find(struct watch *w, uint64_t id)
+{
+	for (size_t i = drop_hash(id);; i = (i + 1) & (DROP_SLOTS - 1)) {
+		if (w->drop[i].state == DS_EMPTY)
+			return NULL;
+		if (w->drop[i].id == id)
+			return &w->drop[i];
+	}
+}
+
+static struct drop_slot *drop_insert(struct watch *w, uint64_t id)
+{
+	size_t i = drop_hash(id);
+
+	if (w->n_drop >= DROP_SLOTS / 2)
+		return NULL;
+	while (w->drop[i].state != DS_EMPTY)
+		i = (i + 1) & (DROP_SLOTS - 1);
+	w->drop[i].id = id;
+	w->n_drop++;
+	return &w->drop[i];
+}
+
+/* What the selections make of cgroup @id. */
+static uint8_t drop_verdict(struct watch *w, uint64_t id)
+{
+	struct vg_attribution a;
+
+	/* the root cgroup holds everyone where cgroup v2 is unused */
+	if (id <= 1 || vg_attrib_cgroup_id(w->ctx, id, &a) < 0)
+		return DS_KEEP;
+	for (size_t i = 0; i < w->n_drop_sels; i++)
+		if (watch_cgroup_selected(w, w->drop_sels[i], id))
+			return DS_KEEP;
+	if (a.match.role == VG_ROLE_CONTAINER && a.meta && a.meta->pending)
+		return DS_PENDING;
+	return DS_DROP;
+}
+
+static void drop_apply(struct watch *w, struct drop_slot *s, uint8_t v)
+{
+	if (v == s->state)
+		return;
+	if (s->state == DS_DROP) {
+		vg_sensor_drop_cgroup(w->sensor, s->id, false);
+		w->n_dropping--;
+	}
+	if (v == DS_DROP) {
+		if (vg_sensor_drop_cgroup(w->sensor, s->id, true) < 0) {
+			w->drop_full++;
+			v = DS_KEEP;
+		} else {
+			w->n_dropping++;
+		}
+	}
+	s->state = v;
+}
+
+static void drop_consider(struct watch *w, uint64_t id)
+{
+	struct drop_slot *s = drop_find(w, id);
+	uint8_t v;
+
+	if (s && s->state != DS_PENDING)
+		return;
+	v = drop_verdict(w, id);
+	if (!s && !(s = drop_insert(w, id))) {
+		w->drop_untracked++;
+		return;
+	}
+	drop_apply(w, s, v);
+}
+
+/* A cgroup went: out of the table (linear probing, backward shift). */
+static void drop_forget(struct watch *w, uint64_t id)
+{
+	struct drop_slot *s;
+	size_t i, j;
+
+	if (!w->drop || !(s = drop_find(w, id)))
+		return;
+	drop_apply(w, s, DS_KEEP);
+	i = (size_t)(s - w->drop);
+	for (j = (i + 1) & (DROP_SLOTS - 1); w->drop[j].state != DS_EMPTY;
+	     j = (j + 1) & (DROP_SLOTS - 1)) {
+		size_t k = drop_hash(w->drop[j].id);
+
+		/* stays unless its home is cyclically outside (i, j] */
+		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
+			w->drop[i] = w->drop[j];
+			i = j;
+		}
+	}
+	w->drop[i].state = DS_EMPTY;
+	w->n_drop--;
+}
+
+int watch_engine_set_drop(struct watch *w,
+			  const struct watch_selector *const *sels, size_t n,
+			  uint64_t types)
+{
+	const struct watch_selector **copy = NULL;
+
+	types &= WATCH_STD_TYPES & ~(uint64_t)WATCH_TABLE_TYPES;
+	if (!n || !types) {
+		/* off: the kernel stops consulting the set, then it empties */
+		vg_sensor_drop_types(w->sensor, 0);
+		w->drop_types = 0;
+		if (w->drop)
+			for (size_t i = 0; i < DROP_SLOTS; i++)
+				if (w->drop[i].state == DS_DROP)
+					vg_sensor_drop_cgroup(w->sensor, w->drop[i].id,
+							      false);
+		free(w->drop);
+		w->drop = NULL;
+		w->n_drop = 0;
+		w->n_dropping = 0;
+		free(w->drop_sels);
+		w->drop_sels = NULL;
+		w->n_drop_sels = 0;
+		return 0;
+	}
+	if (!w->drop && !(w->drop = calloc(DROP_SLOTS, sizeof(*w->drop))))
+		return -ENOMEM;
+	copy = malloc(n * sizeof(*copy));
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, sels, n * sizeof(*copy));
+	free(w->drop_sels);
+	w->drop_sels = copy;
+	w->n_drop_sels = n;
+	/* what is decided is decided again; the rest as it shows up */
+	for (size_t i = 0; i < DROP_SLOTS; i++)
+		if (w->drop[i].state != DS_EMPTY)
+			drop_apply(w, &w->drop[i], drop_verdict(w, w->drop[i].id));
+	vg_sensor_drop_types(w->sensor, types);
+	w->drop_types = types;
+	return 0;
+}
+
 /* ------------------------------------------------------------ the loop */
 
 static int on_record(void *ctx, const void *rec, size_t len)
@@ -1776,6 +1949,8 @@ static int on_record(void *ctx, const void *rec, size_t len)
 
 	if (len < sizeof(*h) || h->size > len || h->version != VG_EVENTS_VERSION)
 		return 0;
+	if (h->type < 64 && (w->drop_types & VG_EV_BIT(h->type)))
+		drop_consider(w, h->cgroup_id);
 	switch (h->type) {
 	case VG_EV_FORK:
 		if (len >= sizeof(struct vg_ev_fork)) {
@@ -1837,8 +2012,10 @@ static int on_record(void *ctx, const void *rec, size_t len)
 		}
 		break;
 	case VG_EV_CGROUP_RMDIR:
-		if (len >= sizeof(struct vg_ev_cgroup))
+		if (len >= sizeof(struct vg_ev_cgroup)) {
 			life_rmdir(w, rec);
+			drop_forget(w, ((const struct vg_ev_cgroup *)rec)->id);
+		}
 		break;
 	}
 	/* libbpf stops consuming only on a negative return */
@@ -1946,6 +2123,8 @@ static void watch_release(struct watch *w)
 		free(w->held[i].view);
 	}
 	vg_filter_free(w->filter);
+	free(w->drop);
+	free(w->drop_sels);
 	free(w->scratch);
 	free(w->tline);
 	vg_printer_free(w->pr);
@@ -2629,6 +2808,9 @@ void watch_engine_stats(struct watch *w, struct watch_engine_stats *ret)
 {
 	ret->held_early = w->held_early;
 	ret->life_evicted = w->life_evicted;
+	ret->drop_cgroups = w->n_dropping;
+	ret->drop_full = w->drop_full;
+	ret->drop_untracked = w->drop_untracked;
 }
 
 uint32_t watch_view_type(const struct ev_view *v)

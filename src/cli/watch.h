@@ -55,10 +55,22 @@ int watch_engine_pump(struct watch *w);
 int watch_engine_set_types(struct watch *w, uint64_t types, char *err,
 			   size_t errsz);
 
+/* Let the kernel drop the events of the types in @types (of open,
+ * connect, accept, bind, listen) from the cgroups none of the @n
+ * selections wants; @n == 0 turns that off (someone wants everything).
+ * The selections are the caller's, and must stay valid until the next
+ * call. Returns 0 or -ENOMEM. */
+int watch_engine_set_drop(struct watch *w,
+			  const struct watch_selector *const *sels, size_t n,
+			  uint64_t types);
+
 /* What the engine gave up on, counted. */
 struct watch_engine_stats {
 	uint64_t held_early;   /* went out before their metadata: hold full */
 	uint64_t life_evicted; /* containers no longer followed: table full */
+	uint64_t drop_cgroups; /* cgroups whose events the kernel drops now */
+	uint64_t drop_full;    /* not dropped: the kernel's set was full */
+	uint64_t drop_untracked; /* decided per event: the table was full */
 };
 void watch_engine_stats(struct watch *w, struct watch_engine_stats *ret);
 

@@ -383,6 +383,16 @@ int vg_sensor_filter_pid(struct vg_sensor *s, uint32_t pid, bool add)
 	return set_member(s->skel->maps.filter_pids, &pid, sizeof(pid), add);
 }
 
+void vg_sensor_drop_types(struct vg_sensor *s, uint64_t mask)
+{
+	s->skel->bss->vg_drop_types = mask;
+}
+
+int vg_sensor_drop_cgroup(struct vg_sensor *s, uint64_t cgid, bool add)
+{
+	return set_member(s->skel->maps.drop_cgroups, &cgid, sizeof(cgid), add);
+}
+
 void vg_sensor_start(struct vg_sensor *s)
 {
 	s->skel->bss->vg_type_mask = s->mask;

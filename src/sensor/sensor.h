@@ -62,6 +62,11 @@ int vg_sensor_filter_enable(struct vg_sensor *s, uint32_t flags);
 int vg_sensor_filter_cgroup(struct vg_sensor *s, uint64_t cgid, bool add);
 int vg_sensor_filter_mntns(struct vg_sensor *s, uint32_t mntns, bool add);
 int vg_sensor_filter_pid(struct vg_sensor *s, uint32_t pid, bool add);
+/* Events of the types in @mask from a cgroup in the drop set are not
+ * sent; a cgroup outside it passes (VG_DROP_SET_MAX entries at most:
+ * adding more fails with -E2BIG, and that cgroup passes). */
+void vg_sensor_drop_types(struct vg_sensor *s, uint64_t mask);
+int vg_sensor_drop_cgroup(struct vg_sensor *s, uint64_t cgid, bool add);
 /* Let the event types of the options pass. */
 void vg_sensor_start(struct vg_sensor *s);
 /* Attach the programs of the types in @mask (of those loaded by

@@ -160,6 +160,58 @@ def main():
     a.close()
     b.close()
 
+    # ------------------------ the kernel sheds what no selection wants
+    # The opens come from a cgroup of the test's own: the root cgroup
+    # (where a hybrid host keeps its processes) is never shed.
+    def opens_counted():
+        st = c.request({"req": "stats"})
+        return (st or {}).get("events", {}).get("open", 0), \
+            (st or {}).get("engine", {}).get("kernel_drop", {})
+    v2 = [l.split()[1] for l in open("/proc/self/mounts") if l.split()[2] == "cgroup2"]
+    cg = os.path.join(v2[0], "vigil-test-%d" % os.getpid()) if v2 else None
+    if cg:
+        os.mkdir(cg)
+
+    def touch_in_cgroup(n):
+        subprocess.run(["sh", "-c", 'echo $$ > "$1/cgroup.procs" && i=0 && '
+                        'while [ $i -lt %d ]; do : > "$2"; i=$((i+1)); done' % n,
+                        "sh", cg, fa], check=True)
+    if not ok(cg, "a cgroup v2 hierarchy to make a cgroup in", v2):
+        touch_in_cgroup = None
+    n = Client()
+    rn = n.request({"req": "subscribe", "events": ["open"],
+                    "containers": ["vigil-no-such-container"]})
+    if touch_in_cgroup:
+        touch_in_cgroup(5)  # the cgroup is seen, and decided
+        time.sleep(0.5)
+        o0, kd = opens_counted()
+        touch_in_cgroup(3000)
+        time.sleep(0.5)
+        o1, kd = opens_counted()
+        ok(rn and rn.get("sub") and o1 - o0 < 100 and kd.get("cgroups", 0) >= 1,
+           "a subscription to one container: the kernel drops other cgroups' opens "
+           "(%d of 3000 reached the daemon; %s cgroups dropped)" % (o1 - o0, kd.get("cgroups")),
+           (rn, o1 - o0, kd))
+        rh = n.request({"req": "subscribe", "events": ["open"], "host": True})
+        touch_in_cgroup(3000)
+        time.sleep(0.5)
+        o2, kd2 = opens_counted()
+        ok(rh and o2 - o1 >= 3000 and kd2.get("cgroups", 0) < kd.get("cgroups", 0),
+           "a subscription to the host widens it again (%d of 3000 reached it)" % (o2 - o1),
+           (o2 - o1, kd, kd2))
+        n.request({"req": "unsubscribe", "sub": rh["sub"]})
+        touch_in_cgroup(1000)
+        time.sleep(0.5)
+        o3, kd3 = opens_counted()
+        ok(o3 - o2 < 100, "unsubscribing it narrows it again (%d of 1000)" % (o3 - o2),
+           (o3 - o2, kd3))
+    n.close()
+    time.sleep(0.3)
+    o4, kd4 = opens_counted()
+    ok(kd4.get("cgroups", -1) == 0, "with no subscriber, the kernel's drop set is empty", kd4)
+    if cg:
+        os.rmdir(cg)
+
     # -------------------------------- a stopped subscriber, a fast one
     storm = os.path.join(tmp, "storm")
     out = os.path.join(tmp, "slow.out")

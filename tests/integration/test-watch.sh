@@ -367,6 +367,25 @@ else
 	sed 's/^/    daemon: /' "$VG_TMPDIR/daemon.err" | head
 fi
 vg_t docker rm -f "$C5" >/dev/null 2>&1
+# A subscription to one container by name, before it exists: the kernel
+# sheds other cgroups' opens, yet the new container's very first open is
+# delivered (a cgroup passes until it is decided).
+C6=${VG_RUN_PREFIX}w6
+if kill -0 "$D_PID" 2>/dev/null &&
+	watch_start sel --socket "$D_SOCK" --event open --container "$C6" --path '*vigil-sel-*'; then
+	cat "$VG_TMPDIR/vigil-sel-host" 2>/dev/null
+	vg_t docker run --rm --name "$C6" "$VG_IMAGE" sh -c \
+		'/bin/busybox cat /vigil-sel-1 2>/dev/null; /bin/busybox cat /vigil-sel-2 2>/dev/null; true' >/dev/null
+	if wait_event "the selected container's opens" '.evt.type == "open" and .fd.name == "/vigil-sel-2"'; then
+		jcheck "a container selected by name before it started: its first open is delivered" \
+			"$(events '.evt.type == "open" and .fd.name == "/vigil-sel-1"' | head -n 1)" \
+			'.container.name == $n and .fd.result < 0' --arg n "$C6"
+		[ -z "$(events '.fd.name == $p' --arg p "$VG_TMPDIR/vigil-sel-host")" ] &&
+			pass "the host's open of the same kind is not delivered to it" ||
+			fail "a host open reached a subscription to one container"
+	fi
+	watch_stop
+fi
 kill -TERM "$D_PID" 2>/dev/null
 wait "$D_PID" 2>/dev/null
 
