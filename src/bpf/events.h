@@ -29,7 +29,8 @@ enum vg_ev_type {
 	VG_EV_EXEC_ARGS = 11,  /* a chunk of an exec's argv; follows it */
 	VG_EV_CGROUP_MKDIR = 12, /* internal: a cgroup appeared */
 	VG_EV_CGROUP_RMDIR = 13, /* internal: a cgroup went */
-	VG_EV_TYPES = 14,
+	VG_EV_FILE = 14,       /* a file changed: created, written, deleted... */
+	VG_EV_TYPES = 15,
 };
 
 #define VG_EV_BIT(t) (1ull << (t))
@@ -180,6 +181,40 @@ struct vg_ev_cgroup {
 };
 
 /* Per-tid state between a syscall's enter and exit. */
+/* What a file event did (vg_ev_file.op). */
+enum vg_file_op {
+	VG_FILE_CREATE = 1,   /* open with O_CREAT that created it, creat, mknod */
+	VG_FILE_WRITE = 2,    /* opened for writing (an existing file) */
+	VG_FILE_TRUNCATE = 3, /* truncate, ftruncate */
+	VG_FILE_DELETE = 4,   /* unlink */
+	VG_FILE_RMDIR = 5,
+	VG_FILE_MKDIR = 6,
+	VG_FILE_RENAME = 7,   /* path2: the old name */
+	VG_FILE_LINK = 8,     /* path2: the existing name */
+	VG_FILE_SYMLINK = 9,  /* path2: the link's target, as given */
+	VG_FILE_CHMOD = 10,
+	VG_FILE_CHOWN = 11,
+	VG_FILE_OPS = 12,
+};
+
+/* A successful change to a file. Followed by: the path as given
+ * (path_len, with NUL; 0 when by fd), its absolute form when it was
+ * relative or by fd (abs_len, with NUL, else 0), then the same for the
+ * second path (path2_len, abs2_len; a symlink's target is never
+ * resolved). Absolute paths are in the process's own mount namespace. */
+struct vg_ev_file {
+	struct vg_ev_hdr h;
+	__s64 ret;
+	__u32 op;          /* enum vg_file_op */
+	__u32 syscall_nr;
+	__u32 mode;        /* chmod, mkdir, create */
+	__u32 uid, gid;    /* chown; (u32)-1: unchanged */
+	__u32 flags;       /* open's, or the *at call's */
+	__s32 fd;          /* by fd (fchmod, ftruncate...), else -1 */
+	__u32 path_len, abs_len, path2_len, abs2_len;
+	__u32 path_flags;  /* VG_PATH_* of either absolute path */
+};
+
 struct vg_pending {
 	__u64 args[6];
 	__u64 enter_ns;

@@ -22,6 +22,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define O_CREAT 0100
 #define O_WRONLY 01
 #define O_TRUNC 01000
+#define O_RDWR 02
+#define AT_REMOVEDIR 0x200
+#define FMODE_CREATED 0x100000 /* include/linux/fs.h */
 #define SIGNAL_GROUP_EXIT 0x00000004 /* include/linux/sched/signal.h */
 
 /* Set by user space, live: the skeleton maps .bss. */
@@ -171,22 +174,27 @@ static __always_inline __u32 task_mntns(struct task_struct *t)
 	return t->nsproxy->mnt_ns->ns.inum;
 }
 
-/* Does an event of @type from the current task @t pass the filters? */
-static __always_inline bool wanted(__u32 type, struct task_struct *t)
+/* Which of the event types @bits (VG_EV_BIT()s) from the current task @t
+ * pass the filters: a subset of @bits. */
+static __always_inline __u64 wanted_bits(__u64 bits, struct task_struct *t)
 {
 	__u32 flags = vg_filter_flags;
 	__u32 tgid;
 
-	if (!(vg_type_mask & VG_EV_BIT(type)))
-		return false;
+	bits &= vg_type_mask;
+	if (!bits)
+		return 0;
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	if (tgid == vg_self_tgid)
-		return false;
-	if (vg_drop_types & VG_EV_BIT(type)) {
+		return 0;
+	if (vg_drop_types & bits) {
 		__u64 cgid = bpf_get_current_cgroup_id();
 
-		if (bpf_map_lookup_elem(&drop_cgroups, &cgid))
-			return false;
+		if (bpf_map_lookup_elem(&drop_cgroups, &cgid)) {
+			bits &= ~vg_drop_types;
+			if (!bits)
+				return 0;
+		}
 	}
 	if (flags & (VG_FILTER_CGROUP | VG_FILTER_MNTNS)) {
 		bool in = false;
@@ -204,11 +212,17 @@ static __always_inline bool wanted(__u32 type, struct task_struct *t)
 				in = true;
 		}
 		if (!in)
-			return false;
+			return 0;
 	}
 	if ((flags & VG_FILTER_PID) && !bpf_map_lookup_elem(&filter_pids, &tgid))
-		return false;
-	return true;
+		return 0;
+	return bits;
+}
+
+/* Does an event of @type from the current task @t pass the filters? */
+static __always_inline bool wanted(__u32 type, struct task_struct *t)
+{
+	return wanted_bits(VG_EV_BIT(type), t) != 0;
 }
 
 static __always_inline bool wanted_current(__u32 type)
@@ -724,37 +738,198 @@ static __always_inline int open_exit(struct sc_exit *ctx, int dirfd,
 	return 0;
 }
 
+/* ------------------------------------------------------------------ file */
+
+/*
+ * At rec[pos]: @upath as given (with its NUL; nothing for NULL), then,
+ * unless it is absolute or @raw, its absolute form: the directory @dirfd
+ * (AT_FDCWD: the cwd) walked up, "/", the path; for an empty or NULL
+ * path, the directory's (the fd's) own path. Returns the bytes written;
+ * *given and *abs get the two lengths.
+ */
+static __always_inline __u32 put_path(struct scratch *s, struct pathbuf *pb,
+				      struct task_struct *t, __u32 pos,
+				      int dirfd, const char *upath, bool raw,
+				      __u32 *given, __u32 *abs, __u32 *pflags)
+{
+	struct dentry *d = NULL;
+	struct vfsmount *m = NULL;
+	__u32 plen = 0, off, dlen, q;
+	long n;
+
+	*given = 0;
+	*abs = 0;
+	if (pos > SCRATCH_SIZE / 2 - 1)
+		return 0;
+	if (upath) {
+		n = bpf_probe_read_user_str(&s->rec[BOUND(pos, SCRATCH_SIZE / 2 - 1)],
+					    VG_PATH_MAX, upath);
+		plen = n > 0 ? n : 0;
+	}
+	*given = plen;
+	if (raw || (plen > 1 && s->rec[BOUND(pos, SCRATCH_SIZE / 2 - 1)] == '/'))
+		return plen;
+	if (dirfd == AT_FDCWD) {
+		d = BPF_CORE_READ(t, fs, pwd.dentry);
+		m = BPF_CORE_READ(t, fs, pwd.mnt);
+	} else {
+		struct file *f = task_fd_file(t, dirfd);
+
+		if (f) {
+			d = BPF_CORE_READ(f, f_path.dentry);
+			m = BPF_CORE_READ(f, f_path.mnt);
+		}
+	}
+	if (!d || !m) {
+		*pflags |= VG_PATH_RELATIVE_FAILED;
+		return plen;
+	}
+	off = walk_path(d, m, pb->path, pflags);
+	dlen = VG_PATH_MAX - 1 - off; /* without NUL */
+	q = pos + plen;
+	if (dlen + 1 + plen > VG_PATH_MAX || q + dlen + 1 + plen > SCRATCH_SIZE / 2) {
+		*pflags |= VG_PATH_TRUNCATED;
+		return plen;
+	}
+	bpf_probe_read_kernel(&s->rec[BOUND(q, SCRATCH_SIZE / 2 - 1)],
+			      BOUND(dlen, VG_PATH_MAX - 1),
+			      &pb->path[BOUND(off, PATH_BUF / 2 - 1)]);
+	q += dlen;
+	if (plen > 1) {
+		/* "/" + "x" must not become "//x" */
+		if (dlen != 1) {
+			s->rec[BOUND(q, SCRATCH_SIZE / 2 - 1)] = '/';
+			q++;
+		}
+		bpf_probe_read_kernel(&s->rec[BOUND(q, SCRATCH_SIZE / 2 - 1)],
+				      BOUND(plen, VG_PATH_MAX - 1),
+				      &s->rec[BOUND(pos, SCRATCH_SIZE / 2 - 1)]);
+		q += plen;
+	} else {
+		s->rec[BOUND(q, SCRATCH_SIZE / 2 - 1)] = '\0';
+		q++;
+	}
+	*abs = q - pos - plen;
+	return q - pos;
+}
+
+/* A file event: the path (@dirfd, @upath), and with @two a second one
+ * (@dirfd2, @upath2; taken as given with @raw2). */
+static __always_inline int file_exit(struct sc_exit *ctx, __u32 op, int dirfd,
+				     const char *upath, bool two, int dirfd2,
+				     const char *upath2, bool raw2, __u32 mode,
+				     __u32 uid, __u32 gid, __u32 flags, int fd)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct scratch *s = get_scratch();
+	struct pathbuf *pb = get_pathbuf();
+	struct vg_ev_file *e;
+	__u32 pos, pflags = 0;
+
+	if (!s || !pb)
+		return 0;
+	e = (struct vg_ev_file *)s->rec;
+	e->ret = ctx->ret;
+	e->op = op;
+	e->syscall_nr = ctx->nr;
+	e->mode = mode;
+	e->uid = uid;
+	e->gid = gid;
+	e->flags = flags;
+	e->fd = fd;
+	e->path2_len = 0;
+	e->abs2_len = 0;
+	pos = sizeof(*e);
+	pos += put_path(s, pb, t, pos, dirfd, upath, false, &e->path_len,
+			&e->abs_len, &pflags);
+	if (two)
+		pos += put_path(s, pb, t, pos, dirfd2, upath2, raw2, &e->path2_len,
+				&e->abs2_len, &pflags);
+	e->path_flags = pflags;
+	fill_hdr(&e->h, VG_EV_FILE, pos, t);
+	emit(e, pos, VG_EV_FILE);
+	return 0;
+}
+
+/* Successful calls only: a file event is a change that happened. */
+static __always_inline bool file_wanted(struct sc_exit *ctx, struct sc_args *p)
+{
+	return ctx->ret >= 0 && exit_wanted(VG_EV_FILE, p);
+}
+
+/* An open makes an open event, and a file event when it created the
+ * file or opened it for writing. Returns the types wanted, with the
+ * syscall's arguments in @out. */
+static __always_inline __u64 open_wanted(struct sc_exit *ctx, struct sc_args *out)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	__u64 bits = VG_EV_BIT(VG_EV_OPEN) |
+		     (ctx->ret >= 0 ? VG_EV_BIT(VG_EV_FILE) : 0);
+	struct pt_regs *r;
+
+	bits = wanted_bits(bits, t);
+	if (!bits)
+		return 0;
+	r = (struct pt_regs *)bpf_task_pt_regs(t);
+	out->a[0] = r->di;
+	out->a[1] = r->si;
+	out->a[2] = r->dx;
+	out->a[3] = r->r10;
+	return bits;
+}
+
+static __always_inline int open_events(struct sc_exit *ctx, __u64 bits, int dirfd,
+				       const char *upath, __u32 flags, __u32 mode)
+{
+	if (bits & VG_EV_BIT(VG_EV_OPEN))
+		open_exit(ctx, dirfd, upath, flags, mode, ctx->nr);
+	if ((bits & VG_EV_BIT(VG_EV_FILE)) &&
+	    (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC))) {
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+		struct file *f = task_fd_file(t, (int)ctx->ret);
+		__u32 fm = f ? BPF_CORE_READ(f, f_mode) : 0;
+
+		file_exit(ctx, (fm & FMODE_CREATED) ? VG_FILE_CREATE : VG_FILE_WRITE,
+			  dirfd, upath, false, 0, NULL, false, mode, (__u32)-1,
+			  (__u32)-1, flags, -1);
+	}
+	return 0;
+}
+
 SEC("tracepoint/syscalls/sys_exit_openat")
 int handle_exit_openat(struct sc_exit *ctx)
 {
 	struct sc_args p;
+	__u64 bits = open_wanted(ctx, &p);
 
-	if (!exit_wanted(VG_EV_OPEN, &p))
+	if (!bits)
 		return 0;
-	return open_exit(ctx, (int)p.a[0], (const char *)p.a[1], p.a[2],
-			 p.a[3], ctx->nr);
+	return open_events(ctx, bits, (int)p.a[0], (const char *)p.a[1], p.a[2],
+			   p.a[3]);
 }
 
 SEC("tracepoint/syscalls/sys_exit_open")
 int handle_exit_open(struct sc_exit *ctx)
 {
 	struct sc_args p;
+	__u64 bits = open_wanted(ctx, &p);
 
-	if (!exit_wanted(VG_EV_OPEN, &p))
+	if (!bits)
 		return 0;
-	return open_exit(ctx, AT_FDCWD, (const char *)p.a[0], p.a[1], p.a[2],
-			 ctx->nr);
+	return open_events(ctx, bits, AT_FDCWD, (const char *)p.a[0], p.a[1],
+			   p.a[2]);
 }
 
 SEC("tracepoint/syscalls/sys_exit_creat")
 int handle_exit_creat(struct sc_exit *ctx)
 {
 	struct sc_args p;
+	__u64 bits = open_wanted(ctx, &p);
 
-	if (!exit_wanted(VG_EV_OPEN, &p))
+	if (!bits)
 		return 0;
-	return open_exit(ctx, AT_FDCWD, (const char *)p.a[0],
-			 O_CREAT | O_WRONLY | O_TRUNC, p.a[1], ctx->nr);
+	return open_events(ctx, bits, AT_FDCWD, (const char *)p.a[0],
+			   O_CREAT | O_WRONLY | O_TRUNC, p.a[1]);
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat2")
@@ -762,13 +937,77 @@ int handle_exit_openat2(struct sc_exit *ctx)
 {
 	struct open_how how = {};
 	struct sc_args p;
+	__u64 bits = open_wanted(ctx, &p);
 
-	if (!exit_wanted(VG_EV_OPEN, &p))
+	if (!bits)
 		return 0;
 	bpf_probe_read_user(&how, sizeof(how), (void *)p.a[2]);
-	return open_exit(ctx, (int)p.a[0], (const char *)p.a[1], how.flags,
-			 how.mode, ctx->nr);
+	return open_events(ctx, bits, (int)p.a[0], (const char *)p.a[1], how.flags,
+			   how.mode);
 }
+
+/* The fifth argument (x86-64: r8), for the calls that need it. */
+static __always_inline __u64 arg5(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+
+	return ((struct pt_regs *)bpf_task_pt_regs(t))->r8;
+}
+
+#define U(x) ((const char *)(x))
+#define NOID ((__u32)-1)
+
+#define FILE_PROG(name, body)                                                  \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                             \
+	int handle_exit_##name(struct sc_exit *ctx)                            \
+	{                                                                      \
+		struct sc_args p;                                              \
+		if (!file_wanted(ctx, &p))                                     \
+			return 0;                                              \
+		body;                                                          \
+	}
+
+/* path-only calls: (dirfd, path, op, mode, uid, gid, flags) */
+#define ONE(op, dfd, path, mode, uid, gid, fl)                                 \
+	return file_exit(ctx, op, dfd, U(path), false, 0, NULL, false, mode, uid, gid, fl, -1)
+#define BYFD(op, fd, mode, uid, gid)                                           \
+	return file_exit(ctx, op, (int)(fd), NULL, false, 0, NULL, false, mode, uid, gid, 0, (int)(fd))
+
+FILE_PROG(unlink, ONE(VG_FILE_DELETE, AT_FDCWD, p.a[0], 0, NOID, NOID, 0))
+FILE_PROG(unlinkat, ONE((p.a[2] & AT_REMOVEDIR) ? VG_FILE_RMDIR : VG_FILE_DELETE,
+			(int)p.a[0], p.a[1], 0, NOID, NOID, p.a[2]))
+FILE_PROG(rmdir, ONE(VG_FILE_RMDIR, AT_FDCWD, p.a[0], 0, NOID, NOID, 0))
+FILE_PROG(mkdir, ONE(VG_FILE_MKDIR, AT_FDCWD, p.a[0], p.a[1], NOID, NOID, 0))
+FILE_PROG(mkdirat, ONE(VG_FILE_MKDIR, (int)p.a[0], p.a[1], p.a[2], NOID, NOID, 0))
+FILE_PROG(mknod, ONE(VG_FILE_CREATE, AT_FDCWD, p.a[0], p.a[1], NOID, NOID, 0))
+FILE_PROG(mknodat, ONE(VG_FILE_CREATE, (int)p.a[0], p.a[1], p.a[2], NOID, NOID, 0))
+FILE_PROG(chmod, ONE(VG_FILE_CHMOD, AT_FDCWD, p.a[0], p.a[1], NOID, NOID, 0))
+FILE_PROG(fchmodat, ONE(VG_FILE_CHMOD, (int)p.a[0], p.a[1], p.a[2], NOID, NOID, 0))
+FILE_PROG(fchmodat2, ONE(VG_FILE_CHMOD, (int)p.a[0], p.a[1], p.a[2], NOID, NOID, p.a[3]))
+FILE_PROG(fchmod, BYFD(VG_FILE_CHMOD, p.a[0], p.a[1], NOID, NOID))
+FILE_PROG(chown, ONE(VG_FILE_CHOWN, AT_FDCWD, p.a[0], 0, p.a[1], p.a[2], 0))
+FILE_PROG(lchown, ONE(VG_FILE_CHOWN, AT_FDCWD, p.a[0], 0, p.a[1], p.a[2], 0))
+FILE_PROG(fchownat, ONE(VG_FILE_CHOWN, (int)p.a[0], p.a[1], 0, p.a[2], p.a[3], arg5()))
+FILE_PROG(fchown, BYFD(VG_FILE_CHOWN, p.a[0], 0, p.a[1], p.a[2]))
+FILE_PROG(truncate, ONE(VG_FILE_TRUNCATE, AT_FDCWD, p.a[0], 0, NOID, NOID, 0))
+FILE_PROG(ftruncate, BYFD(VG_FILE_TRUNCATE, p.a[0], 0, NOID, NOID))
+/* two paths: the new name first, then the old one (or the target) */
+FILE_PROG(rename, return file_exit(ctx, VG_FILE_RENAME, AT_FDCWD, U(p.a[1]), true,
+				   AT_FDCWD, U(p.a[0]), false, 0, NOID, NOID, 0, -1))
+FILE_PROG(renameat, return file_exit(ctx, VG_FILE_RENAME, (int)p.a[2], U(p.a[3]), true,
+				     (int)p.a[0], U(p.a[1]), false, 0, NOID, NOID, 0, -1))
+FILE_PROG(renameat2, return file_exit(ctx, VG_FILE_RENAME, (int)p.a[2], U(p.a[3]), true,
+				      (int)p.a[0], U(p.a[1]), false, 0, NOID, NOID,
+				      arg5(), -1))
+FILE_PROG(link, return file_exit(ctx, VG_FILE_LINK, AT_FDCWD, U(p.a[1]), true,
+				 AT_FDCWD, U(p.a[0]), false, 0, NOID, NOID, 0, -1))
+FILE_PROG(linkat, return file_exit(ctx, VG_FILE_LINK, (int)p.a[2], U(p.a[3]), true,
+				   (int)p.a[0], U(p.a[1]), false, 0, NOID, NOID,
+				   arg5(), -1))
+FILE_PROG(symlink, return file_exit(ctx, VG_FILE_SYMLINK, AT_FDCWD, U(p.a[1]), true,
+				    0, U(p.a[0]), true, 0, NOID, NOID, 0, -1))
+FILE_PROG(symlinkat, return file_exit(ctx, VG_FILE_SYMLINK, (int)p.a[1], U(p.a[2]), true,
+				      0, U(p.a[0]), true, 0, NOID, NOID, 0, -1))
 
 /* --------------------------------------------------------------- network */
 

@@ -108,7 +108,8 @@ void cmd_daemon_help(FILE *f)
 		"per line, with \"req\" and an optional \"id\" echoed in the reply):\n"
 		"  hello        protocol version, sensor id, capabilities\n"
 		"  subscribe    \"filter\": EXPR, \"events\": [TYPES: exec, exit, fork,\n"
-		"               open, connect, accept, bind, listen, container, all],\n"
+		"               open, connect, accept, bind, listen, file, container,\n"
+		"               all],\n"
 		"               \"containers\":\n"
 		"               [ID|NAME], \"image\": GLOB, \"pod\": \"NS/NAME\", \"host\":\n"
 		"               true; returns \"sub\": ID. Events then arrive as lines\n"
@@ -376,7 +377,7 @@ static void update_kernel(struct daemon *d)
 
 static const char *const std_types[] = { "exec", "exit", "fork", "open",
 					 "connect", "accept", "bind", "listen",
-					 "container" };
+					 "file", "container" };
 
 static uint64_t all_std_types(void)
 {

@@ -46,7 +46,7 @@
 	(VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) | VG_EV_BIT(VG_EV_FORK) | \
 	 VG_EV_BIT(VG_EV_OPEN) | VG_EV_BIT(VG_EV_CONNECT) |                     \
 	 VG_EV_BIT(VG_EV_ACCEPT) | VG_EV_BIT(VG_EV_BIND) |                      \
-	 VG_EV_BIT(VG_EV_LISTEN))
+	 VG_EV_BIT(VG_EV_LISTEN) | VG_EV_BIT(VG_EV_FILE))
 #define WATCH_PENDING_EXECS 256
 #define WATCH_PENDING_AGE_NS (500ull * 1000000ull)
 #define WATCH_MAX_SELECT 64
@@ -110,6 +110,7 @@ struct ev_view {
 	const char *type;      /* the filter's name: exec, fork, tp... */
 	const char *exe;       /* exec: the new one; else the table's */
 	const char *fd_name;
+	const char *action;    /* file: create, write... (static) */
 	const char *args;      /* exec: argv, NUL-separated */
 	uint32_t args_len;
 	char sip[112], cip[112]; /* server and client address (or path) */
@@ -210,6 +211,7 @@ struct watch {
 	/* print_open(): the last flags and their text */
 	uint32_t last_flags;
 	char last_flags_text[256];
+	uint32_t host_mntns; /* pid 1's mount namespace */
 	/* the daemon's kernel filter: the cgroups no selection wants */
 	const struct watch_selector **drop_sels;
 	size_t n_drop_sels;
@@ -238,12 +240,15 @@ void cmd_watch_help(FILE *f)
 		"\n"
 		"  -e, --event LIST     comma-separated: exec, exit, fork, thread (fork\n"
 		"                       of threads too), open, connect, accept, bind,\n"
-		"                       listen, container (created, running, exited,\n"
+		"                       listen, file (changes: create, write, truncate,\n"
+		"                       delete, rmdir, mkdir, rename, link, symlink,\n"
+		"                       chmod, chown; with the path in the container and\n"
+		"                       on the host), container (created, running, exited,\n"
 		"                       destroyed), syscall:NR (raw enter/exit of syscall\n"
 		"                       number NR), tp:GROUP:NAME (any tracepoint, its\n"
 		"                       fields decoded by name), all. Default: all (exec,\n"
 		"                       exit, fork, open, connect, accept, bind, listen,\n"
-		"                       container); with --path, open alone.\n"
+		"                       file, container); with --path, open alone.\n"
 		"  -c, --container REF  only this container (id, unique prefix, name);\n"
 		"                       repeatable\n"
 		"  --image GLOB         only containers whose image matches, including\n"
@@ -253,7 +258,7 @@ void cmd_watch_help(FILE *f)
 		"  --pod NS/NAME        only this pod's containers (NAME may be a glob)\n"
 		"  --host               only processes in the host's mount namespace\n"
 		"  -p, --pid PID        only this process and its descendants; repeatable\n"
-		"  --path GLOB          only opens of paths matching GLOB\n"
+		"  --path GLOB          only opens and file changes of paths matching GLOB\n"
 		"  -f, --filter EXPR    only events EXPR matches, e.g. 'evt.type = open\n"
 		"                       and fd.name startswith /etc/ and not proc.name = cat'\n"
 		"                       (Falco's field names; --fields lists them). Without\n"
@@ -863,6 +868,7 @@ static int get_field(void *ctx, int field, const char *key, size_t key_len,
 	case VG_F_GROUP_GID: return num_val(h->gid, ret);
 	case VG_F_CGROUP_ID: return num_val((int64_t)h->cgroup_id, ret);
 	case VG_F_FD_NAME: return str_val(v->fd_name, ret);
+	case VG_F_FILE_ACTION: return str_val(v->action, ret);
 	case VG_F_FD_SIP: return v->sip[0] ? str_val(v->sip, ret) : 0;
 	case VG_F_FD_SPORT: return v->sport >= 0 ? num_val(v->sport, ret) : 0;
 	case VG_F_FD_CIP: return v->cip[0] ? str_val(v->cip, ret) : 0;
@@ -1421,6 +1427,143 @@ static void print_open(struct watch *w, const struct vg_ev_open *e, size_t len)
 	if (w->mode == VG_OUTPUT_TEXT)
 		text_line(w, text_prefix(w, &e->h, "open", prefix, sizeof(prefix)),
 			  attr, "%s %s %s", name ? name : "?", flags, res);
+	finish_record(w);
+}
+
+static const char *const file_actions[VG_FILE_OPS] = {
+	[VG_FILE_CREATE] = "create",	 [VG_FILE_WRITE] = "write",
+	[VG_FILE_TRUNCATE] = "truncate", [VG_FILE_DELETE] = "delete",
+	[VG_FILE_RMDIR] = "rmdir",	 [VG_FILE_MKDIR] = "mkdir",
+	[VG_FILE_RENAME] = "rename",	 [VG_FILE_LINK] = "link",
+	[VG_FILE_SYMLINK] = "symlink",	 [VG_FILE_CHMOD] = "chmod",
+	[VG_FILE_CHOWN] = "chown",
+};
+
+/*
+ * Where the host sees @path of the process of @h: under its container's
+ * root filesystem (the runtime's merged directory), as it is for a host
+ * process in the host's mount namespace, else through /proc/PID/root
+ * (a container whose root the runtime did not say). Empty when @path is
+ * not absolute.
+ */
+static void host_path_of(struct watch *w, const struct vg_ev_hdr *h,
+			 const char *path, char *buf, size_t bufsz)
+{
+	struct vg_attribution a;
+	const char *root = NULL;
+
+	buf[0] = '\0';
+	if (!path || path[0] != '/')
+		return;
+	if (vg_attrib_cgroup_id(w->ctx, h->cgroup_id, &a) == 0 &&
+	    a.match.role == VG_ROLE_CONTAINER && a.meta && !a.meta->pending &&
+	    a.meta->meta.rootfs && a.meta->meta.rootfs[0] == '/')
+		root = a.meta->meta.rootfs;
+	if (root)
+		snprintf(buf, bufsz, "%s%s", root, strcmp(path, "/") ? path : "");
+	else if (h->mntns == w->host_mntns)
+		snprintf(buf, bufsz, "%s", path);
+	else
+		snprintf(buf, bufsz, "/proc/%u/root%s", h->pid, path);
+}
+
+/* One of a file record's strings: @len bytes at @at ending in a NUL, or
+ * NULL when absent or not so. */
+static const char *fmt_u32(uint32_t v, char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, "%u", v);
+	return buf;
+}
+
+static const char *rec_str(const char *at, uint32_t len)
+{
+	return len && !at[len - 1] ? at : NULL;
+}
+
+static void print_file(struct watch *w, const struct vg_ev_file *e, size_t len)
+{
+	struct vg_printer *p = w->pr;
+	const char *base = (const char *)e + sizeof(*e);
+	const char *path = NULL, *abs = NULL, *path2 = NULL, *abs2 = NULL;
+	const char *action = e->op < VG_FILE_OPS && file_actions[e->op]
+				     ? file_actions[e->op] : "?";
+	char attr[512], prefix[256], host[VG_PATH_MAX + 64], host2[VG_PATH_MAX + 64];
+	uint64_t total = (uint64_t)e->path_len + e->abs_len + e->path2_len + e->abs2_len;
+
+	if (sizeof(*e) + total <= len) {
+		path = rec_str(base, e->path_len);
+		abs = rec_str(base + e->path_len, e->abs_len);
+		base += e->path_len + e->abs_len;
+		path2 = rec_str(base, e->path2_len);
+		abs2 = rec_str(base + e->path2_len, e->abs2_len);
+	}
+	const char *name = abs ? abs : path;
+	const char *name2 = e->op == VG_FILE_SYMLINK ? path2 : (abs2 ? abs2 : path2);
+	bool two = e->op == VG_FILE_RENAME || e->op == VG_FILE_LINK;
+
+	if (w->path_glob && (!name || fnmatch(w->path_glob, name, 0) != 0) &&
+	    (!two || !name2 || fnmatch(w->path_glob, name2, 0) != 0))
+		return;
+	print_head(w, &e->h, "file");
+	w->view.fd_name = name;
+	w->view.action = action;
+	w->view.res = e->ret;
+	w->view.has_res = true;
+	host_path_of(w, &e->h, name, host, sizeof(host));
+	vg_pr_obj_open(p, "fd");
+	vg_pr_str(p, "name", NULL, name);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "file");
+	vg_pr_str(p, "action", NULL, action);
+	vg_pr_str(p, "path", NULL, name);
+	if (host[0])
+		vg_pr_str(p, "host_path", NULL, host);
+	if (path && abs)
+		vg_pr_str(p, "given", NULL, path);
+	if (e->path_flags & VG_PATH_TRUNCATED)
+		vg_pr_bool(p, "path_truncated", NULL, true);
+	if (e->path_flags & (VG_PATH_UNREACHABLE | VG_PATH_RELATIVE_FAILED))
+		vg_pr_bool(p, "path_unresolved", NULL, true);
+	host2[0] = '\0';
+	if (two && name2) {
+		vg_pr_str(p, "from", NULL, name2);
+		host_path_of(w, &e->h, name2, host2, sizeof(host2));
+		if (host2[0])
+			vg_pr_str(p, "from_host_path", NULL, host2);
+	} else if (e->op == VG_FILE_SYMLINK && name2) {
+		vg_pr_str(p, "target", NULL, name2);
+	}
+	if (e->op == VG_FILE_CHMOD || e->op == VG_FILE_MKDIR ||
+	    (e->op == VG_FILE_CREATE && e->mode))
+		vg_pr_u64(p, "mode", NULL, e->mode & 07777);
+	if (e->op == VG_FILE_CHOWN) {
+		if (e->uid != (uint32_t)-1)
+			vg_pr_u64(p, "uid", NULL, e->uid);
+		if (e->gid != (uint32_t)-1)
+			vg_pr_u64(p, "gid", NULL, e->gid);
+	}
+	if (e->fd >= 0)
+		vg_pr_i64(p, "fd", NULL, e->fd);
+	vg_pr_obj_close(p);
+	print_attribution(w, &e->h, attr, sizeof(attr));
+	if (w->mode == VG_OUTPUT_TEXT) {
+		char extra[VG_PATH_MAX + 80] = "", u[16], g[16];
+
+		if (two && name2)
+			snprintf(extra, sizeof(extra), " (from %s)", name2);
+		else if (e->op == VG_FILE_SYMLINK && name2)
+			snprintf(extra, sizeof(extra), " -> %s", name2);
+		else if (e->op == VG_FILE_CHMOD)
+			snprintf(extra, sizeof(extra), " mode %04o", e->mode & 07777);
+		else if (e->op == VG_FILE_CHOWN)
+			snprintf(extra, sizeof(extra), " owner %s:%s",
+				 e->uid == (uint32_t)-1 ? "-" : fmt_u32(e->uid, u, sizeof(u)),
+				 e->gid == (uint32_t)-1 ? "-" : fmt_u32(e->gid, g, sizeof(g)));
+		text_line(w, text_prefix(w, &e->h, "file", prefix, sizeof(prefix)),
+			  attr, "%s %s%s%s%s", action, name ? name : "?", extra,
+			  host[0] && strcmp(host, name ? name : "") ? " host " : "",
+			  host[0] && strcmp(host, name ? name : "") ? host : "");
+	}
 	finish_record(w);
 }
 
@@ -1990,6 +2133,10 @@ static int on_record(void *ctx, const void *rec, size_t len)
 		if (len >= sizeof(struct vg_ev_open))
 			print_open(w, rec, len);
 		break;
+	case VG_EV_FILE:
+		if (len >= sizeof(struct vg_ev_file))
+			print_file(w, rec, len);
+		break;
 	case VG_EV_CONNECT:
 	case VG_EV_ACCEPT:
 	case VG_EV_BIND:
@@ -2106,6 +2253,13 @@ static int watch_open(struct watch *w, char *err, size_t errsz)
 		return -ENOMEM;
 	}
 	compute_wall_offset(w);
+	/* whose paths are host paths as they are: the host's (pid 1's),
+	 * or, where that is not readable, vigil's own */
+	struct stat st;
+
+	if (fstatat(w->ctx->proc_fd, "1/ns/mnt", &st, 0) == 0 ||
+	    fstatat(w->ctx->proc_fd, "self/ns/mnt", &st, 0) == 0)
+		w->host_mntns = (uint32_t)st.st_ino;
 	return 0;
 }
 
@@ -2240,7 +2394,7 @@ uint64_t watch_type_bits(const char *name, void *ctx)
 		return VG_EV_BIT(VG_EV_TRACEPOINT);
 	if (strcmp(name, "container") == 0)
 		return VG_EV_BIT(WATCH_EV_CONTAINER);
-	return 0; /* lost, file: none of these */
+	return 0; /* lost: none of these */
 }
 
 static int add_event(struct watch *w, const char *name, uint32_t *syscalls,
@@ -2258,6 +2412,7 @@ static int add_event(struct watch *w, const char *name, uint32_t *syscalls,
 		{ "accept", VG_EV_BIT(VG_EV_ACCEPT) },
 		{ "bind", VG_EV_BIT(VG_EV_BIND) },
 		{ "listen", VG_EV_BIT(VG_EV_LISTEN) },
+		{ "file", VG_EV_BIT(VG_EV_FILE) },
 		{ "container", VG_EV_BIT(WATCH_EV_CONTAINER) },
 		{ "all", WATCH_STD_TYPES | VG_EV_BIT(WATCH_EV_CONTAINER) },
 	};
@@ -2486,8 +2641,8 @@ int cmd_watch(int argc, char **argv)
 			}
 		}
 	}
-	if (w.path_glob && !(w.types & VG_EV_BIT(VG_EV_OPEN)))
-		return cli_usage_error("watch", "--path needs open events");
+	if (w.path_glob && !(w.types & (VG_EV_BIT(VG_EV_OPEN) | VG_EV_BIT(VG_EV_FILE))))
+		return cli_usage_error("watch", "--path needs open or file events");
 	w.mode = cli.output;
 	w.ctr_select = w.n_container_refs || w.image_glob || w.pod_ns;
 

@@ -72,6 +72,7 @@ static const struct field_def fields[VG_F_COUNT] = {
 	[VG_F_K8S_POD_LABEL] = KEYED("k8s.pod.label."),
 	[VG_F_K8S_CONTAINER_NAME] = STR("k8s.container.name"),
 	[VG_F_CGROUP_ID] = NUM("cgroup.id"),
+	[VG_F_FILE_ACTION] = STR("file.action"),
 };
 
 const char *vg_filter_field_name(int field_id)

@@ -38,7 +38,7 @@ struct vg_sensor {
 	struct ring_buffer *rb;
 	struct bpf_link *links[MAX_LINKS]; /* tracepoints by name */
 	size_t n_links;
-	struct bpf_link *plinks[24]; /* by prog_uses[] index */
+	struct bpf_link *plinks[48]; /* by prog_uses[] index */
 	uint64_t loaded, attached;   /* type masks */
 	vg_sensor_cb cb;
 	void *cb_ctx;
@@ -56,6 +56,7 @@ static const char *const type_names[VG_EV_TYPES] = {
 	[VG_EV_EXEC_ARGS] = "exec_args",
 	[VG_EV_CGROUP_MKDIR] = "cgroup_mkdir",
 	[VG_EV_CGROUP_RMDIR] = "cgroup_rmdir",
+	[VG_EV_FILE] = "file",
 };
 
 const char *vg_ev_type_name(uint32_t type)
@@ -78,22 +79,28 @@ static void set_err(char *err, size_t errsz, const char *fmt, ...)
 
 /* The programs each event type needs. */
 struct prog_use {
-	uint32_t type;
+	uint64_t types; /* VG_EV_BIT()s: any of them needs it */
 	size_t off; /* of the struct bpf_program * in skel->progs */
 	bool optional; /* a syscall this architecture may lack */
 };
 
-#define P(t, name, opt) { t, offsetof(struct sensor_bpf, progs.name), opt }
+#define P(t, name, opt)                                                        \
+	{ VG_EV_BIT(t), offsetof(struct sensor_bpf, progs.name), opt }
+/* the open programs make file events too */
+#define PO(name, opt)                                                          \
+	{ VG_EV_BIT(VG_EV_OPEN) | VG_EV_BIT(VG_EV_FILE),                       \
+	  offsetof(struct sensor_bpf, progs.name), opt }
+#define PF(name) P(VG_EV_FILE, handle_exit_##name, true)
 static const struct prog_use prog_uses[] = {
 	P(VG_EV_FORK, handle_fork, false),
 	P(VG_EV_EXEC, handle_exec, false),
 	P(VG_EV_EXIT, handle_exit, false),
 	P(VG_EV_CGROUP_MKDIR, handle_cgroup_mkdir, false),
 	P(VG_EV_CGROUP_RMDIR, handle_cgroup_rmdir, false),
-	P(VG_EV_OPEN, handle_exit_openat, false),
-	P(VG_EV_OPEN, handle_exit_open, true),
-	P(VG_EV_OPEN, handle_exit_creat, true),
-	P(VG_EV_OPEN, handle_exit_openat2, true),
+	PO(handle_exit_openat, false),
+	PO(handle_exit_open, true),
+	PO(handle_exit_creat, true),
+	PO(handle_exit_openat2, true),
 	P(VG_EV_CONNECT, handle_exit_connect, false),
 	P(VG_EV_ACCEPT, handle_exit_accept, true),
 	P(VG_EV_ACCEPT, handle_exit_accept4, false),
@@ -102,7 +109,14 @@ static const struct prog_use prog_uses[] = {
 	P(VG_EV_SYSCALL, handle_raw_enter, false),
 	P(VG_EV_SYSCALL, handle_raw_exit, false),
 	P(VG_EV_TRACEPOINT, handle_tracepoint, false),
+	PF(unlink), PF(unlinkat), PF(rmdir), PF(mkdir), PF(mkdirat),
+	PF(mknod), PF(mknodat), PF(chmod), PF(fchmodat), PF(fchmodat2),
+	PF(fchmod), PF(chown), PF(lchown), PF(fchownat), PF(fchown),
+	PF(truncate), PF(ftruncate), PF(rename), PF(renameat), PF(renameat2),
+	PF(link), PF(linkat), PF(symlink), PF(symlinkat),
 };
+#undef PF
+#undef PO
 #undef P
 
 static struct bpf_program *prog_of(struct sensor_bpf *skel,
@@ -111,7 +125,7 @@ static struct bpf_program *prog_of(struct sensor_bpf *skel,
 	return *(struct bpf_program **)((char *)skel + u->off);
 }
 
-_Static_assert(VG_ARRAY_SIZE(prog_uses) <= 24, "plinks");
+_Static_assert(VG_ARRAY_SIZE(prog_uses) <= 48, "plinks");
 
 int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
 		     size_t errsz)
@@ -124,8 +138,8 @@ int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
 	for (size_t i = 0; i < VG_ARRAY_SIZE(prog_uses); i++) {
 		const struct prog_use *u = &prog_uses[i];
 		struct bpf_program *p = prog_of(s->skel, u);
-		bool want = (mask & VG_EV_BIT(u->type)) &&
-			    u->type != VG_EV_TRACEPOINT;
+		bool want = (mask & u->types) &&
+			    u->types != VG_EV_BIT(VG_EV_TRACEPOINT);
 		struct bpf_link *l;
 
 		if (!want && s->plinks[i]) {
@@ -225,7 +239,7 @@ int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 	for (size_t i = 0; i < VG_ARRAY_SIZE(prog_uses); i++) {
 		struct bpf_program *p = prog_of(s->skel, &prog_uses[i]);
 
-		bpf_program__set_autoload(p, !!(mask & VG_EV_BIT(prog_uses[i].type)));
+		bpf_program__set_autoload(p, !!(mask & prog_uses[i].types));
 	}
 	s->mask = mask;
 	/* paused until vg_sensor_start(), but for cgroup creations */

@@ -160,6 +160,23 @@ def main():
     a.close()
     b.close()
 
+    # ------------------------------------------------------ file events
+    fdel = os.path.join(tmp, "to-delete")
+    fl = Client()
+    rf = fl.request({"req": "subscribe", "events": ["file"],
+                     "filter": "file.action = delete and fd.name = %s" % fdel})
+    touch(fdel, 1)
+    os.rename(fdel, fdel + ".2")
+    os.rename(fdel + ".2", fdel)
+    os.unlink(fdel)
+    ef = fl.events(1.5)
+    ok(rf and rf.get("events") == ["file"] and len(ef) == 1 and
+       ef[0]["file"]["action"] == "delete" and ef[0]["file"]["path"] == fdel and
+       ef[0]["proc"]["pid"] == os.getpid(),
+       "a subscription to file deletions gets exactly the one, from this process",
+       (rf, [e.get("file") for e in ef]))
+    fl.close()
+
     # ------------------------ the kernel sheds what no selection wants
     # The opens come from a cgroup of the test's own: the root cgroup
     # (where a hybrid host keeps its processes) is never shed.

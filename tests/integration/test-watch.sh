@@ -389,6 +389,49 @@ fi
 kill -TERM "$D_PID" 2>/dev/null
 wait "$D_PID" 2>/dev/null
 
+# ------------------------------------------------------ file changes
+vg_log "file changes in a container"
+C7=${VG_RUN_PREFIX}w7
+vg_t docker run -d --name "$C7" "$VG_IMAGE" sleep 300 >/dev/null
+C7_ID=$(vg_t docker inspect -f '{{.Id}}' "$C7")
+MERGED=$(vg_t docker inspect -f '{{.GraphDriver.Data.MergedDir}}' "$C7")
+if [ -z "$C7_ID" ] || [ -z "$MERGED" ]; then
+	fail "docker run $C7 (or its MergedDir) failed"
+elif watch_start file --event file --container "$C7"; then
+	vg_t docker exec "$C7" sh -c 'echo a > /f1; echo b >> /f1; mv /f1 /f2;
+		chmod 600 /f2; chown 1:2 /f2; : > /d1; rm /d1; mkdir /rd; rm -rf /rd; mkdir /rd;
+		cd /tmp && : > rel1; ln -s /etc/passwd /sl1; : > /sl1-done' >/dev/null
+	if wait_event "the last file change" '.file.path == "/sl1-done"'; then
+		ev() { events "$1" | head -n 1; }
+		jcheck "create: container-relative path, host path under the merged dir, process and container" \
+			"$(ev '.file.action == "create" and .file.path == "/f1"')" \
+			'.file.host_path == ($m + "/f1") and .container.id == $id and .container.name == $n and .proc.pid > 0 and .proc.name != null' \
+			--arg m "$MERGED" --arg id "$C7_ID" --arg n "$C7"
+		jcheck "write-open of an existing file" "$(ev '.file.path == "/f1" and .file.action != "create"')" \
+			'.file.action == "write" and .file.host_path == ($m + "/f1")' --arg m "$MERGED"
+		jcheck "rename: the new name and the old one, both on the host too" \
+			"$(ev '.file.action == "rename"')" \
+			'.file.path == "/f2" and .file.from == "/f1" and .file.from_host_path == ($m + "/f1")' \
+			--arg m "$MERGED"
+		jcheck "chmod, with the mode" "$(ev '.file.action == "chmod" and .file.path == "/f2"')" '.file.mode == 384'
+		jcheck "chown, with the owner" "$(ev '.file.action == "chown" and .file.path == "/f2"')" \
+			'.file.uid == 1 and .file.gid == 2'
+		jcheck "delete" "$(ev '.file.action == "delete" and .file.path == "/d1"')" '.container.id == $id' --arg id "$C7_ID"
+		jcheck "a replaced directory: mkdir, rmdir, mkdir" \
+			"$(events '(.file.action == "rmdir" or .file.action == "mkdir") and .file.path == "/rd"' | jq -rs 'map(.file.action) | join(",")' | jq -R .)" \
+			'. == "mkdir,rmdir,mkdir"'
+		jcheck "a relative path is resolved in the kernel" "$(ev '.file.path == "/tmp/rel1"')" \
+			'.file.given == "rel1" and .file.action == "create"'
+		jcheck "symlink, with its target as given" "$(ev '.file.action == "symlink"')" \
+			'.file.path == "/sl1" and .file.target == "/etc/passwd"'
+		[ -z "$(events '.container.id != $id' --arg id "$C7_ID")" ] &&
+			pass "only the selected container's file changes" ||
+			fail "file changes of other containers or the host were printed"
+	fi
+	watch_stop
+fi
+vg_t docker rm -f "$C7" >/dev/null 2>&1
+
 vg_log "tracepoint by name"
 sleep 300 &
 TARGET=$!

@@ -940,6 +940,43 @@ static void test_fields(void **state)
 	}
 }
 
+/* File events: file.action and fd.name, the path. */
+static void test_file_events(void **state)
+{
+	struct fake_ev ev = {
+		.str = { [VG_F_EVT_TYPE] = "file", [VG_F_FILE_ACTION] = "delete",
+			 [VG_F_FD_NAME] = "/etc/ssl/certs/ca.pem",
+			 [VG_F_CONTAINER_NAME] = "web" },
+	};
+	static const struct {
+		const char *expr;
+		bool match;
+	} t[] = {
+		{ "evt.type = file and file.action = delete", true },
+		{ "file.action in (create, write, truncate)", false },
+		{ "file.action in (delete, rmdir) and fd.name startswith /etc/ssl/", true },
+		{ "evt.type = file and not file.action = delete", false },
+		{ "file.action exists and container.name = web", true },
+		{ "file.action glob \"d*\"", true },
+		{ "evt.type = open and file.action = delete", false },
+	};
+	struct vg_filter_error fe;
+	struct vg_filter *f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(vg_filter_compile(t[i].expr, &f, &fe), 0);
+		if (vg_filter_match(f, fake_get, &ev) != t[i].match)
+			fail_msg("%s: expected %d", t[i].expr, t[i].match);
+		vg_filter_free(f);
+	}
+	/* an absent action (an open event) matches nothing but "not" */
+	ev.str[VG_F_FILE_ACTION] = NULL;
+	assert_int_equal(vg_filter_compile("file.action exists", &f, &fe), 0);
+	assert_false(vg_filter_match(f, fake_get, &ev));
+	vg_filter_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -951,6 +988,7 @@ int main(void)
 		cmocka_unit_test(test_match_no_alloc),
 		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_file_events),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
