@@ -432,6 +432,32 @@ elif watch_start file --event file --container "$C7"; then
 fi
 vg_t docker rm -f "$C7" >/dev/null 2>&1
 
+# The same in a podman container: its merged root from containers/storage.
+vg_log "file changes in a podman container"
+P7=${VG_RUN_PREFIX}p7
+if ! command -v podman >/dev/null || ! vg_podman_image; then
+	fail "podman or its image unavailable"
+elif ! vg_podman_run -d --name "$P7" "$VG_PODMAN_IMAGE" sleep 300 >/dev/null; then
+	fail "podman run $P7 failed"
+else
+	P7_ID=$(vg_podman inspect -f '{{.Id}}' "$P7")
+	PMERGED=$(vg_podman inspect -f '{{.GraphDriver.Data.MergedDir}}' "$P7")
+	if watch_start pfile --event file --container "$P7"; then
+		vg_podman exec "$P7" sh -c ': > /pf1; mv /pf1 /pf2; rm /pf2' >/dev/null
+		if wait_event "podman: the delete" '.file.action == "delete" and .file.path == "/pf2"'; then
+			jcheck "podman: create, with the host path under its merged root" \
+				"$(events '.file.action == "create" and .file.path == "/pf1"' | head -n 1)" \
+				'.file.host_path == ($m + "/pf1") and .container.id == $id and .container.runtime == "podman"' \
+				--arg m "$PMERGED" --arg id "$P7_ID"
+			jcheck "podman: rename, both names" "$(events '.file.action == "rename"' | head -n 1)" \
+				'.file.path == "/pf2" and .file.from == "/pf1" and .file.from_host_path == ($m + "/pf1")' \
+				--arg m "$PMERGED"
+		fi
+		watch_stop
+	fi
+fi
+vg_podman rm -f -t 0 "$P7" >/dev/null 2>&1
+
 vg_log "tracepoint by name"
 sleep 300 &
 TARGET=$!
