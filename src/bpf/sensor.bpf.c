@@ -639,118 +639,41 @@ struct sc_args {
 
 /* Whether the current task's event of @type passes; if so, its
  * syscall's arguments in @out. */
-static __always_inline bool exit_wanted(__u32 type, struct sc_args *out)
+static __always_inline void read_args(struct task_struct *t, struct sc_args *out)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
-	struct pt_regs *r;
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(t);
 
-	if (!wanted(type, t))
-		return false;
-	r = (struct pt_regs *)bpf_task_pt_regs(t);
 	out->a[0] = r->di;
 	out->a[1] = r->si;
 	out->a[2] = r->dx;
 	out->a[3] = r->r10;
+}
+
+static __always_inline bool exit_wanted(__u32 type, struct sc_args *out)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+
+	if (!wanted(type, t))
+		return false;
+	read_args(t, out);
 	return true;
 }
 
 /* ------------------------------------------------------------------ open */
 
-/* nr is the syscall; dirfd/path/flags/mode as the variant passes them. */
-static __always_inline int open_exit(struct sc_exit *ctx, int dirfd,
-				     const char *upath, __u32 flags, __u32 mode,
-				     __u32 nr)
-{
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
-	struct scratch *s = get_scratch();
-	struct pathbuf *pb = get_pathbuf();
-	struct vg_ev_open *e;
-	__u32 pos, pflags = 0;
-	long n;
-
-	if (!s || !pb)
-		return 0;
-	e = (struct vg_ev_open *)s->rec;
-	e->ret = ctx->ret;
-	e->dirfd = dirfd;
-	e->flags = flags;
-	e->mode = mode;
-	e->syscall_nr = nr;
-	e->pad0 = 0;
-	pos = sizeof(*e);
-	n = bpf_probe_read_user_str(&s->rec[pos], VG_PATH_MAX, upath);
-	e->path_len = n > 0 ? n : 0;
-	pos += e->path_len;
-	e->abs_len = 0;
-
-	char first = 0;
-
-	if (e->path_len > 1)
-		first = s->rec[sizeof(*e)];
-	if (e->path_len > 1 && first != '/') {
-		/* relative: the directory's path, then the path given */
-		struct dentry *d = NULL;
-		struct vfsmount *m = NULL;
-
-		if (dirfd == AT_FDCWD) {
-			d = BPF_CORE_READ(t, fs, pwd.dentry);
-			m = BPF_CORE_READ(t, fs, pwd.mnt);
-		} else {
-			struct file *f = task_fd_file(t, dirfd);
-
-			if (f) {
-				d = BPF_CORE_READ(f, f_path.dentry);
-				m = BPF_CORE_READ(f, f_path.mnt);
-			}
-		}
-		if (d && m) {
-			__u32 off = walk_path(d, m, pb->path, &pflags);
-			__u32 dlen = VG_PATH_MAX - 1 - off; /* without NUL */
-			__u32 plen = e->path_len;           /* with NUL */
-
-			if (dlen + 1 + plen <= VG_PATH_MAX &&
-			    pos <= SCRATCH_SIZE - 2 * VG_PATH_MAX) {
-				bpf_probe_read_kernel(&s->rec[BOUND(pos, SCRATCH_SIZE / 4 - 1)],
-						      BOUND(dlen, VG_PATH_MAX - 1),
-						      &pb->path[BOUND(off, PATH_BUF / 2 - 1)]);
-				__u32 q = pos + dlen;
-
-				/* "/" + "x" must not become "//x" */
-				if (dlen != 1) {
-					s->rec[BOUND(q, SCRATCH_SIZE - 1)] = '/';
-					q++;
-				}
-				bpf_probe_read_kernel(&s->rec[BOUND(q, SCRATCH_SIZE / 2 - 1)],
-						      BOUND(plen, VG_PATH_MAX - 1),
-						      &s->rec[sizeof(*e)]);
-				e->abs_len = q - pos + plen;
-			} else {
-				pflags |= VG_PATH_TRUNCATED;
-			}
-		} else {
-			pflags |= VG_PATH_RELATIVE_FAILED;
-		}
-	}
-	e->path_flags = pflags;
-	pos += e->abs_len;
-	fill_hdr(&e->h, VG_EV_OPEN, pos, t);
-	emit(e, pos, VG_EV_OPEN);
-	return 0;
-}
-
-/* ------------------------------------------------------------------ file */
-
 /*
  * At rec[pos]: @upath as given (with its NUL; nothing for NULL), then,
  * unless it is absolute or @raw, its absolute form: the directory @dirfd
  * (AT_FDCWD: the cwd) walked up, "/", the path; for an empty or NULL
- * path, the directory's (the fd's) own path. Returns the bytes written;
+ * path with @empty_is_dir, the directory's (the fd's) own path (an
+ * empty path names nothing otherwise). Returns the bytes written;
  * *given and *abs get the two lengths.
  */
 static __always_inline __u32 put_path(struct scratch *s, struct pathbuf *pb,
 				      struct task_struct *t, __u32 pos,
 				      int dirfd, const char *upath, bool raw,
-				      __u32 *given, __u32 *abs, __u32 *pflags)
+				      bool empty_is_dir, __u32 *given, __u32 *abs,
+				      __u32 *pflags)
 {
 	struct dentry *d = NULL;
 	struct vfsmount *m = NULL;
@@ -768,6 +691,8 @@ static __always_inline __u32 put_path(struct scratch *s, struct pathbuf *pb,
 	}
 	*given = plen;
 	if (raw || (plen > 1 && s->rec[BOUND(pos, SCRATCH_SIZE / 2 - 1)] == '/'))
+		return plen;
+	if (upath && plen <= 1 && !empty_is_dir)
 		return plen;
 	if (dirfd == AT_FDCWD) {
 		d = BPF_CORE_READ(t, fs, pwd.dentry);
@@ -813,6 +738,37 @@ static __always_inline __u32 put_path(struct scratch *s, struct pathbuf *pb,
 	return q - pos;
 }
 
+/* nr is the syscall; dirfd/path/flags/mode as the variant passes them. */
+static __always_inline int open_exit(struct sc_exit *ctx, int dirfd,
+				     const char *upath, __u32 flags, __u32 mode,
+				     __u32 nr)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct scratch *s = get_scratch();
+	struct pathbuf *pb = get_pathbuf();
+	struct vg_ev_open *e;
+	__u32 pos, pflags = 0;
+
+	if (!s || !pb)
+		return 0;
+	e = (struct vg_ev_open *)s->rec;
+	e->ret = ctx->ret;
+	e->dirfd = dirfd;
+	e->flags = flags;
+	e->mode = mode;
+	e->syscall_nr = nr;
+	e->pad0 = 0;
+	pos = sizeof(*e);
+	pos += put_path(s, pb, t, pos, dirfd, upath, false, false, &e->path_len,
+			&e->abs_len, &pflags);
+	e->path_flags = pflags;
+	fill_hdr(&e->h, VG_EV_OPEN, pos, t);
+	emit(e, pos, VG_EV_OPEN);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ file */
+
 /* A file event: the path (@dirfd, @upath), and with @two a second one
  * (@dirfd2, @upath2; taken as given with @raw2). */
 static __always_inline int file_exit(struct sc_exit *ctx, __u32 op, int dirfd,
@@ -840,11 +796,11 @@ static __always_inline int file_exit(struct sc_exit *ctx, __u32 op, int dirfd,
 	e->path2_len = 0;
 	e->abs2_len = 0;
 	pos = sizeof(*e);
-	pos += put_path(s, pb, t, pos, dirfd, upath, false, &e->path_len,
+	pos += put_path(s, pb, t, pos, dirfd, upath, false, true, &e->path_len,
 			&e->abs_len, &pflags);
 	if (two)
-		pos += put_path(s, pb, t, pos, dirfd2, upath2, raw2, &e->path2_len,
-				&e->abs2_len, &pflags);
+		pos += put_path(s, pb, t, pos, dirfd2, upath2, raw2, true,
+				&e->path2_len, &e->abs2_len, &pflags);
 	e->path_flags = pflags;
 	fill_hdr(&e->h, VG_EV_FILE, pos, t);
 	emit(e, pos, VG_EV_FILE);
@@ -865,16 +821,10 @@ static __always_inline __u64 open_wanted(struct sc_exit *ctx, struct sc_args *ou
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
 	__u64 bits = VG_EV_BIT(VG_EV_OPEN) |
 		     (ctx->ret >= 0 ? VG_EV_BIT(VG_EV_FILE) : 0);
-	struct pt_regs *r;
 
 	bits = wanted_bits(bits, t);
-	if (!bits)
-		return 0;
-	r = (struct pt_regs *)bpf_task_pt_regs(t);
-	out->a[0] = r->di;
-	out->a[1] = r->si;
-	out->a[2] = r->dx;
-	out->a[3] = r->r10;
+	if (bits)
+		read_args(t, out);
 	return bits;
 }
 
