@@ -40,6 +40,10 @@ static const struct command commands[] = {
 	  "live events (exec, exit, open, connect...) with container and pod" },
 	{ "daemon", cmd_daemon, cmd_daemon_help,
 	  "one sensor, many subscribers: events over a Unix socket" },
+	{ "diff", cmd_diff, cmd_diff_help,
+	  "files a container added, changed and deleted (its overlay)" },
+	{ "rootfs", cmd_rootfs, cmd_rootfs_help,
+	  "where the host sees a container's root filesystem" },
 };
 
 int cli_unix_connect(const char *path)
