@@ -108,11 +108,6 @@ void cli_ctr_root_close(struct cli_ctr_root *c);
 /* "4f2a9c1d8e7b (web)", for messages, in @buf. */
 const char *cli_ctr_label(const struct cli_ctr_root *c, char *buf,
 			  size_t bufsz);
-/* @s on @f with C escapes for newlines, control characters, backslashes
- * and bytes that are not UTF-8 (\n, \t, \\, \xNN); returns false when @s
- * needed an escape for invalid UTF-8. */
-bool cli_put_escaped(FILE *f, const char *s);
-
 int cmd_pid(int argc, char **argv);
 void cmd_pid_help(FILE *f);
 int cmd_containers(int argc, char **argv);

@@ -10,6 +10,7 @@
 #include "attrib/snapshot.h"
 #include "cli.h"
 #include "fs/diff.h"
+#include "output/escape.h"
 #include "shared/util.h"
 
 void cmd_diff_help(FILE *f)
@@ -53,86 +54,6 @@ void cmd_diff_help(FILE *f)
 		cli_global_help);
 }
 
-/* Length of the valid UTF-8 sequence at @s (1-4), or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned c = s[0], cp;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if ((c >> 5) == 6)
-		n = 2, cp = c & 0x1f;
-	else if ((c >> 4) == 14)
-		n = 3, cp = c & 0x0f;
-	else if ((c >> 3) == 30)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] >> 6) != 2) /* also stops at the NUL */
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-	    (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-bool cli_put_escaped(FILE *f, const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	bool utf8 = true;
-
-	while (*u) {
-		size_t n;
-
-		if (*u >= 0x20 && *u < 0x7f && *u != '\\') {
-			const unsigned char *run = u;
-
-			while (*u >= 0x20 && *u < 0x7f && *u != '\\')
-				u++;
-			fwrite(run, 1, (size_t)(u - run), f);
-			continue;
-		}
-		if (*u == '\\')
-			fputs("\\\\", f);
-		else if (*u == '\n')
-			fputs("\\n", f);
-		else if (*u == '\t')
-			fputs("\\t", f);
-		else if (*u == '\r')
-			fputs("\\r", f);
-		else if (*u >= 0x80 && (n = utf8_len(u)) > 0) {
-			fwrite(u, 1, n, f);
-			u += n;
-			continue;
-		} else {
-			if (*u >= 0x80)
-				utf8 = false;
-			fprintf(f, "\\x%02x", *u);
-		}
-		u++;
-	}
-	return utf8;
-}
-
-static bool valid_utf8(const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-
-	while (*u) {
-		size_t n = utf8_len(u);
-
-		if (!n)
-			return false;
-		u += n;
-	}
-	return true;
-}
-
 static void format_mtime(const struct vg_diff_stat *st, char *buf, size_t bufsz)
 {
 	time_t secs = (time_t)st->mtime_sec;
@@ -154,13 +75,13 @@ static int print_json(struct vg_printer *p, const struct vg_diff_entry *e)
 	vg_pr_begin(p);
 	vg_pr_str(p, "kind", NULL, kind);
 	vg_pr_str(p, "path", NULL, e->path);
-	if (!valid_utf8(e->path)) {
+	if (!vg_utf8_valid(e->path)) {
 		char *esc = NULL;
 		size_t len = 0;
 		FILE *m = open_memstream(&esc, &len);
 
 		if (m) {
-			cli_put_escaped(m, e->path);
+			vg_fputs_escaped(m, e->path);
 			if (fclose(m) == 0)
 				vg_pr_str(p, "path_escaped", NULL, esc);
 		}
@@ -319,7 +240,7 @@ int cmd_diff(int argc, char **argv)
 		} else {
 			putchar(e->kind);
 			putchar(' ');
-			cli_put_escaped(stdout, e->path);
+			vg_fputs_escaped(stdout, e->path);
 			if (putchar('\n') == EOF)
 				break;
 		}
@@ -328,7 +249,7 @@ int cmd_diff(int argc, char **argv)
 		status = EXIT_PARTIAL;
 		for (size_t i = 0; i < d.n_kept; i++) {
 			fprintf(stderr, "%s: diff: ", program_name);
-			cli_put_escaped(stderr, d.problems[i]);
+			vg_fputs_escaped(stderr, d.problems[i]);
 			fputc('\n', stderr);
 		}
 		cli_error("the answer for container %s is partial: %zu "

@@ -8,6 +8,7 @@
 #include "attrib/snapshot.h"
 #include "cli.h"
 #include "fs/rootfs.h"
+#include "output/escape.h"
 #include "shared/util.h"
 
 void cmd_rootfs_help(FILE *f)
@@ -89,7 +90,7 @@ const char *cli_ctr_label(const struct cli_ctr_root *c, char *buf,
 static void text_line(const char *label, const char *path)
 {
 	printf("%-8s ", label);
-	cli_put_escaped(stdout, path);
+	vg_fputs_escaped(stdout, path);
 	putchar('\n');
 }
 
@@ -138,7 +139,7 @@ int cmd_rootfs(int argc, char **argv)
 	snprintf(devno, sizeof(devno), "%u:%u", rf->dev_major, rf->dev_minor);
 	if (cli.output == VG_OUTPUT_TEXT) {
 		if (!layers) {
-			cli_put_escaped(stdout, rf->merged);
+			vg_fputs_escaped(stdout, rf->merged);
 			putchar('\n');
 		} else {
 			text_line("merged", rf->merged);
