@@ -791,11 +791,11 @@ static int docker_child(struct walker *w, size_t fi, const char *name,
 		char target[PATH_MAX];
 		ssize_t n;
 
-		fd = open_dir(w, F->fd, name, F->path);
-		if (fd >= 0) {
-			char p[PATH_MAX];
+		char p[PATH_MAX];
 
-			snprintf(p, sizeof(p), "%s/%s", F->path, name);
+		snprintf(p, sizeof(p), "%s/%s", F->path, name);
+		fd = open_dir(w, F->fd, name, p);
+		if (fd >= 0) {
 			opaque = upper_opaque(w, fd, p);
 			n = opaque ? -ENODATA
 				   : fgetxattr(fd, w->xa_redirect, target,
@@ -937,7 +937,7 @@ static int podman_child(struct walker *w, size_t fi, const char *name)
 		char p[PATH_MAX];
 
 		snprintf(p, sizeof(p), "%s/%s", F->path, name);
-		fd = open_dir(w, F->fd, name, F->path);
+		fd = open_dir(w, F->fd, name, p);
 		if (fd >= 0)
 			opaque = upper_opaque(w, fd, p);
 	}
