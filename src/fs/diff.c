@@ -1037,6 +1037,24 @@ out:
 
 /* ---------------------------------------------------------------- walk */
 
+/* The upper layer was deleted under the walk: the container was removed
+ * meanwhile. The first problem said. */
+static void layer_removed(struct walker *w)
+{
+	struct vg_diff *d = w->d;
+	char *msg;
+
+	if (asprintf(&msg, "/: the upper layer was deleted during the walk "
+		     "(the container was removed?)") < 0)
+		return;
+	if (d->n_kept == VG_DIFF_PROBLEMS_KEPT)
+		free(d->problems[--d->n_kept]);
+	memmove(d->problems + 1, d->problems, d->n_kept * sizeof(*d->problems));
+	d->problems[0] = msg;
+	d->n_kept++;
+	d->n_problems++;
+}
+
 static int cmp_entries(const void *a, const void *b)
 {
 	const struct vg_diff_entry *x = a, *y = b;
@@ -1078,7 +1096,7 @@ int vg_diff_layers(int upper_fd, const int *lower_fds, size_t n_lowers,
 	uint8_t *pst = NULL;
 	struct stat st;
 	bool opaque;
-	int fd, r = 0;
+	int fd, root_fd, r = 0;
 
 	if (upper_fd < 0 || (n_lowers && !lower_fds) ||
 	    n_lowers > VG_OVERLAY_LAYERS_MAX)
@@ -1122,6 +1140,7 @@ int vg_diff_layers(int upper_fd, const int *lower_fds, size_t n_lowers,
 		r = push_frame(&w, SIZE_MAX, NULL, fd, &root, &none, true, NULL,
 			       &st, false, true);
 	}
+	root_fd = w.n_frames ? w.frames[0].fd : -1;
 	while (r == 0 && w.n_frames > 0 && !w.stop) {
 		size_t fi = w.n_frames - 1;
 		struct frame *F = &w.frames[fi];
@@ -1138,6 +1157,10 @@ int vg_diff_layers(int upper_fd, const int *lower_fds, size_t n_lowers,
 		}
 		if (w.style == VG_DIFF_DOCKER)
 			docker_finish(&w, fi);
+		/* a removed layer: say so first, not only each lost entry */
+		if (fi == 0 && d.partial && fstat(root_fd, &st) == 0 &&
+		    st.st_nlink == 0)
+			layer_removed(&w);
 		frame_release(&w.frames[fi]);
 		w.n_frames--;
 	}
