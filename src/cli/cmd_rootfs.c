@@ -80,10 +80,11 @@ void cli_ctr_root_close(struct cli_ctr_root *c)
 const char *cli_ctr_label(const struct cli_ctr_root *c, char *buf,
 			  size_t bufsz)
 {
-	const char *name = vg_snap_ctr_name(c->ctr);
+	const char *name = vg_snap_ctr_name(c->ctr), *id = vg_snap_ctr_id(c->ctr);
+	bool named = *name && strcmp(name, id) != 0;
 
-	snprintf(buf, bufsz, "%.12s%s%s%s", vg_snap_ctr_id(c->ctr),
-		 *name ? " (" : "", name, *name ? ")" : "");
+	snprintf(buf, bufsz, "%.12s%s%s%s", id, named ? " (" : "", named ? name : "",
+		 named ? ")" : "");
 	return buf;
 }
 
