@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1037,6 +1038,20 @@ out:
 
 /* ---------------------------------------------------------------- walk */
 
+/* trusted.* xattrs are invisible without CAP_SYS_ADMIN: a walk without
+ * it would find no opaque directory, and say nothing. */
+static bool can_read_trusted(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct c[2];
+
+	if (syscall(SYS_capget, &h, c) < 0)
+		return true; /* cannot tell: let the reads speak */
+	return c[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32));
+}
+
 /* The upper layer was deleted under the walk: the container was removed
  * meanwhile. The first problem said. */
 static void layer_removed(struct walker *w)
@@ -1122,6 +1137,12 @@ int vg_diff_layers(int upper_fd, const int *lower_fds, size_t n_lowers,
 		goto out;
 	}
 	memset(pst, P_DIR, n_lowers);
+	if (!(opts && opts->userxattr) && !can_read_trusted()) {
+		d.xattr_unsupported = true;
+		problem(&w, "/: without CAP_SYS_ADMIN the trusted.overlay.* "
+			"xattrs cannot be read: replaced directories cannot be "
+			"told");
+	}
 	opaque = upper_opaque(&w, fd, "");
 	for (size_t i = 0; i < n_lowers && r == 0; i++)
 		r = lstack_push(&root, (uint32_t)i, "");

@@ -75,8 +75,10 @@ struct vg_diff {
 	/* Partial: something could not be read or a limit was hit. */
 	bool partial;
 	bool truncated;         /* stopped at max_entries or the path bytes */
-	bool xattr_unsupported; /* the upper layer's filesystem has no xattrs:
-				 * opaque directories could not be told */
+	bool xattr_unsupported; /* opaque directories could not be told: the
+				 * upper layer's filesystem has no xattrs, or
+				 * trusted.* ones cannot be read (no
+				 * CAP_SYS_ADMIN) */
 	size_t n_problems;
 	char *problems[VG_DIFF_PROBLEMS_KEPT]; /* the first ones, "PATH: why" */
 	size_t n_kept;
