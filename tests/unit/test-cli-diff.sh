@@ -72,7 +72,8 @@ rm "$U/etc/group"
 touch -r "$L/etc" "$U/etc"
 run -o json diff 4f2a
 check "diff json: one object per change" test "$(jq -s length <<<"$out")" = 5
-check "diff json: fields" test "$(jq -c 'select(.path == "/etc/new.conf") | [.kind, .type, .size, .mode, .uid]' <<<"$out")" = '["A","file",8,"0644",'"$(stat -c %u "$U/etc/new.conf")"']'
+mode=$(printf '%04o' "0$(stat -c %a "$U/etc/new.conf")")
+check "diff json: fields" test "$(jq -c 'select(.path == "/etc/new.conf") | [.kind, .type, .size, .mode, .uid]' <<<"$out")" = '["A","file",8,"'"$mode"'",'"$(stat -c %u "$U/etc/new.conf")"']'
 check "diff json: mtime is UTC" grep -qE '"mtime":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z"' <<<"$out"
 
 # odd names: escaped in text, valid JSON
