@@ -10,6 +10,11 @@
  * directory is listed and each of its entries is looked up below; only
  * a replaced (opaque) or redirected directory needs its lower
  * directories listed too.
+ *
+ * Lower layers are read as image layers are unpacked from archives:
+ * their whiteouts and opaque directories count; redirects are followed
+ * only from the upper layer, and the xattr whiteouts of nested overlays
+ * (Linux 6.7) are not recognised: no layer unpacker writes either.
  */
 #include "fs/diff.h"
 
@@ -785,14 +790,10 @@ static int docker_child(struct walker *w, size_t fi, const char *name,
 		   new_dir ? &old_child : NULL);
 	if (r < 0)
 		goto out;
-	if (have_old && !S_ISDIR(ost.st_mode))
-		lstack_release(&old_child);
 
 	if (new_dir && in_upper) {
-		char target[PATH_MAX];
+		char target[PATH_MAX], p[PATH_MAX];
 		ssize_t n;
-
-		char p[PATH_MAX];
 
 		snprintf(p, sizeof(p), "%s/%s", F->path, name);
 		fd = open_dir(w, F->fd, name, p);
