@@ -11,8 +11,9 @@ CHECK_PKGS := $(BUILD_PKGS) jq clang libclang-rt-14-dev valgrind procps \
 	docker.io containerd runc podman busybox-static uidmap util-linux \
 	python3 openssl
 # bench-watch's peers: execsnoop/opensnoop, bpftrace, auditd, and bpftool
-# to see when they have attached.
-BENCH_PKGS := $(BUILD_PKGS) procps jq hyperfine libbpf-tools bpftrace auditd bpftool
+# to see when they have attached; bench-diff's: docker and its busybox image.
+BENCH_PKGS := $(BUILD_PKGS) procps jq hyperfine libbpf-tools bpftrace auditd bpftool \
+	docker.io busybox-static
 
 .PHONY: all build run check bench deps-build deps-check deps-bench clean
 

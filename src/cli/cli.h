@@ -8,6 +8,8 @@
 #include <sys/types.h>
 
 #include "attrib/attrib.h"
+#include "attrib/snapshot.h"
+#include "fs/rootfs.h"
 #include "output/printer.h"
 
 enum { EXIT_OK = 0, EXIT_PARTIAL = 1, EXIT_USAGE = 2 };
@@ -87,6 +89,25 @@ int cli_ring_size(const char *cmd, const char *arg, size_t *ret);
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A container named on the command line, its init process and root
+ * filesystem (vigil rootfs, vigil diff). */
+struct cli_ctr_root {
+	struct vigil_ctx *ctx;
+	struct vg_snapshot snap;
+	const struct vg_snap_ctr *ctr; /* in @snap */
+	int init_pid;
+	struct vg_rootfs rf;
+	bool have_rf;
+};
+
+/* Find container @ref (full id, id prefix or name) and read its root
+ * filesystem. Returns 0, or an exit status with the reason printed;
+ * close @ret with cli_ctr_root_close() after a 0. */
+int cli_ctr_root_open(const char *ref, struct cli_ctr_root *ret);
+void cli_ctr_root_close(struct cli_ctr_root *c);
+/* "4f2a9c1d8e7b (web)", for messages, in @buf. */
+const char *cli_ctr_label(const struct cli_ctr_root *c, char *buf,
+			  size_t bufsz);
 int cmd_pid(int argc, char **argv);
 void cmd_pid_help(FILE *f);
 int cmd_containers(int argc, char **argv);
@@ -101,5 +122,9 @@ int cmd_daemon(int argc, char **argv);
 void cmd_daemon_help(FILE *f);
 int cmd_watch(int argc, char **argv);
 void cmd_watch_help(FILE *f);
+int cmd_rootfs(int argc, char **argv);
+void cmd_rootfs_help(FILE *f);
+int cmd_diff(int argc, char **argv);
+void cmd_diff_help(FILE *f);
 
 #endif

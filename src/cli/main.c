@@ -40,6 +40,10 @@ static const struct command commands[] = {
 	  "live events (exec, exit, open, connect...) with container and pod" },
 	{ "daemon", cmd_daemon, cmd_daemon_help,
 	  "one sensor, many subscribers: events over a Unix socket" },
+	{ "diff", cmd_diff, cmd_diff_help,
+	  "files a container added, changed and deleted (its overlay)" },
+	{ "rootfs", cmd_rootfs, cmd_rootfs_help,
+	  "where the host sees a container's root filesystem" },
 };
 
 int cli_unix_connect(const char *path)
@@ -429,11 +433,19 @@ int main(int argc, char **argv)
 		}
 
 	fprintf(stderr, "%s: unknown command '%s'", program_name, name);
-	for (size_t i = 0; i < VG_ARRAY_SIZE(commands); i++)
-		if (edit_distance(name, commands[i].name) <= 2) {
-			fprintf(stderr, "; did you mean '%s'?", commands[i].name);
-			break;
+	size_t best = SIZE_MAX, best_d = 3;
+
+	/* the closest, not the first close one: 'dif' is 'diff', not 'pid' */
+	for (size_t i = 0; i < VG_ARRAY_SIZE(commands); i++) {
+		size_t dist = edit_distance(name, commands[i].name);
+
+		if (dist < best_d) {
+			best = i;
+			best_d = dist;
 		}
+	}
+	if (best != SIZE_MAX)
+		fprintf(stderr, "; did you mean '%s'?", commands[best].name);
 	fprintf(stderr, "\nTry '%s --help'.\n", program_name);
 	return EXIT_USAGE;
 }

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VG_FS_ROOTFS_H
+#define VG_FS_ROOTFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * A process's root filesystem, from the kernel's mount table of that
+ * process (/proc/<pid>/mountinfo, read under the host root): the mount
+ * its root directory is on, and for an overlay its layers, as host
+ * paths, and where the host sees the merged tree.
+ *
+ * The layer paths are the overlay's options as the kernel shows them:
+ * paths in the mount namespace that mounted it. docker, containerd,
+ * podman and CRI-O mount in the host's namespace, and vigil reads them
+ * under the host root; @host_mount says whether the host's own mount
+ * table holds this filesystem (when it does not, the overlay was
+ * mounted elsewhere, for example inside a kind node, and its paths may
+ * not be host paths).
+ */
+
+struct vigil_ctx;
+
+/* Mount tables larger than this are refused: real ones are kilobytes. */
+#define VG_MOUNTINFO_READ_MAX (16u << 20)
+/* Layers of one overlay (the kernel allows 500). */
+#define VG_OVERLAY_LAYERS_MAX 512
+
+/* One line of a mountinfo file. The strings point into the caller's
+ * line, unescaped in place (\ooo octal escapes), except @superopts,
+ * which is left as the kernel wrote it: its options are split at commas
+ * first, and only then unescaped (a comma in a value is written \054). */
+struct vg_mount {
+	int id;
+	int parent;
+	unsigned major, minor;
+	const char *root;       /* the mount's root within its filesystem */
+	const char *mountpoint; /* relative to the reading process's root */
+	const char *fstype;
+	const char *source;
+	const char *superopts;
+};
+
+/* Split one mountinfo line (no newline) in place. Returns 0 or -EBADMSG. */
+int vg_mountinfo_parse_line(char *line, struct vg_mount *ret);
+
+/* An overlay's options. Paths are unescaped as the kernel unescapes them
+ * when it mounts: octal escapes first, then for lowerdir=, upperdir= and
+ * workdir= a backslash quotes the next character ("\:" is a colon inside
+ * one lowerdir= path); lowerdir+= and datadir+= are taken literally. */
+struct vg_overlay_opts {
+	char *upperdir;   /* NULL: a read-only overlay */
+	char *workdir;
+	char **lowerdirs; /* the merged layers, top first */
+	size_t n_lowerdirs;
+	char **datadirs;  /* data-only layers ("::" or datadir+=) */
+	size_t n_datadirs;
+	bool userxattr;   /* overlay's own xattrs are user.overlay.* */
+};
+
+/* Parse @superopts (the last mountinfo field of an overlay). Returns 0,
+ * -EBADMSG (no lower layer, an empty or malformed path, lowerdir= mixed
+ * with lowerdir+=), -E2BIG (more than VG_OVERLAY_LAYERS_MAX layers) or
+ * -ENOMEM, with the reason in @err. On success release @ret with
+ * vg_overlay_opts_release(); on failure it holds nothing. */
+int vg_overlay_parse_opts(const char *superopts, struct vg_overlay_opts *ret,
+			  char *err, size_t errsz);
+void vg_overlay_opts_release(struct vg_overlay_opts *o);
+
+struct vg_rootfs {
+	int mount_id;
+	unsigned dev_major, dev_minor; /* the filesystem's device (st_dev) */
+	char *fstype;
+	char *source;
+	char *root;     /* the mount's root within its filesystem */
+	/* Where the host sees the process's root: the mount point of the
+	 * same filesystem in the host's mount table (a host path), else
+	 * "/proc/<pid>/root", which reaches it while the process lives. */
+	char *merged;
+	bool host_mount; /* @merged is a host mount of this filesystem */
+	bool overlay;    /* fstype "overlay": @ovl is filled in */
+	struct vg_overlay_opts ovl;
+};
+
+/*
+ * The root filesystem of process @pid: the mount of its root directory
+ * (by the mount id statx() reports for /proc/<pid>/root, else the
+ * topmost mount at "/" in its table), then the host's mount of the same
+ * filesystem (/proc/1/mountinfo). Two bounded reads and a statx; no
+ * state. Returns 0; -ESRCH when the process does not exist or exits
+ * meanwhile; -ENOENT when no root mount is in its table; -EFBIG when the
+ * table is larger than VG_MOUNTINFO_READ_MAX; -EBADMSG when its overlay
+ * options make no sense; -ENOMEM. @err says why. On success the caller
+ * releases @ret with vg_rootfs_release(); on failure it holds nothing.
+ */
+int vg_rootfs_of_pid(struct vigil_ctx *ctx, int pid, struct vg_rootfs *ret,
+		     char *err, size_t errsz);
+void vg_rootfs_release(struct vg_rootfs *r);
+
+/* The parts of vg_rootfs_of_pid(), for tests and fuzzing. */
+/* The root mount in mountinfo text @buf (changed in place): mount
+ * @mnt_id, or when it is 0 or absent the topmost mount at "/". Fills
+ * everything but @merged and @host_mount. Returns as above. */
+int vg_rootfs_from_mountinfo(char *buf, int mnt_id, struct vg_rootfs *ret,
+			     char *err, size_t errsz);
+/* Set @r->merged to where the host's mountinfo text @buf (changed in
+ * place) mounts @r's filesystem: a mount of the same device whose root
+ * holds @r->root, the closest one. Returns 0, -ENOENT, or -ENOMEM. */
+int vg_rootfs_find_host_mount(char *buf, struct vg_rootfs *r);
+
+#endif

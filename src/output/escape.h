@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VG_OUTPUT_ESCAPE_H
+#define VG_OUTPUT_ESCAPE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/*
+ * Paths and names as one unbroken line of text: newline, tab and
+ * carriage return as \n \t \r, a backslash as \\, other control
+ * characters (and DEL) and every byte that is not part of valid UTF-8
+ * as \xNN. Valid UTF-8 and all other printable bytes, spaces included,
+ * are written as they are, so a plain path prints unchanged and any
+ * path can be told from any other.
+ */
+
+/* Write @s escaped to @f. Returns false when @s was not valid UTF-8. */
+bool vg_fputs_escaped(FILE *f, const char *s);
+
+/* Whether @s is valid UTF-8 (no overlong forms, surrogates, or code
+ * points past U+10FFFF). */
+bool vg_utf8_valid(const char *s);
+
+#endif
