@@ -315,9 +315,11 @@ static char base[256];
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
 	(void)st;
-	(void)flag;
 	(void)f;
-	chmod(p, 0700);
+	/* directories only: chmod() follows a symlink, and the trees hold
+	 * links to / and /etc */
+	if (flag == FTW_DP || flag == FTW_D || flag == FTW_DNR)
+		chmod(p, 0700);
 	return remove(p);
 }
 
@@ -339,7 +341,8 @@ static int open_up(const char *p, const struct stat *st, int flag,
 		   struct FTW *f)
 {
 	(void)f;
-	if (flag == FTW_D || flag == FTW_DNR || S_ISDIR(st->st_mode))
+	if (flag != FTW_SL && flag != FTW_SLN &&
+	    (flag == FTW_D || flag == FTW_DNR || S_ISDIR(st->st_mode)))
 		chmod(p, 0700);
 	return 0;
 }
