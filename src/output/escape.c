@@ -3,11 +3,11 @@
 
 #include <stddef.h>
 
-/* Length of the valid UTF-8 sequence at @s (1-4), or 0. */
-static size_t utf8_len(const unsigned char *s)
+size_t vg_utf8_seq(const unsigned char *s, size_t left)
 {
-	unsigned c = s[0], cp;
+	unsigned c = s[0];
 	size_t n;
+	unsigned cp;
 
 	if (c < 0x80)
 		return 1;
@@ -19,16 +19,26 @@ static size_t utf8_len(const unsigned char *s)
 		n = 4, cp = c & 0x07;
 	else
 		return 0;
+	if (left < n)
+		return 0;
 	for (size_t i = 1; i < n; i++) {
-		if ((s[i] >> 6) != 2) /* also stops at the NUL */
+		if ((s[i] >> 6) != 2)
 			return 0;
 		cp = (cp << 6) | (s[i] & 0x3f);
 	}
+	/* overlong forms, surrogates, past U+10FFFF */
 	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
 	    (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return n;
+}
+
+/* NUL-terminated: a sequence never runs past the NUL, which is not a
+ * continuation byte. */
+static size_t utf8_len(const unsigned char *s)
+{
+	return vg_utf8_seq(s, 4);
 }
 
 static bool plain(unsigned char c)

@@ -3,6 +3,7 @@
 #define VG_OUTPUT_ESCAPE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 /*
@@ -20,5 +21,10 @@ bool vg_fputs_escaped(FILE *f, const char *s);
 /* Whether @s is valid UTF-8 (no overlong forms, surrogates, or code
  * points past U+10FFFF). */
 bool vg_utf8_valid(const char *s);
+
+/* The length of the valid UTF-8 sequence at @s (1-4), of the @left
+ * bytes there, or 0 when it is not one (overlong, a surrogate, past
+ * U+10FFFF, cut short). */
+size_t vg_utf8_seq(const unsigned char *s, size_t left);
 
 #endif

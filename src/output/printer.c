@@ -6,6 +6,7 @@
  * per record cost more than reading the process (see bench/).
  */
 #include "printer.h"
+#include "escape.h"
 
 #include "shared/util.h"
 
@@ -146,37 +147,6 @@ static void put_i64(struct vg_printer *p, int64_t v)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-	unsigned c = s[0];
-	size_t n;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if ((c >> 5) == 6)
-		n = 2, cp = c & 0x1f;
-	else if ((c >> 4) == 14)
-		n = 3, cp = c & 0x0f;
-	else if ((c >> 3) == 30)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (left < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] >> 6) != 2)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, past U+10FFFF */
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-	    (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
 /*
  * A JSON string from arbitrary bytes (what /proc hands us): escapes as
@@ -234,7 +204,7 @@ static void json_string(struct vg_printer *p, const char *s)
 			else
 				put(p, esc, 6);
 			i++;
-		} else if ((n = utf8_seq(u + i, len - i)) > 0) {
+		} else if ((n = vg_utf8_seq(u + i, len - i)) > 0) {
 			put(p, s + i, n);
 			i += n;
 		} else {
