@@ -341,8 +341,7 @@ static void sub_free(struct sub *s)
  * cgroups one of them selects. */
 static void update_kernel(struct daemon *d)
 {
-	const uint64_t table = VG_EV_BIT(VG_EV_FORK) | VG_EV_BIT(VG_EV_EXEC) |
-			       VG_EV_BIT(VG_EV_EXIT) | VG_EV_BIT(WATCH_EV_CONTAINER);
+	const uint64_t table = WATCH_TABLE_TYPES | VG_EV_BIT(WATCH_EV_CONTAINER);
 	const struct watch_selector **sels = NULL;
 	size_t n_sels = 0, cap = 0;
 	uint64_t types = 0, narrow = 0;

@@ -38,9 +38,6 @@
 /* Containers followed through their lifecycle at once; beyond, the
  * oldest is forgotten (and counted). */
 #define WATCH_LIFE_MAX 1024
-/* Always traced: they keep the process table exact. */
-#define WATCH_TABLE_TYPES                                                     \
-	(VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) | VG_EV_BIT(VG_EV_FORK))
 /* The types `--event all` means, and the daemon serves. */
 #define WATCH_STD_TYPES                                                       \
 	(VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) | VG_EV_BIT(VG_EV_FORK) | \
@@ -1374,6 +1371,13 @@ static void flags_text(uint32_t f, char *buf, size_t bufsz)
 			n += (size_t)snprintf(buf + n, bufsz - n, "|%s", t[i].name);
 }
 
+/* One of a record's strings: @len bytes at @at ending in a NUL, or
+ * NULL when absent or not so. */
+static const char *rec_str(const char *at, uint32_t len)
+{
+	return len && !at[len - 1] ? at : NULL;
+}
+
 static void print_open(struct watch *w, const struct vg_ev_open *e, size_t len)
 {
 	struct vg_printer *p = w->pr;
@@ -1383,11 +1387,9 @@ static void print_open(struct watch *w, const struct vg_ev_open *e, size_t len)
 
 	/* both strings end in the NUL the kernel side counts in their
 	 * lengths; a record that says otherwise is not trusted */
-	if (sizeof(*e) + e->path_len + e->abs_len <= len) {
-		if (e->path_len && !base[e->path_len - 1])
-			path = base;
-		if (e->abs_len && !base[e->path_len + e->abs_len - 1])
-			abs = base + e->path_len;
+	if (sizeof(*e) + (uint64_t)e->path_len + e->abs_len <= len) {
+		path = rec_str(base, e->path_len);
+		abs = rec_str(base + e->path_len, e->abs_len);
 	}
 	const char *name = abs ? abs : path;
 
@@ -1439,45 +1441,40 @@ static const char *const file_actions[VG_FILE_OPS] = {
 	[VG_FILE_CHOWN] = "chown",
 };
 
+/* The container's root filesystem on the host (the runtime's merged
+ * directory) for the process of @h, or NULL: not in a container, or the
+ * runtime did not say (yet). */
+static const char *container_root(struct watch *w, const struct vg_ev_hdr *h)
+{
+	struct vg_attribution a;
+
+	if (vg_attrib_cgroup_id(w->ctx, h->cgroup_id, &a) == 0 &&
+	    a.match.role == VG_ROLE_CONTAINER && a.meta && !a.meta->pending &&
+	    a.meta->meta.rootfs && a.meta->meta.rootfs[0] == '/')
+		return a.meta->meta.rootfs;
+	return NULL;
+}
+
 /*
  * Where the host sees @path of the process of @h: under its container's
- * root filesystem (the runtime's merged directory), as it is for a host
+ * root filesystem (@root, from container_root()), as it is for a host
  * process in the host's mount namespace, else through /proc/PID/root
  * (a container whose root the runtime did not say). Empty when @path is
  * not absolute.
  */
 static void host_path_of(struct watch *w, const struct vg_ev_hdr *h,
-			 const char *path, char *buf, size_t bufsz)
+			 const char *root, const char *path, char *buf,
+			 size_t bufsz)
 {
-	struct vg_attribution a;
-	const char *root = NULL;
-
 	buf[0] = '\0';
 	if (!path || path[0] != '/')
 		return;
-	if (vg_attrib_cgroup_id(w->ctx, h->cgroup_id, &a) == 0 &&
-	    a.match.role == VG_ROLE_CONTAINER && a.meta && !a.meta->pending &&
-	    a.meta->meta.rootfs && a.meta->meta.rootfs[0] == '/')
-		root = a.meta->meta.rootfs;
 	if (root)
 		snprintf(buf, bufsz, "%s%s", root, strcmp(path, "/") ? path : "");
 	else if (h->mntns == w->host_mntns)
 		snprintf(buf, bufsz, "%s", path);
 	else
 		snprintf(buf, bufsz, "/proc/%u/root%s", h->pid, path);
-}
-
-/* One of a file record's strings: @len bytes at @at ending in a NUL, or
- * NULL when absent or not so. */
-static const char *fmt_u32(uint32_t v, char *buf, size_t bufsz)
-{
-	snprintf(buf, bufsz, "%u", v);
-	return buf;
-}
-
-static const char *rec_str(const char *at, uint32_t len)
-{
-	return len && !at[len - 1] ? at : NULL;
 }
 
 static void print_file(struct watch *w, const struct vg_ev_file *e, size_t len)
@@ -1488,6 +1485,7 @@ static void print_file(struct watch *w, const struct vg_ev_file *e, size_t len)
 	const char *action = e->op < VG_FILE_OPS && file_actions[e->op]
 				     ? file_actions[e->op] : "?";
 	char attr[512], prefix[256], host[VG_PATH_MAX + 64], host2[VG_PATH_MAX + 64];
+	const char *root;
 	uint64_t total = (uint64_t)e->path_len + e->abs_len + e->path2_len + e->abs2_len;
 
 	if (sizeof(*e) + total <= len) {
@@ -1509,7 +1507,8 @@ static void print_file(struct watch *w, const struct vg_ev_file *e, size_t len)
 	w->view.action = action;
 	w->view.res = e->ret;
 	w->view.has_res = true;
-	host_path_of(w, &e->h, name, host, sizeof(host));
+	root = container_root(w, &e->h);
+	host_path_of(w, &e->h, root, name, host, sizeof(host));
 	vg_pr_obj_open(p, "fd");
 	vg_pr_str(p, "name", NULL, name);
 	vg_pr_obj_close(p);
@@ -1527,7 +1526,7 @@ static void print_file(struct watch *w, const struct vg_ev_file *e, size_t len)
 	host2[0] = '\0';
 	if (two && name2) {
 		vg_pr_str(p, "from", NULL, name2);
-		host_path_of(w, &e->h, name2, host2, sizeof(host2));
+		host_path_of(w, &e->h, root, name2, host2, sizeof(host2));
 		if (host2[0])
 			vg_pr_str(p, "from_host_path", NULL, host2);
 	} else if (e->op == VG_FILE_SYMLINK && name2) {
@@ -1547,7 +1546,7 @@ static void print_file(struct watch *w, const struct vg_ev_file *e, size_t len)
 	vg_pr_obj_close(p);
 	print_attribution(w, &e->h, attr, sizeof(attr));
 	if (w->mode == VG_OUTPUT_TEXT) {
-		char extra[VG_PATH_MAX + 80] = "", u[16], g[16];
+		char extra[VG_PATH_MAX + 80] = "", u[16] = "-", g[16] = "-";
 
 		if (two && name2)
 			snprintf(extra, sizeof(extra), " (from %s)", name2);
@@ -1555,10 +1554,14 @@ static void print_file(struct watch *w, const struct vg_ev_file *e, size_t len)
 			snprintf(extra, sizeof(extra), " -> %s", name2);
 		else if (e->op == VG_FILE_CHMOD)
 			snprintf(extra, sizeof(extra), " mode %04o", e->mode & 07777);
-		else if (e->op == VG_FILE_CHOWN)
-			snprintf(extra, sizeof(extra), " owner %s:%s",
-				 e->uid == (uint32_t)-1 ? "-" : fmt_u32(e->uid, u, sizeof(u)),
-				 e->gid == (uint32_t)-1 ? "-" : fmt_u32(e->gid, g, sizeof(g)));
+		else if (e->op == VG_FILE_CHOWN) {
+			/* "-": unchanged */
+			if (e->uid != (uint32_t)-1)
+				snprintf(u, sizeof(u), "%u", e->uid);
+			if (e->gid != (uint32_t)-1)
+				snprintf(g, sizeof(g), "%u", e->gid);
+			snprintf(extra, sizeof(extra), " owner %s:%s", u, g);
+		}
 		text_line(w, text_prefix(w, &e->h, "file", prefix, sizeof(prefix)),
 			  attr, "%s %s%s%s%s", action, name ? name : "?", extra,
 			  host[0] && strcmp(host, name ? name : "") ? " host " : "",
@@ -1795,17 +1798,23 @@ static bool ctr_selected(struct watch *w, const struct vg_cgroup_match *m,
 	return selector_matches(&s, m, meta, pod);
 }
 
+/* Whether @s selects what @a attributes. */
+static bool attribution_selected(const struct watch_selector *s,
+				 const struct vg_attribution *a)
+{
+	if (s->host && a->match.role != VG_ROLE_CONTAINER)
+		return true;
+	return selector_matches(s, &a->match, a->meta ? &a->meta->meta : NULL,
+				a->meta ? &a->meta->pod : NULL);
+}
+
 bool watch_cgroup_selected(struct watch *w, const struct watch_selector *s,
 			   uint64_t cgroup_id)
 {
 	struct vg_attribution a;
 
-	if (vg_attrib_cgroup_id(w->ctx, cgroup_id, &a) < 0)
-		return false;
-	if (s->host && a.match.role != VG_ROLE_CONTAINER)
-		return true;
-	return selector_matches(s, &a.match, a.meta ? &a.meta->meta : NULL,
-				a.meta ? &a.meta->pod : NULL);
+	return vg_attrib_cgroup_id(w->ctx, cgroup_id, &a) == 0 &&
+	       attribution_selected(s, &a);
 }
 
 bool watch_view_selected(struct watch *w, const struct watch_selector *s,
@@ -1975,7 +1984,7 @@ static uint8_t drop_verdict(struct watch *w, uint64_t id)
 	if (id <= 1 || vg_attrib_cgroup_id(w->ctx, id, &a) < 0)
 		return DS_KEEP;
 	for (size_t i = 0; i < w->n_drop_sels; i++)
-		if (watch_cgroup_selected(w, w->drop_sels[i], id))
+		if (attribution_selected(w->drop_sels[i], &a))
 			return DS_KEEP;
 	if (a.match.role == VG_ROLE_CONTAINER && a.meta && a.meta->pending)
 		return DS_PENDING;

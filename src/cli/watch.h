@@ -24,6 +24,10 @@ struct ev_view;
  * events; their bit in a types mask. */
 #define WATCH_EV_CONTAINER 62
 
+/* Always traced: they keep the process table exact. */
+#define WATCH_TABLE_TYPES                                                     \
+	(VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) | VG_EV_BIT(VG_EV_FORK))
+
 /* Each rendered record (one JSON object, no newline) and what a filter
  * sees of it. @v is NULL for a lost record, which is for everyone. */
 typedef void (*watch_sink_fn)(void *ctx, const char *line, size_t len,
