@@ -10,27 +10,8 @@
 #include <sys/stat.h>
 
 #include "attrib/attrib.h"
+#include "runtime/runtime.h"
 #include "shared/util.h"
-
-/* mountinfo escapes space, tab, newline and backslash (and, in option
- * values, commas) as \ooo. A \000 would end the string: kept as is. */
-static void unescape_octal(char *s)
-{
-	char *o = s;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
-		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7' &&
-		    (s[1] != '0' || s[2] != '0' || s[3] != '0')) {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
-				      (s[3] - '0'));
-			s += 4;
-		} else {
-			*o++ = *s++;
-		}
-	}
-	*o = '\0';
-}
 
 /* overlay's own quoting of its path options: a backslash takes the next
  * character literally (the kernel's ovl_unescape()). */
@@ -103,10 +84,10 @@ int vg_mountinfo_parse_line(char *line, struct vg_mount *ret)
 		return -EBADMSG;
 	if (!f[3][0] || f[4][0] != '/' || !tail[0][0])
 		return -EBADMSG;
-	unescape_octal(f[3]);
-	unescape_octal(f[4]);
-	unescape_octal(tail[0]);
-	unescape_octal(tail[1]);
+	vg_unescape_octal(f[3]);
+	vg_unescape_octal(f[4]);
+	vg_unescape_octal(tail[0]);
+	vg_unescape_octal(tail[1]);
 	m.root = f[3];
 	m.mountpoint = f[4];
 	m.fstype = tail[0];
@@ -221,7 +202,7 @@ int vg_overlay_parse_opts(const char *superopts, struct vg_overlay_opts *ret,
 		return -ENOMEM;
 	s = buf;
 	while ((opt = strsep(&s, ",")) != NULL && r == 0) {
-		unescape_octal(opt);
+		vg_unescape_octal(opt);
 		if (vg_startswith(opt, "lowerdir=")) {
 			if (legacy) {
 				vg_set_err(err, errsz, "lowerdir= given twice");
@@ -453,7 +434,7 @@ static int read_host_table(struct vigil_ctx *ctx, char **ret)
 	for (size_t i = 0; i < VG_ARRAY_SIZE(tables); i++) {
 		if (i == 1 && !ctx->own_proc)
 			break;
-		r = vg_read_file_at(ctx->proc_fd, tables[i], VG_MOUNTINFO_READ_MAX,
+		r = vg_read_file_at(ctx->proc_fd, tables[i], VG_MOUNTINFO_MAX,
 				    ret, NULL, NULL);
 		if (r == 0)
 			return 0;
@@ -489,7 +470,7 @@ int vg_rootfs_of_pid(struct vigil_ctx *ctx, int pid, struct vg_rootfs *ret,
 	    (stx.stx_mask & STATX_MNT_ID) && stx.stx_mnt_id <= INT32_MAX)
 		mnt_id = (int)stx.stx_mnt_id;
 
-	r = vg_read_file_at(pfd, "mountinfo", VG_MOUNTINFO_READ_MAX, &buf, NULL,
+	r = vg_read_file_at(pfd, "mountinfo", VG_MOUNTINFO_MAX, &buf, NULL,
 			    &cut);
 	if (r < 0) {
 		if (r == -ENOENT || r == -ESRCH || r == -EINVAL)
@@ -501,7 +482,7 @@ int vg_rootfs_of_pid(struct vigil_ctx *ctx, int pid, struct vg_rootfs *ret,
 	r = vg_rootfs_from_mountinfo(buf, mnt_id, &rf, err, errsz);
 	if (r == -ENOENT && cut) {
 		vg_set_err(err, errsz, "process %d: its mount table is larger "
-			   "than %u MiB", pid, VG_MOUNTINFO_READ_MAX >> 20);
+			   "than %u MiB", pid, VG_MOUNTINFO_MAX >> 20);
 		return -EFBIG;
 	}
 	if (r < 0)

@@ -22,8 +22,6 @@
 
 struct vigil_ctx;
 
-/* Mount tables larger than this are refused: real ones are kilobytes. */
-#define VG_MOUNTINFO_READ_MAX (16u << 20)
 /* Layers of one overlay (the kernel allows 500). */
 #define VG_OVERLAY_LAYERS_MAX 512
 
@@ -90,8 +88,8 @@ struct vg_rootfs {
  * filesystem (/proc/1/mountinfo). Two bounded reads and a statx; no
  * state. Returns 0; -ESRCH when the process does not exist or exits
  * meanwhile; -ENOENT when no root mount is in its table; -EFBIG when the
- * table is larger than VG_MOUNTINFO_READ_MAX; -EBADMSG when its overlay
- * options make no sense; -ENOMEM. @err says why. On success the caller
+ * table is larger than VG_MOUNTINFO_MAX (runtime.h); -EBADMSG when its
+ * overlay options make no sense; -ENOMEM. @err says why. On success the caller
  * releases @ret with vg_rootfs_release(); on failure it holds nothing.
  */
 int vg_rootfs_of_pid(struct vigil_ctx *ctx, int pid, struct vg_rootfs *ret,

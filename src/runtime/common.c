@@ -136,24 +136,6 @@ uint64_t vg_parse_rfc3339(const char *s)
 	return (uint64_t)(t - off) * 1000000000ull + frac;
 }
 
-/* Mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape_octal(char *s)
-{
-	char *o = s;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
-		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
-				      (s[3] - '0'));
-			s += 4;
-		} else {
-			*o++ = *s++;
-		}
-	}
-	*o = '\0';
-}
-
 char *vg_mountinfo_overlay_upper(char *buf, const char *mountpoint)
 {
 	char *result = NULL;
@@ -176,7 +158,7 @@ char *vg_mountinfo_overlay_upper(char *buf, const char *mountpoint)
 			f[n++] = t;
 		if (n < 5)
 			continue;
-		unescape_octal(f[4]);
+		vg_unescape_octal(f[4]);
 		if (strcmp(f[4], mountpoint) != 0)
 			continue;
 		save = NULL;
@@ -190,7 +172,7 @@ char *vg_mountinfo_overlay_upper(char *buf, const char *mountpoint)
 		for (char *o = strtok_r(f[2], ",", &save); o;
 		     o = strtok_r(NULL, ",", &save)) {
 			if (vg_startswith(o, "upperdir=")) {
-				unescape_octal(o);
+				vg_unescape_octal(o);
 				free(result);
 				result = strdup(o + strlen("upperdir="));
 			}

@@ -21,7 +21,8 @@
 #define VG_STATE_FILE_MAX (8u << 20)
 /* Podman's libpod database holds every container: allow more. */
 #define VG_LIBPOD_DB_MAX (64u << 20)
-/* Mount tables are read to find a containerd rootfs's upper dir. */
+/* Mount tables (a rootfs's upper dir, a process's root mount) larger
+ * than this are refused: real ones are kilobytes. */
 #define VG_MOUNTINFO_MAX (16u << 20)
 
 struct vg_runtime_cfg {

@@ -81,6 +81,11 @@ bool vg_is_hex(const char *s, size_t len);
 
 bool vg_startswith(const char *s, const char *prefix);
 
+/* Undo mountinfo's \ooo escapes (space, tab, newline, backslash, and in
+ * option values commas) in place. A \000 would end the string: kept as
+ * it is. */
+void vg_unescape_octal(char *s);
+
 /* FNV-1a, 64 bits: cache slots, and bbolt's meta checksum. */
 uint64_t vg_fnv1a64(const void *data, size_t len);
 
