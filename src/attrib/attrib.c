@@ -408,8 +408,13 @@ int vg_attrib_configure(struct vigil_ctx *ctx, const struct vg_attrib_opts *o)
 	/* cached answers were read under the old settings */
 	cgid_table_release(ctx);
 	for (size_t i = 0; i < VG_CG_CACHE_SIZE; i++) {
-		vg_meta_unref(ctx->cache[i].meta);
-		ctx->cache[i].meta = NULL;
+		struct vg_cg_cache_entry *e = &ctx->cache[i];
+
+		if (!e->text && !e->meta)
+			continue; /* never used: leave the page untouched */
+		free(e->text);
+		vg_meta_unref(e->meta);
+		*e = (struct vg_cg_cache_entry){ 0 };
 	}
 	vg_meta_cache_release(&ctx->meta);
 	return r;
@@ -592,9 +597,11 @@ int vg_attrib_list_pids(struct vigil_ctx *ctx, int **ret_pids, size_t *ret_n)
 
 static void cgid_table_release(struct vigil_ctx *ctx)
 {
-	for (size_t i = 0; i < VG_CGID_TABLE; i++) {
-		vg_meta_unref(ctx->cgid[i].meta);
-		ctx->cgid[i] = (struct vg_cgid_entry){ 0 };
+	if (ctx->cgid) {
+		for (size_t i = 0; i < VG_CGID_TABLE; i++)
+			vg_meta_unref(ctx->cgid[i].meta);
+		free(ctx->cgid);
+		ctx->cgid = NULL;
 	}
 	ctx->cgid_used = 0;
 }
@@ -702,6 +709,9 @@ int vg_attrib_cgroup_id(struct vigil_ctx *ctx, uint64_t cgid,
 	struct vg_attribution a = { 0 };
 	int r;
 
+	if (!ctx->cgid &&
+	    !(ctx->cgid = calloc(VG_CGID_TABLE, sizeof(*ctx->cgid))))
+		return -ENOMEM;
 	/* cgroup ids are never reused within a boot: an entry stays right
 	 * for as long as the cgroup lives */
 	for (size_t probe = 0; probe < 8; probe++) {

@@ -65,7 +65,10 @@ struct vigil_ctx {
 	struct vg_kubelet *kubelet;   /* NULL: not configured */
 	struct vg_meta_cache meta;
 	struct vg_meta_worker *meta_worker; /* NULL: reads are synchronous */
-	struct vg_cgid_entry cgid[VG_CGID_TABLE];
+	/* VG_CGID_TABLE entries, allocated on the first lookup by id: a
+	 * context that never looks one up (each `pid --all` worker) does not
+	 * fault in, or clear, half a megabyte */
+	struct vg_cgid_entry *cgid;
 	size_t cgid_used;
 	uint64_t cgid_evictions;
 };
