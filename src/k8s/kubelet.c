@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "kubelet.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -13,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "shared/curl.h"
 #include "shared/util.h"
 
 #define DEFAULT_TIMEOUT_MS 2000u
@@ -502,10 +502,6 @@ struct vg_kubelet *vg_kubelet_new(const struct vg_kubelet_cfg *cfg)
 	/* body_write() counts to max_body + 1 */
 	if (k->max_body > SIZE_MAX / 2)
 		k->max_body = SIZE_MAX / 2;
-	/* Reference-counted, and thread-safe in the libcurl we build on;
-	 * balanced in vg_kubelet_free(). */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		goto nomem_k;
 	return k;
 
 nomem_k:
@@ -529,7 +525,6 @@ void vg_kubelet_free(struct vg_kubelet *k)
 	free(k->token_file);
 	free(k->ca_file);
 	free(k);
-	curl_global_cleanup();
 }
 
 /* Reads the token afresh (kubelet-rotated tokens change on disk) and
@@ -634,7 +629,8 @@ static void body_snippet(const struct body *b, char *out, size_t outsz)
 	out[j] = '\0';
 }
 
-static int curl_errno(CURL *h, CURLcode rc, const struct body *b)
+static int curl_errno(const struct vg_curl *cu, CURL *h, CURLcode rc,
+		      const struct body *b)
 {
 	long os_err = 0;
 
@@ -642,7 +638,7 @@ static int curl_errno(CURL *h, CURLcode rc, const struct body *b)
 	case CURLE_OPERATION_TIMEDOUT:
 		return -ETIMEDOUT;
 	case CURLE_COULDNT_CONNECT:
-		curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_err);
+		cu->easy_getinfo(h, CURLINFO_OS_ERRNO, &os_err);
 		if (os_err == EHOSTUNREACH || os_err == ENETUNREACH)
 			return -(int)os_err;
 		return -ECONNREFUSED;
@@ -667,7 +663,7 @@ static int curl_errno(CURL *h, CURLcode rc, const struct body *b)
 
 #define SETOPT(h, opt, val)                                                    \
 	do {                                                                   \
-		if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) {         \
+		if (cu->easy_setopt((h), (opt), (val)) != CURLE_OK) {             \
 			vg_set_err(err, errsz, "libcurl refused " #opt);          \
 			r = -EPROTO;                                           \
 			goto out;                                              \
@@ -678,6 +674,7 @@ static int curl_errno(CURL *h, CURLcode rc, const struct body *b)
 static int fetch(struct vg_kubelet *k, struct vg_pod_list *ret, char *err,
 		 size_t errsz)
 {
+	const struct vg_curl *cu = vg_curl();
 	char curl_err[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdrs = NULL, *t;
 	struct body b = { .max = k->max_body };
@@ -687,7 +684,11 @@ static int fetch(struct vg_kubelet *k, struct vg_pod_list *ret, char *err,
 	CURL *h;
 	int r;
 
-	h = curl_easy_init();
+	if (!cu) {
+		vg_set_err(err, errsz, "%s", vg_curl_error());
+		return -ELIBACC;
+	}
+	h = cu->easy_init();
 	if (!h) {
 		vg_set_err(err, errsz, "libcurl could not start a request");
 		return -ENOMEM;
@@ -696,12 +697,12 @@ static int fetch(struct vg_kubelet *k, struct vg_pod_list *ret, char *err,
 		r = token_header(k->token_file, &auth, err, errsz);
 		if (r < 0)
 			goto out;
-		t = curl_slist_append(hdrs, auth);
+		t = cu->slist_append(hdrs, auth);
 		if (!t)
 			goto nomem;
 		hdrs = t;
 	}
-	t = curl_slist_append(hdrs, "Accept: application/json");
+	t = cu->slist_append(hdrs, "Accept: application/json");
 	if (!t)
 		goto nomem;
 	hdrs = t;
@@ -734,9 +735,9 @@ static int fetch(struct vg_kubelet *k, struct vg_pod_list *ret, char *err,
 	SETOPT(h, CURLOPT_WRITEFUNCTION, body_write);
 	SETOPT(h, CURLOPT_WRITEDATA, &b);
 
-	rc = curl_easy_perform(h);
+	rc = cu->easy_perform(h);
 	if (rc != CURLE_OK) {
-		r = curl_errno(h, rc, &b);
+		r = curl_errno(cu, h, rc, &b);
 		if (r == -E2BIG)
 			vg_set_err(err, errsz, "kubelet answer is larger than %zu bytes",
 				k->max_body);
@@ -744,10 +745,10 @@ static int fetch(struct vg_kubelet *k, struct vg_pod_list *ret, char *err,
 			vg_set_err(err, errsz, "out of memory reading the kubelet answer");
 		else
 			vg_set_err(err, errsz, "kubelet request failed: %s",
-				curl_err[0] ? curl_err : curl_easy_strerror(rc));
+				curl_err[0] ? curl_err : cu->easy_strerror(rc));
 		goto out;
 	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	cu->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
 		char snip[96];
 
@@ -766,10 +767,10 @@ nomem:
 	vg_set_err(err, errsz, "out of memory");
 	r = -ENOMEM;
 out:
-	curl_easy_cleanup(h);
+	cu->easy_cleanup(h);
 	for (t = hdrs; t; t = t->next)
 		explicit_bzero(t->data, strlen(t->data));
-	curl_slist_free_all(hdrs);
+	cu->slist_free_all(hdrs);
 	if (auth) {
 		explicit_bzero(auth, strlen(auth));
 		free(auth);

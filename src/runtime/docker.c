@@ -6,7 +6,6 @@
  * The Engine API (GET /containers/<id>/json on the Unix socket) is asked
  * only when those files are missing or do not say.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 
 #include "runtime/json.h"
 #include "runtime/runtime.h"
+#include "shared/curl.h"
 #include "shared/util.h"
 
 static const char *docker_state(const json_t *st)
@@ -145,6 +145,7 @@ static size_t body_write(char *data, size_t size, size_t nmemb, void *userdata)
 static void docker_api(const struct vg_runtime_cfg *cfg, int root_fd,
 		       struct vg_container_meta *ret)
 {
+	const struct vg_curl *cu;
 	char sock[128], url[160], errbuf[CURL_ERROR_SIZE] = "";
 	struct body b = { .max = VG_STATE_FILE_MAX };
 	struct stat st;
@@ -162,27 +163,31 @@ static void docker_api(const struct vg_runtime_cfg *cfg, int root_fd,
 			     cfg->docker_socket) >= 108)
 		return;
 	snprintf(url, sizeof(url), "http://docker/containers/%s/json", ret->id);
-	c = curl_easy_init();
+	if (!(cu = vg_curl())) {
+		vg_meta_missing(ret, false, "Docker API: %s", vg_curl_error());
+		return;
+	}
+	c = cu->easy_init();
 	if (!c) {
 		vg_meta_missing(ret, false, "Docker API: out of memory");
 		return;
 	}
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)cfg->api_timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->api_timeout_ms);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
+	cu->easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
+	cu->easy_setopt(c, CURLOPT_URL, url);
+	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)cfg->api_timeout_ms);
+	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->api_timeout_ms);
+	cu->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
+	cu->easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	cu->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	rc = cu->easy_perform(c);
+	cu->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	cu->easy_cleanup(c);
 	if (rc != CURLE_OK) {
 		vg_meta_missing(ret, false, "Docker API: %s",
 				b.too_big ? "answer too large"
-				: *errbuf ? errbuf : curl_easy_strerror(rc));
+				: *errbuf ? errbuf : cu->easy_strerror(rc));
 	} else if (status != 200) {
 		vg_meta_missing(ret, status == 404, "Docker API: HTTP %ld", status);
 	} else {

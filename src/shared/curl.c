@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "shared/curl.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static struct vg_curl api;
+static const struct vg_curl *loaded;
+static char why[256] = "libcurl was not loaded";
+
+/* The sonames of libcurl 7 and 8: the OpenSSL build, then the GnuTLS
+ * one Debian ships under its own name. */
+static const char *const sonames[] = { "libcurl.so.4", "libcurl-gnutls.so.4" };
+
+#define SYM(field, name)                                                       \
+	do {                                                                   \
+		*(void **)&api.field = dlsym(h, name);                         \
+		if (!api.field) {                                              \
+			snprintf(why, sizeof(why), "%s lacks %s", so, name);   \
+			goto fail;                                             \
+		}                                                              \
+	} while (0)
+
+static void load(void)
+{
+	CURLcode (*global_init)(long flags);
+	const char *so = NULL;
+	void *h = NULL;
+
+	for (size_t i = 0; i < sizeof(sonames) / sizeof(*sonames) && !h; i++) {
+		so = sonames[i];
+		h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+	}
+	if (!h) {
+		const char *e = dlerror();
+
+		snprintf(why, sizeof(why), "libcurl could not be loaded: %s",
+			 e ? e : "not found");
+		return;
+	}
+	SYM(easy_init, "curl_easy_init");
+	SYM(easy_setopt, "curl_easy_setopt");
+	SYM(easy_perform, "curl_easy_perform");
+	SYM(easy_getinfo, "curl_easy_getinfo");
+	SYM(easy_cleanup, "curl_easy_cleanup");
+	SYM(easy_strerror, "curl_easy_strerror");
+	SYM(slist_append, "curl_slist_append");
+	SYM(slist_free_all, "curl_slist_free_all");
+	*(void **)&global_init = dlsym(h, "curl_global_init");
+	if (!global_init) {
+		snprintf(why, sizeof(why), "%s lacks curl_global_init", so);
+		goto fail;
+	}
+	/* Once, here, before any thread can make a handle: curl_easy_init()
+	 * would otherwise do it unlocked. Never undone: the library stays. */
+	if (global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(why, sizeof(why), "libcurl could not initialise");
+		goto fail;
+	}
+	loaded = &api;
+	return;
+fail:
+	dlclose(h);
+}
+
+const struct vg_curl *vg_curl(void)
+{
+	pthread_once(&once, load);
+	return loaded;
+}
+
+const char *vg_curl_error(void)
+{
+	pthread_once(&once, load);
+	return loaded ? "" : why;
+}
