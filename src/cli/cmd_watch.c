@@ -368,6 +368,7 @@ static void print_result(struct watch *w, int64_t ret, char *text,
 	char buf[32];
 
 	text[0] = '\0';
+	vg_pr_obj_open(p, "evt_result");
 	vg_pr_i64(p, "rawres", NULL, ret);
 	if (ret >= 0) {
 		vg_pr_str(p, "res", NULL, "SUCCESS");
@@ -384,6 +385,7 @@ static void print_result(struct watch *w, int64_t ret, char *text,
 		if (want_text)
 			snprintf(text, textsz, "= %s", n);
 	}
+	vg_pr_obj_close(p);
 }
 
 /* The container and pod of @h's cgroup, as members of @p, and a short
@@ -1422,9 +1424,7 @@ static void print_open(struct watch *w, const struct vg_ev_open *e, size_t len)
 	if (e->flags & (O_CREAT | __O_TMPFILE))
 		vg_pr_u64(p, "mode", NULL, e->mode);
 	vg_pr_obj_close(p);
-	vg_pr_obj_open(p, "evt_result");
 	print_result(w, e->ret, res, sizeof(res));
-	vg_pr_obj_close(p);
 	print_attribution(w, &e->h, attr, sizeof(attr));
 	if (w->mode == VG_OUTPUT_TEXT)
 		text_line(w, text_prefix(w, &e->h, "open", prefix, sizeof(prefix)),
@@ -1657,9 +1657,7 @@ static void print_net(struct watch *w, const struct vg_ev_net *e)
 	if (e->h.type == VG_EV_LISTEN)
 		vg_pr_u64(p, "backlog", NULL, e->backlog);
 	vg_pr_obj_close(p);
-	vg_pr_obj_open(p, "evt_result");
 	print_result(w, e->ret, res, sizeof(res));
-	vg_pr_obj_close(p);
 	print_attribution(w, &e->h, attr, sizeof(attr));
 	if (w->mode == VG_OUTPUT_TEXT)
 		text_line(w, text_prefix(w, &e->h, type, prefix, sizeof(prefix)),
@@ -1683,9 +1681,7 @@ static void print_syscall(struct watch *w, const struct vg_ev_syscall *e)
 	vg_pr_arr_close(p);
 	vg_pr_u64(p, "duration_ns", NULL, e->h.ktime_ns - e->enter_ns);
 	vg_pr_obj_close(p);
-	vg_pr_obj_open(p, "evt_result");
 	print_result(w, e->ret, res, sizeof(res));
-	vg_pr_obj_close(p);
 	print_attribution(w, &e->h, attr, sizeof(attr));
 	if (w->mode == VG_OUTPUT_TEXT)
 		text_line(w, text_prefix(w, &e->h, "syscall", prefix, sizeof(prefix)),
