@@ -98,6 +98,24 @@ static bool same_file_as(int fd, const char *path)
 
 static void cgid_table_release(struct vigil_ctx *ctx);
 
+/* Drop every cached answer: by cgroup file text, by cgroup id, and the
+ * container metadata. Entries never used are not touched, so a fresh
+ * context's pages stay unfaulted. */
+static void caches_release(struct vigil_ctx *ctx)
+{
+	for (size_t i = 0; i < VG_CG_CACHE_SIZE; i++) {
+		struct vg_cg_cache_entry *e = &ctx->cache[i];
+
+		if (!e->text && !e->meta)
+			continue;
+		free(e->text);
+		vg_meta_unref(e->meta);
+		*e = (struct vg_cg_cache_entry){ 0 };
+	}
+	cgid_table_release(ctx);
+	vg_meta_cache_release(&ctx->meta);
+}
+
 int vigil_ctx_new(const char *host_root, struct vigil_ctx **ret)
 {
 	struct vigil_ctx *ctx;
@@ -147,12 +165,7 @@ void vigil_ctx_free(struct vigil_ctx *ctx)
 	if (!ctx)
 		return;
 	vg_meta_worker_stop(ctx); /* first: it uses the kubelet client */
-	for (size_t i = 0; i < VG_CG_CACHE_SIZE; i++) {
-		free(ctx->cache[i].text);
-		vg_meta_unref(ctx->cache[i].meta);
-	}
-	cgid_table_release(ctx);
-	vg_meta_cache_release(&ctx->meta);
+	caches_release(ctx);
 	vg_kubelet_free(ctx->kubelet);
 	for (size_t i = 0; i < VG_ARRAY_SIZE(ctx->cfg_strings); i++)
 		free(ctx->cfg_strings[i]);
@@ -354,8 +367,6 @@ const struct vg_pod_meta *vg_identity_pod(const struct vigil_identity *id)
 	return id->meta ? &id->meta->pod : &id->pod;
 }
 
-static void cgid_table_release(struct vigil_ctx *ctx);
-
 /* A host path from the user, as a path under the host root. */
 static int host_rel(const char *in, char **slot, const char **out)
 {
@@ -406,17 +417,7 @@ int vg_attrib_configure(struct vigil_ctx *ctx, const struct vg_attrib_opts *o)
 			r = -ENOMEM;
 	}
 	/* cached answers were read under the old settings */
-	cgid_table_release(ctx);
-	for (size_t i = 0; i < VG_CG_CACHE_SIZE; i++) {
-		struct vg_cg_cache_entry *e = &ctx->cache[i];
-
-		if (!e->text && !e->meta)
-			continue; /* never used: leave the page untouched */
-		free(e->text);
-		vg_meta_unref(e->meta);
-		*e = (struct vg_cg_cache_entry){ 0 };
-	}
-	vg_meta_cache_release(&ctx->meta);
+	caches_release(ctx);
 	return r;
 }
 
