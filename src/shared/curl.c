@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <stdio.h>
 
+#include "shared/util.h"
+
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static struct vg_curl api;
 static const struct vg_curl *loaded;
@@ -14,10 +16,10 @@ static char why[256] = "libcurl was not loaded";
  * one Debian ships under its own name. */
 static const char *const sonames[] = { "libcurl.so.4", "libcurl-gnutls.so.4" };
 
-#define SYM(field, name)                                                       \
+#define SYM(fn, name)                                                          \
 	do {                                                                   \
-		*(void **)&api.field = dlsym(h, name);                         \
-		if (!api.field) {                                              \
+		*(void **)&(fn) = dlsym(h, name);                              \
+		if (!(fn)) {                                                   \
 			snprintf(why, sizeof(why), "%s lacks %s", so, name);   \
 			goto fail;                                             \
 		}                                                              \
@@ -29,7 +31,7 @@ static void load(void)
 	const char *so = NULL;
 	void *h = NULL;
 
-	for (size_t i = 0; i < sizeof(sonames) / sizeof(*sonames) && !h; i++) {
+	for (size_t i = 0; i < VG_ARRAY_SIZE(sonames) && !h; i++) {
 		so = sonames[i];
 		h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
 	}
@@ -40,19 +42,15 @@ static void load(void)
 			 e ? e : "not found");
 		return;
 	}
-	SYM(easy_init, "curl_easy_init");
-	SYM(easy_setopt, "curl_easy_setopt");
-	SYM(easy_perform, "curl_easy_perform");
-	SYM(easy_getinfo, "curl_easy_getinfo");
-	SYM(easy_cleanup, "curl_easy_cleanup");
-	SYM(easy_strerror, "curl_easy_strerror");
-	SYM(slist_append, "curl_slist_append");
-	SYM(slist_free_all, "curl_slist_free_all");
-	*(void **)&global_init = dlsym(h, "curl_global_init");
-	if (!global_init) {
-		snprintf(why, sizeof(why), "%s lacks curl_global_init", so);
-		goto fail;
-	}
+	SYM(api.easy_init, "curl_easy_init");
+	SYM(api.easy_setopt, "curl_easy_setopt");
+	SYM(api.easy_perform, "curl_easy_perform");
+	SYM(api.easy_getinfo, "curl_easy_getinfo");
+	SYM(api.easy_cleanup, "curl_easy_cleanup");
+	SYM(api.easy_strerror, "curl_easy_strerror");
+	SYM(api.slist_append, "curl_slist_append");
+	SYM(api.slist_free_all, "curl_slist_free_all");
+	SYM(global_init, "curl_global_init");
 	/* Once, here, before any thread can make a handle: curl_easy_init()
 	 * would otherwise do it unlocked. Never undone: the library stays. */
 	if (global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
