@@ -16,6 +16,11 @@
 # host helper processes registered with vg_track_pid, and stops dockerd if
 # this shell started it.  All waits are bounded.
 
+# The binary a test runs when neither its argument nor $VIGIL names one:
+# this checkout's build.
+# shellcheck disable=SC2034  # read by the scripts that source this
+VG_DEFAULT_VIGIL=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/vigil
+
 VG_IMAGE=${VG_IMAGE:-vigil-test/busybox:1}
 VG_CTR_IMAGE=${VG_CTR_IMAGE:-docker.io/$VG_IMAGE}
 VG_PODMAN_IMAGE=${VG_PODMAN_IMAGE:-localhost/$VG_IMAGE}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every tests/integration/test-*.sh with the vigil binary path, aggregate
 # their "N passed, M failed" lines, print the total the same way, exit 1 on any
-# failure.  Usage: run.sh [path/to/vigil]   (default /work/main/build/vigil)
+# failure.  Usage: run.sh [path/to/vigil]   (default: this checkout's build/vigil)
 #
 # Each test is bounded by VG_TEST_TIMEOUT seconds (default 900).  A test that
 # exits non-zero without reporting a failure counts as one failure; a test
@@ -10,12 +10,12 @@
 set -u -o pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-VIGIL=${1:-${VIGIL:-/work/main/build/vigil}}
-case $VIGIL in /*) ;; *) VIGIL=$PWD/$VIGIL ;; esac
-TEST_TIMEOUT=${VG_TEST_TIMEOUT:-900}
-
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+
+VIGIL=${1:-${VIGIL:-$VG_DEFAULT_VIGIL}}
+case $VIGIL in /*) ;; *) VIGIL=$PWD/$VIGIL ;; esac
+TEST_TIMEOUT=${VG_TEST_TIMEOUT:-900}
 
 total_pass=0 total_fail=0 skipped=0
 T0=$SECONDS

@@ -15,7 +15,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-VIGIL=${1:-${VIGIL:-/work/main/build/vigil}}
+VIGIL=${1:-${VIGIL:-$VG_DEFAULT_VIGIL}}
 
 vg_need_root
 vg_init
