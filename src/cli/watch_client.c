@@ -64,6 +64,33 @@ static int read_line(int fd, struct reader *rd, char **ret, int timeout_ms)
 	}
 }
 
+/* @s and a newline to @fd, whole; 0 or -errno. Never raises SIGPIPE. */
+static int send_line(int fd, const char *s)
+{
+	size_t len = strlen(s), off = 0;
+
+	while (off <= len) {
+		const char *p = off < len ? s + off : "\n";
+		size_t want = off < len ? len - off : 1;
+		ssize_t n = send(fd, p, want, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				struct pollfd pw = { .fd = fd, .events = POLLOUT };
+
+				if (poll(&pw, 1, 10000) <= 0)
+					return -ETIMEDOUT;
+				continue;
+			}
+			return -errno;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 /* Drop the line read last from the reader. */
 static void consume(struct reader *rd)
 {
@@ -196,13 +223,19 @@ int watch_client_run(int fd, const struct watch_client_opts *o)
 		json_object_set_new(q, "host", json_true());
 	s = json_dumps(q, JSON_COMPACT);
 	json_decref(q);
-	if (!s || dprintf(fd, "%s\n", s) < 0) {
-		free(s);
-		cli_error("writing to the daemon: %s", strerror(errno));
+	if (!s) {
 		close(fd);
 		return EXIT_PARTIAL;
 	}
+	n = send_line(fd, s);
 	free(s);
+	/* A daemon that refuses a peer says why and closes at once, maybe
+	 * before the request is written: its reason is still there to read. */
+	if (n < 0 && n != -EPIPE && n != -ECONNRESET) {
+		cli_error("writing to the daemon: %s", strerror(-n));
+		close(fd);
+		return EXIT_PARTIAL;
+	}
 	n = read_line(fd, &rd, &line, 10000);
 	r = n > 0 ? json_loads(line, 0, NULL) : NULL;
 	if (!r || !json_is_integer(json_object_get(r, "sub"))) {

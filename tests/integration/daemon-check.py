@@ -356,11 +356,20 @@ def hello(sock):
     s = socket.socket(socket.AF_UNIX)
     try:
         s.connect(sock)
+    except OSError as e:
+        print("connect:", e)
+        return
+    try:
         s.sendall(b'{"req":"hello"}\n')
+    except OSError as e:
+        # a refusing daemon may close before the request is written; its
+        # reason is still queued to read
+        print("send:", e)
+    try:
         s.settimeout(5)
         print(s.recv(4096).decode(errors="replace"))
     except OSError as e:
-        print("connect:", e)
+        print("recv:", e)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,25 @@ kill "$W_PID" 2>/dev/null
 [ $? = 2 ] && pass "what the daemon cannot serve (--pid) is a usage error with --socket" ||
 	fail "watch --socket --pid"
 
+# A refused peer learns why, whether the daemon closes before or after its
+# request is written (before, the write raised SIGPIPE: exit 141).
+S_MODE=$(stat -c %a "$SOCK")
+chmod 666 "$SOCK"
+refused=0 other=""
+for _ in $(seq 20); do
+	out=$(setpriv --reuid 65534 --regid 54321 --clear-groups \
+		"$VIGIL" watch --socket "$SOCK" --count 1 --duration 5 2>&1 </dev/null)
+	rc=$?
+	if [ "$rc" = 2 ] && grep -q 'unauthorized: uid 65534' <<<"$out"; then
+		refused=$((refused + 1))
+	else
+		other="rc=$rc: $out"
+	fi
+done
+chmod "$S_MODE" "$SOCK"
+[ "$refused" = 20 ] && pass "vigil watch as an unauthorized uid: exit 2 and the daemon's reason (20 of 20)" ||
+	fail "vigil watch as an unauthorized uid: $refused of 20 refused cleanly; $other"
+
 kill -0 "$D_PID" 2>/dev/null && pass "the daemon is still running" || fail "the daemon died"
 kill -TERM "$D_PID"
 vg_wait 10 eval '! kill -0 $D_PID 2>/dev/null'
