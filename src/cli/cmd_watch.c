@@ -2796,7 +2796,7 @@ int cmd_watch(int argc, char **argv)
 	}
 	/* what is still in the ring buffer and the pending execs */
 	if (!(w.max_count && w.printed >= w.max_count))
-		vg_sensor_poll(w.sensor, 0, on_record, &w);
+		vg_sensor_drain(w.sensor, on_record, &w);
 	flush_old_execs(&w, true);
 	/* the last reads still under way are given a moment */
 	for (int i = 0; i < 10 && w.n_held; i++) {

@@ -7,7 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+#include <linux/bpf.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -33,9 +37,31 @@ _Static_assert(sizeof(struct vg_ev_cgroup) == 96, "vg_ev_cgroup");
 /* always traced: containers come and go */
 #define VG_CGROUP_EVENTS (VG_EV_BIT(VG_EV_CGROUP_MKDIR) | VG_EV_BIT(VG_EV_CGROUP_RMDIR))
 
+/*
+ * The ring buffer, read in batches. libbpf's reader (1.1) chases the
+ * producer record by record and publishes its position after each one;
+ * under a storm that keeps the consumer a few records behind the
+ * producing CPU, and the shared cache lines cost every traced syscall
+ * more than the program itself. This one consumes what was there when it
+ * looked, publishes every RING_RELEASE bytes, and goes back to sleep
+ * while less than a wakeup's worth is waiting: the kernel side wakes it
+ * at that mark, and the caller's timer bounds the latency.
+ */
+struct ring {
+	int map_fd, epfd;
+	size_t size; /* data bytes, a power of two */
+	size_t mmap_data;
+	uint64_t *consumer_pos;  /* the consumer page, ours */
+	const uint64_t *producer_pos; /* the producer page, then the data twice */
+	const uint8_t *data;
+	uint64_t wake_bytes;
+};
+
+#define RING_RELEASE (64u << 10)
+
 struct vg_sensor {
 	struct sensor_bpf *skel;
-	struct ring_buffer *rb;
+	struct ring rb;
 	struct bpf_link *links[MAX_LINKS]; /* tracepoints by name */
 	size_t n_links;
 	struct bpf_link *plinks[48]; /* by prog_uses[] index */
@@ -164,11 +190,110 @@ int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
 	return 0;
 }
 
-static int on_record(void *ctx, void *data, size_t len)
+static void ring_close(struct ring *r)
 {
-	struct vg_sensor *s = ctx;
+	long pg = sysconf(_SC_PAGESIZE);
 
-	return s->cb ? s->cb(s->cb_ctx, data, len) : 0;
+	if (r->consumer_pos)
+		munmap(r->consumer_pos, (size_t)pg);
+	if (r->producer_pos)
+		munmap((void *)r->producer_pos, r->mmap_data);
+	if (r->epfd >= 0)
+		close(r->epfd);
+	r->consumer_pos = NULL;
+	r->producer_pos = NULL;
+	r->epfd = -1;
+}
+
+static int ring_open(struct ring *r, int map_fd, size_t size, uint64_t wake_bytes)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	void *p;
+
+	r->map_fd = map_fd;
+	r->size = size;
+	r->wake_bytes = wake_bytes;
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (r->epfd < 0)
+		return -errno;
+	/* edge-triggered: ready on the kernel side's wakeups, not while
+	 * the records below the wakeup mark wait */
+	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, map_fd, &ev) < 0)
+		goto fail;
+	p = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+	if (p == MAP_FAILED)
+		goto fail;
+	r->consumer_pos = p;
+	/* the data is mapped twice in a row: a record that wraps reads on */
+	r->mmap_data = (size_t)pg + 2 * size;
+	p = mmap(NULL, r->mmap_data, PROT_READ, MAP_SHARED, map_fd, pg);
+	if (p == MAP_FAILED)
+		goto fail;
+	r->producer_pos = p;
+	r->data = (const uint8_t *)p + pg;
+	return 0;
+fail:;
+	int e = -errno;
+
+	ring_close(r);
+	return e;
+}
+
+/*
+ * Consume the records committed when it looked, in turns, until less
+ * than a wakeup's worth waits (@all: until nothing does, or a record
+ * being written is next). Returns the number given to @cb, or its
+ * negative answer.
+ */
+static int ring_consume(struct vg_sensor *s, bool all)
+{
+	struct ring *r = &s->rb;
+	uint64_t cons = __atomic_load_n(r->consumer_pos, __ATOMIC_RELAXED);
+	uint64_t released = cons;
+	int n = 0, cr = 0;
+
+	for (;;) {
+		uint64_t prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE);
+		bool busy = false;
+
+		if (cons == prod)
+			break;
+		while (cons < prod) {
+			const uint32_t *hdr = (const uint32_t *)(r->data + (cons & (r->size - 1)));
+			uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+			uint32_t body = len & ~(uint32_t)(BPF_RINGBUF_BUSY_BIT |
+							  BPF_RINGBUF_DISCARD_BIT);
+
+			if (len & BPF_RINGBUF_BUSY_BIT) {
+				busy = true;
+				break;
+			}
+			cons += (body + BPF_RINGBUF_HDR_SZ + 7) & ~7ull;
+			if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
+				cr = s->cb ? s->cb(s->cb_ctx, hdr + 2, body) : 0;
+				if (cr < 0)
+					break;
+				n++;
+			}
+			if (cons - released >= RING_RELEASE) {
+				__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
+				released = cons;
+			}
+		}
+		if (cons != released) {
+			__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
+			released = cons;
+		}
+		if (cr < 0)
+			return cr;
+		if (busy)
+			break; /* committed soon; read at the next turn */
+		if (!all && __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE) - cons <
+				    r->wake_bytes)
+			break;
+	}
+	return n;
 }
 
 /* libbpf's own messages: kept, the last warning goes into our error;
@@ -223,6 +348,7 @@ int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->rb.epfd = -1;
 	s->ncpus = libbpf_num_possible_cpus();
 	if (s->ncpus <= 0) {
 		free(s);
@@ -298,11 +424,10 @@ int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 		s->links[s->n_links++] = l;
 	}
 
-	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.rb), on_record, s,
-				 NULL);
-	if (!s->rb) {
-		r = -errno;
-		set_err(err, errsz, "opening the ring buffer: %s", strerror(errno));
+	r = ring_open(&s->rb, bpf_map__fd(s->skel->maps.rb), ring,
+		      s->skel->bss->vg_wakeup_bytes);
+	if (r < 0) {
+		set_err(err, errsz, "opening the ring buffer: %s", strerror(-r));
 		goto fail;
 	}
 	*ret = s;
@@ -316,7 +441,7 @@ void vg_sensor_free(struct vg_sensor *s)
 {
 	if (!s)
 		return;
-	ring_buffer__free(s->rb);
+	ring_close(&s->rb);
 	for (size_t i = 0; i < s->n_links; i++)
 		bpf_link__destroy(s->links[i]);
 	for (size_t i = 0; i < VG_ARRAY_SIZE(s->plinks); i++)
@@ -327,27 +452,35 @@ void vg_sensor_free(struct vg_sensor *s)
 
 int vg_sensor_fd(const struct vg_sensor *s)
 {
-	return ring_buffer__epoll_fd(s->rb);
+	return s->rb.epfd;
+}
+
+static int sensor_read(struct vg_sensor *s, int timeout_ms, vg_sensor_cb cb,
+		       void *ctx, bool all)
+{
+	struct epoll_event ev;
+	int r;
+
+	/* takes the wakeup, so that the fd is not readable again until the
+	 * next one */
+	if (epoll_wait(s->rb.epfd, &ev, 1, timeout_ms) < 0)
+		return -errno;
+	s->cb = cb;
+	s->cb_ctx = ctx;
+	r = ring_consume(s, all);
+	s->cb = NULL;
+	return r;
 }
 
 int vg_sensor_poll(struct vg_sensor *s, int timeout_ms, vg_sensor_cb cb,
 		   void *ctx)
 {
-	int r;
+	return sensor_read(s, timeout_ms, cb, ctx, false);
+}
 
-	s->cb = cb;
-	s->cb_ctx = ctx;
-	r = ring_buffer__poll(s->rb, timeout_ms);
-	/* The kernel side wakes us only once a batch has built up; whatever
-	 * is there when the timeout ends is drained too, which bounds the
-	 * delivery latency by @timeout_ms. */
-	if (r >= 0) {
-		int more = ring_buffer__consume(s->rb);
-
-		r = more < 0 ? more : r + more;
-	}
-	s->cb = NULL;
-	return r;
+int vg_sensor_drain(struct vg_sensor *s, vg_sensor_cb cb, void *ctx)
+{
+	return sensor_read(s, 0, cb, ctx, true);
 }
 
 int vg_sensor_lost(struct vg_sensor *s, uint64_t lost[VG_EV_TYPES])

@@ -44,10 +44,16 @@ void vg_sensor_free(struct vg_sensor *s);
  * stops the poll and is returned by it. */
 typedef int (*vg_sensor_cb)(void *ctx, const void *rec, size_t len);
 
-/* Wait at most @timeout_ms for records and consume what is there.
- * Returns the number consumed, or -errno (-EINTR on a signal). */
+/* Wait at most @timeout_ms for records and consume what is there, in
+ * batches, until less than a wakeup's worth (vg_sensor_opts.wakeup_bytes)
+ * waits: a caller polls again when the fd is readable or on a timer,
+ * which bounds the delivery latency. Returns the number consumed, or
+ * -errno (-EINTR on a signal). */
 int vg_sensor_poll(struct vg_sensor *s, int timeout_ms, vg_sensor_cb cb,
 		   void *ctx);
+
+/* Consume every record committed, without waiting (before stopping). */
+int vg_sensor_drain(struct vg_sensor *s, vg_sensor_cb cb, void *ctx);
 
 /* Readable (an epoll fd) when records wait; for callers that wait on
  * more than the sensor. */
