@@ -23,7 +23,7 @@ struct vg_sensor_opts {
 	uint64_t type_mask;        /* VG_EV_BIT() of the types wanted; an
 				    * exec's argv only with VG_EV_EXEC_ARGS */
 	size_t ring_bytes;         /* power of two, >= 4096; 0: 8 MiB */
-	size_t wakeup_bytes;       /* wake the reader at this much; 0: 256 KiB */
+	size_t wakeup_bytes;       /* wake the reader at this much; 0: 1 MiB */
 	const uint32_t *syscalls;  /* raw syscall numbers (VG_EV_SYSCALL) */
 	size_t n_syscalls;
 	const struct vg_sensor_tp *tps; /* tracepoints (VG_EV_TRACEPOINT) */
