@@ -20,12 +20,21 @@
 #              syscalls:sys_enter_openat, syscalls:sys_enter_connect
 #   auditd     -a always,exit -F arch=b64 -S execve|openat|connect,
 #              auditd writing its log
+#   tp-empty   bench/floor.c: a BPF program on syscalls:sys_exit_openat  open, getppid
+#              that does nothing: what the tracepoint alone costs
+#   tp-min     bench/floor.c: pid, time, result and path of each open   open
+#              to a ring buffer, read in batches, one line each to the
+#              file: the least a tracepoint tool can do and deliver
+#              every open (none of vigil's process, user, cgroup,
+#              namespace or absolute-path fields). The two tp- columns
+#              are the floor the others are measured against.
 #
 # Environment:
 #   ROUNDS            rounds, at least 3 (default 3; the argument wins)
 #   QUICK=1           one tenth of the operations
 #   WORKLOADS         subset of "exec open connect getppid" to run
-#   TOOLS             subset of "vigil execsnoop opensnoop bpftrace auditd"
+#   TOOLS             subset of "vigil execsnoop opensnoop bpftrace auditd
+#                     tp-empty tp-min"
 #   BENCH_KEEP=DIR    keep each attached run's output and stderr there
 #   BENCH_INSTALL=1   apt-get install the peers that are missing (without
 #                     it, a missing peer's column is skipped, with why)
@@ -63,7 +72,8 @@
 # loaded with no daemon, or audit is locked, the column is skipped.
 #
 # The peers need bpftool (to see when they have attached) besides their
-# own packages: libbpf-tools, bpftrace, auditd.
+# own packages: libbpf-tools, bpftrace, auditd. The tp- columns are built
+# here with vigil's build tools (clang, bpftool, libbpf).
 #
 # Only loopback is used (storm connect listens and connects on 127.0.0.1).
 #
@@ -99,7 +109,7 @@ fi
 vigil=$(realpath -- "$vigil")
 
 all_workloads=(exec open connect getppid)
-all_tools=(vigil execsnoop opensnoop bpftrace auditd)
+all_tools=(vigil execsnoop opensnoop bpftrace auditd tp-empty tp-min)
 read -r -a workloads <<<"${WORKLOADS:-${all_workloads[*]}}"
 read -r -a tools_wanted <<<"${TOOLS:-${all_tools[*]}}"
 for w in "${workloads[@]}"; do
@@ -125,9 +135,9 @@ declare -A what=([exec]="fork + exec /bin/true + wait"
         [connect]="TCP connect + accept + close on 127.0.0.1"
         [getppid]="getppid(), not watched")
 declare -A applies=([exec]="vigil execsnoop bpftrace auditd"
-        [open]="vigil opensnoop bpftrace auditd"
+        [open]="vigil opensnoop bpftrace auditd tp-empty tp-min"
         [connect]="vigil bpftrace auditd"
-        [getppid]="vigil opensnoop")
+        [getppid]="vigil opensnoop tp-empty")
 declare -A target=([exec]=1.02 [open]=1.30 [connect]=1.10 [getppid]=1.01)
 if [[ ${QUICK:-0} == 1 ]]; then
         for w in "${!ops[@]}"; do ops[$w]=$(( ops[$w] / 10 )); done
@@ -376,6 +386,33 @@ storm_bin=$build_dir/storm
 ${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -O2 -o "$storm_bin" "$here/storm.c" ||
         die "building storm.c failed"
 
+# The floor columns: bench/floor.{bpf.,}c, with the kernel types vigil
+# builds with.
+floor_bin=$build_dir/floor
+build_floor() {
+        local arch vm c
+        arch=$(uname -m)
+        vm=$here/../src/bpf/vmlinux/$arch
+        for c in clang bpftool pkg-config; do
+                command -v "$c" >/dev/null || { echo "$c is not installed"; return 1; }
+        done
+        [[ -f $vm/vmlinux.h ]] || { echo "no $vm/vmlinux.h for $arch"; return 1; }
+        case $arch in x86_64) arch=x86 ;; aarch64) arch=arm64 ;; esac
+        { clang -g -O2 -target bpf -D__TARGET_ARCH_"$arch" -I"$vm" \
+                -c "$here/floor.bpf.c" -o "$build_dir/floor.bpf.o" &&
+          bpftool gen skeleton "$build_dir/floor.bpf.o" name floor_bpf >"$build_dir/floor.skel.h" &&
+          ${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -O2 -I"$build_dir" -o "$floor_bin" \
+                "$here/floor.c" $(pkg-config --cflags --libs libbpf); } >"$tmp/floor-build.log" 2>&1 ||
+                { echo "building bench/floor.c failed: $(tail -n 3 "$tmp/floor-build.log" | tr '\n' ' ')"; return 1; }
+}
+if used tp-empty || used tp-min; then
+        if ! why=$(build_floor); then
+                [[ -z ${skip[tp-empty]:-} ]] && skip[tp-empty]=$why
+                [[ -z ${skip[tp-min]:-} ]] && skip[tp-min]=$why
+                say "tp- columns skipped: $why"
+        fi
+fi
+
 if [[ $(stat -f -c %T /dev/shm 2>/dev/null) == tmpfs ]]; then
         storm_file=$(mktemp /dev/shm/vigil-bench-storm.XXXXXX) || die "mktemp in /dev/shm failed"
 else
@@ -526,6 +563,18 @@ attach() { # tool workload; 1 on failure (att_err says why)
                 fi
                 agent_pid=$tool_pid
                 ;;
+        tp-empty|tp-min)
+                launch "$floor_bin" "${t#tp-}"
+                end=$(( SECONDS + attach_timeout ))
+                until grep -q '^floor: attached' "$tmp/tool.err"; do
+                        if ! alive "$tool_pid" || (( SECONDS > end )); then
+                                att_err="floor ${t#tp-} did not attach: $(head -c 300 "$tmp/tool.err")"
+                                return 1
+                        fi
+                        sleep 0.05
+                done
+                agent_pid=$tool_pid
+                ;;
         bpftrace)
                 launch "${bin[bpftrace]}" -e "$(bpftrace_prog "$w")"
                 if ! wait_bpf_attached; then
@@ -602,7 +651,7 @@ count_match() { # tool workload file
         # the page holding "/bin/true" before execve, and a BPF program
         # cannot fault it in. The comm after exec is "true".
         execsnoop) awk '$1 == "true"' "$file" | wc -l ;;
-        opensnoop)
+        opensnoop|tp-min|tp-empty)
                 if [[ $w == getppid ]]; then echo 0; else grep -cF -- "$storm_file" "$file"; fi
                 ;;
         bpftrace)
