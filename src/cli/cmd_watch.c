@@ -35,6 +35,9 @@
 #include "shared/util.h"
 
 #define WATCH_LATENCY_MS 100
+/* What a batch left in the ring is read this soon: the end of a storm
+ * does not wait for the next wakeup or the 100 ms drain. */
+#define WATCH_TAIL_MS 5
 /* Containers followed through their lifecycle at once; beyond, the
  * oldest is forgotten (and counted). */
 #define WATCH_LIFE_MAX 1024
@@ -2325,6 +2328,8 @@ static int pump(struct watch *w, int *ret_poll)
 		compute_wall_offset(w);
 		w->last_offset = now;
 	}
+	if (vg_sensor_pending(w->sensor))
+		return WATCH_TAIL_MS;
 	return w->n_held ? 10 : WATCH_LATENCY_MS;
 }
 

@@ -375,7 +375,7 @@ int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 	s->skel->bss->vg_type_mask = mask & VG_CGROUP_EVENTS;
 	s->skel->bss->vg_self_tgid = (uint32_t)getpid();
 	s->skel->bss->vg_wakeup_bytes =
-		o->wakeup_bytes ? o->wakeup_bytes : 1u << 20;
+		o->wakeup_bytes ? o->wakeup_bytes : 256u << 10;
 	if (s->skel->bss->vg_wakeup_bytes > ring / 4)
 		s->skel->bss->vg_wakeup_bytes = ring / 4;
 
@@ -479,6 +479,12 @@ int vg_sensor_poll(struct vg_sensor *s, int timeout_ms, vg_sensor_cb cb,
 		   void *ctx)
 {
 	return sensor_read(s, timeout_ms, cb, ctx, false);
+}
+
+size_t vg_sensor_pending(const struct vg_sensor *s)
+{
+	return (size_t)(__atomic_load_n(s->rb.producer_pos, __ATOMIC_ACQUIRE) -
+			__atomic_load_n(s->rb.consumer_pos, __ATOMIC_RELAXED));
 }
 
 int vg_sensor_drain(struct vg_sensor *s, vg_sensor_cb cb, void *ctx)

@@ -23,7 +23,7 @@ struct vg_sensor_opts {
 	uint64_t type_mask;        /* VG_EV_BIT() of the types wanted; an
 				    * exec's argv only with VG_EV_EXEC_ARGS */
 	size_t ring_bytes;         /* power of two, >= 4096; 0: 8 MiB */
-	size_t wakeup_bytes;       /* wake the reader at this much; 0: 1 MiB */
+	size_t wakeup_bytes;       /* wake the reader at this much; 0: 256 KiB */
 	const uint32_t *syscalls;  /* raw syscall numbers (VG_EV_SYSCALL) */
 	size_t n_syscalls;
 	const struct vg_sensor_tp *tps; /* tracepoints (VG_EV_TRACEPOINT) */
@@ -51,6 +51,9 @@ typedef int (*vg_sensor_cb)(void *ctx, const void *rec, size_t len);
  * -errno (-EINTR on a signal). */
 int vg_sensor_poll(struct vg_sensor *s, int timeout_ms, vg_sensor_cb cb,
 		   void *ctx);
+
+/* Bytes of records waiting to be consumed. */
+size_t vg_sensor_pending(const struct vg_sensor *s);
 
 /* Consume every record committed, without waiting (before stopping). */
 int vg_sensor_drain(struct vg_sensor *s, vg_sensor_cb cb, void *ctx);
