@@ -53,7 +53,7 @@ _Static_assert(sizeof(struct vg_ev_cgroup) == 96, "vg_ev_cgroup");
  * the APIC writes of wakeups.)
  */
 struct ring {
-	int map_fd, epfd;
+	int epfd;
 	size_t size; /* data bytes, a power of two */
 	size_t mmap_data;
 	uint64_t *consumer_pos;  /* the consumer page, ours */
@@ -70,8 +70,6 @@ struct vg_sensor {
 	size_t n_links;
 	struct bpf_link *plinks[48]; /* by prog_uses[] index */
 	uint64_t loaded, attached;   /* type masks */
-	vg_sensor_cb cb;
-	void *cb_ctx;
 	int ncpus;
 	uint64_t mask; /* for vg_sensor_start() */
 };
@@ -215,7 +213,6 @@ static int ring_open(struct ring *r, int map_fd, size_t size, uint64_t wake_byte
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 	void *p;
 
-	r->map_fd = map_fd;
 	r->size = size;
 	r->wake_bytes = wake_bytes;
 	r->release_bytes = size / 8;
@@ -251,9 +248,8 @@ fail:;
  * being written is next). Returns the number given to @cb, or its
  * negative answer.
  */
-static int ring_consume(struct vg_sensor *s, bool all)
+static int ring_consume(struct ring *r, bool all, vg_sensor_cb cb, void *ctx)
 {
-	struct ring *r = &s->rb;
 	uint64_t cons = __atomic_load_n(r->consumer_pos, __ATOMIC_RELAXED);
 	uint64_t released = cons;
 	int n = 0, cr = 0;
@@ -276,7 +272,7 @@ static int ring_consume(struct vg_sensor *s, bool all)
 			}
 			cons += (body + BPF_RINGBUF_HDR_SZ + 7) & ~7ull;
 			if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
-				cr = s->cb ? s->cb(s->cb_ctx, hdr + 2, body) : 0;
+				cr = cb(ctx, hdr + 2, body);
 				if (cr < 0)
 					break;
 				n++;
@@ -464,17 +460,12 @@ static int sensor_read(struct vg_sensor *s, int timeout_ms, vg_sensor_cb cb,
 		       void *ctx, bool all)
 {
 	struct epoll_event ev;
-	int r;
 
 	/* takes the wakeup, so that the fd is not readable again until the
 	 * next one */
 	if (epoll_wait(s->rb.epfd, &ev, 1, timeout_ms) < 0)
 		return -errno;
-	s->cb = cb;
-	s->cb_ctx = ctx;
-	r = ring_consume(s, all);
-	s->cb = NULL;
-	return r;
+	return ring_consume(&s->rb, all, cb, ctx);
 }
 
 int vg_sensor_poll(struct vg_sensor *s, int timeout_ms, vg_sensor_cb cb,
