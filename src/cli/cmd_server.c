@@ -197,22 +197,6 @@ static char *decision_json(const struct vigil_identity *id, bool allowed,
 	return full;
 }
 
-static bool send_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 static void count(struct server *s, uint64_t *c)
 {
 	pthread_mutex_lock(&s->lock);
@@ -239,7 +223,7 @@ static void serve_one(struct worker *w, int fd)
 			 "{\"protocol\":\"" SERVER_PROTO "\",\"allowed\":false,"
 			 "\"reason\":\"the peer could not be identified: %s\"}\n",
 			 strerror(-r));
-		send_all(fd, line, strlen(line));
+		vg_send_all(fd, line, strlen(line));
 		pthread_mutex_lock(&s->out_lock);
 		fprintf(stderr, "%s: a client could not be identified: %s\n",
 			program_name, strerror(-r));
@@ -266,8 +250,8 @@ static void serve_one(struct worker *w, int fd)
 							     : &s->denied);
 
 	_cleanup_free_ char *reply = decision_json(id, allowed, why, false);
-	if (!reply || !send_all(fd, reply, strlen(reply)) ||
-	    !send_all(fd, "\n", 1))
+	if (!reply || vg_send_all(fd, reply, strlen(reply)) < 0 ||
+	    vg_send_all(fd, "\n", 1) < 0)
 		count(s, &s->send_failed);
 
 	if (s->output == VG_OUTPUT_JSON) {

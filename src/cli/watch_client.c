@@ -64,33 +64,6 @@ static int read_line(int fd, struct reader *rd, char **ret, int timeout_ms)
 	}
 }
 
-/* @s and a newline to @fd, whole; 0 or -errno. Never raises SIGPIPE. */
-static int send_line(int fd, const char *s)
-{
-	size_t len = strlen(s), off = 0;
-
-	while (off <= len) {
-		const char *p = off < len ? s + off : "\n";
-		size_t want = off < len ? len - off : 1;
-		ssize_t n = send(fd, p, want, MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				struct pollfd pw = { .fd = fd, .events = POLLOUT };
-
-				if (poll(&pw, 1, 10000) <= 0)
-					return -ETIMEDOUT;
-				continue;
-			}
-			return -errno;
-		}
-		off += (size_t)n;
-	}
-	return 0;
-}
-
 /* Drop the line read last from the reader. */
 static void consume(struct reader *rd)
 {
@@ -227,7 +200,9 @@ int watch_client_run(int fd, const struct watch_client_opts *o)
 		close(fd);
 		return EXIT_PARTIAL;
 	}
-	n = send_line(fd, s);
+	n = vg_send_all(fd, s, strlen(s));
+	if (n == 0)
+		n = vg_send_all(fd, "\n", 1);
 	free(s);
 	/* A daemon that refuses a peer says why and closes at once, maybe
 	 * before the request is written: its reason is still there to read. */

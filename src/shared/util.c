@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 /* After a read that filled the buffer: is there more? */
@@ -90,6 +91,24 @@ int vg_read_fd(int fd, size_t max, char **ret_buf, size_t *ret_len,
 	       bool *ret_truncated)
 {
 	return read_fd(fd, max, false, ret_buf, ret_len, ret_truncated);
+}
+
+int vg_send_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 ssize_t vg_read_small_at(int dirfd, const char *path, char *buf, size_t bufsz)

@@ -65,6 +65,10 @@ int vg_read_proc_at(int dirfd, const char *path, size_t max, char **ret_buf,
  */
 ssize_t vg_read_small_at(int dirfd, const char *path, char *buf, size_t bufsz);
 
+/* Send all of @buf on the (blocking) socket @fd, retrying on EINTR,
+ * without raising SIGPIPE. Returns 0 or -errno (-EPIPE: the peer closed). */
+int vg_send_all(int fd, const void *buf, size_t len);
+
 /* readlinkat() into a NUL-terminated caller buffer; -ENAMETOOLONG if cut. */
 ssize_t vg_readlink_at(int dirfd, const char *path, char *buf, size_t bufsz);
 
