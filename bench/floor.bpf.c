@@ -13,19 +13,14 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
+#include "floor.h"
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);
 } rb SEC(".maps");
-
-struct floor_ev {
-	__u64 ktime_ns;
-	__u32 pid;
-	__s32 ret;
-	char path[256];
-};
 
 struct sc_exit {
 	__u64 common;

@@ -20,14 +20,8 @@
 
 #include <bpf/libbpf.h>
 
+#include "floor.h"
 #include "floor.skel.h"
-
-struct floor_ev {
-	unsigned long long ktime_ns;
-	unsigned int pid;
-	int ret;
-	char path[256];
-};
 
 static volatile sig_atomic_t stop;
 static unsigned long long events;
