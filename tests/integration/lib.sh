@@ -282,18 +282,34 @@ vg_ctr() {
 	vg_t ctr -a "$VG_CTR_SOCK" -n "$VG_CTR_NS" "$@"
 }
 
+# vg_ctr_import DOCKER_IMAGE CTR_REF: copy a docker image into containerd
+# namespace $VG_CTR_NS, once.  `docker save | ctr image import -` can exit 0
+# without the image landing, so the tar goes through a file, the image is
+# looked for afterwards, and the import is tried three times.  On failure
+# it fails the check with what docker and ctr said, and returns 1.
+vg_ctr_import() {
+	local img=$1 ref=$2 try tar=$VG_TMPDIR/ctr-import.tar err=$VG_TMPDIR/ctr-import.err
+	: >"$err"
+	for try in 1 2 3; do
+		vg_ctr image ls -q 2>/dev/null | grep -qxF "$ref" && return 0
+		if [ "$try" -gt 1 ]; then
+			vg_info "containerd: import of $img, try $try, after: $(tail -n 3 "$err" | tr '\n' ' ')"
+			sleep 1
+		fi
+		vg_t docker save -o "$tar" "$img" 2>"$err" &&
+			vg_ctr image import "$tar" >/dev/null 2>>"$err"
+		rm -f "$tar"
+	done
+	vg_ctr image ls -q 2>/dev/null | grep -qxF "$ref" && return 0
+	fail "containerd: could not import $img as $ref into namespace $VG_CTR_NS; docker and ctr said:"
+	tail -n 10 "$err" | sed 's/^/    /'
+	return 1
+}
+
 # vg_ctr_image: import the busybox image into containerd namespace $VG_CTR_NS once.
 vg_ctr_image() {
-	vg_ctr image ls -q 2>/dev/null | grep -qxF "$VG_CTR_IMAGE" && return 0
 	vg_busybox_image || return 1
-	if ! vg_t docker save "$VG_IMAGE" | vg_ctr image import - >/dev/null; then
-		fail "ctr image import of $VG_IMAGE into namespace $VG_CTR_NS failed"
-		return 1
-	fi
-	vg_ctr image ls -q 2>/dev/null | grep -qxF "$VG_CTR_IMAGE" || {
-		fail "image $VG_CTR_IMAGE not in containerd namespace $VG_CTR_NS after import"
-		return 1
-	}
+	vg_ctr_import "$VG_IMAGE" "$VG_CTR_IMAGE"
 }
 
 # vg_ctr_pid NAME: host pid of the task's init process (empty if none).

@@ -81,22 +81,7 @@ if [ "$DOCKER_OK" = 1 ]; then
 	vg_podman image exists "$DIFF_PODMAN_IMAGE" 2>/dev/null && PODMAN_OK=1 ||
 		fail "podman: could not load $DIFF_IMAGE"
 	if [ -n "$VG_CTR_SOCK" ]; then
-		# Up to three tries; the last error is shown if all fail.
-		for try in 1 2 3; do
-			vg_ctr image ls -q 2>/dev/null | grep -qxF "$DIFF_CTR_IMAGE" && { CTR_OK=1; break; }
-			if [ "$try" -gt 1 ]; then
-				vg_info "containerd: import try $try after: $(tail -n 3 "$VG_TMPDIR/ctr-import.err" | tr '\n' ' ')"
-				sleep 1
-			fi
-			vg_t docker save "$DIFF_IMAGE" >"$VG_TMPDIR/diff-image.tar" 2>"$VG_TMPDIR/ctr-import.err" &&
-				vg_ctr image import "$VG_TMPDIR/diff-image.tar" >/dev/null 2>>"$VG_TMPDIR/ctr-import.err"
-			rm -f "$VG_TMPDIR/diff-image.tar"
-		done
-		[ "$CTR_OK" = 1 ] || { vg_ctr image ls -q 2>/dev/null | grep -qxF "$DIFF_CTR_IMAGE" && CTR_OK=1; }
-		if [ "$CTR_OK" != 1 ]; then
-			fail "containerd: could not import $DIFF_IMAGE; ctr said:"
-			tail -n 10 "$VG_TMPDIR/ctr-import.err" | sed 's/^/    /'
-		fi
+		vg_ctr_import "$DIFF_IMAGE" "$DIFF_CTR_IMAGE" && CTR_OK=1
 	else
 		fail "containerd: no socket"
 	fi
