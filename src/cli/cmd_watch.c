@@ -2328,6 +2328,8 @@ static int pump(struct watch *w, int *ret_poll)
 		compute_wall_offset(w);
 		w->last_offset = now;
 	}
+	if (vg_sensor_behind(w->sensor))
+		return 0;
 	if (vg_sensor_pending(w->sensor))
 		return WATCH_TAIL_MS;
 	return w->n_held ? 10 : WATCH_LATENCY_MS;

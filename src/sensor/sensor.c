@@ -245,20 +245,27 @@ fail:;
 /*
  * Consume the records committed when it looked, in turns, until less
  * than a wakeup's worth waits (@all: until nothing does, or a record
- * being written is next). Returns the number given to @cb, or its
+ * being written is next). Either way it stops after an eighth of the
+ * ring (@all: at what had been produced when it was called), so that a
+ * producer faster than the reader cannot keep the caller from its other
+ * work: signals, clients, timers. Returns the number given to @cb, or its
  * negative answer.
  */
 static int ring_consume(struct ring *r, bool all, vg_sensor_cb cb, void *ctx)
 {
 	uint64_t cons = __atomic_load_n(r->consumer_pos, __ATOMIC_RELAXED);
 	uint64_t released = cons;
+	uint64_t limit = all ? __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE)
+			     : cons + r->release_bytes;
 	int n = 0, cr = 0;
 
 	for (;;) {
 		uint64_t prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE);
 		bool busy = false;
 
-		if (cons == prod)
+		if (prod > limit)
+			prod = limit;
+		if (cons >= prod)
 			break;
 		while (cons < prod) {
 			const uint32_t *hdr = (const uint32_t *)(r->data + (cons & (r->size - 1)));
@@ -478,6 +485,11 @@ size_t vg_sensor_pending(const struct vg_sensor *s)
 {
 	return (size_t)(__atomic_load_n(s->rb.producer_pos, __ATOMIC_ACQUIRE) -
 			__atomic_load_n(s->rb.consumer_pos, __ATOMIC_RELAXED));
+}
+
+bool vg_sensor_behind(const struct vg_sensor *s)
+{
+	return vg_sensor_pending(s) >= s->rb.wake_bytes;
 }
 
 int vg_sensor_drain(struct vg_sensor *s, vg_sensor_cb cb, void *ctx)

@@ -46,7 +46,8 @@ typedef int (*vg_sensor_cb)(void *ctx, const void *rec, size_t len);
 
 /* Wait at most @timeout_ms for records and consume what is there, in
  * batches, until less than a wakeup's worth (vg_sensor_opts.wakeup_bytes)
- * waits: a caller polls again when the fd is readable or on a timer,
+ * waits, or an eighth of the ring has been read: a caller polls again when
+ * the fd is readable, at once while vg_sensor_behind(), or on a timer,
  * which bounds the delivery latency. Returns the number consumed, or
  * -errno (-EINTR on a signal). */
 int vg_sensor_poll(struct vg_sensor *s, int timeout_ms, vg_sensor_cb cb,
@@ -55,7 +56,13 @@ int vg_sensor_poll(struct vg_sensor *s, int timeout_ms, vg_sensor_cb cb,
 /* Bytes of records waiting to be consumed. */
 size_t vg_sensor_pending(const struct vg_sensor *s);
 
-/* Consume every record committed, without waiting (before stopping). */
+/* A wakeup's worth or more waits (the last poll stopped at its bound):
+ * poll again without waiting. The fd is edge-triggered and will not say
+ * so again. */
+bool vg_sensor_behind(const struct vg_sensor *s);
+
+/* Consume every record committed when it is called, without waiting
+ * (before stopping). */
 int vg_sensor_drain(struct vg_sensor *s, vg_sensor_cb cb, void *ctx);
 
 /* Readable (an epoll fd) when records wait; for callers that wait on

@@ -14,6 +14,7 @@
 #     container, and a refused connect with its errno;
 #   - a 4 KiB ring buffer under an open storm: the lost counts printed
 #     equal the kernel's counters, and delivered + lost = operations;
+#   - open storms faster than the reader: --duration and ^C still end it;
 #   - a tracepoint by name (signal:signal_generate) with decoded fields;
 #   - text output, --count, bad arguments.
 # Usage: test-watch.sh [path/to/vigil]   (root; exit 77 = skipped)
@@ -280,6 +281,52 @@ if watch_start storm --event open --pid "$STORM_PID" --ring-size 4096; then
 	[ $((DELIVERED + OPEN_LOST)) = "$N" ] &&
 		pass "delivered + lost opens = the storm's $N opens" ||
 		fail "delivered $DELIVERED + lost $OPEN_LOST != $N"
+fi
+
+# ------------------------- a reader that cannot keep up still answers
+# Two open storms, one per CPU, outrun the reader (text output is the
+# slower one): it must still stop at --duration and on ^C, not when the
+# storms end, and count its losses.
+vg_log "open storms faster than the reader: --duration and ^C still hold"
+STORM_BIN=$VG_TMPDIR/storm
+if cc -std=gnu11 -O2 -o "$STORM_BIN" "$HERE/../../bench/storm.c" 2>"$VG_TMPDIR/storm-cc.err"; then
+	: >"$STORM_FILE"
+	STORMS=()
+	for i in 1 2; do
+		"$STORM_BIN" open 100000000 "$STORM_FILE" >/dev/null 2>"$VG_TMPDIR/storm-$i.err" &
+		STORMS+=("$!")
+		vg_track_pid "$!"
+	done
+	sleep 0.5
+	kill -0 "${STORMS[@]}" 2>/dev/null ||
+		fail "a storm process ended early: $(cat "$VG_TMPDIR"/storm-*.err | head -c 300)"
+	T0=$SECONDS
+	timeout -k 2 20 "$VIGIL" watch --event open --output text --duration 2 \
+		>/dev/null 2>"$VG_TMPDIR/behind.err" </dev/null
+	RC=$? T=$((SECONDS - T0))
+	BEHIND=$(sed -nE 's/^vigil: [0-9]+ events, ([0-9]+) lost$/\1/p' "$VG_TMPDIR/behind.err")
+	vg_info "--duration 2 under the storms: exit $RC after ${T}s, ${BEHIND:-?} lost"
+	if [ "${BEHIND:-0}" -gt 0 ]; then
+		pass "the storms outran the reader (${BEHIND} lost, counted)"
+	else
+		fail "the storms did not outrun the reader, or no loss was reported: $(tail -n 2 "$VG_TMPDIR/behind.err" | tr '\n' ' ')"
+	fi
+	[ "$RC" = 0 ] && [ "$T" -le 8 ] && pass "--duration 2 ends in ${T}s while the reader is behind" ||
+		fail "--duration 2 under the storms: exit $RC after ${T}s"
+	if watch_start behind --event open --output text; then
+		sleep 2
+		T0=$SECONDS
+		kill -INT "$W_PID" 2>/dev/null
+		vg_wait 10 eval '! kill -0 $W_PID 2>/dev/null'
+		T=$((SECONDS - T0))
+		watch_stop
+		[ "$W_RC" = 0 ] && [ "$T" -le 5 ] && pass "^C ends it in ${T}s while the reader is behind" ||
+			fail "^C under the storms: exit $W_RC after ${T}s"
+	fi
+	kill "${STORMS[@]}" 2>/dev/null
+	wait "${STORMS[@]}" 2>/dev/null
+else
+	fail "could not build bench/storm.c: $(head -c 300 "$VG_TMPDIR/storm-cc.err")"
 fi
 
 # --------------------------------------------------- a tracepoint by name
