@@ -640,6 +640,43 @@ static void test_walk_opaque(void **state)
 	}
 }
 
+#define CAP_BIT(c) (1ull << (c))
+
+/*
+ * Run @check (0: passed; it makes no cmocka asserts) without the
+ * effective capabilities in @caps: as root in a child that drops them,
+ * otherwise (they are not held anyway) directly.
+ */
+static void check_without_caps(uint64_t caps, int (*check)(void))
+{
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		assert_int_equal(check(), 0);
+		return;
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct __user_cap_header_struct h = {
+			.version = _LINUX_CAPABILITY_VERSION_3,
+		};
+		struct __user_cap_data_struct c[2];
+
+		if (syscall(SYS_capget, &h, c) < 0)
+			_exit(12);
+		c[0].effective &= ~(uint32_t)caps;
+		c[1].effective &= ~(uint32_t)(caps >> 32);
+		if (syscall(SYS_capset, &h, c) < 0)
+			_exit(13);
+		_exit(check());
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* Without CAP_SYS_ADMIN, trusted.* xattrs read as absent: the answer
  * says that replaced directories could not be told, rather than miss
  * them quietly. As root, in a child that drops the capability. */
@@ -672,34 +709,10 @@ static int no_admin_check(void)
 
 static void test_walk_no_cap_sys_admin(void **state)
 {
-	int status;
-	pid_t pid;
-
 	(void)state;
 	mkdirs("l0");
 	put("u/f", "");
-	if (geteuid() != 0) {
-		assert_int_equal(no_admin_check(), 0);
-		return;
-	}
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct __user_cap_header_struct h = {
-			.version = _LINUX_CAPABILITY_VERSION_3,
-		};
-		struct __user_cap_data_struct c[2];
-
-		if (syscall(SYS_capget, &h, c) < 0)
-			_exit(12);
-		c[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
-		if (syscall(SYS_capset, &h, c) < 0)
-			_exit(13);
-		_exit(no_admin_check());
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	check_without_caps(CAP_BIT(CAP_SYS_ADMIN), no_admin_check);
 }
 
 /* Several lower layers: the image's view is their overlay, so what an
@@ -865,8 +878,6 @@ static int unreadable_check(void)
 static void test_walk_unreadable(void **state)
 {
 	char p[1024];
-	int status;
-	pid_t pid;
 
 	(void)state;
 	mkdirs("l0");
@@ -874,29 +885,8 @@ static void test_walk_unreadable(void **state)
 	put("u/open/f", "f\n");
 	path_of(p, sizeof(p), "u/closed");
 	assert_int_equal(chmod(p, 0), 0);
-	if (geteuid() != 0) {
-		assert_int_equal(unreadable_check(), 0);
-		return;
-	}
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct __user_cap_header_struct h = {
-			.version = _LINUX_CAPABILITY_VERSION_3,
-		};
-		struct __user_cap_data_struct c[2];
-
-		if (syscall(SYS_capget, &h, c) < 0)
-			_exit(12);
-		c[0].effective &= ~((1u << CAP_DAC_OVERRIDE) |
-				    (1u << CAP_DAC_READ_SEARCH));
-		if (syscall(SYS_capset, &h, c) < 0)
-			_exit(13);
-		_exit(unreadable_check());
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	check_without_caps(CAP_BIT(CAP_DAC_OVERRIDE) | CAP_BIT(CAP_DAC_READ_SEARCH),
+			   unreadable_check);
 }
 
 /* The limit on entries stops the walk and says so. */
