@@ -3,6 +3,7 @@
 """Checks of a running `vigil daemon`, as its clients see it.
 
 Usage: daemon-check.py SOCKET DAEMON_PID
+       daemon-check.py --behind SOCKET STORM_BIN FILE
 Prints one "PASS: ..." or "FAIL: ..." line per check.
 """
 import json
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 SOCK = sys.argv[-1] if sys.argv[1] == "--hello" else sys.argv[1]
@@ -372,10 +374,62 @@ def hello(sock):
         print("recv:", e)
 
 
+def behind(sock, storm, path):
+    """Ten subscribers to every open and two open storms, one per CPU, put
+    the daemon behind; it must count what it loses and still answer a new
+    client within 2 s."""
+    global SOCK
+    SOCK = sock
+
+    def drain(c):
+        try:
+            while c.s.recv(1 << 20):
+                pass
+        except OSError:
+            pass
+
+    subs = []
+    for _ in range(10):
+        c = Client()
+        c.send({"req": "subscribe", "events": ["open"]})
+        subs.append(c)
+        threading.Thread(target=drain, args=(c,), daemon=True).start()
+    time.sleep(0.5)
+    storms = [subprocess.Popen([storm, "open", "100000000", path], stdout=subprocess.DEVNULL)
+              for _ in range(2)]
+    try:
+        time.sleep(2)
+        worst, stats = 0.0, None
+        for _ in range(3):
+            t0 = time.monotonic()
+            c = Client()
+            stats = c.request({"req": "stats"}, timeout=10)
+            c.close()
+            if stats is None:
+                worst = float("inf")
+                break
+            worst = max(worst, time.monotonic() - t0)
+            time.sleep(0.3)
+        alive = all(p.poll() is None for p in storms)
+    finally:
+        for p in storms:
+            p.kill()
+            p.wait()
+    stats = stats or {}
+    lost = sum(stats.get("kernel_lost", {}).values()) + stats.get("queue_lost", 0)
+    print(f"stats under the storms: worst answer {worst:.3f} s, kernel_lost "
+          f"{stats.get('kernel_lost')}, queue_lost {stats.get('queue_lost')}")
+    ok(alive and lost > 0, f"the storms outran the daemon ({lost} events lost, counted)",
+       "storms running: %s" % alive)
+    ok(worst <= 2.0, f"a new client is answered while the daemon is behind (worst {worst:.2f} s of 3)")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "--reader":
         reader(sys.argv[2], sys.argv[3], sys.argv[4])
     elif sys.argv[1] == "--hello":
         hello(sys.argv[2])
+    elif sys.argv[1] == "--behind":
+        behind(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         main()

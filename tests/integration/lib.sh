@@ -264,6 +264,18 @@ vg_busybox_image() {
 	return 0
 }
 
+# vg_build_storm: build bench/storm.c (the benchmarks' workloads) into
+# $VG_TMPDIR, once; its path is VG_STORM_BIN. Fails the check if it does
+# not build.
+vg_build_storm() {
+	VG_STORM_BIN=$VG_TMPDIR/storm
+	[ -x "$VG_STORM_BIN" ] && return 0
+	cc -std=gnu11 -O2 -o "$VG_STORM_BIN" "$(dirname "${BASH_SOURCE[0]}")/../../bench/storm.c" \
+		2>"$VG_TMPDIR/storm-cc.err" && return 0
+	fail "could not build bench/storm.c: $(head -c 300 "$VG_TMPDIR/storm-cc.err")"
+	return 1
+}
+
 # ---------------------------------------------------------------- containerd
 
 vg_ctr_detect_sock() {
