@@ -161,7 +161,8 @@ struct watch {
 	int pids[WATCH_MAX_SELECT];
 	size_t n_pids;
 	bool ctr_select; /* a container selection is active */
-	/* tracepoints */
+	/* tracepoints, and where their ids and formats are read */
+	struct vg_tracefs tracefs;
 	struct vg_tp_format tpf[WATCH_MAX_TPS];
 	size_t n_tpf;
 	/* state */
@@ -2275,6 +2276,7 @@ static int watch_open(struct watch *w, char *err, size_t errsz)
 static void watch_release(struct watch *w)
 {
 	vg_sensor_free(w->sensor);
+	vg_tracefs_release(&w->tracefs);
 	for (size_t i = 0; i < WATCH_PENDING_EXECS; i++)
 		pending_release(&w->pending[i]);
 	for (size_t i = 0; i < w->n_tpf; i++)
@@ -2454,9 +2456,9 @@ static int add_event(struct watch *w, const char *name, uint32_t *syscalls,
 		return 0;
 	}
 	if (vg_startswith(name, "tp:")) {
-		char group[128], tpname[128], err[256];
+		char group[128], tpname[128], err[512];
 		const char *colon = strchr(name + 3, ':');
-		int fd, r;
+		int r;
 
 		if (!colon || colon == name + 3 || !colon[1] ||
 		    (size_t)(colon - name - 3) >= sizeof(group) ||
@@ -2468,15 +2470,13 @@ static int add_event(struct watch *w, const char *name, uint32_t *syscalls,
 		memcpy(group, name + 3, (size_t)(colon - name - 3));
 		group[colon - name - 3] = '\0';
 		snprintf(tpname, sizeof(tpname), "%s", colon + 1);
-		fd = vg_tracefs_open();
-		if (fd < 0) {
-			cli_error("tracefs is not mounted (/sys/kernel/tracing): %s",
-				  strerror(-fd));
+		r = vg_tracefs_ensure(&w->tracefs, err, sizeof(err));
+		if (r < 0) {
+			cli_error("%s", err);
 			return EXIT_USAGE;
 		}
-		r = vg_tp_format_load(fd, group, tpname, &w->tpf[w->n_tpf], err,
-				      sizeof(err));
-		close(fd);
+		r = vg_tp_format_load(w->tracefs.fd, group, tpname,
+				      &w->tpf[w->n_tpf], err, sizeof(err));
 		if (r < 0) {
 			cli_error("tracepoint %s:%s: %s", group, tpname,
 				  err[0] ? err : strerror(-r));
@@ -2523,6 +2523,7 @@ int cmd_watch(int argc, char **argv)
 	bool embedded = false, socket_given = false, ring_given = false;
 
 	memset(&w, 0, sizeof(w));
+	vg_tracefs_init(&w.tracefs);
 	while ((c = getopt_long(argc, argv, "e:c:p:n:d:f:" CLI_GLOBAL_SHORTOPTS,
 				opts, NULL)) != -1) {
 		switch (c) {
@@ -2706,6 +2707,7 @@ int cmd_watch(int argc, char **argv)
 		.n_syscalls = n_sys,
 		.tps = tps,
 		.n_tps = w.n_tpf,
+		.tracefs = &w.tracefs,
 	};
 	r = vg_sensor_new(&so, &w.sensor, err, sizeof(err));
 	if (r < 0) {
@@ -2884,6 +2886,7 @@ struct watch *watch_engine_new(watch_sink_fn sink, void *sink_ctx,
 	w->sink = sink;
 	w->sink_ctx = sink_ctx;
 	w->mode = VG_OUTPUT_JSON;
+	vg_tracefs_init(&w->tracefs);
 	if (watch_open(w, err, errsz) < 0) {
 		if (!err[0])
 			snprintf(err, errsz, "cannot open the host root");
@@ -2892,6 +2895,7 @@ struct watch *watch_engine_new(watch_sink_fn sink, void *sink_ctx,
 	struct vg_sensor_opts so = {
 		.type_mask = WATCH_STD_TYPES | VG_EV_BIT(VG_EV_EXEC_ARGS),
 		.ring_bytes = ring_bytes,
+		.tracefs = &w->tracefs,
 	};
 	r = vg_sensor_new(&so, &w->sensor, err, errsz);
 	if (r < 0)

@@ -9,9 +9,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/bpf.h>
+#include <linux/perf_event.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -69,6 +71,10 @@ struct vg_sensor {
 	struct bpf_link *links[MAX_LINKS]; /* tracepoints by name */
 	size_t n_links;
 	struct bpf_link *plinks[48]; /* by prog_uses[] index */
+	/* tracepoint programs: their tracepoint's id, read from tracefs at
+	 * load (0: not a tracepoint program, or none on this kernel), so
+	 * that attaching later needs no tracefs */
+	uint32_t tp_ids[48];
 	uint64_t loaded, attached;   /* type masks */
 	int ncpus;
 	uint64_t mask; /* for vg_sensor_start() */
@@ -155,6 +161,102 @@ static struct bpf_program *prog_of(struct sensor_bpf *skel,
 
 _Static_assert(VG_ARRAY_SIZE(prog_uses) <= 48, "plinks");
 
+/*
+ * A tracepoint program attached through a perf event of the tracepoint's
+ * id, as libbpf would, but with the id read from vigil's own tracefs
+ * (libbpf looks only under /sys/kernel/tracing and debugfs, which a
+ * fresh host and a container lack). The link owns the perf event fd.
+ */
+static struct bpf_link *attach_tp_id(struct bpf_program *p, uint32_t id,
+				     uint64_t cookie)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_TRACEPOINT,
+		.size = sizeof(attr),
+		.config = id,
+	};
+	LIBBPF_OPTS(bpf_perf_event_opts, o, .bpf_cookie = cookie);
+	struct bpf_link *l;
+	int pfd, e;
+
+	pfd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1,
+			   PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0)
+		return NULL;
+	l = bpf_program__attach_perf_event_opts(p, pfd, &o);
+	if (!l) {
+		e = errno;
+		close(pfd);
+		errno = e;
+	}
+	return l;
+}
+
+/* "tracepoint/GROUP/NAME" (or "tp/..."): true, with the group and name
+ * when @group is not NULL. */
+static bool tp_section(const char *sec, char *group, size_t gsz, char *name,
+		       size_t nsz)
+{
+	const char *rest, *slash;
+
+	if (vg_startswith(sec, "tracepoint/"))
+		rest = sec + strlen("tracepoint/");
+	else if (vg_startswith(sec, "tp/"))
+		rest = sec + strlen("tp/");
+	else
+		return false;
+	slash = strchr(rest, '/');
+	if (!slash)
+		return false;
+	if (!group)
+		return true;
+	if ((size_t)(slash - rest) >= gsz || strlen(slash + 1) >= nsz)
+		return false;
+	memcpy(group, rest, (size_t)(slash - rest));
+	group[slash - rest] = '\0';
+	snprintf(name, nsz, "%s", slash + 1);
+	return true;
+}
+
+/* The ids of the loaded tracepoint programs' tracepoints. */
+static int resolve_tp_ids(struct vg_sensor *s, struct vg_tracefs *tfs,
+			  char *err, size_t errsz)
+{
+	struct vg_tracefs own;
+	int r = 0;
+
+	vg_tracefs_init(&own);
+	if (!tfs)
+		tfs = &own;
+	for (size_t i = 0; i < VG_ARRAY_SIZE(prog_uses); i++) {
+		const struct prog_use *u = &prog_uses[i];
+		struct bpf_program *p = prog_of(s->skel, u);
+		char group[64], name[128];
+
+		if (!bpf_program__autoload(p) ||
+		    !tp_section(bpf_program__section_name(p), group,
+				sizeof(group), name, sizeof(name)))
+			continue;
+		r = vg_tracefs_ensure(tfs, err, errsz);
+		if (r < 0)
+			break;
+		r = vg_tracefs_event_id(tfs->fd, group, name, &s->tp_ids[i]);
+		if (r == -ENOENT && u->optional) {
+			r = 0; /* a syscall this kernel lacks */
+			continue;
+		}
+		if (r < 0) {
+			set_err(err, errsz, "tracepoint %s:%s: %s%s", group, name,
+				strerror(-r),
+				r == -ENOENT ? " (the kernel lacks it: "
+					       "CONFIG_FTRACE_SYSCALLS is needed)" : "");
+			break;
+		}
+	}
+	vg_tracefs_release(&own);
+	return r;
+}
+
 int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
 		     size_t errsz)
 {
@@ -176,7 +278,12 @@ int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
 		}
 		if (!want || s->plinks[i])
 			continue;
-		l = bpf_program__attach(p);
+		if (s->tp_ids[i])
+			l = attach_tp_id(p, s->tp_ids[i], 0);
+		else if (tp_section(bpf_program__section_name(p), NULL, 0, NULL, 0))
+			continue; /* optional, and not on this kernel */
+		else
+			l = bpf_program__attach(p);
 		if (!l) {
 			int r = -errno;
 
@@ -405,6 +512,9 @@ int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 				     sizeof(uint32_t), BPF_ANY);
 	}
 
+	r = resolve_tp_ids(s, o->tracefs, err, errsz);
+	if (r < 0)
+		goto fail;
 	s->loaded = mask;
 	r = vg_sensor_attach(s, mask, err, errsz);
 	if (r < 0)
@@ -418,11 +528,8 @@ int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 			goto fail;
 		}
 		/* the cookie tells the one program which tracepoint fired */
-		LIBBPF_OPTS(bpf_tracepoint_opts, topts, .bpf_cookie = o->tps[i].id);
-
-		l = bpf_program__attach_tracepoint_opts(s->skel->progs.handle_tracepoint,
-							o->tps[i].group, o->tps[i].name,
-							&topts);
+		l = attach_tp_id(s->skel->progs.handle_tracepoint, o->tps[i].id,
+				 o->tps[i].id);
 		if (!l) {
 			r = -errno;
 			set_err(err, errsz, "attaching tracepoint %s:%s: %s",

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "bpf/events.h"
+#include "sensor/tracefs.h"
 
 /*
  * The eBPF sensor: loads vigil's programs, attaches those the wanted
@@ -28,6 +29,10 @@ struct vg_sensor_opts {
 	size_t n_syscalls;
 	const struct vg_sensor_tp *tps; /* tracepoints (VG_EV_TRACEPOINT) */
 	size_t n_tps;
+	/* Where tracepoint ids are read (syscall tracepoints, tp:): found
+	 * or made on first need, kept by the caller. NULL: a private one
+	 * for the call only. */
+	struct vg_tracefs *tracefs;
 };
 
 struct vg_sensor;

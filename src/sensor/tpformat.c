@@ -14,18 +14,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/magic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/vfs.h>
 
-#ifndef TRACEFS_MAGIC
-#define TRACEFS_MAGIC 0x74726163
-#endif
-#ifndef DEBUGFS_MAGIC
-#define DEBUGFS_MAGIC 0x64626720
-#endif
 
 struct span {
 	const char *s;
@@ -563,52 +555,6 @@ int vg_tp_format_load(int tracefs_dirfd, const char *group, const char *name,
 	}
 	*ret = f;
 	return 0;
-}
-
-/* Which failure says most about why no tracefs was found. */
-static int err_rank(int r)
-{
-	switch (r) {
-	case -EACCES:
-	case -EPERM:
-		return 3;
-	case -ENODEV:
-		return 2;
-	case -ENOENT:
-		return 0;
-	default:
-		return 1;
-	}
-}
-
-int vg_tracefs_open(void)
-{
-	/* the debugfs path is an automount of tracefs, or on kernels before
-	 * 4.1 tracing's files live in debugfs itself */
-	static const char *const paths[] = { "/sys/kernel/tracing",
-					     "/sys/kernel/debug/tracing" };
-	int best = -ENOENT;
-
-	for (size_t i = 0; i < VG_ARRAY_SIZE(paths); i++) {
-		_cleanup_close_ int fd = -1;
-		struct statfs sf;
-		int r;
-
-		fd = open(paths[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0) {
-			r = -errno;
-		} else if (fstatfs(fd, &sf) < 0) {
-			r = -errno;
-		} else if ((uint64_t)sf.f_type == TRACEFS_MAGIC ||
-			   (uint64_t)sf.f_type == DEBUGFS_MAGIC) {
-			return VG_TAKE_FD(fd);
-		} else {
-			r = -ENODEV; /* the bare mount point in sysfs */
-		}
-		if (err_rank(r) > err_rank(best))
-			best = r;
-	}
-	return best;
 }
 
 void vg_tp_format_release(struct vg_tp_format *f)

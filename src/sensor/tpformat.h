@@ -79,14 +79,6 @@ int vg_tp_format_parse(const char *text, size_t len, struct vg_tp_format *ret,
 int vg_tp_format_load(int tracefs_dirfd, const char *group, const char *name,
 		      struct vg_tp_format *ret, char *err, size_t errsz);
 
-/*
- * Open the tracefs root: /sys/kernel/tracing, else the older
- * /sys/kernel/debug/tracing. Mounting it is left to the system; an empty
- * mount point does not count. Returns an O_DIRECTORY fd the caller
- * closes, or -errno (-ENODEV: only unmounted mount points were found).
- */
-int vg_tracefs_open(void);
-
 /* Frees the contents and zeroes *f; accepts NULL and zeroed formats. */
 void vg_tp_format_release(struct vg_tp_format *f);
 
