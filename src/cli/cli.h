@@ -126,5 +126,7 @@ int cmd_rootfs(int argc, char **argv);
 void cmd_rootfs_help(FILE *f);
 int cmd_diff(int argc, char **argv);
 void cmd_diff_help(FILE *f);
+int cmd_doctor(int argc, char **argv);
+void cmd_doctor_help(FILE *f);
 
 #endif

@@ -1068,7 +1068,7 @@ int cmd_daemon(int argc, char **argv)
 	d.w = watch_engine_new(on_event, &d, ring, err, sizeof(err));
 	if (!d.w) {
 		cli_error("%s", err);
-		return EXIT_PARTIAL;
+		return EXIT_USAGE;
 	}
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	/* 0660 root:group from the moment anyone can connect */

@@ -31,6 +31,7 @@
 #include "output/identity.h"
 #include "ptable/ptable.h"
 #include "sensor/sensor.h"
+#include "probe/probe.h"
 #include "sensor/tpformat.h"
 #include "shared/util.h"
 
@@ -2337,6 +2338,36 @@ static int pump(struct watch *w, int *ret_poll)
 	return w->n_held ? 10 : WATCH_LATENCY_MS;
 }
 
+/*
+ * The sensor, after the checks that name what stops it (capabilities,
+ * kernel, BTF, lockdown, ring buffer) with their fix. A tracefs vigil had
+ * to mount where others see it is said once; a private one is not, as
+ * nothing changed for anyone. Returns 0 or -errno with @err.
+ */
+static int watch_sensor_new(struct watch *w, const struct vg_sensor_opts *so,
+			    char *err, size_t errsz)
+{
+	char why[512];
+	int r;
+
+	r = vg_probe_preflight(why, sizeof(why));
+	if (r < 0) {
+		snprintf(err, errsz, "cannot start the eBPF sensor: %s", why);
+		return r;
+	}
+	r = vg_sensor_new(so, &w->sensor, why, sizeof(why));
+	if (r < 0) {
+		snprintf(err, errsz, "cannot start the eBPF sensor: %s", why);
+		return r;
+	}
+	if (w->tracefs.how == VG_TRACEFS_MOUNTED_NOW)
+		cli_error("note: tracefs was mounted at %s (%s)", w->tracefs.where,
+			  w->tracefs.why_not_private);
+	/* the ids are read: the tracefs is needed no more */
+	vg_tracefs_release(&w->tracefs);
+	return 0;
+}
+
 /* vigil watch as one subscription to the daemon on @fd. */
 static int via_daemon(struct watch *w, int fd, const char *path,
 		      const char *filter_text, uint64_t duration_ms)
@@ -2709,10 +2740,10 @@ int cmd_watch(int argc, char **argv)
 		.n_tps = w.n_tpf,
 		.tracefs = &w.tracefs,
 	};
-	r = vg_sensor_new(&so, &w.sensor, err, sizeof(err));
+	r = watch_sensor_new(&w, &so, err, sizeof(err));
 	if (r < 0) {
 		cli_error("%s", err);
-		ret = EXIT_PARTIAL;
+		ret = EXIT_USAGE;
 		goto out;
 	}
 
@@ -2897,7 +2928,7 @@ struct watch *watch_engine_new(watch_sink_fn sink, void *sink_ctx,
 		.ring_bytes = ring_bytes,
 		.tracefs = &w->tracefs,
 	};
-	r = vg_sensor_new(&so, &w->sensor, err, errsz);
+	r = watch_sensor_new(w, &so, err, errsz);
 	if (r < 0)
 		goto fail;
 	/* nothing but what keeps the process table, until asked */

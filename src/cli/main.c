@@ -44,6 +44,8 @@ static const struct command commands[] = {
 	  "files a container added, changed and deleted (its overlay)" },
 	{ "rootfs", cmd_rootfs, cmd_rootfs_help,
 	  "where the host sees a container's root filesystem" },
+	{ "doctor", cmd_doctor, cmd_doctor_help,
+	  "what this host offers vigil, and whether watch and daemon can run" },
 };
 
 int cli_unix_connect(const char *path)

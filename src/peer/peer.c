@@ -36,19 +36,6 @@
 #define SO_PEERPIDFD 77 /* Linux 6.5 */
 #endif
 
-/* PIDFD_GET_INFO (Linux 6.13); Debian 12's headers predate it. */
-struct peer_pidfd_info {
-	__u64 mask;
-	__u64 cgroupid;
-	__u32 pid, tgid, ppid;
-	__u32 ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
-	__u32 spare0[1];
-};
-_Static_assert(sizeof(struct peer_pidfd_info) == 64, "PIDFD_INFO_SIZE_VER0");
-#define PEER_PIDFD_GET_INFO _IOWR(0xFF, 11, struct peer_pidfd_info)
-#define PEER_INFO_PID (1ull << 0)
-#define PEER_INFO_CREDS (1ull << 1)
-#define PEER_INFO_CGROUPID (1ull << 2)
 
 const char *vigil_identity_peer_method(const struct vigil_identity *id)
 {
@@ -125,15 +112,15 @@ static int pidfd_fdinfo_pid(int pidfd, int *ret)
 
 /* Is the pidfd's process alive? 1, 0, or -errno. With the kernel's info
  * when it offers it (creds, cgroup id), else by a null signal. */
-static int pidfd_alive(int pidfd, struct peer_pidfd_info *info, bool *have)
+static int pidfd_alive(int pidfd, struct vg_pidfd_info *info, bool *have)
 {
 	*have = false;
-	*info = (struct peer_pidfd_info){
-		.mask = PEER_INFO_PID | PEER_INFO_CREDS | PEER_INFO_CGROUPID,
+	*info = (struct vg_pidfd_info){
+		.mask = VG_PIDFD_INFO_PID | VG_PIDFD_INFO_CREDS | VG_PIDFD_INFO_CGROUPID,
 	};
-	if (ioctl(pidfd, PEER_PIDFD_GET_INFO, info) == 0) {
-		*have = (info->mask & (PEER_INFO_PID | PEER_INFO_CREDS)) ==
-			(PEER_INFO_PID | PEER_INFO_CREDS);
+	if (ioctl(pidfd, VG_PIDFD_GET_INFO, info) == 0) {
+		*have = (info->mask & (VG_PIDFD_INFO_PID | VG_PIDFD_INFO_CREDS)) ==
+			(VG_PIDFD_INFO_PID | VG_PIDFD_INFO_CREDS);
 		return 1;
 	}
 	if (errno == ESRCH) {
@@ -224,7 +211,7 @@ static int read_facts(struct vigil_ctx *ctx, struct vigil_identity *id,
 static int identify_pidfd(struct vigil_ctx *ctx, struct vigil_identity *id,
 			  int pidfd)
 {
-	struct peer_pidfd_info info;
+	struct vg_pidfd_info info;
 	bool have_info;
 	int pid = id->peer_pid, r;
 
@@ -275,7 +262,7 @@ static int identify_pidfd(struct vigil_ctx *ctx, struct vigil_identity *id,
 			       "identified");
 			return 0;
 		}
-		if ((info.mask & PEER_INFO_CGROUPID) && info.cgroupid &&
+		if ((info.mask & VG_PIDFD_INFO_CGROUPID) && info.cgroupid &&
 		    id->cgroup_id && info.cgroupid != id->cgroup_id) {
 			refuse(id, VIGIL_PEER_CHANGED,
 			       "it moved to another cgroup while it was "

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/types.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,28 +11,6 @@
 
 #include "shared/util.h"
 
-/* Linux 6.13's pidfd information; Debian 12's headers predate it. */
-struct vg_pidfd_info {
-	__u64 mask;
-	__u64 cgroupid;
-	__u32 pid;
-	__u32 tgid;
-	__u32 ppid;
-	__u32 ruid;
-	__u32 rgid;
-	__u32 euid;
-	__u32 egid;
-	__u32 suid;
-	__u32 sgid;
-	__u32 fsuid;
-	__u32 fsgid;
-	__u32 spare0[1];
-};
-_Static_assert(sizeof(struct vg_pidfd_info) == 64, "PIDFD_INFO_SIZE_VER0");
-#define VG_PIDFD_GET_INFO _IOWR(0xFF, 11, struct vg_pidfd_info)
-#define VG_PIDFD_INFO_PID (1ull << 0)
-#define VG_PIDFD_INFO_CREDS (1ull << 1)
-#define VG_PIDFD_INFO_CGROUPID (1ull << 2)
 
 static const char *const ns_names[VG_NS_COUNT] = {
 	[VG_NS_PID] = "pid",   [VG_NS_MNT] = "mnt",   [VG_NS_NET] = "net",

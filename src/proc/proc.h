@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/types.h>
+#include <sys/ioctl.h>
 
 /*
  * One process, read from a host root's /proc. Every file is opened relative
@@ -12,6 +14,29 @@
  * share a reused pid are never mixed: when the process goes, the reads
  * fail with -ESRCH instead.
  */
+
+/* Linux 6.13's pidfd information; Debian 12's headers predate it. */
+struct vg_pidfd_info {
+	__u64 mask;
+	__u64 cgroupid;
+	__u32 pid;
+	__u32 tgid;
+	__u32 ppid;
+	__u32 ruid;
+	__u32 rgid;
+	__u32 euid;
+	__u32 egid;
+	__u32 suid;
+	__u32 sgid;
+	__u32 fsuid;
+	__u32 fsgid;
+	__u32 spare0[1];
+};
+_Static_assert(sizeof(struct vg_pidfd_info) == 64, "PIDFD_INFO_SIZE_VER0");
+#define VG_PIDFD_GET_INFO _IOWR(0xFF, 11, struct vg_pidfd_info)
+#define VG_PIDFD_INFO_PID (1ull << 0)
+#define VG_PIDFD_INFO_CREDS (1ull << 1)
+#define VG_PIDFD_INFO_CGROUPID (1ull << 2)
 
 /* Limits on what a hostile or odd /proc file may make us read. */
 #define VG_STAT_MAX 4096

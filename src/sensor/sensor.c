@@ -9,11 +9,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/bpf.h>
-#include <linux/perf_event.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -161,37 +159,6 @@ static struct bpf_program *prog_of(struct sensor_bpf *skel,
 
 _Static_assert(VG_ARRAY_SIZE(prog_uses) <= 48, "plinks");
 
-/*
- * A tracepoint program attached through a perf event of the tracepoint's
- * id, as libbpf would, but with the id read from vigil's own tracefs
- * (libbpf looks only under /sys/kernel/tracing and debugfs, which a
- * fresh host and a container lack). The link owns the perf event fd.
- */
-static struct bpf_link *attach_tp_id(struct bpf_program *p, uint32_t id,
-				     uint64_t cookie)
-{
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_TRACEPOINT,
-		.size = sizeof(attr),
-		.config = id,
-	};
-	LIBBPF_OPTS(bpf_perf_event_opts, o, .bpf_cookie = cookie);
-	struct bpf_link *l;
-	int pfd, e;
-
-	pfd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1,
-			   PERF_FLAG_FD_CLOEXEC);
-	if (pfd < 0)
-		return NULL;
-	l = bpf_program__attach_perf_event_opts(p, pfd, &o);
-	if (!l) {
-		e = errno;
-		close(pfd);
-		errno = e;
-	}
-	return l;
-}
-
 /* "tracepoint/GROUP/NAME" (or "tp/..."): true, with the group and name
  * when @group is not NULL. */
 static bool tp_section(const char *sec, char *group, size_t gsz, char *name,
@@ -279,7 +246,7 @@ int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
 		if (!want || s->plinks[i])
 			continue;
 		if (s->tp_ids[i])
-			l = attach_tp_id(p, s->tp_ids[i], 0);
+			l = vg_tracefs_attach(p, s->tp_ids[i], 0);
 		else if (tp_section(bpf_program__section_name(p), NULL, 0, NULL, 0))
 			continue; /* optional, and not on this kernel */
 		else
@@ -528,7 +495,7 @@ int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 			goto fail;
 		}
 		/* the cookie tells the one program which tracepoint fired */
-		l = attach_tp_id(s->skel->progs.handle_tracepoint, o->tps[i].id,
+		l = vg_tracefs_attach(s->skel->progs.handle_tracepoint, o->tps[i].id,
 				 o->tps[i].id);
 		if (!l) {
 			r = -errno;

@@ -8,8 +8,13 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/perf_event.h>
+
+#include <bpf/libbpf.h>
 
 #include "shared/util.h"
 
@@ -191,4 +196,29 @@ int vg_tracefs_event_id(int dirfd, const char *group, const char *name,
 		return -EBADMSG;
 	*ret = (uint32_t)v;
 	return 0;
+}
+
+struct bpf_link *vg_tracefs_attach(struct bpf_program *p, uint32_t id,
+				   uint64_t cookie)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_TRACEPOINT,
+		.size = sizeof(attr),
+		.config = id,
+	};
+	LIBBPF_OPTS(bpf_perf_event_opts, o, .bpf_cookie = cookie);
+	struct bpf_link *l;
+	int pfd, e;
+
+	pfd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1,
+			   PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0)
+		return NULL;
+	l = bpf_program__attach_perf_event_opts(p, pfd, &o);
+	if (!l) {
+		e = errno;
+		close(pfd);
+		errno = e;
+	}
+	return l;
 }

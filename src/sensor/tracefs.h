@@ -62,4 +62,17 @@ int vg_tracefs_open_private(void);
 int vg_tracefs_event_id(int dirfd, const char *group, const char *name,
 			uint32_t *ret);
 
+struct bpf_program;
+struct bpf_link;
+
+/*
+ * Attach tracepoint program @p to the tracepoint of @id (read with
+ * vg_tracefs_event_id()) through a perf event, as libbpf would, but
+ * without libbpf's own look for tracefs, which finds none on a fresh
+ * host or in a container. @cookie is the program's bpf_get_attach_cookie().
+ * Returns the link, which owns the perf event, or NULL with errno set.
+ */
+struct bpf_link *vg_tracefs_attach(struct bpf_program *p, uint32_t id,
+				   uint64_t cookie);
+
 #endif
