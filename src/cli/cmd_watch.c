@@ -42,6 +42,9 @@
 /* Containers followed through their lifecycle at once; beyond, the
  * oldest is forgotten (and counted). */
 #define WATCH_LIFE_MAX 1024
+/* Reads of a starting container's init pid record, at its execs, before
+ * giving up: setup processes exec a few times before the init does. */
+#define WATCH_LIFE_LOOKUPS 32
 /* The types `--event all` means, and the daemon serves. */
 #define WATCH_STD_TYPES                                                       \
 	(VG_EV_BIT(VG_EV_EXEC) | VG_EV_BIT(VG_EV_EXIT) | VG_EV_BIT(VG_EV_FORK) | \
@@ -121,11 +124,14 @@ struct ev_view {
 	char *owned;           /* held copies: one block */
 };
 
-/* A container's lifecycle, as its cgroup and processes show it. */
+/* A container's lifecycle: its cgroup, and its init process as the
+ * runtime recorded it (not the first process seen in the cgroup: the
+ * runtime's setup processes come and go there first). */
 struct ctr_life {
 	uint64_t cgroup_id; /* 0: free */
 	uint64_t seq;       /* age, for eviction */
-	int init_pid;       /* its first exec's process */
+	int init_pid;       /* the runtime's record; 0: not read yet */
+	uint8_t lookups;    /* reads of that record so far */
 	bool running, exited;
 };
 
@@ -956,10 +962,27 @@ static void hold_record(struct watch *w, char *line, size_t off)
 	};
 }
 
+/* Records of @cgid still held go out now, before a later record of it
+ * that need not wait: a container's records keep their order. */
+static void release_held_of(struct watch *w, uint64_t cgid)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < w->n_held; i++) {
+		if (w->held[i].cgroup_id == cgid)
+			write_held(w, &w->held[i]);
+		else
+			w->held[kept++] = w->held[i];
+	}
+	w->n_held = kept;
+}
+
 static void finish_record(struct watch *w)
 {
 	char *line;
 
+	if (!w->held_cgroup && w->n_held)
+		release_held_of(w, w->view.h.cgroup_id);
 	if (w->mode == VG_OUTPUT_JSON) {
 		if (w->held_cgroup && (line = vg_pr_end_string(w->pr))) {
 			hold_record(w, line, w->held_off);
@@ -1105,13 +1128,20 @@ static struct ctr_life *life_add(struct watch *w, uint64_t cgid)
 }
 
 /* A container event: @state of the container in cgroup @cgid, at the
- * time and on the cpu of @h (the event that showed it). */
+ * time and on the cpu of @h (the event that showed it); @init_pid, its
+ * init's host pid, once known (0: not); @exit_status, wait(2)'s status
+ * for "exited" (else -1). */
 static void print_container(struct watch *w, const struct vg_ev_hdr *h,
-			    uint64_t cgid, const char *state, int exit_status)
+			    uint64_t cgid, const char *state, int init_pid,
+			    int exit_status)
 {
 	struct vg_printer *p = w->pr;
 	struct vg_ev_hdr ch;
-	char attr[512], prefix[96], when[48];
+	char attr[512], prefix[96], when[48], what[96];
+	unsigned sig = (unsigned)exit_status & 0x7f;
+	/* as the runtimes record it: 128 + the signal when one ended it */
+	unsigned code = sig ? 128 + sig : ((unsigned)exit_status >> 8) & 0xff;
+	size_t n;
 
 	if (!life_selected(w, cgid))
 		return;
@@ -1125,27 +1155,30 @@ static void print_container(struct watch *w, const struct vg_ev_hdr *h,
 	vg_pr_u64(p, "id", NULL, cgid);
 	vg_pr_obj_close(p);
 	vg_pr_str(p, "state", NULL, state);
+	if (init_pid > 0)
+		vg_pr_i64(p, "host_pid", NULL, init_pid);
+	else
+		vg_pr_null(p, "host_pid", NULL);
+	n = (size_t)snprintf(what, sizeof(what), "%s", state);
+	if (init_pid > 0)
+		n += (size_t)snprintf(what + n, sizeof(what) - n, " host_pid=%d", init_pid);
 	if (exit_status >= 0) {
 		vg_pr_obj_open(p, "exit");
 		vg_pr_u64(p, "status", NULL, (uint64_t)exit_status);
-		if (exit_status & 0x7f) {
-			vg_pr_null(p, "code", NULL);
-			vg_pr_u64(p, "signal", NULL, exit_status & 0x7f);
-		} else {
-			vg_pr_u64(p, "code", NULL, (exit_status >> 8) & 0xff);
+		vg_pr_u64(p, "code", NULL, code);
+		if (sig)
+			vg_pr_u64(p, "signal", NULL, sig);
+		else
 			vg_pr_null(p, "signal", NULL);
-		}
 		vg_pr_obj_close(p);
+		snprintf(what + n, sizeof(what) - n, sig ? " code=%u signal=%u" : " code=%u",
+			 code, sig);
 	}
 	print_attribution(w, &ch, attr, sizeof(attr));
 	if (w->mode == VG_OUTPUT_TEXT) {
 		fmt_time(w, h->ktime_ns, when, sizeof(when));
 		snprintf(prefix, sizeof(prefix), "%s %-7s", when, "container");
-		if (exit_status >= 0)
-			text_line(w, prefix, attr, "%s code=%d", state,
-				  (exit_status >> 8) & 0xff);
-		else
-			text_line(w, prefix, attr, "%s", state);
+		text_line(w, prefix, attr, "%s", what);
 	}
 	finish_record(w);
 }
@@ -1180,31 +1213,68 @@ static void life_mkdir(struct watch *w, const struct vg_ev_cgroup *e)
 	    a.match.role != VG_ROLE_CONTAINER)
 		return;
 	life_add(w, e->id);
-	print_container(w, &e->h, e->id, "created", -1);
+	print_container(w, &e->h, e->id, "created", 0, -1);
 }
 
-/* Its first exec: "running", before the exec itself. */
+/* The runtime's record of @l's init pid, read while it is unknown: the
+ * runtime writes it at create, before the container's command runs. */
+static void life_read_init(struct watch *w, struct ctr_life *l)
+{
+	struct vg_attribution a;
+
+	if (l->init_pid || l->lookups >= WATCH_LIFE_LOOKUPS)
+		return;
+	l->lookups++;
+	if (vg_attrib_cgroup_id(w->ctx, l->cgroup_id, &a) < 0 ||
+	    a.match.role != VG_ROLE_CONTAINER)
+		return;
+	if (vg_runtime_init_pid(&w->ctx->rt_cfg, w->ctx->root_fd, &a.match,
+				&l->init_pid) < 0 &&
+	    a.meta && a.meta->meta.init_pid > 0)
+		l->init_pid = a.meta->meta.init_pid;
+}
+
+/* The init process runs the container's command: "running", before
+ * that exec's own event. */
 static void life_exec(struct watch *w, const struct vg_ev_hdr *h)
 {
 	struct ctr_life *l;
 
 	if (!life_wanted(w) || !(l = life_find(w, h->cgroup_id)) || l->running)
 		return;
+	life_read_init(w, l);
+	if (!l->init_pid || l->init_pid != (int)h->pid)
+		return;
 	l->running = true;
-	l->init_pid = (int)h->pid;
-	print_container(w, h, h->cgroup_id, "running", -1);
+	print_container(w, h, h->cgroup_id, "running", l->init_pid, -1);
 }
 
-/* Its first process gone: "exited", with its status. */
+/* The init process gone: "exited", with its status. A container that
+ * was running before vigil started is known by the runtime's record
+ * read with its metadata. */
 static void life_exit(struct watch *w, const struct vg_ev_exit *e)
 {
 	struct ctr_life *l;
 
-	if (!life_wanted(w) || !(l = life_find(w, e->h.cgroup_id)) || l->exited ||
-	    l->init_pid != (int)e->h.pid)
+	if (!life_wanted(w))
+		return;
+	l = life_find(w, e->h.cgroup_id);
+	if (!l) {
+		struct vg_attribution a;
+
+		if (vg_attrib_cgroup_id(w->ctx, e->h.cgroup_id, &a) < 0 ||
+		    a.match.role != VG_ROLE_CONTAINER || !a.meta ||
+		    a.meta->meta.init_pid != (int)e->h.pid)
+			return;
+		l = life_add(w, e->h.cgroup_id);
+		l->init_pid = (int)e->h.pid;
+		l->running = true;
+	}
+	if (!l->running || l->exited || l->init_pid != (int)e->h.pid)
 		return;
 	l->exited = true;
-	print_container(w, &e->h, e->h.cgroup_id, "exited", (int)e->exit_code);
+	print_container(w, &e->h, e->h.cgroup_id, "exited", l->init_pid,
+			(int)e->exit_code);
 }
 
 /* The cgroup went: "destroyed". */
@@ -1214,7 +1284,7 @@ static void life_rmdir(struct watch *w, const struct vg_ev_cgroup *e)
 
 	if (!life_wanted(w) || !(l = life_find(w, e->id)))
 		return;
-	print_container(w, &e->h, e->id, "destroyed", -1);
+	print_container(w, &e->h, e->id, "destroyed", l->init_pid, -1);
 	l->cgroup_id = 0;
 }
 

@@ -73,6 +73,17 @@ int vg_runtime_read(const struct vg_runtime_cfg *cfg, int root_fd,
 		    const struct vg_cgroup_match *m,
 		    struct vg_container_meta *ret);
 
+/*
+ * The container's init process as its runtime recorded it: the pid file
+ * runc writes at create, before the container's command runs (the OCI
+ * bundle's init.pid for containerd and docker's containerd, the
+ * userdata pidfile for podman and CRI-O). Only these small files are
+ * read, so a caller may ask while the container starts. Returns 0 and
+ * the pid, -ENOENT when nothing is recorded (yet), or -errno.
+ */
+int vg_runtime_init_pid(const struct vg_runtime_cfg *cfg, int root_fd,
+			const struct vg_cgroup_match *m, int *ret);
+
 /* The per-runtime readers behind vg_runtime_read(); each fills what its
  * files hold into @ret (runtime and id already set). */
 void vg_docker_read(const struct vg_runtime_cfg *cfg, int root_fd,
