@@ -283,7 +283,8 @@ void cmd_watch_help(FILE *f)
 		"Container selections are enforced in the kernel by cgroup and mount\n"
 		"namespace. Events the kernel could not deliver are reported as 'lost'\n"
 		"records with their counts. Ctrl-C stops and detaches everything.\n"
-		"Needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE).\n"
+		"Needs root, or CAP_BPF and CAP_PERFMON (and CAP_SYS_ADMIN where no\n"
+		"tracefs is mounted); vigil doctor says what this host lacks.\n"
 		"\n%s",
 		program_name, cli_global_help);
 }

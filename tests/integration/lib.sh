@@ -96,6 +96,35 @@ vg_wait() {
 
 vg_t() { timeout -k 5 "$VG_CMD_TIMEOUT" "$@"; }
 
+# vg_mounts_of_type ERE [PID]: the mount points whose file system type
+# matches ERE, from /proc/PID/mountinfo (default: this shell's).
+vg_mounts_of_type() {
+	awk -v re="^($1)\$" '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) ~ re) print $5; break } }' \
+		"/proc/${2:-self}/mountinfo"
+}
+
+# vg_enter_no_tracefs ARGS...: go on in a private mount namespace where
+# tracefs and debugfs are unmounted, as on a fresh host (which has none):
+# a machine that happens to have them mounted cannot make an eBPF test
+# pass. The test script is started again there with ARGS; call this
+# before vg_init. Fails the test if either is still mounted there.
+vg_enter_no_tracefs() {
+	if [ -z "${VG_NO_TRACEFS_NS:-}" ]; then
+		export VG_NO_TRACEFS_NS=1
+		exec unshare --mount --propagation private -- bash "$0" "$@"
+	fi
+	local mp
+	# deepest first: debugfs's tracing automount sits inside debugfs
+	for mp in $(vg_mounts_of_type 'tracefs|debugfs' | awk '{ print length, $0 }' | sort -rn | cut -d' ' -f2-); do
+		umount -l "$mp" 2>/dev/null
+	done
+	if [ -n "$(vg_mounts_of_type 'tracefs|debugfs')" ]; then
+		fail "tracefs or debugfs is still mounted in the test's mount namespace: $(vg_mounts_of_type 'tracefs|debugfs' | tr '\n' ' ')"
+	else
+		vg_info "this test runs with no tracefs or debugfs mounted (mount namespace $(readlink /proc/self/ns/mnt))"
+	fi
+}
+
 # ---------------------------------------------------------------- lifecycle
 
 vg_init() {
@@ -262,6 +291,25 @@ vg_busybox_image() {
 		return 1
 	fi
 	return 0
+}
+
+# vg_vigil_image: a docker image of $VIGIL and the shared libraries it
+# links (FROM scratch, made with docker import), once per binary; its
+# name is VG_VIGIL_IMAGE. Fails the check if it cannot be made.
+vg_vigil_image() {
+	local root=$VG_TMPDIR/vigil-image lib
+	VG_VIGIL_IMAGE=vigil-test/vigil:$(sha256sum "$VIGIL" | cut -c1-12)
+	vg_t docker image inspect "$VG_VIGIL_IMAGE" >/dev/null 2>&1 && return 0
+	rm -rf "$root"
+	mkdir -p "$root/usr/bin" "$root/host" "$root/tmp" "$root/proc" "$root/sys" "$root/dev" "$root/etc" "$root/run" || return 1
+	cp "$VIGIL" "$root/usr/bin/vigil" || return 1
+	for lib in $(ldd "$VIGIL" | awk '/=>/ { print $3 } /^[[:space:]]*\/[^ ]*ld-linux/ { print $1 }'); do
+		mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib" || return 1
+	done
+	if ! tar -C "$root" -c . | vg_t docker import - "$VG_VIGIL_IMAGE" >/dev/null; then
+		fail "docker import of the vigil image failed"
+		return 1
+	fi
 }
 
 # vg_build_storm: build bench/storm.c (the benchmarks' workloads) into

@@ -12,11 +12,22 @@
 #     absolute path;
 #   - connect/accept/listen to 127.0.0.1 inside a --network none
 #     container, and a refused connect with its errno;
-#   - a 4 KiB ring buffer under an open storm: the lost counts printed
-#     equal the kernel's counters, and delivered + lost = operations;
-#   - open storms faster than the reader: --duration and ^C still end it;
+#   - everything runs in a mount namespace without tracefs or debugfs, as
+#     on a fresh host: the default events (an open and an exec), and
+#     tp:, with no tracefs mount added here or on the host;
+#   - a 4 KiB ring buffer and a reader held with SIGSTOP under an open
+#     storm: the lost counts printed equal the kernel's counters, and
+#     delivered + lost = operations;
+#   - open storms and a reader that is behind (held, then let go): --duration
+#     and ^C still end it;
+#   - container lifecycle (created, running, exited, destroyed) of docker,
+#     containerd and podman containers that exit with a chosen code or are
+#     killed with SIGKILL, embedded and through the daemon;
+#   - vigil watch inside a docker container (host pid namespace, the
+#     host's / at /host, capabilities instead of --privileged);
 #   - a tracepoint by name (signal:signal_generate) with decoded fields;
-#   - text output, --count, bad arguments.
+#   - text output, --count, bad arguments, and a user without the
+#     capabilities.
 # Usage: test-watch.sh [path/to/vigil]   (root; exit 77 = skipped)
 set -u -o pipefail
 
@@ -27,8 +38,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VIGIL=${1:-${VIGIL:-$VG_DEFAULT_VIGIL}}
 
 vg_need_root
+vg_enter_no_tracefs "$@"
 vg_init
-vg_need_cmds jq timeout docker dockerd python3 bpftool || vg_finish
+vg_need_cmds jq timeout docker dockerd python3 bpftool setpriv unshare || vg_finish
 [ -x "$VIGIL" ] || { fail "vigil binary not found: $VIGIL"; vg_finish; }
 
 W_PID='' W_OUT='' W_ERR='' W_RC=''
@@ -105,6 +117,27 @@ vg_t docker exec -d "$C1" sh -c \
 PRE_PID=''
 vg_wait 10 eval 'PRE_PID=$(pgrep -f "while \[ ! -e /tmp/go \]" | head -n 1); [ -n "$PRE_PID" ]' ||
 	fail "the pre-existing process did not start"
+
+# ------------------------------------------ the default events, no tracefs
+# What a fresh host gives: no tracefs. vigil reads its tracepoints
+# through a private mount that no mount table shows, here or on the host.
+vg_log "default events without tracefs"
+MT_NS=$(vg_mounts_of_type tracefs | wc -l) MT_HOST=$(vg_mounts_of_type tracefs 1 | wc -l)
+DEF_FILE=$VG_TMPDIR/default-open-marker
+: >"$DEF_FILE"
+if watch_start default; then
+	cat "$DEF_FILE" >/dev/null
+	/bin/true default-exec-marker
+	wait_event "an open with the default events" '.evt.type == "open" and .fd.name == $f' --arg f "$DEF_FILE" &&
+		pass "the default events deliver an open without tracefs mounted"
+	wait_event "an exec with the default events" '.evt.type == "exec" and .proc.args[1] == "default-exec-marker"' &&
+		pass "the default events deliver an exec without tracefs mounted"
+	[ "$(vg_mounts_of_type tracefs | wc -l)" = "$MT_NS" ] && [ "$(vg_mounts_of_type tracefs 1 | wc -l)" = "$MT_HOST" ] &&
+		pass "no tracefs mount appeared in this namespace's or the host's mount table" ||
+		fail "a tracefs mount appeared: here $(vg_mounts_of_type tracefs | tr '\n' ' '), host $(vg_mounts_of_type tracefs 1 | tr '\n' ' ')"
+	grep -q 'tracefs was mounted' "$W_ERR" && fail "vigil said it mounted tracefs: $(cat "$W_ERR")"
+	watch_stop
+fi
 
 # ------------------------------------------------ exec, argv and exit codes
 vg_log "exec and exit in a docker container"
@@ -235,7 +268,9 @@ if watch_start net --event connect,accept,bind,listen --container "$C1"; then
 fi
 
 # ------------------------------------------ a tiny ring buffer, an open storm
-vg_log "4 KiB ring buffer under an open storm"
+# The reader is held (SIGSTOP) while the storm runs, so the ring fills
+# and the loss is certain, whatever the machine's speed.
+vg_log "4 KiB ring buffer and a held reader under an open storm"
 N=20000
 GO=$VG_TMPDIR/storm-go
 STORM_FILE=$VG_TMPDIR/storm-file
@@ -254,8 +289,10 @@ vg_track_pid "$STORM_PID"
 # started up (its own opens done) before vigil watch attaches
 vg_wait 15 test -e "$GO.ready" || fail "the storm process did not start"
 if watch_start storm --event open --pid "$STORM_PID" --ring-size 4096; then
+	kill -STOP "$W_PID"
 	touch "$GO"
 	wait "$STORM_PID"
+	kill -CONT "$W_PID"
 	sleep 1.5 # a lost record is printed each second
 	# The kernel's own counters: the per-CPU 'lost' map of this vigil.
 	KLOST=''
@@ -271,7 +308,7 @@ if watch_start storm --event open --pid "$STORM_PID" --ring-size 4096; then
 	FINAL=$(sed -nE 's/^vigil: [0-9]+ events, ([0-9]+) lost$/\1/p' "$W_ERR")
 	vg_info "storm: $N opens, $DELIVERED delivered, lost: kernel ${KLOST:-?}, lost records $PRINTED (open $OPEN_LOST), final ${FINAL:-?}"
 	if [ -n "$KLOST" ] && [ "$KLOST" -gt 0 ]; then
-		pass "a 4 KiB ring buffer loses events under the storm, and the kernel counted them"
+		pass "a 4 KiB ring buffer with its reader held loses events, and the kernel counted them"
 	else
 		fail "no loss counted by the kernel (${KLOST:-no map})"
 	fi
@@ -283,11 +320,13 @@ if watch_start storm --event open --pid "$STORM_PID" --ring-size 4096; then
 		fail "delivered $DELIVERED + lost $OPEN_LOST != $N"
 fi
 
-# ------------------------- a reader that cannot keep up still answers
-# Two open storms, one per CPU, outrun the reader (text output is the
-# slower one): it must still stop at --duration and on ^C, not when the
-# storms end, and count its losses.
-vg_log "open storms faster than the reader: --duration and ^C still hold"
+# ------------------------- a reader that is behind still answers
+# Two open storms, one per CPU, fill the ring while the reader is held
+# (SIGSTOP) past its --duration: when it runs again it is behind by a
+# full ring, and stays so while the storms outpace it (text output is
+# the slower one). It must stop at once, not when it has caught up or
+# the storms end, and count what it lost. The same for ^C.
+vg_log "a reader behind open storms: --duration and ^C still hold"
 if vg_build_storm; then
 	: >"$STORM_FILE"
 	STORMS=()
@@ -299,27 +338,36 @@ if vg_build_storm; then
 	sleep 0.5
 	kill -0 "${STORMS[@]}" 2>/dev/null ||
 		fail "a storm process ended early: $(cat "$VG_TMPDIR"/storm-*.err | head -c 300)"
+	"$VIGIL" watch --event open --output text --duration 2 \
+		>/dev/null 2>"$VG_TMPDIR/behind.err" </dev/null &
+	BP=$!
+	vg_track_pid "$BP"
+	vg_wait 30 grep -q '^vigil: watching' "$VG_TMPDIR/behind.err" || fail "vigil watch did not attach"
+	kill -STOP "$BP"
+	sleep 3 # past its duration, the ring full
 	T0=$SECONDS
-	timeout -k 2 20 "$VIGIL" watch --event open --output text --duration 2 \
-		>/dev/null 2>"$VG_TMPDIR/behind.err" </dev/null
-	RC=$? T=$((SECONDS - T0))
+	kill -CONT "$BP"
+	vg_wait 20 eval '! kill -0 $BP 2>/dev/null'
+	T=$((SECONDS - T0))
+	kill -0 "$BP" 2>/dev/null && kill -KILL "$BP"
+	wait "$BP"
+	RC=$?
 	BEHIND=$(sed -nE 's/^vigil: [0-9]+ events, ([0-9]+) lost$/\1/p' "$VG_TMPDIR/behind.err")
-	vg_info "--duration 2 under the storms: exit $RC after ${T}s, ${BEHIND:-?} lost"
-	if [ "${BEHIND:-0}" -gt 0 ]; then
-		pass "the storms outran the reader (${BEHIND} lost, counted)"
-	else
-		fail "the storms did not outrun the reader, or no loss was reported: $(tail -n 2 "$VG_TMPDIR/behind.err" | tr '\n' ' ')"
-	fi
-	[ "$RC" = 0 ] && [ "$T" -le 8 ] && pass "--duration 2 ends in ${T}s while the reader is behind" ||
-		fail "--duration 2 under the storms: exit $RC after ${T}s"
+	vg_info "--duration 2, held 3 s under the storms: exit $RC ${T}s after it ran again, ${BEHIND:-?} lost"
+	[ "${BEHIND:-0}" -gt 0 ] && pass "the full ring's losses are counted (${BEHIND})" ||
+		fail "no loss reported after the ring filled: $(tail -n 2 "$VG_TMPDIR/behind.err" | tr '\n' ' ')"
+	[ "$RC" = 0 ] && [ "$T" -le 5 ] && pass "past --duration and behind a full ring, it ends in ${T}s" ||
+		fail "--duration under the storms: exit $RC after ${T}s"
 	if watch_start behind --event open --output text; then
+		kill -STOP "$W_PID"
 		sleep 2
+		kill -CONT "$W_PID"
 		T0=$SECONDS
 		kill -INT "$W_PID" 2>/dev/null
 		vg_wait 10 eval '! kill -0 $W_PID 2>/dev/null'
 		T=$((SECONDS - T0))
 		watch_stop
-		[ "$W_RC" = 0 ] && [ "$T" -le 5 ] && pass "^C ends it in ${T}s while the reader is behind" ||
+		[ "$W_RC" = 0 ] && [ "$T" -le 5 ] && pass "^C ends it in ${T}s while it is behind a full ring" ||
 			fail "^C under the storms: exit $W_RC after ${T}s"
 	fi
 	kill "${STORMS[@]}" 2>/dev/null
@@ -376,9 +424,82 @@ if watch_start short --event exec,exit; then
 fi
 
 # ------------------------------------------------- container lifecycle
-# Through a vigil daemon (vigil watch --socket): created before the
-# container's first exec, running, exited with its code, destroyed after
-# its last exit.
+# Each container: created (its cgroup appears), running (the init the
+# runtime recorded execs the command), exited (that init ends, with the
+# code the runtime records: 128 + the signal when one ended it),
+# destroyed (the cgroup goes) -- once each, in order, whatever the
+# runtime's setup processes do in the cgroup first.
+
+# life_check LABEL ID CODE SIGNAL: the lifecycle of container ID in
+# $W_OUT, against CODE (the runtime's own record) and SIGNAL (or null).
+life_check() {
+	local label=$1 id=$2 code=$3 sig=$4
+	jcheck "$label: created, running, exited, destroyed in order; exited after the command's exec, code $code as the runtime recorded it, signal $sig" \
+		"$(events '.container.id == $id and (.evt.type == "container" or .evt.type == "exec")' --arg id "$id" | jq -sc .)" '
+		(map(select(.evt.type == "container") | .state) == ["created", "running", "exited", "destroyed"]) and
+		([to_entries[] | select(.value.state == "running")][0]) as $run |
+		([to_entries[] | select(.value.state == "exited")][0]) as $ex |
+		([to_entries[] | select(.value.evt.type == "exec" and .value.proc.pid == $run.value.host_pid)][0]) as $cmd |
+		$cmd != null and $run.key < $cmd.key and $cmd.key < $ex.key and
+		$ex.value.host_pid == $run.value.host_pid and
+		$ex.value.exit.code == $code and $ex.value.exit.signal == $sig' \
+		--argjson code "$code" --argjson sig "$sig"
+}
+
+# life_wait ID: until container ID's "destroyed" is in $W_OUT.
+life_wait() {
+	wait_event "destroyed of $1" '.evt.type == "container" and .container.id == $id and .state == "destroyed"' --arg id "$1"
+}
+
+vg_log "container lifecycle: docker, containerd, podman"
+if watch_start life-embedded --event container,exec,exit; then
+	L1=${VG_RUN_PREFIX}l1 L2=${VG_RUN_PREFIX}l2
+	vg_t docker run --name "$L1" --network none "$VG_IMAGE" sh -c '/bin/busybox true; exit 7' >/dev/null
+	vg_t docker run -d --name "$L2" --network none "$VG_IMAGE" sleep 300 >/dev/null
+	vg_wait 10 eval '[ "$(docker inspect -f "{{.State.Running}}" "$L2" 2>/dev/null)" = true ]'
+	vg_t docker kill "$L2" >/dev/null
+	L1_ID=$(vg_t docker inspect -f '{{.Id}}' "$L1") L2_ID=$(vg_t docker inspect -f '{{.Id}}' "$L2")
+	L1_CODE=$(vg_t docker inspect -f '{{.State.ExitCode}}' "$L1")
+	vg_wait 10 eval '[ "$(docker inspect -f "{{.State.Running}}" "$L2" 2>/dev/null)" = false ]'
+	L2_CODE=$(vg_t docker inspect -f '{{.State.ExitCode}}' "$L2")
+	life_wait "$L1_ID" && life_check "docker, exit 7" "$L1_ID" "${L1_CODE:-null}" null
+	life_wait "$L2_ID" && life_check "docker, SIGKILL" "$L2_ID" "${L2_CODE:-null}" 9
+
+	if vg_ctr_image; then
+		L3=${VG_RUN_PREFIX}l3 L4=${VG_RUN_PREFIX}l4
+		vg_ctr run --rm "$VG_CTR_IMAGE" "$L3" sh -c '/bin/busybox true; exit 5' >/dev/null
+		L3_CODE=$?
+		vg_ctr run --rm "$VG_CTR_IMAGE" "$L4" sleep 300 >/dev/null &
+		L4_RUN=$!
+		vg_wait 15 eval '[ -n "$(vg_ctr_pid "$L4")" ]'
+		vg_ctr task kill -s SIGKILL "$L4" >/dev/null
+		wait "$L4_RUN"
+		L4_CODE=$?
+		life_wait "$L3" && life_check "containerd, exit 5" "$L3" "$L3_CODE" null
+		life_wait "$L4" && life_check "containerd, SIGKILL" "$L4" "$L4_CODE" 9
+	fi
+
+	if command -v podman >/dev/null && vg_podman_image; then
+		L5=${VG_RUN_PREFIX}l5 L6=${VG_RUN_PREFIX}l6
+		vg_podman_run --name "$L5" "$VG_PODMAN_IMAGE" sh -c '/bin/busybox true; exit 6' >/dev/null
+		vg_podman_run -d --name "$L6" "$VG_PODMAN_IMAGE" sleep 300 >/dev/null
+		vg_wait 10 eval '[ "$(podman inspect -f "{{.State.Running}}" "$L6" 2>/dev/null)" = true ]'
+		vg_podman kill "$L6" >/dev/null
+		vg_wait 10 eval '[ "$(podman inspect -f "{{.State.Running}}" "$L6" 2>/dev/null)" = false ]'
+		L5_ID=$(vg_podman inspect -f '{{.Id}}' "$L5") L6_ID=$(vg_podman inspect -f '{{.Id}}' "$L6")
+		L5_CODE=$(vg_podman inspect -f '{{.State.ExitCode}}' "$L5")
+		L6_CODE=$(vg_podman inspect -f '{{.State.ExitCode}}' "$L6")
+		life_wait "$L5_ID" && life_check "podman, exit 6" "$L5_ID" "${L5_CODE:-null}" null
+		life_wait "$L6_ID" && life_check "podman, SIGKILL" "$L6_ID" "${L6_CODE:-null}" 9
+	else
+		fail "podman or its image unavailable"
+	fi
+	watch_stop
+fi
+vg_t docker rm -f "$L1" "$L2" >/dev/null 2>&1
+vg_podman rm -f -t 0 "$L5" "$L6" >/dev/null 2>&1
+
+# The same through a vigil daemon (vigil watch --socket).
 vg_log "container lifecycle, through the daemon"
 D_SOCK=$VG_TMPDIR/daemon/vigil.sock
 "$VIGIL" daemon --socket "$D_SOCK" 2>"$VG_TMPDIR/daemon.err" </dev/null &
@@ -386,30 +507,33 @@ D_PID=$!
 vg_track_pid "$D_PID"
 if vg_wait 30 grep -q 'daemon serving' "$VG_TMPDIR/daemon.err" &&
 	watch_start life --socket "$D_SOCK" --event container,exec,exit; then
-	C5=${VG_RUN_PREFIX}w5
+	C5=${VG_RUN_PREFIX}w5 C8=${VG_RUN_PREFIX}w8
 	C5_ID=$(vg_t docker create --name "$C5" "$VG_IMAGE" sh -c '/bin/busybox true; exit 7')
 	vg_t docker start -a "$C5" >/dev/null
-	if wait_event "container destroyed" '.evt.type == "container" and .container.id == $id and .state == "destroyed"' --arg id "$C5_ID"; then
-		seq=$(events '.container.id == $id and (.evt.type == "container" or .evt.type == "exec" or .evt.type == "exit")' --arg id "$C5_ID" |
-			jq -rs 'map(if .evt.type == "container" then .state else .evt.type end) | join(",")')
-		states=$(tr ',' '\n' <<<"$seq" | grep -E '^(created|running|exited|destroyed)$' | paste -sd, -)
-		[ "$states" = "created,running,exited,destroyed" ] &&
-			pass "container states in order: $states" || fail "container states: $seq"
-		ok=$(jq -rn --arg s "$seq" '($s | split(",")) as $a |
-			($a | index("created")) < ($a | index("exec")) and
-			($a | index("running")) < ($a | index("exec")) and
-			($a | rindex("destroyed")) > ($a | rindex("exit"))')
-		[ "$ok" = true ] && pass "created and running before its first exec, destroyed after its last exit" ||
-			fail "lifecycle order: $seq"
+	vg_t docker run -d --name "$C8" --network none "$VG_IMAGE" sleep 300 >/dev/null
+	vg_wait 10 eval '[ "$(docker inspect -f "{{.State.Running}}" "$C8" 2>/dev/null)" = true ]'
+	vg_t docker kill "$C8" >/dev/null
+	vg_wait 10 eval '[ "$(docker inspect -f "{{.State.Running}}" "$C8" 2>/dev/null)" = false ]'
+	C8_ID=$(vg_t docker inspect -f '{{.Id}}' "$C8")
+	if life_wait "$C5_ID"; then
+		life_check "through the daemon, exit 7" "$C5_ID" "$(vg_t docker inspect -f '{{.State.ExitCode}}' "$C5")" null
+		ok=$(events '.container.id == $id and (.evt.type == "container" or .evt.type == "exec" or .evt.type == "exit")' --arg id "$C5_ID" |
+			jq -rs 'map(if .evt.type == "container" then .state else .evt.type end) as $a |
+				($a | index("created")) < ($a | index("exec")) and ($a | rindex("destroyed")) > ($a | rindex("exit"))')
+		[ "$ok" = true ] && pass "created before its first exec, destroyed after its last exit" ||
+			fail "lifecycle order through the daemon"
 		EV=$(events '.container.id == $id and .state == "exited"' --arg id "$C5_ID" | head -n 1)
 		jcheck "exited has the exit code, and events carry the metadata and the subscription" "$EV" \
 			'.exit.code == 7 and .container.name == $n and .sub > 0' --arg n "$C5"
 	fi
+	life_wait "$C8_ID" && life_check "through the daemon, SIGKILL" "$C8_ID" \
+		"$(vg_t docker inspect -f '{{.State.ExitCode}}' "$C8")" 9
 	watch_stop
 else
 	fail "the daemon did not start, or vigil watch --socket did not attach"
 	sed 's/^/    daemon: /' "$VG_TMPDIR/daemon.err" | head
 fi
+vg_t docker rm -f "$C8" >/dev/null 2>&1
 vg_t docker rm -f "$C5" >/dev/null 2>&1
 # A subscription to one container by name, before it exists: the kernel
 # sheds other cgroups' opens, yet the new container's very first open is
@@ -502,11 +626,44 @@ else
 fi
 vg_podman rm -f -t 0 "$P7" >/dev/null 2>&1
 
+# ------------------------------------------- vigil watch in a container
+# As a DaemonSet runs it: the host's pid namespace, the host's / at
+# /host, capabilities instead of --privileged (docker 20.10 knows no
+# CAP_BPF or CAP_PERFMON: SYS_ADMIN stands for them). A container sees no
+# tracefs under its /sys.
+vg_log "vigil watch inside a docker container"
+if vg_vigil_image; then
+	VW=${VG_RUN_PREFIX}vw
+	vg_t docker run --rm --name "$VW" --network none --pid host -v /:/host:ro \
+		--cap-add SYS_ADMIN --cap-add SYS_PTRACE --cap-add DAC_READ_SEARCH \
+		"$VG_VIGIL_IMAGE" /usr/bin/vigil watch --host-root /host --event exec,open \
+		--output json --duration 60 >"$VG_TMPDIR/in-docker.out" 2>"$VG_TMPDIR/in-docker.err" </dev/null &
+	VWP=$!
+	vg_track_pid "$VWP"
+	if vg_wait 60 grep -q '^vigil: watching' "$VG_TMPDIR/in-docker.err"; then
+		W_OUT=$VG_TMPDIR/in-docker.out W_ERR=$VG_TMPDIR/in-docker.err
+		/bin/true in-docker-marker
+		if wait_event "an exec seen from inside a container" '.evt.type == "exec" and .proc.args[1] == "in-docker-marker"'; then
+			jcheck "vigil in a container reports a host exec with its host pid and the host's attribution" "$EV" \
+				'.proc.pid > 1 and .container.id == "host" and .proc.exe == "/usr/bin/true"'
+		fi
+		wait_event "an open seen from inside a container" '.evt.type == "open" and .fd.name != null' &&
+			pass "syscall tracepoints attach inside a container, which has no tracefs"
+	else
+		fail "vigil watch in a container did not attach: $(head -c 600 "$VG_TMPDIR/in-docker.err")"
+	fi
+	vg_t docker rm -f "$VW" >/dev/null 2>&1
+	wait "$VWP" 2>/dev/null
+fi
+
 vg_log "tracepoint by name"
 sleep 300 &
 TARGET=$!
 vg_track_pid "$TARGET"
 if watch_start tp --event tp:signal:signal_generate; then
+	[ "$(vg_mounts_of_type tracefs | wc -l)" = "$MT_NS" ] && [ "$(vg_mounts_of_type tracefs 1 | wc -l)" = "$MT_HOST" ] &&
+		pass "tp: reads its format without a tracefs mount anyone sees" ||
+		fail "tp: left a tracefs mount"
 	kill -USR2 "$TARGET"
 	if wait_event "signal_generate for SIGUSR2" '.evt.type == "tracepoint" and .tp.fields.pid == $p' --argjson p "$TARGET"; then
 		jcheck "tracepoint fields decoded by name" "$EV" \
@@ -574,5 +731,18 @@ vg_vigil watch --ring-size 1000
 [ "$VG_RC" = 2 ] && pass "--ring-size must be a power of two" || { fail "--ring-size 1000"; vg_show; }
 vg_vigil watch --path '*x*' --event exec
 [ "$VG_RC" = 2 ] && pass "--path without open events is a usage error" || { fail "--path with exec"; vg_show; }
+
+# Without the capabilities: exit 2, naming what is missing.
+for cmd in "watch --duration 1" "watch --event exec --duration 1" "daemon --socket $VG_TMPDIR/nobody.sock"; do
+	# shellcheck disable=SC2086
+	out=$(timeout -k 5 30 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$VIGIL" $cmd 2>&1 </dev/null)
+	rc=$?
+	if [ "$rc" = 2 ] && grep -q 'missing capabilities: CAP_BPF and CAP_PERFMON' <<<"$out"; then
+		pass "vigil $cmd as a user without capabilities: exit 2, naming them"
+	else
+		fail "vigil $cmd as nobody: rc=$rc: $(head -c 400 <<<"$out")"
+	fi
+done
 
 vg_finish
