@@ -21,6 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include "attrib/snapshot.h"
@@ -32,6 +33,7 @@
 #include "ptable/ptable.h"
 #include "sensor/sensor.h"
 #include "probe/probe.h"
+#include "sensor/record.h"
 #include "sensor/tpformat.h"
 #include "shared/util.h"
 
@@ -200,6 +202,9 @@ struct watch {
 	struct ev_view view;
 	char *scratch; /* proc.args joined, for the filter */
 	size_t scratch_cap;
+	/* --record: every ring-buffer record, as it came */
+	struct vg_rec_writer rec;
+	const char *rec_path;
 	/* the daemon's: each record goes here instead of stdout */
 	void (*sink)(void *ctx, const char *line, size_t len,
 		     const struct ev_view *v);
@@ -279,6 +284,9 @@ void cmd_watch_help(FILE *f)
 		"  -n, --count N        stop after N events\n"
 		"  -d, --duration S     stop after S seconds\n"
 		"  --ring-size BYTES    ring buffer size, a power of two (default 8 MiB)\n"
+		"  --record FILE        also write every record the sensor delivers to\n"
+		"                       FILE, with the cgroups and processes there at\n"
+		"                       start: a reproduction to replay or share\n"
 		"\n"
 		"Container selections are enforced in the kernel by cgroup and mount\n"
 		"namespace. Events the kernel could not deliver are reported as 'lost'\n"
@@ -2171,6 +2179,8 @@ static int on_record(void *ctx, const void *rec, size_t len)
 	struct watch *w = ctx;
 	const struct vg_ev_hdr *h = rec;
 
+	if (w->rec.f)
+		vg_rec_write(&w->rec, VG_REC_RING, rec, len);
 	if (len < sizeof(*h) || h->size > len || h->version != VG_EVENTS_VERSION)
 		return 0;
 	if (h->type < 64 && (w->drop_types & VG_EV_BIT(h->type)))
@@ -2264,6 +2274,8 @@ static void report_lost(struct watch *w)
 		return;
 	for (int t = 0; t < VG_EV_TYPES; t++)
 		total += now[t] - w->lost_seen[t];
+	if (w->rec.f && total)
+		vg_rec_write(&w->rec, VG_REC_LOST, now, sizeof(now));
 	total += w->user_dropped;
 	if (!total)
 		return;
@@ -2439,6 +2451,57 @@ static int watch_sensor_new(struct watch *w, const struct vg_sensor_opts *so,
 	return 0;
 }
 
+static int rec_proc(const struct vg_pt_entry *e, void *ctx)
+{
+	struct watch *w = ctx;
+	size_t xl = e->exe ? strlen(e->exe) + 1 : 0;
+	uint8_t body[sizeof(struct vg_rec_proc) + VG_PATH_MAX + 1];
+	struct vg_rec_proc p = {
+		.pid = e->pid, .ppid = e->ppid, .start_ticks = e->start_ticks,
+		.exe_len = (uint32_t)xl,
+	};
+
+	if (xl > VG_PATH_MAX + 1)
+		xl = p.exe_len = 0;
+	memcpy(p.comm, e->comm, sizeof(p.comm));
+	memcpy(body, &p, sizeof(p));
+	if (xl)
+		memcpy(body + sizeof(p), e->exe, xl);
+	return vg_rec_write(&w->rec, VG_REC_PROC, body, sizeof(p) + xl);
+}
+
+/* --record: the header, the cgroups and processes there now; the ring's
+ * records follow as they come. Returns 0 or -errno with @err. */
+static int watch_record_start(struct watch *w, char *err, size_t errsz)
+{
+	struct vg_rec_header h = { 0 };
+	struct utsname u;
+	int r;
+
+	h.boot_to_wall_ns = (uint64_t)w->boot_to_wall_ns;
+	h.clk_tck = (uint64_t)w->ctx->clk_tck;
+	if (uname(&u) == 0) {
+		snprintf(h.kernel, sizeof(h.kernel), "%s", u.release);
+		snprintf(h.machine, sizeof(h.machine), "%s", u.machine);
+	}
+	snprintf(h.vigil_version, sizeof(h.vigil_version), "%d.%d.%d",
+		 VIGIL_VERSION_MAJOR, VIGIL_VERSION_MINOR, VIGIL_VERSION_PATCH);
+	if (w->ctx->have_boot_id)
+		snprintf(h.boot_id, sizeof(h.boot_id), "%s", w->ctx->boot_id);
+	snprintf(h.host_root, sizeof(h.host_root), "%s", w->ctx->host_root);
+	r = vg_rec_open(&w->rec, w->rec_path, &h, err, errsz);
+	if (r < 0)
+		return r;
+	r = vg_rec_write_cgroups(&w->rec, w->ctx->cg2_fd);
+	if (!r)
+		r = vg_ptable_foreach(w->pt, rec_proc, w);
+	if (r < 0) {
+		vg_set_err(err, errsz, "%s: %s", w->rec_path, strerror(-r));
+		vg_rec_close(&w->rec);
+	}
+	return r;
+}
+
 /* vigil watch as one subscription to the daemon on @fd. */
 static int via_daemon(struct watch *w, int fd, const char *path,
 		      const char *filter_text, uint64_t duration_ms)
@@ -2594,7 +2657,7 @@ static int add_event(struct watch *w, const char *name, uint32_t *syscalls,
 int cmd_watch(int argc, char **argv)
 {
 	enum { OPT_IMAGE = 1000, OPT_POD, OPT_HOST, OPT_PATH, OPT_RING, OPT_FIELDS,
-	       OPT_SOCKET, OPT_EMBEDDED };
+	       OPT_SOCKET, OPT_EMBEDDED, OPT_RECORD };
 	static const struct option opts[] = {
 		CLI_GLOBAL_OPTIONS,
 		{ "event", required_argument, NULL, 'e' },
@@ -2611,6 +2674,7 @@ int cmd_watch(int argc, char **argv)
 		{ "fields", no_argument, NULL, OPT_FIELDS },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "embedded", no_argument, NULL, OPT_EMBEDDED },
+		{ "record", required_argument, NULL, OPT_RECORD },
 		{ 0 },
 	};
 	static struct watch w; /* large: pending execs, formats */
@@ -2703,6 +2767,10 @@ int cmd_watch(int argc, char **argv)
 			break;
 		case OPT_EMBEDDED:
 			embedded = true;
+			break;
+		case OPT_RECORD:
+			w.rec_path = optarg;
+			embedded = true; /* the records are the sensor's */
 			break;
 		case OPT_FIELDS:
 			for (int i = 0; i < VG_F_COUNT; i++)
@@ -2845,6 +2913,11 @@ int cmd_watch(int argc, char **argv)
 	r = vg_ptable_seed(w.pt, w.ctx->proc_fd);
 	if (r < 0)
 		cli_error("seeding the process table: %s", strerror(-r));
+	if (w.rec_path && watch_record_start(&w, err, sizeof(err)) < 0) {
+		cli_error("--record: %s", err);
+		ret = EXIT_USAGE;
+		goto out;
+	}
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -2923,6 +2996,20 @@ int cmd_watch(int argc, char **argv)
 	fflush(stdout);
 	fprintf(stderr, "%s: %llu events, %llu lost\n", program_name,
 		(unsigned long long)w.printed, (unsigned long long)w.lost_reported);
+	if (w.rec_path) {
+		uint64_t n = w.rec.entries, bytes = w.rec.bytes;
+
+		r = vg_rec_close(&w.rec);
+		if (r < 0) {
+			cli_error("--record %s: %s (the recording is cut there)",
+				  w.rec_path, strerror(-r));
+			ret = EXIT_PARTIAL;
+		} else {
+			fprintf(stderr, "%s: recorded %llu entries, %llu bytes, in %s\n",
+				program_name, (unsigned long long)n + 1,
+				(unsigned long long)bytes, w.rec_path);
+		}
+	}
 	struct vg_ptable_stats pts;
 
 	vg_ptable_stats(w.pt, &pts);

@@ -306,6 +306,19 @@ int vg_ptable_seed(struct vg_ptable *t, int proc_dirfd)
 	return n;
 }
 
+int vg_ptable_foreach(const struct vg_ptable *t,
+		      int (*fn)(const struct vg_pt_entry *e, void *ctx),
+		      void *ctx)
+{
+	for (size_t i = 0; i < t->cap; i++) {
+		int r;
+
+		if (t->slots[i].pid && (r = fn(&t->slots[i], ctx)) != 0)
+			return r;
+	}
+	return 0;
+}
+
 void vg_ptable_stats(const struct vg_ptable *t, struct vg_ptable_stats *ret)
 {
 	*ret = t->st;

@@ -58,6 +58,12 @@ void vg_ptable_exit(struct vg_ptable *t, int pid);
 void vg_ptable_exec_id(const struct vg_ptable *t, int pid, uint64_t start_ns,
 		       char *buf, size_t bufsz);
 
+/* Call @fn for each entry, in no order; a non-zero return stops it and
+ * is returned. The table must not change meanwhile. */
+int vg_ptable_foreach(const struct vg_ptable *t,
+		      int (*fn)(const struct vg_pt_entry *e, void *ctx),
+		      void *ctx);
+
 struct vg_ptable_stats {
 	size_t entries, max;
 	uint64_t seeded, evicted, forks, execs, exits, misses;
