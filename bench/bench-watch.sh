@@ -392,7 +392,7 @@ floor_bin=$build_dir/floor
 build_floor() {
         local arch vm c
         arch=$(uname -m)
-        vm=$here/../src/bpf/vmlinux/$arch
+        vm=$here/../src/source/bpf/vmlinux/$arch
         for c in clang bpftool pkg-config; do
                 command -v "$c" >/dev/null || { echo "$c is not installed"; return 1; }
         done

@@ -12,7 +12,7 @@
 #include <sys/vfs.h>
 #include <time.h>
 
-#include "shared/util.h"
+#include "base/util.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270

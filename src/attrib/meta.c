@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "attrib/attrib.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 static uint64_t mono_ns(void)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "attrib/snapshot.h"
 
-#include "shared/util.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdint.h>

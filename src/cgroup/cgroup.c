@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shared/util.h"
+#include "base/util.h"
 
 #define FULL_ID_LEN 64
 

@@ -10,7 +10,7 @@
 #include "attrib/attrib.h"
 #include "attrib/snapshot.h"
 #include "fs/rootfs.h"
-#include "output/printer.h"
+#include "render/printer.h"
 
 enum { EXIT_OK = 0, EXIT_PARTIAL = 1, EXIT_USAGE = 2 };
 

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 #define CLIENT_DEFAULT_SOCKET "/run/vigil/peer.sock"
 #define CLIENT_REPLY_MAX (1024 * 1024)

@@ -7,8 +7,8 @@
 
 #include "attrib/snapshot.h"
 #include "cli.h"
-#include "output/identity.h"
-#include "shared/util.h"
+#include "render/identity.h"
+#include "base/util.h"
 
 void cmd_containers_help(FILE *f)
 {

@@ -29,7 +29,7 @@
 
 #include "cli.h"
 #include "vigil/vigil.h"
-#include "shared/util.h"
+#include "base/util.h"
 #include "watch.h"
 #include "watch_client.h"
 

@@ -10,8 +10,8 @@
 #include "attrib/snapshot.h"
 #include "cli.h"
 #include "fs/diff.h"
-#include "output/escape.h"
-#include "shared/util.h"
+#include "render/escape.h"
+#include "base/util.h"
 
 void cmd_diff_help(FILE *f)
 {

@@ -9,8 +9,8 @@
 
 #include "attrib/attrib.h"
 #include "cli.h"
-#include "output/identity.h"
-#include "shared/util.h"
+#include "render/identity.h"
+#include "base/util.h"
 
 #define PID_TOKEN_MAX 32
 /* --all: pids per unit of work, workers at most, and how many batches may

@@ -8,8 +8,8 @@
 #include "attrib/snapshot.h"
 #include "cli.h"
 #include "fs/rootfs.h"
-#include "output/escape.h"
-#include "shared/util.h"
+#include "render/escape.h"
+#include "base/util.h"
 
 void cmd_rootfs_help(FILE *f)
 {

@@ -24,8 +24,8 @@
 #include <time.h>
 
 #include "cli.h"
-#include "output/identity.h"
-#include "shared/util.h"
+#include "render/identity.h"
+#include "base/util.h"
 
 #define SERVER_DEFAULT_SOCKET "/run/vigil/peer.sock"
 #define SERVER_QUEUE 1024      /* accepted, not yet answered */

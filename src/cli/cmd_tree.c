@@ -12,8 +12,8 @@
 
 #include "attrib/snapshot.h"
 #include "cli.h"
-#include "output/identity.h"
-#include "shared/util.h"
+#include "render/identity.h"
+#include "base/util.h"
 
 /* Deeper chains are drawn flat at this depth: a fork chain can be as long
  * as pid_max, and neither a terminal nor a JSON reader wants that. */

@@ -29,13 +29,13 @@
 #include "cli.h"
 #include "watch.h"
 #include "watch_client.h"
-#include "output/identity.h"
+#include "render/identity.h"
 #include "ptable/ptable.h"
-#include "sensor/sensor.h"
+#include "source/bpf/sensor.h"
 #include "probe/probe.h"
-#include "sensor/record.h"
-#include "sensor/tpformat.h"
-#include "shared/util.h"
+#include "source/record.h"
+#include "source/bpf/tpformat.h"
+#include "base/util.h"
 
 #define WATCH_LATENCY_MS 100
 /* What a batch left in the ring is read this soon: the end of a storm

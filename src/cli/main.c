@@ -12,7 +12,7 @@
 #include "attrib/attrib.h"
 #include "attrib/snapshot.h"
 #include "cli.h"
-#include "shared/util.h"
+#include "base/util.h"
 #include "vigil/vigil.h"
 
 struct cli_globals cli = { .host_root = NULL, .output = VG_OUTPUT_TEXT };

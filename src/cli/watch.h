@@ -9,7 +9,7 @@
 #include "attrib/attrib.h"
 #include "filter/filter.h"
 #include "ptable/ptable.h"
-#include "sensor/sensor.h"
+#include "source/bpf/sensor.h"
 
 /*
  * vigil watch's event pipeline, for the daemon: the sensor, the process

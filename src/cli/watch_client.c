@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "shared/util.h"
+#include "base/util.h"
 #include "watch_client.h"
 
 static volatile sig_atomic_t stop_signal;

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "output/printer.h"
+#include "render/printer.h"
 
 /* A daemon client's queue: no line the daemon sends is longer (a longer
  * event could never be queued; it is counted as lost instead). */

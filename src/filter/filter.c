@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shared/util.h"
+#include "base/util.h"
 
 /* ---- fields ----------------------------------------------------------- */
 

@@ -33,7 +33,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "shared/util.h"
+#include "base/util.h"
 
 #ifndef __NR_getxattrat
 #define __NR_getxattrat 464 /* the same number on every architecture */

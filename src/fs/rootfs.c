@@ -11,7 +11,7 @@
 
 #include "attrib/attrib.h"
 #include "runtime/runtime.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 /* overlay's own quoting of its path options: a backslash takes the next
  * character literally (the kernel's ovl_unescape()). */

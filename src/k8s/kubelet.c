@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "shared/curl.h"
-#include "shared/util.h"
+#include "base/curl.h"
+#include "base/util.h"
 
 #define DEFAULT_TIMEOUT_MS 2000u
 #define DEFAULT_MIN_REFRESH_MS 2000u

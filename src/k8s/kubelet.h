@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "shared/kv.h"
+#include "base/kv.h"
 
 /* Bounds on what one PodList may make us hold. A list with more items is
  * refused (-E2BIG); a pod's container statuses past the limit are

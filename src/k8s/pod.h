@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 #include "k8s/kubelet.h"
-#include "shared/kv.h"
+#include "base/kv.h"
 
 /* Where a pod answer came from. Only the cgroup's pod uid is a kernel
  * fact; the kubelet confirms it; runtime labels are claims. */

@@ -30,7 +30,7 @@
 #include <sys/un.h>
 
 #include "attrib/attrib.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77 /* Linux 6.5 */

@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 
 #include "attrib/attrib.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 enum field {
 	F_UID,

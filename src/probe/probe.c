@@ -27,7 +27,7 @@
 #include "k8s/kubelet.h"
 #include "probe.skel.h"
 #include "proc/proc.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38

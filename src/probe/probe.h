@@ -7,7 +7,7 @@
 
 #include "probe/report.h"
 #include "runtime/runtime.h"
-#include "sensor/tracefs.h"
+#include "source/bpf/tracefs.h"
 
 /*
  * What this host offers vigil, found by trying: each program kind is

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output/escape.h"
+#include "render/escape.h"
 
 struct vg_row *vg_report_row(struct vg_report *r, const char *key,
 			     const char *label)

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "output/printer.h"
+#include "render/printer.h"
 
 /*
  * A report of facts, rendered as text or as one JSON object from the

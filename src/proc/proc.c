@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 
-#include "shared/util.h"
+#include "base/util.h"
 
 
 static const char *const ns_names[VG_NS_COUNT] = {

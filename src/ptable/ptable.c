@@ -10,7 +10,7 @@
 
 #include "attrib/attrib.h"
 #include "proc/proc.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 /* Open addressing, linear probing, deletion by backward shift; the table
  * is kept at most half full so probes stay short. */

@@ -30,7 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "shared/util.h"
+#include "base/util.h"
 
 #define BOLT_MAGIC   0xED0CDAEDu
 #define BOLT_VERSION 2u

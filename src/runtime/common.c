@@ -10,7 +10,7 @@
 
 #include "runtime/json.h"
 #include "runtime/runtime.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 void vg_runtime_cfg_defaults(struct vg_runtime_cfg *cfg)
 {

@@ -15,7 +15,7 @@
 
 #include "runtime/json.h"
 #include "runtime/runtime.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 /* Where containerd instances keep their tasks' bundles: its own, docker's,
  * k3s's, and the v1 shim's. */

@@ -16,8 +16,8 @@
 
 #include "runtime/json.h"
 #include "runtime/runtime.h"
-#include "shared/curl.h"
-#include "shared/util.h"
+#include "base/curl.h"
+#include "base/util.h"
 
 static const char *docker_state(const json_t *st)
 {

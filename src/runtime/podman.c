@@ -14,7 +14,7 @@
 #include "runtime/bolt.h"
 #include "runtime/json.h"
 #include "runtime/runtime.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 /* libpod's ContainerState.State values. */
 static const char *const libpod_states[] = {

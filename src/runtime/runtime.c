@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "runtime/runtime.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 /* The pid in pid file @path under @root_fd. */
 static int pid_file(int root_fd, const char *path, int *ret)

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "cgroup/cgroup.h"
-#include "shared/kv.h"
+#include "base/kv.h"
 
 /*
  * Container metadata, read from each runtime's own state files (the

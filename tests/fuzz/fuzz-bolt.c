@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "runtime/bolt.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 /* The reader bounds each call; these bound the harness, which could
  * otherwise follow many bucket entries to one shared subtree again and

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sensor/tpformat.h"
+#include "source/bpf/tpformat.h"
 
 static struct vg_printer *json_p, *text_p;
 

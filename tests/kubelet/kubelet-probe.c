@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "k8s/kubelet.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 static const char *errno_name(int e)
 {

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "runtime/bolt.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 #define MiB (1024 * 1024)
 #define PODMAN_CTR "5738b5f7f510d5325a04373557c2f74dbd37de4c4dbb69c40f614425aade652e"

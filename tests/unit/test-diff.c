@@ -30,7 +30,7 @@
 #include "attrib/attrib.h"
 #include "fs/diff.h"
 #include "fs/rootfs.h"
-#include "output/escape.h"
+#include "render/escape.h"
 #include "vigil/vigil.h"
 
 /* ------------------------------------------------------------ mountinfo */

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "filter/filter.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 /* ---- fake events ------------------------------------------------------ */
 

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "k8s/kubelet.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 #define ID_A "4f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f"
 #define ID_B "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d"

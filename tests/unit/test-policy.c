@@ -15,7 +15,7 @@
 
 #include "attrib/attrib.h"
 #include "peer/policy.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 /* ---- parser ----------------------------------------------------------- */
 

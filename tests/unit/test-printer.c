@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output/printer.h"
+#include "render/printer.h"
 
 static const struct {
 	const char *in;

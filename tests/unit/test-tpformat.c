@@ -21,9 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sensor/tpformat.h"
-#include "sensor/tracefs.h"
-#include "shared/util.h"
+#include "source/bpf/tpformat.h"
+#include "source/bpf/tracefs.h"
+#include "base/util.h"
 
 #define INT VG_TPF_INT
 #define STR VG_TPF_STRING_ARRAY

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shared/util.h"
+#include "base/util.h"
 
 static void test_parse_numbers(void **state)
 {

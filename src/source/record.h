@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#ifndef VG_SENSOR_RECORD_H
-#define VG_SENSOR_RECORD_H
+#ifndef VG_SOURCE_RECORD_H
+#define VG_SOURCE_RECORD_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "bpf/events.h"
+#include "source/bpf/events.h"
 
 /*
  * A recording: the raw records the sensor delivered, as they came, with

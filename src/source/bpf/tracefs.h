@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#ifndef VG_SENSOR_TRACEFS_H
-#define VG_SENSOR_TRACEFS_H
+#ifndef VG_SOURCE_BPF_TRACEFS_H
+#define VG_SOURCE_BPF_TRACEFS_H
 
 #include <stdbool.h>
 #include <stddef.h>

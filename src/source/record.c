@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shared/util.h"
+#include "base/util.h"
 
 #define BYTE_ORDER_MARK 0x01020304u
 #define WALK_MAX 65536

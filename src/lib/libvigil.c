@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The public libvigil accessors over the attribution layer. */
 #include "attrib/attrib.h"
-#include "output/identity.h"
-#include "output/printer.h"
+#include "render/identity.h"
+#include "render/printer.h"
 
 const char *vigil_status_name(enum vigil_status st)
 {

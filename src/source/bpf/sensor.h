@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#ifndef VG_SENSOR_SENSOR_H
-#define VG_SENSOR_SENSOR_H
+#ifndef VG_SOURCE_BPF_SENSOR_H
+#define VG_SOURCE_BPF_SENSOR_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bpf/events.h"
-#include "sensor/tracefs.h"
+#include "source/bpf/events.h"
+#include "source/bpf/tracefs.h"
 
 /*
  * The eBPF sensor: loads vigil's programs, attaches those the wanted

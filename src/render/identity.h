@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#ifndef VG_OUTPUT_IDENTITY_H
-#define VG_OUTPUT_IDENTITY_H
+#ifndef VG_RENDER_IDENTITY_H
+#define VG_RENDER_IDENTITY_H
 
 #include "k8s/pod.h"
-#include "output/printer.h"
+#include "render/printer.h"
 #include "runtime/runtime.h"
-#include "shared/kv.h"
+#include "base/kv.h"
 #include "vigil/vigil.h"
 
 /* Describe @id as one record on @p (begins the record; the caller ends

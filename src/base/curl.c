@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "shared/curl.h"
+#include "base/curl.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 
-#include "shared/util.h"
+#include "base/util.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static struct vg_curl api;

@@ -8,7 +8,7 @@
 #include "printer.h"
 #include "escape.h"
 
-#include "shared/util.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -9,7 +9,7 @@
  */
 #include "tpformat.h"
 
-#include "shared/util.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

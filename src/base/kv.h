@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#ifndef VG_SHARED_KV_H
-#define VG_SHARED_KV_H
+#ifndef VG_BASE_KV_H
+#define VG_BASE_KV_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "output/escape.h"
+#include "render/escape.h"
 
 #include <stddef.h>
 

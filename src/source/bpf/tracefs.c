@@ -16,7 +16,7 @@
 
 #include <bpf/libbpf.h>
 
-#include "shared/util.h"
+#include "base/util.h"
 
 #ifndef TRACEFS_MAGIC
 #define TRACEFS_MAGIC 0x74726163

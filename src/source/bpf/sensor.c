@@ -17,9 +17,9 @@
 #include <bpf/libbpf.h>
 
 #include "sensor.skel.h"
-#include "shared/util.h"
+#include "base/util.h"
 
-/* The layouts the kernel side writes (src/bpf/events.h). */
+/* The layouts the kernel side writes (source/bpf/events.h). */
 _Static_assert(sizeof(struct vg_ev_hdr) == 80, "vg_ev_hdr");
 _Static_assert(offsetof(struct vg_ev_hdr, cgroup_id) == 24, "cgroup_id");
 _Static_assert(offsetof(struct vg_ev_hdr, comm) == 64, "comm");

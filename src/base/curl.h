@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#ifndef VG_SHARED_CURL_H
-#define VG_SHARED_CURL_H
+#ifndef VG_BASE_CURL_H
+#define VG_BASE_CURL_H
 
 #include <curl/curl.h>
 

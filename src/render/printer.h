@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#ifndef VG_OUTPUT_PRINTER_H
-#define VG_OUTPUT_PRINTER_H
+#ifndef VG_RENDER_PRINTER_H
+#define VG_RENDER_PRINTER_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "attrib/attrib.h"
-#include "shared/util.h"
+#include "base/util.h"
 
 static void format_wall(uint64_t ns, char *buf, size_t bufsz)
 {

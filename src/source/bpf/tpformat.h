@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#ifndef VG_SENSOR_TPFORMAT_H
-#define VG_SENSOR_TPFORMAT_H
+#ifndef VG_SOURCE_BPF_TPFORMAT_H
+#define VG_SOURCE_BPF_TPFORMAT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "output/printer.h"
+#include "render/printer.h"
 
 /*
  * Kernel tracepoint format descriptions (tracefs events/GROUP/NAME/format),
