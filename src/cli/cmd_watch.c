@@ -1241,6 +1241,11 @@ static void life_read_init(struct watch *w, struct ctr_life *l)
 				&l->init_pid) < 0 &&
 	    a.meta && a.meta->meta.init_pid > 0)
 		l->init_pid = a.meta->meta.init_pid;
+	if (l->init_pid && w->rec.f) {
+		struct vg_rec_init_pid f = { l->cgroup_id, l->init_pid, 0 };
+
+		vg_rec_write(&w->rec, VG_REC_INIT_PID, &f, sizeof(f));
+	}
 }
 
 /* The init process runs the container's command: "running", before

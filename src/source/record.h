@@ -48,6 +48,14 @@ enum vg_rec_kind {
 	VG_REC_PROC = 3,   /* a process that existed at start: vg_rec_proc */
 	VG_REC_LOST = 4,   /* the kernel's loss counts so far: u64[VG_EV_TYPES] */
 	VG_REC_END = 5,    /* a clean end */
+	VG_REC_INIT_PID = 6, /* a container's init as its runtime recorded
+			      * it, when it was read: vg_rec_init_pid */
+};
+
+struct vg_rec_init_pid {
+	uint64_t cgroup_id;
+	int32_t pid;
+	uint32_t pad0;
 };
 
 struct vg_rec_entry {
