@@ -179,14 +179,6 @@ void vigil_ctx_free(struct vigil_ctx *ctx)
 	free(ctx);
 }
 
-void vg_exec_id_format(const char *boot_id, int pid, uint64_t start_ticks,
-		       char *buf, size_t bufsz)
-{
-	snprintf(buf, bufsz, "%.16s-%d-%llu",
-		 boot_id && *boot_id ? boot_id : "0000000000000000", pid,
-		 (unsigned long long)start_ticks);
-}
-
 static bool exists_at(int dirfd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static bool exists_at(int dirfd, const char *fmt, ...)
@@ -701,43 +693,45 @@ static int cgroup_path_of_id(struct vigil_ctx *ctx, uint64_t cgid, char *buf,
 	return 0;
 }
 
-int vg_attrib_cgroup_id(struct vigil_ctx *ctx, uint64_t cgid,
-			struct vg_attribution *ret)
+/* The slot of @cgid in the id table, or NULL when it is not there (or
+ * its cgroup went). Allocates the table on first use. */
+static struct vg_cgid_entry *cgid_find(struct vigil_ctx *ctx, uint64_t cgid,
+				       int *ret_err)
 {
-	size_t slot = (size_t)(cgid * 0x9e3779b97f4a7c15ull >> 52) %
-		      VG_CGID_TABLE;
-	char path[4096];
-	struct vg_attribution a = { 0 };
-	int r;
+	size_t slot = (size_t)(cgid * 0x9e3779b97f4a7c15ull >> 52) % VG_CGID_TABLE;
 
+	*ret_err = 0;
 	if (!ctx->cgid &&
-	    !(ctx->cgid = calloc(VG_CGID_TABLE, sizeof(*ctx->cgid))))
-		return -ENOMEM;
+	    !(ctx->cgid = calloc(VG_CGID_TABLE, sizeof(*ctx->cgid)))) {
+		*ret_err = -ENOMEM;
+		return NULL;
+	}
 	/* cgroup ids are never reused within a boot: an entry stays right
 	 * for as long as the cgroup lives */
 	for (size_t probe = 0; probe < 8; probe++) {
 		struct vg_cgid_entry *e =
 			&ctx->cgid[(slot + probe) % VG_CGID_TABLE];
 
-		if (e->cgid == cgid) {
-			if (e->meta && e->meta->dropped)
-				break; /* its cgroup went: ask again */
-			ret->match = e->match;
-			ret->cgroup_id = cgid;
-			ret->meta = e->meta;
-			return 0;
-		}
+		if (e->cgid == cgid)
+			return e->meta && e->meta->dropped ? NULL : e;
 		if (!e->cgid)
 			break;
 	}
+	return NULL;
+}
 
-	r = cgroup_path_of_id(ctx, cgid, path, sizeof(path));
-	if (r < 0)
-		return r;
+/* Attribute cgroup v2 path @path as @cgid's, and keep the answer. */
+static int cgid_store(struct vigil_ctx *ctx, uint64_t cgid, const char *path,
+		      struct vg_attribution *ret)
+{
+	size_t slot = (size_t)(cgid * 0x9e3779b97f4a7c15ull >> 52) % VG_CGID_TABLE;
+	struct vg_attribution a = { 0 };
 	/* one line, as /proc/<pid>/cgroup would say it */
 	char line[4200];
-	int len = snprintf(line, sizeof(line), "0::%s\n", path);
+	int len = snprintf(line, sizeof(line), "0::%s\n", path), r;
 
+	if (len < 0 || (size_t)len >= sizeof(line))
+		return -ENAMETOOLONG;
 	r = attribute_text(ctx, line, (size_t)len, cgid, &a);
 	if (r < 0)
 		return r == -EDEADLK ? -EBADMSG : r;
@@ -764,6 +758,51 @@ int vg_attrib_cgroup_id(struct vigil_ctx *ctx, uint64_t cgid,
 	dst->meta = vg_meta_ref(a.meta);
 	*ret = a;
 	return 0;
+}
+
+int vg_attrib_cgroup_id(struct vigil_ctx *ctx, uint64_t cgid,
+			struct vg_attribution *ret)
+{
+	struct vg_cgid_entry *e;
+	char path[4096];
+	int r;
+
+	e = cgid_find(ctx, cgid, &r);
+	if (r < 0)
+		return r;
+	if (e) {
+		ret->match = e->match;
+		ret->cgroup_id = cgid;
+		ret->meta = e->meta;
+		return 0;
+	}
+	r = cgroup_path_of_id(ctx, cgid, path, sizeof(path));
+	if (r < 0)
+		return r;
+	return cgid_store(ctx, cgid, path, ret);
+}
+
+int vg_attrib_cgroup_learn(struct vigil_ctx *ctx, uint64_t cgid,
+			   const char *path, struct vg_attribution *ret)
+{
+	struct vg_attribution a;
+	struct vg_cgid_entry *e;
+	int r;
+
+	if (!ret)
+		ret = &a;
+	e = cgid_find(ctx, cgid, &r);
+	if (r < 0)
+		return r;
+	if (e) {
+		ret->match = e->match;
+		ret->cgroup_id = cgid;
+		ret->meta = e->meta;
+		return 0;
+	}
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	return cgid_store(ctx, cgid, path, ret);
 }
 
 int vg_attrib_pid_cgroup(struct vigil_ctx *ctx, int pid,

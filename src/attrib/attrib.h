@@ -124,6 +124,12 @@ struct vg_attribution {
 int vg_attrib_cgroup_id(struct vigil_ctx *ctx, uint64_t cgid,
 			struct vg_attribution *ret);
 
+/* As vg_attrib_cgroup_id(), for a cgroup whose v2 path is known (the
+ * kernel said it when the cgroup was made, or a recording did): no look
+ * up by handle. @ret may be NULL. */
+int vg_attrib_cgroup_learn(struct vigil_ctx *ctx, uint64_t cgid,
+			   const char *path, struct vg_attribution *ret);
+
 /* By one read of /proc/<pid>/cgroup and the caches. Returns 0, -ESRCH,
  * -EDEADLK (the lines name two containers or pods: never a pick),
  * -EBADMSG, -EFBIG, or -ENOMEM. */
@@ -137,9 +143,5 @@ const struct vg_pod_meta *vg_identity_pod(const struct vigil_identity *id);
  * an array the caller frees with free() (NULL when there are none), or
  * -errno. */
 int vg_attrib_list_pids(struct vigil_ctx *ctx, int **ret_pids, size_t *ret_n);
-
-/* exec_id for (boot id, pid, start ticks), as the sensor derives it. */
-void vg_exec_id_format(const char *boot_id, int pid, uint64_t start_ticks,
-		       char *buf, size_t bufsz);
 
 #endif

@@ -385,3 +385,11 @@ fail:
 	vg_proc_release(&p);
 	return r;
 }
+
+void vg_exec_id_format(const char *boot_id, int pid, uint64_t start_ticks,
+		       char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, "%.16s-%d-%llu",
+		 boot_id && *boot_id ? boot_id : "0000000000000000", pid,
+		 (unsigned long long)start_ticks);
+}

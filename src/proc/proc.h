@@ -119,4 +119,9 @@ int vg_proc_parse_ns_link(const char *link, uint64_t *ret);
 
 const char *vg_ns_name(enum vg_ns_type t);
 
+/* exec_id for (boot id, pid, start ticks): the process's stable key,
+ * as the sensor derives it too. */
+void vg_exec_id_format(const char *boot_id, int pid, uint64_t start_ticks,
+		       char *buf, size_t bufsz);
+
 #endif

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attrib/attrib.h"
 #include "proc/proc.h"
 #include "base/util.h"
 
@@ -257,6 +256,33 @@ void vg_ptable_exit(struct vg_ptable *t, int pid)
 	t->n_exited++;
 }
 
+int vg_ptable_seed_entry(struct vg_ptable *t, int pid, int ppid,
+			 uint64_t start_ticks, const char *comm, const char *exe)
+{
+	struct vg_pt_entry *e;
+
+	if (pid <= 0)
+		return -EINVAL;
+	e = insert(t, pid);
+	e->ppid = ppid;
+	e->start_ticks = start_ticks;
+	snprintf(e->comm, sizeof(e->comm), "%s", comm ? comm : "");
+	free(e->exe);
+	e->exe = NULL;
+	if (exe && !(e->exe = strdup(exe)))
+		return -ENOMEM;
+	t->st.seeded++;
+	return 0;
+}
+
+void vg_ptable_seed_finish(struct vg_ptable *t)
+{
+	/* parents are known only once every process is in */
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i].pid)
+			set_ids(t, &t->slots[i]);
+}
+
 int vg_ptable_seed(struct vg_ptable *t, int proc_dirfd)
 {
 	int dfd = dup(proc_dirfd), n = 0;
@@ -273,7 +299,7 @@ int vg_ptable_seed(struct vg_ptable *t, int proc_dirfd)
 	rewinddir(d);
 	while ((de = readdir(d))) {
 		struct vg_proc p = { 0 };
-		char path[64], buf[VG_STAT_MAX], link[VG_LINK_MAX];
+		char path[64], buf[VG_STAT_MAX], link[VG_LINK_MAX], comm[16];
 		uint64_t pid;
 		ssize_t len;
 
@@ -283,26 +309,19 @@ int vg_ptable_seed(struct vg_ptable *t, int proc_dirfd)
 		len = vg_read_small_at(proc_dirfd, path, buf, sizeof(buf));
 		if (len < 0 || vg_proc_parse_stat(buf, (size_t)len, &p) < 0)
 			continue;
-		struct vg_pt_entry *e = insert(t, (int)pid);
-
-		e->ppid = p.ppid;
-		e->start_ticks = p.start_ticks;
-		memcpy(e->comm, p.comm, sizeof(e->comm) - 1);
-		e->comm[sizeof(e->comm) - 1] = '\0';
+		memcpy(comm, p.comm, sizeof(comm) - 1);
+		comm[sizeof(comm) - 1] = '\0';
 		snprintf(path, sizeof(path), "%d/exe", (int)pid);
-		if (vg_readlink_at(proc_dirfd, path, link, sizeof(link)) >= 0 &&
-		    !(e->exe = strdup(link))) {
+		if (vg_ptable_seed_entry(t, (int)pid, p.ppid, p.start_ticks, comm,
+					 vg_readlink_at(proc_dirfd, path, link,
+							sizeof(link)) >= 0 ? link : NULL) < 0) {
 			closedir(d);
 			return -ENOMEM;
 		}
 		n++;
 	}
 	closedir(d);
-	/* parents are known only once every process is in */
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->slots[i].pid)
-			set_ids(t, &t->slots[i]);
-	t->st.seeded += (uint64_t)n;
+	vg_ptable_seed_finish(t);
 	return n;
 }
 

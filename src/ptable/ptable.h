@@ -41,6 +41,12 @@ void vg_ptable_free(struct vg_ptable *t);
  * or -errno. */
 int vg_ptable_seed(struct vg_ptable *t, int proc_dirfd);
 
+/* One process there before the events: seed entries, then finish
+ * (which links each to its parent). Returns 0, -EINVAL or -ENOMEM. */
+int vg_ptable_seed_entry(struct vg_ptable *t, int pid, int ppid,
+			 uint64_t start_ticks, const char *comm, const char *exe);
+void vg_ptable_seed_finish(struct vg_ptable *t);
+
 /* The entry of @pid, or NULL. Valid until the next change. */
 const struct vg_pt_entry *vg_ptable_get(const struct vg_ptable *t, int pid);
 

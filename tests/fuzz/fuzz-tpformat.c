@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "source/bpf/tpformat.h"
+#include "event/tpformat.h"
+#include "render/tp.h"
 
 static struct vg_printer *json_p, *text_p;
 

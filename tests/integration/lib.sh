@@ -249,7 +249,8 @@ vg_cleanup_now() {
 	done
 	vg_remove_containers "$VG_RUN_PREFIX"
 	vg_stop_dockerd
-	[ -n "$VG_TMPDIR" ] && rm -rf "$VG_TMPDIR"
+	# VG_KEEP_TMP=1 keeps the outputs, to look at a failure
+	[ -n "$VG_TMPDIR" ] && [ -z "${VG_KEEP_TMP:-}" ] && rm -rf "$VG_TMPDIR"
 	return 0
 }
 

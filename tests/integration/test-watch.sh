@@ -665,7 +665,7 @@ if watch_start tp --event tp:signal:signal_generate; then
 		pass "tp: reads its format without a tracefs mount anyone sees" ||
 		fail "tp: left a tracefs mount"
 	kill -USR2 "$TARGET"
-	if wait_event "signal_generate for SIGUSR2" '.evt.type == "tracepoint" and .tp.fields.pid == $p' --argjson p "$TARGET"; then
+	if wait_event "signal_generate for SIGUSR2" '.evt.type == "tp" and .tp.fields.pid == $p' --argjson p "$TARGET"; then
 		jcheck "tracepoint fields decoded by name" "$EV" \
 			'.tp.name == "signal:signal_generate" and .tp.fields.sig == 12 and .tp.fields.comm == "sleep" and .proc.pid == $me' \
 			--argjson me "$$"

@@ -21,7 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "source/bpf/tpformat.h"
+#include "event/tpformat.h"
+#include "render/tp.h"
 #include "source/bpf/tracefs.h"
 #include "base/util.h"
 

@@ -1,0 +1,958 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "daemon/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/util.h"
+#include "render/identity.h"
+#include "vigil/vigil.h"
+
+struct client;
+struct vg_daemon;
+
+struct sub {
+	uint64_t id;
+	struct client *c;
+	struct vg_sink sink;
+	struct vg_selector sel;
+	struct vg_filter *f;
+	char **refs;     /* sel.refs, owned */
+	char *image, *pod_ns, *pod_name, *path;
+	uint64_t delivered, dropped, dropped_told;
+	struct sub *next;
+};
+
+struct client {
+	struct vg_daemon *d;
+	int fd;
+	uid_t uid;
+	pid_t pid;
+	char *in;
+	size_t in_len;
+	bool in_skip; /* the rest of an over-long line is discarded */
+	char *out;
+	size_t out_len, out_off, out_cap;
+	bool eof, dead, epollout;
+	size_t next_flush; /* queued bytes at which to try the socket again */
+	struct sub *subs;
+	size_t n_subs;
+	struct client *next;
+};
+
+struct vg_daemon {
+	struct vg_engine *en;
+	struct vg_daemon_opts o;
+	int epfd;
+	char sensor_id[40];
+	uint64_t next_sub;
+	struct client *clients;
+	size_t n_clients;
+	uint64_t delivered, dropped, refused, requests, bad_requests;
+	char tag_listen, tag_engine; /* epoll's data for what is not a client */
+};
+
+const char *vg_daemon_sensor_id(const struct vg_daemon *d)
+{
+	return d->sensor_id;
+}
+
+/* ------------------------------------------------------------- output */
+
+static void client_want_write(struct vg_daemon *d, struct client *c, bool on)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0),
+				  .data.ptr = c };
+
+	if (c->epollout == on || c->dead)
+		return;
+	c->epollout = on;
+	epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Queue @na + @nb bytes and a newline for @c. Events are refused when
+ * the queue is full (@bounded); replies always fit, up to a line more. */
+static bool queue(struct client *c, const char *a, size_t na, const char *b,
+		  size_t nb, bool bounded)
+{
+	size_t need = na + nb + 1, waiting = c->out_len - c->out_off;
+
+	if (c->dead)
+		return false;
+	if (bounded && waiting + need > VG_DAEMON_QUEUE_MAX)
+		return false;
+	if (c->out_off && c->out_len + need > c->out_cap) {
+		memmove(c->out, c->out + c->out_off, waiting);
+		c->out_len = waiting;
+		c->out_off = 0;
+	}
+	if (c->out_len + need > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap : 65536;
+		char *o;
+
+		while (cap < c->out_len + need)
+			cap *= 2;
+		o = realloc(c->out, cap);
+		if (!o)
+			return false;
+		c->out = o;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, a, na);
+	if (nb)
+		memcpy(c->out + c->out_len + na, b, nb);
+	c->out[c->out_len + na + nb] = '\n';
+	c->out_len += need;
+	return true;
+}
+
+static void reply(struct client *c, json_t *r, json_t *id)
+{
+	char *s;
+
+	if (!r)
+		return;
+	if (id)
+		json_object_set(r, "id", id);
+	s = json_dumps(r, JSON_COMPACT);
+	if (s)
+		queue(c, s, strlen(s), NULL, 0, false);
+	free(s);
+	json_decref(r);
+}
+
+static void reply_error(struct client *c, json_t *id, const char *req,
+			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void reply_error(struct client *c, json_t *id, const char *req,
+			const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	json_t *r;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r = json_pack("{s:s}", "error", msg);
+	if (r && req)
+		json_object_set_new(r, "reply", json_string(req));
+	reply(c, r, id);
+}
+
+static void flush_client(struct vg_daemon *d, struct client *c);
+
+/* Tell @s's client how many of its events it lost, if it has room. */
+static void tell_lost(struct vg_daemon *d, struct sub *s)
+{
+	char buf[256];
+	uint64_t n = s->dropped - s->dropped_told;
+	int len;
+
+	if (!n)
+		return;
+	if (s->sink.mode == VG_OUTPUT_TEXT)
+		len = snprintf(buf, sizeof(buf), "- lost    %llu events (subscriber queue full)",
+			       (unsigned long long)n);
+	else
+		len = snprintf(buf, sizeof(buf),
+			       "{\"sub\":%llu,\"sensor\":\"%s\",\"evt\":{\"type\":\"lost\"},"
+			       "\"lost\":{\"total\":%llu,\"reason\":\"subscriber queue full\"}}",
+			       (unsigned long long)s->id, d->sensor_id,
+			       (unsigned long long)n);
+	if (queue(s->c, buf, (size_t)len, NULL, 0, true))
+		s->dropped_told = s->dropped;
+}
+
+/* The engine's sink: an event for subscription @sk. */
+static void sub_emit(struct vg_sink *sk, const char *line, size_t len,
+		     const struct vg_event *e)
+{
+	struct sub *s = sk->ctx;
+	struct vg_daemon *d = s->c->d;
+	char pre[128];
+	int n = 0;
+	bool ok;
+
+	if (s->dropped != s->dropped_told)
+		tell_lost(d, s);
+	/* a storm can fill the queue within one batch: hand the socket
+	 * what it takes now, before giving up on events */
+	if (s->c->out_len - s->c->out_off >= s->c->next_flush)
+		flush_client(d, s->c);
+	if (s->dropped != s->dropped_told) {
+		ok = false;
+	} else if (s->sink.mode == VG_OUTPUT_TEXT) {
+		ok = queue(s->c, line, len, NULL, 0, true);
+	} else {
+		/* the record's members, after ours */
+		n = snprintf(pre, sizeof(pre), "{\"sub\":%llu,\"sensor\":\"%s\",\"seq\":%llu%s",
+			     (unsigned long long)s->id, d->sensor_id,
+			     (unsigned long long)e->x.seq, len > 2 ? "," : "");
+		ok = len >= 2 && queue(s->c, pre, (size_t)n, line + 1, len - 1, true);
+	}
+	if (ok) {
+		s->delivered++;
+		d->delivered++;
+	} else {
+		s->dropped++;
+		d->dropped++;
+	}
+}
+
+/* Write what @c has waiting, without blocking. */
+static void flush_client(struct vg_daemon *d, struct client *c)
+{
+	while (!c->dead && c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			c->dead = true; /* EPIPE, ECONNRESET */
+			return;
+		}
+		c->out_off += (size_t)n;
+	}
+	if (c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	/* a socket that took no more is tried again 256 KiB later: a
+	 * stopped reader costs a failed send per few hundred events */
+	c->next_flush = c->out_len - c->out_off + (256u << 10);
+	/* caught up: it hears what it missed */
+	for (struct sub *s = c->subs; s; s = s->next)
+		if (s->dropped != s->dropped_told &&
+		    c->out_len - c->out_off < VG_DAEMON_QUEUE_MAX / 2)
+			tell_lost(d, s);
+	client_want_write(d, c, c->out_off < c->out_len);
+}
+
+/* ------------------------------------------------------ subscriptions */
+
+static void sub_free(struct sub *s)
+{
+	if (!s)
+		return;
+	vg_filter_free(s->f);
+	for (size_t i = 0; i < s->sel.n_refs; i++)
+		free(s->refs[i]);
+	free(s->refs);
+	free(s->image);
+	free(s->pod_ns);
+	free(s->pod_name);
+	free(s->path);
+	free(s);
+}
+
+static json_t *types_json(uint64_t m)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < vg_n_event_types; i++)
+		if (vg_event_types[i].std && (m & VG_E_BIT(vg_event_types[i].type)))
+			json_array_append_new(a, json_string(vg_event_types[i].name));
+	return a;
+}
+
+/* A subscription's "events": the std types they name. Returns 0, or -1
+ * with the error replied. */
+static int sub_types(struct client *c, json_t *id, json_t *je, uint64_t *ret)
+{
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(je, i, t) {
+		const char *name = json_string_value(t);
+		const struct vg_event_type_info *ti = vg_event_type_find(name);
+
+		if (name && strcmp(name, "all") == 0) {
+			*ret |= vg_event_std_mask();
+			continue;
+		}
+		if (!ti || !ti->std) {
+			reply_error(c, id, "subscribe",
+				    "unknown event type %s%s%s; the daemon serves %s, all",
+				    name ? "'" : "", name ? name : "(not a string)",
+				    name ? "'" : "", vg_event_std_names());
+			return -1;
+		}
+		*ret |= VG_E_BIT(ti->type);
+	}
+	return 0;
+}
+
+static void req_subscribe(struct vg_daemon *d, struct client *c, json_t *q,
+			  json_t *id)
+{
+	json_t *jf = json_object_get(q, "filter"), *je = json_object_get(q, "events");
+	json_t *jc = json_object_get(q, "containers"), *ji = json_object_get(q, "image");
+	json_t *jp = json_object_get(q, "pod"), *jh = json_object_get(q, "host");
+	json_t *jpa = json_object_get(q, "path"), *jfo = json_object_get(q, "format");
+	struct sub *s;
+	char canon[4096], err[256];
+	bool has_sel = false;
+
+	if (c->n_subs >= VG_DAEMON_SUBS_MAX) {
+		reply_error(c, id, "subscribe", "at most %d subscriptions per client",
+			    VG_DAEMON_SUBS_MAX);
+		return;
+	}
+	if ((jf && !json_is_string(jf)) || (je && !json_is_array(je)) ||
+	    (jc && !json_is_array(jc)) || (ji && !json_is_string(ji)) ||
+	    (jp && !json_is_string(jp)) || (jh && !json_is_boolean(jh)) ||
+	    (jpa && !json_is_string(jpa)) || (jfo && !json_is_string(jfo))) {
+		reply_error(c, id, "subscribe",
+			    "expected \"filter\": string, \"events\": [strings], "
+			    "\"containers\": [strings], \"image\": string, "
+			    "\"pod\": \"NS/NAME\", \"host\": boolean, \"path\": glob, "
+			    "\"format\": \"json\" or \"text\"");
+		return;
+	}
+	if (jfo && strcmp(json_string_value(jfo), "json") != 0 &&
+	    strcmp(json_string_value(jfo), "text") != 0) {
+		reply_error(c, id, "subscribe", "\"format\" is \"json\" or \"text\", not '%s'",
+			    json_string_value(jfo));
+		return;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return;
+	if (jf) {
+		struct vg_filter_error fe = { 0 };
+
+		if (vg_filter_compile(json_string_value(jf), &s->f, &fe) < 0) {
+			reply(c, json_pack("{s:s,s:s,s:i}", "reply", "subscribe", "error",
+					   fe.msg[0] ? fe.msg : "out of memory",
+					   "column", fe.column), id);
+			sub_free(s);
+			return;
+		}
+	}
+	if (je) {
+		if (sub_types(c, id, je, &s->sink.types) < 0) {
+			sub_free(s);
+			return;
+		}
+	} else {
+		/* what the filter can match, else everything */
+		s->sink.types = vg_filter_type_mask(s->f, vg_event_type_bits, NULL) &
+				vg_event_std_mask();
+	}
+	if (!s->sink.types) {
+		reply_error(c, id, "subscribe", "no event type to deliver");
+		sub_free(s);
+		return;
+	}
+	if (jc && json_array_size(jc)) {
+		size_t i;
+		json_t *t;
+
+		s->refs = calloc(json_array_size(jc), sizeof(*s->refs));
+		if (!s->refs) {
+			sub_free(s);
+			return;
+		}
+		json_array_foreach(jc, i, t) {
+			if (!json_is_string(t) || !*json_string_value(t)) {
+				reply_error(c, id, "subscribe",
+					    "\"containers\" takes container ids or names");
+				sub_free(s);
+				return;
+			}
+			s->refs[s->sel.n_refs++] = strdup(json_string_value(t));
+		}
+		s->sel.refs = (const char *const *)s->refs;
+		has_sel = true;
+	}
+	if (ji) {
+		s->sel.image_glob = s->image = strdup(json_string_value(ji));
+		has_sel = true;
+	}
+	if (jp) {
+		const char *p = json_string_value(jp), *slash = strchr(p, '/');
+
+		if (!slash || slash == p || !slash[1]) {
+			reply_error(c, id, "subscribe", "\"pod\" takes NAMESPACE/NAME, not '%s'", p);
+			sub_free(s);
+			return;
+		}
+		s->sel.pod_ns = s->pod_ns = strndup(p, (size_t)(slash - p));
+		s->sel.pod_name = s->pod_name = strdup(slash + 1);
+		has_sel = true;
+	}
+	if (jh && json_is_true(jh)) {
+		s->sel.host = true;
+		has_sel = true;
+	}
+	if (jpa)
+		s->sink.path_glob = s->path = strdup(json_string_value(jpa));
+	s->id = ++d->next_sub;
+	s->c = c;
+	s->sink.sel = has_sel ? &s->sel : NULL;
+	s->sink.filter = s->f;
+	s->sink.mode = jfo && strcmp(json_string_value(jfo), "text") == 0
+			       ? VG_OUTPUT_TEXT : VG_OUTPUT_JSON;
+	s->sink.emit = sub_emit;
+	s->sink.ctx = s;
+	if (vg_engine_add_sink(d->en, &s->sink, err, sizeof(err)) < 0) {
+		reply_error(c, id, "subscribe", "attaching: %s", err);
+		sub_free(s);
+		return;
+	}
+	s->next = c->subs;
+	c->subs = s;
+	c->n_subs++;
+	vg_filter_format(s->f, canon, sizeof(canon));
+	reply(c, json_pack("{s:s,s:I,s:s,s:o,s:s}", "reply", "subscribe", "sub",
+			   (json_int_t)s->id, "filter", canon, "events",
+			   types_json(s->sink.types), "format",
+			   s->sink.mode == VG_OUTPUT_TEXT ? "text" : "json"),
+	      id);
+}
+
+static void req_unsubscribe(struct vg_daemon *d, struct client *c, json_t *q,
+			    json_t *id)
+{
+	json_t *js = json_object_get(q, "sub");
+	json_int_t want = json_is_integer(js) ? json_integer_value(js) : -1;
+
+	for (struct sub **pp = &c->subs; *pp; pp = &(*pp)->next) {
+		struct sub *s = *pp;
+
+		if ((json_int_t)s->id != want)
+			continue;
+		*pp = s->next;
+		c->n_subs--;
+		vg_engine_remove_sink(d->en, &s->sink);
+		reply(c, json_pack("{s:s,s:I,s:I,s:I}", "reply", "unsubscribe", "sub",
+				   (json_int_t)s->id, "delivered",
+				   (json_int_t)s->delivered, "lost",
+				   (json_int_t)s->dropped), id);
+		sub_free(s);
+		return;
+	}
+	reply_error(c, id, "unsubscribe", "no subscription %lld of this client",
+		    (long long)want);
+}
+
+static const char *const request_names[] = { "hello", "subscribe", "unsubscribe",
+					     "containers", "process", "stats" };
+
+static void req_hello(struct vg_daemon *d, struct client *c, json_t *q,
+		      json_t *id)
+{
+	json_t *reqs = json_array(), *fields = json_array();
+	char version[32];
+
+	(void)q;
+	snprintf(version, sizeof(version), "%d.%d.%d", VIGIL_VERSION_MAJOR,
+		 VIGIL_VERSION_MINOR, VIGIL_VERSION_PATCH);
+	for (size_t i = 0; reqs && i < VG_ARRAY_SIZE(request_names); i++)
+		json_array_append_new(reqs, json_string(request_names[i]));
+	for (int i = 0; fields && i < VG_F_COUNT; i++)
+		json_array_append_new(fields, json_string(vg_filter_field_name(i)));
+	reply(c, json_pack("{s:s,s:i,s:s,s:s,s:{s:o,s:o,s:o,s:[s,s],s:i,s:i}}",
+			   "reply", "hello", "protocol", VG_DAEMON_PROTOCOL,
+			   "version", version, "sensor_id", d->sensor_id,
+			   "capabilities", "events", types_json(vg_event_std_mask()),
+			   "requests", reqs, "filter_fields", fields, "formats",
+			   "json", "text", "max_request_bytes", VG_DAEMON_LINE_MAX,
+			   "queue_bytes", VG_DAEMON_QUEUE_MAX),
+	      id);
+}
+
+/* A container as the rest of vigil shows it: {"container":{...},
+ * "k8s":...}, through the one printer. */
+static json_t *container_json(const struct vg_meta_entry *e, const char *qos)
+{
+	struct vg_printer *p = vg_printer_new(VG_OUTPUT_JSON);
+	char *s;
+	json_t *o = NULL;
+
+	if (!p)
+		return NULL;
+	vg_pr_begin(p);
+	vg_pr_obj_open(p, "container");
+	vg_pr_str(p, "id", NULL, e->meta.id);
+	vg_pr_str(p, "runtime", NULL, vg_runtime_name(e->meta.runtime));
+	if (e->meta.ctr_namespace)
+		vg_pr_str(p, "namespace", NULL, e->meta.ctr_namespace);
+	vg_print_container_meta(p, &e->meta);
+	vg_pr_obj_close(p);
+	vg_print_k8s(p, &e->pod, qos);
+	s = vg_pr_end_string(p);
+	vg_printer_free(p);
+	if (s)
+		o = json_loads(s, 0, NULL);
+	free(s);
+	return o;
+}
+
+static void req_containers(struct vg_daemon *d, struct client *c, json_t *q,
+			   json_t *id)
+{
+	struct vigil_ctx *ctx = vg_engine_ctx(d->en);
+	json_t *a = json_array();
+
+	(void)q;
+	for (size_t b = 0; a && b < VG_META_BUCKETS; b++)
+		for (struct vg_meta_entry *e = ctx->meta.buckets[b]; e; e = e->next) {
+			json_t *o = container_json(e, NULL);
+
+			if (o)
+				json_array_append_new(a, o);
+		}
+	reply(c, json_pack("{s:s,s:o}", "reply", "containers", "containers", a), id);
+}
+
+static void req_process(struct vg_daemon *d, struct client *c, json_t *q,
+			json_t *id)
+{
+	json_t *jp = json_object_get(q, "pid"), *je = json_object_get(q, "exec_id");
+	struct vg_ptable *pt = vg_engine_ptable(d->en);
+	const struct vg_pt_entry *pe = NULL;
+	json_int_t pid = -1;
+	json_t *r;
+
+	if (json_is_integer(jp)) {
+		pid = json_integer_value(jp);
+	} else if (json_is_string(je)) {
+		/* BOOT-PID-START */
+		const char *s = json_string_value(je), *dash = strchr(s, '-');
+
+		if (dash)
+			pid = strtoll(dash + 1, NULL, 10);
+	} else {
+		reply_error(c, id, "process", "expected \"pid\": number or \"exec_id\": string");
+		return;
+	}
+	if (pid > 0 && pid <= INT32_MAX)
+		pe = vg_ptable_get(pt, (int)pid);
+	if (pe && json_is_string(je) && strcmp(pe->exec_id, json_string_value(je)) != 0)
+		pe = NULL;
+	if (!pe) {
+		reply_error(c, id, "process", "no such process known to the sensor");
+		return;
+	}
+	r = json_pack("{s:s,s:{s:i,s:i,s:s,s:s,s:s?,s:s?,s:b}}", "reply", "process",
+		      "proc", "pid", pe->pid, "ppid", pe->ppid, "name", pe->comm,
+		      "exec_id", pe->exec_id, "parent_exec_id",
+		      pe->parent_exec_id[0] ? pe->parent_exec_id : NULL, "exe", pe->exe,
+		      "exited", pe->exited);
+	if (r && !pe->exited) {
+		struct vg_attribution a;
+
+		if (vg_attrib_pid_cgroup(vg_engine_ctx(d->en), pe->pid, &a) == 0) {
+			json_t *o = a.match.role == VG_ROLE_CONTAINER && a.meta
+					    ? container_json(a.meta, a.match.pod_qos) : NULL;
+
+			if (o) {
+				json_object_update(r, o);
+				json_decref(o);
+			} else {
+				json_object_set_new(r, "container",
+						    json_pack("{s:s}", "id",
+							      a.match.role == VG_ROLE_CONTAINER
+								      ? a.match.container_id
+								      : "host"));
+			}
+		}
+	}
+	reply(c, r, id);
+}
+
+static void req_stats(struct vg_daemon *d, struct client *c, json_t *q,
+		      json_t *id)
+{
+	uint64_t lost[VG_E_KERNEL_TYPES] = { 0 }, unmatched = 0;
+	struct vigil_ctx *ctx = vg_engine_ctx(d->en);
+	struct vg_source *src = vg_engine_source(d->en);
+	struct vg_meta_worker_stats ws;
+	struct vg_engine_stats es;
+	json_t *ev = json_object(), *kl = json_object(), *subs = json_array(), *r;
+	size_t n_subs = 0;
+
+	(void)q;
+	if (src->ops->lost)
+		src->ops->lost(src, lost, &unmatched);
+	vg_meta_worker_stats(ctx, &ws);
+	vg_engine_stats(d->en, &es);
+	for (size_t i = 0; i < vg_n_event_types; i++) {
+		uint32_t t = vg_event_types[i].type;
+
+		if (es.events[t])
+			json_object_set_new(ev, vg_event_types[i].name,
+					    json_integer((json_int_t)es.events[t]));
+		if (t < VG_E_KERNEL_TYPES && lost[t])
+			json_object_set_new(kl, vg_event_types[i].name,
+					    json_integer((json_int_t)lost[t]));
+	}
+	if (lost[VG_E_EXEC_ARGS])
+		json_object_set_new(kl, "exec_args", json_integer((json_int_t)lost[VG_E_EXEC_ARGS]));
+	for (struct client *cl = d->clients; cl; cl = cl->next)
+		for (struct sub *s = cl->subs; s; s = s->next, n_subs++)
+			if (cl == c)
+				json_array_append_new(subs, json_pack("{s:I,s:I,s:I}", "sub",
+					(json_int_t)s->id, "delivered", (json_int_t)s->delivered,
+					"lost", (json_int_t)s->dropped));
+	r = json_pack("{s:s,s:s,s:I,s:o,s:o,s:I,s:I,s:i,s:i,s:I,s:o,s:{s:I,s:I,s:I,s:I},"
+		      "s:{s:I,s:I,s:I},s:o}",
+		      "reply", "stats", "sensor_id", d->sensor_id, "seq", (json_int_t)es.seq,
+		      "events", ev, "kernel_lost", kl,
+		      "delivered", (json_int_t)d->delivered,
+		      "queue_lost", (json_int_t)d->dropped,
+		      "clients", (int)d->n_clients, "subscriptions", (int)n_subs,
+		      "refused_clients", (json_int_t)d->refused,
+		      "traced", types_json(es.wanted),
+		      "metadata_cache", "hits", (json_int_t)ctx->meta.hits, "reads",
+		      (json_int_t)ctx->meta.reads, "entries", (json_int_t)ctx->meta.n,
+		      "evictions", (json_int_t)ctx->meta.evictions,
+		      "metadata_worker", "queued", (json_int_t)ws.queued, "done",
+		      (json_int_t)ws.done, "refused", (json_int_t)ws.refused,
+		      "your_subscriptions", subs);
+	if (r)
+		json_object_set_new(r, "engine", json_pack("{s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I}}",
+			"held", (json_int_t)es.held,
+			"released_before_metadata", (json_int_t)es.held_early,
+			"containers_not_followed", (json_int_t)es.life_evicted,
+			"rendered", (json_int_t)es.rendered,
+			"kernel_drop", "cgroups", (json_int_t)es.drop_cgroups,
+			"set_full", (json_int_t)es.drop_full,
+			"untracked", (json_int_t)es.drop_untracked));
+	reply(c, r, id);
+}
+
+/* The protocol: each request by name. */
+static const struct request {
+	const char *name;
+	void (*fn)(struct vg_daemon *d, struct client *c, json_t *q, json_t *id);
+} requests[] = {
+	{ "hello", req_hello },
+	{ "subscribe", req_subscribe },
+	{ "unsubscribe", req_unsubscribe },
+	{ "containers", req_containers },
+	{ "process", req_process },
+	{ "stats", req_stats },
+};
+_Static_assert(VG_ARRAY_SIZE(requests) == VG_ARRAY_SIZE(request_names), "requests");
+
+static void handle_line(struct vg_daemon *d, struct client *c, const char *line,
+			size_t len)
+{
+	json_error_t je;
+	json_t *q, *id;
+	const char *req;
+
+	while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
+		len--;
+	if (!len)
+		return;
+	d->requests++;
+	q = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+	if (!q) {
+		d->bad_requests++;
+		reply_error(c, NULL, NULL, "invalid JSON at column %d: %s",
+			    je.column, je.text);
+		return;
+	}
+	id = json_object_get(q, "id");
+	req = json_string_value(json_object_get(q, "req"));
+	if (!json_is_object(q) || !req) {
+		d->bad_requests++;
+		reply_error(c, id, NULL, "a request is an object with \"req\": "
+			    "hello, subscribe, unsubscribe, containers, process or stats");
+		json_decref(q);
+		return;
+	}
+	for (size_t i = 0; i < VG_ARRAY_SIZE(requests); i++)
+		if (strcmp(req, requests[i].name) == 0) {
+			requests[i].fn(d, c, q, id);
+			json_decref(q);
+			return;
+		}
+	d->bad_requests++;
+	reply_error(c, id, req, "unknown request '%.64s'; known: hello, subscribe, "
+		    "unsubscribe, containers, process, stats", req);
+	json_decref(q);
+}
+
+/* ------------------------------------------------------------ clients */
+
+static void client_close(struct vg_daemon *d, struct client *c)
+{
+	for (struct client **pp = &d->clients; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	d->n_clients--;
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	while (c->subs) {
+		struct sub *s = c->subs;
+
+		c->subs = s->next;
+		vg_engine_remove_sink(d->en, &s->sink);
+		sub_free(s);
+	}
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+static bool peer_allowed(struct vg_daemon *d, int fd, struct ucred *cr)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(*cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cr, &len) < 0)
+		return false;
+	if (cr->uid == 0)
+		return true;
+	for (size_t i = 0; i < d->o.n_allow_uid; i++)
+		if (cr->uid == d->o.allow_uid[i])
+			return true;
+	len = sizeof(groups);
+	int n = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0
+			? (int)(len / sizeof(gid_t)) : 0;
+
+	for (int i = -1; i < n; i++) {
+		gid_t g = i < 0 ? cr->gid : groups[i];
+
+		if (d->o.gid && g == d->o.gid)
+			return true;
+		for (size_t j = 0; j < d->o.n_allow_gid; j++)
+			if (g == d->o.allow_gid[j])
+				return true;
+	}
+	return false;
+}
+
+static void refuse(int fd, const char *msg)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "{\"error\":\"%s\"}\n", msg);
+
+	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* it is refused either way */
+	}
+	close(fd);
+}
+
+static void accept_clients(struct vg_daemon *d)
+{
+	for (;;) {
+		int fd = accept4(d->o.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ucred cr = { 0 };
+		struct client *c;
+		char msg[256];
+
+		if (fd < 0)
+			return; /* EAGAIN, or out of fds: try at the next wakeup */
+		if (!peer_allowed(d, fd, &cr)) {
+			d->refused++;
+			snprintf(msg, sizeof(msg),
+				 "unauthorized: uid %u is not root, not allowed, and not in "
+				 "group %s", (unsigned)cr.uid, d->o.group_name);
+			refuse(fd, msg);
+			continue;
+		}
+		if (d->n_clients >= VG_DAEMON_CLIENTS_MAX) {
+			d->refused++;
+			refuse(fd, "too many clients");
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->d = d;
+		c->fd = fd;
+		c->uid = cr.uid;
+		c->pid = cr.pid;
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+
+		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = d->clients;
+		d->clients = c;
+		d->n_clients++;
+	}
+}
+
+static void read_client(struct vg_daemon *d, struct client *c)
+{
+	char buf[65536];
+
+	for (int rounds = 0; rounds < 16 && !c->dead; rounds++) {
+		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				c->dead = true;
+			return;
+		}
+		if (n == 0) {
+			c->eof = true;
+			return;
+		}
+		for (ssize_t i = 0; i < n;) {
+			char *nl = memchr(buf + i, '\n', (size_t)(n - i));
+			size_t chunk = nl ? (size_t)(nl - (buf + i)) : (size_t)(n - i);
+
+			if (c->in_skip) {
+				/* the rest of an over-long request */
+			} else if (c->in_len + chunk > VG_DAEMON_LINE_MAX) {
+				reply_error(c, NULL, NULL, "request longer than %u bytes; "
+					    "discarded", VG_DAEMON_LINE_MAX);
+				d->bad_requests++;
+				c->in_skip = true;
+				c->in_len = 0;
+			} else {
+				if (!c->in) {
+					c->in = malloc(VG_DAEMON_LINE_MAX);
+					if (!c->in) {
+						c->dead = true;
+						return;
+					}
+				}
+				memcpy(c->in + c->in_len, buf + i, chunk);
+				c->in_len += chunk;
+			}
+			i += (ssize_t)chunk;
+			if (nl) {
+				if (!c->in_skip)
+					handle_line(d, c, c->in, c->in_len);
+				c->in_skip = false;
+				c->in_len = 0;
+				i++;
+				/* the 1 MiB buffer is held only while a line
+				 * arrives */
+				free(c->in);
+				c->in = NULL;
+			}
+		}
+	}
+}
+
+/* ------------------------------------------------------------- daemon */
+
+static void make_sensor_id(struct vg_daemon *d)
+{
+	uint8_t b[16];
+	int fd = open("/proc/sys/kernel/random/uuid", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, d->sensor_id, 36) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n == 36) {
+		d->sensor_id[36] = '\0';
+		return;
+	}
+	for (size_t i = 0; i < sizeof(b); i++)
+		b[i] = (uint8_t)(vg_clock_ns(CLOCK_MONOTONIC) >> (i % 8));
+	snprintf(d->sensor_id, sizeof(d->sensor_id), "%02x%02x%02x%02x-%d",
+		 b[0], b[1], b[2], b[3], getpid());
+}
+
+struct vg_daemon *vg_daemon_new(struct vg_engine *en,
+				const struct vg_daemon_opts *o, char *err,
+				size_t errsz)
+{
+	struct vg_daemon *d = calloc(1, sizeof(*d));
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fds[2], nfds;
+
+	if (!d) {
+		vg_set_err(err, errsz, "out of memory");
+		return NULL;
+	}
+	d->en = en;
+	d->o = *o;
+	make_sensor_id(d);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0) {
+		vg_set_err(err, errsz, "epoll: %s", strerror(errno));
+		free(d);
+		return NULL;
+	}
+	ev.data.ptr = &d->tag_listen;
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, o->listen_fd, &ev);
+	nfds = vg_engine_fds(en, fds);
+	for (int i = 0; i < nfds; i++) {
+		ev.data.ptr = &d->tag_engine;
+		epoll_ctl(d->epfd, EPOLL_CTL_ADD, fds[i], &ev);
+	}
+	return d;
+}
+
+int vg_daemon_run(struct vg_daemon *d, volatile sig_atomic_t *stop)
+{
+	int wait_ms = 0, ret = 0;
+
+	vg_engine_start(d->en);
+	while (!*stop) {
+		struct epoll_event evs[64];
+		int n = epoll_wait(d->epfd, evs, 64, wait_ms);
+
+		if (n < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct client *cl = evs[i].data.ptr;
+
+			if (evs[i].data.ptr == &d->tag_listen) {
+				accept_clients(d);
+				continue;
+			}
+			if (evs[i].data.ptr == &d->tag_engine)
+				continue; /* pumped below */
+			if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+				read_client(d, cl);
+			/* closed both ways (not a half-close, which still
+			 * reads): no one will hear its events */
+			if (evs[i].events & (EPOLLHUP | EPOLLERR))
+				cl->dead = true;
+		}
+		wait_ms = vg_engine_pump(d->en);
+		for (struct client *cl = d->clients, *next; cl; cl = next) {
+			next = cl->next;
+			if (cl->out_off < cl->out_len ||
+			    (cl->subs && cl->subs->dropped != cl->subs->dropped_told))
+				flush_client(d, cl);
+			/* gone, or done talking and with nothing to hear */
+			if (cl->dead || (cl->eof && !cl->subs && cl->out_off == cl->out_len))
+				client_close(d, cl);
+		}
+	}
+	return ret;
+}
+
+void vg_daemon_free(struct vg_daemon *d)
+{
+	if (!d)
+		return;
+	while (d->clients)
+		client_close(d, d->clients);
+	if (d->epfd >= 0)
+		close(d->epfd);
+	free(d);
+}

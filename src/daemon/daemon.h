@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VG_DAEMON_DAEMON_H
+#define VG_DAEMON_DAEMON_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "engine/engine.h"
+
+/*
+ * vigil daemon: one engine, many subscribers. Newline-delimited JSON over
+ * a Unix socket; each client may hold several subscriptions (a filter,
+ * event types, a container selection, a path, a form), each an engine
+ * sink. The kernel traces the union of what they ask for, and sheds what
+ * none of them selects.
+ *
+ * One thread: the engine's fds, the listening socket and every client
+ * are in one epoll set. A client's output is a bounded queue; a client
+ * that does not read loses its own events (counted, and announced with a
+ * lost record when it reads again), never anyone else's.
+ */
+
+#define VG_DAEMON_PROTOCOL 1
+#define VG_DAEMON_SOCKET "/run/vigil/vigil.sock"
+#define VG_DAEMON_LINE_MAX (1u << 20)  /* one request */
+#define VG_DAEMON_QUEUE_MAX (4u << 20) /* a client's unsent output: no line
+					* is longer */
+#define VG_DAEMON_CLIENTS_MAX 2048
+#define VG_DAEMON_SUBS_MAX 64           /* per client */
+#define VG_DAEMON_ALLOW_MAX 64
+
+struct vg_daemon_opts {
+	int listen_fd;        /* a listening Unix socket, the caller's to make */
+	gid_t gid;            /* members may connect (0: none) */
+	const char *group_name;
+	const uid_t *allow_uid;
+	size_t n_allow_uid;
+	const gid_t *allow_gid;
+	size_t n_allow_gid;
+};
+
+struct vg_daemon;
+
+/* Serve @en's events on @o->listen_fd (both stay the caller's). NULL
+ * with @err on failure. */
+struct vg_daemon *vg_daemon_new(struct vg_engine *en,
+				const struct vg_daemon_opts *o, char *err,
+				size_t errsz);
+/* Until *@stop is set (a signal handler's) or the engine fails. Returns
+ * 0, or -errno. */
+int vg_daemon_run(struct vg_daemon *d, volatile sig_atomic_t *stop);
+/* Closes every client. */
+void vg_daemon_free(struct vg_daemon *d);
+
+const char *vg_daemon_sensor_id(const struct vg_daemon *d);
+
+#endif

@@ -1,0 +1,653 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The engine's loop: events from the source through the process table,
+ * the container lifecycle, attribution, the hold queue, each sink's
+ * selection and filter, rendering (once per form some sink wants) and
+ * out. The loop never waits on I/O of its own: metadata is read by the
+ * attribution's worker, and what it has not read yet is waited for only
+ * in the hold queue.
+ */
+#include "engine/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "base/util.h"
+
+/* Records a batch left in the source are read this soon; otherwise it
+ * is read at least this often. */
+#define TAIL_MS 5
+#define LATENCY_MS 100
+
+uint64_t engine_mono_ns(void)
+{
+	return vg_clock_ns(CLOCK_MONOTONIC);
+}
+
+static int64_t wall_offset_now(void)
+{
+	return (int64_t)vg_clock_ns(CLOCK_REALTIME) -
+	       (int64_t)vg_clock_ns(CLOCK_BOOTTIME);
+}
+
+/* ------------------------------------------------------------- enrich */
+
+/* The attribution of cgroup @cgid (of @pid's task): by the cgroup id,
+ * else, on a host without cgroup v2, by the pid's cgroup file. */
+static int attribute(struct vg_engine *en, uint64_t cgid, uint32_t pid,
+		     struct vg_attribution *ret)
+{
+	int r = vg_attrib_cgroup_id(en->ctx, cgid, ret);
+
+	if (r < 0 && en->ctx->cg2_fd < 0 && pid && en->live)
+		r = vg_attrib_pid_cgroup(en->ctx, (int)pid, ret);
+	return r;
+}
+
+/* What the process table and attribution say of @e: exec ids, the
+ * table's exe, the container. */
+static void enrich(struct vg_engine *en, struct vg_event *e)
+{
+	uint64_t cgid = e->type == VG_E_CONTAINER ? e->container.cgroup_id
+						  : e->t.cgroup_id;
+
+	if (e->has_task) {
+		const struct vg_pt_entry *pe = vg_ptable_get(en->pt, (int)e->t.pid);
+
+		vg_ptable_exec_id(en->pt, (int)e->t.pid, e->t.start_ns,
+				  e->id_buf[0], sizeof(e->id_buf[0]));
+		e->x.exec_id = e->id_buf[0];
+		if (pe && pe->parent_exec_id[0]) {
+			snprintf(e->id_buf[1], sizeof(e->id_buf[1]), "%s",
+				 pe->parent_exec_id);
+			e->x.parent_exec_id = e->id_buf[1];
+		} else {
+			e->x.parent_exec_id = NULL;
+		}
+		e->x.exe = e->type == VG_E_EXEC ? e->exec.exe : pe ? pe->exe : NULL;
+		e->x.gen = pe ? pe->gen : 0;
+		if (e->type == VG_E_FORK)
+			vg_ptable_exec_id(en->pt, (int)e->fork.child_pid,
+					  e->fork.child_start_ns, e->id_buf[2],
+					  sizeof(e->id_buf[2]));
+	}
+	e->x.attr_err = attribute(en, cgid, e->has_task ? e->t.pid : 0, &en->attr);
+	e->x.attr = &en->attr;
+}
+
+/* ------------------------------------------------------------ deliver */
+
+/* Whether any sink takes events of @e's type (a cheap first look). */
+static bool some_sink_takes(struct vg_engine *en, const struct vg_event *e)
+{
+	for (struct vg_sink *s = en->sinks; s; s = s->next)
+		if ((s->types & VG_E_BIT(e->type)) &&
+		    (e->type != VG_E_FORK || !e->fork.thread || s->threads))
+			return true;
+	return false;
+}
+
+/* @e to every sink that wants it, rendered once per form. */
+static void to_sinks(struct vg_engine *en, struct vg_event *e, bool all)
+{
+	const char *line[2] = { NULL, NULL };
+	size_t len[2] = { 0, 0 };
+	bool tried[2] = { false, false };
+
+	for (struct vg_sink *s = en->sinks, *next; s; s = next) {
+		int m = s->mode == VG_OUTPUT_TEXT ? 1 : 0;
+
+		next = s->next; /* a sink may go in its emit */
+		if (!all && !engine_sink_wants(en, s, e))
+			continue;
+		if (!tried[0] && !tried[1])
+			e->x.seq = ++en->seq;
+		if (!tried[m]) {
+			tried[m] = true;
+			line[m] = vg_render_event(en->rend, e, s->mode, &len[m]);
+			en->st.rendered++;
+		}
+		if (!line[m])
+			continue;
+		s->delivered++;
+		s->emit(s, line[m], len[m], e);
+	}
+}
+
+static bool metadata_pending(struct vg_engine *en, const struct vg_event *e)
+{
+	const struct vg_attribution *a = e->x.attr;
+
+	return en->live && en->ctx->meta_worker && !e->x.attr_err && a &&
+	       a->meta && a->meta->pending && a->meta->meta.incomplete;
+}
+
+static uint64_t cgroup_of(const struct vg_event *e)
+{
+	return e->type == VG_E_CONTAINER ? e->container.cgroup_id : e->t.cgroup_id;
+}
+
+/* Let held event @h go, with its container as it is known now. */
+static void release_one(struct vg_engine *en, struct held *h)
+{
+	struct vg_event *e = h->e;
+
+	e->x.attr_err = attribute(en, cgroup_of(e), e->has_task ? e->t.pid : 0,
+				  &en->attr);
+	e->x.attr = &en->attr;
+	to_sinks(en, e, false);
+	free(e);
+	h->e = NULL;
+}
+
+/* Held events of @cgid go out now, before a later one of it that need
+ * not wait: a container's events keep their order. */
+static void release_held_of(struct vg_engine *en, uint64_t cgid)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < en->n_held; i++) {
+		if (en->held[i].cgroup_id == cgid)
+			release_one(en, &en->held[i]);
+		else
+			en->held[kept++] = en->held[i];
+	}
+	en->n_held = kept;
+}
+
+/* Let held events go, oldest first: those whose metadata is read, and
+ * those held too long (@all: every one). */
+static void release_held(struct vg_engine *en, bool all)
+{
+	uint64_t now = engine_mono_ns();
+	size_t kept = 0;
+
+	for (size_t i = 0; i < en->n_held; i++) {
+		struct held *h = &en->held[i];
+		struct vg_attribution a;
+		bool pending = false;
+
+		if (!all && now - h->since_ns < HOLD_NS &&
+		    attribute(en, h->cgroup_id, 0, &a) == 0 && a.meta &&
+		    a.meta->pending && a.meta->meta.incomplete)
+			pending = true;
+		if (pending)
+			en->held[kept++] = *h;
+		else
+			release_one(en, h);
+	}
+	en->n_held = kept;
+}
+
+static void hold(struct vg_engine *en, const struct vg_event *e)
+{
+	struct vg_event *c;
+
+	if (en->n_held == HOLD_MAX) {
+		/* full: the oldest goes out as it is, and is counted */
+		release_one(en, &en->held[0]);
+		memmove(&en->held[0], &en->held[1],
+			(en->n_held - 1) * sizeof(en->held[0]));
+		en->n_held--;
+		en->st.held_early++;
+	}
+	c = vg_event_dup(e);
+	if (!c) { /* out of memory: out now, as it is */
+		to_sinks(en, (struct vg_event *)e, false);
+		return;
+	}
+	en->held[en->n_held++] = (struct held){
+		.cgroup_id = cgroup_of(e), .since_ns = engine_mono_ns(), .e = c,
+	};
+	en->st.held++;
+}
+
+/* An event of a task or a container, to the sinks that want it: after
+ * its container's metadata when that is being read. */
+static void deliver(struct vg_engine *en, struct vg_event *e)
+{
+	if (!some_sink_takes(en, e))
+		return;
+	enrich(en, e);
+	if (metadata_pending(en, e)) {
+		hold(en, e);
+		return;
+	}
+	if (en->n_held)
+		release_held_of(en, cgroup_of(e));
+	to_sinks(en, e, false);
+}
+
+void engine_emit_made(struct vg_engine *en, struct vg_event *e)
+{
+	en->st.events[e->type]++;
+	deliver(en, e);
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static void seed_finish(struct vg_engine *en)
+{
+	if (en->seeding) {
+		vg_ptable_seed_finish(en->pt);
+		en->seeding = false;
+	}
+}
+
+static int on_event(void *ctx, struct vg_event *e)
+{
+	struct vg_engine *en = ctx;
+
+	if (e->type < 64)
+		en->st.events[e->type]++;
+	switch (e->type) {
+	case VG_E_PROC_SEED:
+		vg_ptable_seed_entry(en->pt, e->seed.pid, e->seed.ppid,
+				     e->seed.start_ticks, e->t.comm, e->seed.exe);
+		en->seeding = true;
+		return 0;
+	case VG_E_CGROUP_MKDIR:
+		/* attributed now, while it exists: a short-lived container's
+		 * cgroup may be gone when its events are read; its metadata
+		 * is read meanwhile, off this path */
+		if (e->cgroup.path)
+			vg_attrib_cgroup_learn(en->ctx, e->cgroup.id, e->cgroup.path,
+					       NULL);
+		if (!e->cgroup.existing)
+			life_mkdir(en, e);
+		return en->stop ? -ECANCELED : 0;
+	case VG_E_CGROUP_RMDIR:
+		life_rmdir(en, e);
+		drop_forget(en, e->cgroup.id);
+		return en->stop ? -ECANCELED : 0;
+	case VG_E_INIT_PID:
+		life_init_fact(en, e->init.cgroup_id, e->init.pid);
+		return 0;
+	case VG_E_LOST:
+		en->st.lost_reported += e->lost.total;
+		to_sinks(en, e, true);
+		return en->stop ? -ECANCELED : 0;
+	default:
+		break;
+	}
+	if (!e->has_task)
+		return 0;
+	seed_finish(en);
+	if (e->type < 64 && (en->drop_types & VG_E_BIT(e->type)))
+		drop_consider(en, e->t.cgroup_id);
+	switch (e->type) {
+	case VG_E_FORK:
+		if (!e->fork.thread) {
+			vg_ptable_fork(en->pt, (int)e->t.pid, (int)e->fork.child_pid,
+				       e->fork.child_start_ns);
+			/* a pid selection follows descendants */
+			if (en->pid_select && en->src->ops->select_pid)
+				en->src->ops->select_pid(en->src, e->fork.child_pid,
+							 true);
+		}
+		deliver(en, e);
+		break;
+	case VG_E_EXEC:
+		vg_ptable_exec(en->pt, (int)e->t.pid, (int)e->t.ppid, e->t.start_ns,
+			       e->exec.exe, NULL);
+		life_exec(en, e); /* "running" comes before the exec itself */
+		deliver(en, e);
+		break;
+	case VG_E_EXIT:
+		deliver(en, e);
+		life_exit(en, e);
+		vg_ptable_exit(en->pt, (int)e->t.pid);
+		if (en->pid_select && en->src->ops->select_pid)
+			en->src->ops->select_pid(en->src, e->t.pid, false);
+		break;
+	default:
+		deliver(en, e);
+		break;
+	}
+	return en->stop ? -ECANCELED : 0;
+}
+
+/* New losses since the last report, as a lost event for every sink. */
+static void report_lost(struct vg_engine *en)
+{
+	uint64_t now[VG_E_KERNEL_TYPES] = { 0 }, unmatched = 0;
+	struct vg_event e = { .type = VG_E_LOST };
+
+	if (!en->src->ops->lost ||
+	    en->src->ops->lost(en->src, now, &unmatched) < 0)
+		return;
+	for (int t = 0; t < VG_E_KERNEL_TYPES; t++) {
+		uint64_t d = now[t] >= en->lost_seen[t] ? now[t] - en->lost_seen[t] : 0;
+
+		e.lost.by_type[t] = d;
+		e.lost.total += d;
+		en->lost_seen[t] = now[t];
+	}
+	if (unmatched > en->unmatched_seen) {
+		e.lost.unmatched = unmatched - en->unmatched_seen;
+		e.lost.total += e.lost.unmatched;
+	}
+	en->unmatched_seen = unmatched;
+	if (!e.lost.total)
+		return;
+	e.t.ktime_ns = vg_clock_ns(CLOCK_BOOTTIME);
+	en->st.lost_reported += e.lost.total;
+	en->st.events[VG_E_LOST]++;
+	to_sinks(en, &e, true);
+}
+
+/* ------------------------------------------------------------ the loop */
+
+int vg_engine_pump(struct vg_engine *en)
+{
+	struct vg_source *src = en->src;
+	uint64_t now;
+	int r;
+
+	if (vg_meta_worker_collect(en->ctx))
+		vg_renderer_forget(en->rend);
+	/* a recording plays when someone listens */
+	if (en->ended || (!en->live && !en->sinks))
+		return LATENCY_MS;
+	en->stop = false;
+	r = src->ops->pump(src, false, on_event, en);
+	if (r < 0 && r != -EINTR && r != -ECANCELED)
+		en->error = r;
+	if (src->ops->tick)
+		src->ops->tick(src, false, on_event, en);
+	if (en->n_held)
+		release_held(en, false);
+	now = engine_mono_ns();
+	if (en->live && now - en->last_lost_ns >= 1000000000ull) {
+		report_lost(en);
+		en->last_lost_ns = now;
+	}
+	if (en->live && now - en->last_clock_ns >= 60ull * 1000000000ull) {
+		en->boot_to_wall_ns = wall_offset_now();
+		vg_renderer_set_clock(en->rend, en->boot_to_wall_ns);
+		en->last_clock_ns = now;
+	}
+	if (src->ops->ended && src->ops->ended(src)) {
+		en->ended = true;
+		return LATENCY_MS;
+	}
+	if (src->ops->behind && src->ops->behind(src))
+		return 0;
+	if (src->ops->pending && src->ops->pending(src))
+		return TAIL_MS;
+	return en->n_held ? 10 : LATENCY_MS;
+}
+
+void vg_engine_finish(struct vg_engine *en)
+{
+	struct vg_source *src = en->src;
+
+	if (!en->stop) {
+		src->ops->pump(src, true, on_event, en);
+		if (src->ops->tick)
+			src->ops->tick(src, true, on_event, en);
+	}
+	seed_finish(en);
+	/* the last reads still under way are given a moment */
+	for (int i = 0; i < 10 && en->n_held; i++) {
+		if (vg_meta_worker_collect(en->ctx))
+			vg_renderer_forget(en->rend);
+		release_held(en, false);
+		if (en->n_held)
+			usleep(10000);
+	}
+	release_held(en, true);
+	if (en->live)
+		report_lost(en);
+}
+
+/* ------------------------------------------------------------- sinks */
+
+/* What the kernel must trace for the sinks: their types, the process
+ * table's always, and an exec's argv only when someone shows execs. */
+static uint64_t kernel_types(struct vg_engine *en)
+{
+	uint64_t t = 0;
+
+	for (struct vg_sink *s = en->sinks; s; s = s->next)
+		t |= s->types;
+	t &= VG_E_BIT(VG_E_KERNEL_TYPES) - 1;
+	if (t & VG_E_BIT(VG_E_EXEC))
+		t |= VG_E_BIT(VG_E_EXEC_ARGS);
+	return t | VG_E_TABLE_TYPES;
+}
+
+int vg_engine_update(struct vg_engine *en, char *err, size_t errsz)
+{
+	uint64_t t = kernel_types(en);
+	int r;
+
+	if (drop_update(en) < 0)
+		vg_set_err(err, errsz, "the kernel's drop set: out of memory");
+	if (!en->started || t == en->types)
+		return 0;
+	r = en->src->ops->set_types(en->src, t, err, errsz);
+	if (r < 0)
+		return r;
+	en->types = t;
+	return 0;
+}
+
+int vg_engine_add_sink(struct vg_engine *en, struct vg_sink *s, char *err,
+		       size_t errsz)
+{
+	int r;
+
+	s->next = en->sinks;
+	en->sinks = s;
+	s->delivered = 0;
+	r = vg_engine_update(en, err, errsz);
+	if (r < 0)
+		vg_engine_remove_sink(en, s);
+	return r;
+}
+
+void vg_engine_remove_sink(struct vg_engine *en, struct vg_sink *s)
+{
+	for (struct vg_sink **pp = &en->sinks; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	s->next = NULL;
+	vg_engine_update(en, NULL, 0);
+}
+
+int vg_engine_select_pids(struct vg_engine *en, const int *pids, size_t n)
+{
+	if (!(en->src->caps & VG_SRC_PIDS))
+		return -EOPNOTSUPP;
+	for (size_t i = 0; i < n; i++)
+		en->src->ops->select_pid(en->src, (uint32_t)pids[i], true);
+	en->src->ops->select_pids_on(en->src, true);
+	en->pid_select = true;
+	return 0;
+}
+
+void vg_engine_start(struct vg_engine *en)
+{
+	char err[256];
+
+	en->started = true;
+	en->types = 0;
+	if (vg_engine_update(en, err, sizeof(err)) < 0)
+		en->error = -EIO;
+	en->last_lost_ns = en->last_clock_ns = engine_mono_ns();
+}
+
+void vg_engine_stop(struct vg_engine *en)
+{
+	en->stop = true;
+}
+
+/* ---------------------------------------------------------- recording */
+
+static int rec_proc(const struct vg_pt_entry *e, void *ctx)
+{
+	struct vg_rec_writer *w = ctx;
+	size_t xl = e->exe ? strlen(e->exe) + 1 : 0;
+	uint8_t body[sizeof(struct vg_rec_proc) + 4097];
+	struct vg_rec_proc p = {
+		.pid = e->pid, .ppid = e->ppid, .start_ticks = e->start_ticks,
+	};
+
+	if (xl > 4097)
+		xl = 0;
+	p.exe_len = (uint32_t)xl;
+	memcpy(p.comm, e->comm, sizeof(p.comm));
+	memcpy(body, &p, sizeof(p));
+	if (xl)
+		memcpy(body + sizeof(p), e->exe, xl);
+	return vg_rec_write(w, VG_REC_PROC, body, sizeof(p) + xl);
+}
+
+int vg_engine_record(struct vg_engine *en, struct vg_rec_writer *w,
+		     const char *path, char *err, size_t errsz)
+{
+	struct vg_rec_header h = { 0 };
+	struct utsname u;
+	int r;
+
+	h.boot_to_wall_ns = (uint64_t)en->boot_to_wall_ns;
+	h.clk_tck = (uint64_t)en->ctx->clk_tck;
+	if (uname(&u) == 0) {
+		snprintf(h.kernel, sizeof(h.kernel), "%s", u.release);
+		snprintf(h.machine, sizeof(h.machine), "%s", u.machine);
+	}
+	snprintf(h.vigil_version, sizeof(h.vigil_version), "%d.%d.%d",
+		 VIGIL_VERSION_MAJOR, VIGIL_VERSION_MINOR, VIGIL_VERSION_PATCH);
+	if (en->ctx->have_boot_id)
+		snprintf(h.boot_id, sizeof(h.boot_id), "%s", en->ctx->boot_id);
+	snprintf(h.host_root, sizeof(h.host_root), "%s", en->ctx->host_root);
+	r = vg_rec_open(w, path, &h, err, errsz);
+	if (r < 0)
+		return r;
+	r = vg_rec_write_cgroups(w, en->ctx->cg2_fd);
+	if (!r)
+		r = vg_ptable_foreach(en->pt, rec_proc, w);
+	if (r < 0) {
+		vg_set_err(err, errsz, "%s: %s", path, strerror(-r));
+		vg_rec_close(w);
+	}
+	en->rec = w;
+	return r;
+}
+
+/* --------------------------------------------------------- the object */
+
+struct vg_engine *vg_engine_new(const struct vg_engine_opts *o, char *err,
+				size_t errsz)
+{
+	struct vg_engine *en = calloc(1, sizeof(*en));
+	struct vg_source *src = o->src;
+	struct stat st;
+	const char *boot_id;
+
+	if (!en) {
+		vg_set_err(err, errsz, "out of memory");
+		vg_source_free(src);
+		return NULL;
+	}
+	en->ctx = o->ctx;
+	en->src = src;
+	en->rec = o->rec;
+	en->live = src->caps & VG_SRC_LIVE;
+	boot_id = src->have_boot_id ? src->boot_id
+		  : en->ctx->have_boot_id ? en->ctx->boot_id : NULL;
+	en->pt = vg_ptable_new(o->ptable_max ? o->ptable_max : 65536, boot_id,
+			       en->ctx->clk_tck);
+	en->rend = vg_renderer_new();
+	if (!en->pt || !en->rend) {
+		vg_set_err(err, errsz, "out of memory");
+		vg_engine_free(en);
+		return NULL;
+	}
+	en->boot_to_wall_ns = src->boot_to_wall_ns ? src->boot_to_wall_ns
+						   : wall_offset_now();
+	vg_renderer_set_clock(en->rend, en->boot_to_wall_ns);
+	/* whose paths are host paths as they are: the host's (pid 1's), or,
+	 * where that is not readable, vigil's own */
+	if (fstatat(en->ctx->proc_fd, "1/ns/mnt", &st, 0) == 0 ||
+	    fstatat(en->ctx->proc_fd, "self/ns/mnt", &st, 0) == 0)
+		en->host_mntns = (uint32_t)st.st_ino;
+	vg_renderer_set_host_mntns(en->rend, en->host_mntns);
+	if (o->seed_from_proc) {
+		int r = vg_ptable_seed(en->pt, en->ctx->proc_fd);
+
+		if (r < 0)
+			vg_set_err(err, errsz, "seeding the process table: %s",
+				   strerror(-r));
+	}
+	return en;
+}
+
+void vg_engine_free(struct vg_engine *en)
+{
+	if (!en)
+		return;
+	for (size_t i = 0; i < en->n_held; i++)
+		free(en->held[i].e);
+	drop_free(en);
+	vg_source_free(en->src);
+	vg_renderer_free(en->rend);
+	vg_ptable_free(en->pt);
+	free(en);
+}
+
+int vg_engine_fds(struct vg_engine *en, int fds[2])
+{
+	int n = 0, fd = en->src->ops->fd ? en->src->ops->fd(en->src) : -1;
+
+	if (fd >= 0)
+		fds[n++] = fd;
+	fd = vg_meta_worker_fd(en->ctx);
+	if (fd >= 0)
+		fds[n++] = fd;
+	return n;
+}
+
+bool vg_engine_ended(const struct vg_engine *en)
+{
+	return en->ended;
+}
+
+int vg_engine_error(const struct vg_engine *en)
+{
+	return en->error;
+}
+
+void vg_engine_stats(const struct vg_engine *en, struct vg_engine_stats *ret)
+{
+	*ret = en->st;
+	ret->types = en->types;
+	ret->seq = en->seq;
+	ret->wanted = 0;
+	for (const struct vg_sink *s = en->sinks; s; s = s->next)
+		ret->wanted |= s->types;
+}
+
+struct vigil_ctx *vg_engine_ctx(struct vg_engine *en)
+{
+	return en->ctx;
+}
+
+struct vg_ptable *vg_engine_ptable(struct vg_engine *en)
+{
+	return en->pt;
+}
+
+struct vg_source *vg_engine_source(struct vg_engine *en)
+{
+	return en->src;
+}

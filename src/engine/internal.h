@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VG_ENGINE_INTERNAL_H
+#define VG_ENGINE_INTERNAL_H
+
+/* The engine's parts, shared between its files; not for its users. */
+
+#include "engine/engine.h"
+#include "render/event.h"
+
+/* Containers followed through their lifecycle at once; beyond, the
+ * oldest is forgotten (and counted). */
+#define LIFE_MAX 1024
+/* Reads of a starting container's init pid record, at its execs. */
+#define LIFE_LOOKUPS 32
+/* Events of a container whose metadata is being read wait this long at
+ * most, and this many at most. */
+#define HOLD_NS (50ull * 1000000ull)
+#define HOLD_MAX 4096
+/* The kernel's drop set: cgroups decided, at most half full. */
+#define DROP_SLOTS 32768u
+/* Types the drop set may shed: not the process table's. */
+#define DROP_TYPES                                                             \
+	(VG_E_BIT(VG_E_OPEN) | VG_E_BIT(VG_E_CONNECT) | VG_E_BIT(VG_E_ACCEPT) | \
+	 VG_E_BIT(VG_E_BIND) | VG_E_BIT(VG_E_LISTEN) | VG_E_BIT(VG_E_FILE) |    \
+	 VG_E_BIT(VG_E_SYSCALL) | VG_E_BIT(VG_E_TP))
+
+/* A container's lifecycle, by its cgroup, and its init process as the
+ * runtime recorded it (not the first process seen in its cgroup: the
+ * runtime's setup processes come and go there first). */
+struct life {
+	uint64_t cgroup_id; /* 0: free */
+	uint64_t seq;       /* age, for eviction */
+	int init_pid;       /* 0: not known yet */
+	uint8_t lookups;
+	bool running, exited;
+};
+
+struct held {
+	uint64_t cgroup_id;
+	uint64_t since_ns; /* CLOCK_MONOTONIC */
+	struct vg_event *e;
+};
+
+struct drop_slot {
+	uint64_t id;
+	uint8_t state; /* DS_* */
+};
+
+enum { DS_EMPTY, DS_KEEP, DS_DROP, DS_PENDING };
+
+struct vg_engine {
+	struct vigil_ctx *ctx;
+	struct vg_source *src;
+	struct vg_ptable *pt;
+	struct vg_renderer *rend;
+	struct vg_rec_writer *rec;
+	struct vg_sink *sinks;
+	bool live;
+	bool started;
+	bool stop;         /* a sink had enough: leave the batch */
+	bool seeding;      /* seed entries came, the table is not finished */
+	bool ended;
+	int error;
+	uint64_t types;    /* what the kernel traces now */
+	bool pid_select;
+	/* lifecycle */
+	struct life life[LIFE_MAX];
+	uint64_t life_seq;
+	/* hold queue, oldest first */
+	struct held held[HOLD_MAX];
+	size_t n_held;
+	/* the kernel's drop set */
+	struct drop_slot *drop;
+	size_t n_drop;
+	uint64_t drop_types; /* the types it applies to; 0: off */
+	/* loss reporting */
+	uint64_t lost_seen[VG_E_KERNEL_TYPES];
+	uint64_t unmatched_seen;
+	/* periodic work */
+	uint64_t last_lost_ns, last_clock_ns;
+	int64_t boot_to_wall_ns;
+	uint32_t host_mntns;
+	struct vg_engine_stats st;
+	uint64_t seq;      /* events some sink took */
+	/* the attribution of the event being dispatched */
+	struct vg_attribution attr;
+};
+
+/* select.c */
+bool engine_sink_wants(struct vg_engine *en, struct vg_sink *s,
+		       const struct vg_event *e);
+
+/* fields.c: whether @e passes @f */
+bool engine_filter_matches(struct vg_engine *en, const struct vg_filter *f,
+			   const struct vg_event *e);
+
+/* lifecycle.c */
+void life_mkdir(struct vg_engine *en, const struct vg_event *e);
+void life_exec(struct vg_engine *en, const struct vg_event *e);
+void life_exit(struct vg_engine *en, const struct vg_event *e);
+void life_rmdir(struct vg_engine *en, const struct vg_event *e);
+void life_init_fact(struct vg_engine *en, uint64_t cgid, int pid);
+
+/* drop.c */
+void drop_consider(struct vg_engine *en, uint64_t id);
+void drop_forget(struct vg_engine *en, uint64_t id);
+int drop_update(struct vg_engine *en);
+void drop_free(struct vg_engine *en);
+
+/* engine.c: an event made by the engine itself (container lifecycle) */
+void engine_emit_made(struct vg_engine *en, struct vg_event *e);
+uint64_t engine_mono_ns(void);
+
+#endif

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Containers' lifecycle, made from cgroup and process events: created
+ * (its cgroup appears), running (the init process its runtime recorded
+ * execs the container's command), exited (that init ends), destroyed
+ * (the cgroup goes). The init is the pid file runc writes at create,
+ * before the command runs: the runtime's setup processes, which exec and
+ * exit in the cgroup first, are never taken for it.
+ */
+#include "engine/internal.h"
+
+#include "runtime/runtime.h"
+
+static struct life *life_find(struct vg_engine *en, uint64_t cgid)
+{
+	if (!cgid)
+		return NULL;
+	for (size_t i = 0; i < 8; i++) {
+		struct life *l = &en->life[(cgid + i) % LIFE_MAX];
+
+		if (l->cgroup_id == cgid)
+			return l;
+	}
+	return NULL;
+}
+
+static struct life *life_add(struct vg_engine *en, uint64_t cgid)
+{
+	struct life *old = NULL;
+
+	for (size_t i = 0; i < 8; i++) {
+		struct life *l = &en->life[(cgid + i) % LIFE_MAX];
+
+		if (!l->cgroup_id || l->cgroup_id == cgid) {
+			old = l;
+			break;
+		}
+		if (!old || l->seq < old->seq)
+			old = l;
+	}
+	if (old->cgroup_id && old->cgroup_id != cgid)
+		en->st.life_evicted++;
+	*old = (struct life){ .cgroup_id = cgid, .seq = ++en->life_seq };
+	return old;
+}
+
+/* A container event: @state of the container in cgroup @cgid, at the
+ * time and on the cpu of @cause, the event that showed it. */
+static void emit_state(struct vg_engine *en, const struct vg_event *cause,
+		       uint64_t cgid, const char *state, int init_pid,
+		       int exit_status)
+{
+	struct vg_event e = { .type = VG_E_CONTAINER };
+
+	e.t.ktime_ns = cause->t.ktime_ns;
+	e.t.cpu = cause->t.cpu;
+	e.container.state = state;
+	e.container.cgroup_id = cgid;
+	e.container.init_pid = init_pid;
+	e.container.exit_status = exit_status;
+	engine_emit_made(en, &e);
+}
+
+void life_mkdir(struct vg_engine *en, const struct vg_event *e)
+{
+	struct vg_attribution a;
+
+	if (vg_attrib_cgroup_id(en->ctx, e->cgroup.id, &a) < 0 ||
+	    a.match.role != VG_ROLE_CONTAINER)
+		return;
+	life_add(en, e->cgroup.id);
+	emit_state(en, e, e->cgroup.id, "created", 0, -1);
+}
+
+/* The runtime's record of @l's init pid, read while it is unknown. In a
+ * replay the recording says it instead (life_init_fact). */
+static void read_init(struct vg_engine *en, struct life *l)
+{
+	struct vg_attribution a;
+
+	if (l->init_pid || l->lookups >= LIFE_LOOKUPS || !en->live)
+		return;
+	l->lookups++;
+	if (vg_attrib_cgroup_id(en->ctx, l->cgroup_id, &a) < 0 ||
+	    a.match.role != VG_ROLE_CONTAINER)
+		return;
+	if (vg_runtime_init_pid(&en->ctx->rt_cfg, en->ctx->root_fd, &a.match,
+				&l->init_pid) < 0 &&
+	    a.meta && a.meta->meta.init_pid > 0)
+		l->init_pid = a.meta->meta.init_pid;
+	if (l->init_pid && en->rec && en->rec->f) {
+		struct vg_rec_init_pid f = { l->cgroup_id, l->init_pid, 0 };
+
+		vg_rec_write(en->rec, VG_REC_INIT_PID, &f, sizeof(f));
+	}
+}
+
+void life_init_fact(struct vg_engine *en, uint64_t cgid, int pid)
+{
+	struct life *l = life_find(en, cgid);
+
+	if (l && !l->init_pid)
+		l->init_pid = pid;
+}
+
+void life_exec(struct vg_engine *en, const struct vg_event *e)
+{
+	struct life *l = life_find(en, e->t.cgroup_id);
+
+	if (!l || l->running)
+		return;
+	read_init(en, l);
+	if (!l->init_pid || l->init_pid != (int)e->t.pid)
+		return;
+	l->running = true;
+	emit_state(en, e, e->t.cgroup_id, "running", l->init_pid, -1);
+}
+
+void life_exit(struct vg_engine *en, const struct vg_event *e)
+{
+	struct life *l = life_find(en, e->t.cgroup_id);
+
+	if (!l) {
+		/* a container running before the source began: known by
+		 * the init pid its metadata holds */
+		struct vg_attribution a;
+
+		if (vg_attrib_cgroup_id(en->ctx, e->t.cgroup_id, &a) < 0 ||
+		    a.match.role != VG_ROLE_CONTAINER || !a.meta ||
+		    a.meta->meta.init_pid != (int)e->t.pid)
+			return;
+		l = life_add(en, e->t.cgroup_id);
+		l->init_pid = (int)e->t.pid;
+		l->running = true;
+	}
+	if (!l->running || l->exited || l->init_pid != (int)e->t.pid)
+		return;
+	l->exited = true;
+	emit_state(en, e, e->t.cgroup_id, "exited", l->init_pid,
+		   (int)e->exit.status);
+}
+
+void life_rmdir(struct vg_engine *en, const struct vg_event *e)
+{
+	struct life *l = life_find(en, e->cgroup.id);
+
+	if (!l)
+		return;
+	emit_state(en, e, e->cgroup.id, "destroyed", l->init_pid, -1);
+	l->cgroup_id = 0;
+}

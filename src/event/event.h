@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VG_EVENT_EVENT_H
+#define VG_EVENT_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vg_attribution;
+
+/*
+ * The one event model: what a source decodes its records into, whatever
+ * the source (eBPF, audit, a replay), and what the engine, the filters
+ * and the renderers read. Strings point into the source's record (or a
+ * held copy) and are valid while the event is dispatched.
+ *
+ * Types have the kernel's numbers where the kernel makes them (so a mask
+ * of them is the eBPF side's own), and user space's above. One type is
+ * one bit of a 64-bit mask.
+ */
+
+enum vg_event_type {
+	VG_E_NONE = 0,
+	VG_E_FORK = 1,
+	VG_E_EXEC = 2,
+	VG_E_EXIT = 3,
+	VG_E_OPEN = 4,
+	VG_E_CONNECT = 5,
+	VG_E_ACCEPT = 6,
+	VG_E_BIND = 7,
+	VG_E_LISTEN = 8,
+	VG_E_SYSCALL = 9,
+	VG_E_TP = 10,
+	VG_E_EXEC_ARGS = 11,    /* the kernel's: an exec's argv (no event) */
+	VG_E_CGROUP_MKDIR = 12, /* internal: a cgroup appeared */
+	VG_E_CGROUP_RMDIR = 13, /* internal: a cgroup went */
+	VG_E_FILE = 14,
+	VG_E_KERNEL_TYPES = 15, /* the kernel's numbers end here */
+	VG_E_PROC_SEED = 59,    /* internal: a process there before */
+	VG_E_INIT_PID = 60,     /* internal: a runtime's record of an init */
+	VG_E_LOST = 61,         /* events that could not be delivered */
+	VG_E_CONTAINER = 62,    /* a container's lifecycle, made in user space */
+};
+
+#define VG_E_BIT(t) (1ull << (t))
+
+/* Always traced: they keep the process table exact. */
+#define VG_E_TABLE_TYPES (VG_E_BIT(VG_E_FORK) | VG_E_BIT(VG_E_EXEC) | VG_E_BIT(VG_E_EXIT))
+
+/* What a type is, for every table of names: --event, evt.type in
+ * filters and output, the daemon's subscriptions, the kernel's mask. */
+struct vg_event_type_info {
+	uint32_t type;
+	const char *name;    /* evt.type, --event, subscriptions, filters */
+	const char *aliases; /* Falco's names that mean it, space-separated */
+	bool std;            /* in "all", and served by the daemon */
+	const char *help;    /* one line */
+};
+
+/* The table, in the order it is shown. */
+extern const struct vg_event_type_info vg_event_types[];
+extern const size_t vg_n_event_types;
+
+/* By name or alias (NULL: none). */
+const struct vg_event_type_info *vg_event_type_find(const char *name);
+/* The name of @type ("?" for none). */
+const char *vg_event_type_name(uint32_t type);
+/* The bits of the std types ("all"). */
+uint64_t vg_event_std_mask(void);
+/* The bit of the type named @name (or alias), for vg_filter_type_mask(). */
+uint64_t vg_event_type_bits(const char *name, void *ctx);
+/* "exec, exit, fork, ..." of the std types, for messages. */
+const char *vg_event_std_names(void);
+
+/* A socket address, decoded: an IP and port, or a Unix path. */
+struct vg_event_addr {
+	uint16_t family; /* AF_INET, AF_INET6, AF_UNIX; 0: none */
+	int32_t port;    /* -1: none */
+	char text[112];  /* the IP, or the path ('@' first: abstract) */
+};
+
+/* Who did it: the kernel's record of the task. */
+struct vg_event_task {
+	uint64_t ktime_ns; /* CLOCK_BOOTTIME */
+	uint64_t start_ns; /* the process's start, boot time */
+	uint64_t cgroup_id;
+	uint32_t cpu, pid, tid, ppid, uid, gid, mntns;
+	char comm[16];     /* NUL-terminated */
+};
+
+enum vg_file_action {
+	VG_FA_NONE, VG_FA_CREATE, VG_FA_WRITE, VG_FA_TRUNCATE, VG_FA_DELETE,
+	VG_FA_RMDIR, VG_FA_MKDIR, VG_FA_RENAME, VG_FA_LINK, VG_FA_SYMLINK,
+	VG_FA_CHMOD, VG_FA_CHOWN, VG_FA_COUNT,
+};
+const char *vg_file_action_name(uint32_t a);
+
+/* Path quality (as the kernel side reports it). */
+#define VG_EP_TRUNCATED (1u << 0)
+#define VG_EP_UNRESOLVED (1u << 1)
+
+struct vg_event {
+	uint32_t type;
+	bool has_task;            /* lost and container events have none */
+	struct vg_event_task t;
+	union {
+		struct {
+			const char *filename;  /* as given */
+			const char *exe;       /* resolved, the kernel's */
+			const char *args;      /* argv, NUL-separated */
+			uint32_t args_len;     /* bytes of @args received */
+			uint32_t args_bytes;   /* bytes of argv the kernel held */
+			bool args_truncated;   /* cut, or a chunk was lost */
+		} exec;
+		struct {
+			uint32_t status;       /* as wait(2) */
+		} exit;
+		struct {
+			uint32_t child_pid, child_tid;
+			uint64_t child_start_ns;
+			bool thread;
+		} fork;
+		struct {
+			const char *path;      /* as given */
+			const char *name;      /* absolute (resolved, or @path) */
+			int64_t ret;           /* fd or -errno */
+			int32_t dirfd;
+			uint32_t flags, mode, path_flags;
+		} open;
+		struct {
+			uint32_t action;       /* enum vg_file_action */
+			const char *path, *name;   /* as given; absolute */
+			const char *path2, *name2; /* rename/link source; symlink
+						    * target (as given) */
+			int64_t ret;
+			uint32_t mode, uid, gid, flags, path_flags;
+			int32_t fd;            /* by fd; -1 by path */
+		} file;
+		struct {
+			int64_t ret;
+			int32_t fd;
+			uint32_t backlog;
+			uint16_t family, sock_type;
+			/* connect: server = the peer, client = ours; accept:
+			 * client = the peer, server = ours; bind, listen:
+			 * server = ours */
+			struct vg_event_addr server, client;
+		} net;
+		struct {
+			uint64_t args[6];
+			int64_t ret;
+			uint32_t nr;
+			uint64_t enter_ns;
+		} syscall;
+		struct {
+			uint32_t id;
+			const void *raw;       /* the tracepoint's own record */
+			uint32_t len;
+			const char *name;      /* GROUP:NAME */
+			const void *format;    /* struct vg_tp_format, to decode */
+		} tp;
+		struct {
+			uint64_t id;
+			const char *path;
+			uint32_t level;
+			bool existing;         /* there before the source began */
+		} cgroup;
+		struct {
+			int32_t pid, ppid;
+			uint64_t start_ticks;
+			const char *exe;
+		} seed;                        /* a process there before */
+		struct {
+			uint64_t cgroup_id;
+			int pid;
+		} init;
+		struct {
+			const char *state;     /* created running exited destroyed */
+			uint64_t cgroup_id;
+			int init_pid;          /* 0: not known */
+			int exit_status;       /* exited: as wait(2); else -1 */
+		} container;
+		struct {
+			uint64_t total;
+			uint64_t by_type[VG_E_KERNEL_TYPES];
+			uint64_t unmatched;    /* argv chunks whose exec was gone */
+			const char *reason;    /* NULL: the kernel's ring was full */
+		} lost;
+	};
+	/* Filled by the engine before anything reads the event. */
+	struct {
+		const char *exec_id, *parent_exec_id;
+		const char *exe;       /* the process table's (exec: its own) */
+		uint64_t gen;          /* the table entry's version (0: none) */
+		int attr_err;          /* 0: @attr is valid */
+		const struct vg_attribution *attr; /* the task's cgroup's
+						    * (container events: the
+						    * container's) */
+		uint64_t seq;          /* the engine's number for it, once some
+					* sink takes it: monotonic */
+	} x;
+	/* the engine's exec ids: the process's, its parent's, a fork's
+	 * child's ("" when unknown) */
+	char id_buf[3][64];
+};
+
+/*
+ * A copy of @e that owns its strings and raw bytes, in one allocation
+ * (free() it), for an event that must wait; NULL on -ENOMEM. The engine's
+ * part is kept (its exec ids and exe copied) but for the attribution,
+ * which is looked up again when the copy goes out. A tracepoint's format
+ * is borrowed as it is.
+ */
+struct vg_event *vg_event_dup(const struct vg_event *e);
+
+#endif

@@ -1,0 +1,936 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "render/event.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "attrib/attrib.h"
+#include "base/util.h"
+#include "render/identity.h"
+#include "render/tp.h"
+
+/* Serialized container and pod members per cgroup: direct-mapped slots,
+ * trusted for this long of event time. */
+#define ATTR_SLOTS 256
+#define ATTR_NS 1000000000ull
+/* A thread's proc, user, group, cgroup and ns members. */
+#define PROC_SLOTS 64
+/* The longest text line. */
+#define TEXT_MAX 8192
+
+struct proc_key {
+	uint32_t pid, tid, ppid, uid, gid, mntns;
+	uint64_t cgroup_id, start_ns;
+	uint64_t gen; /* the process-table entry's version */
+	char comm[16];
+};
+
+struct vg_renderer {
+	struct vg_printer *pr;   /* the record being made */
+	struct vg_printer *frag; /* parts made once, reused */
+	int64_t boot_to_wall_ns;
+	uint32_t host_mntns;
+	/* vg_render_time(): the formatted second of the last event */
+	int64_t time_sec;
+	char time_prefix[32];
+	size_t time_prefix_len;
+	struct attr_slot {
+		uint64_t cgroup_id, made_ns;
+		char *json;
+		size_t len;
+	} attr[ATTR_SLOTS];
+	struct proc_slot {
+		struct proc_key k;
+		bool used;
+		char *json;
+		size_t len;
+	} proc[PROC_SLOTS];
+	uint32_t last_flags;
+	char last_flags_text[256];
+	char *json_line; /* the last JSON line */
+	char text[TEXT_MAX];
+};
+
+struct vg_renderer *vg_renderer_new(void)
+{
+	struct vg_renderer *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->pr = vg_printer_new(VG_OUTPUT_JSON);
+	r->frag = vg_printer_new(VG_OUTPUT_JSON);
+	if (!r->pr || !r->frag) {
+		vg_renderer_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void vg_renderer_free(struct vg_renderer *r)
+{
+	if (!r)
+		return;
+	vg_printer_free(r->pr);
+	vg_printer_free(r->frag);
+	for (size_t i = 0; i < ATTR_SLOTS; i++)
+		free(r->attr[i].json);
+	for (size_t i = 0; i < PROC_SLOTS; i++)
+		free(r->proc[i].json);
+	free(r->json_line);
+	free(r);
+}
+
+void vg_renderer_set_clock(struct vg_renderer *r, int64_t boot_to_wall_ns)
+{
+	r->boot_to_wall_ns = boot_to_wall_ns;
+	r->time_prefix_len = 0;
+}
+
+void vg_renderer_set_host_mntns(struct vg_renderer *r, uint32_t mntns)
+{
+	r->host_mntns = mntns;
+}
+
+void vg_renderer_forget(struct vg_renderer *r)
+{
+	for (size_t i = 0; i < ATTR_SLOTS; i++)
+		r->attr[i].cgroup_id = 0;
+}
+
+/* ------------------------------------------------------------- pieces */
+
+void vg_render_time(struct vg_renderer *r, uint64_t ktime, char *buf,
+		    size_t bufsz)
+{
+	int64_t wall = (int64_t)ktime + r->boot_to_wall_ns;
+	int64_t sec = wall / 1000000000;
+	unsigned us = (unsigned)((wall % 1000000000) / 1000);
+	char frac[9];
+
+	if (wall < 0) {
+		snprintf(buf, bufsz, "1970-01-01T00:00:00.000000Z");
+		return;
+	}
+	/* the date and time of day, once per second of event time */
+	if (sec != r->time_sec || !r->time_prefix_len) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		r->time_prefix_len = strftime(r->time_prefix, sizeof(r->time_prefix),
+					      "%Y-%m-%dT%H:%M:%S", &tm);
+		r->time_sec = sec;
+	}
+	frac[0] = '.';
+	for (int i = 6; i >= 1; i--, us /= 10)
+		frac[i] = (char)('0' + us % 10);
+	frac[7] = 'Z';
+	frac[8] = '\0';
+	if (bufsz < r->time_prefix_len + sizeof(frac)) {
+		if (bufsz)
+			buf[0] = '\0';
+		return;
+	}
+	memcpy(buf, r->time_prefix, r->time_prefix_len);
+	memcpy(buf + r->time_prefix_len, frac, sizeof(frac));
+}
+
+const char *vg_errno_name(int e)
+{
+	static const struct {
+		int e;
+		const char *n;
+	} t[] = {
+		{ EPERM, "EPERM" },	      { ENOENT, "ENOENT" },
+		{ EACCES, "EACCES" },	      { EEXIST, "EEXIST" },
+		{ ENOTDIR, "ENOTDIR" },	      { EISDIR, "EISDIR" },
+		{ EINVAL, "EINVAL" },	      { EMFILE, "EMFILE" },
+		{ ENFILE, "ENFILE" },	      { EROFS, "EROFS" },
+		{ ELOOP, "ELOOP" },	      { ENAMETOOLONG, "ENAMETOOLONG" },
+		{ EAGAIN, "EAGAIN" },	      { EINTR, "EINTR" },
+		{ EBADF, "EBADF" },	      { ENOTSOCK, "ENOTSOCK" },
+		{ EADDRINUSE, "EADDRINUSE" }, { EADDRNOTAVAIL, "EADDRNOTAVAIL" },
+		{ ENETUNREACH, "ENETUNREACH" }, { ECONNREFUSED, "ECONNREFUSED" },
+		{ ETIMEDOUT, "ETIMEDOUT" },   { EINPROGRESS, "EINPROGRESS" },
+		{ EAFNOSUPPORT, "EAFNOSUPPORT" }, { EHOSTUNREACH, "EHOSTUNREACH" },
+		{ ECONNRESET, "ECONNRESET" }, { EISCONN, "EISCONN" },
+		{ EOPNOTSUPP, "EOPNOTSUPP" }, { ENOMEM, "ENOMEM" },
+		{ ENOSPC, "ENOSPC" },	      { ETXTBSY, "ETXTBSY" },
+		{ EFAULT, "EFAULT" },	      { ENXIO, "ENXIO" },
+	};
+
+	for (size_t i = 0; i < VG_ARRAY_SIZE(t); i++)
+		if (t[i].e == e)
+			return t[i].n;
+	return NULL;
+}
+
+/* evt_result's members, and its text ("= 3", "= ENOENT") in @text. */
+static void put_result(struct vg_printer *p, int64_t ret, char *text,
+		       size_t textsz)
+{
+	char buf[32];
+
+	vg_pr_obj_open(p, "evt_result");
+	vg_pr_i64(p, "rawres", NULL, ret);
+	if (ret >= 0) {
+		vg_pr_str(p, "res", NULL, "SUCCESS");
+		snprintf(text, textsz, "= %lld", (long long)ret);
+	} else {
+		const char *n = vg_errno_name((int)-ret);
+
+		if (!n) {
+			snprintf(buf, sizeof(buf), "E%lld", (long long)-ret);
+			n = buf;
+		}
+		vg_pr_str(p, "res", NULL, n);
+		snprintf(text, textsz, "= %s", n);
+	}
+	vg_pr_obj_close(p);
+}
+
+/* The container and pod of @e as members of @p, and a short text. */
+static void attribution_members(const struct vg_event *e, struct vg_printer *p,
+				char *text, size_t textsz)
+{
+	const struct vg_attribution *a = e->x.attr;
+	const struct vg_container_meta *m =
+		!e->x.attr_err && a && a->meta ? &a->meta->meta : NULL;
+
+	text[0] = '\0';
+	vg_pr_obj_open(p, "container");
+	if (e->x.attr_err || !a) {
+		vg_pr_null(p, "id", NULL);
+		vg_pr_str(p, "error", NULL,
+			  strerror(e->x.attr_err ? -e->x.attr_err : ENOENT));
+		snprintf(text, textsz, "container=?");
+	} else if (a->match.role == VG_ROLE_CONTAINER) {
+		vg_pr_str(p, "id", NULL, a->match.container_id);
+		vg_pr_str(p, "runtime", NULL, vg_runtime_name(a->match.runtime));
+		if (m) {
+			vg_pr_str(p, "name", NULL, m->name);
+			vg_pr_str(p, "image", NULL, m->image);
+			vg_pr_str(p, "image_id", NULL, m->image_id);
+			vg_print_kv(p, "labels", NULL, &m->labels);
+			if (m->incomplete)
+				vg_pr_str(p, "incomplete", NULL, m->missing);
+		}
+		snprintf(text, textsz, "container=%s:%.12s%s%s%s%s",
+			 vg_runtime_name(a->match.runtime), a->match.container_id,
+			 m && m->name ? " name=" : "", m && m->name ? m->name : "",
+			 m && m->image ? " image=" : "", m && m->image ? m->image : "");
+	} else {
+		vg_pr_str(p, "id", NULL, "host");
+		vg_pr_str(p, "runtime", NULL, vg_runtime_name(a->match.runtime));
+		snprintf(text, textsz, "container=host");
+	}
+	vg_pr_obj_close(p);
+	if (!e->x.attr_err && a && a->meta &&
+	    a->meta->pod.source != VG_POD_SRC_NONE) {
+		size_t n = strlen(text);
+
+		vg_print_k8s(p, &a->meta->pod, a->match.pod_qos);
+		snprintf(text + n, textsz - n, " pod=%s/%s",
+			 a->meta->pod.ns ? a->meta->pod.ns : "?",
+			 a->meta->pod.name ? a->meta->pod.name : "?");
+	}
+}
+
+/*
+ * Finish r->frag's record and add its members (the object without its
+ * braces) to the record being made, keeping them in *@json, *@len for
+ * reuse. False when out of memory: the caller writes them itself.
+ */
+static bool frag_to_cache(struct vg_renderer *r, char **json, size_t *len)
+{
+	char *obj = vg_pr_end_string(r->frag);
+	size_t n = obj ? strlen(obj) : 0;
+
+	if (n < 2) {
+		free(obj);
+		return false;
+	}
+	memmove(obj, obj + 1, n - 2);
+	obj[n - 2] = '\0';
+	free(*json);
+	*json = obj;
+	*len = n - 2;
+	vg_pr_raw_members(r->pr, obj, n - 2);
+	return true;
+}
+
+/* The container and pod members; in JSON, serialized once per cgroup
+ * and reused for ATTR_NS of event time. The text in @text. */
+static void put_attribution(struct vg_renderer *r, const struct vg_event *e,
+			    uint64_t cgroup_id, uint64_t ktime, char *text,
+			    size_t textsz)
+{
+	struct attr_slot *c = &r->attr[(cgroup_id * 0x9e3779b97f4a7c15ull) >> 56];
+
+	if (c->json && c->cgroup_id == cgroup_id && !e->x.attr_err &&
+	    ktime - c->made_ns < ATTR_NS) {
+		vg_pr_raw_members(r->pr, c->json, c->len);
+		/* the text is cheap, and not cached */
+		vg_pr_begin(r->frag);
+		attribution_members(e, r->frag, text, textsz);
+		free(vg_pr_end_string(r->frag));
+		return;
+	}
+	vg_pr_begin(r->frag);
+	attribution_members(e, r->frag, text, textsz);
+	if (e->x.attr_err || !frag_to_cache(r, &c->json, &c->len)) {
+		attribution_members(e, r->pr, text, textsz);
+		return;
+	}
+	c->cgroup_id = cgroup_id;
+	c->made_ns = ktime;
+}
+
+static void put_evt(struct vg_renderer *r, const struct vg_event *e,
+		    uint64_t ktime, uint32_t cpu, char *when, size_t whensz)
+{
+	vg_render_time(r, ktime, when, whensz);
+	vg_pr_begin(r->pr);
+	vg_pr_obj_open(r->pr, "evt");
+	vg_pr_str(r->pr, "type", NULL, vg_event_type_name(e->type));
+	vg_pr_str(r->pr, "time", NULL, when);
+	vg_pr_u64(r->pr, "ktime_ns", NULL, ktime);
+	vg_pr_u64(r->pr, "cpu", NULL, cpu);
+	vg_pr_obj_close(r->pr);
+}
+
+/* The proc object's identity members, left open for more. */
+static void proc_open(const struct vg_event *e, struct vg_printer *p)
+{
+	vg_pr_obj_open(p, "proc");
+	vg_pr_i64(p, "pid", NULL, e->t.pid);
+	vg_pr_i64(p, "tid", NULL, e->t.tid);
+	vg_pr_i64(p, "ppid", NULL, e->t.ppid);
+	vg_pr_str(p, "name", NULL, e->t.comm);
+	vg_pr_str(p, "exec_id", NULL, e->x.exec_id);
+	vg_pr_str(p, "parent_exec_id", NULL, e->x.parent_exec_id);
+}
+
+static void put_ids(struct vg_printer *p, const struct vg_event *e)
+{
+	vg_pr_obj_open(p, "user");
+	vg_pr_u64(p, "uid", NULL, e->t.uid);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "group");
+	vg_pr_u64(p, "gid", NULL, e->t.gid);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "cgroup");
+	vg_pr_u64(p, "id", NULL, e->t.cgroup_id);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "ns");
+	vg_pr_u64(p, "mnt", NULL, e->t.mntns);
+	vg_pr_obj_close(p);
+}
+
+static void proc_members(const struct vg_event *e, struct vg_printer *p)
+{
+	proc_open(e, p);
+	vg_pr_str(p, "exe", NULL, e->x.exe);
+	vg_pr_obj_close(p);
+	put_ids(p, e);
+}
+
+/* evt, then proc (with exe), user, group, cgroup and ns: the head of
+ * every record of a task but exec's. All but evt depend only on the
+ * task's fields and its process-table entry, so they are serialized once
+ * and reused while those stay the same. */
+static void put_head(struct vg_renderer *r, const struct vg_event *e,
+		     char *when, size_t whensz)
+{
+	struct proc_slot *c = &r->proc[e->t.tid % PROC_SLOTS];
+	struct proc_key k;
+
+	put_evt(r, e, e->t.ktime_ns, e->t.cpu, when, whensz);
+	memset(&k, 0, sizeof(k));
+	k.pid = e->t.pid, k.tid = e->t.tid, k.ppid = e->t.ppid;
+	k.uid = e->t.uid, k.gid = e->t.gid, k.mntns = e->t.mntns;
+	k.cgroup_id = e->t.cgroup_id, k.start_ns = e->t.start_ns;
+	k.gen = e->x.gen;
+	memcpy(k.comm, e->t.comm, sizeof(k.comm));
+	if (c->used && c->json && memcmp(&c->k, &k, sizeof(k)) == 0) {
+		vg_pr_raw_members(r->pr, c->json, c->len);
+		return;
+	}
+	vg_pr_begin(r->frag);
+	proc_members(e, r->frag);
+	if (!frag_to_cache(r, &c->json, &c->len)) {
+		proc_members(e, r->pr);
+		c->used = false;
+		return;
+	}
+	c->k = k;
+	c->used = true;
+}
+
+/* "TIME TYPE pid=P ppid=P uid=U COMM" */
+static size_t text_prefix(const struct vg_event *e, const char *when, char *buf,
+			  size_t bufsz)
+{
+	int n = snprintf(buf, bufsz, "%s %-7s pid=%u ppid=%u uid=%u %s", when,
+			 vg_event_type_name(e->type), e->t.pid, e->t.ppid, e->t.uid,
+			 e->t.comm);
+
+	return n < 0 ? 0 : (size_t)n >= bufsz ? bufsz - 1 : (size_t)n;
+}
+
+/* Control characters in names, paths and arguments must not forge
+ * lines: each becomes '?'. */
+static void sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+/* The text line: PREFIX ATTR REST. */
+static void text_line(struct vg_renderer *r, const char *prefix, const char *attr,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void text_line(struct vg_renderer *r, const char *prefix, const char *attr,
+		      const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(r->text, sizeof(r->text), "%s %s ", prefix, attr);
+
+	if (n < 0 || (size_t)n >= sizeof(r->text))
+		n = (int)strlen(r->text);
+	va_start(ap, fmt);
+	vsnprintf(r->text + n, sizeof(r->text) - (size_t)n, fmt, ap);
+	va_end(ap);
+	sanitize(r->text);
+}
+
+/* ------------------------------------------------------------ by type */
+
+static void args_text(const char *args, uint32_t len, char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	for (uint32_t i = 0; i < len && o + 2 < outsz; i++)
+		out[o++] = args[i] ? args[i] : ' ';
+	while (o && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+}
+
+static void render_exec(struct vg_renderer *r, const struct vg_event *e,
+			bool text)
+{
+	struct vg_printer *p = r->pr;
+	char attr[512], prefix[256], when[48];
+	char **argv = NULL;
+	size_t argc = 0;
+	_cleanup_free_ char *copy = NULL;
+
+	if (e->exec.args_len) {
+		copy = malloc(e->exec.args_len + 1);
+		if (copy) {
+			memcpy(copy, e->exec.args, e->exec.args_len);
+			copy[e->exec.args_len] = '\0';
+			vg_proc_split_args(copy, e->exec.args_len, &argv, &argc);
+		}
+	}
+	put_evt(r, e, e->t.ktime_ns, e->t.cpu, when, sizeof(when));
+	proc_open(e, p);
+	vg_pr_str(p, "exe", NULL, e->exec.exe);
+	vg_pr_str_array(p, "args", NULL, argv, argc);
+	vg_pr_bool(p, "args_truncated", NULL, e->exec.args_truncated);
+	vg_pr_u64(p, "args_bytes", NULL, e->exec.args_bytes);
+	vg_pr_str(p, "filename", NULL, e->exec.filename);
+	vg_pr_obj_close(p);
+	put_ids(p, e);
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, attr, sizeof(attr));
+	if (text) {
+		char at[2048];
+
+		args_text(e->exec.args ? e->exec.args : "", e->exec.args_len, at,
+			  sizeof(at));
+		text_prefix(e, when, prefix, sizeof(prefix));
+		text_line(r, prefix, attr, "exe=%s args=[%s]%s",
+			  e->exec.exe ? e->exec.exe : "?", at,
+			  e->exec.args_truncated ? " (truncated)" : "");
+	}
+	free(argv);
+}
+
+static void render_exit(struct vg_renderer *r, const struct vg_event *e,
+			bool text)
+{
+	struct vg_printer *p = r->pr;
+	char attr[512], prefix[256], what[64], when[48];
+	unsigned st = e->exit.status, sig = st & 0x7f, code = (st >> 8) & 0xff;
+
+	put_head(r, e, when, sizeof(when));
+	vg_pr_obj_open(p, "exit");
+	vg_pr_u64(p, "status", NULL, st);
+	if (sig) {
+		vg_pr_null(p, "code", NULL);
+		vg_pr_u64(p, "signal", NULL, sig);
+		vg_pr_bool(p, "core_dumped", NULL, st & 0x80);
+		snprintf(what, sizeof(what), "signal=%u%s", sig,
+			 (st & 0x80) ? " (core dumped)" : "");
+	} else {
+		vg_pr_u64(p, "code", NULL, code);
+		vg_pr_null(p, "signal", NULL);
+		snprintf(what, sizeof(what), "code=%u", code);
+	}
+	vg_pr_obj_close(p);
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, attr, sizeof(attr));
+	if (text) {
+		text_prefix(e, when, prefix, sizeof(prefix));
+		text_line(r, prefix, attr, "%s", what);
+	}
+}
+
+static void render_fork(struct vg_renderer *r, const struct vg_event *e,
+			bool text)
+{
+	struct vg_printer *p = r->pr;
+	char attr[512], prefix[256], when[48];
+
+	put_head(r, e, when, sizeof(when));
+	vg_pr_obj_open(p, "child");
+	vg_pr_i64(p, "pid", NULL, e->fork.child_pid);
+	vg_pr_i64(p, "tid", NULL, e->fork.child_tid);
+	vg_pr_bool(p, "thread", NULL, e->fork.thread);
+	vg_pr_str(p, "exec_id", NULL, e->id_buf[2]); /* the child's */
+	vg_pr_obj_close(p);
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, attr, sizeof(attr));
+	if (text) {
+		text_prefix(e, when, prefix, sizeof(prefix));
+		text_line(r, prefix, attr, "child=%u%s",
+			  e->fork.thread ? e->fork.child_tid : e->fork.child_pid,
+			  e->fork.thread ? " (thread)" : "");
+	}
+}
+
+static void flags_text(uint32_t f, char *buf, size_t bufsz)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} t[] = {
+		{ O_CREAT, "O_CREAT" },	   { O_EXCL, "O_EXCL" },
+		{ O_NOCTTY, "O_NOCTTY" },  { O_TRUNC, "O_TRUNC" },
+		{ O_APPEND, "O_APPEND" },  { O_NONBLOCK, "O_NONBLOCK" },
+		{ O_DSYNC, "O_DSYNC" },	   { O_DIRECT, "O_DIRECT" },
+		{ O_LARGEFILE, "O_LARGEFILE" }, { O_DIRECTORY, "O_DIRECTORY" },
+		{ O_NOFOLLOW, "O_NOFOLLOW" }, { O_NOATIME, "O_NOATIME" },
+		{ O_CLOEXEC, "O_CLOEXEC" }, { O_PATH, "O_PATH" },
+		{ __O_TMPFILE, "O_TMPFILE" },
+	};
+	size_t n;
+
+	n = (size_t)snprintf(buf, bufsz, "%s",
+			     (f & O_ACCMODE) == O_WRONLY ? "O_WRONLY"
+			     : (f & O_ACCMODE) == O_RDWR ? "O_RDWR"
+							 : "O_RDONLY");
+	for (size_t i = 0; i < VG_ARRAY_SIZE(t) && n < bufsz; i++)
+		if ((f & t[i].bit) == t[i].bit)
+			n += (size_t)snprintf(buf + n, bufsz - n, "|%s", t[i].name);
+}
+
+static void render_open(struct vg_renderer *r, const struct vg_event *e,
+			bool text)
+{
+	struct vg_printer *p = r->pr;
+	char attr[512], prefix[256], res[64], when[48];
+
+	if (e->open.flags != r->last_flags || !r->last_flags_text[0]) {
+		flags_text(e->open.flags, r->last_flags_text,
+			   sizeof(r->last_flags_text));
+		r->last_flags = e->open.flags;
+	}
+	put_head(r, e, when, sizeof(when));
+	vg_pr_obj_open(p, "fd");
+	vg_pr_str(p, "name", NULL, e->open.name);
+	vg_pr_str(p, "path", NULL, e->open.path);
+	if (e->open.path_flags & VG_EP_TRUNCATED)
+		vg_pr_bool(p, "name_truncated", NULL, true);
+	if (e->open.path_flags & VG_EP_UNRESOLVED)
+		vg_pr_bool(p, "name_unresolved", NULL, true);
+	if (e->open.ret >= 0)
+		vg_pr_i64(p, "num", NULL, e->open.ret);
+	vg_pr_i64(p, "dirfd", NULL, e->open.dirfd);
+	vg_pr_u64(p, "flags", NULL, e->open.flags);
+	vg_pr_str(p, "flags_text", NULL, r->last_flags_text);
+	/* the mode argument means something only when a file is made */
+	if (e->open.flags & (O_CREAT | __O_TMPFILE))
+		vg_pr_u64(p, "mode", NULL, e->open.mode);
+	vg_pr_obj_close(p);
+	put_result(p, e->open.ret, res, sizeof(res));
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, attr, sizeof(attr));
+	if (text) {
+		text_prefix(e, when, prefix, sizeof(prefix));
+		text_line(r, prefix, attr, "%s %s %s",
+			  e->open.name ? e->open.name : "?", r->last_flags_text, res);
+	}
+}
+
+/* The container's root filesystem on the host (the runtime's merged
+ * directory), or NULL: not in a container, or not said (yet). */
+static const char *container_root(const struct vg_event *e)
+{
+	const struct vg_attribution *a = e->x.attr;
+
+	if (!e->x.attr_err && a && a->match.role == VG_ROLE_CONTAINER && a->meta &&
+	    !a->meta->pending && a->meta->meta.rootfs &&
+	    a->meta->meta.rootfs[0] == '/')
+		return a->meta->meta.rootfs;
+	return NULL;
+}
+
+/* Where the host sees @path of @e's process: under its container's root
+ * filesystem, as it is for a process in the host's mount namespace, else
+ * through /proc/PID/root. Empty when @path is not absolute. */
+static void host_path_of(struct vg_renderer *r, const struct vg_event *e,
+			 const char *root, const char *path, char *buf,
+			 size_t bufsz)
+{
+	buf[0] = '\0';
+	if (!path || path[0] != '/')
+		return;
+	if (root)
+		snprintf(buf, bufsz, "%s%s", root, strcmp(path, "/") ? path : "");
+	else if (e->t.mntns == r->host_mntns)
+		snprintf(buf, bufsz, "%s", path);
+	else
+		snprintf(buf, bufsz, "/proc/%u/root%s", e->t.pid, path);
+}
+
+static void render_file(struct vg_renderer *r, const struct vg_event *e,
+			bool text)
+{
+	struct vg_printer *p = r->pr;
+	const char *action = vg_file_action_name(e->file.action);
+	const char *name = e->file.name, *name2 = e->file.name2;
+	bool two = e->file.action == VG_FA_RENAME || e->file.action == VG_FA_LINK;
+	char attr[512], prefix[256], when[48];
+	char host[4096 + 64], host2[4096 + 64];
+	const char *root = container_root(e);
+
+	put_head(r, e, when, sizeof(when));
+	host_path_of(r, e, root, name, host, sizeof(host));
+	vg_pr_obj_open(p, "fd");
+	vg_pr_str(p, "name", NULL, name);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "file");
+	vg_pr_str(p, "action", NULL, action);
+	vg_pr_str(p, "path", NULL, name);
+	if (host[0])
+		vg_pr_str(p, "host_path", NULL, host);
+	if (e->file.path && e->file.path != e->file.name)
+		vg_pr_str(p, "given", NULL, e->file.path);
+	if (e->file.path_flags & VG_EP_TRUNCATED)
+		vg_pr_bool(p, "path_truncated", NULL, true);
+	if (e->file.path_flags & VG_EP_UNRESOLVED)
+		vg_pr_bool(p, "path_unresolved", NULL, true);
+	host2[0] = '\0';
+	if (two && name2) {
+		vg_pr_str(p, "from", NULL, name2);
+		host_path_of(r, e, root, name2, host2, sizeof(host2));
+		if (host2[0])
+			vg_pr_str(p, "from_host_path", NULL, host2);
+	} else if (e->file.action == VG_FA_SYMLINK && name2) {
+		vg_pr_str(p, "target", NULL, name2);
+	}
+	if (e->file.action == VG_FA_CHMOD || e->file.action == VG_FA_MKDIR ||
+	    (e->file.action == VG_FA_CREATE && e->file.mode))
+		vg_pr_u64(p, "mode", NULL, e->file.mode & 07777);
+	if (e->file.action == VG_FA_CHOWN) {
+		if (e->file.uid != (uint32_t)-1)
+			vg_pr_u64(p, "uid", NULL, e->file.uid);
+		if (e->file.gid != (uint32_t)-1)
+			vg_pr_u64(p, "gid", NULL, e->file.gid);
+	}
+	if (e->file.fd >= 0)
+		vg_pr_i64(p, "fd", NULL, e->file.fd);
+	vg_pr_obj_close(p);
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, attr, sizeof(attr));
+	if (text) {
+		char extra[4096 + 80] = "", u[16] = "-", g[16] = "-";
+		bool show_host = host[0] && strcmp(host, name ? name : "") != 0;
+
+		if (two && name2)
+			snprintf(extra, sizeof(extra), " (from %s)", name2);
+		else if (e->file.action == VG_FA_SYMLINK && name2)
+			snprintf(extra, sizeof(extra), " -> %s", name2);
+		else if (e->file.action == VG_FA_CHMOD)
+			snprintf(extra, sizeof(extra), " mode %04o", e->file.mode & 07777);
+		else if (e->file.action == VG_FA_CHOWN) {
+			/* "-": unchanged */
+			if (e->file.uid != (uint32_t)-1)
+				snprintf(u, sizeof(u), "%u", e->file.uid);
+			if (e->file.gid != (uint32_t)-1)
+				snprintf(g, sizeof(g), "%u", e->file.gid);
+			snprintf(extra, sizeof(extra), " owner %s:%s", u, g);
+		}
+		text_prefix(e, when, prefix, sizeof(prefix));
+		text_line(r, prefix, attr, "%s %s%s%s%s", action, name ? name : "?",
+			  extra, show_host ? " host " : "", show_host ? host : "");
+	}
+}
+
+/* An address as JSON members ("s" or "c" for the server and client side,
+ * Falco's naming), and its text. */
+static void put_addr(struct vg_printer *p, const struct vg_event_addr *a,
+		     char side, char *text, size_t textsz)
+{
+	char key[8];
+
+	text[0] = '\0';
+	if (a->family == AF_INET || a->family == AF_INET6) {
+		snprintf(key, sizeof(key), "%cip", side);
+		vg_pr_str(p, key, NULL, a->text);
+		snprintf(key, sizeof(key), "%cport", side);
+		vg_pr_u64(p, key, NULL, (uint64_t)a->port);
+		snprintf(text, textsz, a->family == AF_INET ? "%s:%d" : "[%s]:%d",
+			 a->text, a->port);
+	} else if (a->family == AF_UNIX) {
+		snprintf(key, sizeof(key), "%cpath", side);
+		vg_pr_str(p, key, NULL, a->text);
+		snprintf(text, textsz, "%s", a->text);
+	}
+}
+
+static void render_net(struct vg_renderer *r, const struct vg_event *e,
+		       bool text)
+{
+	struct vg_printer *p = r->pr;
+	char attr[512], prefix[256], res[64], ta[160] = "", tl[160] = "", when[48];
+
+	put_head(r, e, when, sizeof(when));
+	vg_pr_obj_open(p, "fd");
+	vg_pr_i64(p, "num", NULL, e->type == VG_E_ACCEPT ? e->net.ret : e->net.fd);
+	vg_pr_str(p, "l4proto", NULL,
+		  e->net.family == AF_UNIX	    ? "unix"
+		  : e->net.sock_type == SOCK_STREAM ? "tcp"
+		  : e->net.sock_type == SOCK_DGRAM  ? "udp"
+						    : NULL);
+	vg_pr_str(p, "family", NULL,
+		  e->net.family == AF_INET    ? "ipv4"
+		  : e->net.family == AF_INET6 ? "ipv6"
+		  : e->net.family == AF_UNIX  ? "unix"
+					      : NULL);
+	/* the peer first, then our own end */
+	if (e->type == VG_E_CONNECT) {
+		put_addr(p, &e->net.server, 's', ta, sizeof(ta));
+		put_addr(p, &e->net.client, 'c', tl, sizeof(tl));
+	} else if (e->type == VG_E_ACCEPT) {
+		put_addr(p, &e->net.client, 'c', ta, sizeof(ta));
+		put_addr(p, &e->net.server, 's', tl, sizeof(tl));
+	} else {
+		put_addr(p, &e->net.server, 's', ta, sizeof(ta));
+	}
+	if (e->type == VG_E_LISTEN)
+		vg_pr_u64(p, "backlog", NULL, e->net.backlog);
+	vg_pr_obj_close(p);
+	put_result(p, e->net.ret, res, sizeof(res));
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, attr, sizeof(attr));
+	if (text) {
+		text_prefix(e, when, prefix, sizeof(prefix));
+		text_line(r, prefix, attr, "%s%s%s %s", ta[0] ? ta : "?",
+			  tl[0] ? " local=" : "", tl, res);
+	}
+}
+
+static void render_syscall(struct vg_renderer *r, const struct vg_event *e,
+			   bool text)
+{
+	struct vg_printer *p = r->pr;
+	char attr[512], prefix[256], res[64], when[48];
+
+	put_head(r, e, when, sizeof(when));
+	vg_pr_obj_open(p, "syscall");
+	vg_pr_u64(p, "nr", NULL, e->syscall.nr);
+	vg_pr_arr_open(p, "args");
+	for (int i = 0; i < 6; i++)
+		vg_pr_u64(p, NULL, NULL, e->syscall.args[i]);
+	vg_pr_arr_close(p);
+	vg_pr_u64(p, "duration_ns", NULL, e->t.ktime_ns - e->syscall.enter_ns);
+	vg_pr_obj_close(p);
+	put_result(p, e->syscall.ret, res, sizeof(res));
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, attr, sizeof(attr));
+	if (text) {
+		text_prefix(e, when, prefix, sizeof(prefix));
+		text_line(r, prefix, attr, "nr=%u (%#llx, %#llx, %#llx, ...) %s",
+			  e->syscall.nr, (unsigned long long)e->syscall.args[0],
+			  (unsigned long long)e->syscall.args[1],
+			  (unsigned long long)e->syscall.args[2], res);
+	}
+}
+
+static void render_tp(struct vg_renderer *r, const struct vg_event *e, bool text)
+{
+	struct vg_printer *p = r->pr;
+	const struct vg_tp_format *f = e->tp.format;
+	char attr[512], prefix[256], when[48];
+
+	put_head(r, e, when, sizeof(when));
+	vg_pr_obj_open(p, "tp");
+	vg_pr_str(p, "name", NULL, e->tp.name);
+	vg_pr_u64(p, "id", NULL, e->tp.id);
+	if (f)
+		vg_tp_decode(f, e->tp.raw, e->tp.len, p, "fields");
+	vg_pr_obj_close(p);
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, attr, sizeof(attr));
+	if (text) {
+		/* the fields as one JSON object on the line */
+		struct vg_printer *jp = vg_printer_new(VG_OUTPUT_JSON);
+		char *fields = NULL;
+
+		if (jp && f) {
+			vg_pr_begin(jp);
+			vg_tp_decode(f, e->tp.raw, e->tp.len, jp, "f");
+			fields = vg_pr_end_string(jp);
+		}
+		vg_printer_free(jp);
+		text_prefix(e, when, prefix, sizeof(prefix));
+		text_line(r, prefix, attr, "%s %s", e->tp.name ? e->tp.name : "?",
+			  fields ? fields : "");
+		free(fields);
+	}
+}
+
+static void render_container(struct vg_renderer *r, const struct vg_event *e,
+			     bool text)
+{
+	struct vg_printer *p = r->pr;
+	int st = e->container.exit_status;
+	unsigned sig = (unsigned)st & 0x7f;
+	/* as the runtimes record it: 128 + the signal when one ended it */
+	unsigned code = sig ? 128 + sig : ((unsigned)st >> 8) & 0xff;
+	char attr[512], prefix[96], when[48], what[96];
+	size_t n;
+
+	put_evt(r, e, e->t.ktime_ns, e->t.cpu, when, sizeof(when));
+	vg_pr_obj_open(p, "cgroup");
+	vg_pr_u64(p, "id", NULL, e->container.cgroup_id);
+	vg_pr_obj_close(p);
+	vg_pr_str(p, "state", NULL, e->container.state);
+	if (e->container.init_pid > 0)
+		vg_pr_i64(p, "host_pid", NULL, e->container.init_pid);
+	else
+		vg_pr_null(p, "host_pid", NULL);
+	n = (size_t)snprintf(what, sizeof(what), "%s", e->container.state);
+	if (e->container.init_pid > 0)
+		n += (size_t)snprintf(what + n, sizeof(what) - n, " host_pid=%d",
+				      e->container.init_pid);
+	if (st >= 0) {
+		vg_pr_obj_open(p, "exit");
+		vg_pr_u64(p, "status", NULL, (uint64_t)st);
+		vg_pr_u64(p, "code", NULL, code);
+		if (sig)
+			vg_pr_u64(p, "signal", NULL, sig);
+		else
+			vg_pr_null(p, "signal", NULL);
+		vg_pr_obj_close(p);
+		if (n < sizeof(what))
+			snprintf(what + n, sizeof(what) - n,
+				 sig ? " code=%u signal=%u" : " code=%u", code, sig);
+	}
+	put_attribution(r, e, e->container.cgroup_id, e->t.ktime_ns, attr,
+			sizeof(attr));
+	if (text) {
+		snprintf(prefix, sizeof(prefix), "%s %-7s", when, "container");
+		text_line(r, prefix, attr, "%s", what);
+	}
+}
+
+static void render_lost(struct vg_renderer *r, const struct vg_event *e,
+			bool text)
+{
+	struct vg_printer *p = r->pr;
+	char when[48];
+	size_t n;
+
+	vg_render_time(r, e->t.ktime_ns, when, sizeof(when));
+	vg_pr_begin(p);
+	vg_pr_obj_open(p, "evt");
+	vg_pr_str(p, "type", NULL, "lost");
+	vg_pr_str(p, "time", NULL, when);
+	vg_pr_obj_close(p);
+	vg_pr_obj_open(p, "lost");
+	vg_pr_u64(p, "total", NULL, e->lost.total);
+	n = (size_t)snprintf(r->text, sizeof(r->text), "%s lost    %llu events%s",
+			     when, (unsigned long long)e->lost.total,
+			     e->lost.reason ? "" : ":");
+	if (e->lost.reason) {
+		vg_pr_str(p, "reason", NULL, e->lost.reason);
+		if (n < sizeof(r->text))
+			snprintf(r->text + n, sizeof(r->text) - n, " (%s)",
+				 e->lost.reason);
+	}
+	for (uint32_t t = 1; t < VG_E_KERNEL_TYPES; t++) {
+		if (!e->lost.by_type[t])
+			continue;
+		/* the kernel's names: the argv chunks were "exec_args" */
+		const char *name = t == VG_E_EXEC_ARGS ? "exec_args"
+				   : t == VG_E_TP     ? "tracepoint"
+				   : t == VG_E_CGROUP_MKDIR ? "cgroup_mkdir"
+				   : t == VG_E_CGROUP_RMDIR ? "cgroup_rmdir"
+							    : vg_event_type_name(t);
+
+		vg_pr_u64(p, name, NULL, e->lost.by_type[t]);
+		if (n < sizeof(r->text))
+			n += (size_t)snprintf(r->text + n, sizeof(r->text) - n,
+					      " %s=%llu", name,
+					      (unsigned long long)e->lost.by_type[t]);
+	}
+	if (e->lost.unmatched) {
+		vg_pr_u64(p, "exec_args_unmatched", NULL, e->lost.unmatched);
+		if (n < sizeof(r->text))
+			snprintf(r->text + n, sizeof(r->text) - n,
+				 " exec_args_unmatched=%llu",
+				 (unsigned long long)e->lost.unmatched);
+	}
+	vg_pr_obj_close(p);
+	(void)text;
+	sanitize(r->text);
+}
+
+const char *vg_render_event(struct vg_renderer *r, const struct vg_event *e,
+			    enum vg_output_mode mode, size_t *ret_len)
+{
+	bool text = mode == VG_OUTPUT_TEXT;
+
+	switch (e->type) {
+	case VG_E_EXEC: render_exec(r, e, text); break;
+	case VG_E_EXIT: render_exit(r, e, text); break;
+	case VG_E_FORK: render_fork(r, e, text); break;
+	case VG_E_OPEN: render_open(r, e, text); break;
+	case VG_E_FILE: render_file(r, e, text); break;
+	case VG_E_CONNECT:
+	case VG_E_ACCEPT:
+	case VG_E_BIND:
+	case VG_E_LISTEN: render_net(r, e, text); break;
+	case VG_E_SYSCALL: render_syscall(r, e, text); break;
+	case VG_E_TP: render_tp(r, e, text); break;
+	case VG_E_CONTAINER: render_container(r, e, text); break;
+	case VG_E_LOST: render_lost(r, e, text); break;
+	default:
+		return NULL;
+	}
+	if (text) {
+		free(vg_pr_end_string(r->pr));
+		*ret_len = strlen(r->text);
+		return r->text;
+	}
+	free(r->json_line);
+	r->json_line = vg_pr_end_string(r->pr);
+	if (!r->json_line)
+		return NULL;
+	*ret_len = strlen(r->json_line);
+	return r->json_line;
+}

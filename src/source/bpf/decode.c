@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "decode.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "base/util.h"
+#include "source/bpf/events.h"
+
+/* The event model's numbers are the kernel's: masks pass through. */
+#define SAME(a, b) _Static_assert((int)VG_E_##a == (int)VG_EV_##b, #a)
+SAME(FORK, FORK);
+SAME(EXEC, EXEC);
+SAME(EXIT, EXIT);
+SAME(OPEN, OPEN);
+SAME(CONNECT, CONNECT);
+SAME(ACCEPT, ACCEPT);
+SAME(BIND, BIND);
+SAME(LISTEN, LISTEN);
+SAME(SYSCALL, SYSCALL);
+SAME(TP, TRACEPOINT);
+SAME(EXEC_ARGS, EXEC_ARGS);
+SAME(CGROUP_MKDIR, CGROUP_MKDIR);
+SAME(CGROUP_RMDIR, CGROUP_RMDIR);
+SAME(FILE, FILE);
+SAME(KERNEL_TYPES, TYPES);
+#undef SAME
+_Static_assert((int)VG_FA_CREATE == VG_FILE_CREATE && (int)VG_FA_CHOWN == VG_FILE_CHOWN &&
+		       (int)VG_FA_COUNT == VG_FILE_OPS,
+	       "file actions");
+_Static_assert(VG_EP_TRUNCATED == VG_PATH_TRUNCATED, "path flags");
+
+#define CHUNKS_MAX (VG_ARGS_MAX / VG_ARGS_CHUNK)
+
+/* An exec whose argv chunks are still arriving. */
+struct vg_bpf_pending {
+	bool used;
+	uint64_t seq;
+	uint64_t born_ns;
+	struct vg_ev_exec e;
+	char *filename, *exe;
+	char *args;         /* e.args_sent bytes */
+	uint32_t chunks;    /* chunk records seen, data or not */
+	uint64_t got[(CHUNKS_MAX + 63) / 64]; /* chunks whose data came */
+};
+
+int vg_bpf_decoder_init(struct vg_bpf_decoder *d)
+{
+	*d = (struct vg_bpf_decoder){ 0 };
+	d->pending = calloc(VG_DECODE_PENDING, sizeof(*d->pending));
+	return d->pending ? 0 : -ENOMEM;
+}
+
+static void pending_release(struct vg_bpf_pending *pe)
+{
+	free(pe->filename);
+	free(pe->exe);
+	free(pe->args);
+	*pe = (struct vg_bpf_pending){ 0 };
+}
+
+void vg_bpf_decoder_release(struct vg_bpf_decoder *d)
+{
+	if (!d->pending)
+		return;
+	for (size_t i = 0; i < VG_DECODE_PENDING; i++)
+		pending_release(&d->pending[i]);
+	free(d->pending);
+	d->pending = NULL;
+}
+
+static void task_of(const struct vg_ev_hdr *h, struct vg_event *e)
+{
+	e->has_task = true;
+	e->t.ktime_ns = h->ktime_ns;
+	e->t.start_ns = h->start_ns;
+	e->t.cgroup_id = h->cgroup_id;
+	e->t.cpu = h->cpu;
+	e->t.pid = h->pid;
+	e->t.tid = h->tid;
+	e->t.ppid = h->ppid;
+	e->t.uid = h->uid;
+	e->t.gid = h->gid;
+	e->t.mntns = h->mntns;
+	memcpy(e->t.comm, h->comm, VG_COMM_LEN);
+	e->t.comm[sizeof(e->t.comm) - 1] = '\0';
+}
+
+/* One of a record's strings: @len bytes at @at ending in a NUL, or NULL
+ * when absent or not so. */
+static const char *rec_str(const char *at, uint32_t len)
+{
+	return len && !at[len - 1] ? at : NULL;
+}
+
+static bool has_chunk(const struct vg_bpf_pending *pe, uint32_t i)
+{
+	return pe->got[i / 64] & (1ull << (i % 64));
+}
+
+/* The exec of @pe, with the argv received: its unbroken start only,
+ * never bytes that did not arrive. */
+static int pending_deliver(struct vg_bpf_pending *pe, vg_event_fn fn, void *ctx)
+{
+	struct vg_event ev = { .type = VG_E_EXEC };
+	uint32_t got = 0;
+	int r;
+
+	for (uint32_t i = 0; i < pe->e.args_chunks && i < CHUNKS_MAX &&
+			     has_chunk(pe, i); i++) {
+		uint32_t end = (i + 1) * VG_ARGS_CHUNK;
+
+		got = end < pe->e.args_sent ? end : pe->e.args_sent;
+	}
+	task_of(&pe->e.h, &ev);
+	ev.exec.filename = pe->filename;
+	ev.exec.exe = pe->exe;
+	ev.exec.args = got ? pe->args : NULL;
+	ev.exec.args_len = got;
+	ev.exec.args_bytes = pe->e.args_len;
+	ev.exec.args_truncated = pe->e.args_sent < pe->e.args_len ||
+				 got < pe->e.args_sent;
+	r = fn(ctx, &ev);
+	pending_release(pe);
+	return r;
+}
+
+static int on_exec(struct vg_bpf_decoder *d, const struct vg_ev_exec *e,
+		   size_t len, uint64_t now, vg_event_fn fn, void *ctx)
+{
+	const char *base = (const char *)e + sizeof(*e);
+	uint64_t flen = e->filename_len, xlen = e->exe_len;
+	const char *filename = NULL, *exe = NULL;
+	struct vg_bpf_pending *slot = NULL, *oldest = NULL;
+	int r = 0;
+
+	if (sizeof(*e) + flen + xlen <= len) {
+		filename = rec_str(base, (uint32_t)flen);
+		exe = rec_str(base + flen, (uint32_t)xlen);
+	}
+	if (!e->args_chunks || e->args_chunks > CHUNKS_MAX ||
+	    e->args_sent > VG_ARGS_MAX) {
+		struct vg_event ev = { .type = VG_E_EXEC };
+
+		task_of(&e->h, &ev);
+		ev.exec.filename = filename;
+		ev.exec.exe = exe;
+		ev.exec.args_bytes = e->args_len;
+		ev.exec.args_truncated = e->args_sent < e->args_len ||
+					 e->args_chunks > 0;
+		return fn(ctx, &ev);
+	}
+	/* wait for the argv chunks; a full table delivers its oldest */
+	for (size_t i = 0; i < VG_DECODE_PENDING; i++) {
+		struct vg_bpf_pending *pe = &d->pending[i];
+
+		if (!pe->used) {
+			slot = pe;
+			break;
+		}
+		if (!oldest || pe->born_ns < oldest->born_ns)
+			oldest = pe;
+	}
+	if (!slot) {
+		r = pending_deliver(oldest, fn, ctx);
+		slot = oldest;
+	}
+	slot->used = true;
+	slot->seq = e->exec_seq;
+	slot->born_ns = now;
+	slot->e = *e;
+	slot->filename = filename ? strdup(filename) : NULL;
+	slot->exe = exe ? strdup(exe) : NULL;
+	slot->args = malloc(e->args_sent ? e->args_sent : 1);
+	if (!slot->args) {
+		int r2 = pending_deliver(slot, fn, ctx);
+
+		return r ? r : r2;
+	}
+	return r;
+}
+
+static int on_exec_args(struct vg_bpf_decoder *d, const struct vg_ev_exec_args *a,
+			size_t len, vg_event_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < VG_DECODE_PENDING; i++) {
+		struct vg_bpf_pending *pe = &d->pending[i];
+		uint32_t idx = a->offset / VG_ARGS_CHUNK;
+
+		if (!pe->used || pe->seq != a->exec_seq)
+			continue;
+		/* a chunk is whole where it belongs, or it does not count */
+		if (a->len && sizeof(*a) + (uint64_t)a->len <= len &&
+		    a->offset % VG_ARGS_CHUNK == 0 && idx < CHUNKS_MAX &&
+		    a->offset <= pe->e.args_sent &&
+		    a->len == (pe->e.args_sent - a->offset < VG_ARGS_CHUNK
+				       ? pe->e.args_sent - a->offset
+				       : VG_ARGS_CHUNK)) {
+			memcpy(pe->args + a->offset, (const char *)(a + 1), a->len);
+			pe->got[idx / 64] |= 1ull << (idx % 64);
+		}
+		if (++pe->chunks >= pe->e.args_chunks)
+			return pending_deliver(pe, fn, ctx);
+		return 0;
+	}
+	d->unmatched++;
+	return 0;
+}
+
+void vg_bpf_decoder_flush(struct vg_bpf_decoder *d, uint64_t now_ns, bool all,
+			  vg_event_fn fn, void *ctx)
+{
+	for (;;) {
+		struct vg_bpf_pending *oldest = NULL;
+
+		/* oldest first, so that execs go out in their order */
+		for (size_t i = 0; i < VG_DECODE_PENDING; i++) {
+			struct vg_bpf_pending *pe = &d->pending[i];
+
+			if (pe->used && (all || now_ns - pe->born_ns > VG_DECODE_PENDING_NS) &&
+			    (!oldest || pe->born_ns < oldest->born_ns))
+				oldest = pe;
+		}
+		if (!oldest)
+			return;
+		pending_deliver(oldest, fn, ctx);
+	}
+}
+
+/* A raw sockaddr of @len bytes into @ret. */
+static void decode_addr(const uint8_t *a, uint32_t len, struct vg_event_addr *ret)
+{
+	uint16_t fam;
+
+	*ret = (struct vg_event_addr){ .port = -1 };
+	if (len < 2 || len > VG_SOCKADDR_MAX)
+		return;
+	memcpy(&fam, a, 2);
+	if (fam == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		struct sockaddr_in s;
+
+		memcpy(&s, a, sizeof(s));
+		inet_ntop(AF_INET, &s.sin_addr, ret->text, sizeof(ret->text));
+		ret->port = ntohs(s.sin_port);
+		ret->family = AF_INET;
+	} else if (fam == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 s;
+
+		memcpy(&s, a, sizeof(s));
+		inet_ntop(AF_INET6, &s.sin6_addr, ret->text, sizeof(ret->text));
+		ret->port = ntohs(s.sin6_port);
+		ret->family = AF_INET6;
+	} else if (fam == AF_UNIX && len > 2) {
+		size_t n = len - 2 < sizeof(ret->text) - 1 ? len - 2 : sizeof(ret->text) - 1;
+
+		memcpy(ret->text, a + 2, n);
+		ret->text[n] = '\0';
+		if (!ret->text[0] && n > 1) /* abstract */
+			ret->text[0] = '@';
+		ret->family = AF_UNIX;
+	}
+}
+
+static int on_net(const struct vg_ev_net *n, vg_event_fn fn, void *ctx)
+{
+	struct vg_event ev = { .type = n->h.type };
+	uint32_t al = n->addr_len <= VG_SOCKADDR_MAX ? n->addr_len : 0;
+	uint32_t ll = n->local_len <= VG_SOCKADDR_MAX ? n->local_len : 0;
+
+	task_of(&n->h, &ev);
+	ev.net.ret = n->ret;
+	ev.net.fd = n->fd;
+	ev.net.backlog = n->backlog;
+	ev.net.family = n->family;
+	ev.net.sock_type = n->sock_type;
+	ev.net.server.port = ev.net.client.port = -1;
+	switch (n->h.type) {
+	case VG_EV_CONNECT: /* we are the client */
+		decode_addr(n->addr, al, &ev.net.server);
+		decode_addr(n->local, ll, &ev.net.client);
+		break;
+	case VG_EV_ACCEPT: /* the peer is */
+		decode_addr(n->addr, al, &ev.net.client);
+		decode_addr(n->local, ll, &ev.net.server);
+		break;
+	default: /* bind, listen: our own address */
+		if (al)
+			decode_addr(n->addr, al, &ev.net.server);
+		else
+			decode_addr(n->local, ll, &ev.net.server);
+		break;
+	}
+	return fn(ctx, &ev);
+}
+
+static int on_open(const struct vg_ev_open *o, size_t len, vg_event_fn fn,
+		   void *ctx)
+{
+	const char *base = (const char *)o + sizeof(*o);
+	struct vg_event ev = { .type = VG_E_OPEN };
+
+	task_of(&o->h, &ev);
+	/* both strings end in the NUL the kernel side counts in their
+	 * lengths; a record that says otherwise is not trusted */
+	if (sizeof(*o) + (uint64_t)o->path_len + o->abs_len <= len) {
+		ev.open.path = rec_str(base, o->path_len);
+		ev.open.name = rec_str(base + o->path_len, o->abs_len);
+	}
+	if (!ev.open.name)
+		ev.open.name = ev.open.path;
+	ev.open.ret = o->ret;
+	ev.open.dirfd = o->dirfd;
+	ev.open.flags = o->flags;
+	ev.open.mode = o->mode;
+	ev.open.path_flags = (o->path_flags & VG_PATH_TRUNCATED ? VG_EP_TRUNCATED : 0) |
+			     (o->path_flags & (VG_PATH_UNREACHABLE | VG_PATH_RELATIVE_FAILED)
+				      ? VG_EP_UNRESOLVED : 0);
+	return fn(ctx, &ev);
+}
+
+static int on_file(const struct vg_ev_file *f, size_t len, vg_event_fn fn,
+		   void *ctx)
+{
+	const char *base = (const char *)f + sizeof(*f);
+	uint64_t total = (uint64_t)f->path_len + f->abs_len + f->path2_len + f->abs2_len;
+	struct vg_event ev = { .type = VG_E_FILE };
+
+	task_of(&f->h, &ev);
+	if (sizeof(*f) + total <= len) {
+		const char *abs, *abs2;
+
+		ev.file.path = rec_str(base, f->path_len);
+		abs = rec_str(base + f->path_len, f->abs_len);
+		base += f->path_len + f->abs_len;
+		ev.file.path2 = rec_str(base, f->path2_len);
+		abs2 = rec_str(base + f->path2_len, f->abs2_len);
+		ev.file.name = abs ? abs : ev.file.path;
+		/* a symlink's target is never resolved */
+		ev.file.name2 = f->op == VG_FILE_SYMLINK ? ev.file.path2
+				: abs2 ? abs2 : ev.file.path2;
+	}
+	ev.file.action = f->op < VG_FILE_OPS ? f->op : VG_FA_NONE;
+	ev.file.ret = f->ret;
+	ev.file.mode = f->mode;
+	ev.file.uid = f->uid;
+	ev.file.gid = f->gid;
+	ev.file.flags = f->flags;
+	ev.file.fd = f->fd;
+	ev.file.path_flags = (f->path_flags & VG_PATH_TRUNCATED ? VG_EP_TRUNCATED : 0) |
+			     (f->path_flags & (VG_PATH_UNREACHABLE | VG_PATH_RELATIVE_FAILED)
+				      ? VG_EP_UNRESOLVED : 0);
+	return fn(ctx, &ev);
+}
+
+static int on_tp(struct vg_bpf_decoder *d, const struct vg_ev_tracepoint *t,
+		 size_t len, vg_event_fn fn, void *ctx)
+{
+	struct vg_event ev = { .type = VG_E_TP };
+	const struct vg_tp_format *f = NULL;
+	const char *label = NULL;
+
+	for (size_t i = 0; i < d->n_tps; i++)
+		if (d->tps[i].id == t->tp_id) {
+			f = &d->tps[i];
+			label = d->tp_labels ? d->tp_labels[i] : f->name;
+		}
+	if (!f || sizeof(*t) + (uint64_t)t->len > len)
+		return 0;
+	task_of(&t->h, &ev);
+	ev.tp.id = t->tp_id;
+	ev.tp.raw = t + 1;
+	ev.tp.len = t->len;
+	ev.tp.format = f;
+	ev.tp.name = label;
+	return fn(ctx, &ev);
+}
+
+int vg_bpf_decode(struct vg_bpf_decoder *d, const void *rec, size_t len,
+		  uint64_t now_ns, vg_event_fn fn, void *ctx)
+{
+	const struct vg_ev_hdr *h = rec;
+	struct vg_event ev;
+
+	if (len < sizeof(*h) || h->size > len || h->version != VG_EVENTS_VERSION) {
+		d->bad++;
+		return 0;
+	}
+	switch (h->type) {
+	case VG_EV_FORK:
+		if (len < sizeof(struct vg_ev_fork))
+			break;
+		{
+			const struct vg_ev_fork *f = rec;
+
+			ev = (struct vg_event){ .type = VG_E_FORK };
+			task_of(h, &ev);
+			ev.fork.child_pid = f->child_pid;
+			ev.fork.child_tid = f->child_tid;
+			ev.fork.child_start_ns = f->child_start_ns;
+			ev.fork.thread = f->is_thread;
+			return fn(ctx, &ev);
+		}
+	case VG_EV_EXEC:
+		if (len >= sizeof(struct vg_ev_exec))
+			return on_exec(d, rec, len, now_ns, fn, ctx);
+		break;
+	case VG_EV_EXEC_ARGS:
+		if (len >= sizeof(struct vg_ev_exec_args))
+			return on_exec_args(d, rec, len, fn, ctx);
+		break;
+	case VG_EV_EXIT:
+		if (len < sizeof(struct vg_ev_exit))
+			break;
+		ev = (struct vg_event){ .type = VG_E_EXIT };
+		task_of(h, &ev);
+		ev.exit.status = ((const struct vg_ev_exit *)rec)->exit_code;
+		return fn(ctx, &ev);
+	case VG_EV_OPEN:
+		if (len >= sizeof(struct vg_ev_open))
+			return on_open(rec, len, fn, ctx);
+		break;
+	case VG_EV_FILE:
+		if (len >= sizeof(struct vg_ev_file))
+			return on_file(rec, len, fn, ctx);
+		break;
+	case VG_EV_CONNECT:
+	case VG_EV_ACCEPT:
+	case VG_EV_BIND:
+	case VG_EV_LISTEN:
+		if (len >= sizeof(struct vg_ev_net))
+			return on_net(rec, fn, ctx);
+		break;
+	case VG_EV_SYSCALL:
+		if (len < sizeof(struct vg_ev_syscall))
+			break;
+		{
+			const struct vg_ev_syscall *s = rec;
+
+			ev = (struct vg_event){ .type = VG_E_SYSCALL };
+			task_of(h, &ev);
+			memcpy(ev.syscall.args, s->args, sizeof(ev.syscall.args));
+			ev.syscall.ret = s->ret;
+			ev.syscall.nr = s->nr;
+			ev.syscall.enter_ns = s->enter_ns;
+			return fn(ctx, &ev);
+		}
+	case VG_EV_TRACEPOINT:
+		if (len >= sizeof(struct vg_ev_tracepoint))
+			return on_tp(d, rec, len, fn, ctx);
+		break;
+	case VG_EV_CGROUP_MKDIR:
+	case VG_EV_CGROUP_RMDIR:
+		if (len < sizeof(struct vg_ev_cgroup))
+			break;
+		{
+			const struct vg_ev_cgroup *c = rec;
+
+			ev = (struct vg_event){ .type = h->type };
+			task_of(h, &ev);
+			ev.cgroup.id = c->id;
+			ev.cgroup.level = c->level;
+			if (sizeof(*c) + (uint64_t)c->path_len <= len)
+				ev.cgroup.path = rec_str((const char *)(c + 1), c->path_len);
+			return fn(ctx, &ev);
+		}
+	default:
+		break;
+	}
+	d->bad++;
+	return 0;
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "source/replay/replay.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "source/bpf/decode.h"
+#include "source/record.h"
+
+/* Entries read per pump (the engine comes back at once while behind). */
+#define BATCH 4096
+
+struct replay {
+	struct vg_source base;
+	struct vg_rec_reader rd;
+	struct vg_bpf_decoder dec;
+	bool eof;
+	int error;
+	uint64_t last_mono;  /* the recording's clock, for argv timeouts */
+	uint64_t last_ktime; /* the last record's, for lost events */
+	uint64_t lost[VG_E_KERNEL_TYPES];
+};
+
+static struct replay *of(struct vg_source *s)
+{
+	return (struct replay *)s;
+}
+
+static int deliver_lost(struct replay *r, const uint64_t *now, vg_event_fn fn,
+			void *ctx)
+{
+	struct vg_event e = { .type = VG_E_LOST };
+
+	for (int t = 0; t < VG_E_KERNEL_TYPES; t++) {
+		uint64_t d = now[t] > r->lost[t] ? now[t] - r->lost[t] : 0;
+
+		e.lost.by_type[t] = d;
+		e.lost.total += d;
+		r->lost[t] = now[t];
+	}
+	if (!e.lost.total)
+		return 0;
+	e.t.ktime_ns = r->last_ktime;
+	return fn(ctx, &e);
+}
+
+/* One entry into events. */
+static int entry(struct replay *r, const struct vg_rec_entry *en,
+		 const void *body, vg_event_fn fn, void *ctx)
+{
+	struct vg_event e = { 0 };
+
+	r->last_mono = en->mono_ns;
+	switch (en->kind) {
+	case VG_REC_RING:
+		if (en->len >= 16) {
+			uint64_t kt;
+
+			memcpy(&kt, (const char *)body + 8, sizeof(kt));
+			r->last_ktime = kt;
+		}
+		return vg_bpf_decode(&r->dec, body, en->len, en->mono_ns, fn, ctx);
+	case VG_REC_CGROUP: {
+		const char *path = (const char *)body + 8;
+
+		if (en->len <= 8 || ((const char *)body)[en->len - 1])
+			return 0;
+		e.type = VG_E_CGROUP_MKDIR;
+		memcpy(&e.cgroup.id, body, 8);
+		e.cgroup.path = path;
+		e.cgroup.existing = true;
+		return fn(ctx, &e);
+	}
+	case VG_REC_PROC: {
+		struct vg_rec_proc p;
+		const char *exe = (const char *)body + sizeof(p);
+
+		if (en->len < sizeof(p))
+			return 0;
+		memcpy(&p, body, sizeof(p));
+		if ((uint64_t)sizeof(p) + p.exe_len > en->len ||
+		    (p.exe_len && exe[p.exe_len - 1]))
+			return 0;
+		e.type = VG_E_PROC_SEED;
+		e.seed.pid = p.pid;
+		e.seed.ppid = p.ppid;
+		e.seed.start_ticks = p.start_ticks;
+		e.seed.exe = p.exe_len ? exe : NULL;
+		memcpy(e.t.comm, p.comm, sizeof(e.t.comm));
+		e.t.comm[sizeof(e.t.comm) - 1] = '\0';
+		return fn(ctx, &e);
+	}
+	case VG_REC_INIT_PID: {
+		struct vg_rec_init_pid f;
+
+		if (en->len < sizeof(f))
+			return 0;
+		memcpy(&f, body, sizeof(f));
+		e.type = VG_E_INIT_PID;
+		e.init.cgroup_id = f.cgroup_id;
+		e.init.pid = f.pid;
+		return fn(ctx, &e);
+	}
+	case VG_REC_LOST: {
+		uint64_t now[VG_E_KERNEL_TYPES];
+
+		if (en->len < sizeof(now))
+			return 0;
+		memcpy(now, body, sizeof(now));
+		return deliver_lost(r, now, fn, ctx);
+	}
+	default: /* END, or a kind of a later version: skipped */
+		return 0;
+	}
+}
+
+static int rp_pump(struct vg_source *s, bool all, vg_event_fn fn, void *ctx)
+{
+	struct replay *r = of(s);
+	int n = 0;
+
+	while (!r->eof && (all || n < BATCH)) {
+		struct vg_rec_entry en;
+		const void *body;
+		int k = vg_rec_read(&r->rd, &en, &body);
+
+		if (k <= 0) {
+			r->eof = true;
+			if (k < 0)
+				r->error = k;
+			break;
+		}
+		n++;
+		k = entry(r, &en, body, fn, ctx);
+		if (k)
+			return k;
+	}
+	return r->error ? r->error : n;
+}
+
+static bool rp_behind(struct vg_source *s)
+{
+	return !of(s)->eof;
+}
+
+static void rp_tick(struct vg_source *s, bool all, vg_event_fn fn, void *ctx)
+{
+	struct replay *r = of(s);
+
+	vg_bpf_decoder_flush(&r->dec, r->last_mono, all || r->eof, fn, ctx);
+}
+
+static bool rp_ended(struct vg_source *s)
+{
+	return of(s)->eof;
+}
+
+static int rp_set_types(struct vg_source *s, uint64_t types, char *err,
+			size_t errsz)
+{
+	/* what was recorded is what there is */
+	(void)s, (void)types, (void)err, (void)errsz;
+	return 0;
+}
+
+static int rp_lost(struct vg_source *s, uint64_t by_type[VG_E_KERNEL_TYPES],
+		   uint64_t *unmatched)
+{
+	memcpy(by_type, of(s)->lost, sizeof(of(s)->lost));
+	*unmatched = of(s)->dec.unmatched;
+	return 0;
+}
+
+static void rp_free(struct vg_source *s)
+{
+	struct replay *r = of(s);
+
+	vg_rec_read_close(&r->rd);
+	vg_bpf_decoder_release(&r->dec);
+	free(r);
+}
+
+static const struct vg_source_ops replay_ops = {
+	.name = "replay",
+	.pump = rp_pump,
+	.behind = rp_behind,
+	.tick = rp_tick,
+	.ended = rp_ended,
+	.set_types = rp_set_types,
+	.lost = rp_lost,
+	.free = rp_free,
+};
+
+int vg_replay_source_new(const char *path, const struct vg_tp_format *tps,
+			 size_t n_tps, struct vg_source **ret, char *err,
+			 size_t errsz)
+{
+	struct replay *r = calloc(1, sizeof(*r));
+	int e;
+
+	if (!r || vg_bpf_decoder_init(&r->dec) < 0) {
+		free(r);
+		vg_set_err(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
+	e = vg_rec_read_open(&r->rd, path, err, errsz);
+	if (e < 0) {
+		vg_bpf_decoder_release(&r->dec);
+		free(r);
+		return e;
+	}
+	r->base.ops = &replay_ops;
+	r->base.caps = 0;
+	r->dec.tps = tps;
+	r->dec.n_tps = n_tps;
+	if (r->rd.h.boot_id[0]) {
+		snprintf(r->base.boot_id, sizeof(r->base.boot_id), "%s",
+			 r->rd.h.boot_id);
+		r->base.have_boot_id = true;
+	}
+	r->base.boot_to_wall_ns = (int64_t)r->rd.h.boot_to_wall_ns;
+	*ret = &r->base;
+	return 0;
+}
+
+const char *vg_replay_kernel(struct vg_source *s)
+{
+	return of(s)->rd.h.kernel;
+}
