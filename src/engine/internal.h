@@ -66,6 +66,11 @@ struct vg_engine {
 	/* lifecycle */
 	struct life life[LIFE_MAX];
 	uint64_t life_seq;
+	/* init pids a recording says its runtime recorded (replays only) */
+	struct init_fact {
+		uint64_t cgroup_id;
+		int pid;
+	} facts[LIFE_MAX];
 	/* hold queue, oldest first */
 	struct held held[HOLD_MAX];
 	size_t n_held;

@@ -78,8 +78,15 @@ static void read_init(struct vg_engine *en, struct life *l)
 {
 	struct vg_attribution a;
 
-	if (l->init_pid || l->lookups >= LIFE_LOOKUPS || !en->live)
+	if (l->init_pid || l->lookups >= LIFE_LOOKUPS)
 		return;
+	if (!en->live) {
+		const struct init_fact *f = &en->facts[l->cgroup_id % LIFE_MAX];
+
+		if (f->cgroup_id == l->cgroup_id)
+			l->init_pid = f->pid;
+		return;
+	}
 	l->lookups++;
 	if (vg_attrib_cgroup_id(en->ctx, l->cgroup_id, &a) < 0 ||
 	    a.match.role != VG_ROLE_CONTAINER)
@@ -97,10 +104,7 @@ static void read_init(struct vg_engine *en, struct life *l)
 
 void life_init_fact(struct vg_engine *en, uint64_t cgid, int pid)
 {
-	struct life *l = life_find(en, cgid);
-
-	if (l && !l->init_pid)
-		l->init_pid = pid;
+	en->facts[cgid % LIFE_MAX] = (struct init_fact){ cgid, pid };
 }
 
 void life_exec(struct vg_engine *en, const struct vg_event *e)

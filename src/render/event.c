@@ -515,6 +515,14 @@ static void render_fork(struct vg_renderer *r, const struct vg_event *e,
 	}
 }
 
+/* The kernel's O_LARGEFILE, which it sets on every 64-bit open (glibc's
+ * is 0 there). */
+#if defined(__aarch64__)
+#define K_O_LARGEFILE 0400000
+#else
+#define K_O_LARGEFILE 0100000
+#endif
+
 static void flags_text(uint32_t f, char *buf, size_t bufsz)
 {
 	static const struct {
@@ -525,7 +533,7 @@ static void flags_text(uint32_t f, char *buf, size_t bufsz)
 		{ O_NOCTTY, "O_NOCTTY" },  { O_TRUNC, "O_TRUNC" },
 		{ O_APPEND, "O_APPEND" },  { O_NONBLOCK, "O_NONBLOCK" },
 		{ O_DSYNC, "O_DSYNC" },	   { O_DIRECT, "O_DIRECT" },
-		{ O_LARGEFILE, "O_LARGEFILE" }, { O_DIRECTORY, "O_DIRECTORY" },
+		{ K_O_LARGEFILE, "O_LARGEFILE" }, { O_DIRECTORY, "O_DIRECTORY" },
 		{ O_NOFOLLOW, "O_NOFOLLOW" }, { O_NOATIME, "O_NOATIME" },
 		{ O_CLOEXEC, "O_CLOEXEC" }, { O_PATH, "O_PATH" },
 		{ __O_TMPFILE, "O_TMPFILE" },

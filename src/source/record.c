@@ -135,14 +135,29 @@ static int walk(struct vg_rec_writer *w, int dfd, char *path, size_t plen,
 int vg_rec_write_cgroups(struct vg_rec_writer *w, int cg2_fd)
 {
 	char path[4096] = "";
+	uint8_t body[8 + 2];
+	struct stat st;
 	size_t n = 0;
-	int dfd;
+	int dfd, r;
 
 	if (cg2_fd < 0)
 		return 0;
 	dfd = openat(cg2_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return 0;
+	/* the root first: where every process of the host is, on a hybrid
+	 * or v1 host */
+	if (fstat(dfd, &st) == 0) {
+		uint64_t id = (uint64_t)st.st_ino;
+
+		memcpy(body, &id, 8);
+		memcpy(body + 8, "/", 2);
+		r = vg_rec_write(w, VG_REC_CGROUP, body, sizeof(body));
+		if (r < 0) {
+			close(dfd);
+			return r;
+		}
+	}
 	return walk(w, dfd, path, 0, 0, &n);
 }
 

@@ -554,6 +554,73 @@ if kill -0 "$D_PID" 2>/dev/null &&
 	fi
 	watch_stop
 fi
+# ----------------------- the same events embedded and through the daemon
+# One engine, one renderer: the same workload watched embedded and
+# through the daemon gives the same JSON and the same text, for every
+# type: exec, exit by a signal, fork, open, file, connect, accept,
+# listen, container. But for the subscription's members and the time:
+# each is its own sensor, whose programs read the clock themselves.
+vg_log "embedded and through the daemon: the same JSON and text"
+CW=${VG_RUN_PREFIX}cmpw CL=${VG_RUN_PREFIX}cmpl
+vg_t docker run -d --name "$CW" --network none "$VG_IMAGE" sleep 600 >/dev/null
+SAME_F="container.name startswith ${VG_RUN_PREFIX}cmp"
+if kill -0 "$D_PID" 2>/dev/null; then
+	for m in json text; do
+		"$VIGIL" watch --embedded --output "$m" --filter "$SAME_F" \
+			>"$VG_TMPDIR/same-emb.$m" 2>"$VG_TMPDIR/same-emb.$m.err" </dev/null &
+		vg_track_pid "$!"
+		"$VIGIL" watch --socket "$D_SOCK" --output "$m" --filter "$SAME_F" \
+			>"$VG_TMPDIR/same-dmn.$m" 2>"$VG_TMPDIR/same-dmn.$m.err" </dev/null &
+		vg_track_pid "$!"
+	done
+	for e in same-emb.json same-emb.text same-dmn.json same-dmn.text; do
+		vg_wait 30 grep -q '^vigil: watching' "$VG_TMPDIR/$e.err" ||
+			fail "vigil watch ($e) did not attach: $(head -c 300 "$VG_TMPDIR/$e.err")"
+	done
+	vg_t docker exec "$CW" sh -c 'echo a > /s1; mv /s1 /s2; rm /s2; cat /etc/hostname >/dev/null;
+		nc -l -p 7779 >/dev/null & sleep 0.3; echo x | nc -w 1 127.0.0.1 7779; wait;
+		sleep 30 & kill -9 $!; wait' >/dev/null 2>&1
+	vg_t docker run --name "$CL" --network none "$VG_IMAGE" sh -c 'exit 3' >/dev/null
+	CL_ID=$(vg_t docker inspect -f '{{.Id}}' "$CL")
+	W_OUT=$VG_TMPDIR/same-dmn.json
+	wait_event "destroyed, through the daemon" '.container.id == $id and .state == "destroyed"' --arg id "$CL_ID" >/dev/null
+	W_OUT=$VG_TMPDIR/same-emb.json
+	wait_event "destroyed, embedded" '.container.id == $id and .state == "destroyed"' --arg id "$CL_ID" >/dev/null
+	sleep 1
+	pkill -INT -f -- "--filter $SAME_F" 2>/dev/null
+	vg_wait 15 eval '! pgrep -f -- "--filter $SAME_F" >/dev/null'
+	norm='del(.sub, .sensor, .seq, .evt.time, .evt.ktime_ns, .evt.cpu) | tojson'
+	jq -cr "$norm" "$VG_TMPDIR/same-emb.json" | sort >"$VG_TMPDIR/same-emb.jn"
+	jq -cr "$norm" "$VG_TMPDIR/same-dmn.json" | sort >"$VG_TMPDIR/same-dmn.jn"
+	types=$(jq -r '.evt.type + (if .exit.signal then "-signal" else "" end)' "$VG_TMPDIR/same-emb.json" | sort -u | paste -sd, -)
+	vg_info "same workload: $(wc -l <"$VG_TMPDIR/same-emb.jn") JSON lines embedded, $(wc -l <"$VG_TMPDIR/same-dmn.jn") through the daemon; types $types"
+	missing=""
+	for t in exec exit-signal fork open file connect accept listen container; do
+		grep -qw -- "$t" <<<"${types//,/ }" || missing="$missing $t"
+	done
+	[ -z "$missing" ] && pass "the workload made every type (exec, exit by a signal, fork, open, file, connect, accept, listen, container)" ||
+		fail "the workload made no:$missing (types: $types)"
+	if [ -s "$VG_TMPDIR/same-emb.jn" ] && cmp -s "$VG_TMPDIR/same-emb.jn" "$VG_TMPDIR/same-dmn.jn"; then
+		pass "embedded and through the daemon: identical JSON ($(wc -l <"$VG_TMPDIR/same-emb.jn") events)"
+	else
+		fail "JSON differs embedded and through the daemon:"
+		diff "$VG_TMPDIR/same-emb.jn" "$VG_TMPDIR/same-dmn.jn" | head -6 | cut -c1-300 | sed 's/^/    /'
+	fi
+	# text: the same lines, but for the time that starts each
+	cut -d' ' -f2- "$VG_TMPDIR/same-emb.text" | grep -v '^lost ' | sort >"$VG_TMPDIR/same-emb.tn"
+	cut -d' ' -f2- "$VG_TMPDIR/same-dmn.text" | grep -v '^lost ' | sort >"$VG_TMPDIR/same-dmn.tn"
+	if [ -s "$VG_TMPDIR/same-emb.tn" ] && cmp -s "$VG_TMPDIR/same-emb.tn" "$VG_TMPDIR/same-dmn.tn"; then
+		pass "embedded and through the daemon: identical text ($(wc -l <"$VG_TMPDIR/same-emb.tn") lines)"
+	else
+		fail "text differs embedded and through the daemon:"
+		diff "$VG_TMPDIR/same-emb.tn" "$VG_TMPDIR/same-dmn.tn" | head -6 | cut -c1-300 | sed 's/^/    /'
+	fi
+	grep -q 'signal=9' "$VG_TMPDIR/same-emb.text" && grep -q 'exited host_pid=[0-9]* code=3' "$VG_TMPDIR/same-emb.text" &&
+		grep -qE 'connect .*127\.0\.0\.1:7779' "$VG_TMPDIR/same-emb.text" && grep -qE 'file .* rename /s2 \(from /s1\)' "$VG_TMPDIR/same-emb.text" &&
+		pass "text shows a kill by signal, a container's exit code, a connect and a rename as such" ||
+		fail "text lines for signal, container, connect, rename: $(grep -cE 'signal=|exited|connect|rename' "$VG_TMPDIR/same-emb.text")"
+fi
+vg_t docker rm -f "$CW" "$CL" >/dev/null 2>&1
 kill -TERM "$D_PID" 2>/dev/null
 wait "$D_PID" 2>/dev/null
 

@@ -21,6 +21,11 @@ struct replay {
 	uint64_t last_mono;  /* the recording's clock, for argv timeouts */
 	uint64_t last_ktime; /* the last record's, for lost events */
 	uint64_t lost[VG_E_KERNEL_TYPES];
+	/* the recording's init pid facts, delivered first: the live engine
+	 * learnt each at the exec that it explains, which comes before it
+	 * in the file */
+	struct vg_rec_init_pid *facts;
+	size_t n_facts, facts_sent;
 };
 
 static struct replay *of(struct vg_source *s)
@@ -121,6 +126,17 @@ static int rp_pump(struct vg_source *s, bool all, vg_event_fn fn, void *ctx)
 	struct replay *r = of(s);
 	int n = 0;
 
+	while (r->facts_sent < r->n_facts) {
+		struct vg_event e = { .type = VG_E_INIT_PID };
+		int k;
+
+		e.init.cgroup_id = r->facts[r->facts_sent].cgroup_id;
+		e.init.pid = r->facts[r->facts_sent].pid;
+		r->facts_sent++;
+		if ((k = fn(ctx, &e)))
+			return k;
+	}
+
 	while (!r->eof && (all || n < BATCH)) {
 		struct vg_rec_entry en;
 		const void *body;
@@ -179,6 +195,7 @@ static void rp_free(struct vg_source *s)
 
 	vg_rec_read_close(&r->rd);
 	vg_bpf_decoder_release(&r->dec);
+	free(r->facts);
 	free(r);
 }
 
@@ -193,6 +210,37 @@ static const struct vg_source_ops replay_ops = {
 	.free = rp_free,
 };
 
+/* Read @path's init pid facts ahead (at most 65,536). */
+static int scan_facts(struct replay *r, const char *path, char *err, size_t errsz)
+{
+	struct vg_rec_reader rd;
+	struct vg_rec_entry en;
+	const void *body;
+	size_t cap = 0;
+	int k;
+
+	k = vg_rec_read_open(&rd, path, err, errsz);
+	if (k < 0)
+		return k;
+	while ((k = vg_rec_read(&rd, &en, &body)) > 0) {
+		if (en.kind != VG_REC_INIT_PID || en.len < sizeof(*r->facts) ||
+		    r->n_facts >= 65536)
+			continue;
+		if (r->n_facts == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			void *p = realloc(r->facts, nc * sizeof(*r->facts));
+
+			if (!p)
+				break;
+			r->facts = p;
+			cap = nc;
+		}
+		memcpy(&r->facts[r->n_facts++], body, sizeof(*r->facts));
+	}
+	vg_rec_read_close(&rd);
+	return 0;
+}
+
 int vg_replay_source_new(const char *path, const struct vg_tp_format *tps,
 			 size_t n_tps, struct vg_source **ret, char *err,
 			 size_t errsz)
@@ -205,8 +253,11 @@ int vg_replay_source_new(const char *path, const struct vg_tp_format *tps,
 		vg_set_err(err, errsz, "out of memory");
 		return -ENOMEM;
 	}
-	e = vg_rec_read_open(&r->rd, path, err, errsz);
+	e = scan_facts(r, path, err, errsz);
+	if (e == 0)
+		e = vg_rec_read_open(&r->rd, path, err, errsz);
 	if (e < 0) {
+		free(r->facts);
 		vg_bpf_decoder_release(&r->dec);
 		free(r);
 		return e;

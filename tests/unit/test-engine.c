@@ -1,0 +1,1110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The engine without root: events from a source the test fills (the
+ * source interface is the engine's only input), a recording replayed
+ * (tests/fixtures/recordings), and a host root made here with the
+ * runtime state of a few containers. Checked: the process table's ids,
+ * argv in chunks, the container lifecycle as real runc starts make it,
+ * the hold queue, every selection kind, the kernel drop set's decisions,
+ * filters on every field, and the JSON and text of every event type.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "attrib/attrib.h"
+#include "engine/engine.h"
+#include "event/tpformat.h"
+#include "source/bpf/events.h"
+#include "source/record.h"
+#include "source/replay/replay.h"
+
+#define ID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define ID_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define ID_K "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+#define POD "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+enum { CG_ROOT = 1, CG_HOST = 50, CG_A = 101, CG_B = 102, CG_K = 103 };
+
+/* ------------------------------------------------------ a host root */
+
+static char root[256];
+
+static void put(const char *rel, const char *fmt, ...)
+{
+	char path[1024], *slash;
+	va_list ap;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	for (slash = strchr(path + strlen(root) + 1, '/'); slash;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(path, 0755);
+		*slash = '/';
+	}
+	f = fopen(path, "w");
+	assert_non_null(f);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+}
+
+static void docker(const char *id, const char *name, const char *image,
+		   const char *labels, const char *cg)
+{
+	char rel[512];
+
+	snprintf(rel, sizeof(rel), "var/lib/docker/containers/%s/config.v2.json", id);
+	put(rel, "{\"State\":{\"Running\":true,\"Pid\":4242,\"StartedAt\":"
+		 "\"2026-11-24T08:18:56.507318785Z\"},\"ID\":\"%s\",\"Created\":"
+		 "\"2026-11-24T08:18:56.342072114Z\",\"Config\":{\"Image\":\"%s\","
+		 "\"Labels\":%s},\"Image\":\"sha256:5f94\",\"Name\":\"/%s\"}",
+	    id, image, labels, name);
+	snprintf(rel, sizeof(rel), "sys/fs/cgroup%s/cgroup.procs", cg);
+	put(rel, "4242\n");
+}
+
+static int make_root(void **state)
+{
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/vigil-test-engine.XXXXXX");
+	assert_non_null(mkdtemp(root));
+	put("proc/sys/kernel/random/boot_id", "cabb7c05-ed1b-46df-9a11-5c3e2f1d0b9a\n");
+	put("proc/stat", "cpu  1 2 3 4\nbtime 1795000000\n");
+	put("proc/1/mountinfo", "");
+	docker(ID_A, "web", "nginx:1.25", "{\"team\":\"blue\"}", "/docker/" ID_A);
+	docker(ID_B, "db", "docker.io/library/busybox:1.36", "{}", "/docker/" ID_B);
+	docker(ID_K, "k8s_nginx_web-0_prod_" POD "_0", "nginx:1.25",
+	       "{\"io.kubernetes.container.name\":\"nginx\","
+	       "\"io.kubernetes.pod.name\":\"web-0\","
+	       "\"io.kubernetes.pod.namespace\":\"prod\","
+	       "\"io.kubernetes.pod.uid\":\"" POD "\","
+	       "\"io.kubernetes.docker.type\":\"container\"}",
+	       "/kubepods/burstable/pod" POD "/" ID_K);
+	return 0;
+}
+
+static int remove_root(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------ a source to fill */
+
+#define QMAX 256
+
+struct fake {
+	struct vg_source base;
+	struct vg_event *q[QMAX];
+	size_t n, next;
+	uint64_t types, drop_types;
+	uint64_t dropped[64];
+	size_t n_dropped;
+};
+
+static int fk_pump(struct vg_source *s, bool all, vg_event_fn fn, void *ctx)
+{
+	struct fake *f = (struct fake *)s;
+	int n = 0;
+
+	(void)all;
+	while (f->next < f->n) {
+		struct vg_event *e = f->q[f->next++];
+		int r = fn(ctx, e);
+
+		free(e);
+		n++;
+		if (r)
+			return r;
+	}
+	return n;
+}
+
+static int fk_set_types(struct vg_source *s, uint64_t types, char *err,
+			size_t errsz)
+{
+	(void)err, (void)errsz;
+	((struct fake *)s)->types = types;
+	return 0;
+}
+
+static void fk_drop_types(struct vg_source *s, uint64_t types)
+{
+	((struct fake *)s)->drop_types = types;
+}
+
+static int fk_drop_cgroup(struct vg_source *s, uint64_t cgid, bool add)
+{
+	struct fake *f = (struct fake *)s;
+
+	for (size_t i = 0; i < f->n_dropped; i++)
+		if (f->dropped[i] == cgid) {
+			if (!add)
+				f->dropped[i] = f->dropped[--f->n_dropped];
+			return 0;
+		}
+	if (add && f->n_dropped < 64)
+		f->dropped[f->n_dropped++] = cgid;
+	return 0;
+}
+
+static bool is_dropped(struct fake *f, uint64_t cgid)
+{
+	for (size_t i = 0; i < f->n_dropped; i++)
+		if (f->dropped[i] == cgid)
+			return true;
+	return false;
+}
+
+static void fk_free(struct vg_source *s)
+{
+	struct fake *f = (struct fake *)s;
+
+	while (f->next < f->n)
+		free(f->q[f->next++]);
+	free(f);
+}
+
+static const struct vg_source_ops fake_ops = {
+	.name = "fake",
+	.pump = fk_pump,
+	.set_types = fk_set_types,
+	.drop_types = fk_drop_types,
+	.drop_cgroup = fk_drop_cgroup,
+	.free = fk_free,
+};
+
+static struct fake *fake_new(unsigned caps)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->base.ops = &fake_ops;
+	f->base.caps = caps;
+	f->base.boot_to_wall_ns = 1795000000ll * 1000000000ll;
+	return f;
+}
+
+static void push(struct fake *f, const struct vg_event *e)
+{
+	assert_true(f->n < QMAX);
+	f->q[f->n] = vg_event_dup(e);
+	assert_non_null(f->q[f->n]);
+	f->n++;
+}
+
+static uint64_t clock_ns = 1000000000ull;
+
+static struct vg_event task(uint32_t type, uint32_t pid, uint32_t ppid,
+			    uint64_t cgid, const char *comm)
+{
+	struct vg_event e = { .type = type, .has_task = true };
+
+	e.t.ktime_ns = clock_ns += 1000;
+	e.t.start_ns = (uint64_t)pid * 10000000ull;
+	e.t.cgroup_id = cgid;
+	e.t.pid = e.t.tid = pid;
+	e.t.ppid = ppid;
+	e.t.uid = 1000;
+	e.t.gid = 100;
+	e.t.mntns = 4026531840u;
+	snprintf(e.t.comm, sizeof(e.t.comm), "%s", comm);
+	return e;
+}
+
+/* The cgroups the tests know, as a source says they exist. */
+static void push_cgroups(struct fake *f)
+{
+	static const struct {
+		uint64_t id;
+		const char *path;
+	} cg[] = {
+		{ CG_ROOT, "/" }, { CG_HOST, "/system.slice/sshd.service" },
+		{ CG_A, "/docker/" ID_A }, { CG_B, "/docker/" ID_B },
+		{ CG_K, "/kubepods/burstable/pod" POD "/" ID_K },
+	};
+
+	for (size_t i = 0; i < sizeof(cg) / sizeof(cg[0]); i++) {
+		struct vg_event e = { .type = VG_E_CGROUP_MKDIR };
+
+		e.cgroup.id = cg[i].id;
+		e.cgroup.path = cg[i].path;
+		e.cgroup.existing = true;
+		push(f, &e);
+	}
+}
+
+/* ------------------------------------------------------------ sinks */
+
+#define LINES_MAX 512
+
+struct got {
+	char *line[LINES_MAX];
+	size_t n;
+};
+
+static void collect(struct vg_sink *s, const char *line, size_t len,
+		    const struct vg_event *e)
+{
+	struct got *g = s->ctx;
+
+	(void)e;
+	assert_true(g->n < LINES_MAX);
+	g->line[g->n++] = strndup(line, len);
+}
+
+static void got_free(struct got *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		free(g->line[i]);
+	g->n = 0;
+}
+
+static json_t *js(const struct got *g, size_t i)
+{
+	json_error_t err;
+	json_t *j = json_loads(g->line[i], 0, &err);
+
+	if (!j)
+		fail_msg("line %zu is not JSON (%s): %s", i, err.text, g->line[i]);
+	return j;
+}
+
+static const char *jstr(json_t *j, const char *a, const char *b)
+{
+	json_t *v = json_object_get(json_object_get(j, a), b);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static struct vigil_ctx *ctx_new(void)
+{
+	struct vigil_ctx *ctx = NULL;
+
+	assert_int_equal(vigil_ctx_new(root, &ctx), 0);
+	return ctx;
+}
+
+static struct vg_engine *engine_new(struct vigil_ctx *ctx, struct fake *f)
+{
+	char err[256] = "";
+	const struct vg_engine_opts o = { .ctx = ctx, .src = &f->base };
+	struct vg_engine *en = vg_engine_new(&o, err, sizeof(err));
+
+	if (!en)
+		fail_msg("engine: %s", err);
+	return en;
+}
+
+/* Everything queued, through the engine. */
+static void run(struct vg_engine *en)
+{
+	for (int i = 0; i < 4; i++)
+		vg_engine_pump(en);
+}
+
+/* ------------------------------------------------------ process table */
+
+static void test_table_ids(void **state)
+{
+	struct vigil_ctx *ctx = ctx_new();
+	struct fake *f = fake_new(0);
+	struct vg_engine *en = engine_new(ctx, f);
+	struct got g = { 0 };
+	struct vg_sink s = { .types = vg_event_std_mask(), .mode = VG_OUTPUT_JSON, .emit = collect, .ctx = &g };
+	struct vg_event e;
+	json_t *fork, *exec, *exit;
+
+	(void)state;
+	push_cgroups(f);
+	/* bash was there before: the table knows it */
+	e = (struct vg_event){ .type = VG_E_PROC_SEED };
+	e.seed.pid = 100;
+	e.seed.ppid = 1;
+	e.seed.start_ticks = 100;
+	e.seed.exe = "/usr/bin/bash";
+	push(f, &e);
+	e = task(VG_E_FORK, 100, 1, CG_HOST, "bash");
+	e.fork.child_pid = e.fork.child_tid = 200;
+	e.fork.child_start_ns = 200 * 10000000ull;
+	push(f, &e);
+	e = task(VG_E_EXEC, 200, 100, CG_HOST, "cat");
+	e.exec.filename = "/bin/cat";
+	e.exec.exe = "/usr/bin/cat";
+	e.exec.args = "cat\0/etc/hostname";
+	e.exec.args_len = 18;
+	e.exec.args_bytes = 18;
+	push(f, &e);
+	e = task(VG_E_EXIT, 200, 100, CG_HOST, "cat");
+	e.exit.status = 3 << 8;
+	push(f, &e);
+	assert_int_equal(vg_engine_add_sink(en, &s, NULL, 0), 0);
+	vg_engine_start(en);
+	run(en);
+	assert_int_equal(g.n, 3);
+	fork = js(&g, 0), exec = js(&g, 1), exit = js(&g, 2);
+	assert_string_equal(jstr(fork, "evt", "type"), "fork");
+	/* the child's exec id is the id its own events carry */
+	assert_string_equal(jstr(fork, "child", "exec_id"), jstr(exec, "proc", "exec_id"));
+	assert_string_equal(jstr(exec, "proc", "parent_exec_id"), jstr(fork, "proc", "exec_id"));
+	assert_string_equal(jstr(exec, "proc", "exe"), "/usr/bin/cat");
+	/* exit after exec: the table's exe is the new one */
+	assert_string_equal(jstr(exit, "proc", "exe"), "/usr/bin/cat");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(exit, "exit"), "code")), 3);
+	assert_string_equal(jstr(exit, "container", "id"), "host");
+	json_decref(fork), json_decref(exec), json_decref(exit);
+	got_free(&g);
+	vg_engine_free(en);
+	vigil_ctx_free(ctx);
+}
+
+/* ------------------------------------------------- argv in chunks */
+
+/* A recording of one exec with @n chunks of @sizes, given in @order,
+ * some missing (@order[i] < 0). */
+static void write_exec_recording(const char *path, const uint32_t *sizes,
+				 size_t n, const int *order, size_t n_order)
+{
+	struct vg_rec_writer w;
+	struct vg_rec_header h = { 0 };
+	uint8_t rec[sizeof(struct vg_ev_exec) + 64];
+	struct vg_ev_exec *e = (struct vg_ev_exec *)rec;
+	uint32_t total = 0;
+	char err[256];
+
+	snprintf(h.boot_id, sizeof(h.boot_id), "cabb7c05-ed1b-46df");
+	assert_int_equal(vg_rec_open(&w, path, &h, err, sizeof(err)), 0);
+	for (size_t i = 0; i < n; i++)
+		total += sizes[i];
+	memset(rec, 0, sizeof(rec));
+	e->h.type = VG_EV_EXEC;
+	e->h.version = VG_EVENTS_VERSION;
+	e->h.pid = e->h.tid = 300;
+	e->h.ppid = 1;
+	e->h.cgroup_id = CG_HOST;
+	e->h.ktime_ns = 5000000000ull;
+	memcpy(e->h.comm, "prog", 5);
+	memcpy(rec + sizeof(*e), "/bin/prog", 10);
+	memcpy(rec + sizeof(*e) + 10, "/usr/bin/prog", 14);
+	e->filename_len = 10;
+	e->exe_len = 14;
+	e->args_len = total;
+	e->args_sent = total;
+	e->args_chunks = (uint32_t)n;
+	e->exec_seq = 77;
+	e->h.size = sizeof(*e) + 24;
+	assert_int_equal(vg_rec_write(&w, VG_REC_RING, rec, e->h.size), 0);
+	for (size_t k = 0; k < n_order; k++) {
+		int i = order[k];
+		static uint8_t chunk[sizeof(struct vg_ev_exec_args) + VG_ARGS_CHUNK];
+		struct vg_ev_exec_args *a = (struct vg_ev_exec_args *)chunk;
+
+		if (i < 0)
+			continue;
+		memset(chunk, 0, sizeof(*a));
+		a->h = e->h;
+		a->h.type = VG_EV_EXEC_ARGS;
+		a->exec_seq = 77;
+		a->offset = (uint32_t)i * VG_ARGS_CHUNK;
+		a->len = sizes[i];
+		/* argv[i] is "chunkI" padded with 'x', NUL-terminated */
+		memset(chunk + sizeof(*a), 'x', sizes[i]);
+		memcpy(chunk + sizeof(*a), "chunk", 5);
+		chunk[sizeof(*a) + 5] = (uint8_t)('0' + i % 10);
+		chunk[sizeof(*a) + sizes[i] - 1] = '\0';
+		a->h.size = (uint32_t)(sizeof(*a) + sizes[i]);
+		assert_int_equal(vg_rec_write(&w, VG_REC_RING, chunk, a->h.size), 0);
+	}
+	assert_int_equal(vg_rec_close(&w), 0);
+}
+
+static json_t *replay_one(const char *path)
+{
+	struct vigil_ctx *ctx = ctx_new();
+	struct vg_source *src;
+	struct vg_engine *en;
+	struct got g = { 0 };
+	struct vg_sink s = { .types = VG_E_BIT(VG_E_EXEC), .mode = VG_OUTPUT_JSON, .emit = collect, .ctx = &g };
+	char err[256];
+	json_t *j;
+
+	assert_int_equal(vg_replay_source_new(path, NULL, 0, &src, err, sizeof(err)), 0);
+	const struct vg_engine_opts o = { .ctx = ctx, .src = src };
+	en = vg_engine_new(&o, err, sizeof(err));
+	assert_non_null(en);
+	assert_int_equal(vg_engine_add_sink(en, &s, NULL, 0), 0);
+	vg_engine_start(en);
+	while (!vg_engine_ended(en))
+		vg_engine_pump(en);
+	vg_engine_finish(en);
+	assert_int_equal(g.n, 1);
+	j = js(&g, 0);
+	got_free(&g);
+	vg_engine_free(en);
+	vigil_ctx_free(ctx);
+	return j;
+}
+
+static void test_argv_chunks(void **state)
+{
+	const uint32_t sizes[3] = { VG_ARGS_CHUNK, VG_ARGS_CHUNK, 100 };
+	const int whole[3] = { 0, 1, 2 }, lost[3] = { 0, -1, 2 }, reversed[3] = { 2, 1, 0 };
+	char path[300];
+	json_t *j, *args;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/exec.rec", root);
+	/* complete */
+	write_exec_recording(path, sizes, 3, whole, 3);
+	j = replay_one(path);
+	args = json_object_get(json_object_get(j, "proc"), "args");
+	assert_int_equal(json_array_size(args), 3);
+	assert_true(json_is_false(json_object_get(json_object_get(j, "proc"), "args_truncated")));
+	assert_int_equal(strlen(json_string_value(json_array_get(args, 1))), VG_ARGS_CHUNK - 1);
+	json_decref(j);
+	/* the middle chunk lost: what follows the gap is not shown, and no
+	 * byte that did not arrive is */
+	write_exec_recording(path, sizes, 3, lost, 3);
+	j = replay_one(path);
+	args = json_object_get(json_object_get(j, "proc"), "args");
+	assert_int_equal(json_array_size(args), 1);
+	assert_true(json_is_true(json_object_get(json_object_get(j, "proc"), "args_truncated")));
+	assert_non_null(strstr(json_string_value(json_array_get(args, 0)), "chunk0"));
+	json_decref(j);
+	/* out of order: whole again */
+	write_exec_recording(path, sizes, 3, reversed, 3);
+	j = replay_one(path);
+	args = json_object_get(json_object_get(j, "proc"), "args");
+	assert_int_equal(json_array_size(args), 3);
+	assert_true(json_is_false(json_object_get(json_object_get(j, "proc"), "args_truncated")));
+	json_decref(j);
+	unlink(path);
+}
+
+/* ---------------------------------------- a recorded runc lifecycle */
+
+static void test_recorded_lifecycle(void **state)
+{
+	char path[1024], host[1024], err[256];
+	const char *fx = getenv("VIGIL_FIXTURES");
+	struct vigil_ctx *ctx = NULL;
+	struct vg_source *src;
+	struct vg_engine *en;
+	struct got g = { 0 };
+	struct vg_sink s = { .types = VG_E_BIT(VG_E_CONTAINER) | VG_E_BIT(VG_E_EXEC),
+			     .mode = VG_OUTPUT_JSON, .emit = collect, .ctx = &g };
+	int seen = 0;
+
+	(void)state;
+	assert_non_null(fx);
+	snprintf(path, sizeof(path), "%s/recordings/docker-lifecycle.rec", fx);
+	snprintf(host, sizeof(host), "%s/recordings/host", fx);
+	assert_int_equal(vigil_ctx_new(host, &ctx), 0);
+	assert_int_equal(vg_replay_source_new(path, NULL, 0, &src, err, sizeof(err)), 0);
+	const struct vg_engine_opts o = { .ctx = ctx, .src = src };
+	en = vg_engine_new(&o, err, sizeof(err));
+	assert_int_equal(vg_engine_add_sink(en, &s, NULL, 0), 0);
+	vg_engine_start(en);
+	while (!vg_engine_ended(en))
+		vg_engine_pump(en);
+	vg_engine_finish(en);
+	/* per container: the states in order, "running" and "exited"
+	 * around the command's exec by the init the runtime recorded, and
+	 * runc's own setup processes exec'd in the cgroup first */
+	for (const char *name = "rec-exit7"; name; name = strcmp(name, "rec-exit7") == 0 ? "rec-kill" : NULL) {
+		const char *want[4] = { "created", "running", "exited", "destroyed" };
+		int k = 0, init = 0, cmd_at = -1, run_at = -1, exit_at = -1, setup = 0;
+		json_t *exited = NULL;
+
+		for (size_t i = 0; i < g.n; i++) {
+			json_t *j = js(&g, i);
+
+			if (!jstr(j, "container", "name") ||
+			    strcmp(jstr(j, "container", "name"), name) != 0) {
+				json_decref(j);
+				continue;
+			}
+			if (strcmp(jstr(j, "evt", "type"), "container") == 0) {
+				const char *st = json_string_value(json_object_get(j, "state"));
+
+				assert_true(k < 4);
+				assert_string_equal(st, want[k]);
+				k++;
+				if (strcmp(st, "running") == 0) {
+					run_at = (int)i;
+					init = (int)json_integer_value(json_object_get(j, "host_pid"));
+				}
+				if (strcmp(st, "exited") == 0) {
+					exit_at = (int)i;
+					exited = json_incref(j);
+				}
+			} else {
+				int pid = (int)json_integer_value(json_object_get(json_object_get(j, "proc"), "pid"));
+
+				if (run_at < 0 && pid != init)
+					setup++;
+				if (pid == init && init && cmd_at < 0)
+					cmd_at = (int)i;
+			}
+			json_decref(j);
+		}
+		assert_int_equal(k, 4);
+		assert_true(setup > 0);
+		assert_true(run_at < cmd_at && cmd_at < exit_at);
+		json_t *x = json_object_get(exited, "exit");
+
+		if (strcmp(name, "rec-exit7") == 0) {
+			assert_int_equal(json_integer_value(json_object_get(x, "code")), 7);
+			assert_true(json_is_null(json_object_get(x, "signal")));
+		} else {
+			assert_int_equal(json_integer_value(json_object_get(x, "code")), 137);
+			assert_int_equal(json_integer_value(json_object_get(x, "signal")), 9);
+		}
+		json_decref(exited);
+		seen++;
+	}
+	assert_int_equal(seen, 2);
+	got_free(&g);
+	vg_engine_free(en);
+	vigil_ctx_free(ctx);
+}
+
+/* --------------------------------------------------------- selection */
+
+static size_t count_in(struct got *g, uint64_t cg_want)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n; i++) {
+		json_t *j = js(g, i);
+		json_t *cg = json_object_get(json_object_get(j, "cgroup"), "id");
+
+		n += json_integer_value(cg) == (json_int_t)cg_want;
+		json_decref(j);
+	}
+	return n;
+}
+
+static const char *const ref_a[] = { ID_A }, *const ref_prefix[] = { "aaaa" },
+	*const ref_short[] = { "aa" }, *const ref_db[] = { "db" },
+	*const ref_web_db[] = { "web", "db" }, *const ref_web[] = { "web" };
+
+static void test_selections(void **state)
+{
+	static const struct {
+		struct vg_selector sel;
+		bool a, b, k, host;
+	} cases[] = {
+		{ { .refs = ref_a, .n_refs = 1 }, 1, 0, 0, 0 },
+		{ { .refs = ref_prefix, .n_refs = 1 }, 1, 0, 0, 0 },
+		{ { .refs = ref_short, .n_refs = 1 }, 0, 0, 0, 0 },
+		{ { .refs = ref_db, .n_refs = 1 }, 0, 1, 0, 0 },
+		{ { .refs = ref_web_db, .n_refs = 2 }, 1, 1, 0, 0 },
+		{ { .image_glob = "busy*" }, 0, 1, 0, 0 },
+		{ { .image_glob = "nginx:1.25" }, 1, 0, 1, 0 },
+		{ { .pod_ns = "prod", .pod_name = "web-*" }, 0, 0, 1, 0 },
+		{ { .pod_ns = "dev", .pod_name = "web-*" }, 0, 0, 0, 0 },
+		{ { .host = true }, 0, 0, 0, 1 },
+		{ { .host = true, .refs = ref_db, .n_refs = 1 }, 0, 1, 0, 1 },
+	};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct vigil_ctx *ctx = ctx_new();
+		struct fake *f = fake_new(0);
+		struct vg_engine *en = engine_new(ctx, f);
+		struct got g = { 0 };
+		struct vg_sink s = { .types = VG_E_BIT(VG_E_OPEN), .sel = &cases[c].sel,
+				     .mode = VG_OUTPUT_JSON, .emit = collect, .ctx = &g };
+		const uint64_t cgs[4] = { CG_A, CG_B, CG_K, CG_HOST };
+
+		push_cgroups(f);
+		for (int i = 0; i < 4; i++) {
+			struct vg_event e = task(VG_E_OPEN, 400 + (uint32_t)i, 1, cgs[i], "cat");
+
+			e.open.path = e.open.name = "/etc/passwd";
+			push(f, &e);
+		}
+		assert_int_equal(vg_engine_add_sink(en, &s, NULL, 0), 0);
+		vg_engine_start(en);
+		run(en);
+		if (count_in(&g, CG_A) != cases[c].a || count_in(&g, CG_B) != cases[c].b ||
+		    count_in(&g, CG_K) != cases[c].k || count_in(&g, CG_HOST) != cases[c].host)
+			fail_msg("selection case %zu: got %zu lines", c, g.n);
+		got_free(&g);
+		vg_engine_free(en);
+		vigil_ctx_free(ctx);
+	}
+}
+
+/* --path: the resolved path, or a rename's or link's source */
+static void test_path_glob(void **state)
+{
+	struct vigil_ctx *ctx = ctx_new();
+	struct fake *f = fake_new(0);
+	struct vg_engine *en = engine_new(ctx, f);
+	struct got g = { 0 };
+	struct vg_sink s = { .types = VG_E_BIT(VG_E_OPEN) | VG_E_BIT(VG_E_FILE),
+			     .path_glob = "/etc/*", .mode = VG_OUTPUT_JSON, .emit = collect, .ctx = &g };
+	struct vg_event e;
+
+	(void)state;
+	push_cgroups(f);
+	e = task(VG_E_OPEN, 500, 1, CG_HOST, "cat");
+	e.open.path = "passwd"; /* relative, resolved */
+	e.open.name = "/etc/passwd";
+	push(f, &e);
+	e.open.path = "/etc/shadow-as-given";
+	e.open.name = "/tmp/elsewhere";
+	push(f, &e);
+	e = task(VG_E_FILE, 501, 1, CG_HOST, "mv");
+	e.file.action = VG_FA_RENAME;
+	e.file.path = e.file.name = "/tmp/x";
+	e.file.path2 = e.file.name2 = "/etc/hosts";
+	e.file.fd = -1;
+	push(f, &e);
+	assert_int_equal(vg_engine_add_sink(en, &s, NULL, 0), 0);
+	vg_engine_start(en);
+	run(en);
+	assert_int_equal(g.n, 2);
+	assert_non_null(strstr(g.line[0], "\"name\":\"/etc/passwd\""));
+	assert_non_null(strstr(g.line[1], "\"from\":\"/etc/hosts\""));
+	got_free(&g);
+	vg_engine_free(en);
+	vigil_ctx_free(ctx);
+}
+
+/* ------------------------------------------------------- the drop set */
+
+static void test_drop_set(void **state)
+{
+	struct vigil_ctx *ctx = ctx_new();
+	struct fake *f = fake_new(VG_SRC_DROP);
+	struct vg_engine *en = engine_new(ctx, f);
+	struct got g = { 0 };
+	const struct vg_selector web = { .refs = ref_web, .n_refs = 1 };
+	const struct vg_selector host = { .host = true };
+	struct vg_sink s1 = { .types = VG_E_BIT(VG_E_OPEN), .sel = &web, .mode = VG_OUTPUT_JSON, .emit = collect, .ctx = &g };
+	struct vg_sink s2 = { .types = VG_E_BIT(VG_E_OPEN), .sel = &host, .mode = VG_OUTPUT_JSON, .emit = collect, .ctx = &g };
+	struct vg_sink all = { .types = VG_E_BIT(VG_E_OPEN), .mode = VG_OUTPUT_JSON, .emit = collect, .ctx = &g };
+	struct vg_sink table = { .types = VG_E_TABLE_TYPES, .mode = VG_OUTPUT_JSON, .emit = collect, .ctx = &g };
+	const uint64_t cgs[5] = { CG_A, CG_B, CG_K, CG_HOST, CG_ROOT };
+
+	(void)state;
+	push_cgroups(f);
+	for (int i = 0; i < 5; i++) {
+		struct vg_event e = task(VG_E_OPEN, 600 + (uint32_t)i, 1, cgs[i], "cat");
+
+		e.open.path = e.open.name = "/x";
+		push(f, &e);
+	}
+	assert_int_equal(vg_engine_add_sink(en, &s1, NULL, 0), 0);
+	vg_engine_start(en);
+	run(en);
+	/* one subscription to "web": every other cgroup is shed, but the
+	 * root (everyone's, where v2 is not used) */
+	assert_true(f->drop_types & VG_E_BIT(VG_E_OPEN));
+	assert_false(f->drop_types & VG_E_TABLE_TYPES);
+	assert_false(is_dropped(f, CG_A));
+	assert_true(is_dropped(f, CG_B) && is_dropped(f, CG_K) && is_dropped(f, CG_HOST));
+	assert_false(is_dropped(f, CG_ROOT));
+	/* a host subscription keeps the host's cgroups */
+	assert_int_equal(vg_engine_add_sink(en, &s2, NULL, 0), 0);
+	assert_false(is_dropped(f, CG_HOST));
+	assert_true(is_dropped(f, CG_B));
+	/* one that wants only the process table changes nothing */
+	assert_int_equal(vg_engine_add_sink(en, &table, NULL, 0), 0);
+	assert_true(is_dropped(f, CG_B));
+	/* one that wants everything: the set is off and empty */
+	assert_int_equal(vg_engine_add_sink(en, &all, NULL, 0), 0);
+	assert_int_equal(f->drop_types, 0);
+	assert_int_equal(f->n_dropped, 0);
+	vg_engine_remove_sink(en, &all);
+	vg_engine_remove_sink(en, &s2);
+	vg_engine_remove_sink(en, &table);
+	vg_engine_remove_sink(en, &s1);
+	assert_int_equal(f->drop_types, 0);
+	assert_int_equal(f->n_dropped, 0);
+	got_free(&g);
+	vg_engine_free(en);
+	vigil_ctx_free(ctx);
+}
+
+/* ------------------------------------------------------ the hold queue */
+
+static void test_hold(void **state)
+{
+	struct vigil_ctx *ctx;
+	struct fake *f;
+	struct vg_engine *en;
+	struct got g = { 0 };
+	struct vg_sink s = { .types = VG_E_BIT(VG_E_OPEN), .mode = VG_OUTPUT_JSON, .emit = collect, .ctx = &g };
+	struct vg_event e;
+
+	(void)state;
+	/* metadata that arrives within the wait: the events wait for it,
+	 * in their order */
+	setenv("VIGIL_TEST_META_DELAY_MS", "20", 1);
+	ctx = ctx_new();
+	assert_int_equal(vg_meta_worker_start(ctx), 0);
+	f = fake_new(VG_SRC_LIVE);
+	en = engine_new(ctx, f);
+	push_cgroups(f);
+	for (int i = 0; i < 3; i++) {
+		e = task(VG_E_OPEN, 700, 1, CG_A, "cat");
+		e.open.ret = i;
+		e.open.path = e.open.name = "/held";
+		push(f, &e);
+	}
+	assert_int_equal(vg_engine_add_sink(en, &s, NULL, 0), 0);
+	vg_engine_start(en);
+	vg_engine_pump(en);
+	assert_int_equal(g.n, 0); /* waiting */
+	for (int i = 0; i < 100 && g.n < 3; i++) {
+		usleep(5000);
+		vg_engine_pump(en);
+	}
+	assert_int_equal(g.n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		json_t *j = js(&g, i);
+
+		assert_string_equal(jstr(j, "container", "name"), "web");
+		assert_true(!jstr(j, "container", "incomplete") ||
+			    strcmp(jstr(j, "container", "incomplete"), "metadata being read") != 0);
+		assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "fd"), "num")),
+				 (json_int_t)i);
+		json_decref(j);
+	}
+	got_free(&g);
+	vg_engine_free(en);
+	vigil_ctx_free(ctx);
+	/* metadata slower than the wait: out after 50 ms, marked so */
+	setenv("VIGIL_TEST_META_DELAY_MS", "400", 1);
+	ctx = ctx_new();
+	assert_int_equal(vg_meta_worker_start(ctx), 0);
+	f = fake_new(VG_SRC_LIVE);
+	en = engine_new(ctx, f);
+	push_cgroups(f);
+	e = task(VG_E_OPEN, 701, 1, CG_B, "cat");
+	e.open.path = e.open.name = "/late";
+	push(f, &e);
+	assert_int_equal(vg_engine_add_sink(en, &s, NULL, 0), 0);
+	vg_engine_start(en);
+	vg_engine_pump(en);
+	assert_int_equal(g.n, 0);
+	usleep(60000);
+	vg_engine_pump(en);
+	assert_int_equal(g.n, 1);
+	{
+		json_t *j = js(&g, 0);
+
+		assert_string_equal(jstr(j, "container", "incomplete"), "metadata being read");
+		assert_string_equal(jstr(j, "container", "id"), ID_B);
+		json_decref(j);
+	}
+	got_free(&g);
+	vg_engine_free(en);
+	vigil_ctx_free(ctx);
+	unsetenv("VIGIL_TEST_META_DELAY_MS");
+}
+
+/* ----------------------------------------------------------- filters */
+
+static void test_filter_fields(void **state)
+{
+	/* for each field: an expression the event matches, and one it
+	 * does not */
+	static const struct {
+		int field;
+		const char *yes, *no;
+	} t[] = {
+		{ VG_F_EVT_TYPE, "evt.type = open", "evt.type = exec" },
+		{ VG_F_EVT_TIME, "evt.time > 1795000000000000000", "evt.time < 1" },
+		{ VG_F_EVT_CPU, "evt.cpu = 0", "evt.cpu = 1" },
+		{ VG_F_EVT_RES, "evt.res = -2", "evt.res = 0" },
+		{ VG_F_PROC_PID, "proc.pid = 800", "proc.pid = 801" },
+		{ VG_F_PROC_TID, "proc.tid = 800", "proc.tid = 1" },
+		{ VG_F_PROC_PPID, "proc.ppid = 1", "proc.ppid = 2" },
+		{ VG_F_PROC_NAME, "proc.name = cat", "proc.name = ls" },
+		{ VG_F_PROC_EXE, "proc.exe = /usr/bin/cat", "proc.exe = /bin/ls" },
+		{ VG_F_PROC_ARGS, "proc.args = \"-n /etc/passwd\"", "proc.args contains shadow" },
+		{ VG_F_PROC_CMDLINE, "proc.cmdline startswith \"cat -n\"", "proc.cmdline = cat" },
+		{ VG_F_PROC_CWD, "not proc.cwd exists", "proc.cwd exists" },
+		{ VG_F_PROC_EXEC_ID, "proc.exec_id contains -800-", "proc.exec_id = x" },
+		{ VG_F_USER_UID, "user.uid = 1000", "user.uid = 0" },
+		{ VG_F_GROUP_GID, "group.gid = 100", "group.gid = 0" },
+		{ VG_F_FD_NAME, "fd.name = /etc/passwd", "fd.name = /x" },
+		{ VG_F_FD_SIP, "fd.sip = 127.0.0.1", "fd.sip = 10.0.0.1" },
+		{ VG_F_FD_SPORT, "fd.sport = 7777", "fd.sport = 80" },
+		{ VG_F_FD_CIP, "fd.cip = 127.0.0.1", "fd.cip exists and fd.cip != 127.0.0.1" },
+		{ VG_F_FD_CPORT, "fd.cport = 40000", "fd.cport = 1" },
+		{ VG_F_CONTAINER_ID, "container.id = " ID_K, "container.id = host" },
+		{ VG_F_CONTAINER_NAME, "container.name startswith k8s_nginx", "container.name = db" },
+		{ VG_F_CONTAINER_RUNTIME, "container.runtime = docker", "container.runtime = podman" },
+		{ VG_F_CONTAINER_IMAGE, "container.image = nginx:1.25", "container.image glob busy*" },
+		{ VG_F_CONTAINER_IMAGE_ID, "container.image.id = sha256:5f94", "container.image.id = x" },
+		{ VG_F_CONTAINER_LABEL, "container.label.io.kubernetes.pod.name = web-0",
+		  "container.label.team exists" },
+		{ VG_F_K8S_NS_NAME, "k8s.ns.name = prod", "k8s.ns.name = dev" },
+		{ VG_F_K8S_POD_NAME, "k8s.pod.name = web-0", "k8s.pod.name = web-1" },
+		{ VG_F_K8S_POD_UID, "k8s.pod.uid = " POD, "k8s.pod.uid = x" },
+		{ VG_F_K8S_POD_LABEL, "not k8s.pod.label.app exists", "k8s.pod.label.app exists" },
+		{ VG_F_K8S_CONTAINER_NAME, "k8s.container.name = nginx", "k8s.container.name = sidecar" },
+		{ VG_F_CGROUP_ID, "cgroup.id = 103", "cgroup.id = 1" },
+		{ VG_F_FILE_ACTION, "file.action = delete", "file.action = create" },
+	};
+	bool covered[VG_F_COUNT] = { false };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		for (int want = 1; want >= 0; want--) {
+			struct vigil_ctx *ctx = ctx_new();
+			struct fake *f = fake_new(0);
+			struct vg_engine *en = engine_new(ctx, f);
+			struct got g = { 0 };
+			struct vg_filter *flt = NULL;
+			struct vg_filter_error fe = { 0 };
+			const char *expr = want ? t[i].yes : t[i].no;
+			struct vg_sink s = { .types = vg_event_std_mask(), .emit = collect,
+					     .ctx = &g, .mode = VG_OUTPUT_JSON };
+			struct vg_event e;
+
+			if (vg_filter_compile(expr, &flt, &fe) < 0)
+				fail_msg("'%s': %s", expr, fe.msg);
+			s.filter = flt;
+			push_cgroups(f);
+			/* the exec makes the table's exe and the argv */
+			e = task(VG_E_EXEC, 800, 1, CG_K, "cat");
+			e.exec.exe = "/usr/bin/cat";
+			e.exec.args = "cat\0-n\0/etc/passwd";
+			e.exec.args_len = 19;
+			push(f, &e);
+			if (t[i].field >= VG_F_FD_SIP && t[i].field <= VG_F_FD_CPORT) {
+				e = task(VG_E_CONNECT, 800, 1, CG_K, "cat");
+				e.net.family = AF_INET;
+				e.net.server = (struct vg_event_addr){ AF_INET, 7777, "127.0.0.1" };
+				e.net.client = (struct vg_event_addr){ AF_INET, 40000, "127.0.0.1" };
+				s.types = VG_E_BIT(VG_E_CONNECT);
+			} else if (t[i].field == VG_F_FILE_ACTION) {
+				e = task(VG_E_FILE, 800, 1, CG_K, "cat");
+				e.file.action = VG_FA_DELETE;
+				e.file.path = e.file.name = "/etc/passwd";
+				e.file.fd = -1;
+				s.types = VG_E_BIT(VG_E_FILE);
+			} else if (t[i].field == VG_F_PROC_ARGS || t[i].field == VG_F_PROC_CMDLINE) {
+				s.types = VG_E_BIT(VG_E_EXEC);
+			} else {
+				e = task(VG_E_OPEN, 800, 1, CG_K, "cat");
+				e.open.path = e.open.name = "/etc/passwd";
+				e.open.ret = -2;
+				s.types = VG_E_BIT(VG_E_OPEN);
+			}
+			if (s.types != VG_E_BIT(VG_E_EXEC))
+				push(f, &e);
+			assert_int_equal(vg_engine_add_sink(en, &s, NULL, 0), 0);
+			vg_engine_start(en);
+			run(en);
+			if ((g.n == 1) != want)
+				fail_msg("'%s' should %smatch (%zu lines)", expr,
+					 want ? "" : "not ", g.n);
+			covered[t[i].field] = true;
+			got_free(&g);
+			vg_filter_free(flt);
+			vg_engine_free(en);
+			vigil_ctx_free(ctx);
+		}
+	}
+	for (int i = 0; i < VG_F_COUNT; i++)
+		if (!covered[i])
+			fail_msg("no filter test for field %s", vg_filter_field_name(i));
+}
+
+/* ------------------------------------------------- every type, rendered */
+
+static void test_render_types(void **state)
+{
+	struct vigil_ctx *ctx = ctx_new();
+	struct fake *f = fake_new(0);
+	struct vg_engine *en = engine_new(ctx, f);
+	struct got gj = { 0 }, gt = { 0 };
+	struct vg_sink sj = { .types = ~0ull, .threads = true, .mode = VG_OUTPUT_JSON,
+			      .emit = collect, .ctx = &gj };
+	struct vg_sink st = { .types = ~0ull, .threads = true, .mode = VG_OUTPUT_TEXT,
+			      .emit = collect, .ctx = &gt };
+	struct vg_tp_format fmt;
+	char ferr[256];
+	static const char fmt_text[] =
+		"name: signal_generate\nID: 261\nformat:\n"
+		"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+		"\tfield:int sig;\toffset:8;\tsize:4;\tsigned:1;\n\nprint fmt: \"\"\n";
+	uint8_t raw[16] = { 0 };
+	/* what each line must hold, JSON and text */
+	static const struct {
+		const char *json, *text;
+	} want[] = {
+		{ "\"args\":[\"ls\",\"-l\"]", "exe=/bin/ls args=[ls -l]" },
+		{ "\"signal\":9", "signal=9" },
+		{ "\"code\":3", "code=3" },
+		{ "\"thread\":false", "child=901" },
+		{ "\"thread\":true", "child=902 (thread)" },
+		{ "\"flags_text\":\"O_RDONLY\"", "/etc/hosts O_RDONLY = ENOENT" },
+		{ "\"action\":\"rename\"", "rename /b (from /a)" },
+		{ "\"action\":\"chmod\"", "chmod /b mode 0600" },
+		{ "\"sip\":\"10.0.0.9\"", "10.0.0.9:443 local=10.0.0.1:5000 = 0" },
+		{ "\"cip\":\"::1\"", "[::1]:6000 local=[::1]:22 = 5" },
+		{ "\"spath\":\"/run/x.sock\"", "/run/x.sock = 0" },
+		{ "\"backlog\":128", "0.0.0.0:80 = 0" },
+		{ "\"nr\":39", "nr=39 (0x1, 0x2, 0x3, ...) = 77" },
+		{ "\"fields\":{\"sig\":12}", "signal:signal_generate {\"f\":{\"sig\":12}}" },
+		{ "\"state\":\"exited\"", "exited host_pid=903 code=137 signal=9" },
+		{ "\"lost\":{\"total\":5", "lost    5 events: open=5" },
+	};
+	struct vg_event e;
+
+	(void)state;
+	assert_int_equal(vg_tp_format_parse(fmt_text, sizeof(fmt_text) - 1, &fmt, ferr,
+					    sizeof(ferr)), 0);
+	push_cgroups(f);
+	e = task(VG_E_EXEC, 900, 1, CG_A, "ls");
+	e.exec.exe = "/bin/ls";
+	e.exec.args = "ls\0-l";
+	e.exec.args_len = 6;
+	push(f, &e);
+	e = task(VG_E_EXIT, 900, 1, CG_A, "ls");
+	e.exit.status = 9;
+	push(f, &e);
+	e.exit.status = 3 << 8;
+	push(f, &e);
+	e = task(VG_E_FORK, 900, 1, CG_A, "ls");
+	e.fork.child_pid = e.fork.child_tid = 901;
+	push(f, &e);
+	e.fork.child_pid = 900, e.fork.child_tid = 902, e.fork.thread = true;
+	push(f, &e);
+	e = task(VG_E_OPEN, 900, 1, CG_HOST, "cat");
+	e.open.path = e.open.name = "/etc/hosts";
+	e.open.ret = -2;
+	push(f, &e);
+	e = task(VG_E_FILE, 900, 1, CG_HOST, "mv");
+	e.file.action = VG_FA_RENAME;
+	e.file.path = e.file.name = "/b";
+	e.file.path2 = e.file.name2 = "/a";
+	e.file.fd = -1;
+	push(f, &e);
+	e.file.action = VG_FA_CHMOD;
+	e.file.mode = 0600;
+	push(f, &e);
+	e = task(VG_E_CONNECT, 900, 1, CG_HOST, "curl");
+	e.net.family = AF_INET;
+	e.net.sock_type = SOCK_STREAM;
+	e.net.server = (struct vg_event_addr){ AF_INET, 443, "10.0.0.9" };
+	e.net.client = (struct vg_event_addr){ AF_INET, 5000, "10.0.0.1" };
+	push(f, &e);
+	e = task(VG_E_ACCEPT, 900, 1, CG_HOST, "sshd");
+	e.net.family = AF_INET6;
+	e.net.ret = 5;
+	e.net.client = (struct vg_event_addr){ AF_INET6, 6000, "::1" };
+	e.net.server = (struct vg_event_addr){ AF_INET6, 22, "::1" };
+	push(f, &e);
+	e = task(VG_E_BIND, 900, 1, CG_HOST, "srv");
+	e.net.family = AF_UNIX;
+	e.net.server = (struct vg_event_addr){ AF_UNIX, -1, "/run/x.sock" };
+	push(f, &e);
+	e = task(VG_E_LISTEN, 900, 1, CG_HOST, "srv");
+	e.net.family = AF_INET;
+	e.net.backlog = 128;
+	e.net.server = (struct vg_event_addr){ AF_INET, 80, "0.0.0.0" };
+	push(f, &e);
+	e = task(VG_E_SYSCALL, 900, 1, CG_HOST, "x");
+	e.syscall.nr = 39;
+	e.syscall.args[0] = 1, e.syscall.args[1] = 2, e.syscall.args[2] = 3;
+	e.syscall.ret = 77;
+	push(f, &e);
+	e = task(VG_E_TP, 900, 1, CG_HOST, "kill");
+	raw[8] = 12;
+	e.tp.id = 261;
+	e.tp.raw = raw;
+	e.tp.len = sizeof(raw);
+	e.tp.name = "signal:signal_generate";
+	e.tp.format = &fmt;
+	push(f, &e);
+	/* a container's exited, made by the engine from its init's exit */
+	e = (struct vg_event){ .type = VG_E_INIT_PID };
+	e.init.cgroup_id = CG_B;
+	e.init.pid = 903;
+	push(f, &e);
+	e = (struct vg_event){ .type = VG_E_CGROUP_MKDIR };
+	e.cgroup.id = CG_B;
+	e.cgroup.path = "/docker/" ID_B;
+	push(f, &e);
+	e = task(VG_E_EXEC, 903, 1, CG_B, "sleep");
+	push(f, &e);
+	e = task(VG_E_EXIT, 903, 1, CG_B, "sleep");
+	e.exit.status = 9;
+	push(f, &e);
+	e = (struct vg_event){ .type = VG_E_LOST };
+	e.lost.total = 5;
+	e.lost.by_type[VG_E_OPEN] = 5;
+	push(f, &e);
+	assert_int_equal(vg_engine_add_sink(en, &sj, NULL, 0), 0);
+	assert_int_equal(vg_engine_add_sink(en, &st, NULL, 0), 0);
+	vg_engine_start(en);
+	run(en);
+	assert_int_equal(gj.n, gt.n);
+	for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+		bool found = false;
+
+		for (size_t i = 0; i < gj.n && !found; i++)
+			if (strstr(gj.line[i], want[w].json)) {
+				json_decref(js(&gj, i)); /* one JSON object */
+				if (!strstr(gt.line[i], want[w].text))
+					fail_msg("text line %zu '%s' lacks '%s'", i,
+						 gt.line[i], want[w].text);
+				found = true;
+			}
+		if (!found)
+			fail_msg("no JSON line with %s", want[w].json);
+	}
+	/* every line of a task names its process and container in text */
+	for (size_t i = 0; i < gt.n; i++)
+		if (!strstr(gt.line[i], " lost ") && !strstr(gt.line[i], "container="))
+			fail_msg("text line without its container: %s", gt.line[i]);
+	got_free(&gj);
+	got_free(&gt);
+	vg_tp_format_release(&fmt);
+	vg_engine_free(en);
+	vigil_ctx_free(ctx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table_ids),
+		cmocka_unit_test(test_argv_chunks),
+		cmocka_unit_test(test_recorded_lifecycle),
+		cmocka_unit_test(test_selections),
+		cmocka_unit_test(test_path_glob),
+		cmocka_unit_test(test_drop_set),
+		cmocka_unit_test(test_hold),
+		cmocka_unit_test(test_filter_fields),
+		cmocka_unit_test(test_render_types),
+	};
+
+	return cmocka_run_group_tests(tests, make_root, remove_root);
+}
