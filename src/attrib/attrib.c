@@ -760,11 +760,13 @@ static int cgid_store(struct vigil_ctx *ctx, uint64_t cgid, const char *path,
 	return 0;
 }
 
-int vg_attrib_cgroup_id(struct vigil_ctx *ctx, uint64_t cgid,
-			struct vg_attribution *ret)
+/* @cgid's attribution: the table's, else by @path (NULL: the path the
+ * kernel gives for the id). */
+static int cgroup_attribution(struct vigil_ctx *ctx, uint64_t cgid,
+			      const char *path, struct vg_attribution *ret)
 {
 	struct vg_cgid_entry *e;
-	char path[4096];
+	char buf[4096];
 	int r;
 
 	e = cgid_find(ctx, cgid, &r);
@@ -776,33 +778,31 @@ int vg_attrib_cgroup_id(struct vigil_ctx *ctx, uint64_t cgid,
 		ret->meta = e->meta;
 		return 0;
 	}
-	r = cgroup_path_of_id(ctx, cgid, path, sizeof(path));
-	if (r < 0)
-		return r;
+	if (!path) {
+		r = cgroup_path_of_id(ctx, cgid, buf, sizeof(buf));
+		if (r < 0)
+			return r;
+		path = buf;
+	} else if (path[0] != '/') {
+		return -EINVAL;
+	}
 	return cgid_store(ctx, cgid, path, ret);
+}
+
+int vg_attrib_cgroup_id(struct vigil_ctx *ctx, uint64_t cgid,
+			struct vg_attribution *ret)
+{
+	return cgroup_attribution(ctx, cgid, NULL, ret);
 }
 
 int vg_attrib_cgroup_learn(struct vigil_ctx *ctx, uint64_t cgid,
 			   const char *path, struct vg_attribution *ret)
 {
 	struct vg_attribution a;
-	struct vg_cgid_entry *e;
-	int r;
 
-	if (!ret)
-		ret = &a;
-	e = cgid_find(ctx, cgid, &r);
-	if (r < 0)
-		return r;
-	if (e) {
-		ret->match = e->match;
-		ret->cgroup_id = cgid;
-		ret->meta = e->meta;
-		return 0;
-	}
-	if (!path || path[0] != '/')
+	if (!path)
 		return -EINVAL;
-	return cgid_store(ctx, cgid, path, ret);
+	return cgroup_attribution(ctx, cgid, path, ret ? ret : &a);
 }
 
 int vg_attrib_pid_cgroup(struct vigil_ctx *ctx, int pid,

@@ -102,4 +102,9 @@ void vg_set_err(char *err, size_t errsz, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 bool vg_endswith_n(const char *s, size_t len, const char *suffix);
 
+/* A private, detached, read-only mount of @fstype ("tracefs",
+ * "securityfs"): it belongs to no mount table and no other process sees
+ * it. Returns the fd of its root, or -errno. */
+int vg_mount_private(const char *fstype);
+
 #endif

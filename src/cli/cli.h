@@ -3,6 +3,7 @@
 #define VG_CLI_CLI_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -108,6 +109,19 @@ void cli_ctr_root_close(struct cli_ctr_root *c);
 /* "4f2a9c1d8e7b (web)", for messages, in @buf. */
 const char *cli_ctr_label(const struct cli_ctr_root *c, char *buf,
 			  size_t bufsz);
+/* --source SPEC: *@ret_replay the recording (NULL: bpf). Returns 0 or
+ * EXIT_USAGE (printed). */
+int cli_source_arg(const char *cmd, const char *arg, const char **ret_replay);
+struct vg_bpf_source_opts;
+struct vg_source;
+/* The eBPF source, after the checks that name what stops it, with @o;
+ * or the recording @replay (@o gives its tp: formats). NULL with the
+ * reason printed. A tracefs in @o is released once the ids are read. */
+struct vg_source *cli_source_open(const char *replay,
+				  const struct vg_bpf_source_opts *o);
+/* SIGINT, SIGTERM and SIGHUP set *@stop; SIGPIPE is ignored. */
+void cli_catch_stop(volatile sig_atomic_t *stop);
+
 int cmd_pid(int argc, char **argv);
 void cmd_pid_help(FILE *f);
 int cmd_containers(int argc, char **argv);

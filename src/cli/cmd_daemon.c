@@ -13,16 +13,9 @@
 #include "base/util.h"
 #include "cli.h"
 #include "daemon/daemon.h"
-#include "probe/probe.h"
 #include "source/bpf/source.h"
-#include "source/replay/replay.h"
 
 static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 void cmd_daemon_help(FILE *f)
 {
@@ -62,48 +55,29 @@ void cmd_daemon_help(FILE *f)
 		cli_global_help);
 }
 
-/* The engine: the eBPF sensor (after the checks that name what stops
- * it), or a recording. NULL with the reason printed. */
+/* The engine over the eBPF sensor, or over a recording. NULL with the
+ * reason printed. */
 static struct vg_engine *open_engine(struct vigil_ctx *ctx, const char *replay,
 				     size_t ring)
 {
-	struct vg_source *src = NULL;
 	struct vg_tracefs tracefs;
+	struct vg_source *src;
 	struct vg_engine *en;
-	char err[512];
-	int r;
+	char err[512] = "";
 
-	if (replay) {
-		r = vg_replay_source_new(replay, NULL, 0, &src, err, sizeof(err));
-		if (r < 0) {
-			cli_error("--source replay: %s", err);
-			return NULL;
-		}
-	} else {
-		vg_tracefs_init(&tracefs);
-		r = vg_probe_preflight(err, sizeof(err));
-		if (r == 0) {
-			const struct vg_bpf_source_opts o = {
-				.types = vg_event_std_mask(),
-				.ring_bytes = ring,
-				.tracefs = &tracefs,
-			};
-
-			r = vg_bpf_source_new(&o, &src, err, sizeof(err));
-		}
-		if (r == 0 && tracefs.how == VG_TRACEFS_MOUNTED_NOW)
-			cli_error("note: tracefs was mounted at %s (%s)", tracefs.where,
-				  tracefs.why_not_private);
-		vg_tracefs_release(&tracefs);
-		if (r < 0) {
-			cli_error("cannot start the eBPF sensor: %s", err);
-			return NULL;
-		}
-	}
+	vg_tracefs_init(&tracefs);
+	const struct vg_bpf_source_opts o = {
+		.types = vg_event_std_mask(),
+		.ring_bytes = ring,
+		.tracefs = &tracefs,
+	};
+	src = cli_source_open(replay, &o);
+	vg_tracefs_release(&tracefs);
+	if (!src)
+		return NULL;
 	const struct vg_engine_opts eo = { .ctx = ctx, .src = src,
 					   .seed_from_proc = !replay };
 
-	err[0] = '\0';
 	en = vg_engine_new(&eo, err, sizeof(err));
 	if (!en || err[0])
 		cli_error("%s", err);
@@ -183,11 +157,8 @@ int cmd_daemon(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case OPT_SOURCE:
-			if (vg_startswith(optarg, "replay:") && optarg[7])
-				replay = optarg + 7;
-			else if (strcmp(optarg, "bpf") != 0)
-				return cli_usage_error("daemon", "--source is bpf or replay:FILE, "
-						       "not '%s'", optarg);
+			if (cli_source_arg("daemon", optarg, &replay))
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			cmd_daemon_help(stdout);
@@ -255,12 +226,7 @@ int cmd_daemon(int argc, char **argv)
 		cli_error("warning: metadata is read in line (no worker thread: %s)",
 			  strerror(-r));
 
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	cli_catch_stop(&stop_signal);
 	fprintf(stderr, "%s: daemon serving %s (sensor %s)\n", program_name, path,
 		vg_daemon_sensor_id(d));
 	r = vg_daemon_run(d, &stop_signal);

@@ -19,7 +19,6 @@
 #include "daemon/daemon.h"
 #include "engine/engine.h"
 #include "event/tpformat.h"
-#include "probe/probe.h"
 #include "source/bpf/source.h"
 #include "source/replay/replay.h"
 
@@ -28,11 +27,6 @@
 #define WATCH_MAX_SYSCALLS 64
 
 static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 struct watch {
 	uint64_t types;
@@ -243,12 +237,7 @@ static int via_daemon(struct watch *w, int fd, const char *path,
 		.subscribed = say_subscribed,
 		.ctx = (void *)path,
 	};
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	cli_catch_stop(&stop_signal);
 	r = vg_watch_client_run(fd, &o, &printed, err, sizeof(err));
 	if (r < 0)
 		cli_error("%s", err);
@@ -257,46 +246,6 @@ static int via_daemon(struct watch *w, int fd, const char *path,
 }
 
 /* ------------------------------------------------------------- wiring */
-
-/* The source: the eBPF sensor (after the checks that name what stops
- * it), or a recording. Returns 0 or an exit status (printed). */
-static int open_source(struct watch *w, const char *replay, size_t ring,
-		       struct vg_rec_writer *rec, struct vg_source **ret)
-{
-	char why[512];
-	int r;
-
-	if (replay) {
-		r = vg_replay_source_new(replay, w->tpf, w->n_tpf, ret, why, sizeof(why));
-		if (r < 0) {
-			cli_error("--source replay: %s", why);
-			return EXIT_USAGE;
-		}
-		return 0;
-	}
-	r = vg_probe_preflight(why, sizeof(why));
-	if (r == 0) {
-		const struct vg_bpf_source_opts o = {
-			.types = w->types,
-			.ring_bytes = ring,
-			.syscalls = w->syscalls, .n_syscalls = w->n_sys,
-			.tps = w->tpf, .n_tps = w->n_tpf,
-			.tracefs = &w->tracefs,
-			.rec = rec,
-		};
-
-		r = vg_bpf_source_new(&o, ret, why, sizeof(why));
-	}
-	if (r < 0) {
-		cli_error("cannot start the eBPF sensor: %s", why);
-		return EXIT_USAGE;
-	}
-	if (w->tracefs.how == VG_TRACEFS_MOUNTED_NOW)
-		cli_error("note: tracefs was mounted at %s (%s)", w->tracefs.where,
-			  w->tracefs.why_not_private);
-	vg_tracefs_release(&w->tracefs); /* the ids are read */
-	return 0;
-}
 
 /* Each --container REF names one running container. Returns 0 or an
  * exit status (printed). */
@@ -523,11 +472,8 @@ int cmd_watch(int argc, char **argv)
 			embedded = true; /* the records are the sensor's */
 			break;
 		case OPT_SOURCE:
-			if (vg_startswith(optarg, "replay:") && optarg[7])
-				replay = optarg + 7;
-			else if (strcmp(optarg, "bpf") != 0)
-				return cli_usage_error("watch", "--source is bpf or replay:FILE, "
-						       "not '%s'", optarg);
+			if (cli_source_arg("watch", optarg, &replay))
+				return EXIT_USAGE;
 			embedded = true;
 			break;
 		case OPT_FIELDS:
@@ -626,8 +572,18 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (!replay && (r = check_refs(&w, ctx)))
 		goto out;
-	if ((r = open_source(&w, replay, ring, &rec, &src)))
+	const struct vg_bpf_source_opts so = {
+		.types = w.types,
+		.ring_bytes = ring,
+		.syscalls = w.syscalls, .n_syscalls = w.n_sys,
+		.tps = w.tpf, .n_tps = w.n_tpf,
+		.tracefs = &w.tracefs,
+		.rec = &rec,
+	};
+	if (!(src = cli_source_open(replay, &so))) {
+		r = EXIT_USAGE;
 		goto out;
+	}
 	const struct vg_engine_opts eo = {
 		.ctx = ctx, .src = src, .seed_from_proc = !replay, .rec = &rec,
 	};
@@ -670,13 +626,7 @@ int cmd_watch(int argc, char **argv)
 	 * storm. A terminal keeps its lines. */
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOFBF, 1u << 20);
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	cli_catch_stop(&stop_signal);
 	fprintf(stderr, "%s: watching", program_name);
 	for (size_t i = 0; i < vg_n_event_types; i++)
 		if (w.types & VG_E_BIT(vg_event_types[i].type))

@@ -75,23 +75,6 @@ static bool kernel_version(const char *release, int *major, int *minor)
 	return sscanf(release, "%d.%d", major, minor) == 2;
 }
 
-/* A private, detached, read-only mount of securityfs, where no one
- * mounted it: the fd of its root, or -errno. */
-static int securityfs_private(void)
-{
-	_cleanup_close_ int fs = -1;
-	int m;
-
-	fs = fsopen("securityfs", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return -errno;
-	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return -errno;
-	m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-					     MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-	return m < 0 ? -errno : m;
-}
-
 /* The lockdown mode: the bracketed word of securityfs's lockdown file
  * ("none", "integrity", "confidentiality"), or NULL when there is none
  * (no securityfs, or a kernel without lockdown). */
@@ -101,7 +84,7 @@ static const char *lockdown_mode(char *buf, size_t bufsz)
 
 	if (vg_read_small_at(AT_FDCWD, "/sys/kernel/security/lockdown", buf,
 			     bufsz) <= 0) {
-		_cleanup_close_ int fd = securityfs_private();
+		_cleanup_close_ int fd = vg_mount_private("securityfs");
 
 		if (fd < 0 || vg_read_small_at(fd, "lockdown", buf, bufsz) <= 0)
 			return NULL;

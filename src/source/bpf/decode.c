@@ -90,6 +90,13 @@ static void task_of(const struct vg_ev_hdr *h, struct vg_event *e)
 	e->t.comm[sizeof(e->t.comm) - 1] = '\0';
 }
 
+/* The kernel side's path quality as the event's. */
+static uint32_t path_quality(uint32_t f)
+{
+	return (f & VG_PATH_TRUNCATED ? VG_EP_TRUNCATED : 0) |
+	       (f & (VG_PATH_UNREACHABLE | VG_PATH_RELATIVE_FAILED) ? VG_EP_UNRESOLVED : 0);
+}
+
 /* One of a record's strings: @len bytes at @at ending in a NUL, or NULL
  * when absent or not so. */
 static const char *rec_str(const char *at, uint32_t len)
@@ -316,9 +323,7 @@ static int on_open(const struct vg_ev_open *o, size_t len, vg_event_fn fn,
 	ev.open.dirfd = o->dirfd;
 	ev.open.flags = o->flags;
 	ev.open.mode = o->mode;
-	ev.open.path_flags = (o->path_flags & VG_PATH_TRUNCATED ? VG_EP_TRUNCATED : 0) |
-			     (o->path_flags & (VG_PATH_UNREACHABLE | VG_PATH_RELATIVE_FAILED)
-				      ? VG_EP_UNRESOLVED : 0);
+	ev.open.path_flags = path_quality(o->path_flags);
 	return fn(ctx, &ev);
 }
 
@@ -350,9 +355,7 @@ static int on_file(const struct vg_ev_file *f, size_t len, vg_event_fn fn,
 	ev.file.gid = f->gid;
 	ev.file.flags = f->flags;
 	ev.file.fd = f->fd;
-	ev.file.path_flags = (f->path_flags & VG_PATH_TRUNCATED ? VG_EP_TRUNCATED : 0) |
-			     (f->path_flags & (VG_PATH_UNREACHABLE | VG_PATH_RELATIVE_FAILED)
-				      ? VG_EP_UNRESOLVED : 0);
+	ev.file.path_flags = path_quality(f->path_flags);
 	return fn(ctx, &ev);
 }
 

@@ -78,24 +78,6 @@ struct vg_sensor {
 	uint64_t mask; /* for vg_sensor_start() */
 };
 
-static const char *const type_names[VG_EV_TYPES] = {
-	[VG_EV_NONE] = "none",	     [VG_EV_FORK] = "fork",
-	[VG_EV_EXEC] = "exec",	     [VG_EV_EXIT] = "exit",
-	[VG_EV_OPEN] = "open",	     [VG_EV_CONNECT] = "connect",
-	[VG_EV_ACCEPT] = "accept",   [VG_EV_BIND] = "bind",
-	[VG_EV_LISTEN] = "listen",   [VG_EV_SYSCALL] = "syscall",
-	[VG_EV_TRACEPOINT] = "tracepoint",
-	[VG_EV_EXEC_ARGS] = "exec_args",
-	[VG_EV_CGROUP_MKDIR] = "cgroup_mkdir",
-	[VG_EV_CGROUP_RMDIR] = "cgroup_rmdir",
-	[VG_EV_FILE] = "file",
-};
-
-const char *vg_ev_type_name(uint32_t type)
-{
-	return type < VG_EV_TYPES && type_names[type] ? type_names[type] : "?";
-}
-
 static void set_err(char *err, size_t errsz, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errsz, const char *fmt, ...)

@@ -98,6 +98,5 @@ int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
 /* Change the event types passed, live. */
 void vg_sensor_set_types(struct vg_sensor *s, uint64_t type_mask);
 
-const char *vg_ev_type_name(uint32_t type);
 
 #endif

@@ -91,19 +91,8 @@ int vg_tracefs_open_mounted(const char **where)
 
 int vg_tracefs_open_private(void)
 {
-	_cleanup_close_ int fs = -1;
-	int m;
-
-	fs = fsopen("tracefs", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return -errno;
-	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return -errno;
 	/* read-only: vigil only reads ids and formats */
-	m = fsmount(fs, FSMOUNT_CLOEXEC,
-		    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-			    MOUNT_ATTR_NOEXEC);
-	return m < 0 ? -errno : m;
+	return vg_mount_private("tracefs");
 }
 
 /* The last resort: mount it where the system would have. */
