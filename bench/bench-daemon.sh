@@ -6,7 +6,11 @@
 #   - the daemon's CPU (user + system, from /proc) per delivered event,
 #     target <= 1 us at 1 subscriber;
 #   - kernel-to-subscriber latency p50/p99 (sampled);
-#   - events delivered and lost.
+#   - events delivered and lost;
+#   - a subscription whose filter rejects every event of the storm: the
+#     daemon's CPU per storm operation (what evaluating and rejecting
+#     costs), beside VIGIL_BEFORE (another build) when given, in
+#     alternating rounds.
 #
 #   bench/bench-daemon.sh [VIGIL_BINARY]   (root; QUICK=1: a tenth)
 # Local only: a Unix socket under a temporary directory.
@@ -61,4 +65,45 @@ for subs in 1 10; do
 					cpu <= 1.0 ? "met" : "MISS"
 		}' "$tmp"/out.*
 done
+
+# A subscription that rejects nearly everything: the storm's opens pass
+# the kernel (the filter names a path, which the kernel cannot test) and
+# are rejected in user space. Daemon CPU per storm operation.
+kill "$dpid" 2>/dev/null
+wait "$dpid" 2>/dev/null
+dpid=
+reject_round() { # BINARY -> prints us of daemon CPU per storm op
+	local bin=$1 s=$tmp/reject.sock c0 c1
+	rm -f "$s" "$tmp/ready.r"
+	"$bin" daemon --socket "$s" 2>"$tmp/reject.err" </dev/null &
+	dpid=$!
+	for _ in $(seq 100); do grep -q 'daemon serving' "$tmp/reject.err" && break; sleep 0.1; done
+	"$tmp/sub" "$s" "evt.type = open and fd.name = $tmp/never-opened" 1 "$tmp/ready.r" >/dev/null &
+	local spid=$!
+	for _ in $(seq 100); do [[ -e $tmp/ready.r ]] && break; sleep 0.1; done
+	sleep 0.3
+	c0=$(cpu_ticks)
+	"$tmp/storm" open "$N" "$tmp/target" >/dev/null || status=1
+	sleep 0.3
+	c1=$(cpu_ticks)
+	kill "$spid" "$dpid" 2>/dev/null
+	wait "$spid" "$dpid" 2>/dev/null
+	dpid=
+	awk -v c0="$c0" -v c1="$c1" -v hz="$hz" -v n="$N" 'BEGIN { printf "%.3f\n", (c1 - c0) / hz * 1e6 / n }'
+}
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+declare -a now_r=() before_r=()
+for r in 1 2 3; do
+	now_r+=("$(reject_round "$vigil")")
+	[[ -n ${VIGIL_BEFORE:-} ]] && before_r+=("$(reject_round "$(realpath -- "$VIGIL_BEFORE")")")
+done
+now_m=$(printf '%s\n' "${now_r[@]}" | median)
+printf 'a subscription rejecting every storm event: %s us of daemon CPU per storm op (rounds: %s)\n' \
+	"$now_m" "${now_r[*]}"
+if [[ -n ${VIGIL_BEFORE:-} ]]; then
+	before_m=$(printf '%s\n' "${before_r[@]}" | median)
+	awk -v a="$now_m" -v b="$before_m" -v r="${before_r[*]}" 'BEGIN {
+		printf "  before (%s): %s us per storm op (rounds: %s); now / before = %.2f\n",
+			ENVIRON["VIGIL_BEFORE"], b, r, b > 0 ? a / b : 0 }'
+fi
 exit $status

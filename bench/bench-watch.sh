@@ -35,6 +35,9 @@
 #   WORKLOADS         subset of "exec open connect getppid" to run
 #   TOOLS             subset of "vigil execsnoop opensnoop bpftrace auditd
 #                     tp-empty tp-min"
+#   VIGIL_BEFORE=BIN  another vigil build, run as the column "vigil-before"
+#                     beside vigil, the same way: a change's cost, side
+#                     by side in one run
 #   BENCH_KEEP=DIR    keep each attached run's output and stderr there
 #   BENCH_INSTALL=1   apt-get install the peers that are missing (without
 #                     it, a missing peer's column is skipped, with why)
@@ -110,6 +113,12 @@ vigil=$(realpath -- "$vigil")
 
 all_workloads=(exec open connect getppid)
 all_tools=(vigil execsnoop opensnoop bpftrace auditd tp-empty tp-min)
+vigil_before=
+if [[ -n ${VIGIL_BEFORE:-} ]]; then
+        [[ -x $VIGIL_BEFORE ]] || die "VIGIL_BEFORE is not an executable: $VIGIL_BEFORE"
+        vigil_before=$(realpath -- "$VIGIL_BEFORE")
+        all_tools=(vigil vigil-before "${all_tools[@]:1}")
+fi
 read -r -a workloads <<<"${WORKLOADS:-${all_workloads[*]}}"
 read -r -a tools_wanted <<<"${TOOLS:-${all_tools[*]}}"
 for w in "${workloads[@]}"; do
@@ -138,6 +147,9 @@ declare -A applies=([exec]="vigil execsnoop bpftrace auditd"
         [open]="vigil opensnoop bpftrace auditd tp-empty tp-min"
         [connect]="vigil bpftrace auditd"
         [getppid]="vigil opensnoop tp-empty")
+if [[ -n $vigil_before ]]; then
+        for w in "${!applies[@]}"; do applies[$w]="vigil vigil-before ${applies[$w]#vigil }"; done
+fi
 declare -A target=([exec]=1.02 [open]=1.30 [connect]=1.10 [getppid]=1.01)
 if [[ ${QUICK:-0} == 1 ]]; then
         for w in "${!ops[@]}"; do ops[$w]=$(( ops[$w] / 10 )); done
@@ -539,8 +551,9 @@ attach() { # tool workload; 1 on failure (att_err says why)
         att_err=
         agent_pid=
         case $t in
-        vigil)
-                launch "$vigil" watch --output json
+        vigil|vigil-before)
+                if [[ $t == vigil ]]; then launch "$vigil" watch --output json
+                else launch "$vigil_before" watch --output json; fi
                 end=$(( SECONDS + attach_timeout ))
                 until grep -q '^vigil: watching' "$tmp/tool.err"; do
                         if ! alive "$tool_pid"; then
@@ -628,7 +641,7 @@ audit_new_log() {
 count_match() { # tool workload file
         local t=$1 w=$2 file=$3 n typed porthex
         case $t in
-        vigil)
+        vigil|vigil-before)
                 [[ $w == getppid ]] && { wc -l <"$file"; return; }
                 # The path as written, and with JSON's optional "\/".
                 case $w in
@@ -722,7 +735,7 @@ detach() {
                 wait "$tool_pid" 2>/dev/null
                 st=$?
                 tool_pid=
-                if [[ $t == vigil ]]; then
+                if [[ $t == vigil || $t == vigil-before ]]; then
                         line=$(sed -nE 's/^vigil: ([0-9]+) events?, ([0-9]+) lost.*/\1 \2/p' \
                                 "$tmp/tool.err" | tail -n 1)
                         if [[ -z $line ]] || (( st != 0 && st != 130 )); then
@@ -820,7 +833,7 @@ for w in "${workloads[@]}"; do
                                 lost[$w,$t,$r]=$d_lost
                                 cpu[$w,$t,$r]=$d_cpu_ns
                                 rss[$w,$t,$r]=$d_rss_kb
-                                [[ $t == vigil ]] && lines_out[$w,$t,$r]=$(wc -l <"$tmp/tool.out")
+                                [[ $t == vigil* ]] && lines_out[$w,$t,$r]=$(wc -l <"$tmp/tool.out")
                                 [[ -n ${BENCH_KEEP:-} ]] && cp -- "$tmp/tool.out" "$BENCH_KEEP/$w-$t-$r.out" \
                                         && cp -- "$tmp/tool.err" "$BENCH_KEEP/$w-$t-$r.err"
                         done
@@ -893,6 +906,7 @@ wall=$(awk -v a="$wall0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 echo
 echo "== bench-watch: event sensors on event storms, side by side =="
 echo "vigil:    $vigil"
+[[ -n $vigil_before ]] && echo "before:   $vigil_before (the column vigil-before)"
 echo "method:   $rounds rounds per workload and tool, A (nothing attached) and B (the"
 echo "          tool attached, output to a file) in A B / B A order; ratio = median"
 echo "          of the per-round ratios B / A. events = lines naming the workload's"

@@ -50,8 +50,28 @@ static int attribute(struct vg_engine *en, uint64_t cgid, uint32_t pid,
 	return r;
 }
 
-/* What the process table and attribution say of @e: exec ids, the
- * table's exe, the container. */
+/* The exec ids of @e, from the process table as it is now. */
+static void fill_ids(struct vg_event *e)
+{
+	struct vg_engine *en = e->x.engine;
+	const struct vg_pt_entry *pe = vg_ptable_get(en->pt, (int)e->t.pid);
+
+	vg_ptable_exec_id(en->pt, (int)e->t.pid, e->t.start_ns, e->id_buf[0],
+			  sizeof(e->id_buf[0]));
+	e->x.exec_id = e->id_buf[0];
+	if (pe && pe->parent_exec_id[0]) {
+		snprintf(e->id_buf[1], sizeof(e->id_buf[1]), "%s", pe->parent_exec_id);
+		e->x.parent_exec_id = e->id_buf[1];
+	} else {
+		e->x.parent_exec_id = NULL;
+	}
+	if (e->type == VG_E_FORK)
+		vg_ptable_exec_id(en->pt, (int)e->fork.child_pid, e->fork.child_start_ns,
+				  e->id_buf[2], sizeof(e->id_buf[2]));
+}
+
+/* What the process table and attribution say of @e: the table's exe
+ * and version, the container; the exec ids when asked for. */
 static void enrich(struct vg_engine *en, struct vg_event *e)
 {
 	uint64_t cgid = e->type == VG_E_CONTAINER ? e->container.cgroup_id
@@ -60,22 +80,11 @@ static void enrich(struct vg_engine *en, struct vg_event *e)
 	if (e->has_task) {
 		const struct vg_pt_entry *pe = vg_ptable_get(en->pt, (int)e->t.pid);
 
-		vg_ptable_exec_id(en->pt, (int)e->t.pid, e->t.start_ns,
-				  e->id_buf[0], sizeof(e->id_buf[0]));
-		e->x.exec_id = e->id_buf[0];
-		if (pe && pe->parent_exec_id[0]) {
-			snprintf(e->id_buf[1], sizeof(e->id_buf[1]), "%s",
-				 pe->parent_exec_id);
-			e->x.parent_exec_id = e->id_buf[1];
-		} else {
-			e->x.parent_exec_id = NULL;
-		}
+		e->x.engine = en;
+		e->x.fill_ids = fill_ids;
+		e->x.ids_filled = false;
 		e->x.exe = e->type == VG_E_EXEC ? e->exec.exe : pe ? pe->exe : NULL;
 		e->x.gen = pe ? pe->gen : 0;
-		if (e->type == VG_E_FORK)
-			vg_ptable_exec_id(en->pt, (int)e->fork.child_pid,
-					  e->fork.child_start_ns, e->id_buf[2],
-					  sizeof(e->id_buf[2]));
 	}
 	e->x.attr_err = attribute(en, cgid, e->has_task ? e->t.pid : 0, &en->attr);
 	e->x.attr = &en->attr;

@@ -118,7 +118,9 @@ static int get_field(void *ctx, int field, const char *key, size_t key_len,
 	case VG_F_PROC_EXE: return str_val(e->x.exe, ret);
 	case VG_F_PROC_ARGS: return args_val(g, false, ret);
 	case VG_F_PROC_CMDLINE: return args_val(g, true, ret);
-	case VG_F_PROC_EXEC_ID: return str_val(e->x.exec_id, ret);
+	case VG_F_PROC_EXEC_ID:
+		vg_event_ids(e);
+		return str_val(e->x.exec_id, ret);
 	case VG_F_USER_UID: return num_val(e->t.uid, ret);
 	case VG_F_GROUP_GID: return num_val(e->t.gid, ret);
 	case VG_F_CGROUP_ID:

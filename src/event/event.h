@@ -187,8 +187,13 @@ struct vg_event {
 			const char *reason;    /* NULL: the kernel's ring was full */
 		} lost;
 	};
-	/* Filled by the engine before anything reads the event. */
+	/* Filled by the engine before anything reads the event; the exec
+	 * ids only when asked for (vg_event_ids()), since a storm's events
+	 * mostly reuse what was rendered for the last of their thread. */
 	struct {
+		void (*fill_ids)(struct vg_event *e); /* the engine's */
+		void *engine;
+		bool ids_filled;
 		const char *exec_id, *parent_exec_id;
 		const char *exe;       /* the process table's (exec: its own) */
 		uint64_t gen;          /* the table entry's version (0: none) */
@@ -203,6 +208,18 @@ struct vg_event {
 	 * child's ("" when unknown) */
 	char id_buf[3][64];
 };
+
+/* Make sure @e's exec ids (x.exec_id, x.parent_exec_id, a fork's child's
+ * in id_buf[2]) are filled in. */
+static inline void vg_event_ids(const struct vg_event *e)
+{
+	struct vg_event *m = (struct vg_event *)e; /* the lazy part only */
+
+	if (!m->x.ids_filled && m->x.fill_ids) {
+		m->x.fill_ids(m);
+		m->x.ids_filled = true;
+	}
+}
 
 /*
  * A copy of @e that owns its strings and raw bytes, in one allocation

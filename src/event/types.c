@@ -180,9 +180,11 @@ static void dup_fields(struct dup_ctx *c, struct vg_event *e)
 
 struct vg_event *vg_event_dup(const struct vg_event *e)
 {
-	struct vg_event tmp = *e, *d;
+	struct vg_event tmp, *d;
 	struct dup_ctx c = { 0 };
 
+	vg_event_ids(e); /* frozen as they are now */
+	tmp = *e;
 	dup_fields(&c, &tmp);
 	d = malloc(sizeof(*d) + c.need);
 	if (!d)

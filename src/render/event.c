@@ -34,6 +34,8 @@ struct proc_key {
 
 struct vg_renderer {
 	struct vg_printer *pr;   /* the record being made */
+	struct vg_printer *json; /* the JSON line's, kept until the next */
+	struct vg_printer *scratch; /* the same in text mode, discarded */
 	struct vg_printer *frag; /* parts made once, reused */
 	int64_t boot_to_wall_ns;
 	uint32_t host_mntns;
@@ -54,7 +56,6 @@ struct vg_renderer {
 	} proc[PROC_SLOTS];
 	uint32_t last_flags;
 	char last_flags_text[256];
-	char *json_line; /* the last JSON line */
 	char text[TEXT_MAX];
 };
 
@@ -64,9 +65,11 @@ struct vg_renderer *vg_renderer_new(void)
 
 	if (!r)
 		return NULL;
-	r->pr = vg_printer_new(VG_OUTPUT_JSON);
+	r->json = vg_printer_new(VG_OUTPUT_JSON);
+	r->scratch = vg_printer_new(VG_OUTPUT_JSON);
 	r->frag = vg_printer_new(VG_OUTPUT_JSON);
-	if (!r->pr || !r->frag) {
+	r->pr = r->json;
+	if (!r->json || !r->scratch || !r->frag) {
 		vg_renderer_free(r);
 		return NULL;
 	}
@@ -77,13 +80,13 @@ void vg_renderer_free(struct vg_renderer *r)
 {
 	if (!r)
 		return;
-	vg_printer_free(r->pr);
+	vg_printer_free(r->json);
+	vg_printer_free(r->scratch);
 	vg_printer_free(r->frag);
 	for (size_t i = 0; i < ATTR_SLOTS; i++)
 		free(r->attr[i].json);
 	for (size_t i = 0; i < PROC_SLOTS; i++)
 		free(r->proc[i].json);
-	free(r->json_line);
 	free(r);
 }
 
@@ -309,6 +312,7 @@ static void put_evt(struct vg_renderer *r, const struct vg_event *e,
 /* The proc object's identity members, left open for more. */
 static void proc_open(const struct vg_event *e, struct vg_printer *p)
 {
+	vg_event_ids(e);
 	vg_pr_obj_open(p, "proc");
 	vg_pr_i64(p, "pid", NULL, e->t.pid);
 	vg_pr_i64(p, "tid", NULL, e->t.tid);
@@ -504,6 +508,7 @@ static void render_fork(struct vg_renderer *r, const struct vg_event *e,
 	vg_pr_i64(p, "pid", NULL, e->fork.child_pid);
 	vg_pr_i64(p, "tid", NULL, e->fork.child_tid);
 	vg_pr_bool(p, "thread", NULL, e->fork.thread);
+	vg_event_ids(e);
 	vg_pr_str(p, "exec_id", NULL, e->id_buf[2]); /* the child's */
 	vg_pr_obj_close(p);
 	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, attr, sizeof(attr));
@@ -913,6 +918,8 @@ const char *vg_render_event(struct vg_renderer *r, const struct vg_event *e,
 {
 	bool text = mode == VG_OUTPUT_TEXT;
 
+	/* the JSON line stays valid while the text one is made */
+	r->pr = text ? r->scratch : r->json;
 	switch (e->type) {
 	case VG_E_EXEC: render_exec(r, e, text); break;
 	case VG_E_EXIT: render_exit(r, e, text); break;
@@ -931,14 +938,9 @@ const char *vg_render_event(struct vg_renderer *r, const struct vg_event *e,
 		return NULL;
 	}
 	if (text) {
-		free(vg_pr_end_string(r->pr));
+		vg_pr_end_view(r->pr, ret_len);
 		*ret_len = strlen(r->text);
 		return r->text;
 	}
-	free(r->json_line);
-	r->json_line = vg_pr_end_string(r->pr);
-	if (!r->json_line)
-		return NULL;
-	*ret_len = strlen(r->json_line);
-	return r->json_line;
+	return vg_pr_end_view(r->pr, ret_len);
 }

@@ -498,6 +498,16 @@ size_t vg_pr_len(const struct vg_printer *p)
 	return p->len;
 }
 
+const char *vg_pr_end_view(struct vg_printer *p, size_t *ret_len)
+{
+	ssize_t n = finish(p);
+
+	if (n < 0)
+		return NULL;
+	*ret_len = p->len;
+	return p->buf;
+}
+
 char *vg_pr_end_string(struct vg_printer *p)
 {
 	ssize_t n = finish(p);

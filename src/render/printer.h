@@ -57,6 +57,10 @@ void vg_pr_text(struct vg_printer *p, const char *fmt, ...)
 /* Finish the record and write it to @f (JSON: one line). Returns 0 or
  * -errno (-EPIPE when the reader went away). */
 int vg_pr_end(struct vg_printer *p, FILE *f);
+/* Finish the record and return it in the printer's own buffer, valid
+ * until the next vg_pr_begin(); its length in *@ret_len. NULL on
+ * -ENOMEM. For a caller that copies or writes it at once. */
+const char *vg_pr_end_view(struct vg_printer *p, size_t *ret_len);
 /* Finish the record and return it as a string (no trailing newline for
  * JSON). Caller frees with free(). NULL on -ENOMEM. */
 char *vg_pr_end_string(struct vg_printer *p);
