@@ -86,7 +86,14 @@ static void enrich(struct vg_engine *en, struct vg_event *e)
 		e->x.exe = e->type == VG_E_EXEC ? e->exec.exe : pe ? pe->exe : NULL;
 		e->x.gen = pe ? pe->gen : 0;
 	}
-	e->x.attr_err = attribute(en, cgid, e->has_task ? e->t.pid : 0, &en->attr);
+	if (!en->attr_valid || en->attr_cgid != cgid ||
+	    (en->attr.meta && en->attr.meta->dropped)) {
+		en->attr_err = attribute(en, cgid, e->has_task ? e->t.pid : 0, &en->attr);
+		en->attr_cgid = cgid;
+		/* on a host without cgroup v2 the pid decides, not the id */
+		en->attr_valid = en->ctx->cg2_fd >= 0 || !en->live;
+	}
+	e->x.attr_err = en->attr_err;
 	e->x.attr = &en->attr;
 }
 
@@ -150,6 +157,7 @@ static void release_one(struct vg_engine *en, struct held *h)
 	e->x.attr_err = attribute(en, cgroup_of(e), e->has_task ? e->t.pid : 0,
 				  &en->attr);
 	e->x.attr = &en->attr;
+	en->attr_valid = false;
 	to_sinks(en, e, false);
 	free(e);
 	h->e = NULL;
@@ -262,6 +270,7 @@ static int on_event(void *ctx, struct vg_event *e)
 		en->seeding = true;
 		return 0;
 	case VG_E_CGROUP_MKDIR:
+		en->attr_valid = false;
 		/* attributed now, while it exists: a short-lived container's
 		 * cgroup may be gone when its events are read; its metadata
 		 * is read meanwhile, off this path */
@@ -272,6 +281,7 @@ static int on_event(void *ctx, struct vg_event *e)
 			life_mkdir(en, e);
 		return en->stop ? -ECANCELED : 0;
 	case VG_E_CGROUP_RMDIR:
+		en->attr_valid = false;
 		life_rmdir(en, e);
 		drop_forget(en, e->cgroup.id);
 		return en->stop ? -ECANCELED : 0;
@@ -359,8 +369,10 @@ int vg_engine_pump(struct vg_engine *en)
 	uint64_t now;
 	int r;
 
-	if (vg_meta_worker_collect(en->ctx))
+	if (vg_meta_worker_collect(en->ctx)) {
 		vg_renderer_forget(en->rend);
+		en->attr_valid = false;
+	}
 	/* a recording plays when someone listens */
 	if (en->ended || (!en->live && !en->sinks))
 		return LATENCY_MS;

@@ -87,8 +87,13 @@ struct vg_engine {
 	uint32_t host_mntns;
 	struct vg_engine_stats st;
 	uint64_t seq;      /* events some sink took */
-	/* the attribution of the event being dispatched */
+	/* the attribution of the event being dispatched, kept for the next
+	 * of the same cgroup (a storm's come from one) until metadata is
+	 * collected or a cgroup goes */
 	struct vg_attribution attr;
+	uint64_t attr_cgid;
+	int attr_err;
+	bool attr_valid;
 };
 
 /* select.c */

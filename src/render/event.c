@@ -175,7 +175,8 @@ const char *vg_errno_name(int e)
 	return NULL;
 }
 
-/* evt_result's members, and its text ("= 3", "= ENOENT") in @text. */
+/* evt_result's members, and its text ("= 3", "= ENOENT") in @text
+ * unless that is NULL. */
 static void put_result(struct vg_printer *p, int64_t ret, char *text,
 		       size_t textsz)
 {
@@ -185,7 +186,8 @@ static void put_result(struct vg_printer *p, int64_t ret, char *text,
 	vg_pr_i64(p, "rawres", NULL, ret);
 	if (ret >= 0) {
 		vg_pr_str(p, "res", NULL, "SUCCESS");
-		snprintf(text, textsz, "= %lld", (long long)ret);
+		if (text)
+			snprintf(text, textsz, "= %lld", (long long)ret);
 	} else {
 		const char *n = vg_errno_name((int)-ret);
 
@@ -194,7 +196,8 @@ static void put_result(struct vg_printer *p, int64_t ret, char *text,
 			n = buf;
 		}
 		vg_pr_str(p, "res", NULL, n);
-		snprintf(text, textsz, "= %s", n);
+		if (text)
+			snprintf(text, textsz, "= %s", n);
 	}
 	vg_pr_obj_close(p);
 }
@@ -275,16 +278,24 @@ static void put_attribution(struct vg_renderer *r, const struct vg_event *e,
 			    uint64_t cgroup_id, uint64_t ktime, char *text,
 			    size_t textsz)
 {
+	char ignored[512];
 	struct attr_slot *c = &r->attr[(cgroup_id * 0x9e3779b97f4a7c15ull) >> 56];
 
 	if (c->json && c->cgroup_id == cgroup_id && !e->x.attr_err &&
 	    ktime - c->made_ns < ATTR_NS) {
 		vg_pr_raw_members(r->pr, c->json, c->len);
-		/* the text is cheap, and not cached */
-		vg_pr_begin(r->frag);
-		attribution_members(e, r->frag, text, textsz);
-		free(vg_pr_end_string(r->frag));
+		if (text) { /* the text form is not cached */
+			size_t n;
+
+			vg_pr_begin(r->frag);
+			attribution_members(e, r->frag, text, textsz);
+			vg_pr_end_view(r->frag, &n);
+		}
 		return;
+	}
+	if (!text) {
+		text = ignored;
+		textsz = sizeof(ignored);
 	}
 	vg_pr_begin(r->frag);
 	attribution_members(e, r->frag, text, textsz);
@@ -454,7 +465,8 @@ static void render_exec(struct vg_renderer *r, const struct vg_event *e,
 	vg_pr_str(p, "filename", NULL, e->exec.filename);
 	vg_pr_obj_close(p);
 	put_ids(p, e);
-	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, attr, sizeof(attr));
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, text ? attr : NULL,
+			sizeof(attr));
 	if (text) {
 		char at[2048];
 
@@ -490,7 +502,8 @@ static void render_exit(struct vg_renderer *r, const struct vg_event *e,
 		snprintf(what, sizeof(what), "code=%u", code);
 	}
 	vg_pr_obj_close(p);
-	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, attr, sizeof(attr));
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, text ? attr : NULL,
+			sizeof(attr));
 	if (text) {
 		text_prefix(e, when, prefix, sizeof(prefix));
 		text_line(r, prefix, attr, "%s", what);
@@ -511,7 +524,8 @@ static void render_fork(struct vg_renderer *r, const struct vg_event *e,
 	vg_event_ids(e);
 	vg_pr_str(p, "exec_id", NULL, e->id_buf[2]); /* the child's */
 	vg_pr_obj_close(p);
-	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, attr, sizeof(attr));
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, text ? attr : NULL,
+			sizeof(attr));
 	if (text) {
 		text_prefix(e, when, prefix, sizeof(prefix));
 		text_line(r, prefix, attr, "child=%u%s",
@@ -582,8 +596,9 @@ static void render_open(struct vg_renderer *r, const struct vg_event *e,
 	if (e->open.flags & (O_CREAT | __O_TMPFILE))
 		vg_pr_u64(p, "mode", NULL, e->open.mode);
 	vg_pr_obj_close(p);
-	put_result(p, e->open.ret, res, sizeof(res));
-	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, attr, sizeof(attr));
+	put_result(p, e->open.ret, text ? res : NULL, sizeof(res));
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, text ? attr : NULL,
+			sizeof(attr));
 	if (text) {
 		text_prefix(e, when, prefix, sizeof(prefix));
 		text_line(r, prefix, attr, "%s %s %s",
@@ -670,7 +685,8 @@ static void render_file(struct vg_renderer *r, const struct vg_event *e,
 	if (e->file.fd >= 0)
 		vg_pr_i64(p, "fd", NULL, e->file.fd);
 	vg_pr_obj_close(p);
-	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, attr, sizeof(attr));
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, text ? attr : NULL,
+			sizeof(attr));
 	if (text) {
 		char extra[4096 + 80] = "", u[16] = "-", g[16] = "-";
 		bool show_host = host[0] && strcmp(host, name ? name : "") != 0;
@@ -749,8 +765,9 @@ static void render_net(struct vg_renderer *r, const struct vg_event *e,
 	if (e->type == VG_E_LISTEN)
 		vg_pr_u64(p, "backlog", NULL, e->net.backlog);
 	vg_pr_obj_close(p);
-	put_result(p, e->net.ret, res, sizeof(res));
-	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, attr, sizeof(attr));
+	put_result(p, e->net.ret, text ? res : NULL, sizeof(res));
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, text ? attr : NULL,
+			sizeof(attr));
 	if (text) {
 		text_prefix(e, when, prefix, sizeof(prefix));
 		text_line(r, prefix, attr, "%s%s%s %s", ta[0] ? ta : "?",
@@ -773,8 +790,9 @@ static void render_syscall(struct vg_renderer *r, const struct vg_event *e,
 	vg_pr_arr_close(p);
 	vg_pr_u64(p, "duration_ns", NULL, e->t.ktime_ns - e->syscall.enter_ns);
 	vg_pr_obj_close(p);
-	put_result(p, e->syscall.ret, res, sizeof(res));
-	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, attr, sizeof(attr));
+	put_result(p, e->syscall.ret, text ? res : NULL, sizeof(res));
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, text ? attr : NULL,
+			sizeof(attr));
 	if (text) {
 		text_prefix(e, when, prefix, sizeof(prefix));
 		text_line(r, prefix, attr, "nr=%u (%#llx, %#llx, %#llx, ...) %s",
@@ -797,7 +815,8 @@ static void render_tp(struct vg_renderer *r, const struct vg_event *e, bool text
 	if (f)
 		vg_tp_decode(f, e->tp.raw, e->tp.len, p, "fields");
 	vg_pr_obj_close(p);
-	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, attr, sizeof(attr));
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, text ? attr : NULL,
+			sizeof(attr));
 	if (text) {
 		/* the fields as one JSON object on the line */
 		struct vg_printer *jp = vg_printer_new(VG_OUTPUT_JSON);
@@ -853,8 +872,8 @@ static void render_container(struct vg_renderer *r, const struct vg_event *e,
 			snprintf(what + n, sizeof(what) - n,
 				 sig ? " code=%u signal=%u" : " code=%u", code, sig);
 	}
-	put_attribution(r, e, e->container.cgroup_id, e->t.ktime_ns, attr,
-			sizeof(attr));
+	put_attribution(r, e, e->container.cgroup_id, e->t.ktime_ns,
+			text ? attr : NULL, sizeof(attr));
 	if (text) {
 		snprintf(prefix, sizeof(prefix), "%s %-7s", when, "container");
 		text_line(r, prefix, attr, "%s", what);
