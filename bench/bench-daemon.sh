@@ -82,14 +82,15 @@ reject_round() { # BINARY -> prints us of daemon CPU per storm op
 	local spid=$!
 	for _ in $(seq 100); do [[ -e $tmp/ready.r ]] && break; sleep 0.1; done
 	sleep 0.3
-	c0=$(cpu_ticks)
+	# the daemon's time on a CPU, in ns (schedstat: finer than ticks)
+	c0=$(awk '{ print $1 }' "/proc/$dpid/schedstat")
 	"$tmp/storm" open "$N" "$tmp/target" >/dev/null || status=1
 	sleep 0.3
-	c1=$(cpu_ticks)
+	c1=$(awk '{ print $1 }' "/proc/$dpid/schedstat")
 	kill "$spid" "$dpid" 2>/dev/null
 	wait "$spid" "$dpid" 2>/dev/null
 	dpid=
-	awk -v c0="$c0" -v c1="$c1" -v hz="$hz" -v n="$N" 'BEGIN { printf "%.3f\n", (c1 - c0) / hz * 1e6 / n }'
+	awk -v c0="$c0" -v c1="$c1" -v n="$N" 'BEGIN { printf "%.3f\n", (c1 - c0) / 1000 / n }'
 }
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 declare -a now_r=() before_r=()
@@ -104,6 +105,6 @@ if [[ -n ${VIGIL_BEFORE:-} ]]; then
 	before_m=$(printf '%s\n' "${before_r[@]}" | median)
 	awk -v a="$now_m" -v b="$before_m" -v r="${before_r[*]}" 'BEGIN {
 		printf "  before (%s): %s us per storm op (rounds: %s); now / before = %.2f\n",
-			ENVIRON["VIGIL_BEFORE"], b, r, b > 0 ? a / b : 0 }'
+			ENVIRON["VIGIL_BEFORE"], b, r, (b > 0 ? a / b : 0) }'
 fi
 exit $status

@@ -227,6 +227,7 @@ int cmd_daemon(int argc, char **argv)
 			  strerror(-r));
 
 	cli_catch_stop(&stop_signal);
+	vg_engine_start(en); /* what is attached is attached before it says so */
 	fprintf(stderr, "%s: daemon serving %s (sensor %s)\n", program_name, path,
 		vg_daemon_sensor_id(d));
 	r = vg_daemon_run(d, &stop_signal);

@@ -627,6 +627,8 @@ int cmd_watch(int argc, char **argv)
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOFBF, 1u << 20);
 	cli_catch_stop(&stop_signal);
+	/* attached and passing events before it says so */
+	vg_engine_start(w.en);
 	fprintf(stderr, "%s: watching", program_name);
 	for (size_t i = 0; i < vg_n_event_types; i++)
 		if (w.types & VG_E_BIT(vg_event_types[i].type))
@@ -635,7 +637,6 @@ int cmd_watch(int argc, char **argv)
 		fprintf(stderr, " (a replay of %s, recorded on %s)", replay,
 			vg_replay_kernel(vg_engine_source(w.en)));
 	fputc('\n', stderr);
-	vg_engine_start(w.en);
 	/* from here on, metadata is read off the event path (a replay has
 	 * no hurry: it reads in line, and every event has its metadata) */
 	if (!replay && (r = vg_meta_worker_start(ctx)) < 0)

@@ -500,6 +500,8 @@ void vg_engine_start(struct vg_engine *en)
 {
 	char err[256];
 
+	if (en->started)
+		return;
 	en->started = true;
 	en->types = 0;
 	if (vg_engine_update(en, err, sizeof(err)) < 0)
