@@ -143,6 +143,16 @@ static const char *dup_str(struct dup_ctx *c, const char *s)
 	return s ? dup_bytes(c, s, strlen(s) + 1) : NULL;
 }
 
+/* A path as given and its absolute form, which may be one string: one
+ * copy then. */
+static void dup_pair(struct dup_ctx *c, const char **given, const char **abs)
+{
+	bool same = *given == *abs;
+
+	*given = dup_str(c, *given);
+	*abs = same ? *given : dup_str(c, *abs);
+}
+
 static void dup_fields(struct dup_ctx *c, struct vg_event *e)
 {
 	switch (e->type) {
@@ -152,14 +162,11 @@ static void dup_fields(struct dup_ctx *c, struct vg_event *e)
 		e->exec.args = dup_bytes(c, e->exec.args, e->exec.args_len);
 		break;
 	case VG_E_OPEN:
-		e->open.path = dup_str(c, e->open.path);
-		e->open.name = dup_str(c, e->open.name);
+		dup_pair(c, &e->open.path, &e->open.name);
 		break;
 	case VG_E_FILE:
-		e->file.path = dup_str(c, e->file.path);
-		e->file.name = dup_str(c, e->file.name);
-		e->file.path2 = dup_str(c, e->file.path2);
-		e->file.name2 = dup_str(c, e->file.name2);
+		dup_pair(c, &e->file.path, &e->file.name);
+		dup_pair(c, &e->file.path2, &e->file.name2);
 		break;
 	case VG_E_TP:
 		e->tp.raw = dup_bytes(c, e->tp.raw, e->tp.len);

@@ -658,7 +658,8 @@ static void render_file(struct vg_renderer *r, const struct vg_event *e,
 	vg_pr_str(p, "path", NULL, name);
 	if (host[0])
 		vg_pr_str(p, "host_path", NULL, host);
-	if (e->file.path && e->file.path != e->file.name)
+	/* as given, when that was not the path itself (a relative one) */
+	if (e->file.path && name && strcmp(e->file.path, name) != 0)
 		vg_pr_str(p, "given", NULL, e->file.path);
 	if (e->file.path_flags & VG_EP_TRUNCATED)
 		vg_pr_bool(p, "path_truncated", NULL, true);
