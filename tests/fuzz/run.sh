@@ -17,6 +17,11 @@ for t in cgroup:cgroup proc-stat:stat proc-status:status podlist: state: bolt: p
 		mkdir -p "$corpus"
 		find tests/fixtures -path '*/proc/*' -name "$file" -type f | head -200 |
 			while read -r f; do cp "$f" "$corpus/seed-$(echo "$f" | md5sum | cut -c1-12)"; done
+	elif [ "$target" = record ]; then
+		# seeded with the recordings the engine's tests replay
+		mkdir -p "$B/corpus-record"
+		cp tests/fixtures/recordings/*.rec "$B/corpus-record/"
+		dirs=("$B/corpus-record") max_len=65536
 	else
 		mkdir -p "$B/corpus-$target"
 		dirs=("$B/corpus-$target" "$corpus") max_len=65536
