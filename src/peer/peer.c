@@ -208,6 +208,73 @@ static int read_facts(struct vigil_ctx *ctx, struct vigil_identity *id,
 	return 0;
 }
 
+/* The first fact of @id that was not read, or NULL when all were: an
+ * identity with a fact missing is no identity (a policy must never read
+ * "no exe" as "not that exe"). */
+static const char *missing_fact(const struct vigil_identity *id, int *ret_err)
+{
+	*ret_err = 0;
+	if (!id->have_proc)
+		return "process";
+	if (!id->proc.exe) {
+		*ret_err = id->proc.exe_err;
+		return "exe";
+	}
+	if (!id->proc.cwd) {
+		*ret_err = id->proc.cwd_err;
+		return "cwd";
+	}
+	if (!id->proc.args_buf)
+		return "argv";
+	for (int i = 0; i < VG_NS_COUNT; i++)
+		if (!(id->proc.ns_valid & (1u << i)))
+			return vg_ns_name((enum vg_ns_type)i);
+	if (!id->have_cg)
+		return "cgroup";
+	return NULL;
+}
+
+#define PF_EXITING 0x00000004 /* include/linux/sched.h */
+
+/* Whether process @pid is exiting (or gone): its stat's flags. */
+static bool exiting(struct vigil_ctx *ctx, int pid)
+{
+	char path[32], buf[1024];
+	const char *p;
+	unsigned long flags;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%d/stat", pid);
+	n = vg_read_small_at(ctx->proc_fd, path, buf, sizeof(buf));
+	if (n <= 0)
+		return true;
+	/* the fields after the comm, which may hold anything but ')' last */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & PF_EXITING;
+}
+
+/* After the reads: every fact there, or a refusal that says why. True
+ * when @id may stand. */
+static bool all_facts(struct vigil_ctx *ctx, struct vigil_identity *id,
+		      int pid)
+{
+	int err;
+	const char *what = missing_fact(id, &err);
+
+	if (!what)
+		return true;
+	if (exiting(ctx, pid))
+		refuse(id, VIGIL_PEER_GONE,
+		       "the process that connected (pid %d) is exiting: its "
+		       "%s is gone", pid, what);
+	else
+		refuse(id, VIGIL_ERROR, "its %s could not be read%s%s", what,
+		       err ? ": " : "", err ? strerror(-err) : "");
+	return false;
+}
+
 static int identify_pidfd(struct vigil_ctx *ctx, struct vigil_identity *id,
 			  int pidfd)
 {
@@ -270,8 +337,11 @@ static int identify_pidfd(struct vigil_ctx *ctx, struct vigil_identity *id,
 			return 0;
 		}
 	} else if (id->have_proc) {
-		creds_changed(id, id->proc.euid, id->proc.egid);
+		if (creds_changed(id, id->proc.euid, id->proc.egid))
+			return 0;
 	}
+	if (id->status == VIGIL_OK)
+		all_facts(ctx, id, pid);
 	return 0;
 }
 
@@ -525,8 +595,10 @@ static int identify_peercred(struct vigil_ctx *ctx, struct vigil_identity *id,
 		       "pid %d changed hands while it was identified", pid);
 		return 0;
 	}
-	if (id->have_proc)
-		creds_changed(id, id->proc.euid, id->proc.egid);
+	if (id->have_proc && creds_changed(id, id->proc.euid, id->proc.egid))
+		return 0;
+	if (id->status == VIGIL_OK)
+		all_facts(ctx, id, pid);
 	return 0;
 }
 

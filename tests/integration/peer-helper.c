@@ -20,6 +20,10 @@
  *                             "ok=A denied=D failed=F"
  *   abuse SOCK SECONDS        50 connect-and-close, 20 garbage senders,
  *                             20 that never read (held SECONDS)
+ *   storm SOCK N              N clients connect at once and exit at once,
+ *                             without reading: the server identifies
+ *                             processes that are exiting; prints
+ *                             "connected=C"
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -261,6 +265,36 @@ static int cmd_many(const char *sock, int n)
 	return failed ? 1 : 0;
 }
 
+static int cmd_storm(const char *sock, int n)
+{
+	int connected = 0, go[2];
+
+	if (n <= 0 || n > 5000 || pipe(go) < 0)
+		return 3;
+	for (int i = 0; i < n; i++) {
+		pid_t c = fork();
+
+		if (c == 0) {
+			char b;
+
+			close(go[1]);
+			(void)!read(go[0], &b, 1);
+			_exit(dial(sock) < 0 ? 1 : 0); /* and the socket goes too */
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (;;) {
+		int st;
+
+		if (wait(&st) < 0)
+			break;
+		connected += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	}
+	printf("connected=%d\n", connected);
+	return 0;
+}
+
 static int cmd_abuse(const char *sock, int secs)
 {
 	static char junk[64 * 1024];
@@ -329,6 +363,8 @@ int main(int argc, char **argv)
 		return cmd_many(argv[2], atoi(argv[3]));
 	if (argc >= 4 && strcmp(argv[1], "abuse") == 0)
 		return cmd_abuse(argv[2], atoi(argv[3]));
+	if (argc >= 4 && strcmp(argv[1], "storm") == 0)
+		return cmd_storm(argv[2], atoi(argv[3]));
 	fprintf(stderr, "usage: see the comment at the top of peer-helper.c\n");
 	return 2;
 }

@@ -340,4 +340,30 @@ N_JSON=$(jq -c 'select(.allowed == true and (.identity.proc.pid > 0) and (.time 
 grep -q "stopped: " "$LOG.load.err" && pass "the server reports its counters on exit: $(grep -o 'stopped: .*' "$LOG.load.err")" ||
 	fail "no counters on exit"
 
+# ------------------------------------------------- peers caught exiting
+# Clients that connect and exit at once, in a pid namespace of 400 pids
+# so that pids come back at once: the server reads them while they are
+# exiting (exe, cwd and namespaces already gone). Every fact read, or no
+# identity: no "allowed" without an exe, and a policy that denies the
+# client's exe first never lets one through on the next rule.
+vg_log "peers caught exiting"
+printf 'deny  proc.exe = %s\nallow user.uid = 0\n' "$HELPER" >"$POL"
+start_server "$LOG.storm" --policy "$POL" --mode 0666 --output json || vg_finish
+OUT=$(timeout -k 5 300 unshare --pid --fork --mount-proc sh -c \
+	'echo 400 > /proc/sys/kernel/pid_max 2>/dev/null; for i in 1 2 3; do "$0" storm "$1" 1000; done' \
+	"$HELPER" "$SOCK" 2>&1)
+sleep 2
+TOTAL=$(grep -c . "$LOG.storm")
+NOEXE=$(jq -c 'select(.allowed == true and .identity.proc.exe == null)' "$LOG.storm" 2>/dev/null | wc -l)
+ALLOWED=$(jq -c 'select(.allowed == true)' "$LOG.storm" 2>/dev/null | wc -l)
+GONE=$(grep -c 'peer_gone' "$LOG.storm")
+EXITING=$(grep -c 'is exiting' "$LOG.storm")
+vg_info "3 x 1,000 clients that exit at once ($(echo $OUT | tr '\n' ' ')): $TOTAL decisions, $GONE peer_gone ($EXITING caught exiting), $ALLOWED allowed"
+[ "$TOTAL" -gt 0 ] && pass "the server decided on the storm's clients ($TOTAL)" || fail "no decision logged"
+[ "$NOEXE" = 0 ] && pass "no client was allowed without an exe" ||
+	fail "$NOEXE clients allowed without an exe: $(jq -c 'select(.allowed == true and .identity.proc.exe == null)' "$LOG.storm" | head -n 1 | cut -c1-400)"
+[ "$ALLOWED" = 0 ] && pass "deny proc.exe = the client, then allow uid 0: no client running it was allowed" ||
+	fail "$ALLOWED clients running the denied exe were allowed"
+stop_server
+
 vg_finish
