@@ -21,9 +21,12 @@ void cmd_diff_help(FILE *f)
 		"List the files the container added (A), changed (C) and deleted\n"
 		"(D) in its root filesystem, one per line, sorted by path, as\n"
 		"'docker diff' and 'podman diff' print them. CONTAINER is a full\n"
-		"id, a unique id prefix or a name. The layers come from the\n"
-		"kernel's mount table of the container's init process (its root\n"
-		"overlay's upperdir and lowerdirs), read under the host root; the\n"
+		"id, a unique id prefix or a name. The layers (its root overlay's\n"
+		"upperdir and lowerdirs) come from a mount table the container\n"
+		"cannot write: the host's, else that of the runtime process that\n"
+		"made it (its shim or conmon), and must agree with the container's\n"
+		"own; when neither holds its root, or they disagree, vigil refuses\n"
+		"rather than read layers the container chose. The\n"
 		"upper layer is compared with the lower ones, whiteouts are\n"
 		"deletions and opaque directories replacements. Works for any\n"
 		"runtime that mounts an overlay: docker, containerd, podman, CRI-O.\n"
@@ -203,10 +206,13 @@ int cmd_diff(int argc, char **argv)
 		cli_ctr_root_close(&c);
 		return EXIT_OK;
 	}
-	if (!c.rf.host_mount)
-		cli_error("note: the host's mount table has no mount of %s's "
-			  "overlay; its layer paths are read under the host root "
-			  "as the container's mount table gives them", label);
+	if (!c.rf.layers_verified) {
+		cli_error("container %s: its layers cannot be verified: %s; "
+			  "refusing to read layers the container may have "
+			  "chosen", label, c.rf.layers_why);
+		cli_ctr_root_close(&c);
+		return EXIT_PARTIAL;
+	}
 	if (like)
 		o.style = strcmp(like, "podman") == 0 ? VG_DIFF_PODMAN
 						      : VG_DIFF_DOCKER;
@@ -216,7 +222,10 @@ int cmd_diff(int argc, char **argv)
 			  ? VG_DIFF_PODMAN
 			  : VG_DIFF_DOCKER;
 
-	r = vg_diff_rootfs(c.ctx->root_fd, &c.rf, &o, &d, err, sizeof(err));
+	/* layer paths are read under the root of the table they came from */
+	r = vg_diff_rootfs(c.rf.have_layers_root_fd ? c.rf.layers_root_fd
+						    : c.ctx->root_fd,
+			   &c.rf, &o, &d, err, sizeof(err));
 	if (r < 0) {
 		cli_error("container %s: %s", label, err);
 		cli_ctr_root_close(&c);

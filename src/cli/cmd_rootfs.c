@@ -26,7 +26,11 @@ void cmd_rootfs_help(FILE *f)
 		"(under --host-root when one is given).\n"
 		"\n"
 		"  -l, --layers    also the overlay's upper, work and lower\n"
-		"                  directories, one per line, labelled\n"
+		"                  directories, one per line, labelled. They come\n"
+		"                  only from a mount table the container cannot\n"
+		"                  write (the host's, else its shim's or conmon's,\n"
+		"                  whose root they are relative to: 'from'); vigil\n"
+		"                  refuses when there is none or it disagrees\n"
 		"\n%s\n"
 		"Text paths escape newlines, control characters, backslashes and\n"
 		"invalid UTF-8 as C does (\\n, \\\\, \\xNN). Exit status: 0 ok, 1 no\n"
@@ -105,7 +109,7 @@ int cmd_rootfs(int argc, char **argv)
 	struct cli_ctr_root c;
 	struct vg_printer *p = NULL;
 	bool layers = false;
-	char devno[32], label[128];
+	char devno[32], label[128], from[48];
 	int ch, r, status = EXIT_OK;
 
 	while ((ch = getopt_long(argc, argv, "l" CLI_GLOBAL_SHORTOPTS, opts,
@@ -133,10 +137,21 @@ int cmd_rootfs(int argc, char **argv)
 		return r;
 	const struct vg_rootfs *rf = &c.rf;
 
+	if (layers && !rf->layers_verified) {
+		cli_error("container %s: its layers cannot be verified: %s",
+			  cli_ctr_label(&c, label, sizeof(label)),
+			  rf->layers_why);
+		cli_ctr_root_close(&c);
+		return EXIT_PARTIAL;
+	}
 	if (!rf->host_mount)
 		cli_error("note: the host's mount table has no mount of %s's "
 			  "root; %s reaches it while the container runs",
 			  cli_ctr_label(&c, label, sizeof(label)), rf->merged);
+	if (rf->layers_pid)
+		snprintf(from, sizeof(from), "/proc/%d/root", rf->layers_pid);
+	else
+		snprintf(from, sizeof(from), "/");
 	snprintf(devno, sizeof(devno), "%u:%u", rf->dev_major, rf->dev_minor);
 	if (cli.output == VG_OUTPUT_TEXT) {
 		if (!layers) {
@@ -146,6 +161,8 @@ int cmd_rootfs(int argc, char **argv)
 			text_line("merged", rf->merged);
 			text_line("fstype", rf->fstype);
 			text_line("device", devno);
+			if (rf->overlay)
+				text_line("from", from);
 			if (rf->ovl.upperdir) {
 				text_line("upper", rf->ovl.upperdir);
 				text_line("work", rf->ovl.workdir);
@@ -182,7 +199,11 @@ int cmd_rootfs(int argc, char **argv)
 		vg_pr_str(p, "root", NULL, rf->root);
 		vg_pr_str(p, "device", NULL, devno);
 		vg_pr_i64(p, "mount_id", NULL, rf->mount_id);
-		if (rf->overlay) {
+		vg_pr_bool(p, "layers_verified", NULL, rf->layers_verified);
+		if (!rf->layers_verified)
+			vg_pr_str(p, "layers_unverified", NULL, rf->layers_why);
+		if (rf->overlay && rf->layers_verified) {
+			vg_pr_str(p, "layers_from", NULL, from);
 			vg_pr_str(p, "upperdir", NULL, rf->ovl.upperdir);
 			vg_pr_str(p, "workdir", NULL, rf->ovl.workdir);
 			vg_pr_str_array(p, "lowerdirs", NULL, rf->ovl.lowerdirs,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "attrib/attrib.h"
 #include "runtime/runtime.h"
@@ -261,6 +262,8 @@ void vg_rootfs_release(struct vg_rootfs *r)
 	free(r->root);
 	free(r->merged);
 	vg_overlay_opts_release(&r->ovl);
+	if (r->have_layers_root_fd)
+		close(r->layers_root_fd);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -378,19 +381,17 @@ static size_t root_holds(const char *root, const char *path)
 	return n;
 }
 
-int vg_rootfs_find_host_mount(char *buf, struct vg_rootfs *r)
+/* The mount of @r's filesystem in table @t: the same device, the root
+ * that holds @r->root most closely. */
+static const struct vg_mount *same_fs(const struct mount_table *t,
+				      const struct vg_rootfs *r,
+				      size_t *ret_len)
 {
-	struct mount_table t;
 	const struct vg_mount *best = NULL;
 	size_t best_len = 0;
-	char *merged;
-	int ret;
 
-	ret = table_parse(buf, &t);
-	if (ret < 0)
-		return ret;
-	for (size_t i = 0; i < t.n; i++) {
-		const struct vg_mount *m = &t.v[i];
+	for (size_t i = 0; i < t->n; i++) {
+		const struct vg_mount *m = &t->v[i];
 		size_t n;
 
 		if (m->major != r->dev_major || m->minor != r->dev_minor)
@@ -401,9 +402,90 @@ int vg_rootfs_find_host_mount(char *buf, struct vg_rootfs *r)
 			best_len = n;
 		}
 	}
+	*ret_len = best_len;
+	return best;
+}
+
+static bool same_list(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Does @m, a mount from a table the container cannot write, say what the
+ * container's view @r says about its root? */
+static int check_layers(const struct vg_mount *m, struct vg_rootfs *r,
+			const char *whose, char *err, size_t errsz)
+{
+	struct vg_overlay_opts o;
+	char why[256];
+	bool same;
+	int ret;
+
+	if (strcmp(m->fstype, r->fstype) != 0) {
+		vg_set_err(err, errsz, "the container's mount table says its "
+			   "root is %s, %s says %s", r->fstype, whose,
+			   m->fstype);
+		return -EPERM;
+	}
+	if (!r->overlay) {
+		r->layers_verified = true;
+		return 0;
+	}
+	ret = vg_overlay_parse_opts(m->superopts, &o, why, sizeof(why));
+	if (ret < 0) {
+		vg_set_err(err, errsz, "%s: its overlay options: %s", whose, why);
+		return ret == -E2BIG ? -EBADMSG : ret;
+	}
+	same = same_str(o.upperdir, r->ovl.upperdir) &&
+	       same_str(o.workdir, r->ovl.workdir) &&
+	       o.userxattr == r->ovl.userxattr &&
+	       same_list(o.lowerdirs, o.n_lowerdirs, r->ovl.lowerdirs,
+			 r->ovl.n_lowerdirs) &&
+	       same_list(o.datadirs, o.n_datadirs, r->ovl.datadirs,
+			 r->ovl.n_datadirs);
+	vg_overlay_opts_release(&o);
+	if (!same) {
+		vg_set_err(err, errsz, "the container's mount table and %s "
+			   "disagree about the layers of its root overlay "
+			   "(device %u:%u)", whose, r->dev_major, r->dev_minor);
+		return -EPERM;
+	}
+	r->layers_verified = true;
+	r->layers_why = NULL;
+	return 0;
+}
+
+int vg_rootfs_find_host_mount(char *buf, struct vg_rootfs *r, char *err,
+			      size_t errsz)
+{
+	struct mount_table t;
+	const struct vg_mount *best;
+	size_t best_len;
+	char *merged;
+	int ret;
+
+	ret = table_parse(buf, &t);
+	if (ret < 0)
+		return ret;
+	best = same_fs(&t, r, &best_len);
 	if (!best) {
 		free(t.v);
 		return -ENOENT;
+	}
+	ret = check_layers(best, r, "the host's", err, errsz);
+	if (ret < 0) {
+		free(t.v);
+		return ret;
 	}
 	/* the part of the root below the host mount's root */
 	const char *rest = strcmp(best->root, "/") == 0 ? r->root
@@ -421,7 +503,25 @@ int vg_rootfs_find_host_mount(char *buf, struct vg_rootfs *r)
 	free(r->merged);
 	r->merged = merged;
 	r->host_mount = true;
+	r->layers_pid = 0;
 	return 0;
+}
+
+int vg_rootfs_check_table(char *buf, struct vg_rootfs *r, char *err,
+			  size_t errsz)
+{
+	struct mount_table t;
+	const struct vg_mount *m;
+	size_t len;
+	int ret;
+
+	ret = table_parse(buf, &t);
+	if (ret < 0)
+		return ret;
+	m = same_fs(&t, r, &len);
+	ret = m ? check_layers(m, r, "its runtime's", err, errsz) : -ENOENT;
+	free(t.v);
+	return ret;
 }
 
 /* The host's mount table: PID 1's under the host root; our own only when
@@ -440,6 +540,142 @@ static int read_host_table(struct vigil_ctx *ctx, char **ret)
 			return 0;
 	}
 	return r;
+}
+
+/* The parent of the process open at @pfd, from its stat line. */
+static int parent_of(int pfd)
+{
+	_cleanup_free_ char *buf = NULL;
+	const char *close;
+	int ppid;
+
+	if (vg_read_file_at(pfd, "stat", 4096, &buf, NULL, NULL) < 0)
+		return -1;
+	close = strrchr(buf, ')');
+	if (!close || sscanf(close + 1, " %*c %d", &ppid) != 1 || ppid <= 0)
+		return -1;
+	return ppid;
+}
+
+static bool same_link(int afd, int bfd, const char *name)
+{
+	char a[64], b[64];
+	ssize_t na = readlinkat(afd, name, a, sizeof(a) - 1);
+	ssize_t nb = readlinkat(bfd, name, b, sizeof(b) - 1);
+
+	if (na < 0 || nb < 0)
+		return true; /* unknown: not proven different */
+	return na == nb && memcmp(a, b, (size_t)na) == 0;
+}
+
+/* The path of line @key ("0:" or "4:memory:") in cgroup file @buf. */
+static const char *cg_line(const char *buf, const char *key, size_t keylen,
+			   size_t *ret_len)
+{
+	for (const char *l = buf; l && *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t n = nl ? (size_t)(nl - l) : strlen(l);
+
+		if (n > keylen && memcmp(l, key, keylen) == 0) {
+			*ret_len = n - keylen;
+			return l + keylen;
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* Is the process with cgroup file @pcg inside the cgroup of the one with
+ * @ccg (the container's), or below it? Every hierarchy where the
+ * container is not at the root is compared; none compared counts as
+ * inside. */
+static bool cgroup_inside(const char *ccg, const char *pcg)
+{
+	bool compared = false;
+
+	for (const char *l = ccg; l && *l;) {
+		const char *line = l, *nl = strchr(l, '\n');
+		size_t n = nl ? (size_t)(nl - l) : strlen(l);
+		const char *c1, *c2, *cpath, *ppath;
+		size_t keylen, clen, plen;
+
+		l = nl ? nl + 1 : NULL;
+		/* hierarchy:controllers:path */
+		c1 = memchr(line, ':', n);
+		c2 = c1 ? memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - line)) : NULL;
+		if (!c2)
+			continue;
+		keylen = (size_t)(c2 + 1 - line);
+		cpath = c2 + 1;
+		clen = n - keylen;
+		if (clen == 0 || (clen == 1 && cpath[0] == '/'))
+			continue;
+		ppath = cg_line(pcg, line, keylen, &plen);
+		if (!ppath)
+			continue;
+		compared = true;
+		if (plen >= clen && memcmp(ppath, cpath, clen) == 0 &&
+		    (plen == clen || ppath[clen] == '/'))
+			return true;
+	}
+	return !compared;
+}
+
+/*
+ * No host mount of the container's root: the table of the runtime
+ * process that made the container, its parent. It is trusted only when it
+ * is outside the container's cgroup and mount namespace; a parent inside
+ * the container (or sharing its table) is the container's own word.
+ * Returns 0 (verified, or unverified with @r->layers_why), -EPERM when
+ * the runtime's table disagrees, -ENOMEM.
+ */
+static int runtime_layers(struct vigil_ctx *ctx, int pfd, struct vg_rootfs *r,
+			  char *err, size_t errsz)
+{
+	_cleanup_close_ int ppfd = -1;
+	_cleanup_free_ char *ccg = NULL, *pcg = NULL, *table = NULL;
+	char name[24];
+	int ppid, r2;
+
+	r->layers_why = "no mount table outside the container holds its root "
+			"filesystem";
+	ppid = parent_of(pfd);
+	if (ppid <= 1)
+		return 0;
+	snprintf(name, sizeof(name), "%d", ppid);
+	ppfd = openat(ctx->proc_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* still the parent once the handle is held: not a reused pid */
+	if (ppfd < 0 || parent_of(pfd) != ppid)
+		return 0;
+	if (same_link(pfd, ppfd, "ns/mnt")) {
+		r->layers_why = "its parent shares its mount table, which the "
+				"container can write";
+		return 0;
+	}
+	if (vg_read_file_at(pfd, "cgroup", VG_CG_FAST_MAX, &ccg, NULL, NULL) < 0 ||
+	    vg_read_file_at(ppfd, "cgroup", VG_CG_FAST_MAX, &pcg, NULL, NULL) < 0 ||
+	    cgroup_inside(ccg, pcg)) {
+		r->layers_why = "its parent is inside the container";
+		return 0;
+	}
+	if (vg_read_file_at(ppfd, "mountinfo", VG_MOUNTINFO_MAX, &table, NULL,
+			    NULL) < 0)
+		return 0;
+	r2 = vg_rootfs_check_table(table, r, err, errsz);
+	if (r2 == -ENOENT)
+		return 0;
+	if (r2 < 0)
+		return r2;
+	r->layers_root_fd = openat(ppfd, "root",
+				   O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (r->layers_root_fd < 0) {
+		r->layers_verified = false;
+		r->layers_why = "its runtime process exited";
+		return 0;
+	}
+	r->have_layers_root_fd = true;
+	r->layers_pid = ppid;
+	return 0;
 }
 
 int vg_rootfs_of_pid(struct vigil_ctx *ctx, int pid, struct vg_rootfs *ret,
@@ -489,18 +725,21 @@ int vg_rootfs_of_pid(struct vigil_ctx *ctx, int pid, struct vg_rootfs *ret,
 		return r;
 
 	if (read_host_table(ctx, &host) == 0)
-		r = vg_rootfs_find_host_mount(host, &rf);
+		r = vg_rootfs_find_host_mount(host, &rf, err, errsz);
 	else
 		r = -ENOENT;
 	if (r == -ENOENT) {
-		r = 0;
-		if (asprintf(&rf.merged, "/proc/%d/root", pid) < 0) {
+		r = runtime_layers(ctx, pfd, &rf, err, errsz);
+		if (r == 0 && asprintf(&rf.merged, "/proc/%d/root", pid) < 0) {
 			rf.merged = NULL;
 			r = -ENOMEM;
 		}
 	}
 	if (r < 0) {
-		vg_set_err(err, errsz, "out of memory");
+		if (r == -ENOMEM)
+			vg_set_err(err, errsz, "out of memory");
+		else if (r != -EPERM && r != -EBADMSG)
+			vg_set_err(err, errsz, "%s", strerror(-r));
 		vg_rootfs_release(&rf);
 		return r;
 	}

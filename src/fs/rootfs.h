@@ -12,12 +12,24 @@
  * paths, and where the host sees the merged tree.
  *
  * The layer paths are the overlay's options as the kernel shows them:
- * paths in the mount namespace that mounted it. docker, containerd,
- * podman and CRI-O mount in the host's namespace, and vigil reads them
- * under the host root; @host_mount says whether the host's own mount
- * table holds this filesystem (when it does not, the overlay was
- * mounted elsewhere, for example inside a kind node, and its paths may
- * not be host paths).
+ * paths in the mount namespace that mounted it. A container that may
+ * mount can put a root of its own making under itself, with any layers
+ * it likes (host directories among them), so the layers are taken only
+ * from a mount table the container cannot write:
+ *
+ *  - the host's (PID 1's): docker, containerd, podman and CRI-O mount
+ *    there; the paths are host paths, read under the host root;
+ *  - else the table of the runtime process that made the container (its
+ *    shim or conmon: the init's parent, outside the container's cgroup
+ *    and in another mount namespace), for a rootless container or one
+ *    made inside another (a kind node); the paths are read under that
+ *    process's root.
+ *
+ * Both must hold the same filesystem (the device of the container's
+ * root) with the same layers as the container's own view; a table that
+ * disagrees is refused. When neither holds it, the layers are
+ * unverified and @layers_verified is false: they are the container's
+ * word only.
  */
 
 struct vigil_ctx;
@@ -79,17 +91,29 @@ struct vg_rootfs {
 	bool host_mount; /* @merged is a host mount of this filesystem */
 	bool overlay;    /* fstype "overlay": @ovl is filled in */
 	struct vg_overlay_opts ovl;
+	/* The layers (@ovl) come from a table the container cannot write:
+	 * the host's (@layers_pid 0, paths under the host root) or the
+	 * runtime process @layers_pid's (paths under @layers_root_fd, its
+	 * root, held open). When false, @layers_why says why not. */
+	bool layers_verified;
+	int layers_pid;
+	bool have_layers_root_fd;
+	int layers_root_fd;
+	const char *layers_why;
 };
 
 /*
  * The root filesystem of process @pid: the mount of its root directory
  * (by the mount id statx() reports for /proc/<pid>/root, else the
  * topmost mount at "/" in its table), then the host's mount of the same
- * filesystem (/proc/1/mountinfo). Two bounded reads and a statx; no
- * state. Returns 0; -ESRCH when the process does not exist or exits
- * meanwhile; -ENOENT when no root mount is in its table; -EFBIG when the
- * table is larger than VG_MOUNTINFO_MAX (runtime.h); -EBADMSG when its
- * overlay options make no sense; -ENOMEM. @err says why. On success the caller
+ * filesystem (/proc/1/mountinfo), else the runtime process's (see
+ * above). Bounded reads and a statx; no state. Returns 0; -ESRCH when
+ * the process does not exist or exits meanwhile; -ENOENT when no root
+ * mount is in its table; -EFBIG when the table is larger than
+ * VG_MOUNTINFO_MAX (runtime.h); -EBADMSG when its overlay options make
+ * no sense; -EPERM when the host's or the runtime's table disagrees
+ * with the container's about its root; -ENOMEM. @err says why. On
+ * success the caller
  * releases @ret with vg_rootfs_release(); on failure it holds nothing.
  */
 int vg_rootfs_of_pid(struct vigil_ctx *ctx, int pid, struct vg_rootfs *ret,
@@ -104,7 +128,18 @@ int vg_rootfs_from_mountinfo(char *buf, int mnt_id, struct vg_rootfs *ret,
 			     char *err, size_t errsz);
 /* Set @r->merged to where the host's mountinfo text @buf (changed in
  * place) mounts @r's filesystem: a mount of the same device whose root
- * holds @r->root, the closest one. Returns 0, -ENOENT, or -ENOMEM. */
-int vg_rootfs_find_host_mount(char *buf, struct vg_rootfs *r);
+ * holds @r->root, the closest one. Then check the layers: for an
+ * overlay, the host's mount must have the same options as @r's, and
+ * @r->layers_verified is set. Returns 0, -ENOENT (no mount of the
+ * device), -EPERM (the host's mount disagrees: @err says how), -EBADMSG
+ * (the host's options make no sense) or -ENOMEM. */
+int vg_rootfs_find_host_mount(char *buf, struct vg_rootfs *r, char *err,
+			      size_t errsz);
+/* The same check against the mount table @buf of a runtime process
+ * (changed in place): the same device with the same layers, @r->merged
+ * left alone. Returns as above; on success @r->layers_verified is set
+ * (the caller fills in whose table it was). */
+int vg_rootfs_check_table(char *buf, struct vg_rootfs *r, char *err,
+			  size_t errsz);
 
 #endif

@@ -3,6 +3,7 @@
  * host's table → where the host sees it. The first byte picks the mount
  * id to look for (0: the topmost "/" mount); the rest is the table,
  * used as the container's and then as the host's. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +41,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (!rf.ovl.datadirs[i][0])
 					__builtin_trap();
 		}
-		r = vg_rootfs_find_host_mount(host, &rf);
-		if (r == 0 && (!rf.merged || !rf.host_mount))
+		/* the same table as the host's: found (it may disagree with
+		 * itself only where it holds one device twice) */
+		err[0] = '\0';
+		r = vg_rootfs_find_host_mount(host, &rf, err, sizeof(err));
+		if (r == -ENOENT || (r == 0 && (!rf.merged || !rf.host_mount ||
+						!rf.layers_verified)))
+			__builtin_trap();
+		if ((r == -EPERM || r == -EBADMSG) && (!err[0] || rf.layers_verified))
 			__builtin_trap();
 		vg_rootfs_release(&rf);
 	} else if (!err[0]) {

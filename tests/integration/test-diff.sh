@@ -7,7 +7,8 @@
 # docker container's answer for the same actions. Also: rootfs names a
 # directory where the container's files are, odd names are escaped, a
 # root that is not an overlay and a missing container give clear
-# errors, 100,000 changed files, and a container removed mid-walk.
+# errors, 100,000 changed files, a container removed mid-walk, and a
+# container that forges its own root overlay is refused.
 # Usage: test-diff.sh [path/to/vigil]   (root; exit 77 = skipped)
 set -u -o pipefail
 
@@ -248,6 +249,47 @@ if is_pid "$C2_PID"; then
 	check "not an overlay: rootfs names its directory" test "$VG_OUT" = "$VG_TMPDIR/rootfs"
 else
 	vg_info "SKIP: a container on a plain directory (ctr run --rootfs) could not be started; the not-an-overlay case is covered by the unit suite's fixture"
+fi
+
+# ----------------------------------------------------- a forged root
+# A container allowed to mount puts its init on an overlay of its own
+# making, whose layer paths name host directories when read under the
+# host root. Its mount table is its own word: neither the host's table
+# nor its shim's holds that overlay, so vigil refuses to read them.
+D4=${VG_RUN_PREFIX}diff-forged
+FORGE='mount -t tmpfs tmpfs /f && mkdir /f/u /f/w /f/m &&
+mount -t overlay overlay -o lowerdir=/etc,upperdir=/f/u,workdir=/f/w /f/m &&
+cp -a /bin /f/m/ && exec chroot /f/m /bin/sleep 3600'
+if [ "$DOCKER_OK" = 1 ] &&
+	vg_t docker run -d --cap-add SYS_ADMIN --security-opt seccomp=unconfined \
+		--security-opt apparmor=unconfined --name "$D4" --network none "$VG_IMAGE" \
+		sh -c "mkdir -p /f && $FORGE" >/dev/null; then
+	D4_PID=''
+	vg_wait 20 eval 'D4_PID=$(vg_t docker inspect -f "{{.State.Pid}}" "$D4"); is_pid "$D4_PID" && [ -e "/proc/$D4_PID/root/bin/sleep" ] && grep -q " /f/m " "/proc/$D4_PID/mountinfo"'
+	check "forged root: the container's init runs on its own overlay" \
+		grep -q "lowerdir=/etc" "/proc/$D4_PID/mountinfo"
+	vg_vigil diff "$D4"
+	check "forged root: vigil diff exits 1" test "$VG_RC" -eq 1
+	check "forged root: vigil diff says the layers cannot be verified" \
+		grep -q "layers cannot be verified: no mount table outside the container" <<<"$VG_ERR"
+	check "forged root: no host file listed" test -z "$VG_OUT"
+	vg_vigil rootfs --layers "$D4"
+	check "forged root: rootfs --layers exits 1" test "$VG_RC" -eq 1
+	check "forged root: rootfs --layers names no layer" test -z "$VG_OUT"
+	vg_vigil -o json rootfs "$D4"
+	check "forged root: rootfs still names the root the process sees" test "$VG_RC" -eq 0
+	jcheck "forged root: JSON says the layers are unverified and shows none" "$VG_OUT" \
+		'.rootfs.layers_verified == false and (.rootfs | has("lowerdirs") | not) and .rootfs.merged == "/proc/\($p)/root"' \
+		--arg p "$D4_PID"
+	# a genuine container beside it still verifies
+	if [ -n "${D1:-}" ] && vg_t docker inspect "$D1" >/dev/null 2>&1; then
+		vg_vigil -o json rootfs "$D1"
+		jcheck "docker: its layers are verified from the host's table" "$VG_OUT" \
+			'.rootfs.layers_verified == true and .rootfs.layers_from == "/"'
+	fi
+	vg_t docker rm -f "$D4" >/dev/null 2>&1
+else
+	[ "$DOCKER_OK" = 1 ] && fail "forged root: could not start $D4"
 fi
 
 # -------------------------------------------- 100,000 files, and removal

@@ -227,6 +227,11 @@ static const char host_table[] =
 	"48 43 0:39 / /var/lib/docker/overlay2/abc/merged rw - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/A:/var/lib/docker/overlay2/l/B,upperdir=/var/lib/docker/overlay2/abc/diff,workdir=/var/lib/docker/overlay2/abc/work\n"
 	"90 27 0:77 / /srv/data rw - tmpfs tmpfs rw\n";
 
+/* The same device as the host's overlay, other layers: a host directory
+ * as its lower layer. */
+static const char forged_ctr_table[] =
+	"75 50 0:39 / / rw - overlay overlay rw,lowerdir=/etc,upperdir=/var/lib/docker/overlay2/abc/diff,workdir=/var/lib/docker/overlay2/abc/work\n";
+
 static void test_rootfs_from_mountinfo(void **state)
 {
 	struct vg_rootfs rf;
@@ -247,9 +252,39 @@ static void test_rootfs_from_mountinfo(void **state)
 
 	/* where the host sees it */
 	buf = strdup(host_table);
-	assert_int_equal(vg_rootfs_find_host_mount(buf, &rf), 0);
+	assert_int_equal(vg_rootfs_find_host_mount(buf, &rf, err, sizeof(err)), 0);
 	assert_string_equal(rf.merged, "/var/lib/docker/overlay2/abc/merged");
 	assert_true(rf.host_mount);
+	assert_true(rf.layers_verified);
+	assert_int_equal(rf.layers_pid, 0);
+	free(buf);
+	vg_rootfs_release(&rf);
+
+	/* a container's table that disagrees with the host's about the
+	 * layers of the same filesystem: refused, whichever way */
+	buf = strdup(forged_ctr_table);
+	assert_int_equal(vg_rootfs_from_mountinfo(buf, 0, &rf, err, sizeof(err)), 0);
+	free(buf);
+	buf = strdup(host_table);
+	assert_int_equal(vg_rootfs_find_host_mount(buf, &rf, err, sizeof(err)),
+			 -EPERM);
+	assert_non_null(strstr(err, "disagree"));
+	assert_false(rf.layers_verified);
+	assert_false(rf.host_mount);
+	free(buf);
+	buf = strdup(host_table);
+	assert_int_equal(vg_rootfs_check_table(buf, &rf, err, sizeof(err)),
+			 -EPERM);
+	free(buf);
+	vg_rootfs_release(&rf);
+	/* ... or about what the filesystem is */
+	buf = strdup("75 50 0:39 / / rw - tmpfs tmpfs rw\n");
+	assert_int_equal(vg_rootfs_from_mountinfo(buf, 0, &rf, err, sizeof(err)), 0);
+	free(buf);
+	buf = strdup(host_table);
+	assert_int_equal(vg_rootfs_find_host_mount(buf, &rf, err, sizeof(err)),
+			 -EPERM);
+	assert_non_null(strstr(err, "tmpfs"));
 	free(buf);
 	vg_rootfs_release(&rf);
 
@@ -297,13 +332,17 @@ static void test_rootfs_from_mountinfo(void **state)
 	assert_int_equal(vg_rootfs_from_mountinfo(buf, 0, &rf, err, sizeof(err)), 0);
 	free(buf);
 	buf = strdup(host_table);
-	assert_int_equal(vg_rootfs_find_host_mount(buf, &rf), 0);
+	assert_int_equal(vg_rootfs_find_host_mount(buf, &rf, err, sizeof(err)), 0);
 	assert_string_equal(rf.merged, "/srv/data/rootfs/c1");
+	assert_true(rf.layers_verified);
 	free(buf);
 	/* no host mount of that device */
 	rf.dev_minor = 78;
+	rf.layers_verified = false;
 	buf = strdup(host_table);
-	assert_int_equal(vg_rootfs_find_host_mount(buf, &rf), -ENOENT);
+	assert_int_equal(vg_rootfs_find_host_mount(buf, &rf, err, sizeof(err)),
+			 -ENOENT);
+	assert_false(rf.layers_verified);
 	free(buf);
 	vg_rootfs_release(&rf);
 }
@@ -1020,6 +1059,33 @@ static void test_walk_redirect(void **state)
 
 /* ------------------------------------------------------------ of a pid */
 
+/* A process of the fixture host: its parent, mount namespace, cgroup
+ * and mount table. */
+static void put_proc(int pid, int ppid, unsigned long mntns, const char *cg,
+		     const char *mountinfo)
+{
+	char rel[64], line[128], p[1024];
+
+	snprintf(rel, sizeof(rel), "host/proc/%d/stat", pid);
+	snprintf(line, sizeof(line), "%d (x) S %d 1 1 0 -1\n", pid, ppid);
+	put(rel, line);
+	snprintf(rel, sizeof(rel), "host/proc/%d/cgroup", pid);
+	put(rel, cg);
+	snprintf(rel, sizeof(rel), "host/proc/%d/mountinfo", pid);
+	put(rel, mountinfo);
+	snprintf(rel, sizeof(rel), "host/proc/%d/root", pid);
+	mkdirs(rel);
+	snprintf(rel, sizeof(rel), "host/proc/%d/ns", pid);
+	mkdirs(rel);
+	snprintf(rel, sizeof(rel), "host/proc/%d/ns/mnt", pid);
+	path_of(p, sizeof(p), rel);
+	snprintf(line, sizeof(line), "mnt:[%lu]", mntns);
+	assert_int_equal(symlink(line, p), 0);
+}
+
+#define CTR_CG "0::/system.slice/docker-c.scope\n"
+#define OVL99 "75 50 0:99 / / rw - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w\n"
+
 static void test_rootfs_of_pid(void **state)
 {
 	struct vigil_ctx *ctx;
@@ -1029,22 +1095,64 @@ static void test_rootfs_of_pid(void **state)
 	(void)state;
 	put("host/proc/1/mountinfo", host_table);
 	put("host/proc/77/mountinfo", ctr_table);
-	put("host/proc/78/mountinfo",
-		  "75 50 0:99 / / rw - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w\n");
 	put("host/proc/79/mountinfo", "1 0 0:1 / /x rw - tmpfs t rw\n");
+	/* a runtime process (a kind node's shim, a rootless conmon): its own
+	 * mount namespace and cgroup, the container's overlay in its table */
+	put_proc(70, 1, 4026531840ul, "0::/system.slice/containerd.service\n",
+		 "10 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+		 "48 10 0:99 / /run/c/rootfs rw - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w\n");
+	put_proc(78, 70, 4026532000ul, CTR_CG, OVL99);
+	/* the same device, other layers: refused */
+	put_proc(80, 70, 4026532001ul, CTR_CG,
+		 "75 50 0:99 / / rw - overlay overlay rw,lowerdir=/etc,upperdir=/u,workdir=/w\n");
+	/* a parent sharing the container's mount namespace */
+	put_proc(82, 1, 4026532002ul, CTR_CG, OVL99);
+	put_proc(81, 82, 4026532002ul, CTR_CG, OVL99);
+	/* a parent in another namespace, but inside the container's cgroup */
+	put_proc(84, 1, 4026532003ul,
+		 "0::/system.slice/docker-c.scope/init\n", OVL99);
+	put_proc(83, 84, 4026532004ul, CTR_CG, OVL99);
+	/* a device no table outside the container holds */
+	put_proc(85, 70, 4026532005ul, CTR_CG,
+		 "75 50 0:98 / / rw - overlay overlay rw,lowerdir=/etc,upperdir=/tmp,workdir=/w\n");
 	path_of(root, sizeof(root), "host");
 	assert_int_equal(vigil_ctx_new(root, &ctx), 0);
 
 	assert_int_equal(vg_rootfs_of_pid(ctx, 77, &rf, err, sizeof(err)), 0);
 	assert_string_equal(rf.merged, "/var/lib/docker/overlay2/abc/merged");
 	assert_true(rf.host_mount);
+	assert_true(rf.layers_verified);
+	assert_int_equal(rf.layers_pid, 0);
+	assert_false(rf.have_layers_root_fd);
 	assert_string_equal(rf.ovl.workdir, "/var/lib/docker/overlay2/abc/work");
 	vg_rootfs_release(&rf);
 
-	/* no host mount of it: reached through the process */
+	/* no host mount of it: its runtime's table, paths under its root */
 	assert_int_equal(vg_rootfs_of_pid(ctx, 78, &rf, err, sizeof(err)), 0);
 	assert_string_equal(rf.merged, "/proc/78/root");
 	assert_false(rf.host_mount);
+	assert_true(rf.layers_verified);
+	assert_int_equal(rf.layers_pid, 70);
+	assert_true(rf.have_layers_root_fd);
+	vg_rootfs_release(&rf);
+
+	assert_int_equal(vg_rootfs_of_pid(ctx, 80, &rf, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "runtime's disagree"));
+
+	assert_int_equal(vg_rootfs_of_pid(ctx, 81, &rf, err, sizeof(err)), 0);
+	assert_false(rf.layers_verified);
+	assert_non_null(strstr(rf.layers_why, "shares its mount table"));
+	vg_rootfs_release(&rf);
+
+	assert_int_equal(vg_rootfs_of_pid(ctx, 83, &rf, err, sizeof(err)), 0);
+	assert_false(rf.layers_verified);
+	assert_non_null(strstr(rf.layers_why, "inside the container"));
+	vg_rootfs_release(&rf);
+
+	assert_int_equal(vg_rootfs_of_pid(ctx, 85, &rf, err, sizeof(err)), 0);
+	assert_false(rf.layers_verified);
+	assert_non_null(strstr(rf.layers_why, "no mount table outside"));
+	assert_string_equal(rf.merged, "/proc/85/root");
 	vg_rootfs_release(&rf);
 
 	assert_int_equal(vg_rootfs_of_pid(ctx, 79, &rf, err, sizeof(err)), -ENOENT);
