@@ -51,6 +51,11 @@ enum vigil_status {
 	VIGIL_PEER_REUSED,     /* its pid now names another process */
 	VIGIL_PEER_HIDDEN,     /* in a pid namespace this process cannot see */
 	VIGIL_PEER_CHANGED,    /* its credentials changed after it connected */
+	/* Its cgroup claims a container that the container's runtime does
+	 * not record there (a cgroup named like a container's, made by
+	 * someone else), or has not recorded yet: the container id is the
+	 * claim, shown as such; none of the runtime's metadata is. */
+	VIGIL_UNVERIFIED,
 };
 
 /* Which side of a container boundary a process is on. */
@@ -75,7 +80,8 @@ enum vigil_status vigil_identity_status(const struct vigil_identity *id);
 /* A sentence saying what went wrong; "" when the status is VIGIL_OK. */
 const char *vigil_identity_message(const struct vigil_identity *id);
 /* "ok", "not_found", "conflict", "bad_proc_file", "no_cgroup", "error",
- * "peer_gone", "peer_reused", "peer_hidden", "peer_changed" */
+ * "peer_gone", "peer_reused", "peer_hidden", "peer_changed",
+ * "unverified" */
 const char *vigil_status_name(enum vigil_status st);
 
 pid_t vigil_identity_pid(const struct vigil_identity *id);
@@ -89,8 +95,14 @@ const char *vigil_identity_exe(const struct vigil_identity *id);
 enum vigil_role vigil_identity_role(const struct vigil_identity *id);
 /* "docker", "containerd", "cri-o", "podman", "unknown", or "none". */
 const char *vigil_identity_runtime(const struct vigil_identity *id);
-/* The full container id; "host" for a process in no container. */
+/* The full container id; "host" for a process in no container. With
+ * status VIGIL_UNVERIFIED, the id its cgroup claims. */
 const char *vigil_identity_container_id(const struct vigil_identity *id);
+/* How the container claim was verified: "runtime" (the runtime's own
+ * record), "enclosing" (a nested container: the enclosing container's
+ * record), "user" (rootless: that user's own record, which proves only
+ * that user's word), "pending", "failed"; NULL when not in a container. */
+const char *vigil_identity_container_verified(const struct vigil_identity *id);
 /* The pod uid (dashed), or NULL when not in a pod. */
 const char *vigil_identity_pod_uid(const struct vigil_identity *id);
 /* The cgroup v2 id (what bpf_get_current_cgroup_id() returns), 0 if none. */

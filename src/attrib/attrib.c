@@ -336,18 +336,50 @@ static void resolve(struct vigil_ctx *ctx, struct vigil_identity *id)
 	cg_cache_store(e, text, now, id->cgroup_id, &id->attr, NULL, false);
 }
 
+static void set_status(struct vigil_identity *id, enum vigil_status st,
+		       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A pod-level cgroup (in a pod, in none of its containers) is the
+ * kubelet's only in the host's own kubepods tree, which only root
+ * writes; elsewhere the pod uid is a name anyone could have chosen. */
+static bool pod_claim_trusted(const struct vg_cgroup_info *cg)
+{
+	const char *p = cg->v2_path && strcmp(cg->v2_path, "/") != 0
+				? cg->v2_path : cg->v1_path;
+
+	if (!p)
+		return false;
+	p += strspn(p, "/");
+	return vg_startswith(p, "kubepods/") || vg_startswith(p, "kubepods.slice/");
+}
+
 /* Container metadata and the pod answer, once attribution is known. */
 static int add_metadata(struct vigil_ctx *ctx, struct vigil_identity *id)
 {
 	const struct vg_cgroup_match *m = &id->attr;
 
-	if (m->role == VG_ROLE_CONTAINER && m->runtime != VG_RUNTIME_UNKNOWN &&
-	    m->runtime != VG_RUNTIME_NONE) {
+	if (m->role == VG_ROLE_CONTAINER && m->runtime != VG_RUNTIME_NONE) {
 		id->meta = vg_meta_get(ctx, m, &id->cg);
-		return id->meta ? 0 : -ENOMEM;
+		if (!id->meta)
+			return -ENOMEM;
+		/* a claim its runtime does not stand behind: never an
+		 * identity that policy may take for the container */
+		if (!vg_meta_trusted(id->meta) &&
+		    id->meta->verify != VG_VERIFY_USER)
+			set_status(id, VIGIL_UNVERIFIED,
+				   "container %.12s: %s: %s", m->container_id,
+				   id->meta->verify == VG_VERIFY_PENDING
+					   ? "not verified yet"
+					   : "its cgroup's claim is not verified",
+				   id->meta->verify_why);
+		return 0;
 	}
+	if (ctx->no_meta)
+		return 0;
 	if (m->pod_uid[0])
-		return vg_pod_resolve(m->pod_uid, NULL, ctx->kubelet,
+		return vg_pod_resolve(m->pod_uid, NULL,
+				      pod_claim_trusted(&id->cg) ? ctx->kubelet
+								 : NULL,
 				      m->role == VG_ROLE_CONTAINER
 					      ? m->container_id : NULL,
 				      &id->pod);
@@ -500,7 +532,7 @@ int vigil_identify_pid(struct vigil_ctx *ctx, pid_t pid,
 	case VG_CGROUP_OK:
 		id->attr = id->cg.match;
 		resolve(ctx, id);
-		if (!ctx->no_meta && add_metadata(ctx, id) < 0) {
+		if (add_metadata(ctx, id) < 0) {
 			vigil_identity_free(id);
 			return -ENOMEM;
 		}
@@ -591,8 +623,10 @@ int vg_attrib_list_pids(struct vigil_ctx *ctx, int **ret_pids, size_t *ret_n)
 static void cgid_table_release(struct vigil_ctx *ctx)
 {
 	if (ctx->cgid) {
-		for (size_t i = 0; i < VG_CGID_TABLE; i++)
+		for (size_t i = 0; i < VG_CGID_TABLE; i++) {
 			vg_meta_unref(ctx->cgid[i].meta);
+			free(ctx->cgid[i].path);
+		}
 		free(ctx->cgid);
 		ctx->cgid = NULL;
 	}
@@ -608,8 +642,9 @@ static int finish_attribution(struct vigil_ctx *ctx,
 	const struct vg_cgroup_match *m = &ret->match;
 
 	ret->meta = NULL;
-	if (!ctx->no_meta && m->role == VG_ROLE_CONTAINER &&
-	    m->runtime != VG_RUNTIME_UNKNOWN && m->runtime != VG_RUNTIME_NONE) {
+	/* every container claim is verified; no_meta only skips reading
+	 * the runtime's metadata */
+	if (m->role == VG_ROLE_CONTAINER && m->runtime != VG_RUNTIME_NONE) {
 		struct vg_meta_entry *e = vg_meta_get(ctx, m, cg);
 
 		if (!e)
@@ -732,7 +767,11 @@ static int cgid_store(struct vigil_ctx *ctx, uint64_t cgid, const char *path,
 
 	if (len < 0 || (size_t)len >= sizeof(line))
 		return -ENAMETOOLONG;
+	ctx->attributing_cgid = cgid;
+	ctx->attributing_path = path;
 	r = attribute_text(ctx, line, (size_t)len, cgid, &a);
+	ctx->attributing_cgid = 0;
+	ctx->attributing_path = NULL;
 	if (r < 0)
 		return r == -EDEADLK ? -EBADMSG : r;
 
@@ -753,6 +792,8 @@ static int cgid_store(struct vigil_ctx *ctx, uint64_t cgid, const char *path,
 	if (!dst->cgid)
 		ctx->cgid_used++;
 	vg_meta_unref(dst->meta);
+	free(dst->path);
+	dst->path = strdup(path); /* NULL: not known, nothing worse */
 	dst->cgid = cgid;
 	dst->match = a.match;
 	dst->meta = vg_meta_ref(a.meta);
@@ -773,6 +814,8 @@ static int cgroup_attribution(struct vigil_ctx *ctx, uint64_t cgid,
 	if (r < 0)
 		return r;
 	if (e) {
+		if (e->meta && vg_meta_recheck(ctx, e->meta, &e->match) < 0)
+			return -ENOMEM;
 		ret->match = e->match;
 		ret->cgroup_id = cgid;
 		ret->meta = e->meta;
@@ -787,6 +830,26 @@ static int cgroup_attribution(struct vigil_ctx *ctx, uint64_t cgid,
 		return -EINVAL;
 	}
 	return cgid_store(ctx, cgid, path, ret);
+}
+
+const char *vg_attrib_cgid_path(struct vigil_ctx *ctx, uint64_t cgid)
+{
+	size_t slot = (size_t)(cgid * 0x9e3779b97f4a7c15ull >> 52) % VG_CGID_TABLE;
+
+	if (cgid && cgid == ctx->attributing_cgid)
+		return ctx->attributing_path;
+	if (!ctx->cgid || !cgid)
+		return NULL;
+	for (size_t probe = 0; probe < 8; probe++) {
+		const struct vg_cgid_entry *e =
+			&ctx->cgid[(slot + probe) % VG_CGID_TABLE];
+
+		if (e->cgid == cgid)
+			return e->path;
+		if (!e->cgid)
+			break;
+	}
+	return NULL;
 }
 
 int vg_attrib_cgroup_id(struct vigil_ctx *ctx, uint64_t cgid,
@@ -833,6 +896,8 @@ int vg_attrib_pid_cgroup(struct vigil_ctx *ctx, int pid,
 		cg_cache_slot(ctx, text, (size_t)n, now, &hit);
 
 	if (hit && e->fast_ready && (!e->meta || !e->meta->dropped)) {
+		if (e->meta && vg_meta_recheck(ctx, e->meta, &e->resolved) < 0)
+			return -ENOMEM;
 		ret->match = e->resolved;
 		ret->cgroup_id = e->cgroup_id;
 		ret->meta = e->meta;

@@ -32,6 +32,7 @@ struct vg_cg_cache_entry {
 #define VG_CGID_TABLE 8192
 struct vg_cgid_entry {
 	uint64_t cgid; /* 0: free */
+	char *path;    /* its v2 path, as the kernel named it */
 	struct vg_cgroup_match match;
 	struct vg_meta_entry *meta; /* a reference */
 };
@@ -71,7 +72,24 @@ struct vigil_ctx {
 	struct vg_cgid_entry *cgid;
 	size_t cgid_used;
 	uint64_t cgid_evictions;
+	/* claims verified by this instead of the host (a replay says what
+	 * the live sensor found); NULL: the host's records */
+	vg_verify_fn verify_fn;
+	void *verify_arg;
+	/* what a live sensor saw of process @pid: the cgroup of its last
+	 * exec or fork and its start (boot ns); for a claim whose recorded
+	 * init is already gone from /proc. Returns 0 or -ENOENT. */
+	int (*witness_fn)(void *arg, int pid, uint64_t *ret_cgid,
+			  uint64_t *ret_start_boot_ns);
+	void *witness_arg;
+	/* the cgroup being attributed by id right now (its path is not in
+	 * the table yet) */
+	uint64_t attributing_cgid;
+	const char *attributing_path;
 };
+
+/* The v2 path the cgroup id table holds for @cgid, or NULL. Borrowed. */
+const char *vg_attrib_cgid_path(struct vigil_ctx *ctx, uint64_t cgid);
 
 /* Settings beyond the host root; NULL/0 members keep the default. Paths
  * are host paths ("/var/lib/docker"), read under the host root. */

@@ -39,6 +39,7 @@ void vg_meta_unref(struct vg_meta_entry *e)
 	vg_container_meta_release(&e->meta);
 	vg_pod_meta_release(&e->pod);
 	free(e->cg_path);
+	free(e->key);
 	free(e);
 }
 
@@ -59,9 +60,26 @@ static void unlink_entry(struct vg_meta_cache *c, struct vg_meta_entry *e)
 
 struct vg_meta_entry *vg_meta_peek(struct vigil_ctx *ctx, const char *id)
 {
+	struct vg_meta_entry *any = NULL;
+
 	for (struct vg_meta_entry *e = ctx->meta.buckets[bucket_of(id)]; e;
 	     e = e->next)
-		if (strcmp(e->meta.id, id) == 0)
+		if (strcmp(e->meta.id, id) == 0) {
+			if (vg_meta_trusted(e))
+				return e;
+			any = any ? any : e;
+		}
+	return any;
+}
+
+/* The entry of claim @key to container @id. */
+static struct vg_meta_entry *find_claim(struct vigil_ctx *ctx, const char *id,
+					const char *key)
+{
+	for (struct vg_meta_entry *e = ctx->meta.buckets[bucket_of(id)]; e;
+	     e = e->next)
+		if (strcmp(e->meta.id, id) == 0 && e->key &&
+		    strcmp(e->key, key) == 0)
 			return e;
 	return NULL;
 }
@@ -145,6 +163,53 @@ static char *cgroup_check_path(const struct vg_cgroup_info *cg, bool *v2)
 	return NULL;
 }
 
+/*
+ * Read the runtime's metadata of @m under host root @root_fd: the host's
+ * runtimes, or (@state_root_pid) those of the enclosing container whose
+ * init that is, through its root, with default paths, no Engine API and
+ * no kubelet (the host's knows none of its pods).
+ */
+static bool worker_submit(struct vigil_ctx *ctx, struct vg_meta_entry *e,
+			  const struct vg_cgroup_match *m);
+static void set_missing(struct vg_meta_entry *e, const char *why);
+
+static int read_meta(const struct vg_runtime_cfg *host_cfg, int root_fd,
+		     struct vg_kubelet *kubelet, const struct vg_cgroup_match *m,
+		     int state_root_pid, int init_pid,
+		     struct vg_container_meta *ret_meta,
+		     struct vg_pod_meta *ret_pod)
+{
+	struct vg_runtime_cfg nested;
+	const struct vg_runtime_cfg *cfg = host_cfg;
+	_cleanup_close_ int nested_fd = -1;
+	int r;
+
+	if (state_root_pid > 0) {
+		char path[48];
+
+		snprintf(path, sizeof(path), "proc/%d/root", state_root_pid);
+		nested_fd = openat(root_fd, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (nested_fd < 0)
+			return -ESRCH;
+		vg_runtime_cfg_defaults(&nested);
+		nested.docker_socket = NULL;
+		cfg = &nested;
+		root_fd = nested_fd;
+		kubelet = NULL;
+	}
+	r = vg_runtime_read(cfg, root_fd, m, ret_meta);
+	if (r < 0)
+		return r;
+	/* the init the verification found, as a host pid */
+	if (init_pid > 0)
+		ret_meta->init_pid = init_pid;
+	r = vg_pod_resolve(m->pod_uid, &ret_meta->labels, kubelet,
+			   m->container_id, ret_pod);
+	if (r < 0)
+		vg_container_meta_release(ret_meta);
+	return r;
+}
+
 static int read_into(struct vigil_ctx *ctx, const struct vg_cgroup_match *m,
 		     struct vg_meta_entry *e)
 {
@@ -152,27 +217,25 @@ static int read_into(struct vigil_ctx *ctx, const struct vg_cgroup_match *m,
 	struct vg_pod_meta pod;
 	int r;
 
-	r = vg_runtime_read(&ctx->rt_cfg, ctx->root_fd, m, &meta);
+	r = read_meta(&ctx->rt_cfg, ctx->root_fd, ctx->kubelet, m,
+		      e->state_root_pid, e->init_pid, &meta, &pod);
+	if (r == -ESRCH) {
+		set_missing(e, "the enclosing container's root is gone");
+		e->read_ns = mono_ns();
+		return 0;
+	}
 	if (r < 0)
 		return r;
-	r = vg_pod_resolve(m->pod_uid, &meta.labels, ctx->kubelet,
-			   m->container_id, &pod);
-	if (r < 0) {
-		vg_container_meta_release(&meta);
-		return r;
-	}
 	vg_container_meta_release(&e->meta);
 	vg_pod_meta_release(&e->pod);
 	e->meta = meta;
 	e->pod = pod;
 	e->read_ns = mono_ns();
+	e->gen++;
 	ctx->meta.reads++;
 	return 0;
 }
 
-static bool worker_submit(struct vigil_ctx *ctx, struct vg_meta_entry *e,
-			  const struct vg_cgroup_match *m);
-static void set_missing(struct vg_meta_entry *e, const char *why);
 
 static void evict_one(struct vg_meta_cache *c)
 {
@@ -188,6 +251,156 @@ static void evict_one(struct vg_meta_cache *c)
 	}
 }
 
+static void verify_env(struct vigil_ctx *ctx, struct vg_verify_env *env)
+{
+	*env = (struct vg_verify_env){
+		.root_fd = ctx->root_fd,
+		.proc_fd = ctx->proc_fd,
+		.cg2_fd = ctx->cg2_fd,
+		.cfg = &ctx->rt_cfg,
+		.clk_tck = ctx->clk_tck,
+	};
+	if (ctx->own_proc) {
+		/* our own clocks: the offset to the ns, start times to the
+		 * tick */
+		env->boot_wall_ns = vg_clock_ns(CLOCK_REALTIME) -
+				    vg_clock_ns(CLOCK_BOOTTIME);
+		env->slack_ns = 50ull * 1000000ull;
+	} else if (ctx->have_btime) {
+		/* another host root: its btime, to the second */
+		env->boot_wall_ns = ctx->btime * 1000000000ull;
+		env->slack_ns = 1000000000ull;
+	}
+}
+
+/*
+ * A claim whose recorded init is already gone from /proc (a container
+ * that ran for a moment): what the sensor saw of that process is a
+ * kernel fact too. Its last exec was in cgroup X: the claim holds if X
+ * is the claimed container's cgroup or below it, and the process started
+ * before the record was written.
+ */
+static void witness(struct vigil_ctx *ctx, const struct vg_verify_env *env,
+		    const struct vg_cgroup_match *m, const char *key,
+		    struct vg_verdict *v)
+{
+	uint64_t cgid = 0, start = 0;
+	struct vg_cgroup_match im;
+	const char *path;
+	size_t klen;
+
+	if (!ctx->witness_fn || !v->init_gone || !v->record_pid ||
+	    !vg_startswith(key, "0::") || m->nested_in[0])
+		return;
+	if (ctx->witness_fn(ctx->witness_arg, v->record_pid, &cgid, &start) < 0 ||
+	    !cgid) {
+		/* its events may be further on in the stream: wait for them
+		 * (as for a record not written yet) */
+		v->level = VG_VERIFY_PENDING;
+		snprintf(v->why, sizeof(v->why), "its runtime's init process "
+			 "%d is gone; waiting for the sensor's own record of it",
+			 v->record_pid);
+		return;
+	}
+	if (!(path = vg_attrib_cgid_path(ctx, cgid)))
+		return;
+	if (v->record_mtime_ns && env->boot_wall_ns &&
+	    (v->record_mtime_ns < env->boot_wall_ns ||
+	     start > v->record_mtime_ns - env->boot_wall_ns + env->slack_ns))
+		return;
+	vg_cgroup_parse_path(path, strlen(path), &im);
+	klen = strlen(key + 3);
+	if (im.role != VG_ROLE_CONTAINER ||
+	    strcmp(im.container_id, m->container_id) != 0 ||
+	    im.scope_end != klen || strncmp(path, key + 3, klen) != 0)
+		return;
+	v->level = VG_VERIFY_RUNTIME;
+	v->init_pid = v->record_pid;
+	v->why[0] = '\0';
+}
+
+/* Verify @e's claim (again). Returns 0 or -ENOMEM. */
+static int verify_entry(struct vigil_ctx *ctx, const struct vg_cgroup_match *m,
+			struct vg_meta_entry *e, uint64_t now)
+{
+	struct vg_verify_env env;
+	struct vg_verdict v;
+	int r;
+
+	verify_env(ctx, &env);
+	r = ctx->verify_fn ? ctx->verify_fn(ctx->verify_arg, m, e->key, &v)
+			   : vg_verify_claim(&env, m, e->key, &v);
+	if (r < 0)
+		return r;
+	if (v.level == VG_VERIFY_FAILED && !ctx->verify_fn)
+		witness(ctx, &env, m, e->key, &v);
+	ctx->meta.verifications++;
+	e->verify_ns = now;
+	if (v.level == VG_VERIFY_PENDING &&
+	    now - e->first_seen_ns >= VG_META_RETRY_WINDOW_NS) {
+		v.level = VG_VERIFY_FAILED;
+		snprintf(v.why, sizeof(v.why), "its runtime recorded no init "
+			 "process for it within %llu s",
+			 VG_META_RETRY_WINDOW_NS / 1000000000ull);
+	}
+	if (v.level == e->verify && strcmp(v.why, e->verify_why) == 0)
+		return 0;
+	e->verify = v.level;
+	e->init_pid = v.init_pid;
+	e->state_root_pid = v.state_root_pid;
+	snprintf(e->verify_why, sizeof(e->verify_why), "%s", v.why);
+	e->gen++;
+	if (vg_verify_trusted(v.level))
+		ctx->meta.verified++;
+	else if (v.level != VG_VERIFY_PENDING)
+		ctx->meta.unverified++;
+	/* the state says no more than the verification: not a container
+	 * of its runtime's, or not yet */
+	if (!vg_verify_trusted(v.level)) {
+		char why[600];
+
+		snprintf(why, sizeof(why), "%s: %s",
+			 v.level == VG_VERIFY_PENDING ? "not verified yet"
+			 : v.level == VG_VERIFY_USER  ? "rootless"
+						      : "not verified",
+			 v.why);
+		set_missing(e, why);
+		e->meta.retry = v.level == VG_VERIFY_PENDING;
+	}
+	return 0;
+}
+
+/* Start reading a verified claim's metadata: by the worker, else now. */
+static int start_read(struct vigil_ctx *ctx, const struct vg_cgroup_match *m,
+		      struct vg_meta_entry *e)
+{
+	if (ctx->no_meta || e->has_meta || !vg_verify_trusted(e->verify))
+		return 0;
+	e->has_meta = true;
+	if (ctx->meta_worker) {
+		e->meta.retry = true;
+		set_missing(e, "metadata being read");
+		worker_submit(ctx, e, m);
+		return 0;
+	}
+	return read_into(ctx, m, e);
+}
+
+int vg_meta_recheck(struct vigil_ctx *ctx, struct vg_meta_entry *e,
+		    const struct vg_cgroup_match *m)
+{
+	uint64_t now;
+
+	if (!e || e->verify != VG_VERIFY_PENDING || e->dropped)
+		return 0;
+	now = mono_ns();
+	if (now - e->verify_ns < VG_VERIFY_RETRY_NS)
+		return 0;
+	if (verify_entry(ctx, m, e, now) < 0)
+		return -ENOMEM;
+	return start_read(ctx, m, e);
+}
+
 struct vg_meta_entry *vg_meta_get(struct vigil_ctx *ctx,
 				  const struct vg_cgroup_match *m,
 				  const struct vg_cgroup_info *cg)
@@ -195,17 +408,34 @@ struct vg_meta_entry *vg_meta_get(struct vigil_ctx *ctx,
 	struct vg_meta_cache *c = &ctx->meta;
 	struct vg_meta_entry *e;
 	uint64_t now = mono_ns();
+	char key[VG_CLAIM_KEY_MAX];
 
 	if (now - c->last_sweep_ns >= VG_META_SWEEP_NS && c->n > 0)
 		vg_meta_sweep(ctx);
-	e = vg_meta_peek(ctx, m->container_id);
+	/* a claim no line of the cgroup file makes whole (cannot be: @m is
+	 * parsed from it) is verified as one that fails */
+	if (!cg || vg_claim_key(cg, m, key, sizeof(key)) < 0)
+		snprintf(key, sizeof(key), "?");
+	e = find_claim(ctx, m->container_id, key);
 	if (e && e->meta.runtime == m->runtime) {
+		if (e->verify == VG_VERIFY_PENDING &&
+		    now - e->verify_ns >= VG_VERIFY_RETRY_NS) {
+			if (verify_entry(ctx, m, e, now) < 0 ||
+			    start_read(ctx, m, e) < 0)
+				return NULL;
+			return vg_meta_ref(e);
+		}
+		if (!e->has_meta) {
+			c->hits++;
+			return vg_meta_ref(e);
+		}
 		bool stale = e->meta.retry &&
 			     now - e->first_seen_ns < VG_META_RETRY_WINDOW_NS &&
 			     now - e->read_ns >= VG_META_RETRY_NS;
 		/* The kubelet may know the pod by now (its client bounds how
 		 * often it asks). */
 		bool pod_stale = ctx->kubelet && m->pod_uid[0] &&
+				 !e->state_root_pid &&
 				 e->pod.source != VG_POD_SRC_KUBELET &&
 				 now - e->read_ns >= VG_META_RETRY_NS;
 
@@ -224,6 +454,7 @@ struct vg_meta_entry *vg_meta_get(struct vigil_ctx *ctx,
 				vg_pod_meta_release(&e->pod);
 				e->pod = pod;
 				e->read_ns = now;
+				e->gen++;
 			}
 		} else {
 			c->hits++;
@@ -237,16 +468,14 @@ struct vg_meta_entry *vg_meta_get(struct vigil_ctx *ctx,
 	if (!e)
 		return NULL;
 	e->refs = 1; /* the cache's */
-	e->first_seen_ns = now;
+	e->first_seen_ns = e->read_ns = now;
+	e->key = strdup(key);
 	e->cg_path = cgroup_check_path(cg, &e->cg_v2);
-	if (ctx->meta_worker) {
-		/* known at once by its id; the rest follows */
-		snprintf(e->meta.id, sizeof(e->meta.id), "%s", m->container_id);
-		e->meta.runtime = m->runtime;
-		e->meta.retry = true;
-		set_missing(e, "metadata being read");
-		worker_submit(ctx, e, m);
-	} else if (read_into(ctx, m, e) < 0) {
+	snprintf(e->meta.id, sizeof(e->meta.id), "%s", m->container_id);
+	e->meta.runtime = m->runtime;
+	e->verify = VG_VERIFY_PENDING;
+	if (!e->key || verify_entry(ctx, m, e, now) < 0 ||
+	    start_read(ctx, m, e) < 0) {
 		vg_meta_unref(e);
 		return NULL;
 	}
@@ -280,6 +509,8 @@ void vg_meta_cache_release(struct vg_meta_cache *c)
 
 struct meta_job {
 	struct vg_cgroup_match m;
+	struct vg_meta_entry *e; /* a reference, touched on the main thread only */
+	int state_root_pid, init_pid;
 	/* the answer */
 	int err;
 	struct vg_container_meta meta;
@@ -311,6 +542,7 @@ static void job_free(struct meta_job *j)
 {
 	if (!j)
 		return;
+	vg_meta_unref(j->e);
 	vg_container_meta_release(&j->meta);
 	vg_pod_meta_release(&j->pod);
 	free(j);
@@ -319,7 +551,8 @@ static void job_free(struct meta_job *j)
 static void set_missing(struct vg_meta_entry *e, const char *why)
 {
 	e->meta.incomplete = true;
-	snprintf(e->meta.missing, sizeof(e->meta.missing), "%s", why);
+	snprintf(e->meta.missing, sizeof(e->meta.missing), "%.*s",
+		 (int)sizeof(e->meta.missing) - 1, why);
 }
 
 /* Queue a read of @e's container. False (and @e says why) when the
@@ -338,6 +571,8 @@ static bool worker_submit(struct vigil_ctx *ctx, struct vg_meta_entry *e,
 		return false;
 	}
 	j->m = *m;
+	j->state_root_pid = e->state_root_pid;
+	j->init_pid = e->init_pid;
 	pthread_mutex_lock(&w->lock);
 	/* done jobs are also held until collected: bound both */
 	if (w->todo_n < VG_META_WORKER_QUEUE &&
@@ -355,6 +590,7 @@ static bool worker_submit(struct vigil_ctx *ctx, struct vg_meta_entry *e,
 		set_missing(e, "metadata reads queue full");
 		return false;
 	}
+	j->e = vg_meta_ref(e);
 	e->pending = true;
 	return true;
 }
@@ -379,14 +615,9 @@ static void *worker_main(void *arg)
 		if (w->delay_ms)
 			usleep(w->delay_ms * 1000u);
 		/* the slow part: state files, the Engine API, the kubelet */
-		j->err = vg_runtime_read(w->rt_cfg, w->root_fd, &j->m, &j->meta);
-		if (j->err == 0) {
-			j->err = vg_pod_resolve(j->m.pod_uid, &j->meta.labels,
-						w->kubelet, j->m.container_id,
-						&j->pod);
-			if (j->err < 0)
-				vg_container_meta_release(&j->meta);
-		}
+		j->err = read_meta(w->rt_cfg, w->root_fd, w->kubelet, &j->m,
+				   j->state_root_pid, j->init_pid, &j->meta,
+				   &j->pod);
 
 		pthread_mutex_lock(&w->lock);
 		w->done[(w->done_head + w->done_n++) % VG_META_WORKER_QUEUE] = j;
@@ -463,10 +694,10 @@ size_t vg_meta_worker_collect(struct vigil_ctx *ctx)
 		pthread_mutex_unlock(&w->lock);
 		for (size_t i = 0; i < n; i++) {
 			struct meta_job *j = got[i];
-			struct vg_meta_entry *e = vg_meta_peek(ctx, j->m.container_id);
+			struct vg_meta_entry *e = j->e;
 
-			/* gone, or claimed by another runtime meanwhile */
-			if (e && e->meta.runtime == j->m.runtime && e->pending) {
+			/* gone meanwhile */
+			if (!e->dropped && e->pending) {
 				e->pending = false;
 				e->read_ns = mono_ns();
 				if (j->err < 0) {
@@ -477,6 +708,9 @@ size_t vg_meta_worker_collect(struct vigil_ctx *ctx)
 						 strerror(-j->err));
 					set_missing(e, why);
 				} else {
+					/* the verified init, as a host pid */
+					if (e->init_pid > 0)
+						j->meta.init_pid = e->init_pid;
 					vg_container_meta_release(&e->meta);
 					vg_pod_meta_release(&e->pod);
 					e->meta = j->meta;
@@ -485,6 +719,7 @@ size_t vg_meta_worker_collect(struct vigil_ctx *ctx)
 					memset(&j->pod, 0, sizeof(j->pod));
 					ctx->meta.reads++;
 				}
+				e->gen++;
 				changed++;
 			}
 			job_free(j);

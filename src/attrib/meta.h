@@ -5,18 +5,25 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "attrib/verify.h"
 #include "cgroup/cgroup.h"
 #include "k8s/pod.h"
 #include "runtime/runtime.h"
 
 /*
- * Container metadata by container id: read at a container's first
- * sighting, kept while its cgroup exists. State not written yet (a
+ * Container metadata by claim: container id and the cgroup that claims
+ * it (vg_claim_key()), so that a forged cgroup of the same name never
+ * shares the real container's entry. Each claim is verified against its
+ * runtime's record (attrib/verify.h) at its first sighting, and again
+ * every VG_VERIFY_RETRY_NS while its runtime has not recorded it yet,
+ * until VG_META_RETRY_WINDOW_NS. Only a verified claim has its runtime's
+ * metadata read, at its first sighting, kept while its cgroup exists. State not written yet (a
  * container being created) is read again, at most every
  * VG_META_RETRY_NS, until VG_META_RETRY_WINDOW_NS after the first
  * sighting; after that the answer stays incomplete, with its reason.
  */
 #define VG_META_RETRY_NS        (200ull * 1000000ull)
+#define VG_VERIFY_RETRY_NS      (20ull * 1000000ull)
 #define VG_META_RETRY_WINDOW_NS (10ull * 1000000000ull)
 #define VG_META_SWEEP_NS        (1000ull * 1000000ull)
 #define VG_META_MAX             4096
@@ -28,6 +35,19 @@ struct vg_meta_entry {
 	struct vg_container_meta meta;
 	struct vg_pod_meta pod;
 	uint64_t first_seen_ns, read_ns;
+	/* the claim, and what its verification found */
+	char *key;
+	enum vg_verify verify;
+	char verify_why[512];
+	int state_root_pid; /* nested: whose root holds its runtime's state */
+	int init_pid;       /* the verified init, a host pid */
+	uint64_t verify_ns;
+	/* the runtime's metadata was read (or is being): only of a verified
+	 * claim, and not with no_meta */
+	bool has_meta;
+	/* bumped whenever what the entry says changes */
+	uint32_t gen;
+	bool claim_recorded; /* its verdict is in the recording (engine's) */
 	/* the container's cgroup, to notice it go: relative to the cgroup2
 	 * mount (v2) or to the host root (a v1 hierarchy dir) */
 	char *cg_path;
@@ -41,6 +61,8 @@ struct vg_meta_cache {
 	size_t n;
 	uint64_t last_sweep_ns;
 	uint64_t reads, hits, drops, evictions; /* counters */
+	/* claims verified, claims that failed, verifications tried */
+	uint64_t verified, unverified, verifications;
 };
 
 struct vg_meta_entry *vg_meta_ref(struct vg_meta_entry *e);
@@ -49,18 +71,28 @@ void vg_meta_unref(struct vg_meta_entry *e);
 struct vigil_ctx;
 
 /*
- * The metadata of the container @m names (role container), reading it
- * on a miss. @cg: the process's parsed cgroup file, to remember the
- * cgroup by. Returns a reference (release with vg_meta_unref()), or NULL
- * on -ENOMEM.
+ * The entry of the claim a process with cgroup file @cg makes to the
+ * container @m names (role container): verified, and its metadata read
+ * when it is, on a miss. Returns a reference (release with
+ * vg_meta_unref()), or NULL on -ENOMEM.
  */
 struct vg_meta_entry *vg_meta_get(struct vigil_ctx *ctx,
 				  const struct vg_cgroup_match *m,
 				  const struct vg_cgroup_info *cg);
 
-/* The cached entry for @id, without reading; NULL if none. Borrowed. */
+/* The cached entry for @id whose claim is verified (else any), without
+ * reading; NULL if none. Borrowed. */
 struct vg_meta_entry *vg_meta_peek(struct vigil_ctx *ctx, const char *id);
+/* Is the entry's claim verified by a record its claimant cannot write? */
+static inline bool vg_meta_trusted(const struct vg_meta_entry *e)
+{
+	return e && vg_verify_trusted(e->verify);
+}
 
+/* For a cached answer: verify @e's claim again when it is pending and
+ * due, and read its metadata once it is verified. Returns 0 or -ENOMEM. */
+int vg_meta_recheck(struct vigil_ctx *ctx, struct vg_meta_entry *e,
+		    const struct vg_cgroup_match *m);
 /* Drop entries whose cgroup is gone. Returns how many were dropped. */
 size_t vg_meta_sweep(struct vigil_ctx *ctx);
 

@@ -29,6 +29,15 @@ static int cmp_ctr(const void *a, const void *b)
 	return c ? c : strcmp(vg_snap_ctr_id(x), vg_snap_ctr_id(y));
 }
 
+/* One container: one claim (a rootless claim and a rootful container
+ * never merge for sharing an id), else one id. */
+static bool same_ctr(const struct vg_snap_ctr *c, const struct vigil_identity *id)
+{
+	if (c->meta || id->meta)
+		return c->meta == id->meta;
+	return strcmp(vg_snap_ctr_id(c), id->attr.container_id) == 0;
+}
+
 static size_t find_pid(const struct vg_snapshot *s, int pid)
 {
 	size_t lo = 0, hi = s->n_procs;
@@ -93,8 +102,7 @@ int vg_snapshot_take(struct vigil_ctx *ctx, struct vg_snapshot *ret)
 		if (id->status != VIGIL_OK || id->attr.role != VG_ROLE_CONTAINER)
 			continue;
 		for (k = 0; k < s.n_ctrs; k++)
-			if (strcmp(vg_snap_ctr_id(&s.ctrs[k]),
-				   id->attr.container_id) == 0)
+			if (same_ctr(&s.ctrs[k], id))
 				break;
 		if (k == s.n_ctrs)
 			s.ctrs[s.n_ctrs++] = (struct vg_snap_ctr){
@@ -117,8 +125,7 @@ int vg_snapshot_take(struct vigil_ctx *ctx, struct vg_snapshot *ret)
 		if (p->id->status == VIGIL_OK &&
 		    p->id->attr.role == VG_ROLE_CONTAINER)
 			for (size_t k = 0; k < s.n_ctrs; k++)
-				if (!strcmp(vg_snap_ctr_id(&s.ctrs[k]),
-					    p->id->attr.container_id)) {
+				if (same_ctr(&s.ctrs[k], p->id)) {
 					p->ctr = &s.ctrs[k];
 					break;
 				}

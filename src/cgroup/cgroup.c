@@ -193,14 +193,16 @@ static bool is_systemd_unit(struct comp c)
  * and is consumed: @pending_pod and @pending_qos are emptied. */
 static void set_container(struct vg_cgroup_match *m, enum vg_runtime rt,
 			  enum vg_cg_role role, const char *id,
-			  char *pending_pod, char *pending_qos)
+			  char *pending_pod, char *pending_qos, size_t end)
 {
 	/* An enclosing container (kind node, docker-in-docker) stays known. */
 	if (m->role == VG_ROLE_CONTAINER || m->role == VG_ROLE_MONITOR) {
 		m->nested_runtime = m->runtime;
 		snprintf(m->nested_in, sizeof(m->nested_in), "%s",
 			 m->container_id);
+		m->nested_end = m->scope_end;
 	}
+	m->scope_end = (uint32_t)end;
 	m->runtime = rt;
 	m->role = role;
 	m->needs_confirm = false;
@@ -252,43 +254,43 @@ void vg_cgroup_parse_path(const char *path, size_t len,
 		/* systemd-driver scopes, then their cgroupfs spellings. */
 		if (match_full_id(c, "docker-", ".scope", id)) {
 			set_container(&m, VG_RUNTIME_DOCKER, VG_ROLE_CONTAINER,
-				      id, pending_pod, pending_qos);
+				      id, pending_pod, pending_qos, i);
 		} else if (match_full_id(c, "cri-containerd-", ".scope", id)) {
 			set_container(&m, VG_RUNTIME_CONTAINERD,
 				      VG_ROLE_CONTAINER, id, pending_pod,
-				      pending_qos);
+				      pending_qos, i);
 		} else if (match_full_id(c, "crio-conmon-", ".scope", id) ||
 			   match_full_id(c, "crio-conmon-", "", id)) {
 			set_container(&m, VG_RUNTIME_CRIO, VG_ROLE_MONITOR, id,
-				      pending_pod, pending_qos);
+				      pending_pod, pending_qos, i);
 		} else if (match_full_id(c, "crio-", ".scope", id) ||
 			   match_full_id(c, "crio-", "", id)) {
 			set_container(&m, VG_RUNTIME_CRIO, VG_ROLE_CONTAINER,
-				      id, pending_pod, pending_qos);
+				      id, pending_pod, pending_qos, i);
 		} else if (match_full_id(c, "libpod-conmon-", ".scope", id) ||
 			   match_full_id(c, "libpod-conmon-", "", id)) {
 			set_container(&m, VG_RUNTIME_PODMAN, VG_ROLE_MONITOR,
-				      id, pending_pod, pending_qos);
+				      id, pending_pod, pending_qos, i);
 		} else if (match_full_id(c, "libpod-", ".scope", id) ||
 			   match_full_id(c, "libpod-", "", id)) {
 			set_container(&m, VG_RUNTIME_PODMAN, VG_ROLE_CONTAINER,
-				      id, pending_pod, pending_qos);
+				      id, pending_pod, pending_qos, i);
 		} else if (comp_eq(prev, "docker") &&
 			   match_full_id(c, "", "", id)) {
 			set_container(&m, VG_RUNTIME_DOCKER, VG_ROLE_CONTAINER,
-				      id, pending_pod, pending_qos);
+				      id, pending_pod, pending_qos, i);
 		} else if (pending_pod[0] && match_full_id(c, "", "", id)) {
 			/* cgroupfs kubelet: <pod>/<id> is docker's, containerd's
 			 * or k3s's; only their state files can tell. */
 			set_container(&m, VG_RUNTIME_UNKNOWN, VG_ROLE_CONTAINER,
-				      id, pending_pod, pending_qos);
+				      id, pending_pod, pending_qos, i);
 			m.needs_confirm = true;
 		} else if (match_full_id(c, "", "", id)) {
 			/* A full hex id as a leaf anywhere else: docker's or
 			 * podman's --cgroup-parent, or containerd's
 			 * /<ns>/<id>. A candidate until state files confirm. */
 			set_container(&m, VG_RUNTIME_UNKNOWN, VG_ROLE_CONTAINER,
-				      id, pending_pod, pending_qos);
+				      id, pending_pod, pending_qos, i);
 			m.needs_confirm = true;
 			m.shape_only = true;
 			if (n_comps == 2 && is_containerd_name(prev) &&
@@ -356,6 +358,7 @@ void vg_cgroup_parse_path(const char *path, size_t len,
 			 (int)first.len, first.s);
 		snprintf(m.container_id, sizeof(m.container_id), "%.*s",
 			 (int)second.len, second.s);
+		m.scope_end = (uint32_t)(second.s + second.len - path);
 	}
 
 	if (m.role == VG_ROLE_HOST)

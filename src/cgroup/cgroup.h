@@ -51,6 +51,11 @@ struct vg_cgroup_match {
 	/* Nested layouts (kind, docker-in-docker): the enclosing container. */
 	enum vg_runtime nested_runtime;
 	char nested_in[VG_CONTAINER_ID_MAX + 1];
+	/* Of the path parsed (one line's, by vg_cgroup_parse_path()): where
+	 * the component naming the container ends (the container's own
+	 * cgroup is the path up to there), and that of the enclosing
+	 * container; 0 when none. */
+	uint32_t scope_end, nested_end;
 };
 
 /* Parse one cgroup path ("/docker/<id>", "/kubepods.slice/..."). Never

@@ -115,10 +115,12 @@ int cli_source_arg(const char *cmd, const char *arg, const char **ret_replay);
 struct vg_bpf_source_opts;
 struct vg_source;
 /* The eBPF source, after the checks that name what stops it, with @o;
- * or the recording @replay (@o gives its tp: formats). NULL with the
- * reason printed. A tracefs in @o is released once the ids are read. */
+ * or the recording @replay (@o gives its tp: formats), whose claim
+ * verdicts then verify @ctx's claims. NULL with the reason printed. A
+ * tracefs in @o is released once the ids are read. */
 struct vg_source *cli_source_open(const char *replay,
-				  const struct vg_bpf_source_opts *o);
+				  const struct vg_bpf_source_opts *o,
+				  struct vigil_ctx *ctx);
 /* SIGINT, SIGTERM and SIGHUP set *@stop; SIGPIPE is ignored. */
 void cli_catch_stop(volatile sig_atomic_t *stop);
 

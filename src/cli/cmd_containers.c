@@ -37,7 +37,7 @@ static void print_container_json(struct vg_printer *p,
 	if (m->ctr_namespace[0])
 		vg_pr_str(p, "namespace", NULL, m->ctr_namespace);
 	if (c->meta)
-		vg_print_container_meta(p, &c->meta->meta);
+		vg_print_claim(p, c->meta);
 	if (m->nested_in[0]) {
 		vg_pr_obj_open(p, "nested_in");
 		vg_pr_str(p, "id", NULL, m->nested_in);

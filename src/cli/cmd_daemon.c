@@ -71,7 +71,7 @@ static struct vg_engine *open_engine(struct vigil_ctx *ctx, const char *replay,
 		.ring_bytes = ring,
 		.tracefs = &tracefs,
 	};
-	src = cli_source_open(replay, &o);
+	src = cli_source_open(replay, &o, ctx);
 	vg_tracefs_release(&tracefs);
 	if (!src)
 		return NULL;

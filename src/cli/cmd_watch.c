@@ -285,6 +285,11 @@ static void final_report(struct watch *w, struct vg_rec_writer *rec,
 		fprintf(stderr, "%s: %llu events went out before their container's "
 			"metadata was read (the hold queue was full)\n",
 			program_name, (unsigned long long)es.held_early);
+	if (es.held_unverified)
+		fprintf(stderr, "%s: %llu events went out before their container's "
+			"claim was verified (its runtime recorded no init process "
+			"in time): they say so (container.verified false)\n",
+			program_name, (unsigned long long)es.held_unverified);
 	if (es.life_evicted)
 		fprintf(stderr, "%s: %llu containers were followed no further "
 			"(too many at once): their later lifecycle events are missing\n",
@@ -580,7 +585,7 @@ int cmd_watch(int argc, char **argv)
 		.tracefs = &w.tracefs,
 		.rec = &rec,
 	};
-	if (!(src = cli_source_open(replay, &so))) {
+	if (!(src = cli_source_open(replay, &so, ctx))) {
 		r = EXIT_USAGE;
 		goto out;
 	}

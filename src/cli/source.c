@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "probe/probe.h"
 #include "source/bpf/source.h"
+#include "attrib/attrib.h"
 #include "source/replay/replay.h"
 
 int cli_source_arg(const char *cmd, const char *arg, const char **ret_replay)
@@ -24,7 +25,8 @@ int cli_source_arg(const char *cmd, const char *arg, const char **ret_replay)
 }
 
 struct vg_source *cli_source_open(const char *replay,
-				  const struct vg_bpf_source_opts *o)
+				  const struct vg_bpf_source_opts *o,
+				  struct vigil_ctx *ctx)
 {
 	struct vg_source *src = NULL;
 	char why[512];
@@ -33,9 +35,13 @@ struct vg_source *cli_source_open(const char *replay,
 	if (replay) {
 		r = vg_replay_source_new(replay, o->tps, o->n_tps, &src, why,
 					 sizeof(why));
-		if (r < 0)
+		if (r < 0) {
 			cli_error("--source replay: %s", why);
-		return r < 0 ? NULL : src;
+			return NULL;
+		}
+		/* what the live sensor found, not this host */
+		vg_replay_verifier(src, &ctx->verify_fn, &ctx->verify_arg);
+		return src;
 	}
 	r = vg_probe_preflight(why, sizeof(why));
 	if (r == 0)

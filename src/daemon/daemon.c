@@ -488,7 +488,7 @@ static json_t *container_json(const struct vg_meta_entry *e, const char *qos)
 	vg_pr_str(p, "runtime", NULL, vg_runtime_name(e->meta.runtime));
 	if (e->meta.ctr_namespace)
 		vg_pr_str(p, "namespace", NULL, e->meta.ctr_namespace);
-	vg_print_container_meta(p, &e->meta);
+	vg_print_claim(p, e);
 	vg_pr_obj_close(p);
 	vg_print_k8s(p, &e->pod, qos);
 	s = vg_pr_end_string(p);
@@ -607,7 +607,7 @@ static void req_stats(struct vg_daemon *d, struct client *c, json_t *q,
 					(json_int_t)s->id, "delivered", (json_int_t)s->delivered,
 					"lost", (json_int_t)s->dropped));
 	r = json_pack("{s:s,s:s,s:I,s:o,s:o,s:I,s:I,s:i,s:i,s:I,s:o,s:{s:I,s:I,s:I,s:I},"
-		      "s:{s:I,s:I,s:I},s:o}",
+		      "s:{s:I,s:I,s:I},s:{s:I,s:I,s:I},s:o}",
 		      "reply", "stats", "sensor_id", d->sensor_id, "seq", (json_int_t)es.seq,
 		      "events", ev, "kernel_lost", kl,
 		      "delivered", (json_int_t)d->delivered,
@@ -618,13 +618,17 @@ static void req_stats(struct vg_daemon *d, struct client *c, json_t *q,
 		      "metadata_cache", "hits", (json_int_t)ctx->meta.hits, "reads",
 		      (json_int_t)ctx->meta.reads, "entries", (json_int_t)ctx->meta.n,
 		      "evictions", (json_int_t)ctx->meta.evictions,
+		      "claims", "verified", (json_int_t)ctx->meta.verified,
+		      "unverified", (json_int_t)ctx->meta.unverified,
+		      "verifications", (json_int_t)ctx->meta.verifications,
 		      "metadata_worker", "queued", (json_int_t)ws.queued, "done",
 		      (json_int_t)ws.done, "refused", (json_int_t)ws.refused,
 		      "your_subscriptions", subs);
 	if (r)
-		json_object_set_new(r, "engine", json_pack("{s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I}}",
+		json_object_set_new(r, "engine", json_pack("{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I}}",
 			"held", (json_int_t)es.held,
 			"released_before_metadata", (json_int_t)es.held_early,
+			"released_unverified", (json_int_t)es.held_unverified,
 			"containers_not_followed", (json_int_t)es.life_evicted,
 			"rendered", (json_int_t)es.rendered,
 			"kernel_drop", "cgroups", (json_int_t)es.drop_cgroups,

@@ -6,7 +6,8 @@
  * of the droppable types are not even sent. A cgroup is decided when its
  * first event arrives: until then it passes, so a new container's first
  * events are never lost to a decision not yet made; one whose metadata
- * is still being read passes until it is known. Selections are still
+ * is still being read, or whose claim is not verified yet, passes until
+ * it is known. Selections are still
  * applied exactly to each event; the kernel only sheds what no one wants.
  */
 #include "engine/internal.h"
@@ -60,7 +61,8 @@ static uint8_t drop_verdict(struct vg_engine *en, uint64_t id)
 	for (struct vg_sink *s = en->sinks; s; s = s->next)
 		if ((s->types & DROP_TYPES) && sink_keeps(s, &a))
 			return DS_KEEP;
-	if (a.match.role == VG_ROLE_CONTAINER && a.meta && a.meta->pending)
+	if (a.match.role == VG_ROLE_CONTAINER && a.meta &&
+	    (a.meta->pending || a.meta->verify == VG_VERIFY_PENDING))
 		return DS_PENDING;
 	return DS_DROP;
 }

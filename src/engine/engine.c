@@ -40,6 +40,44 @@ static int64_t wall_offset_now(void)
 
 /* The attribution of cgroup @cgid (of @pid's task): by the cgroup id,
  * else, on a host without cgroup v2, by the pid's cgroup file. */
+/* What the process table saw of @pid: for a container claim whose
+ * recorded init is gone from /proc already. */
+static int engine_witness(void *arg, int pid, uint64_t *ret_cgid,
+			  uint64_t *ret_start_boot_ns)
+{
+	struct vg_engine *en = arg;
+	const struct vg_pt_entry *pe = vg_ptable_get(en->pt, pid);
+
+	if (!pe || !pe->cgroup_id)
+		return -ENOENT;
+	*ret_cgid = pe->cgroup_id;
+	*ret_start_boot_ns = pe->start_ticks *
+			     (1000000000ull / (uint64_t)en->ctx->clk_tck);
+	return 0;
+}
+
+/* A claim's verdict into the recording, once it is decided: a replay
+ * says what the live sensor found. */
+static void record_claim(struct vg_engine *en, struct vg_meta_entry *m)
+{
+	struct vg_rec_claim c = { 0 };
+	char body[sizeof(c) + VG_CLAIM_KEY_MAX + sizeof(m->verify_why)];
+	size_t kl = strlen(m->key) + 1, wl = strlen(m->verify_why) + 1;
+
+	m->claim_recorded = true;
+	if (sizeof(c) + kl + wl > sizeof(body))
+		return;
+	c.level = (uint32_t)m->verify;
+	c.init_pid = m->init_pid;
+	c.state_root_pid = m->state_root_pid;
+	c.key_len = (uint32_t)kl;
+	c.why_len = (uint32_t)wl;
+	memcpy(body, &c, sizeof(c));
+	memcpy(body + sizeof(c), m->key, kl);
+	memcpy(body + sizeof(c) + kl, m->verify_why, wl);
+	vg_rec_write(en->rec, VG_REC_CLAIM, body, sizeof(c) + kl + wl);
+}
+
 static int attribute(struct vg_engine *en, uint64_t cgid, uint32_t pid,
 		     struct vg_attribution *ret)
 {
@@ -47,6 +85,10 @@ static int attribute(struct vg_engine *en, uint64_t cgid, uint32_t pid,
 
 	if (r < 0 && en->ctx->cg2_fd < 0 && pid && en->live)
 		r = vg_attrib_pid_cgroup(en->ctx, (int)pid, ret);
+	if (r == 0 && ret->meta && !ret->meta->claim_recorded &&
+	    ret->meta->key && ret->meta->verify != VG_VERIFY_PENDING &&
+	    en->rec && en->rec->f)
+		record_claim(en, ret->meta);
 	return r;
 }
 
@@ -136,12 +178,19 @@ static void to_sinks(struct vg_engine *en, struct vg_event *e, bool all)
 	}
 }
 
+/* Still to be known of @m: its claim's verification (the runtime has not
+ * recorded the container's init yet), or its metadata (with the worker). */
+static bool meta_waiting(struct vg_engine *en, const struct vg_meta_entry *m)
+{
+	return m && (m->verify == VG_VERIFY_PENDING ||
+		     (en->ctx->meta_worker && m->pending && m->meta.incomplete));
+}
+
 static bool metadata_pending(struct vg_engine *en, const struct vg_event *e)
 {
 	const struct vg_attribution *a = e->x.attr;
 
-	return en->live && en->ctx->meta_worker && !e->x.attr_err && a &&
-	       a->meta && a->meta->pending && a->meta->meta.incomplete;
+	return en->live && !e->x.attr_err && a && meta_waiting(en, a->meta);
 }
 
 static uint64_t cgroup_of(const struct vg_event *e)
@@ -188,16 +237,21 @@ static void release_held(struct vg_engine *en, bool all)
 	for (size_t i = 0; i < en->n_held; i++) {
 		struct held *h = &en->held[i];
 		struct vg_attribution a;
-		bool pending = false;
+		bool pending = false, verifying = false;
 
-		if (!all && now - h->since_ns < HOLD_NS &&
-		    attribute(en, h->cgroup_id, 0, &a) == 0 && a.meta &&
-		    a.meta->pending && a.meta->meta.incomplete)
-			pending = true;
-		if (pending)
+		if (attribute(en, h->cgroup_id, 0, &a) == 0 && a.meta) {
+			verifying = a.meta->verify == VG_VERIFY_PENDING;
+			pending = !all && meta_waiting(en, a.meta) &&
+				  now - h->since_ns < (verifying ? HOLD_VERIFY_NS
+								 : HOLD_NS);
+		}
+		if (pending) {
 			en->held[kept++] = *h;
-		else
+		} else {
+			if (verifying)
+				en->st.held_unverified++;
 			release_one(en, h);
+		}
 	}
 	en->n_held = kept;
 }
@@ -305,6 +359,8 @@ static int on_event(void *ctx, struct vg_event *e)
 		if (!e->fork.thread) {
 			vg_ptable_fork(en->pt, (int)e->t.pid, (int)e->fork.child_pid,
 				       e->fork.child_start_ns);
+			vg_ptable_set_cgroup(en->pt, (int)e->fork.child_pid,
+					     e->t.cgroup_id);
 			/* a pid selection follows descendants */
 			if (en->pid_select && en->src->ops->select_pid)
 				en->src->ops->select_pid(en->src, e->fork.child_pid,
@@ -315,6 +371,7 @@ static int on_event(void *ctx, struct vg_event *e)
 	case VG_E_EXEC:
 		vg_ptable_exec(en->pt, (int)e->t.pid, (int)e->t.ppid, e->t.start_ns,
 			       e->exec.exe, NULL);
+		vg_ptable_set_cgroup(en->pt, (int)e->t.pid, e->t.cgroup_id);
 		life_exec(en, e); /* "running" comes before the exec itself */
 		deliver(en, e);
 		break;
@@ -599,6 +656,12 @@ struct vg_engine *vg_engine_new(const struct vg_engine_opts *o, char *err,
 	en->boot_to_wall_ns = src->boot_to_wall_ns ? src->boot_to_wall_ns
 						   : wall_offset_now();
 	vg_renderer_set_clock(en->rend, en->boot_to_wall_ns);
+	/* a live sensor's process table witnesses the inits of containers
+	 * that end before their claim is verified */
+	if (en->live && !en->ctx->witness_fn) {
+		en->ctx->witness_fn = engine_witness;
+		en->ctx->witness_arg = en;
+	}
 	/* whose paths are host paths as they are: the host's (pid 1's), or,
 	 * where that is not readable, vigil's own */
 	if (fstatat(en->ctx->proc_fd, "1/ns/mnt", &st, 0) == 0 ||
@@ -622,6 +685,15 @@ void vg_engine_free(struct vg_engine *en)
 	for (size_t i = 0; i < en->n_held; i++)
 		free(en->held[i].e);
 	drop_free(en);
+	if (en->ctx && en->ctx->witness_arg == (void *)en) {
+		en->ctx->witness_fn = NULL;
+		en->ctx->witness_arg = NULL;
+	}
+	/* a replay's verdicts go with it */
+	if (en->ctx && en->ctx->verify_arg == (void *)en->src) {
+		en->ctx->verify_fn = NULL;
+		en->ctx->verify_arg = NULL;
+	}
 	vg_source_free(en->src);
 	vg_renderer_free(en->rend);
 	vg_ptable_free(en->pt);

@@ -125,6 +125,10 @@ struct vg_engine_stats {
 	uint64_t events[64];      /* dispatched, by type */
 	uint64_t lost_reported;   /* lost events announced */
 	uint64_t held, held_early; /* held; let go before their metadata */
+	/* let go before their container's claim was verified: the runtime
+	 * recorded no init within the bound (they carry the claim,
+	 * unverified) */
+	uint64_t held_unverified;
 	uint64_t life_evicted;    /* containers no longer followed */
 	uint64_t drop_cgroups;    /* cgroups whose events the kernel sheds */
 	uint64_t drop_full;       /* not shed: the kernel's set was full */

@@ -97,8 +97,12 @@ static int get_field(void *ctx, int field, const char *key, size_t key_len,
 	struct getter *g = ctx;
 	const struct vg_event *e = g->e;
 	const struct vg_attribution *a = !e->x.attr_err ? e->x.attr : NULL;
+	/* a container's metadata only for a claim its runtime stands behind */
 	const struct vg_meta_entry *m =
-		a && a->match.role == VG_ROLE_CONTAINER ? a->meta : NULL;
+		a && a->match.role == VG_ROLE_CONTAINER &&
+				vg_meta_trusted(a->meta)
+			? a->meta
+			: NULL;
 	const struct vg_event_addr *ad;
 	int64_t res;
 
@@ -148,14 +152,18 @@ static int get_field(void *ctx, int field, const char *key, size_t key_len,
 				       ? a->match.container_id : "host", ret);
 	case VG_F_CONTAINER_RUNTIME:
 		return a ? str_val(vg_runtime_name(a->match.runtime), ret) : 0;
+	case VG_F_CONTAINER_VERIFICATION:
+		return a && a->match.role == VG_ROLE_CONTAINER && a->meta
+			       ? str_val(vg_verify_name(a->meta->verify), ret)
+			       : 0;
 	case VG_F_CONTAINER_NAME: return m ? str_val(m->meta.name, ret) : 0;
 	case VG_F_CONTAINER_IMAGE: return m ? str_val(m->meta.image, ret) : 0;
 	case VG_F_CONTAINER_IMAGE_ID: return m ? str_val(m->meta.image_id, ret) : 0;
 	case VG_F_CONTAINER_LABEL:
 		return m ? str_val(vg_kv_get(&m->meta.labels, key), ret) : 0;
 	}
-	/* the pod: of a container, or of a pod's own cgroup */
-	m = a ? a->meta : NULL;
+	/* the pod: of a container whose claim is verified */
+	m = a && vg_meta_trusted(a->meta) ? a->meta : NULL;
 	if (!m || m->pod.source == VG_POD_SRC_NONE)
 		return 0;
 	switch (field) {

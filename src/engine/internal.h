@@ -15,6 +15,9 @@
 /* Events of a container whose metadata is being read wait this long at
  * most, and this many at most. */
 #define HOLD_NS (50ull * 1000000ull)
+/* An event of a container whose runtime has not recorded its init yet
+ * (runc records it at create) waits for the record this long at most. */
+#define HOLD_VERIFY_NS (2000ull * 1000000ull)
 #define HOLD_MAX 4096
 /* The kernel's drop set: cgroups decided, at most half full. */
 #define DROP_SLOTS 32768u

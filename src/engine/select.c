@@ -40,7 +40,9 @@ bool vg_selector_matches(const struct vg_selector *sel,
 
 	if (sel->host && m->role != VG_ROLE_CONTAINER)
 		return true;
-	if (m->role != VG_ROLE_CONTAINER)
+	/* a container only where its runtime put it: a claim that is not
+	 * verified (or only by its own user) is selected by nothing */
+	if (m->role != VG_ROLE_CONTAINER || !vg_meta_trusted(a->meta))
 		return false;
 	for (size_t i = 0; i < sel->n_refs; i++) {
 		const char *ref = sel->refs[i];

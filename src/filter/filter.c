@@ -73,6 +73,7 @@ static const struct field_def fields[VG_F_COUNT] = {
 	[VG_F_K8S_CONTAINER_NAME] = STR("k8s.container.name"),
 	[VG_F_CGROUP_ID] = NUM("cgroup.id"),
 	[VG_F_FILE_ACTION] = STR("file.action"),
+	[VG_F_CONTAINER_VERIFICATION] = STR("container.verification"),
 };
 
 const char *vg_filter_field_name(int field_id)

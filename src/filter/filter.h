@@ -74,6 +74,7 @@ enum vg_filter_field {
 	VG_F_K8S_CONTAINER_NAME,
 	VG_F_CGROUP_ID,
 	VG_F_FILE_ACTION,       /* file events: create, write, delete... */
+	VG_F_CONTAINER_VERIFICATION, /* runtime, enclosing, user, pending, failed */
 	VG_F_COUNT
 };
 

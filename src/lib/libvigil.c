@@ -27,6 +27,8 @@ const char *vigil_status_name(enum vigil_status st)
 		return "peer_hidden";
 	case VIGIL_PEER_CHANGED:
 		return "peer_changed";
+	case VIGIL_UNVERIFIED:
+		return "unverified";
 	}
 	return "error";
 }
@@ -88,11 +90,21 @@ const char *vigil_identity_runtime(const struct vigil_identity *id)
 
 const char *vigil_identity_container_id(const struct vigil_identity *id)
 {
+	if (id->status == VIGIL_UNVERIFIED)
+		return id->attr.container_id; /* the claim, said to be one */
 	if (id->status != VIGIL_OK)
 		return NULL;
 	if (id->attr.role == VG_ROLE_CONTAINER)
 		return id->attr.container_id;
 	return id->attr.role == VG_ROLE_POD ? NULL : "host";
+}
+
+const char *vigil_identity_container_verified(const struct vigil_identity *id)
+{
+	if ((id->status != VIGIL_OK && id->status != VIGIL_UNVERIFIED) ||
+	    id->attr.role != VG_ROLE_CONTAINER || !id->meta)
+		return NULL;
+	return vg_verify_name(id->meta->verify);
 }
 
 const char *vigil_identity_pod_uid(const struct vigil_identity *id)

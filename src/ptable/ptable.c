@@ -229,6 +229,14 @@ int vg_ptable_exec(struct vg_ptable *t, int pid, int ppid, uint64_t start_ns,
 	return 0;
 }
 
+void vg_ptable_set_cgroup(struct vg_ptable *t, int pid, uint64_t cgid)
+{
+	struct vg_pt_entry *e = pid > 0 ? find(t, pid) : NULL;
+
+	if (e)
+		e->cgroup_id = cgid;
+}
+
 void vg_ptable_exit(struct vg_ptable *t, int pid)
 {
 	struct vg_pt_entry *e = pid > 0 ? find(t, pid) : NULL;

@@ -27,6 +27,8 @@ struct vg_pt_entry {
 	char *exe;              /* owned; NULL when unknown */
 	uint64_t seq;           /* insertion order, for eviction */
 	bool exited;            /* gone; kept a while for late events */
+	uint64_t cgroup_id;     /* its cgroup at its last exec or fork: the
+				 * kernel's word at the event (0: unknown) */
 	uint64_t gen;           /* changes whenever the entry does */
 };
 
@@ -56,6 +58,8 @@ int vg_ptable_fork(struct vg_ptable *t, int ppid, int pid, uint64_t start_ns);
  * entry when the process was not known. */
 int vg_ptable_exec(struct vg_ptable *t, int pid, int ppid, uint64_t start_ns,
 		   const char *exe, const char *comm);
+/* @pid was in cgroup @cgid at an event (exec, fork). */
+void vg_ptable_set_cgroup(struct vg_ptable *t, int pid, uint64_t cgid);
 /* @pid exited. Its entry stays findable (exited set) until
  * VG_PT_EXITED_KEEP later exits, for events that arrive after it. */
 void vg_ptable_exit(struct vg_ptable *t, int pid);

@@ -45,6 +45,8 @@ struct vg_renderer {
 	size_t time_prefix_len;
 	struct attr_slot {
 		uint64_t cgroup_id, made_ns;
+		const void *meta; /* what it was made from, and its version */
+		uint32_t gen;
 		char *json;
 		size_t len;
 	} attr[ATTR_SLOTS];
@@ -207,8 +209,10 @@ static void attribution_members(const struct vg_event *e, struct vg_printer *p,
 				char *text, size_t textsz)
 {
 	const struct vg_attribution *a = e->x.attr;
+	const struct vg_meta_entry *me = !e->x.attr_err && a ? a->meta : NULL;
 	const struct vg_container_meta *m =
-		!e->x.attr_err && a && a->meta ? &a->meta->meta : NULL;
+		me && me->has_meta ? &me->meta : NULL;
+	bool ok = vg_meta_trusted(me);
 
 	text[0] = '\0';
 	vg_pr_obj_open(p, "container");
@@ -220,6 +224,14 @@ static void attribution_members(const struct vg_event *e, struct vg_printer *p,
 	} else if (a->match.role == VG_ROLE_CONTAINER) {
 		vg_pr_str(p, "id", NULL, a->match.container_id);
 		vg_pr_str(p, "runtime", NULL, vg_runtime_name(a->match.runtime));
+		if (me) {
+			vg_pr_bool(p, "verified", NULL, ok);
+			if (me->verify != VG_VERIFY_RUNTIME)
+				vg_pr_str(p, "verification", NULL,
+					  vg_verify_name(me->verify));
+			if (!ok)
+				vg_pr_str(p, "unverified", NULL, me->verify_why);
+		}
 		if (m) {
 			vg_pr_str(p, "name", NULL, m->name);
 			vg_pr_str(p, "image", NULL, m->image);
@@ -228,8 +240,9 @@ static void attribution_members(const struct vg_event *e, struct vg_printer *p,
 			if (m->incomplete)
 				vg_pr_str(p, "incomplete", NULL, m->missing);
 		}
-		snprintf(text, textsz, "container=%s:%.12s%s%s%s%s",
+		snprintf(text, textsz, "container=%s:%.12s%s%s%s%s%s",
 			 vg_runtime_name(a->match.runtime), a->match.container_id,
+			 me && !ok ? "(unverified)" : "",
 			 m && m->name ? " name=" : "", m && m->name ? m->name : "",
 			 m && m->image ? " image=" : "", m && m->image ? m->image : "");
 	} else {
@@ -280,9 +293,11 @@ static void put_attribution(struct vg_renderer *r, const struct vg_event *e,
 {
 	char ignored[512];
 	struct attr_slot *c = &r->attr[(cgroup_id * 0x9e3779b97f4a7c15ull) >> 56];
+	const struct vg_meta_entry *me = e->x.attr ? e->x.attr->meta : NULL;
 
 	if (c->json && c->cgroup_id == cgroup_id && !e->x.attr_err &&
-	    ktime - c->made_ns < ATTR_NS) {
+	    ktime - c->made_ns < ATTR_NS && c->meta == me &&
+	    (!me || c->gen == me->gen)) {
 		vg_pr_raw_members(r->pr, c->json, c->len);
 		if (text) { /* the text form is not cached */
 			size_t n;
@@ -305,6 +320,8 @@ static void put_attribution(struct vg_renderer *r, const struct vg_event *e,
 	}
 	c->cgroup_id = cgroup_id;
 	c->made_ns = ktime;
+	c->meta = me;
+	c->gen = me ? me->gen : 0;
 }
 
 static void put_evt(struct vg_renderer *r, const struct vg_event *e,

@@ -208,6 +208,28 @@ void vg_print_container_meta(struct vg_printer *p,
 	vg_pr_obj_close(p);
 }
 
+void vg_print_claim(struct vg_printer *p, const struct vg_meta_entry *e)
+{
+	bool ok = vg_meta_trusted(e);
+
+	vg_pr_bool(p, "verified", NULL, ok);
+	vg_pr_str(p, "verification", NULL, vg_verify_name(e->verify));
+	if (!ok)
+		vg_pr_str(p, "unverified", NULL,
+			  e->verify_why[0] ? e->verify_why : "not verified");
+	if (ok)
+		vg_pr_text(p, "%-16s yes, by %s\n", "verified",
+			   e->verify == VG_VERIFY_ENCLOSING
+				   ? "the enclosing container's own record"
+				   : "its runtime's record");
+	else
+		vg_pr_text(p, "%-16s no (%s): %s\n", "verified",
+			   vg_verify_name(e->verify),
+			   e->verify_why[0] ? e->verify_why : "-");
+	if (e->has_meta)
+		vg_print_container_meta(p, &e->meta);
+}
+
 void vg_print_k8s(struct vg_printer *p, const struct vg_pod_meta *pod,
 		  const char *qos)
 {
@@ -291,7 +313,7 @@ static void print_attribution(struct vg_printer *p,
 			   vg_runtime_name(m->nested_runtime), m->nested_in);
 	}
 	if (id->meta)
-		vg_print_container_meta(p, &id->meta->meta);
+		vg_print_claim(p, id->meta);
 	vg_pr_obj_close(p);
 
 	vg_print_k8s(p, vg_identity_pod(id), m->pod_qos);
@@ -307,7 +329,7 @@ void vg_print_identity(struct vg_printer *p, const struct vigil_identity *id)
 	} else {
 		print_proc(p, id);
 		print_cgroup(p, id);
-		if (id->status == VIGIL_OK)
+		if (id->status == VIGIL_OK || id->status == VIGIL_UNVERIFIED)
 			print_attribution(p, id);
 		else
 			vg_pr_null(p, "container", NULL);

@@ -17,6 +17,10 @@ void vg_print_kv(struct vg_printer *p, const char *key, const char *label,
 		 const struct vg_kv *kv);
 void vg_print_container_meta(struct vg_printer *p,
 			     const struct vg_container_meta *c);
+/* How a container claim was verified ("verified", "verification",
+ * "unverified": why), then its runtime's metadata when it was read. */
+struct vg_meta_entry;
+void vg_print_claim(struct vg_printer *p, const struct vg_meta_entry *e);
 /* The "k8s" member (null when there is no pod). */
 void vg_print_k8s(struct vg_printer *p, const struct vg_pod_meta *pod,
 		  const char *qos);

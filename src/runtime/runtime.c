@@ -1,28 +1,46 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "runtime/runtime.h"
 #include "base/util.h"
 
-/* The pid in pid file @path under @root_fd. */
-static int pid_file(int root_fd, const char *path, int *ret)
+/* The pid in pid file @path under @root_fd, and when it was written. */
+static int pid_file(int root_fd, const char *path, int *ret,
+		    uint64_t *ret_mtime_ns)
 {
+	_cleanup_close_ int fd = -1;
+	struct stat st;
 	char buf[32];
+	ssize_t n;
 	int pid;
 
-	if (vg_read_small_at(root_fd, path, buf, sizeof(buf)) <= 0)
+	fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
 		return -ENOENT;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return -EBADMSG;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -ENOENT; /* being written */
+	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	if (vg_parse_pid(buf, &pid) < 0 || pid <= 0)
 		return -EBADMSG;
 	*ret = pid;
+	if (ret_mtime_ns)
+		*ret_mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000ull +
+				(uint64_t)st.st_mtim.tv_nsec;
 	return 0;
 }
 
-int vg_runtime_init_pid(const struct vg_runtime_cfg *cfg, int root_fd,
-			const struct vg_cgroup_match *m, int *ret)
+int vg_runtime_init_record(const struct vg_runtime_cfg *cfg, int root_fd,
+			   const struct vg_cgroup_match *m, int64_t rootless_uid,
+			   int *ret, uint64_t *ret_mtime_ns)
 {
 	/* containerd's task bundles, by namespace: docker's own instance
 	 * (namespace moby) first for docker */
@@ -35,27 +53,52 @@ int vg_runtime_init_pid(const struct vg_runtime_cfg *cfg, int root_fd,
 	char path[512];
 	int r = -ENOENT;
 
+	if (rootless_uid >= 0) {
+		/* the user's own runtime directory: podman's run root, and
+		 * rootless docker's containerd */
+		unsigned long uid = (unsigned long)rootless_uid;
+
+		if (m->runtime == VG_RUNTIME_PODMAN) {
+			snprintf(path, sizeof(path), "run/user/%lu/containers/"
+				 "overlay-containers/%s/userdata/pidfile", uid,
+				 m->container_id);
+			return pid_file(root_fd, path, ret, ret_mtime_ns);
+		}
+		if (m->runtime == VG_RUNTIME_DOCKER) {
+			snprintf(path, sizeof(path), "run/user/%lu/docker/"
+				 "containerd/daemon/io.containerd.runtime.v2.task/"
+				 "moby/%s/init.pid", uid, m->container_id);
+			return pid_file(root_fd, path, ret, ret_mtime_ns);
+		}
+		return -ENOENT;
+	}
 	switch (m->runtime) {
 	case VG_RUNTIME_DOCKER:
 		ns = "moby";
 		/* fall through */
 	case VG_RUNTIME_CONTAINERD:
-		for (size_t i = 0; i < VG_ARRAY_SIZE(tasks) && r < 0; i++) {
+		for (size_t i = 0; i < VG_ARRAY_SIZE(tasks) && r == -ENOENT; i++) {
 			snprintf(path, sizeof(path), "%s/%s/%s/init.pid", tasks[i],
 				 ns, m->container_id);
-			r = pid_file(root_fd, path, ret);
+			r = pid_file(root_fd, path, ret, ret_mtime_ns);
 		}
 		return r;
 	case VG_RUNTIME_CRIO:
 	case VG_RUNTIME_PODMAN:
-		if (m->rootless)
-			return -ENOENT; /* its storage is the user's */
 		snprintf(path, sizeof(path), "%s/overlay-containers/%s/userdata/pidfile",
 			 cfg->storage_run, m->container_id);
-		return pid_file(root_fd, path, ret);
+		return pid_file(root_fd, path, ret, ret_mtime_ns);
 	default:
 		return -ENOENT;
 	}
+}
+
+int vg_runtime_init_pid(const struct vg_runtime_cfg *cfg, int root_fd,
+			const struct vg_cgroup_match *m, int *ret)
+{
+	if (m->rootless)
+		return -ENOENT; /* its state is the user's */
+	return vg_runtime_init_record(cfg, root_fd, m, -1, ret, NULL);
 }
 
 int vg_runtime_read(const struct vg_runtime_cfg *cfg, int root_fd,

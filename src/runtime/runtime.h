@@ -83,6 +83,12 @@ int vg_runtime_read(const struct vg_runtime_cfg *cfg, int root_fd,
  */
 int vg_runtime_init_pid(const struct vg_runtime_cfg *cfg, int root_fd,
 			const struct vg_cgroup_match *m, int *ret);
+/* The same record, and when it was written (CLOCK_REALTIME ns). With
+ * @rootless_uid >= 0, that user's own runtime directory
+ * (run/user/UID/...) instead of the root-owned ones. */
+int vg_runtime_init_record(const struct vg_runtime_cfg *cfg, int root_fd,
+			   const struct vg_cgroup_match *m, int64_t rootless_uid,
+			   int *ret, uint64_t *ret_mtime_ns);
 
 /* The per-runtime readers behind vg_runtime_read(); each fills what its
  * files hold into @ret (runtime and id already set). */

@@ -50,6 +50,18 @@ enum vg_rec_kind {
 	VG_REC_END = 5,    /* a clean end */
 	VG_REC_INIT_PID = 6, /* a container's init as its runtime recorded
 			      * it, when it was read: vg_rec_init_pid */
+	VG_REC_CLAIM = 7,    /* how a container claim was verified, when it
+			      * was decided: vg_rec_claim */
+};
+
+/* Followed by the claim's key (key_len bytes with its NUL) and why it was
+ * not verified (why_len bytes with its NUL). A replay verifies nothing
+ * itself: it says what the live sensor found. */
+struct vg_rec_claim {
+	uint32_t level; /* enum vg_verify */
+	int32_t init_pid, state_root_pid;
+	uint32_t key_len, why_len;
+	uint32_t pad0;
 };
 
 struct vg_rec_init_pid {

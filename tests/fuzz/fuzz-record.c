@@ -82,6 +82,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct vg_engine_opts o = { .ctx = ctx, .src = src,
 						  .ptable_max = 1024 };
 
+		/* the recording's claim verdicts, hostile too */
+		vg_replay_verifier(src, &ctx->verify_fn, &ctx->verify_arg);
+
 		en = vg_engine_new(&o, err, sizeof(err));
 		if (en && vg_engine_add_sink(en, &js, NULL, 0) == 0 &&
 		    vg_engine_add_sink(en, &tx, NULL, 0) == 0) {

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "attrib/attrib.h"
 
@@ -26,39 +29,49 @@ struct layout_case {
 	const char *container_id; /* NULL: none */
 	const char *pod_uid;      /* NULL: none */
 	const char *nested_in;    /* NULL: none */
+	/* how the container claim is verified (NULL: not a container), and
+	 * a part of why not */
+	const char *verification, *why;
 };
 
 static const struct layout_case cases[] = {
-	{ "host-hybrid", VIGIL_OK, VIGIL_ROLE_HOST, "none", "host", NULL, NULL },
-	{ "host-v2", VIGIL_OK, VIGIL_ROLE_HOST, "none", "host", NULL, NULL },
-	{ "docker-cgroupfs-v1", VIGIL_OK, VIGIL_ROLE_CONTAINER, "docker", ID, NULL, NULL },
-	{ "docker-cgroupfs-v1only", VIGIL_OK, VIGIL_ROLE_CONTAINER, "docker", ID, NULL, NULL },
-	{ "docker-systemd-v2", VIGIL_OK, VIGIL_ROLE_CONTAINER, "docker", ID, NULL, NULL },
-	{ "docker-in-docker", VIGIL_OK, VIGIL_ROLE_CONTAINER, "docker", ID, NULL, NODE },
-	{ "containerd-cgroupfs", VIGIL_OK, VIGIL_ROLE_CONTAINER, "containerd", "web-1", NULL, NULL },
-	{ "containerd-dockers-instance", VIGIL_OK, VIGIL_ROLE_CONTAINER, "containerd", "web-1", NULL, NULL },
-	{ "containerd-shape-no-task", VIGIL_OK, VIGIL_ROLE_HOST, "none", "host", NULL, NULL },
-	{ "cri-containerd-systemd", VIGIL_OK, VIGIL_ROLE_CONTAINER, "containerd", ID, POD, NULL },
-	{ "crio-systemd", VIGIL_OK, VIGIL_ROLE_CONTAINER, "cri-o", ID, POD, NULL },
-	{ "crio-conmon", VIGIL_OK, VIGIL_ROLE_MONITOR, "cri-o", "host", POD, NULL },
-	{ "crio-cgroupfs", VIGIL_OK, VIGIL_ROLE_CONTAINER, "cri-o", ID, POD, NULL },
-	{ "podman-cgroupfs", VIGIL_OK, VIGIL_ROLE_CONTAINER, "podman", ID, NULL, NULL },
-	{ "podman-systemd", VIGIL_OK, VIGIL_ROLE_CONTAINER, "podman", ID, NULL, NULL },
-	{ "podman-rootless", VIGIL_OK, VIGIL_ROLE_CONTAINER, "podman", ID, NULL, NULL },
-	{ "podman-conmon", VIGIL_OK, VIGIL_ROLE_MONITOR, "podman", "host", NULL, NULL },
-	{ "k8s-cgroupfs-docker", VIGIL_OK, VIGIL_ROLE_CONTAINER, "docker", ID, POD, NULL },
-	{ "k8s-cgroupfs-unknown", VIGIL_OK, VIGIL_ROLE_CONTAINER, "unknown", ID, POD, NULL },
-	{ "k8s-guaranteed-systemd", VIGIL_OK, VIGIL_ROLE_CONTAINER, "containerd", ID, POD, NULL },
-	{ "k8s-static-pod", VIGIL_OK, VIGIL_ROLE_CONTAINER, "containerd", ID, STATIC_POD, NULL },
-	{ "k8s-pod-no-container", VIGIL_OK, VIGIL_ROLE_POD, "unknown", NULL, POD, NULL },
-	{ "kind-nested", VIGIL_OK, VIGIL_ROLE_CONTAINER, "containerd", ID, POD, NODE },
-	{ "kind-node-process", VIGIL_OK, VIGIL_ROLE_CONTAINER, "docker", NODE, NULL, NULL },
-	{ "k3s", VIGIL_OK, VIGIL_ROLE_CONTAINER, "containerd", ID, POD, NULL },
-	{ "docker-cgroup-parent", VIGIL_OK, VIGIL_ROLE_CONTAINER, "docker", ID, NULL, NULL },
-	{ "podman-cgroup-parent", VIGIL_OK, VIGIL_ROLE_CONTAINER, "podman", ID, NULL, NULL },
-	{ "hex-leaf-no-runtime", VIGIL_OK, VIGIL_ROLE_HOST, "none", "host", NULL, NULL },
-	{ "conflict-container", VIGIL_CONFLICT, VIGIL_ROLE_HOST, "none", NULL, NULL, NULL },
-	{ "conflict-pod", VIGIL_CONFLICT, VIGIL_ROLE_HOST, "none", NULL, NULL, NULL },
+	{ "host-hybrid", VIGIL_OK, VIGIL_ROLE_HOST, "none", "host", NULL, NULL, NULL, NULL },
+	{ "host-v2", VIGIL_OK, VIGIL_ROLE_HOST, "none", "host", NULL, NULL, NULL, NULL },
+	{ "docker-cgroupfs-v1", VIGIL_OK, VIGIL_ROLE_CONTAINER, "docker", ID, NULL, NULL, "runtime", NULL },
+	{ "docker-cgroupfs-v1only", VIGIL_OK, VIGIL_ROLE_CONTAINER, "docker", ID, NULL, NULL, "runtime", NULL },
+	{ "docker-systemd-v2", VIGIL_OK, VIGIL_ROLE_CONTAINER, "docker", ID, NULL, NULL, "runtime", NULL },
+	{ "docker-in-docker", VIGIL_OK, VIGIL_ROLE_CONTAINER, "docker", ID, NULL, NODE, "enclosing", NULL },
+	{ "containerd-cgroupfs", VIGIL_OK, VIGIL_ROLE_CONTAINER, "containerd", "web-1", NULL, NULL, "runtime", NULL },
+	{ "containerd-dockers-instance", VIGIL_OK, VIGIL_ROLE_CONTAINER, "containerd", "web-1", NULL, NULL, "runtime", NULL },
+	{ "containerd-shape-no-task", VIGIL_OK, VIGIL_ROLE_HOST, "none", "host", NULL, NULL, NULL, NULL },
+	{ "cri-containerd-systemd", VIGIL_OK, VIGIL_ROLE_CONTAINER, "containerd", ID, POD, NULL, "runtime", NULL },
+	{ "crio-systemd", VIGIL_OK, VIGIL_ROLE_CONTAINER, "cri-o", ID, POD, NULL, "runtime", NULL },
+	{ "crio-conmon", VIGIL_OK, VIGIL_ROLE_MONITOR, "cri-o", "host", POD, NULL, NULL, NULL },
+	{ "crio-cgroupfs", VIGIL_OK, VIGIL_ROLE_CONTAINER, "cri-o", ID, POD, NULL, "runtime", NULL },
+	{ "podman-cgroupfs", VIGIL_OK, VIGIL_ROLE_CONTAINER, "podman", ID, NULL, NULL, "runtime", NULL },
+	{ "podman-systemd", VIGIL_OK, VIGIL_ROLE_CONTAINER, "podman", ID, NULL, NULL, "runtime", NULL },
+	{ "podman-rootless", VIGIL_OK, VIGIL_ROLE_CONTAINER, "podman", ID, NULL, NULL, "user", NULL },
+	{ "podman-conmon", VIGIL_OK, VIGIL_ROLE_MONITOR, "podman", "host", NULL, NULL, NULL, NULL },
+	{ "k8s-cgroupfs-docker", VIGIL_OK, VIGIL_ROLE_CONTAINER, "docker", ID, POD, NULL, "runtime", NULL },
+	{ "k8s-cgroupfs-unknown", VIGIL_UNVERIFIED, VIGIL_ROLE_CONTAINER, "unknown", ID, POD, NULL, "failed", "no runtime" },
+	{ "k8s-guaranteed-systemd", VIGIL_OK, VIGIL_ROLE_CONTAINER, "containerd", ID, POD, NULL, "runtime", NULL },
+	{ "k8s-static-pod", VIGIL_OK, VIGIL_ROLE_CONTAINER, "containerd", ID, STATIC_POD, NULL, "runtime", NULL },
+	{ "k8s-pod-no-container", VIGIL_OK, VIGIL_ROLE_POD, "unknown", NULL, POD, NULL, NULL, NULL },
+	{ "kind-nested", VIGIL_OK, VIGIL_ROLE_CONTAINER, "containerd", ID, POD, NODE, "enclosing", NULL },
+	{ "kind-node-process", VIGIL_OK, VIGIL_ROLE_CONTAINER, "docker", NODE, NULL, NULL, "runtime", NULL },
+	{ "k3s", VIGIL_OK, VIGIL_ROLE_CONTAINER, "containerd", ID, POD, NULL, "runtime", NULL },
+	{ "docker-cgroup-parent", VIGIL_OK, VIGIL_ROLE_CONTAINER, "docker", ID, NULL, NULL, "runtime", NULL },
+	{ "podman-cgroup-parent", VIGIL_OK, VIGIL_ROLE_CONTAINER, "podman", ID, NULL, NULL, "runtime", NULL },
+	{ "hex-leaf-no-runtime", VIGIL_OK, VIGIL_ROLE_HOST, "none", "host", NULL, NULL, NULL, NULL },
+	{ "conflict-container", VIGIL_CONFLICT, VIGIL_ROLE_HOST, "none", NULL, NULL, NULL, NULL, NULL },
+	{ "conflict-pod", VIGIL_CONFLICT, VIGIL_ROLE_HOST, "none", NULL, NULL, NULL, NULL, NULL },
+	/* a cgroup named like container ID's, made where its runtime did
+	 * not put it: the claim is shown as such, never as ID */
+	{ "forged-user-v2", VIGIL_UNVERIFIED, VIGIL_ROLE_CONTAINER, "docker", ID, NULL, NULL, "pending", "the user's runtime has not recorded" },
+	{ "forged-elsewhere-v2", VIGIL_UNVERIFIED, VIGIL_ROLE_CONTAINER, "docker", ID, NULL, NULL, "failed", "where its runtime put its init process 90" },
+	{ "forged-v1only", VIGIL_UNVERIFIED, VIGIL_ROLE_CONTAINER, "docker", ID, NULL, NULL, "failed", "recorded /system.slice/docker-" },
+	{ "forged-hybrid", VIGIL_UNVERIFIED, VIGIL_ROLE_CONTAINER, "docker", ID, NULL, NULL, "failed", "claimed /user.slice/" },
+	{ "forged-nested-v2", VIGIL_UNVERIFIED, VIGIL_ROLE_CONTAINER, "docker", ID, NULL, NODE, "pending", "its enclosing container 111111111111 records no init" },
 };
 
 static char *fixture_path(const char *name)
@@ -84,7 +97,21 @@ static void check_case(const struct layout_case *c)
 		fail_msg("%s: status %s (%s), want %s", c->fixture,
 			 vigil_status_name(vigil_identity_status(id)),
 			 vigil_identity_message(id), vigil_status_name(c->status));
-	if (c->status == VIGIL_OK) {
+	if (c->verification)
+		assert_string_equal(vigil_identity_container_verified(id),
+				    c->verification);
+	else
+		assert_null(vigil_identity_container_verified(id));
+	if (c->why)
+		assert_non_null(strstr(vigil_identity_message(id), c->why));
+	if (c->status == VIGIL_UNVERIFIED) {
+		/* the claim, as such; nothing of the container it names */
+		assert_string_equal(vigil_identity_container_id(id), c->container_id);
+		assert_null(vigil_identity_container_name(id));
+		assert_null(vigil_identity_image(id));
+		assert_null(vigil_identity_pod_uid(id));
+		assert_null(vigil_identity_pod_name(id));
+	} else if (c->status == VIGIL_OK) {
 		const char *pod = vigil_identity_pod_uid(id);
 		const char *cid = vigil_identity_container_id(id);
 
@@ -195,6 +222,49 @@ static void test_not_found(void **state)
 	free(root);
 }
 
+/* The record's own time: a record older than the boot, or written before
+ * the process it names started (a pid reused since), verifies nothing. */
+static void stale_case(const char *tmp, time_t mtime, const char *why)
+{
+	struct vigil_ctx *ctx = NULL;
+	struct vigil_identity *id = NULL;
+	char rec[1024];
+	struct timespec ts[2] = { { .tv_sec = mtime }, { .tv_sec = mtime } };
+
+	snprintf(rec, sizeof(rec), "%s/run/docker/containerd/daemon/"
+		 "io.containerd.runtime.v2.task/moby/%s/init.pid", tmp, ID);
+	assert_int_equal(utimensat(AT_FDCWD, rec, ts, 0), 0);
+	assert_int_equal(vigil_ctx_new(tmp, &ctx), 0);
+	assert_int_equal(vigil_identify_pid(ctx, 100, &id), 0);
+	if (!why) {
+		assert_int_equal(vigil_identity_status(id), VIGIL_OK);
+		assert_string_equal(vigil_identity_container_verified(id), "runtime");
+	} else {
+		assert_int_equal(vigil_identity_status(id), VIGIL_UNVERIFIED);
+		assert_non_null(strstr(vigil_identity_message(id), why));
+	}
+	vigil_identity_free(id);
+	vigil_ctx_free(ctx);
+}
+
+static void test_stale_record(void **state)
+{
+	char tmp[] = "/tmp/vigil-attrib-XXXXXX", cmd[2048];
+	char *root = fixture_path("docker-systemd-v2");
+
+	(void)state;
+	assert_non_null(mkdtemp(tmp));
+	snprintf(cmd, sizeof(cmd), "cp -a '%s/.' '%s/'", root, tmp);
+	assert_int_equal(system(cmd), 0);
+	/* the fixture booted at 1795000000; pid 100 started 123.45 s later */
+	stale_case(tmp, 1795000000 + 600, NULL);
+	stale_case(tmp, 1795000000 - 60, "from before this boot");
+	stale_case(tmp, 1795000000 + 60, "another process now");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	assert_int_equal(system(cmd), 0);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_start_time),
 		cmocka_unit_test(test_missing_root),
 		cmocka_unit_test(test_not_found),
+		cmocka_unit_test(test_stale_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,14 @@ if [ "$(id -u)" -ne 0 ]; then
 	sed -i 's/ rw,lowerdir=/ rw,userxattr,lowerdir=/' "$MI"
 fi
 cp "$MI" "$T/mountinfo.orig"
+HMI=$R/proc/1/mountinfo
+cp "$HMI" "$T/host-mountinfo.orig"
+# both SED-SCRIPT: the same change to the container's mount table and the
+# host's (the kernel shows one filesystem alike in both)
+both() {
+	sed "$1" "$T/mountinfo.orig" >"$MI"
+	sed "$1" "$T/host-mountinfo.orig" >"$HMI"
+}
 
 check() { # NAME CONDITION-COMMAND...
 	local name=$1
@@ -107,34 +115,52 @@ check "diff --like: bad value, usage" test $rc -eq 2
 run diff --max-entries 0 4f2a
 check "diff --max-entries 0: usage" test $rc -eq 2
 
-sed 's/ - overlay overlay .*/ - ext4 \/dev\/vda rw/' "$T/mountinfo.orig" >"$MI"
+both 's/ - overlay overlay .*/ - ext4 \/dev\/vda rw/'
 run diff 4f2a
 check "diff: not an overlay, exit 1" test $rc -eq 1
 check "diff: not an overlay, said" grep -q "is not an overlay (it is ext4, /dev/vda)" <<<"$err"
 run rootfs 4f2a
 check "rootfs: not an overlay still answers" test $rc -eq 0
 
-sed 's|upperdir=/var/lib/docker/overlay2/abc/diff|upperdir=/var/lib/docker/overlay2/gone/diff|' "$T/mountinfo.orig" >"$MI"
+both 's|upperdir=/var/lib/docker/overlay2/abc/diff|upperdir=/var/lib/docker/overlay2/gone/diff|'
 run diff 4f2a
 check "diff: missing upper layer, exit 1" test $rc -eq 1
 check "diff: missing upper layer, said" grep -q "upper layer /var/lib/docker/overlay2/gone/diff: No such file" <<<"$err"
 
-sed 's|,upperdir=[^,]*,workdir=[^,]*||' "$T/mountinfo.orig" >"$MI"
+both 's|,upperdir=[^,]*,workdir=[^,]*||'
 run diff 4f2a
 check "diff: read-only overlay, exit 0" test $rc -eq 0
 check "diff: read-only overlay, said" grep -q "read-only" <<<"$err"
 
-sed 's|upperdir=[^,]*,||' "$T/mountinfo.orig" >"$MI"
+both 's|upperdir=[^,]*,||'
 run diff 4f2a
 check "diff: upper without work dir, exit 1" test $rc -eq 1
 check "diff: malformed options, said" grep -q "upper dir without a work dir" <<<"$err"
 
-# no host mount: reached through /proc/PID/root, with a note
+# the container's table disagrees with the host's about its layers (a
+# host directory as a lower layer): refused, never read
+cp "$T/host-mountinfo.orig" "$HMI"
+sed 's|lowerdir=/var/lib/docker/overlay2/l/LOWER1|lowerdir=/etc|' "$T/mountinfo.orig" >"$MI"
+run diff 4f2a
+check "diff: a table that disagrees with the host's, exit 1" test $rc -eq 1
+check "diff: a table that disagrees, said" grep -q "disagree about the layers" <<<"$err"
+check "diff: a table that disagrees, nothing listed" test -z "$out"
+run rootfs --layers 4f2a
+check "rootfs --layers: a table that disagrees, exit 1" test $rc -eq 1
+
+# no host mount: reached through /proc/PID/root, with a note; its layers
+# are the container's word alone (its parent is PID 1 here): refused
 cp "$T/mountinfo.orig" "$MI"
-sed -i 's/^48 43 0:39 .*//' "$R/proc/1/mountinfo"
+sed -i 's/^48 43 0:39 .*//' "$HMI"
 run rootfs 4f2a
 check "rootfs: no host mount: /proc/PID/root" test "$out" = /proc/100/root
 check "rootfs: no host mount: a note" grep -q "has no mount of" <<<"$err"
+run -o json rootfs 4f2a
+check "rootfs json: no host mount: layers unverified, none shown" \
+	test "$(jq -c '[.rootfs.layers_verified, .rootfs.upperdir]' <<<"$out")" = '[false,null]'
+run diff 4f2a
+check "diff: no host mount: refused" test $rc -eq 1
+check "diff: no host mount: says why" grep -q "layers cannot be verified" <<<"$err"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

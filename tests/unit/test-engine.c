@@ -62,19 +62,30 @@ static void put(const char *rel, const char *fmt, ...)
 	fclose(f);
 }
 
+/* A docker container with init @pid: its state, its runtime's record of
+ * the init (that its cgroup's claim is verified against), the init. */
 static void docker(const char *id, const char *name, const char *image,
-		   const char *labels, const char *cg)
+		   const char *labels, const char *cg, int pid)
 {
 	char rel[512];
 
 	snprintf(rel, sizeof(rel), "var/lib/docker/containers/%s/config.v2.json", id);
-	put(rel, "{\"State\":{\"Running\":true,\"Pid\":4242,\"StartedAt\":"
+	put(rel, "{\"State\":{\"Running\":true,\"Pid\":%d,\"StartedAt\":"
 		 "\"2026-11-24T08:18:56.507318785Z\"},\"ID\":\"%s\",\"Created\":"
 		 "\"2026-11-24T08:18:56.342072114Z\",\"Config\":{\"Image\":\"%s\","
 		 "\"Labels\":%s},\"Image\":\"sha256:5f94\",\"Name\":\"/%s\"}",
-	    id, image, labels, name);
+	    pid, id, image, labels, name);
 	snprintf(rel, sizeof(rel), "sys/fs/cgroup%s/cgroup.procs", cg);
-	put(rel, "4242\n");
+	put(rel, "%d\n", pid);
+	snprintf(rel, sizeof(rel), "run/docker/containerd/daemon/"
+		 "io.containerd.runtime.v2.task/moby/%s/init.pid", id);
+	put(rel, "%d\n", pid);
+	snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
+	put(rel, "%d (init) S 1 %d %d 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
+		 "12345 1000000 100 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 "
+		 "0 17 0 0 0 0 0 0\n", pid, pid, pid);
+	snprintf(rel, sizeof(rel), "proc/%d/cgroup", pid);
+	put(rel, "0::%s\n", cg);
 }
 
 static int make_root(void **state)
@@ -85,15 +96,17 @@ static int make_root(void **state)
 	put("proc/sys/kernel/random/boot_id", "cabb7c05-ed1b-46df-9a11-5c3e2f1d0b9a\n");
 	put("proc/stat", "cpu  1 2 3 4\nbtime 1795000000\n");
 	put("proc/1/mountinfo", "");
-	docker(ID_A, "web", "nginx:1.25", "{\"team\":\"blue\"}", "/docker/" ID_A);
-	docker(ID_B, "db", "docker.io/library/busybox:1.36", "{}", "/docker/" ID_B);
+	docker(ID_A, "web", "nginx:1.25", "{\"team\":\"blue\"}", "/docker/" ID_A,
+	       4201);
+	docker(ID_B, "db", "docker.io/library/busybox:1.36", "{}", "/docker/" ID_B,
+	       4202);
 	docker(ID_K, "k8s_nginx_web-0_prod_" POD "_0", "nginx:1.25",
 	       "{\"io.kubernetes.container.name\":\"nginx\","
 	       "\"io.kubernetes.pod.name\":\"web-0\","
 	       "\"io.kubernetes.pod.namespace\":\"prod\","
 	       "\"io.kubernetes.pod.uid\":\"" POD "\","
 	       "\"io.kubernetes.docker.type\":\"container\"}",
-	       "/kubepods/burstable/pod" POD "/" ID_K);
+	       "/kubepods/burstable/pod" POD "/" ID_K, 4203);
 	return 0;
 }
 
@@ -446,6 +459,8 @@ static json_t *replay_one(const char *path)
 	json_t *j;
 
 	assert_int_equal(vg_replay_source_new(path, NULL, 0, &src, err, sizeof(err)), 0);
+	/* claims as the live sensor verified them */
+	vg_replay_verifier(src, &ctx->verify_fn, &ctx->verify_arg);
 	const struct vg_engine_opts o = { .ctx = ctx, .src = src };
 	en = vg_engine_new(&o, err, sizeof(err));
 	assert_non_null(en);
@@ -518,6 +533,8 @@ static void test_recorded_lifecycle(void **state)
 	snprintf(host, sizeof(host), "%s/recordings/host", fx);
 	assert_int_equal(vigil_ctx_new(host, &ctx), 0);
 	assert_int_equal(vg_replay_source_new(path, NULL, 0, &src, err, sizeof(err)), 0);
+	/* claims as the live sensor verified them */
+	vg_replay_verifier(src, &ctx->verify_fn, &ctx->verify_arg);
 	const struct vg_engine_opts o = { .ctx = ctx, .src = src };
 	en = vg_engine_new(&o, err, sizeof(err));
 	assert_int_equal(vg_engine_add_sink(en, &s, NULL, 0), 0);
@@ -541,6 +558,9 @@ static void test_recorded_lifecycle(void **state)
 				json_decref(j);
 				continue;
 			}
+			/* verified live, and the recording says so */
+			assert_true(json_is_true(json_object_get(
+				json_object_get(j, "container"), "verified")));
 			if (strcmp(jstr(j, "evt", "type"), "container") == 0) {
 				const char *st = json_string_value(json_object_get(j, "state"));
 
@@ -868,6 +888,7 @@ static void test_filter_fields(void **state)
 		{ VG_F_CONTAINER_ID, "container.id = " ID_K, "container.id = host" },
 		{ VG_F_CONTAINER_NAME, "container.name startswith k8s_nginx", "container.name = db" },
 		{ VG_F_CONTAINER_RUNTIME, "container.runtime = docker", "container.runtime = podman" },
+		{ VG_F_CONTAINER_VERIFICATION, "container.verification = runtime", "container.verification = failed" },
 		{ VG_F_CONTAINER_IMAGE, "container.image = nginx:1.25", "container.image glob busy*" },
 		{ VG_F_CONTAINER_IMAGE_ID, "container.image.id = sha256:5f94", "container.image.id = x" },
 		{ VG_F_CONTAINER_LABEL, "container.label.io.kubernetes.pod.name = web-0",
@@ -947,6 +968,204 @@ static void test_filter_fields(void **state)
 }
 
 /* ------------------------------------------------- every type, rendered */
+
+/* ------------------------------------------------- forged and pending */
+
+/* A cgroup named like container A's, made where its runtime did not put
+ * it (a user's session): its events say the claim and that it is not
+ * verified, carry nothing of A's, and no selection or filter of A takes
+ * them. */
+static void test_forged_claim(void **state)
+{
+	static const char *const names[] = { "web" };
+	struct vg_selector by_name = { .refs = names, .n_refs = 1 };
+	struct vg_selector by_id = { .refs = ref_a, .n_refs = 1 };
+	struct vg_selector by_image = { .image_glob = "nginx*" };
+	struct vg_selector *sels[] = { &by_name, &by_id, &by_image, NULL };
+	const char *filters[] = { "container.name = web", "container.image = nginx:1.25",
+				  "container.label.team = blue",
+				  "container.verification = failed" };
+
+	(void)state;
+	for (size_t c = 0; c < 4 + 4; c++) {
+		struct vigil_ctx *ctx = ctx_new();
+		struct fake *f = fake_new(0);
+		struct vg_engine *en = engine_new(ctx, f);
+		struct got g = { 0 };
+		struct vg_sink s = { .types = VG_E_BIT(VG_E_OPEN),
+				     .mode = VG_OUTPUT_JSON, .emit = collect, .ctx = &g };
+		struct vg_event e = { .type = VG_E_CGROUP_MKDIR };
+		struct vg_filter *flt = NULL;
+		struct vg_filter_error fe;
+
+		push_cgroups(f);
+		e.cgroup.id = 104;
+		e.cgroup.path = "/user.slice/user-1000.slice/session-3.scope/docker-" ID_A ".scope";
+		e.cgroup.existing = true;
+		push(f, &e);
+		for (uint64_t cg = CG_A; cg <= 104; cg += 104 - CG_A) {
+			e = task(VG_E_OPEN, cg == CG_A ? 600 : 601, 1, cg, "cat");
+			e.open.path = e.open.name = "/x";
+			push(f, &e);
+		}
+		if (c < 4) {
+			s.sel = sels[c];
+		} else {
+			assert_int_equal(vg_filter_compile(filters[c - 4], &flt, &fe), 0);
+			s.filter = flt;
+		}
+		assert_int_equal(vg_engine_add_sink(en, &s, NULL, 0), 0);
+		vg_engine_start(en);
+		run(en);
+		if (c == 3) {
+			/* no selection: both, the forged one as a claim */
+			json_t *j;
+
+			assert_int_equal(g.n, 2);
+			j = js(&g, 1);
+			assert_string_equal(jstr(j, "container", "id"), ID_A);
+			assert_true(json_is_false(json_object_get(json_object_get(j, "container"), "verified")));
+			assert_non_null(strstr(jstr(j, "container", "unverified"),
+					       "where its runtime put its init"));
+			assert_null(jstr(j, "container", "name"));
+			assert_null(jstr(j, "container", "image"));
+			json_decref(j);
+			j = js(&g, 0);
+			assert_string_equal(jstr(j, "container", "name"), "web");
+			json_decref(j);
+		} else if (c == 7) {
+			/* the one filter that takes it: what it is */
+			assert_int_equal(g.n, 1);
+			assert_non_null(strstr(g.line[0], "\"pid\":601"));
+		} else {
+			if (g.n != 1 || !strstr(g.line[0], "\"pid\":600"))
+				fail_msg("case %zu: %zu lines, want only A's own", c, g.n);
+		}
+		got_free(&g);
+		vg_engine_free(en);
+		vg_filter_free(flt);
+		vigil_ctx_free(ctx);
+	}
+}
+
+/* A container whose runtime has not recorded its init yet: its events
+ * wait, and go out verified once the record is there; with no record,
+ * they go out after the bound as claims, counted. */
+static void test_verify_pending(void **state)
+{
+	for (int late = 0; late < 2; late++) {
+		struct vigil_ctx *ctx = ctx_new();
+		struct fake *f = fake_new(VG_SRC_LIVE);
+		struct vg_engine *en = engine_new(ctx, f);
+		struct got g = { 0 };
+		struct vg_sink s = { .types = VG_E_BIT(VG_E_OPEN),
+				     .mode = VG_OUTPUT_JSON, .emit = collect, .ctx = &g };
+		struct vg_engine_stats st;
+		struct vg_event e = { .type = VG_E_CGROUP_MKDIR };
+		char rec[512];
+		json_t *j;
+
+		(void)state;
+		snprintf(rec, sizeof(rec), "%s/run/docker/containerd/daemon/"
+			 "io.containerd.runtime.v2.task/moby/%s/init.pid", root, ID_B);
+		assert_int_equal(rename(rec, "/tmp/vigil-test-engine.init.pid"), 0);
+		push_cgroups(f);
+		e = task(VG_E_OPEN, 700, 1, CG_B, "cat");
+		e.open.path = e.open.name = "/early";
+		push(f, &e);
+		assert_int_equal(vg_engine_add_sink(en, &s, NULL, 0), 0);
+		vg_engine_start(en);
+		vg_engine_pump(en);
+		assert_int_equal(g.n, 0); /* held */
+		if (!late)
+			assert_int_equal(rename("/tmp/vigil-test-engine.init.pid", rec), 0);
+		for (int i = 0; i < 400 && g.n < 1; i++) {
+			usleep(10000);
+			vg_engine_pump(en);
+		}
+		assert_int_equal(g.n, 1);
+		j = js(&g, 0);
+		vg_engine_stats(en, &st);
+		if (!late) {
+			assert_true(json_is_true(json_object_get(json_object_get(j, "container"), "verified")));
+			assert_string_equal(jstr(j, "container", "name"), "db");
+			assert_int_equal(st.held_unverified, 0);
+		} else {
+			assert_true(json_is_false(json_object_get(json_object_get(j, "container"), "verified")));
+			assert_string_equal(jstr(j, "container", "verification"), "pending");
+			assert_null(jstr(j, "container", "name"));
+			assert_int_equal(st.held_unverified, 1);
+			assert_int_equal(rename("/tmp/vigil-test-engine.init.pid", rec), 0);
+		}
+		json_decref(j);
+		got_free(&g);
+		vg_engine_free(en);
+		vigil_ctx_free(ctx);
+	}
+}
+
+/* A container that ran for a moment: its recorded init is gone from
+ * /proc by the time its events are attributed, but the sensor saw it
+ * exec in the claimed cgroup, started before the record: verified. A
+ * pid the sensor saw elsewhere verifies nothing. */
+static void test_verify_witness(void **state)
+{
+	static const char *const ids[2] = {
+		"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+		"dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
+	};
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct vigil_ctx *ctx = ctx_new();
+		struct fake *f = fake_new(VG_SRC_LIVE);
+		struct vg_engine *en = engine_new(ctx, f);
+		struct got g = { 0 };
+		struct vg_sink s = { .types = VG_E_BIT(VG_E_OPEN),
+				     .mode = VG_OUTPUT_JSON, .emit = collect, .ctx = &g };
+		struct vg_event e = { .type = VG_E_CGROUP_MKDIR };
+		char rel[512], path[256];
+		json_t *j;
+
+		snprintf(path, sizeof(path), "/docker/%s", ids[k]);
+		snprintf(rel, sizeof(rel), "run/docker/containerd/daemon/"
+			 "io.containerd.runtime.v2.task/moby/%s/init.pid", ids[k]);
+		put(rel, "%d\n", 4300 + k); /* no /proc/4300: it is gone */
+		push_cgroups(f);
+		e.cgroup.id = 110 + (uint64_t)k;
+		e.cgroup.path = path;
+		e.cgroup.existing = true;
+		push(f, &e);
+		/* the init's exec, where the sensor saw it: in the container's
+		 * cgroup, or (k = 1) on the host */
+		e = task(VG_E_EXEC, 4300 + (uint32_t)k, 1, k ? CG_HOST : 110, "sh");
+		e.t.start_ns = 100000000ull; /* 0.1 s after boot */
+		e.exec.exe = "/bin/sh";
+		push(f, &e);
+		e = task(VG_E_OPEN, 4310, 1, 110 + (uint64_t)k, "cat");
+		e.open.path = e.open.name = "/x";
+		push(f, &e);
+		assert_int_equal(vg_engine_add_sink(en, &s, NULL, 0), 0);
+		vg_engine_start(en);
+		run(en);
+		for (int i = 0; i < 300 && g.n < 1; i++) {
+			usleep(10000);
+			vg_engine_pump(en);
+		}
+		assert_int_equal(g.n, 1);
+		j = js(&g, 0);
+		if (k == 0) {
+			assert_true(json_is_true(json_object_get(json_object_get(j, "container"), "verified")));
+		} else {
+			assert_true(json_is_false(json_object_get(json_object_get(j, "container"), "verified")));
+			assert_non_null(strstr(jstr(j, "container", "unverified"), "is gone"));
+		}
+		json_decref(j);
+		got_free(&g);
+		vg_engine_free(en);
+		vigil_ctx_free(ctx);
+	}
+}
 
 static void test_render_types(void **state)
 {
@@ -1113,6 +1332,9 @@ int main(void)
 		cmocka_unit_test(test_drop_set),
 		cmocka_unit_test(test_hold),
 		cmocka_unit_test(test_filter_fields),
+		cmocka_unit_test(test_forged_claim),
+		cmocka_unit_test(test_verify_pending),
+		cmocka_unit_test(test_verify_witness),
 		cmocka_unit_test(test_render_types),
 	};
 

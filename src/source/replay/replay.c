@@ -26,6 +26,12 @@ struct replay {
 	 * in the file */
 	struct vg_rec_init_pid *facts;
 	size_t n_facts, facts_sent;
+	/* the recording's claim verdicts, the last of each key */
+	struct claim {
+		char *key;
+		struct vg_verdict v;
+	} *claims;
+	size_t n_claims;
 };
 
 static struct replay *of(struct vg_source *s)
@@ -196,6 +202,9 @@ static void rp_free(struct vg_source *s)
 	vg_rec_read_close(&r->rd);
 	vg_bpf_decoder_release(&r->dec);
 	free(r->facts);
+	for (size_t i = 0; i < r->n_claims; i++)
+		free(r->claims[i].key);
+	free(r->claims);
 	free(r);
 }
 
@@ -210,19 +219,93 @@ static const struct vg_source_ops replay_ops = {
 	.free = rp_free,
 };
 
-/* Read @path's init pid facts ahead (at most 65,536). */
+/* One claim verdict entry, kept (the last for a key wins). */
+static void keep_claim(struct replay *r, const void *body, uint32_t len,
+		       size_t *cap)
+{
+	struct vg_rec_claim c;
+	const char *key, *why;
+	struct claim *k = NULL;
+
+	if (len < sizeof(c) || r->n_claims >= 65536)
+		return;
+	memcpy(&c, body, sizeof(c));
+	if (c.key_len == 0 || c.why_len == 0 ||
+	    (uint64_t)sizeof(c) + c.key_len + c.why_len > len ||
+	    c.level > VG_VERIFY_FAILED)
+		return;
+	key = (const char *)body + sizeof(c);
+	why = key + c.key_len;
+	if (key[c.key_len - 1] || why[c.why_len - 1])
+		return;
+	for (size_t i = 0; i < r->n_claims && !k; i++)
+		if (strcmp(r->claims[i].key, key) == 0)
+			k = &r->claims[i];
+	if (!k) {
+		if (r->n_claims == *cap) {
+			size_t nc = *cap ? *cap * 2 : 16;
+			void *p = realloc(r->claims, nc * sizeof(*r->claims));
+
+			if (!p)
+				return;
+			r->claims = p;
+			*cap = nc;
+		}
+		k = &r->claims[r->n_claims];
+		if (!(k->key = strdup(key)))
+			return;
+		r->n_claims++;
+	}
+	k->v = (struct vg_verdict){ .level = (enum vg_verify)c.level,
+				    .init_pid = c.init_pid,
+				    .state_root_pid = c.state_root_pid };
+	snprintf(k->v.why, sizeof(k->v.why), "%s", why);
+}
+
+static int replay_verify(void *arg, const struct vg_cgroup_match *m,
+			 const char *key, struct vg_verdict *ret)
+{
+	struct replay *r = arg;
+
+	(void)m;
+	for (size_t i = 0; i < r->n_claims; i++)
+		if (strcmp(r->claims[i].key, key) == 0) {
+			*ret = r->claims[i].v;
+			/* the state of a nested container is not here to read */
+			ret->state_root_pid = 0;
+			return 0;
+		}
+	*ret = (struct vg_verdict){ .level = VG_VERIFY_FAILED };
+	snprintf(ret->why, sizeof(ret->why),
+		 "the recording holds no verification of this claim");
+	return 0;
+}
+
+void vg_replay_verifier(struct vg_source *s, vg_verify_fn *ret_fn,
+			void **ret_arg)
+{
+	*ret_fn = replay_verify;
+	*ret_arg = of(s);
+}
+
+/* Read @path's init pid facts and claim verdicts ahead (at most 65,536
+ * of each). */
 static int scan_facts(struct replay *r, const char *path, char *err, size_t errsz)
 {
 	struct vg_rec_reader rd;
 	struct vg_rec_entry en;
 	const void *body;
-	size_t cap = 0;
+	size_t cap = 0, claims_cap = 0;
 	int k;
 
 	k = vg_rec_read_open(&rd, path, err, errsz);
 	if (k < 0)
 		return k;
 	while ((k = vg_rec_read(&rd, &en, &body)) > 0) {
+		if (en.kind == VG_REC_CLAIM) {
+			keep_claim(r, body, en.len, &claims_cap);
+			continue;
+		}
 		if (en.kind != VG_REC_INIT_PID || en.len < sizeof(*r->facts) ||
 		    r->n_facts >= 65536)
 			continue;
@@ -257,6 +340,9 @@ int vg_replay_source_new(const char *path, const struct vg_tp_format *tps,
 	if (e == 0)
 		e = vg_rec_read_open(&r->rd, path, err, errsz);
 	if (e < 0) {
+		for (size_t i = 0; i < r->n_claims; i++)
+			free(r->claims[i].key);
+		free(r->claims);
 		free(r->facts);
 		vg_bpf_decoder_release(&r->dec);
 		free(r);

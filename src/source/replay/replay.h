@@ -22,6 +22,13 @@ int vg_replay_source_new(const char *path, const struct vg_tp_format *tps,
 			 size_t n_tps, struct vg_source **ret, char *err,
 			 size_t errsz);
 
+/* The claims' verdicts the recording holds, as a verifier for the
+ * attribution context (vigil_ctx.verify_fn): a claim it does not hold
+ * was not verified. The source owns @ret_arg. */
+#include "attrib/verify.h"
+void vg_replay_verifier(struct vg_source *s, vg_verify_fn *ret_fn,
+			void **ret_arg);
+
 /* The recording's header fields, for messages. */
 const char *vg_replay_kernel(struct vg_source *s);
 
