@@ -195,6 +195,8 @@ check_one() {
 		jcheck "$label: .container.role == \"host\"" "$VG_OUT" '.container.role == "host"'
 	else
 		jcheck "$label: .container.role == \"container\"" "$VG_OUT" '.container.role == "container"'
+		jcheck "$label: verified by its runtime's record" "$VG_OUT" \
+			'.container.verified == true and .container.verification == "runtime"'
 	fi
 	jcheck "$label: .proc.name == \"sleep\"" "$VG_OUT" '.proc.name == "sleep"'
 	check_cgroup "$label" "$pid"
