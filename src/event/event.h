@@ -98,6 +98,11 @@ const char *vg_file_action_name(uint32_t a);
 /* Path quality (as the kernel side reports it). */
 #define VG_EP_TRUNCATED (1u << 0)
 #define VG_EP_UNRESOLVED (1u << 1)
+/* The (first) name is the caller's words, normalized: absolute as given,
+ * or joined to the kernel-resolved directory; "." and ".." taken
+ * lexically, symlinks in it not followed. Without it the name is the
+ * kernel's own path of the file (an open's result, an fd). */
+#define VG_EP_USER (1u << 2)
 
 struct vg_event {
 	uint32_t type;
@@ -141,6 +146,9 @@ struct vg_event {
 			int32_t fd;
 			uint32_t backlog;
 			uint16_t family, sock_type;
+			/* the peer (connect) or address (bind) is the one the
+			 * caller asked for, not the socket's: the call failed */
+			bool requested;
 			/* connect: server = the peer, client = ours; accept:
 			 * client = the peer, server = ours; bind, listen:
 			 * server = ours */

@@ -600,9 +600,13 @@ static void render_open(struct vg_renderer *r, const struct vg_event *e,
 	vg_pr_obj_open(p, "fd");
 	vg_pr_str(p, "name", NULL, e->open.name);
 	vg_pr_str(p, "path", NULL, e->open.path);
+	/* the opened file's own path, or (a failed open: no file) the
+	 * caller's words */
+	vg_pr_str(p, "path_source", NULL,
+		  e->open.path_flags & VG_EP_USER ? "user" : "kernel");
 	if (e->open.path_flags & VG_EP_TRUNCATED)
 		vg_pr_bool(p, "name_truncated", NULL, true);
-	if (e->open.path_flags & VG_EP_UNRESOLVED)
+	if ((e->open.path_flags & VG_EP_UNRESOLVED) || e->open.ret < 0)
 		vg_pr_bool(p, "name_unresolved", NULL, true);
 	if (e->open.ret >= 0)
 		vg_pr_i64(p, "num", NULL, e->open.ret);
@@ -644,7 +648,10 @@ static void host_path_of(struct vg_renderer *r, const struct vg_event *e,
 			 size_t bufsz)
 {
 	buf[0] = '\0';
-	if (!path || path[0] != '/')
+	/* never a ".." that could climb out of the root it is joined to (a
+	 * kernel path has none; this holds it) */
+	if (!path || path[0] != '/' || strstr(path, "/../") ||
+	    vg_endswith_n(path, strlen(path), "/.."))
 		return;
 	if (root)
 		snprintf(buf, bufsz, "%s%s", root, strcmp(path, "/") ? path : "");
@@ -662,13 +669,18 @@ static void render_file(struct vg_renderer *r, const struct vg_event *e,
 	const char *name = e->file.name, *name2 = e->file.name2;
 	bool two = e->file.action == VG_FA_RENAME || e->file.action == VG_FA_LINK;
 	char attr[512], prefix[256], when[48];
-	char host[4096 + 64], host2[4096 + 64];
+	char host[4096 + 64];
 	const char *root = container_root(e);
 
 	put_head(r, e, when, sizeof(when));
-	host_path_of(r, e, root, name, host, sizeof(host));
+	/* a host path only from a path the kernel resolved */
+	host[0] = '\0';
+	if (!(e->file.path_flags & VG_EP_USER))
+		host_path_of(r, e, root, name, host, sizeof(host));
 	vg_pr_obj_open(p, "fd");
 	vg_pr_str(p, "name", NULL, name);
+	vg_pr_str(p, "path_source", NULL,
+		  e->file.path_flags & VG_EP_USER ? "user" : "kernel");
 	vg_pr_obj_close(p);
 	vg_pr_obj_open(p, "file");
 	vg_pr_str(p, "action", NULL, action);
@@ -682,12 +694,8 @@ static void render_file(struct vg_renderer *r, const struct vg_event *e,
 		vg_pr_bool(p, "path_truncated", NULL, true);
 	if (e->file.path_flags & VG_EP_UNRESOLVED)
 		vg_pr_bool(p, "path_unresolved", NULL, true);
-	host2[0] = '\0';
 	if (two && name2) {
 		vg_pr_str(p, "from", NULL, name2);
-		host_path_of(r, e, root, name2, host2, sizeof(host2));
-		if (host2[0])
-			vg_pr_str(p, "from_host_path", NULL, host2);
 	} else if (e->file.action == VG_FA_SYMLINK && name2) {
 		vg_pr_str(p, "target", NULL, name2);
 	}
@@ -782,6 +790,9 @@ static void render_net(struct vg_renderer *r, const struct vg_event *e,
 	}
 	if (e->type == VG_E_LISTEN)
 		vg_pr_u64(p, "backlog", NULL, e->net.backlog);
+	/* the caller's sockaddr, not the socket's: the call failed */
+	if (e->net.requested)
+		vg_pr_bool(p, "requested", NULL, true);
 	vg_pr_obj_close(p);
 	put_result(p, e->net.ret, text ? res : NULL, sizeof(res));
 	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, text ? attr : NULL,

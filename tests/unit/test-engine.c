@@ -27,6 +27,7 @@
 #include "attrib/attrib.h"
 #include "engine/engine.h"
 #include "event/tpformat.h"
+#include "source/bpf/decode.h"
 #include "source/bpf/events.h"
 #include "source/record.h"
 #include "source/replay/replay.h"
@@ -1167,6 +1168,42 @@ static void test_verify_witness(void **state)
 	}
 }
 
+/* The caller's words, taken lexically: what a by-path event names. */
+static void test_path_normalize(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} c[] = {
+		{ "/", "/" },
+		{ "/etc/x", "/etc/x" },
+		{ "/./etc/x", "/etc/x" },
+		{ "//etc//x", "/etc/x" },
+		{ "/tmp/../etc/x", "/etc/x" },
+		{ "/../../../etc/x", "/etc/x" }, /* never above the root */
+		{ "/a/b/..", "/a" },
+		{ "/a/..", "/" },
+		{ "/a/./b/./", "/a/b" },
+		{ "/a/b/../../..", "/" },
+		{ "/.../x", "/.../x" },
+		{ "/..a/x", "/..a/x" },
+	};
+	char buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		const char *r = vg_path_normalize(c[i].in, buf, sizeof(buf));
+
+		if (!r || strcmp(r, c[i].out) != 0)
+			fail_msg("'%s' normalised to '%s', want '%s'", c[i].in,
+				 r ? r : "(null)", c[i].out);
+	}
+	assert_null(vg_path_normalize("relative/x", buf, sizeof(buf)));
+	assert_null(vg_path_normalize(NULL, buf, sizeof(buf)));
+	/* too long for the buffer: no answer rather than a cut one */
+	assert_null(vg_path_normalize("/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+				      buf, sizeof(buf)));
+}
+
 static void test_render_types(void **state)
 {
 	struct vigil_ctx *ctx = ctx_new();
@@ -1335,6 +1372,7 @@ int main(void)
 		cmocka_unit_test(test_forged_claim),
 		cmocka_unit_test(test_verify_pending),
 		cmocka_unit_test(test_verify_witness),
+		cmocka_unit_test(test_path_normalize),
 		cmocka_unit_test(test_render_types),
 	};
 

@@ -104,6 +104,54 @@ static const char *rec_str(const char *at, uint32_t len)
 	return len && !at[len - 1] ? at : NULL;
 }
 
+/*
+ * @path (absolute) with "//", "/./" and "/../" taken lexically into
+ * @buf: ".." at the root stays at the root, as the kernel takes it. The
+ * caller's words, joined to a kernel-resolved directory, in the form a
+ * filter can match; symlinks in them are not followed (nothing can
+ * follow them after the call). NULL when @path is not absolute.
+ */
+const char *vg_path_normalize(const char *path, char *buf, size_t bufsz)
+{
+	size_t n = 1; /* buf[0..n): "/" or "/a/b", no trailing '/' */
+
+	if (!path || path[0] != '/' || bufsz < 2)
+		return NULL;
+	buf[0] = '/';
+	for (const char *p = path; *p;) {
+		const char *c;
+		size_t len;
+
+		while (*p == '/')
+			p++;
+		c = p;
+		while (*p && *p != '/')
+			p++;
+		len = (size_t)(p - c);
+		if (!len || (len == 1 && c[0] == '.'))
+			continue;
+		if (len == 2 && c[0] == '.' && c[1] == '.') {
+			/* drop the last component and its '/' */
+			while (n > 1 && buf[n - 1] != '/')
+				n--;
+			if (n > 1)
+				n--;
+			continue;
+		}
+		if (n > 1) {
+			if (n + 1 >= bufsz)
+				return NULL;
+			buf[n++] = '/';
+		}
+		if (n + len >= bufsz)
+			return NULL;
+		memcpy(buf + n, c, len);
+		n += len;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static bool has_chunk(const struct vg_bpf_pending *pe, uint32_t i)
 {
 	return pe->got[i / 64] & (1ull << (i % 64));
@@ -284,6 +332,7 @@ static int on_net(const struct vg_ev_net *n, vg_event_fn fn, void *ctx)
 	ev.net.backlog = n->backlog;
 	ev.net.family = n->family;
 	ev.net.sock_type = n->sock_type;
+	ev.net.requested = n->addr_flags & VG_NET_REQUESTED;
 	ev.net.server.port = ev.net.client.port = -1;
 	switch (n->h.type) {
 	case VG_EV_CONNECT: /* we are the client */
@@ -304,8 +353,8 @@ static int on_net(const struct vg_ev_net *n, vg_event_fn fn, void *ctx)
 	return fn(ctx, &ev);
 }
 
-static int on_open(const struct vg_ev_open *o, size_t len, vg_event_fn fn,
-		   void *ctx)
+static int on_open(struct vg_bpf_decoder *d, const struct vg_ev_open *o,
+		   size_t len, vg_event_fn fn, void *ctx)
 {
 	const char *base = (const char *)o + sizeof(*o);
 	struct vg_event ev = { .type = VG_E_OPEN };
@@ -324,11 +373,20 @@ static int on_open(const struct vg_ev_open *o, size_t len, vg_event_fn fn,
 	ev.open.flags = o->flags;
 	ev.open.mode = o->mode;
 	ev.open.path_flags = path_quality(o->path_flags);
+	if (!(o->path_flags & VG_PATH_KERNEL)) {
+		/* no file: the caller's words, in a form filters can match */
+		const char *n = vg_path_normalize(ev.open.name, d->norm[0],
+						  sizeof(d->norm[0]));
+
+		if (n)
+			ev.open.name = n;
+		ev.open.path_flags |= VG_EP_USER;
+	}
 	return fn(ctx, &ev);
 }
 
-static int on_file(const struct vg_ev_file *f, size_t len, vg_event_fn fn,
-		   void *ctx)
+static int on_file(struct vg_bpf_decoder *d, const struct vg_ev_file *f,
+		   size_t len, vg_event_fn fn, void *ctx)
 {
 	const char *base = (const char *)f + sizeof(*f);
 	uint64_t total = (uint64_t)f->path_len + f->abs_len + f->path2_len + f->abs2_len;
@@ -356,6 +414,21 @@ static int on_file(const struct vg_ev_file *f, size_t len, vg_event_fn fn,
 	ev.file.flags = f->flags;
 	ev.file.fd = f->fd;
 	ev.file.path_flags = path_quality(f->path_flags);
+	if (!(f->path_flags & VG_PATH_KERNEL)) {
+		const char *n = vg_path_normalize(ev.file.name, d->norm[0],
+						  sizeof(d->norm[0]));
+
+		if (n)
+			ev.file.name = n;
+		ev.file.path_flags |= VG_EP_USER;
+	}
+	if (ev.file.name2 && f->op != VG_FILE_SYMLINK) {
+		const char *n = vg_path_normalize(ev.file.name2, d->norm[1],
+						  sizeof(d->norm[1]));
+
+		if (n)
+			ev.file.name2 = n;
+	}
 	return fn(ctx, &ev);
 }
 
@@ -424,11 +497,11 @@ int vg_bpf_decode(struct vg_bpf_decoder *d, const void *rec, size_t len,
 		return fn(ctx, &ev);
 	case VG_EV_OPEN:
 		if (len >= sizeof(struct vg_ev_open))
-			return on_open(rec, len, fn, ctx);
+			return on_open(d, rec, len, fn, ctx);
 		break;
 	case VG_EV_FILE:
 		if (len >= sizeof(struct vg_ev_file))
-			return on_file(rec, len, fn, ctx);
+			return on_file(d, rec, len, fn, ctx);
 		break;
 	case VG_EV_CONNECT:
 	case VG_EV_ACCEPT:

@@ -29,10 +29,15 @@ struct vg_bpf_decoder {
 	const struct vg_tp_format *tps; /* tp: formats, borrowed */
 	const char *const *tp_labels;   /* "group:name" of each */
 	size_t n_tps;
+	/* the caller's paths, normalized, for the event being delivered */
+	char norm[2][4097];
 };
 
 /* Returns 0 or -ENOMEM. */
 int vg_bpf_decoder_init(struct vg_bpf_decoder *d);
+/* Absolute @path with "//", "." and ".." taken lexically (".." never
+ * above "/"), into @buf; NULL when @path is not absolute or too long. */
+const char *vg_path_normalize(const char *path, char *buf, size_t bufsz);
 /* Frees pending execs without delivering them. */
 void vg_bpf_decoder_release(struct vg_bpf_decoder *d);
 

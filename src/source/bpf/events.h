@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_EVENTS_VERSION 1
+#define VG_EVENTS_VERSION 2
 
 enum vg_ev_type {
 	VG_EV_NONE = 0,
@@ -119,6 +119,11 @@ struct vg_ev_exec_args {
 #define VG_PATH_UNREACHABLE (1u << 1) /* not under this root (another
 				       * mount ns, a deleted dir) */
 #define VG_PATH_RELATIVE_FAILED (1u << 2) /* dirfd/cwd could not be read */
+/* The (first) absolute path is the kernel's: walked up from the object
+ * itself (the file an open returned, an fd's file) to the process's root.
+ * Without it the path is the caller's words: absolute as given, or joined
+ * to the kernel-resolved directory (dirfd, cwd), not resolved further. */
+#define VG_PATH_KERNEL (1u << 3)
 
 struct vg_ev_exit {
 	struct vg_ev_hdr h;
@@ -143,7 +148,8 @@ struct vg_ev_open {
 };
 
 /* connect, accept, bind, listen. The addresses are raw sockaddrs as the
- * caller gave them or as the socket holds them. */
+ * socket holds them at the call's exit, or (VG_NET_REQUESTED) as the
+ * caller gave them. */
 struct vg_ev_net {
 	struct vg_ev_hdr h;
 	__s64 ret;
@@ -154,9 +160,16 @@ struct vg_ev_net {
 	__u16 sock_type;
 	__u32 addr_len;    /* of addr, the address given or the peer */
 	__u32 local_len;   /* of local, the socket's own address */
+	__u32 addr_flags;  /* VG_NET_* */
+	__u32 pad0;
 	__u8 addr[VG_SOCKADDR_MAX];
 	__u8 local[VG_SOCKADDR_MAX];
 };
+
+/* addr is what the caller asked for (its sockaddr, read from its memory
+ * at exit): the socket holds no such address (a failed connect, a failed
+ * bind). Otherwise addr and local are the socket's own, at exit. */
+#define VG_NET_REQUESTED (1u << 0)
 
 struct vg_ev_syscall {
 	struct vg_ev_hdr h;
@@ -198,10 +211,11 @@ enum vg_file_op {
 };
 
 /* A successful change to a file. Followed by: the path as given
- * (path_len, with NUL; 0 when by fd), its absolute form when it was
- * relative or by fd (abs_len, with NUL, else 0), then the same for the
+ * (path_len, with NUL; 0 when by fd), its absolute form (abs_len, with
+ * NUL, else 0: the fd's file as the kernel has it, or, by path, the given
+ * path joined to the kernel-resolved directory), then the same for the
  * second path (path2_len, abs2_len; a symlink's target is never
- * resolved). Absolute paths are in the process's own mount namespace. */
+ * resolved). Absolute paths are relative to the process's own root. */
 struct vg_ev_file {
 	struct vg_ev_hdr h;
 	__s64 ret;

@@ -305,6 +305,8 @@ static __always_inline void emit(void *rec, __u32 size, __u32 type)
 
 struct walk_ctx {
 	__u64 dentry, vfsmnt, mnt; /* kernel pointers */
+	__u64 mnt_root;            /* vfsmnt's root dentry, read once a mount */
+	__u64 root_dentry, root_mnt; /* the process's root: where it ends */
 	__u32 off, flags;
 	bool done;
 };
@@ -326,7 +328,12 @@ static long walk_step(__u64 i, void *vctx)
 		c->done = true;
 		return 1;
 	}
-	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	/* the process's own root (a container's, a chroot): its "/" */
+	if ((__u64)dentry == c->root_dentry && (__u64)vfsmnt == c->root_mnt) {
+		c->done = true;
+		return 1;
+	}
+	mnt_root = (struct dentry *)c->mnt_root;
 	parent = BPF_CORE_READ(dentry, d_parent);
 	if (dentry == mnt_root || dentry == parent) {
 		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
@@ -342,6 +349,7 @@ static long walk_step(__u64 i, void *vctx)
 			c->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
 			c->mnt = (__u64)mnt_parent;
 			c->vfsmnt = (__u64)&mnt_parent->mnt;
+			c->mnt_root = (__u64)BPF_CORE_READ(mnt_parent, mnt.mnt_root);
 			return 0;
 		}
 		c->done = true; /* the root */
@@ -365,12 +373,13 @@ static long walk_step(__u64 i, void *vctx)
 }
 
 /*
- * The path of (@dentry, @vfsmnt), walked up to the root of the mount
- * tree, written backwards into the per-CPU path buffer to end at
- * path[VG_PATH_MAX - 1] (the NUL). Returns the offset of its first byte;
- * *flags gets VG_PATH_*.
+ * The path of (@dentry, @vfsmnt), walked up to @t's root (else the root
+ * of the mount tree), as d_path() would say it to @t: written backwards
+ * into the per-CPU path buffer to end at path[VG_PATH_MAX - 1] (the NUL).
+ * Returns the offset of its first byte; *flags gets VG_PATH_*.
  */
-static __always_inline __u32 walk_path(struct dentry *dentry,
+static __always_inline __u32 walk_path(struct task_struct *t,
+				       struct dentry *dentry,
 				       struct vfsmount *vfsmnt, char *buf,
 				       __u32 *flags)
 {
@@ -378,6 +387,9 @@ static __always_inline __u32 walk_path(struct dentry *dentry,
 		.dentry = (__u64)dentry,
 		.vfsmnt = (__u64)vfsmnt,
 		.mnt = (__u64)container_of(vfsmnt, struct mount, mnt),
+		.root_dentry = (__u64)BPF_CORE_READ(t, fs, root.dentry),
+		.root_mnt = (__u64)BPF_CORE_READ(t, fs, root.mnt),
+		.mnt_root = (__u64)BPF_CORE_READ(vfsmnt, mnt_root),
 		.off = VG_PATH_MAX - 1,
 	};
 
@@ -508,7 +520,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 	e->filename_len = n > 0 ? n : 0;
 	pos += e->filename_len;
 
-	off = walk_path(BPF_CORE_READ(bprm, file, f_path.dentry),
+	off = walk_path(t, BPF_CORE_READ(bprm, file, f_path.dentry),
 			BPF_CORE_READ(bprm, file, f_path.mnt), pb->path, &flags);
 	e->exe_len = append_walked(s->rec, pos, pb->path, off);
 	e->exe_flags = flags;
@@ -709,7 +721,10 @@ static __always_inline __u32 put_path(struct scratch *s, struct pathbuf *pb,
 		*pflags |= VG_PATH_RELATIVE_FAILED;
 		return plen;
 	}
-	off = walk_path(d, m, pb->path, pflags);
+	/* no path: the fd's own file, as the kernel has it */
+	if (plen <= 1 && dirfd != AT_FDCWD)
+		*pflags |= VG_PATH_KERNEL;
+	off = walk_path(t, d, m, pb->path, pflags);
 	dlen = VG_PATH_MAX - 1 - off; /* without NUL */
 	q = pos + plen;
 	if (dlen + 1 + plen > VG_PATH_MAX || q + dlen + 1 + plen > SCRATCH_SIZE / 2) {
@@ -759,8 +774,30 @@ static __always_inline int open_exit(struct sc_exit *ctx, int dirfd,
 	e->syscall_nr = nr;
 	e->pad0 = 0;
 	pos = sizeof(*e);
-	pos += put_path(s, pb, t, pos, dirfd, upath, false, false, &e->path_len,
-			&e->abs_len, &pflags);
+	if (ctx->ret >= 0) {
+		/* the file the kernel opened, whatever the caller wrote (and
+		 * whatever it has written over its buffer since): the path as
+		 * given, then the opened file's own */
+		struct file *f = task_fd_file(t, (int)ctx->ret);
+		long n = bpf_probe_read_user_str(&s->rec[sizeof(*e)], VG_PATH_MAX,
+						 upath);
+
+		e->path_len = n > 0 ? n : 0;
+		pos += e->path_len;
+		e->abs_len = 0;
+		if (f) {
+			__u32 off = walk_path(t, BPF_CORE_READ(f, f_path.dentry),
+					      BPF_CORE_READ(f, f_path.mnt),
+					      pb->path, &pflags);
+
+			e->abs_len = append_walked(s->rec, pos, pb->path, off);
+			pos += e->abs_len;
+			pflags |= VG_PATH_KERNEL;
+		}
+	} else {
+		pos += put_path(s, pb, t, pos, dirfd, upath, false, false,
+				&e->path_len, &e->abs_len, &pflags);
+	}
 	e->path_flags = pflags;
 	fill_hdr(&e->h, VG_EV_OPEN, pos, t);
 	emit(e, pos, VG_EV_OPEN);
@@ -839,9 +876,10 @@ static __always_inline int open_events(struct sc_exit *ctx, __u64 bits, int dirf
 		struct file *f = task_fd_file(t, (int)ctx->ret);
 		__u32 fm = f ? BPF_CORE_READ(f, f_mode) : 0;
 
+		/* the file opened: by its fd, as the kernel has it */
 		file_exit(ctx, (fm & FMODE_CREATED) ? VG_FILE_CREATE : VG_FILE_WRITE,
-			  dirfd, upath, false, 0, NULL, false, mode, (__u32)-1,
-			  (__u32)-1, flags, -1);
+			  (int)ctx->ret, NULL, false, 0, NULL, false, mode,
+			  (__u32)-1, (__u32)-1, flags, -1);
 	}
 	return 0;
 }
@@ -1040,6 +1078,17 @@ static __always_inline __u32 sock_addr(struct socket *sock, bool local,
 	return 0;
 }
 
+/* Does sockaddr @a (@n bytes, from a socket) name a peer? A socket left
+ * by a failed connect has port 0; an unconnected unix socket none. */
+static __always_inline bool has_peer(const __u8 *a, __u32 n)
+{
+	__u16 fam = *(const __u16 *)a;
+
+	if (fam == AF_INET || fam == AF_INET6)
+		return ((const struct sockaddr_in *)a)->sin_port != 0;
+	return n > 2;
+}
+
 static __always_inline int net_exit(struct sc_exit *ctx, __u32 type)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
@@ -1061,16 +1110,6 @@ static __always_inline int net_exit(struct sc_exit *ctx, __u32 type)
 	e->fd = (int)p.a[0];
 	e->syscall_nr = ctx->nr;
 	fd = e->fd;
-	if (type == VG_EV_CONNECT || type == VG_EV_BIND) {
-		__u32 alen = p.a[2];
-
-		if (alen > VG_SOCKADDR_MAX)
-			alen = VG_SOCKADDR_MAX;
-		if (bpf_probe_read_user(e->addr, BOUND(alen, 127), (void *)p.a[1]) == 0)
-			e->addr_len = alen;
-		if (e->addr_len >= 2)
-			fam = *(__u16 *)e->addr;
-	}
 	if (type == VG_EV_LISTEN)
 		e->backlog = p.a[1];
 	if (type == VG_EV_ACCEPT)
@@ -1078,12 +1117,31 @@ static __always_inline int net_exit(struct sc_exit *ctx, __u32 type)
 	sock = fd >= 0 ? fd_socket(t, fd) : NULL;
 	if (sock) {
 		__u16 f2 = 0;
+		__u32 n;
 
 		e->local_len = sock_addr(sock, true, e->local, &f2, &stype);
-		if (type == VG_EV_ACCEPT)
-			e->addr_len = sock_addr(sock, false, e->addr, &f2, &stype);
-		if (!fam)
-			fam = f2;
+		/* the peer the socket holds now, not the caller's sockaddr
+		 * (which another thread may have rewritten meanwhile) */
+		if (type == VG_EV_ACCEPT || type == VG_EV_CONNECT) {
+			n = sock_addr(sock, false, e->addr, &f2, &stype);
+			if (n && has_peer(e->addr, n))
+				e->addr_len = n;
+		}
+		fam = f2;
+	}
+	/* a failed connect leaves no peer in the socket, a failed bind no
+	 * address: then what the caller asked for, marked as such */
+	if ((type == VG_EV_CONNECT && !e->addr_len) ||
+	    (type == VG_EV_BIND && (ctx->ret != 0 || !e->local_len))) {
+		__u32 alen = p.a[2];
+
+		if (alen > VG_SOCKADDR_MAX)
+			alen = VG_SOCKADDR_MAX;
+		if (bpf_probe_read_user(e->addr, BOUND(alen, 127), (void *)p.a[1]) == 0)
+			e->addr_len = alen;
+		e->addr_flags |= VG_NET_REQUESTED;
+		if (!fam && e->addr_len >= 2)
+			fam = *(__u16 *)e->addr;
 	}
 	e->family = fam;
 	e->sock_type = stype;

@@ -28,7 +28,7 @@ _Static_assert(sizeof(struct vg_ev_exec) == 120, "vg_ev_exec");
 _Static_assert(sizeof(struct vg_ev_exec_args) == 96, "vg_ev_exec_args");
 _Static_assert(sizeof(struct vg_ev_exit) == 88, "vg_ev_exit");
 _Static_assert(sizeof(struct vg_ev_open) == 120, "vg_ev_open");
-_Static_assert(sizeof(struct vg_ev_net) == 336, "vg_ev_net");
+_Static_assert(sizeof(struct vg_ev_net) == 344, "vg_ev_net");
 _Static_assert(sizeof(struct vg_ev_syscall) == 152, "vg_ev_syscall");
 _Static_assert(sizeof(struct vg_ev_tracepoint) == 88, "vg_ev_tracepoint");
 _Static_assert(sizeof(struct vg_ev_cgroup) == 96, "vg_ev_cgroup");
