@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 /* After a read that filled the buffer: is there more? */
 static bool more_to_read(int fd)
@@ -115,13 +117,21 @@ int vg_send_all(int fd, const void *buf, size_t len)
 ssize_t vg_read_small_at(int dirfd, const char *path, char *buf, size_t bufsz)
 {
 	_cleanup_close_ int fd = -1;
-	size_t len = 0;
 
 	if (bufsz < 2)
 		return -EINVAL;
 	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
+	return vg_read_small_fd(fd, buf, bufsz);
+}
+
+ssize_t vg_read_small_fd(int fd, char *buf, size_t bufsz)
+{
+	size_t len = 0;
+
+	if (bufsz < 2)
+		return -EINVAL;
 	for (;;) {
 		ssize_t n = read(fd, buf + len, bufsz - 1 - len);
 
@@ -300,4 +310,275 @@ int vg_mount_private(const char *fstype)
 	m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 					     MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	return m < 0 ? -errno : m;
+}
+
+/* ---- files under a host root ----------------------------------------- */
+
+#define WALK_LINKS_MAX 40 /* the kernel's own limit (MAXSYMLINKS) */
+#define WALK_DEPTH_MAX 64
+
+/* Set once openat2() answered ENOSYS: the kernel predates it. */
+static int no_openat2;
+
+struct walk {
+	int root_fd;
+	int dirs[WALK_DEPTH_MAX]; /* the directories below the root; owned */
+	size_t depth;
+};
+
+static int walk_cur(const struct walk *w)
+{
+	return w->depth ? w->dirs[w->depth - 1] : w->root_fd;
+}
+
+static void walk_pop(struct walk *w, size_t to)
+{
+	while (w->depth > to)
+		close(w->dirs[--w->depth]);
+}
+
+/*
+ * The last component: @fd is its O_PATH handle (taken), @st its stat.
+ * O_PATH callers get that handle; others a real open of the same name,
+ * which must still be the same file (it may have been swapped meanwhile).
+ */
+static int walk_last(const struct walk *w, const char *name, int fd,
+		     const struct stat *st, int flags, bool dir)
+{
+	_cleanup_close_ int pfd = fd;
+	struct stat nst;
+	int nfd;
+
+	if ((dir || (flags & O_DIRECTORY)) && !S_ISDIR(st->st_mode))
+		return -ENOTDIR;
+	if (flags & O_PATH)
+		return VG_TAKE_FD(pfd);
+	nfd = openat(walk_cur(w), name, flags | O_NOFOLLOW | O_CLOEXEC);
+	if (nfd < 0)
+		return -errno;
+	if (fstat(nfd, &nst) < 0 || nst.st_dev != st->st_dev ||
+	    nst.st_ino != st->st_ino) {
+		close(nfd);
+		return -ESTALE;
+	}
+	return nfd;
+}
+
+int vg_open_in_root_walk(int root_fd, const char *path, int flags)
+{
+	struct walk w = { .root_fd = root_fd };
+	_cleanup_free_ char *rest = NULL;
+	unsigned links = 0;
+	char *p;
+	int r;
+
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
+		return -EINVAL;
+	if (!path || !*path)
+		return -ENOENT;
+	rest = strdup(path);
+	if (!rest)
+		return -ENOMEM;
+	for (p = rest;;) {
+		char *name, *end, *next;
+		bool last, trailing;
+		struct stat st;
+		int fd;
+
+		while (*p == '/')
+			p++;
+		if (!*p) {
+			/* ended on a directory: the root, or after "." or ".." */
+			fd = openat(walk_cur(&w), ".", O_PATH | O_CLOEXEC);
+			if (fd < 0 || fstat(fd, &st) < 0) {
+				r = -errno;
+				if (fd >= 0)
+					close(fd);
+				goto out;
+			}
+			r = walk_last(&w, ".", fd, &st, flags, true);
+			goto out;
+		}
+		name = p;
+		end = name + strcspn(name, "/");
+		trailing = *end == '/';
+		for (p = end; *p == '/'; p++)
+			;
+		last = !*p;
+		*end = '\0';
+		if (!strcmp(name, "."))
+			continue;
+		if (!strcmp(name, "..")) {
+			/* the root is its own parent */
+			walk_pop(&w, w.depth ? w.depth - 1 : 0);
+			continue;
+		}
+		fd = openat(walk_cur(&w), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (fstat(fd, &st) < 0) {
+			r = -errno;
+			close(fd);
+			goto out;
+		}
+		if (S_ISLNK(st.st_mode) && last && !trailing &&
+		    (flags & O_NOFOLLOW)) {
+			/* as open(2): O_PATH gets the link itself */
+			if (flags & O_PATH) {
+				r = fd;
+				goto out;
+			}
+			close(fd);
+			r = -ELOOP;
+			goto out;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			size_t tail = strlen(p);
+			bool sep = !last || trailing;
+			ssize_t n;
+
+			if (++links > WALK_LINKS_MAX) {
+				close(fd);
+				r = -ELOOP;
+				goto out;
+			}
+			n = readlinkat(fd, "", target, sizeof(target));
+			r = n < 0 ? -errno : 0;
+			close(fd);
+			if (r < 0)
+				goto out;
+			if (n == 0 || (size_t)n >= sizeof(target)) {
+				r = n == 0 ? -ENOENT : -ENAMETOOLONG;
+				goto out;
+			}
+			if (target[0] == '/')
+				walk_pop(&w, 0);
+			/* the target, then what followed the link; a '/'
+			 * after the link still asks for a directory */
+			next = malloc((size_t)n + sep + tail + 1);
+			if (!next) {
+				r = -ENOMEM;
+				goto out;
+			}
+			memcpy(next, target, (size_t)n);
+			if (sep)
+				next[n] = '/';
+			memcpy(next + n + sep, p, tail + 1);
+			free(rest);
+			rest = p = next;
+			continue;
+		}
+		if (last) {
+			r = walk_last(&w, name, fd, &st, flags, trailing);
+			goto out;
+		}
+		if (!S_ISDIR(st.st_mode) || w.depth == WALK_DEPTH_MAX) {
+			r = S_ISDIR(st.st_mode) ? -ENAMETOOLONG : -ENOTDIR;
+			close(fd);
+			goto out;
+		}
+		w.dirs[w.depth++] = fd;
+	}
+out:
+	walk_pop(&w, 0);
+	return r;
+}
+
+int vg_open_in_root(int root_fd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
+		return -EINVAL; /* existing files only */
+	if (!__atomic_load_n(&no_openat2, __ATOMIC_RELAXED)) {
+		int fd = (int)syscall(SYS_openat2, root_fd, path, &how,
+				      sizeof(how));
+
+		if (fd >= 0)
+			return fd;
+		if (errno == ENOSYS)
+			__atomic_store_n(&no_openat2, 1, __ATOMIC_RELAXED);
+		else if (errno != EPERM)
+			return -errno;
+		/* EPERM: a seccomp filter older than openat2; a real
+		 * permission error comes back from the walk as well */
+	}
+	return vg_open_in_root_walk(root_fd, path, flags);
+}
+
+const char *vg_strerror(int errnum)
+{
+	return errnum == VG_ENOTREG ? "not a regular file" : strerror(errnum);
+}
+
+int vg_open_state_at(int root_fd, const char *path, int flags,
+		     struct stat *ret_st)
+{
+	_cleanup_close_ int pfd = -1;
+	struct stat st, nst;
+	char proc[32];
+	int fd;
+
+	if (flags & ~O_NOFOLLOW)
+		return -EINVAL;
+	pfd = vg_open_in_root(root_fd, path, O_PATH | flags);
+	if (pfd < 0)
+		return pfd;
+	if (fstat(pfd, &st) < 0)
+		return -errno;
+	if (S_ISLNK(st.st_mode))
+		return -ELOOP;
+	if (!S_ISREG(st.st_mode))
+		return -VG_ENOTREG;
+	/* The very file just checked, through its handle. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 && errno != ENOENT)
+		return -errno;
+	if (fd < 0) {
+		/* no /proc: resolve again; O_NONBLOCK keeps a FIFO swapped
+		 * in meanwhile from hanging the open, and it is refused as
+		 * another file */
+		fd = vg_open_in_root(root_fd, path, O_RDONLY | O_NOCTTY |
+					 O_NONBLOCK | flags);
+		if (fd < 0)
+			return fd;
+		if (fstat(fd, &nst) < 0 || nst.st_dev != st.st_dev ||
+		    nst.st_ino != st.st_ino) {
+			close(fd);
+			return -ESTALE;
+		}
+	}
+	if (ret_st)
+		*ret_st = st;
+	return fd;
+}
+
+int vg_read_state_at(int root_fd, const char *path, size_t max,
+		     char **ret_buf, size_t *ret_len, bool *ret_truncated)
+{
+	_cleanup_close_ int fd = vg_open_state_at(root_fd, path, 0, NULL);
+
+	if (fd < 0)
+		return fd;
+	return read_fd(fd, max, false, ret_buf, ret_len, ret_truncated);
+}
+
+ssize_t vg_read_state_small_at(int root_fd, const char *path, char *buf,
+			       size_t bufsz)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (bufsz < 2)
+		return -EINVAL;
+	fd = vg_open_state_at(root_fd, path, 0, NULL);
+	if (fd < 0)
+		return fd;
+	return vg_read_small_fd(fd, buf, bufsz);
 }

@@ -2,9 +2,11 @@
 #ifndef VG_BASE_UTIL_H
 #define VG_BASE_UTIL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -64,6 +66,68 @@ int vg_read_proc_at(int dirfd, const char *path, size_t max, char **ret_buf,
  * the length, -EFBIG when the file does not fit, or -errno.
  */
 ssize_t vg_read_small_at(int dirfd, const char *path, char *buf, size_t bufsz);
+
+/* The same for an open @fd (the caller keeps it). */
+ssize_t vg_read_small_fd(int fd, char *buf, size_t bufsz);
+
+/*
+ * Files under a host root. @root_fd is the host root (or a container's
+ * root, /proc/PID/root); @path is relative to it, and a leading '/' means
+ * the root too. Every symlink on the way, absolute or relative, and every
+ * "..", resolves inside the root, never against vigil's own: the host
+ * root behaves as "/" for the path, as chroot(2) would make it.
+ */
+
+/*
+ * open(2) the existing file @path inside the root @root_fd with @flags
+ * (O_CLOEXEC is always added; O_CREAT and O_TMPFILE are -EINVAL). openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); on kernels
+ * without openat2 (before 5.6), or where a seccomp filter refuses it
+ * (EPERM), vg_open_in_root_walk(). Returns the fd or -errno.
+ */
+int vg_open_in_root(int root_fd, const char *path, int flags);
+
+/*
+ * The same without openat2: the path is walked a component at a time,
+ * each opened O_PATH | O_NOFOLLOW relative to the directory before it,
+ * and symlinks are read and followed by hand: an absolute target restarts
+ * at @root_fd, ".." never climbs above it (the walk keeps its own stack
+ * of directories, so a directory moved meanwhile cannot lead out). A
+ * magic link (/proc/PID/fd/N) is followed as the text it reads as, inside
+ * the root, never to the kernel object behind it. At most 40 symlinks and
+ * 64 directories deep (-ELOOP, -ENAMETOOLONG). Exposed for tests and for
+ * those kernels; use vg_open_in_root().
+ */
+int vg_open_in_root_walk(int root_fd, const char *path, int flags);
+
+/* What the state readers return for a path that is not a regular file (a
+ * FIFO, a socket, a device node, a directory). Linux has no EFTYPE; open
+ * and read never answer EMEDIUMTYPE for files on disk. vg_strerror()
+ * names it "not a regular file". */
+#define VG_ENOTREG EMEDIUMTYPE
+
+/* strerror(), knowing vigil's own meaning of VG_ENOTREG. @errnum > 0. */
+const char *vg_strerror(int errnum);
+
+/*
+ * Open a runtime's state file @path inside the root @root_fd for reading:
+ * resolved as vg_open_in_root() does, and only if it is a regular file
+ * (else -VG_ENOTREG). The file is first reached with O_PATH and checked,
+ * then reopened through that handle, so nothing else is ever opened for
+ * reading: a FIFO planted at the path is not waited on, a device node's
+ * driver never sees an open. The fd is O_RDONLY | O_CLOEXEC | O_NOCTTY |
+ * O_NONBLOCK. @flags is 0, or O_NOFOLLOW: a symlink as the last
+ * component is refused (-ELOOP). *ret_st (may be NULL) gets the file's
+ * stat. Returns the fd, or -errno.
+ */
+int vg_open_state_at(int root_fd, const char *path, int flags,
+		     struct stat *ret_st);
+
+/* vg_read_file_at() and vg_read_small_at() for state files, opened by
+ * vg_open_state_at(root_fd, path, 0, NULL). */
+int vg_read_state_at(int root_fd, const char *path, size_t max,
+		     char **ret_buf, size_t *ret_len, bool *ret_truncated);
+ssize_t vg_read_state_small_at(int root_fd, const char *path, char *buf,
+			       size_t bufsz);
 
 /* Send all of @buf on the (blocking) socket @fd, retrying on EINTR,
  * without raising SIGPIPE. Returns 0 or -errno (-EPIPE: the peer closed). */

@@ -294,9 +294,6 @@ int vg_bolt_open_at(int dirfd, const char *path, size_t max_size,
 		    struct vg_bolt **ret, char *err, size_t errsz)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ uint8_t *data = NULL;
-	struct stat st;
-	size_t size, len = 0;
 
 	if (!path || !ret) {
 		vg_set_err(err, errsz, "invalid argument");
@@ -311,6 +308,21 @@ int vg_bolt_open_at(int dirfd, const char *path, size_t max_size,
 
 		vg_set_err(err, errsz, "open %s: %s", path, strerror(-r));
 		return r;
+	}
+	return vg_bolt_open_fd(fd, path, max_size, ret, err, errsz);
+}
+
+int vg_bolt_open_fd(int fd, const char *what, size_t max_size,
+		    struct vg_bolt **ret, char *err, size_t errsz)
+{
+	_cleanup_free_ uint8_t *data = NULL;
+	const char *path = what ? what : "database";
+	struct stat st;
+	size_t size, len = 0;
+
+	if (fd < 0 || !ret) {
+		vg_set_err(err, errsz, "invalid argument");
+		return -EINVAL;
 	}
 	if (fstat(fd, &st) < 0) {
 		int r = -errno;

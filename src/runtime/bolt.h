@@ -17,6 +17,11 @@ struct vg_bolt;
 int vg_bolt_open_at(int dirfd, const char *path, size_t max_size,
 		    struct vg_bolt **ret, char *err, size_t errsz);
 
+/* The same from the open file @fd (the caller keeps it; read from its
+ * current offset); @what names it in @err. */
+int vg_bolt_open_fd(int fd, const char *what, size_t max_size,
+		    struct vg_bolt **ret, char *err, size_t errsz);
+
 /* The same from a buffer (copied). */
 int vg_bolt_open_buf(const void *buf, size_t len, struct vg_bolt **ret,
 		     char *err, size_t errsz);

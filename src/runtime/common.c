@@ -225,13 +225,13 @@ json_t *vg_json_load_at(int root_fd, const char *path, size_t max,
 	bool cut = false;
 	int r;
 
-	r = vg_read_file_at(root_fd, path, max, &buf, &len, &cut);
+	r = vg_read_state_at(root_fd, path, max, &buf, &len, &cut);
 	if (r == -ENOENT) {
 		vg_meta_missing(m, true, "%s not written yet", what);
 		return NULL;
 	}
 	if (r < 0) {
-		vg_meta_missing(m, false, "%s: %s", what, strerror(-r));
+		vg_meta_missing(m, false, "%s: %s", what, vg_strerror(-r));
 		return NULL;
 	}
 	if (cut) {
@@ -273,13 +273,13 @@ int vg_json_to_kv(const json_t *obj, struct vg_kv *kv)
 	return skipped;
 }
 
-void vg_read_init_pid(int root_fd, int dirfd, const char *path,
+void vg_read_init_pid(int root_fd, const char *path,
 		      struct vg_container_meta *ret)
 {
 	char buf[32], proc[32];
 	int pid;
 
-	if (vg_read_small_at(dirfd, path, buf, sizeof(buf)) <= 0)
+	if (vg_read_state_small_at(root_fd, path, buf, sizeof(buf)) <= 0)
 		return;
 	buf[strcspn(buf, "\n")] = '\0';
 	if (vg_parse_pid(buf, &pid) < 0 || pid <= 0)

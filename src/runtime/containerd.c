@@ -45,21 +45,23 @@ int vg_oci_parse_config(const char *buf, size_t len,
 	return r ? -ENOMEM : 0;
 }
 
-/* @dfd's config.json into @ret; @what names it in a note. Returns 0, or
- * -1 when it could not be read or parsed (noted in @ret). */
-static int read_bundle_config(int dfd, const char *what,
+/* The bundle @dir's config.json (a host-root path) into @ret; @what
+ * names it in a note. Returns 0, or -1 when it could not be read or
+ * parsed (noted in @ret). */
+static int read_bundle_config(int root_fd, const char *dir, const char *what,
 			      struct vg_container_meta *ret)
 {
 	_cleanup_free_ char *buf = NULL;
+	char path[600];
 	size_t len;
 	bool cut = false;
 	int r;
 
-	r = vg_read_file_at(dfd, "config.json", VG_STATE_FILE_MAX, &buf, &len,
-			    &cut);
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	r = vg_read_state_at(root_fd, path, VG_STATE_FILE_MAX, &buf, &len, &cut);
 	if (r < 0 || cut) {
 		vg_meta_missing(ret, r == -ENOENT, "%s: %s", what,
-				cut ? "too large, not read" : strerror(-r));
+				cut ? "too large, not read" : vg_strerror(-r));
 		return -1;
 	}
 	if (vg_oci_parse_config(buf, len, ret) < 0)
@@ -67,28 +69,38 @@ static int read_bundle_config(int dfd, const char *what,
 	return vg_set_str(&ret->source, what) < 0 ? -1 : 0;
 }
 
-static uint64_t stat_mtime_ns(int dirfd, const char *path)
+/* When the bundle @dir's file @name was written; 0 unknown. */
+static uint64_t stat_mtime_ns(int root_fd, const char *dir, const char *name)
 {
+	_cleanup_close_ int fd = -1;
+	char path[600];
 	struct stat st;
 
-	if (fstatat(dirfd, path, &st, 0) < 0)
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = vg_open_in_root(root_fd, path, O_PATH);
+	if (fd < 0 || fstat(fd, &st) < 0)
 		return 0;
 	return (uint64_t)st.st_mtim.tv_sec * 1000000000ull +
 	       (uint64_t)st.st_mtim.tv_nsec;
 }
 
-/* The pid in @path (a pidfile), and whether that process still lives
- * under the host root's proc. */
-static int open_bundle(int root_fd, const char *ns, const char *id,
+/* Whether @dir under the host root is a directory. */
+static bool is_dir_in_root(int root_fd, const char *dir)
+{
+	_cleanup_close_ int fd = vg_open_in_root(root_fd, dir,
+						 O_PATH | O_DIRECTORY);
+
+	return fd >= 0;
+}
+
+/* The task bundle of @ns/@id: its host-root path into @path. */
+static int find_bundle(int root_fd, const char *ns, const char *id,
 		       char *path, size_t pathsz)
 {
 	for (size_t i = 0; i < VG_ARRAY_SIZE(task_dirs); i++) {
-		int fd;
-
 		snprintf(path, pathsz, "%s/%s/%s", task_dirs[i], ns, id);
-		fd = openat(root_fd, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0)
-			return fd;
+		if (is_dir_in_root(root_fd, path))
+			return 0;
 	}
 	return -ENOENT;
 }
@@ -97,19 +109,17 @@ void vg_containerd_read(const struct vg_runtime_cfg *cfg, int root_fd,
 			struct vg_container_meta *ret)
 {
 	const char *ns = ret->ctr_namespace ? ret->ctr_namespace : "k8s.io";
-	_cleanup_close_ int dfd = -1;
-	char bundle[512];
+	char bundle[512], path[600];
 
 	(void)cfg;
 	if (!ret->ctr_namespace)
 		vg_set_str(&ret->ctr_namespace, ns);
-	dfd = open_bundle(root_fd, ns, ret->id, bundle, sizeof(bundle));
-	if (dfd < 0) {
+	if (find_bundle(root_fd, ns, ret->id, bundle, sizeof(bundle)) < 0) {
 		vg_meta_missing(ret, true, "no containerd task bundle for %s/%s",
 				ns, ret->id);
 		return;
 	}
-	read_bundle_config(dfd, "bundle config.json", ret);
+	read_bundle_config(root_fd, bundle, "bundle config.json", ret);
 	/* A relative root is inside the bundle. */
 	if (ret->rootfs && ret->rootfs[0] != '/') {
 		char abs[1024];
@@ -121,9 +131,10 @@ void vg_containerd_read(const struct vg_runtime_cfg *cfg, int root_fd,
 		free(ret->upperdir);
 		ret->upperdir = vg_overlay_upper_of(root_fd, ret->rootfs);
 	}
-	ret->created_ns = stat_mtime_ns(dfd, "config.json");
-	ret->started_ns = stat_mtime_ns(dfd, "init.pid");
-	vg_read_init_pid(root_fd, dfd, "init.pid", ret);
+	ret->created_ns = stat_mtime_ns(root_fd, bundle, "config.json");
+	ret->started_ns = stat_mtime_ns(root_fd, bundle, "init.pid");
+	snprintf(path, sizeof(path), "%s/init.pid", bundle);
+	vg_read_init_pid(root_fd, path, ret);
 
 	/* What the kubelet's CRI plugin wrote, when it made the container. */
 	const char *cname = vg_kv_get(&ret->labels,
@@ -196,21 +207,23 @@ void vg_crio_read(const struct vg_runtime_cfg *cfg, int root_fd,
 		  struct vg_container_meta *ret)
 {
 	const char *roots[] = { cfg->storage_run, cfg->storage_root };
-	_cleanup_close_ int dfd = -1;
-	char path[512];
+	char dir[512], path[600];
+	bool found = false;
 
-	for (size_t i = 0; i < VG_ARRAY_SIZE(roots) && dfd < 0; i++) {
-		snprintf(path, sizeof(path), "%s/overlay-containers/%s/userdata",
+	for (size_t i = 0; i < VG_ARRAY_SIZE(roots) && !found; i++) {
+		_cleanup_close_ int fd = -1;
+
+		snprintf(dir, sizeof(dir), "%s/overlay-containers/%s/userdata",
 			 roots[i], ret->id);
-		dfd = openat(root_fd, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0 && faccessat(dfd, "config.json", F_OK, 0) < 0)
-			dfd = (close(dfd), -1);
+		snprintf(path, sizeof(path), "%s/config.json", dir);
+		fd = vg_open_in_root(root_fd, path, O_PATH);
+		found = fd >= 0;
 	}
-	if (dfd < 0) {
+	if (!found) {
 		vg_meta_missing(ret, true, "no CRI-O config.json for %s", ret->id);
 		return;
 	}
-	if (read_bundle_config(dfd, "CRI-O config.json", ret) < 0)
+	if (read_bundle_config(root_fd, dir, "CRI-O config.json", ret) < 0)
 		return;
 	/* The bundle's root.path is the merged dir too; the annotation, when
 	 * present, is CRI-O's own word for it. */
@@ -228,7 +241,8 @@ void vg_crio_read(const struct vg_runtime_cfg *cfg, int root_fd,
 		}
 		free(d);
 	}
-	vg_read_init_pid(root_fd, dfd, "pidfile", ret);
+	snprintf(path, sizeof(path), "%s/pidfile", dir);
+	vg_read_init_pid(root_fd, path, ret);
 	if (!ret->name)
 		vg_meta_missing(ret, false, "container name not in annotations");
 	if (!ret->image)

@@ -100,7 +100,7 @@ static void docker_layer(const struct vg_runtime_cfg *cfg, int root_fd,
 
 	snprintf(path, sizeof(path), "%s/image/%s/layerdb/mounts/%s/mount-id",
 		 cfg->docker_root, driver, ret->id);
-	n = vg_read_small_at(root_fd, path, mount_id, sizeof(mount_id));
+	n = vg_read_state_small_at(root_fd, path, mount_id, sizeof(mount_id));
 	if (n <= 0)
 		return;
 	mount_id[strcspn(mount_id, "\n")] = '\0';
@@ -146,22 +146,23 @@ static void docker_api(const struct vg_runtime_cfg *cfg, int root_fd,
 		       struct vg_container_meta *ret)
 {
 	const struct vg_curl *cu;
-	char sock[128], url[160], errbuf[CURL_ERROR_SIZE] = "";
+	char sock[64], url[160], errbuf[CURL_ERROR_SIZE] = "";
 	struct body b = { .max = VG_STATE_FILE_MAX };
+	_cleanup_close_ int sock_fd = -1;
 	struct stat st;
 	long status = 0;
 	CURLcode rc;
 	CURL *c;
 
-	if (!cfg->docker_socket ||
-	    fstatat(root_fd, cfg->docker_socket, &st, 0) < 0 ||
-	    !S_ISSOCK(st.st_mode))
+	if (!cfg->docker_socket)
 		return;
-	/* The socket under the host root, through our handle on the root:
-	 * no absolute host-root path is needed and sun_path stays short. */
-	if ((size_t)snprintf(sock, sizeof(sock), "/proc/self/fd/%d/%s", root_fd,
-			     cfg->docker_socket) >= 108)
+	/* The socket resolved inside the host root, and connected to
+	 * through our handle on it: no symlink on the way leads outside the
+	 * host root, and sun_path stays short. */
+	sock_fd = vg_open_in_root(root_fd, cfg->docker_socket, O_PATH);
+	if (sock_fd < 0 || fstat(sock_fd, &st) < 0 || !S_ISSOCK(st.st_mode))
 		return;
+	snprintf(sock, sizeof(sock), "/proc/self/fd/%d", sock_fd);
 	snprintf(url, sizeof(url), "http://docker/containers/%s/json", ret->id);
 	if (!(cu = vg_curl())) {
 		vg_meta_missing(ret, false, "Docker API: %s", vg_curl_error());

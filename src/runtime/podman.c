@@ -89,10 +89,10 @@ static void podman_storage(const struct vg_runtime_cfg *cfg, int root_fd,
 
 	snprintf(path, sizeof(path), "%s/overlay-containers/containers.json",
 		 cfg->storage_root);
-	r = vg_read_file_at(root_fd, path, VG_LIBPOD_DB_MAX, &buf, &len, &cut);
+	r = vg_read_state_at(root_fd, path, VG_LIBPOD_DB_MAX, &buf, &len, &cut);
 	if (r < 0 || cut) {
 		vg_meta_missing(ret, r == -ENOENT, "containers.json: %s",
-				cut ? "too large, not read" : strerror(-r));
+				cut ? "too large, not read" : vg_strerror(-r));
 		return;
 	}
 	arr = json_loadb(buf, len, 0, &jerr);
@@ -151,16 +151,18 @@ static void podman_libpod(const struct vg_runtime_cfg *cfg, int root_fd,
 	const char *bucket[] = { "ctr", ret->id };
 	struct vg_bolt *db = NULL;
 	char path[512], err[256] = "";
+	_cleanup_close_ int fd = -1;
 	const void *v;
 	size_t vl;
 	int r;
 
 	snprintf(path, sizeof(path), "%s/libpod/bolt_state.db", cfg->storage_root);
-	r = vg_bolt_open_at(root_fd, path, VG_LIBPOD_DB_MAX, &db, err,
-			    sizeof(err));
+	fd = vg_open_state_at(root_fd, path, 0, NULL);
+	r = fd < 0 ? fd : vg_bolt_open_fd(fd, path, VG_LIBPOD_DB_MAX, &db, err,
+					  sizeof(err));
 	if (r < 0) {
 		vg_meta_missing(ret, false, "libpod database: %s",
-				*err ? err : strerror(-r));
+				*err ? err : vg_strerror(-r));
 		return;
 	}
 	r = vg_bolt_get(db, bucket, 2, "config", &v, &vl);
@@ -187,6 +189,6 @@ void vg_podman_read(const struct vg_runtime_cfg *cfg, int root_fd,
 	if (!ret->init_pid || !ret->state) {
 		snprintf(path, sizeof(path), "%s/overlay-containers/%s/userdata/pidfile",
 			 cfg->storage_run, ret->id);
-		vg_read_init_pid(root_fd, root_fd, path, ret);
+		vg_read_init_pid(root_fd, path, ret);
 	}
 }

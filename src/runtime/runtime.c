@@ -19,15 +19,18 @@ static int pid_file(int root_fd, const char *path, int *ret,
 	ssize_t n;
 	int pid;
 
-	fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* the runtime writes the file itself: a symlink there is not its
+	 * record */
+	fd = vg_open_state_at(root_fd, path, O_NOFOLLOW, &st);
+	if (fd == -VG_ENOTREG)
+		return -EBADMSG;
 	if (fd < 0)
 		return -ENOENT;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	n = vg_read_small_fd(fd, buf, sizeof(buf));
+	if (n == -EFBIG)
 		return -EBADMSG;
-	n = read(fd, buf, sizeof(buf) - 1);
 	if (n <= 0)
 		return -ENOENT; /* being written */
-	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	if (vg_parse_pid(buf, &pid) < 0 || pid <= 0)
 		return -EBADMSG;

@@ -14,6 +14,11 @@
  * Docker Engine API only for what docker's files lack). Everything here
  * is what a runtime wrote about the container: useful, but not identity.
  * Identity is the container id from the kernel's cgroup.
+ *
+ * Every state file is opened by vg_open_state_at() (base/util.h): paths
+ * resolve inside the host root, symlinks included, and only regular
+ * files are read, so a FIFO or a device node planted in a state
+ * directory neither hangs the metadata worker nor is opened.
  */
 
 /* State files larger than this are refused, not parsed: real ones are
@@ -122,10 +127,10 @@ uint64_t vg_parse_rfc3339(const char *s);
 char *vg_overlay_upper_of(int root_fd, const char *mountpoint);
 /* The same from mountinfo text @buf (changed in place). */
 char *vg_mountinfo_overlay_upper(char *buf, const char *mountpoint);
-/* The pid in the pidfile @path (relative to @dirfd), unless @ret has one
- * already, and a state from whether it lives under the host root's proc,
- * unless @ret has one. */
-void vg_read_init_pid(int root_fd, int dirfd, const char *path,
+/* The pid in the pidfile @path (a state file under @root_fd), unless
+ * @ret has one already, and a state from whether it lives under the host
+ * root's proc, unless @ret has one. */
+void vg_read_init_pid(int root_fd, const char *path,
 		      struct vg_container_meta *ret);
 /* Replace *dst with a copy of @s (NULL clears). Returns 0 or -ENOMEM. */
 int vg_set_str(char **dst, const char *s);

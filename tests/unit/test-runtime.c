@@ -384,6 +384,218 @@ static void test_missing_roots(void **state)
 	free(root);
 }
 
+/* Seconds a state-file test may take before SIGALRM ends it: a FIFO
+ * that hung a read would otherwise hang the suite. */
+#define STATE_ALARM_S 5
+
+static double elapsed_s(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Replace @rel under @root with a FIFO (nobody ever writes to it). */
+static void plant_fifo(const char *root, const char *rel)
+{
+	char path[PATH_MAX * 2];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+}
+
+#define DOCKER_CONFIG "var/lib/docker/containers/" ID "/config.v2.json"
+#define CTRD_BUNDLE "run/containerd/io.containerd.runtime.v2.task/k8s.io/" ID
+#define CS_USERDATA "overlay-containers/" ID "/userdata"
+
+/*
+ * A FIFO planted at a runtime's state file: the lookup answers at once,
+ * incomplete and saying why, and never waits for a writer.
+ */
+static void test_fifo_state_files(void **state)
+{
+	static const struct {
+		const char *fixture, *rel, *missing;
+	} cases[] = {
+		{ "docker-plain", DOCKER_CONFIG,
+		  "config.v2.json: not a regular file" },
+		{ "docker-plain",
+		  "var/lib/docker/image/overlay2/layerdb/mounts/" ID "/mount-id",
+		  "root filesystem unknown" },
+		{ "containerd-cri", CTRD_BUNDLE "/config.json",
+		  "bundle config.json: not a regular file" },
+		{ "crio", "run/containers/storage/" CS_USERDATA "/config.json",
+		  "CRI-O config.json: not a regular file" },
+		{ "podman",
+		  "var/lib/containers/storage/overlay-containers/containers.json",
+		  "containers.json: not a regular file" },
+		{ "podman", "var/lib/containers/storage/libpod/bolt_state.db",
+		  "libpod database: not a regular file" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *root = copy_fixture(cases[i].fixture);
+		struct vigil_ctx *ctx;
+		struct vigil_identity *id;
+		struct timespec t0;
+		double secs;
+
+		print_message("%s: FIFO at %s\n", cases[i].fixture, cases[i].rel);
+		plant_fifo(root, cases[i].rel);
+		alarm(STATE_ALARM_S);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		assert_int_equal(vigil_ctx_new(root, &ctx), 0);
+		assert_int_equal(vigil_identify_pid(ctx, 100, &id), 0);
+		secs = elapsed_s(&t0);
+		alarm(0);
+		print_message("answered in %.3f s: %s\n", secs,
+			      id->meta->meta.missing);
+		assert_true(secs < 1.0);
+		assert_true(id->meta->meta.incomplete);
+		assert_non_null(strstr(id->meta->meta.missing, cases[i].missing));
+		vigil_identity_free(id);
+		vigil_ctx_free(ctx);
+		rm_rf(root);
+		free(root);
+	}
+}
+
+/* The runtime's record of the init process: a FIFO or a symlink there is
+ * no record; a symlinked directory on the way resolves inside the root. */
+static void test_init_record_files(void **state)
+{
+	char *root = copy_fixture("containerd-cri"), path[PATH_MAX * 2];
+	struct vg_runtime_cfg cfg;
+	struct vg_cgroup_match m = { .runtime = VG_RUNTIME_CONTAINERD,
+				     .role = VG_ROLE_CONTAINER };
+	uint64_t mtime = 0;
+	int root_fd, pid = 0;
+
+	(void)state;
+	vg_runtime_cfg_defaults(&cfg);
+	snprintf(m.container_id, sizeof(m.container_id), "%s", ID);
+	snprintf(m.ctr_namespace, sizeof(m.ctr_namespace), "k8s.io");
+	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	assert_true(root_fd >= 0);
+	assert_int_equal(vg_runtime_init_record(&cfg, root_fd, &m, -1, &pid,
+						&mtime), 0);
+	assert_int_equal(pid, 100);
+	assert_true(mtime > 0);
+
+	/* containerd's state moved elsewhere in the host, and linked: the
+	 * absolute link is the host's path, not the test's */
+	snprintf(path, sizeof(path), "mkdir -p '%s/state' && mv '%s/run/containerd' "
+		 "'%s/state/containerd' && ln -s /state/containerd '%s/run/containerd'",
+		 root, root, root, root);
+	assert_int_equal(system(path), 0);
+	pid = 0;
+	assert_int_equal(vg_runtime_init_record(&cfg, root_fd, &m, -1, &pid,
+						NULL), 0);
+	assert_int_equal(pid, 100);
+
+	/* the pid file itself a symlink: not the runtime's record */
+	snprintf(path, sizeof(path), "cd '%s/state/containerd/io.containerd."
+		 "runtime.v2.task/k8s.io/" ID "' && mv init.pid real.pid && "
+		 "ln -s real.pid init.pid", root);
+	assert_int_equal(system(path), 0);
+	assert_int_equal(vg_runtime_init_record(&cfg, root_fd, &m, -1, &pid,
+						NULL), -ENOENT);
+
+	/* a FIFO: refused at once */
+	plant_fifo(root, "state/containerd/io.containerd.runtime.v2.task/"
+			 "k8s.io/" ID "/init.pid");
+	alarm(STATE_ALARM_S);
+	assert_int_equal(vg_runtime_init_record(&cfg, root_fd, &m, -1, &pid,
+						NULL), -EBADMSG);
+	alarm(0);
+	close(root_fd);
+	rm_rf(root);
+	free(root);
+}
+
+/* config.v2.json's name, read from the fixture root @root. */
+static char *docker_name(const char *root, char *why, size_t whysz)
+{
+	struct vigil_ctx *ctx;
+	struct vigil_identity *id;
+	char *name;
+
+	assert_int_equal(vigil_ctx_new(root, &ctx), 0);
+	assert_int_equal(vigil_identify_pid(ctx, 100, &id), 0);
+	name = id->meta->meta.name ? strdup(id->meta->meta.name) : NULL;
+	snprintf(why, whysz, "%s", id->meta->meta.missing);
+	vigil_identity_free(id);
+	vigil_ctx_free(ctx);
+	return name;
+}
+
+/*
+ * Symlinks in state paths resolve inside the host root: an absolute
+ * target is the host's path, and ".." stops at the host root. Outside
+ * it, in the test's own filesystem, a file of the same path says
+ * "outside": it must never be read.
+ */
+static void test_state_symlinks_in_root(void **state)
+{
+	char *root = copy_fixture("docker-plain");
+	char out_tmpl[] = "/tmp/vigil-outside-XXXXXX", *out = mkdtemp(out_tmpl);
+	char cmd[PATH_MAX * 4], why[256], *name;
+	static const struct {
+		const char *target; /* of config.v2.json; %s: the outside dir */
+		bool mirror;        /* the host root has the target too */
+		const char *name, *missing;
+	} cases[] = {
+		/* the same absolute path: the host root's copy */
+		{ "%s/config.v2.json", true, "inside", NULL },
+		/* only outside the host root: not there */
+		{ "%s/config.v2.json", false, NULL, "not written yet" },
+		/* climbing out stops at the host root */
+		{ "../../../../../../../../../..%s/config.v2.json", true,
+		  "inside", NULL },
+		/* vigil's own /etc/passwd exists, the host root's does not */
+		{ "/etc/passwd", false, NULL, "not written yet" },
+	};
+
+	(void)state;
+	assert_non_null(out);
+	/* the same container, named "outside" and "inside" */
+	snprintf(cmd, sizeof(cmd), "sed 's|\"Name\":\"/web\"|\"Name\":\"/outside\"|' "
+		 "'%s/" DOCKER_CONFIG "' > '%s/config.v2.json' && "
+		 "mv '%s/" DOCKER_CONFIG "' '%s/config.orig'", root, out, root,
+		 root);
+	assert_int_equal(system(cmd), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char target[PATH_MAX];
+
+		snprintf(target, sizeof(target), cases[i].target, out);
+		print_message("config.v2.json -> %s%s\n", target,
+			      cases[i].mirror ? " (in the host root too)" : "");
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s%s' && cd '%s' && "
+			 "ln -sfn '%s' " DOCKER_CONFIG, root, out, root, target);
+		assert_int_equal(system(cmd), 0);
+		if (cases[i].mirror) {
+			snprintf(cmd, sizeof(cmd), "mkdir -p '%s%s' && sed "
+				 "'s|\"Name\":\"/web\"|\"Name\":\"/inside\"|' "
+				 "'%s/config.orig' > '%s%s/config.v2.json'",
+				 root, out, root, root, out);
+			assert_int_equal(system(cmd), 0);
+		}
+		name = docker_name(root, why, sizeof(why));
+		print_message("name %s: %s\n", name ? name : "(none)", why);
+		assert_str_or_null(name, cases[i].name);
+		if (cases[i].missing)
+			assert_non_null(strstr(why, cases[i].missing));
+		free(name);
+	}
+	rm_rf(out);
+	rm_rf(root);
+	free(root);
+}
+
 /* A listening socket at run/docker.sock under @root. */
 static int listen_docker_socket(const char *root)
 {
@@ -743,6 +955,9 @@ int main(void)
 		cmocka_unit_test(test_parsers_bad_input),
 		cmocka_unit_test(test_huge_state_file),
 		cmocka_unit_test(test_missing_roots),
+		cmocka_unit_test(test_fifo_state_files),
+		cmocka_unit_test(test_init_record_files),
+		cmocka_unit_test(test_state_symlinks_in_root),
 		cmocka_unit_test(test_docker_api_hangs),
 		cmocka_unit_test(test_docker_api_answers),
 		cmocka_unit_test(test_cache_and_sweep),
