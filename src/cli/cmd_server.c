@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "peer/policy.h"
 #include "render/identity.h"
 #include "base/util.h"
 
@@ -475,6 +476,13 @@ int cmd_server(int argc, char **argv)
 		if (r < 0) {
 			cli_error("%s", err);
 			return EXIT_USAGE;
+		}
+		for (size_t i = 0; i < vg_policy_n_warnings(s.policy); i++) {
+			unsigned line = 0;
+			const char *w = vg_policy_warning(s.policy, i, &line);
+
+			cli_error("policy %s:%u: warning: %s", policy_path,
+				  line, w);
 		}
 	}
 

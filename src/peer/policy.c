@@ -88,9 +88,16 @@ struct rule {
 	char *text; /* normalized, for the reason a decision gives */
 };
 
+struct warning {
+	unsigned line;
+	const char *text; /* static */
+};
+
 struct vigil_policy {
 	struct rule *rules;
 	size_t n_rules, cap;
+	struct warning *warnings; /* at most one a rule */
+	size_t n_warnings;
 };
 
 static void rule_release(struct rule *r)
@@ -111,6 +118,7 @@ void vigil_policy_free(struct vigil_policy *p)
 	for (size_t i = 0; i < p->n_rules; i++)
 		rule_release(&p->rules[i]);
 	free(p->rules);
+	free(p->warnings);
 	free(p);
 }
 
@@ -127,6 +135,21 @@ const char *vg_policy_rule_text(const struct vigil_policy *p, size_t i)
 unsigned vg_policy_rule_line(const struct vigil_policy *p, size_t i)
 {
 	return p && i < p->n_rules ? p->rules[i].line : 0;
+}
+
+size_t vg_policy_n_warnings(const struct vigil_policy *p)
+{
+	return p ? p->n_warnings : 0;
+}
+
+const char *vg_policy_warning(const struct vigil_policy *p, size_t i,
+			      unsigned *ret_line)
+{
+	if (!p || i >= p->n_warnings)
+		return NULL;
+	if (ret_line)
+		*ret_line = p->warnings[i].line;
+	return p->warnings[i].text;
 }
 
 /* ---- parsing ---------------------------------------------------------- */
@@ -530,6 +553,50 @@ static int parse_rule(struct parser *ps, const struct token *tok, size_t n,
 	return r->text ? 1 : -ENOMEM;
 }
 
+/*
+ * An allow rule that names only what the process says of its own
+ * program. proc.name is whatever it wrote with prctl(PR_SET_NAME).
+ * proc.exe is the kernel's exe link, but inside a container it is a path
+ * in the container's own filesystem, which its image chooses, and a
+ * client can exec another binary once it has been identified and keep
+ * its connection. Either alone admits more than it seems to; beside a
+ * uid, container or pod condition it narrows a rule usefully.
+ */
+static const char *weak_allow(const struct rule *r)
+{
+	bool exe = false;
+
+	if (!r->allow || r->n_conds == 0)
+		return NULL;
+	for (size_t i = 0; i < r->n_conds; i++) {
+		enum field f = r->conds[i].def->field;
+
+		if (f != F_EXE && f != F_COMM)
+			return NULL;
+		exe |= f == F_EXE;
+	}
+	if (exe)
+		return "allow on proc.exe alone: in a container proc.exe is a "
+		       "path in the container's own filesystem, and a client "
+		       "can exec another binary after it connects; add a "
+		       "condition on user.uid, the container or the pod";
+	return "allow on proc.name alone: the process sets its name itself, "
+	       "so any process can match; add a condition on user.uid, the "
+	       "container or the pod";
+}
+
+static int policy_warn(struct vigil_policy *p, unsigned line, const char *text)
+{
+	struct warning *n;
+
+	n = realloc(p->warnings, (p->n_warnings + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	p->warnings = n;
+	p->warnings[p->n_warnings++] = (struct warning){ line, text };
+	return 0;
+}
+
 static int policy_add(struct vigil_policy *p, struct rule *r)
 {
 	if (p->n_rules == p->cap) {
@@ -604,6 +671,13 @@ int vigil_policy_parse(const char *text, size_t len, const char *name,
 			r = parse_error(&ps, "more than %d rules",
 					VG_POLICY_MAX_RULES);
 			goto fail;
+		}
+		const char *weak = weak_allow(&rule);
+
+		if (weak) {
+			r = policy_warn(p, rule.line, weak);
+			if (r < 0)
+				goto fail;
 		}
 		r = policy_add(p, &rule);
 		if (r < 0)

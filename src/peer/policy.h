@@ -25,4 +25,16 @@ size_t vg_policy_n_rules(const struct vigil_policy *p);
 const char *vg_policy_rule_text(const struct vigil_policy *p, size_t i);
 unsigned vg_policy_rule_line(const struct vigil_policy *p, size_t i);
 
+/*
+ * What a policy that loaded may still not mean: an allow rule whose only
+ * conditions are on proc.exe or proc.name (see the README). The policy
+ * applies as written; the caller shows each warning, as
+ * "FILE:LINE: warning: TEXT". vg_policy_warning() returns warning @i's
+ * text and its line in *ret_line (may be NULL), or NULL when @i is out
+ * of range; the text lives as long as the policy.
+ */
+size_t vg_policy_n_warnings(const struct vigil_policy *p);
+const char *vg_policy_warning(const struct vigil_policy *p, size_t i,
+			      unsigned *ret_line);
+
 #endif

@@ -256,6 +256,92 @@ static void test_parse_api(void **state)
 	assert_null(vg_policy_rule_text(NULL, 0));
 }
 
+/* ---- warnings --------------------------------------------------------- */
+
+#define W_EXE "allow on proc.exe alone"
+#define W_NAME "allow on proc.name alone"
+
+/* Rules that load but admit more than they seem to: the warning, on the
+ * rule's line. The policy still applies as written. */
+static const struct {
+	const char *text;
+	unsigned line;   /* 0: no warning */
+	const char *warn;
+} warn_cases[] = {
+	{ "allow proc.exe = /usr/bin/curl", 1, W_EXE },
+	{ "allow proc.exe ~ \"/usr/bin/*\"", 1, W_EXE },
+	{ "allow proc.exe != /bin/sh", 1, W_EXE },
+	{ "allow proc.exe = /usr/bin/curl proc.exe != /x", 1, W_EXE },
+	{ "# curl\n\nallow proc.exe = /usr/bin/curl # comment", 3, W_EXE },
+	{ "allow proc.exe = /usr/bin/curl proc.name = curl", 1, W_EXE },
+	{ "allow proc.name = curl", 1, W_NAME },
+	{ "deny user.uid = 0\r\nallow proc.name ~ c*\r\n", 2, W_NAME },
+	/* beside an identity condition, proc.exe narrows a rule: fine */
+	{ "allow proc.exe = /usr/bin/curl container.runtime = none", 0, NULL },
+	{ "allow proc.exe = /usr/bin/curl user.uid = 1000", 0, NULL },
+	{ "allow container.image ~ \"nginx:*\" proc.exe = /usr/sbin/nginx", 0, NULL },
+	{ "allow k8s.pod.label.app = web proc.name = sh", 0, NULL },
+	/* deny rules only take away */
+	{ "deny proc.exe = /bin/sh", 0, NULL },
+	{ "deny proc.name = sh", 0, NULL },
+	/* no condition: allows everything, and says so */
+	{ "allow", 0, NULL },
+	{ "allow user.uid = 0", 0, NULL },
+};
+
+static void test_warnings(void **state)
+{
+	struct vigil_policy *p = NULL;
+	char err[256];
+	unsigned line;
+
+	(void)state;
+	for (size_t i = 0; i < VG_ARRAY_SIZE(warn_cases); i++) {
+		const char *t = warn_cases[i].text;
+
+		print_message("%s\n", t);
+		assert_int_equal(vigil_policy_parse(t, strlen(t), "policy.conf",
+						    &p, err, sizeof(err)), 0);
+		assert_int_equal(vg_policy_n_warnings(p),
+				 warn_cases[i].line ? 1 : 0);
+		if (warn_cases[i].line) {
+			line = 0;
+			assert_non_null(vg_policy_warning(p, 0, &line));
+			assert_true(vg_startswith(vg_policy_warning(p, 0, NULL),
+						  warn_cases[i].warn));
+			assert_int_equal(line, warn_cases[i].line);
+		}
+		assert_null(vg_policy_warning(p, 1, &line));
+		vigil_policy_free(p);
+		p = NULL;
+	}
+
+	/* one a rule, in order; the rules themselves unchanged */
+	const char *text = "allow proc.exe = /a\n"
+			   "deny user.uid = 0\n"
+			   "allow proc.name = b\n"
+			   "allow proc.exe = /c user.uid = 1\n"
+			   "allow proc.exe ~ /d*\n";
+
+	assert_int_equal(vigil_policy_parse(text, strlen(text), "x", &p, err,
+					    sizeof(err)), 0);
+	assert_int_equal(vg_policy_n_rules(p), 5);
+	assert_int_equal(vg_policy_n_warnings(p), 3);
+	assert_true(vg_startswith(vg_policy_warning(p, 0, &line), W_EXE));
+	assert_int_equal(line, 1);
+	assert_true(vg_startswith(vg_policy_warning(p, 1, &line), W_NAME));
+	assert_int_equal(line, 3);
+	assert_true(vg_startswith(vg_policy_warning(p, 2, &line), W_EXE));
+	assert_int_equal(line, 5);
+	/* the reason says why proc.exe is weak */
+	assert_non_null(strstr(vg_policy_warning(p, 0, NULL), "container"));
+	assert_non_null(strstr(vg_policy_warning(p, 0, NULL), "exec"));
+	vigil_policy_free(p);
+
+	assert_int_equal(vg_policy_n_warnings(NULL), 0);
+	assert_null(vg_policy_warning(NULL, 0, &line));
+}
+
 /* Every name the runtime and pod-source functions print is a value the
  * closed fields accept. */
 static void test_closed_values(void **state)
@@ -577,6 +663,21 @@ static void test_load(void **state)
 	assert_false(vigil_policy_allows(p, ids[ID_ROOT], err, sizeof(err)));
 	assert_true(vigil_policy_allows(p, ids[ID_USER], err, sizeof(err)));
 	assert_string_equal(err, "rule at line 2: allow user.uid = 1000");
+	assert_int_equal(vg_policy_n_warnings(p), 0);
+	vigil_policy_free(p);
+	p = NULL;
+
+	/* a warning: loaded all the same, and the line is kept */
+	write_file(path, "deny user.uid = 0\nallow proc.exe = /usr/bin/id\n", 47);
+	assert_int_equal(vigil_policy_load(path, &p, err, sizeof(err)), 0);
+	assert_int_equal(vg_policy_n_rules(p), 2);
+	assert_int_equal(vg_policy_n_warnings(p), 1);
+	{
+		unsigned line = 0;
+
+		assert_non_null(vg_policy_warning(p, 0, &line));
+		assert_int_equal(line, 2);
+	}
 	vigil_policy_free(p);
 	p = NULL;
 
@@ -643,6 +744,7 @@ int main(void)
 		cmocka_unit_test(test_parse_limits),
 		cmocka_unit_test(test_parse_api),
 		cmocka_unit_test(test_closed_values),
+		cmocka_unit_test(test_warnings),
 		cmocka_unit_test(test_rule_text_bounded),
 		cmocka_unit_test(test_decisions),
 		cmocka_unit_test(test_why_buffer),
