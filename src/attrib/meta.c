@@ -533,9 +533,11 @@ struct vg_meta_worker {
 	const struct vg_runtime_cfg *rt_cfg;
 	int root_fd;
 	struct vg_kubelet *kubelet;
+#ifdef VG_TEST_HOOKS
 	/* VIGIL_TEST_META_DELAY_MS: a slow runtime, for the tests of what
-	 * waits for the worker */
+	 * waits for the worker. Only in builds with -Dtest_hooks. */
 	unsigned delay_ms;
+#endif
 };
 
 static void job_free(struct meta_job *j)
@@ -612,8 +614,10 @@ static void *worker_main(void *arg)
 		w->todo_n--;
 		pthread_mutex_unlock(&w->lock);
 
+#ifdef VG_TEST_HOOKS
 		if (w->delay_ms)
 			usleep(w->delay_ms * 1000u);
+#endif
 		/* the slow part: state files, the Engine API, the kubelet */
 		j->err = read_meta(w->rt_cfg, w->root_fd, w->kubelet, &j->m,
 				   j->state_root_pid, j->init_pid, &j->meta,
@@ -651,10 +655,12 @@ int vg_meta_worker_start(struct vigil_ctx *ctx)
 	w->rt_cfg = &ctx->rt_cfg;
 	w->root_fd = ctx->root_fd;
 	w->kubelet = ctx->kubelet;
+#ifdef VG_TEST_HOOKS
 	const char *delay = getenv("VIGIL_TEST_META_DELAY_MS");
 
 	if (delay)
 		w->delay_ms = (unsigned)strtoul(delay, NULL, 10) % 10000u;
+#endif
 	r = -pthread_create(&w->thread, NULL, worker_main, w);
 	if (r < 0) {
 		pthread_mutex_destroy(&w->lock);
