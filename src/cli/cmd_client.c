@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "base/util.h"
+#include "render/escape.h"
 
 #define CLIENT_DEFAULT_SOCKET "/run/vigil/peer.sock"
 #define CLIENT_REPLY_MAX (1024 * 1024)
@@ -87,10 +88,26 @@ static ssize_t read_line(int fd, char *buf, size_t bufsz, uint32_t timeout_ms)
 	}
 }
 
-/* The identity as "key.path  value" lines, scalars only. */
+/* @n bytes of @s as a value among fields (render/escape.h). Caller
+ * frees. */
+static char *value_of(const char *s, size_t n)
+{
+	char *out = malloc(VG_ESC_GROWTH * n + 3);
+
+	if (out)
+		out[vg_text_value(out, s, n, 0)] = '\0';
+	return out;
+}
+
+/*
+ * The identity as "key.path  value" lines, scalars only. What the server
+ * says comes from the client's process and container (names, paths,
+ * labels): a key part is a value among fields (a label key with a space
+ * is quoted), a string value alone on its line is escaped, the elements
+ * of an array are values; so nothing forges a line or hides text.
+ */
 static void print_flat(const char *prefix, json_t *v)
 {
-	char key[512];
 	const char *k;
 	json_t *m;
 	size_t i;
@@ -98,24 +115,40 @@ static void print_flat(const char *prefix, json_t *v)
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		json_object_foreach(v, k, m) {
-			snprintf(key, sizeof(key), "%s%s%s", prefix,
-				 *prefix ? "." : "", k);
+			_cleanup_free_ char *kv = value_of(k, strlen(k));
+			_cleanup_free_ char *key = NULL;
+
+			if (!kv || asprintf(&key, "%s%s%s", prefix,
+					    *prefix ? "." : "", kv) < 0) {
+				key = NULL;
+				continue;
+			}
 			print_flat(key, m);
 		}
 		return;
 	case JSON_ARRAY:
 		printf("%-28s", prefix);
 		json_array_foreach(v, i, m) {
-			if (json_is_string(m))
-				printf(" %s", json_string_value(m));
-			else if (json_is_integer(m))
+			if (json_is_string(m)) {
+				_cleanup_free_ char *e = value_of(
+					json_string_value(m), json_string_length(m));
+
+				printf(" %s", e ? e : "?");
+			} else if (json_is_integer(m)) {
 				printf(" %" JSON_INTEGER_FORMAT, json_integer_value(m));
+			}
 		}
 		putchar('\n');
 		return;
-	case JSON_STRING:
-		printf("%-28s %s\n", prefix, json_string_value(v));
+	case JSON_STRING: {
+		size_t n = json_string_length(v);
+		_cleanup_free_ char *e = malloc(VG_ESC_GROWTH * n + 1);
+
+		if (e)
+			e[vg_text_escape(e, json_string_value(v), n, false)] = '\0';
+		printf("%-28s %s\n", prefix, e ? e : "?");
 		return;
+	}
 	case JSON_INTEGER:
 		printf("%-28s %" JSON_INTEGER_FORMAT "\n", prefix,
 		       json_integer_value(v));
@@ -221,10 +254,15 @@ int cmd_client(int argc, char **argv)
 		       json_is_true(allowed) ? "true" : "false");
 	}
 	ret = json_is_true(allowed) ? EXIT_OK : EXIT_PARTIAL;
-	if (ret != EXIT_OK)
+	if (ret != EXIT_OK) {
+		char why[2048];
+
 		cli_error("the server refused: %s",
-			  json_is_string(reason) ? json_string_value(reason)
-						 : "(no reason given)");
+			  json_is_string(reason)
+				  ? vg_text_escape_buf(why, sizeof(why),
+						       json_string_value(reason))
+				  : "(no reason given)");
+	}
 	json_decref(reply);
 	return ret;
 }

@@ -101,60 +101,107 @@ static void now_rfc3339(char *buf, size_t bufsz)
 	snprintf(buf + n, bufsz - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
-/* Control characters would let a client forge log lines. */
-static void sanitize(char *s)
+static void put_words(struct vg_printer *p, const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
+	vg_pr_put(p, s, strlen(s));
 }
 
+/* What the client controls, as one token (render/escape.h), of at
+ * most @max bytes (0: all); NULL: ?. */
+static void put_value(struct vg_printer *p, const char *s, size_t max,
+		      char sep)
+{
+	if (s)
+		vg_pr_put_value(p, s, max ? strnlen(s, max) : strlen(s), sep);
+	else
+		put_words(p, "?");
+}
+
+/*
+ * One line per client:
+ *
+ *   TIME allow|deny pid=P uid=U gid=G exe=EXE container=RT:ID name=N
+ *        image=I pod=NS/NAME (SOURCE) reason=WHY
+ *   TIME refuse pid=P reason=WHY
+ *
+ * Everything the client has a say in (its exe, its container's name and
+ * image, its pod, and the reason, which may quote them) is a value by
+ * render/escape.h's rule: one token, so a client can forge neither a
+ * field nor a line, nor hide text.
+ */
 static void log_text(struct server *s, const struct vigil_identity *id,
 		     bool allowed, const char *why)
 {
-	char when[40], line[2048];
+	struct vg_printer *p = vg_printer_new(VG_OUTPUT_TEXT);
 	const char *cid = vigil_identity_container_id(id);
 	const char *name = vigil_identity_container_name(id);
 	const char *image = vigil_identity_image(id);
 	const char *pns = vigil_identity_pod_namespace(id);
 	const char *pod = vigil_identity_pod_name(id);
-	const char *exe = vigil_identity_exe(id);
-	int n;
+	const char *line;
+	char when[40];
+	size_t len;
 
+	if (!p)
+		return;
 	now_rfc3339(when, sizeof(when));
+	vg_pr_begin(p);
+	put_words(p, when);
 	if (vigil_identity_status(id) != VIGIL_OK) {
-		n = snprintf(line, sizeof(line), "%s refuse pid=%d: %s", when,
-			     (int)vigil_identity_pid(id), why);
+		put_words(p, " refuse pid=");
+		vg_pr_put_i64(p, vigil_identity_pid(id));
+		put_words(p, " reason=");
+		put_value(p, why, 0, 0);
 	} else {
-		n = snprintf(line, sizeof(line),
-			     "%s %s pid=%d uid=%u gid=%u exe=%s", when,
-			     allowed ? "allow" : "deny",
-			     (int)vigil_identity_pid(id),
-			     (unsigned)vigil_identity_uid(id),
-			     (unsigned)vigil_identity_gid(id), exe ? exe : "?");
-		if (n > 0 && (size_t)n < sizeof(line) &&
-		    vigil_identity_role(id) == VIGIL_ROLE_CONTAINER)
-			n += snprintf(line + n, sizeof(line) - (size_t)n,
-				      " container=%s:%.12s%s%s%s%s",
-				      vigil_identity_runtime(id), cid,
-				      name ? " name=" : "", name ? name : "",
-				      image ? " image=" : "", image ? image : "");
-		else if (n > 0 && (size_t)n < sizeof(line))
-			n += snprintf(line + n, sizeof(line) - (size_t)n,
-				      " container=host");
-		if (n > 0 && (size_t)n < sizeof(line) && pod)
-			n += snprintf(line + n, sizeof(line) - (size_t)n,
-				      " pod=%s/%s (%s)", pns ? pns : "?", pod,
-				      vigil_identity_pod_source(id));
-		if (n > 0 && (size_t)n < sizeof(line) && s->policy)
-			snprintf(line + n, sizeof(line) - (size_t)n, ": %s",
-				 why);
+		put_words(p, allowed ? " allow pid=" : " deny pid=");
+		vg_pr_put_i64(p, vigil_identity_pid(id));
+		put_words(p, " uid=");
+		vg_pr_put_u64(p, vigil_identity_uid(id));
+		put_words(p, " gid=");
+		vg_pr_put_u64(p, vigil_identity_gid(id));
+		put_words(p, " exe=");
+		put_value(p, vigil_identity_exe(id), 0, 0);
+		if (vigil_identity_role(id) == VIGIL_ROLE_CONTAINER) {
+			put_words(p, " container=");
+			put_words(p, vigil_identity_runtime(id));
+			put_words(p, ":");
+			put_value(p, cid, 12, 0);
+			if (name) {
+				put_words(p, " name=");
+				put_value(p, name, 0, 0);
+			}
+			if (image) {
+				put_words(p, " image=");
+				put_value(p, image, 0, 0);
+			}
+		} else {
+			put_words(p, " container=host");
+		}
+		if (pod) {
+			/* a '/' in either part is quoted: the first bare one
+			 * splits them */
+			put_words(p, " pod=");
+			put_value(p, pns, 0, '/');
+			put_words(p, "/");
+			put_value(p, pod, 0, '/');
+			put_words(p, " (");
+			put_words(p, vigil_identity_pod_source(id));
+			put_words(p, ")");
+		}
+		if (s->policy) {
+			put_words(p, " reason=");
+			put_value(p, why, 0, 0);
+		}
 	}
-	sanitize(line);
-	pthread_mutex_lock(&s->out_lock);
-	puts(line);
-	fflush(stdout);
-	pthread_mutex_unlock(&s->out_lock);
+	line = vg_pr_end_view(p, &len);
+	if (line) {
+		pthread_mutex_lock(&s->out_lock);
+		fwrite(line, 1, len, stdout);
+		putchar('\n');
+		fflush(stdout);
+		pthread_mutex_unlock(&s->out_lock);
+	}
+	vg_printer_free(p);
 }
 
 /* {"time":..,"allowed":..,"reason":..,"identity":{..}} for the log, or

@@ -19,6 +19,7 @@
 #include "daemon/daemon.h"
 #include "engine/engine.h"
 #include "event/tpformat.h"
+#include "render/tp.h"
 #include "source/bpf/source.h"
 #include "source/replay/replay.h"
 
@@ -55,7 +56,7 @@ void cmd_watch_help(FILE *f)
 		"Usage: %s watch [--event LIST] [--container REF]... [--image GLOB]\n"
 		"                   [--pod NS/NAME] [--host] [--pid PID]... [--path GLOB]\n"
 		"                   [--filter EXPR] [--fields] [--record FILE]\n"
-		"                   [--source bpf|replay:FILE]\n"
+		"                   [--source bpf|replay:FILE] [--raw-pointers]\n"
 		"                   [--count N] [--duration S] [--output text|json]\n"
 		"\n"
 		"Print what processes do, as it happens, from eBPF: one line per\n"
@@ -104,6 +105,10 @@ void cmd_watch_help(FILE *f)
 		"  --source SRC         bpf (the default), or replay:FILE, a recording,\n"
 		"                       through the same engine (no root needed; the\n"
 		"                       host root gives the containers' metadata)\n"
+		"  --raw-pointers       show kernel addresses in tp: fields (those of a\n"
+		"                       pointer type) as they are; by default each is\n"
+		"                       hash:HEX, a hash keyed per run (equal addresses\n"
+		"                       hash equal), and NULL is 0x0\n"
 		"\n"
 		"The kernel sheds the events of cgroups no selection wants (not fork,\n"
 		"exec and exit, which keep the process table exact); --pid is enforced\n"
@@ -357,7 +362,7 @@ static int run(struct watch *w, uint64_t duration_ms)
 int cmd_watch(int argc, char **argv)
 {
 	enum { OPT_IMAGE = 1000, OPT_POD, OPT_HOST, OPT_PATH, OPT_RING, OPT_FIELDS,
-	       OPT_SOCKET, OPT_EMBEDDED, OPT_RECORD, OPT_SOURCE };
+	       OPT_SOCKET, OPT_EMBEDDED, OPT_RECORD, OPT_SOURCE, OPT_RAW_POINTERS };
 	static const struct option opts[] = {
 		CLI_GLOBAL_OPTIONS,
 		{ "event", required_argument, NULL, 'e' },
@@ -376,6 +381,7 @@ int cmd_watch(int argc, char **argv)
 		{ "embedded", no_argument, NULL, OPT_EMBEDDED },
 		{ "record", required_argument, NULL, OPT_RECORD },
 		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "raw-pointers", no_argument, NULL, OPT_RAW_POINTERS },
 		{ 0 },
 	};
 	static struct watch w; /* large: tracepoint formats */
@@ -475,6 +481,9 @@ int cmd_watch(int argc, char **argv)
 		case OPT_RECORD:
 			rec_path = optarg;
 			embedded = true; /* the records are the sensor's */
+			break;
+		case OPT_RAW_POINTERS:
+			vg_tp_set_raw_pointers(true);
 			break;
 		case OPT_SOURCE:
 			if (cli_source_arg("watch", optarg, &replay))

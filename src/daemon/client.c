@@ -18,6 +18,7 @@
 
 #include "base/util.h"
 #include "daemon/daemon.h"
+#include "render/escape.h"
 
 /* One line from the daemon, bounded by the longest it sends. */
 struct reader {
@@ -96,6 +97,16 @@ static json_t *request(const struct vg_watch_client_opts *o)
 	return q;
 }
 
+/* Whether a text line is a "lost" record: TIME, then the word "lost" as
+ * its type (a value a process controls can hold " lost " too, but never
+ * in that place). */
+static bool text_lost(const char *line)
+{
+	const char *sp = strchr(line, ' ');
+
+	return sp && strncmp(sp + 1, "lost ", 5) == 0;
+}
+
 int vg_watch_client_run(int fd, const struct vg_watch_client_opts *o,
 			uint64_t *ret_printed, char *err, size_t errsz)
 {
@@ -129,7 +140,11 @@ int vg_watch_client_run(int fd, const struct vg_watch_client_opts *o,
 	r = n > 0 ? json_loads(line, 0, NULL) : NULL;
 	if (!r || !json_is_integer(json_object_get(r, "sub"))) {
 		const char *why = r ? json_string_value(json_object_get(r, "error")) : NULL;
+		char why_esc[512];
 
+		/* it may quote the filter or a name back: one line, escaped */
+		if (why)
+			why = vg_text_escape_buf(why_esc, sizeof(why_esc), why);
 		vg_set_err(err, errsz, "the daemon refused the subscription: %s",
 			   why ? why : n < 0 ? strerror(-n) : "no answer");
 		json_decref(r);
@@ -159,8 +174,7 @@ int vg_watch_client_run(int fd, const struct vg_watch_client_opts *o,
 			}
 			break;
 		}
-		lost = o->mode == VG_OUTPUT_TEXT
-			       ? strstr(line, " lost    ") != NULL
+		lost = o->mode == VG_OUTPUT_TEXT ? text_lost(line)
 			       : strstr(line, "\"evt\":{\"type\":\"lost\"") != NULL;
 		puts(line);
 		consume(&rd);

@@ -116,6 +116,9 @@ struct vg_event {
 			uint32_t args_len;     /* bytes of @args received */
 			uint32_t args_bytes;   /* bytes of argv the kernel held */
 			bool args_truncated;   /* cut, or a chunk was lost */
+			bool args_incomplete;  /* a chunk was lost (or could
+						* not be read): @args is the
+						* part before the first gap */
 		} exec;
 		struct {
 			uint32_t status;       /* as wait(2) */

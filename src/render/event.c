@@ -22,8 +22,6 @@
 #define ATTR_NS 1000000000ull
 /* A thread's proc, user, group, cgroup and ns members. */
 #define PROC_SLOTS 64
-/* The longest text line. */
-#define TEXT_MAX 8192
 
 struct proc_key {
 	uint32_t pid, tid, ppid, uid, gid, mntns;
@@ -33,9 +31,8 @@ struct proc_key {
 };
 
 struct vg_renderer {
-	struct vg_printer *pr;   /* the record being made */
-	struct vg_printer *json; /* the JSON line's, kept until the next */
-	struct vg_printer *scratch; /* the same in text mode, discarded */
+	struct vg_printer *pr;   /* the JSON record being made */
+	struct vg_printer *line; /* the text line, kept until the next */
 	struct vg_printer *frag; /* parts made once, reused */
 	int64_t boot_to_wall_ns;
 	uint32_t host_mntns;
@@ -58,7 +55,6 @@ struct vg_renderer {
 	} proc[PROC_SLOTS];
 	uint32_t last_flags;
 	char last_flags_text[256];
-	char text[TEXT_MAX];
 };
 
 struct vg_renderer *vg_renderer_new(void)
@@ -67,11 +63,10 @@ struct vg_renderer *vg_renderer_new(void)
 
 	if (!r)
 		return NULL;
-	r->json = vg_printer_new(VG_OUTPUT_JSON);
-	r->scratch = vg_printer_new(VG_OUTPUT_JSON);
+	r->pr = vg_printer_new(VG_OUTPUT_JSON);
+	r->line = vg_printer_new(VG_OUTPUT_TEXT);
 	r->frag = vg_printer_new(VG_OUTPUT_JSON);
-	r->pr = r->json;
-	if (!r->json || !r->scratch || !r->frag) {
+	if (!r->pr || !r->line || !r->frag) {
 		vg_renderer_free(r);
 		return NULL;
 	}
@@ -82,8 +77,8 @@ void vg_renderer_free(struct vg_renderer *r)
 {
 	if (!r)
 		return;
-	vg_printer_free(r->json);
-	vg_printer_free(r->scratch);
+	vg_printer_free(r->pr);
+	vg_printer_free(r->line);
 	vg_printer_free(r->frag);
 	for (size_t i = 0; i < ATTR_SLOTS; i++)
 		free(r->attr[i].json);
@@ -114,11 +109,18 @@ void vg_renderer_forget(struct vg_renderer *r)
 void vg_render_time(struct vg_renderer *r, uint64_t ktime, char *buf,
 		    size_t bufsz)
 {
-	int64_t wall = (int64_t)ktime + r->boot_to_wall_ns;
-	int64_t sec = wall / 1000000000;
-	unsigned us = (unsigned)((wall % 1000000000) / 1000);
+	int64_t wall;
+	int64_t sec;
+	unsigned us;
 	char frac[9];
 
+	/* a recording's times are anyone's: one past the clock's range
+	 * is shown as its start */
+	if (ktime > INT64_MAX ||
+	    __builtin_add_overflow((int64_t)ktime, r->boot_to_wall_ns, &wall))
+		wall = -1;
+	sec = wall / 1000000000;
+	us = (unsigned)((wall % 1000000000) / 1000);
 	if (wall < 0) {
 		snprintf(buf, bufsz, "1970-01-01T00:00:00.000000Z");
 		return;
@@ -177,36 +179,32 @@ const char *vg_errno_name(int e)
 	return NULL;
 }
 
-/* evt_result's members, and its text ("= 3", "= ENOENT") in @text
- * unless that is NULL. */
-static void put_result(struct vg_printer *p, int64_t ret, char *text,
-		       size_t textsz)
+/* The name of the error @ret (< 0): its errno's (ENOENT), else "E<n>"
+ * in @buf. */
+static const char *error_name(int64_t ret, char *buf, size_t bufsz)
+{
+	const char *n = vg_errno_name((int)-ret);
+
+	if (n)
+		return n;
+	snprintf(buf, bufsz, "E%lld", (long long)-ret);
+	return buf;
+}
+
+/* evt_result's members. */
+static void put_result(struct vg_printer *p, int64_t ret)
 {
 	char buf[32];
 
 	vg_pr_obj_open(p, "evt_result");
 	vg_pr_i64(p, "rawres", NULL, ret);
-	if (ret >= 0) {
-		vg_pr_str(p, "res", NULL, "SUCCESS");
-		if (text)
-			snprintf(text, textsz, "= %lld", (long long)ret);
-	} else {
-		const char *n = vg_errno_name((int)-ret);
-
-		if (!n) {
-			snprintf(buf, sizeof(buf), "E%lld", (long long)-ret);
-			n = buf;
-		}
-		vg_pr_str(p, "res", NULL, n);
-		if (text)
-			snprintf(text, textsz, "= %s", n);
-	}
+	vg_pr_str(p, "res", NULL,
+		  ret >= 0 ? "SUCCESS" : error_name(ret, buf, sizeof(buf)));
 	vg_pr_obj_close(p);
 }
 
-/* The container and pod of @e as members of @p, and a short text. */
-static void attribution_members(const struct vg_event *e, struct vg_printer *p,
-				char *text, size_t textsz)
+/* The container and pod of @e as members of @p. */
+static void attribution_members(const struct vg_event *e, struct vg_printer *p)
 {
 	const struct vg_attribution *a = e->x.attr;
 	const struct vg_meta_entry *me = !e->x.attr_err && a ? a->meta : NULL;
@@ -214,13 +212,11 @@ static void attribution_members(const struct vg_event *e, struct vg_printer *p,
 		me && me->has_meta ? &me->meta : NULL;
 	bool ok = vg_meta_trusted(me);
 
-	text[0] = '\0';
 	vg_pr_obj_open(p, "container");
 	if (e->x.attr_err || !a) {
 		vg_pr_null(p, "id", NULL);
 		vg_pr_str(p, "error", NULL,
 			  strerror(e->x.attr_err ? -e->x.attr_err : ENOENT));
-		snprintf(text, textsz, "container=?");
 	} else if (a->match.role == VG_ROLE_CONTAINER) {
 		vg_pr_str(p, "id", NULL, a->match.container_id);
 		vg_pr_str(p, "runtime", NULL, vg_runtime_name(a->match.runtime));
@@ -240,26 +236,14 @@ static void attribution_members(const struct vg_event *e, struct vg_printer *p,
 			if (m->incomplete)
 				vg_pr_str(p, "incomplete", NULL, m->missing);
 		}
-		snprintf(text, textsz, "container=%s:%.12s%s%s%s%s%s",
-			 vg_runtime_name(a->match.runtime), a->match.container_id,
-			 me && !ok ? "(unverified)" : "",
-			 m && m->name ? " name=" : "", m && m->name ? m->name : "",
-			 m && m->image ? " image=" : "", m && m->image ? m->image : "");
 	} else {
 		vg_pr_str(p, "id", NULL, "host");
 		vg_pr_str(p, "runtime", NULL, vg_runtime_name(a->match.runtime));
-		snprintf(text, textsz, "container=host");
 	}
 	vg_pr_obj_close(p);
 	if (!e->x.attr_err && a && a->meta &&
-	    a->meta->pod.source != VG_POD_SRC_NONE) {
-		size_t n = strlen(text);
-
+	    a->meta->pod.source != VG_POD_SRC_NONE)
 		vg_print_k8s(p, &a->meta->pod, a->match.pod_qos);
-		snprintf(text + n, textsz - n, " pod=%s/%s",
-			 a->meta->pod.ns ? a->meta->pod.ns : "?",
-			 a->meta->pod.name ? a->meta->pod.name : "?");
-	}
 }
 
 /*
@@ -285,13 +269,11 @@ static bool frag_to_cache(struct vg_renderer *r, char **json, size_t *len)
 	return true;
 }
 
-/* The container and pod members; in JSON, serialized once per cgroup
- * and reused for ATTR_NS of event time. The text in @text. */
+/* The container and pod members, serialized once per cgroup and reused
+ * for ATTR_NS of event time. */
 static void put_attribution(struct vg_renderer *r, const struct vg_event *e,
-			    uint64_t cgroup_id, uint64_t ktime, char *text,
-			    size_t textsz)
+			    uint64_t cgroup_id, uint64_t ktime)
 {
-	char ignored[512];
 	struct attr_slot *c = &r->attr[(cgroup_id * 0x9e3779b97f4a7c15ull) >> 56];
 	const struct vg_meta_entry *me = e->x.attr ? e->x.attr->meta : NULL;
 
@@ -299,23 +281,12 @@ static void put_attribution(struct vg_renderer *r, const struct vg_event *e,
 	    ktime - c->made_ns < ATTR_NS && c->meta == me &&
 	    (!me || c->gen == me->gen)) {
 		vg_pr_raw_members(r->pr, c->json, c->len);
-		if (text) { /* the text form is not cached */
-			size_t n;
-
-			vg_pr_begin(r->frag);
-			attribution_members(e, r->frag, text, textsz);
-			vg_pr_end_view(r->frag, &n);
-		}
 		return;
 	}
-	if (!text) {
-		text = ignored;
-		textsz = sizeof(ignored);
-	}
 	vg_pr_begin(r->frag);
-	attribution_members(e, r->frag, text, textsz);
+	attribution_members(e, r->frag);
 	if (e->x.attr_err || !frag_to_cache(r, &c->json, &c->len)) {
-		attribution_members(e, r->pr, text, textsz);
+		attribution_members(e, r->pr);
 		return;
 	}
 	c->cgroup_id = cgroup_id;
@@ -325,9 +296,11 @@ static void put_attribution(struct vg_renderer *r, const struct vg_event *e,
 }
 
 static void put_evt(struct vg_renderer *r, const struct vg_event *e,
-		    uint64_t ktime, uint32_t cpu, char *when, size_t whensz)
+		    uint64_t ktime, uint32_t cpu)
 {
-	vg_render_time(r, ktime, when, whensz);
+	char when[48];
+
+	vg_render_time(r, ktime, when, sizeof(when));
 	vg_pr_begin(r->pr);
 	vg_pr_obj_open(r->pr, "evt");
 	vg_pr_str(r->pr, "type", NULL, vg_event_type_name(e->type));
@@ -378,13 +351,12 @@ static void proc_members(const struct vg_event *e, struct vg_printer *p)
  * every record of a task but exec's. All but evt depend only on the
  * task's fields and its process-table entry, so they are serialized once
  * and reused while those stay the same. */
-static void put_head(struct vg_renderer *r, const struct vg_event *e,
-		     char *when, size_t whensz)
+static void put_head(struct vg_renderer *r, const struct vg_event *e)
 {
 	struct proc_slot *c = &r->proc[e->t.tid % PROC_SLOTS];
 	struct proc_key k;
 
-	put_evt(r, e, e->t.ktime_ns, e->t.cpu, when, whensz);
+	put_evt(r, e, e->t.ktime_ns, e->t.cpu);
 	memset(&k, 0, sizeof(k));
 	k.pid = e->t.pid, k.tid = e->t.tid, k.ppid = e->t.ppid;
 	k.uid = e->t.uid, k.gid = e->t.gid, k.mntns = e->t.mntns;
@@ -406,65 +378,169 @@ static void put_head(struct vg_renderer *r, const struct vg_event *e,
 	c->used = true;
 }
 
-/* "TIME TYPE pid=P ppid=P uid=U COMM" */
-static size_t text_prefix(const struct vg_event *e, const char *when, char *buf,
-			  size_t bufsz)
-{
-	int n = snprintf(buf, bufsz, "%s %-7s pid=%u ppid=%u uid=%u %s", when,
-			 vg_event_type_name(e->type), e->t.pid, e->t.ppid, e->t.uid,
-			 e->t.comm);
+/* ----------------------------------------------------------- text lines */
 
-	return n < 0 ? 0 : (size_t)n >= bufsz ? bufsz - 1 : (size_t)n;
+/*
+ * The text form is made apart from the JSON one, straight into r->line:
+ *
+ *   TIME TYPE pid=P ppid=P uid=U COMM container=... [pod=NS/NAME] WHAT
+ *
+ * vigil's own words (numbers, flags, errno names, addresses from
+ * inet_ntop) are put as they are; every value a process or a runtime
+ * controls goes through vg_pr_put_value(), escape.h's one rule, so it is
+ * one token that cannot forge a field. A line is as long as its values
+ * make it: each is bounded where it is read (PATH_MAX, the argv the
+ * kernel copied, the tracepoint record), and escaping at most
+ * quadruples it.
+ */
+
+/* A string literal (only: its size is taken). */
+#define PUT(l, lit) vg_pr_put((l), ("" lit), sizeof(lit) - 1)
+
+static void put_words(struct vg_printer *l, const char *s)
+{
+	vg_pr_put(l, s, strlen(s));
 }
 
-/* Control characters in names, paths and arguments must not forge
- * lines: each becomes '?'. */
-static void sanitize(char *s)
+/* @s as a value; NULL as '?', unknown (a value "?" is quoted). */
+static void put_value(struct vg_printer *l, const char *s, char sep)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
+	if (s)
+		vg_pr_put_value(l, s, strlen(s), sep);
+	else
+		PUT(l, "?");
 }
 
-/* The text line: PREFIX ATTR REST. */
-static void text_line(struct vg_renderer *r, const char *prefix, const char *attr,
-		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void text_line(struct vg_renderer *r, const char *prefix, const char *attr,
-		      const char *fmt, ...)
+/* "TIME TYPE " with TYPE padded to 7. */
+static struct vg_printer *line_begin(struct vg_renderer *r, uint64_t ktime,
+				     const char *type)
 {
-	va_list ap;
-	int n = snprintf(r->text, sizeof(r->text), "%s %s ", prefix, attr);
+	static const char pad[] = "        ";
+	struct vg_printer *l = r->line;
+	char when[48];
+	size_t n = strlen(type);
 
-	if (n < 0 || (size_t)n >= sizeof(r->text))
-		n = (int)strlen(r->text);
-	va_start(ap, fmt);
-	vsnprintf(r->text + n, sizeof(r->text) - (size_t)n, fmt, ap);
-	va_end(ap);
-	sanitize(r->text);
+	vg_render_time(r, ktime, when, sizeof(when));
+	vg_pr_begin(l);
+	put_words(l, when);
+	PUT(l, " ");
+	vg_pr_put(l, type, n);
+	vg_pr_put(l, pad, n < 7 ? 8 - n : 1);
+	return l;
+}
+
+/* "container=RT:ID(unverified) name=N image=I pod=NS/NAME" */
+static void attribution_text(const struct vg_event *e, struct vg_printer *l)
+{
+	const struct vg_attribution *a = e->x.attr;
+	const struct vg_meta_entry *me = !e->x.attr_err && a ? a->meta : NULL;
+	const struct vg_container_meta *m =
+		me && me->has_meta ? &me->meta : NULL;
+
+	if (e->x.attr_err || !a) {
+		PUT(l, "container=?");
+		return;
+	}
+	if (a->match.role == VG_ROLE_CONTAINER) {
+		PUT(l, "container=");
+		put_words(l, vg_runtime_name(a->match.runtime));
+		PUT(l, ":");
+		vg_pr_put_value(l, a->match.container_id,
+				strnlen(a->match.container_id, 12), 0);
+		if (me && !vg_meta_trusted(me))
+			PUT(l, "(unverified)");
+		if (m && m->name) {
+			PUT(l, " name=");
+			put_value(l, m->name, 0);
+		}
+		if (m && m->image) {
+			PUT(l, " image=");
+			put_value(l, m->image, 0);
+		}
+	} else {
+		PUT(l, "container=host");
+	}
+	if (a->meta && a->meta->pod.source != VG_POD_SRC_NONE) {
+		/* a '/' in either part is quoted: the first bare one splits */
+		PUT(l, " pod=");
+		put_value(l, a->meta->pod.ns, '/');
+		PUT(l, "/");
+		put_value(l, a->meta->pod.name, '/');
+	}
+}
+
+/* "TIME TYPE pid=P ppid=P uid=U COMM ATTRIBUTION " */
+static struct vg_printer *line_task(struct vg_renderer *r,
+				    const struct vg_event *e)
+{
+	struct vg_printer *l = line_begin(r, e->t.ktime_ns,
+					  vg_event_type_name(e->type));
+
+	PUT(l, "pid=");
+	vg_pr_put_u64(l, e->t.pid);
+	PUT(l, " ppid=");
+	vg_pr_put_u64(l, e->t.ppid);
+	PUT(l, " uid=");
+	vg_pr_put_u64(l, e->t.uid);
+	PUT(l, " ");
+	vg_pr_put_value(l, e->t.comm, strnlen(e->t.comm, sizeof(e->t.comm)), 0);
+	PUT(l, " ");
+	attribution_text(e, l);
+	PUT(l, " ");
+	return l;
+}
+
+/* " = 3", " = ENOENT" */
+static void put_result_text(struct vg_printer *l, int64_t ret)
+{
+	char buf[32];
+
+	PUT(l, " = ");
+	if (ret >= 0)
+		vg_pr_put_i64(l, ret);
+	else
+		put_words(l, error_name(ret, buf, sizeof(buf)));
 }
 
 /* ------------------------------------------------------------ by type */
 
-static void args_text(const char *args, uint32_t len, char *out, size_t outsz)
+static void exec_text(struct vg_renderer *r, const struct vg_event *e)
 {
-	size_t o = 0;
+	struct vg_printer *l = line_task(r, e);
+	const char *a = e->exec.args;
+	size_t len = a ? e->exec.args_len : 0;
 
-	for (uint32_t i = 0; i < len && o + 2 < outsz; i++)
-		out[o++] = args[i] ? args[i] : ' ';
-	while (o && out[o - 1] == ' ')
-		o--;
-	out[o] = '\0';
+	PUT(l, "exe=");
+	put_value(l, e->exec.exe, 0);
+	/* the elements as vg_proc_split_args() makes them: NUL-separated,
+	 * the last one maybe unterminated */
+	PUT(l, " args=[");
+	for (size_t i = 0; i < len;) {
+		const char *nul = memchr(a + i, '\0', len - i);
+		size_t n = nul ? (size_t)(nul - (a + i)) : len - i;
+
+		if (i)
+			PUT(l, " ");
+		vg_pr_put_value(l, a + i, n, 0);
+		i += n + 1;
+	}
+	PUT(l, "]");
+	if (e->exec.args_truncated)
+		PUT(l, " (truncated)");
 }
 
 static void render_exec(struct vg_renderer *r, const struct vg_event *e,
 			bool text)
 {
 	struct vg_printer *p = r->pr;
-	char attr[512], prefix[256], when[48];
 	char **argv = NULL;
 	size_t argc = 0;
 	_cleanup_free_ char *copy = NULL;
 
+	if (text) {
+		exec_text(r, e);
+		return;
+	}
 	if (e->exec.args_len) {
 		copy = malloc(e->exec.args_len + 1);
 		if (copy) {
@@ -473,27 +549,17 @@ static void render_exec(struct vg_renderer *r, const struct vg_event *e,
 			vg_proc_split_args(copy, e->exec.args_len, &argv, &argc);
 		}
 	}
-	put_evt(r, e, e->t.ktime_ns, e->t.cpu, when, sizeof(when));
+	put_evt(r, e, e->t.ktime_ns, e->t.cpu);
 	proc_open(e, p);
 	vg_pr_str(p, "exe", NULL, e->exec.exe);
 	vg_pr_str_array(p, "args", NULL, argv, argc);
 	vg_pr_bool(p, "args_truncated", NULL, e->exec.args_truncated);
+	vg_pr_bool(p, "args_incomplete", NULL, e->exec.args_incomplete);
 	vg_pr_u64(p, "args_bytes", NULL, e->exec.args_bytes);
 	vg_pr_str(p, "filename", NULL, e->exec.filename);
 	vg_pr_obj_close(p);
 	put_ids(p, e);
-	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, text ? attr : NULL,
-			sizeof(attr));
-	if (text) {
-		char at[2048];
-
-		args_text(e->exec.args ? e->exec.args : "", e->exec.args_len, at,
-			  sizeof(at));
-		text_prefix(e, when, prefix, sizeof(prefix));
-		text_line(r, prefix, attr, "exe=%s args=[%s]%s",
-			  e->exec.exe ? e->exec.exe : "?", at,
-			  e->exec.args_truncated ? " (truncated)" : "");
-	}
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns);
 	free(argv);
 }
 
@@ -501,39 +567,53 @@ static void render_exit(struct vg_renderer *r, const struct vg_event *e,
 			bool text)
 {
 	struct vg_printer *p = r->pr;
-	char attr[512], prefix[256], what[64], when[48];
 	unsigned st = e->exit.status, sig = st & 0x7f, code = (st >> 8) & 0xff;
 
-	put_head(r, e, when, sizeof(when));
+	if (text) {
+		struct vg_printer *l = line_task(r, e);
+
+		if (sig) {
+			PUT(l, "signal=");
+			vg_pr_put_u64(l, sig);
+			if (st & 0x80)
+				PUT(l, " (core dumped)");
+		} else {
+			PUT(l, "code=");
+			vg_pr_put_u64(l, code);
+		}
+		return;
+	}
+	put_head(r, e);
 	vg_pr_obj_open(p, "exit");
 	vg_pr_u64(p, "status", NULL, st);
 	if (sig) {
 		vg_pr_null(p, "code", NULL);
 		vg_pr_u64(p, "signal", NULL, sig);
 		vg_pr_bool(p, "core_dumped", NULL, st & 0x80);
-		snprintf(what, sizeof(what), "signal=%u%s", sig,
-			 (st & 0x80) ? " (core dumped)" : "");
 	} else {
 		vg_pr_u64(p, "code", NULL, code);
 		vg_pr_null(p, "signal", NULL);
-		snprintf(what, sizeof(what), "code=%u", code);
 	}
 	vg_pr_obj_close(p);
-	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, text ? attr : NULL,
-			sizeof(attr));
-	if (text) {
-		text_prefix(e, when, prefix, sizeof(prefix));
-		text_line(r, prefix, attr, "%s", what);
-	}
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns);
 }
 
 static void render_fork(struct vg_renderer *r, const struct vg_event *e,
 			bool text)
 {
 	struct vg_printer *p = r->pr;
-	char attr[512], prefix[256], when[48];
 
-	put_head(r, e, when, sizeof(when));
+	if (text) {
+		struct vg_printer *l = line_task(r, e);
+
+		PUT(l, "child=");
+		vg_pr_put_u64(l, e->fork.thread ? e->fork.child_tid
+						: e->fork.child_pid);
+		if (e->fork.thread)
+			PUT(l, " (thread)");
+		return;
+	}
+	put_head(r, e);
 	vg_pr_obj_open(p, "child");
 	vg_pr_i64(p, "pid", NULL, e->fork.child_pid);
 	vg_pr_i64(p, "tid", NULL, e->fork.child_tid);
@@ -541,16 +621,8 @@ static void render_fork(struct vg_renderer *r, const struct vg_event *e,
 	vg_event_ids(e);
 	vg_pr_str(p, "exec_id", NULL, e->id_buf[2]); /* the child's */
 	vg_pr_obj_close(p);
-	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, text ? attr : NULL,
-			sizeof(attr));
-	if (text) {
-		text_prefix(e, when, prefix, sizeof(prefix));
-		text_line(r, prefix, attr, "child=%u%s",
-			  e->fork.thread ? e->fork.child_tid : e->fork.child_pid,
-			  e->fork.thread ? " (thread)" : "");
-	}
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns);
 }
-
 /* The kernel's O_LARGEFILE, which it sets on every 64-bit open (glibc's
  * is 0 there). */
 #if defined(__aarch64__)
@@ -589,14 +661,22 @@ static void render_open(struct vg_renderer *r, const struct vg_event *e,
 			bool text)
 {
 	struct vg_printer *p = r->pr;
-	char attr[512], prefix[256], res[64], when[48];
 
 	if (e->open.flags != r->last_flags || !r->last_flags_text[0]) {
 		flags_text(e->open.flags, r->last_flags_text,
 			   sizeof(r->last_flags_text));
 		r->last_flags = e->open.flags;
 	}
-	put_head(r, e, when, sizeof(when));
+	if (text) {
+		struct vg_printer *l = line_task(r, e);
+
+		put_value(l, e->open.name, 0);
+		PUT(l, " ");
+		put_words(l, r->last_flags_text);
+		put_result_text(l, e->open.ret);
+		return;
+	}
+	put_head(r, e);
 	vg_pr_obj_open(p, "fd");
 	vg_pr_str(p, "name", NULL, e->open.name);
 	vg_pr_str(p, "path", NULL, e->open.path);
@@ -617,16 +697,9 @@ static void render_open(struct vg_renderer *r, const struct vg_event *e,
 	if (e->open.flags & (O_CREAT | __O_TMPFILE))
 		vg_pr_u64(p, "mode", NULL, e->open.mode);
 	vg_pr_obj_close(p);
-	put_result(p, e->open.ret, text ? res : NULL, sizeof(res));
-	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, text ? attr : NULL,
-			sizeof(attr));
-	if (text) {
-		text_prefix(e, when, prefix, sizeof(prefix));
-		text_line(r, prefix, attr, "%s %s %s",
-			  e->open.name ? e->open.name : "?", r->last_flags_text, res);
-	}
+	put_result(p, e->open.ret);
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns);
 }
-
 /* The container's root filesystem on the host (the runtime's merged
  * directory), or NULL: not in a container, or not said (yet). */
 static const char *container_root(const struct vg_event *e)
@@ -661,6 +734,46 @@ static void host_path_of(struct vg_renderer *r, const struct vg_event *e,
 		snprintf(buf, bufsz, "/proc/%u/root%s", e->t.pid, path);
 }
 
+static void file_text(struct vg_renderer *r, const struct vg_event *e,
+		      const char *host)
+{
+	struct vg_printer *l = line_task(r, e);
+	const char *name = e->file.name, *name2 = e->file.name2;
+	bool two = e->file.action == VG_FA_RENAME || e->file.action == VG_FA_LINK;
+	char num[32];
+
+	put_words(l, vg_file_action_name(e->file.action));
+	PUT(l, " ");
+	put_value(l, name, 0);
+	if (two && name2) {
+		PUT(l, " (from ");
+		put_value(l, name2, 0);
+		PUT(l, ")");
+	} else if (e->file.action == VG_FA_SYMLINK && name2) {
+		PUT(l, " -> ");
+		put_value(l, name2, 0);
+	} else if (e->file.action == VG_FA_CHMOD) {
+		snprintf(num, sizeof(num), " mode %04o", e->file.mode & 07777);
+		put_words(l, num);
+	} else if (e->file.action == VG_FA_CHOWN) {
+		/* "-": unchanged */
+		PUT(l, " owner ");
+		if (e->file.uid != (uint32_t)-1)
+			vg_pr_put_u64(l, e->file.uid);
+		else
+			PUT(l, "-");
+		PUT(l, ":");
+		if (e->file.gid != (uint32_t)-1)
+			vg_pr_put_u64(l, e->file.gid);
+		else
+			PUT(l, "-");
+	}
+	if (host[0] && strcmp(host, name ? name : "") != 0) {
+		PUT(l, " host ");
+		put_value(l, host, 0);
+	}
+}
+
 static void render_file(struct vg_renderer *r, const struct vg_event *e,
 			bool text)
 {
@@ -668,15 +781,18 @@ static void render_file(struct vg_renderer *r, const struct vg_event *e,
 	const char *action = vg_file_action_name(e->file.action);
 	const char *name = e->file.name, *name2 = e->file.name2;
 	bool two = e->file.action == VG_FA_RENAME || e->file.action == VG_FA_LINK;
-	char attr[512], prefix[256], when[48];
 	char host[4096 + 64];
 	const char *root = container_root(e);
 
-	put_head(r, e, when, sizeof(when));
 	/* a host path only from a path the kernel resolved */
 	host[0] = '\0';
 	if (!(e->file.path_flags & VG_EP_USER))
 		host_path_of(r, e, root, name, host, sizeof(host));
+	if (text) {
+		file_text(r, e, host);
+		return;
+	}
+	put_head(r, e);
 	vg_pr_obj_open(p, "fd");
 	vg_pr_str(p, "name", NULL, name);
 	vg_pr_str(p, "path_source", NULL,
@@ -711,61 +827,84 @@ static void render_file(struct vg_renderer *r, const struct vg_event *e,
 	if (e->file.fd >= 0)
 		vg_pr_i64(p, "fd", NULL, e->file.fd);
 	vg_pr_obj_close(p);
-	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, text ? attr : NULL,
-			sizeof(attr));
-	if (text) {
-		char extra[4096 + 80] = "", u[16] = "-", g[16] = "-";
-		bool show_host = host[0] && strcmp(host, name ? name : "") != 0;
-
-		if (two && name2)
-			snprintf(extra, sizeof(extra), " (from %s)", name2);
-		else if (e->file.action == VG_FA_SYMLINK && name2)
-			snprintf(extra, sizeof(extra), " -> %s", name2);
-		else if (e->file.action == VG_FA_CHMOD)
-			snprintf(extra, sizeof(extra), " mode %04o", e->file.mode & 07777);
-		else if (e->file.action == VG_FA_CHOWN) {
-			/* "-": unchanged */
-			if (e->file.uid != (uint32_t)-1)
-				snprintf(u, sizeof(u), "%u", e->file.uid);
-			if (e->file.gid != (uint32_t)-1)
-				snprintf(g, sizeof(g), "%u", e->file.gid);
-			snprintf(extra, sizeof(extra), " owner %s:%s", u, g);
-		}
-		text_prefix(e, when, prefix, sizeof(prefix));
-		text_line(r, prefix, attr, "%s %s%s%s%s", action, name ? name : "?",
-			  extra, show_host ? " host " : "", show_host ? host : "");
-	}
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns);
 }
 
 /* An address as JSON members ("s" or "c" for the server and client side,
- * Falco's naming), and its text. */
+ * Falco's naming). */
 static void put_addr(struct vg_printer *p, const struct vg_event_addr *a,
-		     char side, char *text, size_t textsz)
+		     char side)
 {
 	char key[8];
 
-	text[0] = '\0';
 	if (a->family == AF_INET || a->family == AF_INET6) {
 		snprintf(key, sizeof(key), "%cip", side);
 		vg_pr_str(p, key, NULL, a->text);
 		snprintf(key, sizeof(key), "%cport", side);
 		vg_pr_u64(p, key, NULL, (uint64_t)a->port);
-		snprintf(text, textsz, a->family == AF_INET ? "%s:%d" : "[%s]:%d",
-			 a->text, a->port);
 	} else if (a->family == AF_UNIX) {
 		snprintf(key, sizeof(key), "%cpath", side);
 		vg_pr_str(p, key, NULL, a->text);
-		snprintf(text, textsz, "%s", a->text);
 	}
+}
+
+/* Whether @a says an address: an IP, or a Unix socket's path (an
+ * unnamed one has none). */
+static bool addr_known(const struct vg_event_addr *a)
+{
+	return a->family == AF_INET || a->family == AF_INET6 ||
+	       (a->family == AF_UNIX && a->text[0]);
+}
+
+/* An address as text: an IP (inet_ntop's) and port as they are, a Unix
+ * path as a value; "?" for none. */
+static void addr_text(struct vg_printer *l, const struct vg_event_addr *a)
+{
+	size_t n = strnlen(a->text, sizeof(a->text));
+
+	if (!addr_known(a)) {
+		PUT(l, "?");
+	} else if (a->family == AF_UNIX) {
+		vg_pr_put_value(l, a->text, n, 0);
+	} else {
+		if (a->family == AF_INET6)
+			PUT(l, "[");
+		vg_pr_put(l, a->text, n);
+		put_words(l, a->family == AF_INET6 ? "]:" : ":");
+		vg_pr_put_i64(l, a->port);
+	}
+}
+
+static void net_text(struct vg_renderer *r, const struct vg_event *e)
+{
+	struct vg_printer *l = line_task(r, e);
+	const struct vg_event_addr *peer = &e->net.server, *local = NULL;
+
+	/* the peer first, then our own end */
+	if (e->type == VG_E_CONNECT) {
+		local = &e->net.client;
+	} else if (e->type == VG_E_ACCEPT) {
+		peer = &e->net.client;
+		local = &e->net.server;
+	}
+	addr_text(l, peer);
+	if (local && addr_known(local)) {
+		PUT(l, " local=");
+		addr_text(l, local);
+	}
+	put_result_text(l, e->net.ret);
 }
 
 static void render_net(struct vg_renderer *r, const struct vg_event *e,
 		       bool text)
 {
 	struct vg_printer *p = r->pr;
-	char attr[512], prefix[256], res[64], ta[160] = "", tl[160] = "", when[48];
 
-	put_head(r, e, when, sizeof(when));
+	if (text) {
+		net_text(r, e);
+		return;
+	}
+	put_head(r, e);
 	vg_pr_obj_open(p, "fd");
 	vg_pr_i64(p, "num", NULL, e->type == VG_E_ACCEPT ? e->net.ret : e->net.fd);
 	vg_pr_str(p, "l4proto", NULL,
@@ -780,13 +919,13 @@ static void render_net(struct vg_renderer *r, const struct vg_event *e,
 					      : NULL);
 	/* the peer first, then our own end */
 	if (e->type == VG_E_CONNECT) {
-		put_addr(p, &e->net.server, 's', ta, sizeof(ta));
-		put_addr(p, &e->net.client, 'c', tl, sizeof(tl));
+		put_addr(p, &e->net.server, 's');
+		put_addr(p, &e->net.client, 'c');
 	} else if (e->type == VG_E_ACCEPT) {
-		put_addr(p, &e->net.client, 'c', ta, sizeof(ta));
-		put_addr(p, &e->net.server, 's', tl, sizeof(tl));
+		put_addr(p, &e->net.client, 'c');
+		put_addr(p, &e->net.server, 's');
 	} else {
-		put_addr(p, &e->net.server, 's', ta, sizeof(ta));
+		put_addr(p, &e->net.server, 's');
 	}
 	if (e->type == VG_E_LISTEN)
 		vg_pr_u64(p, "backlog", NULL, e->net.backlog);
@@ -794,23 +933,28 @@ static void render_net(struct vg_renderer *r, const struct vg_event *e,
 	if (e->net.requested)
 		vg_pr_bool(p, "requested", NULL, true);
 	vg_pr_obj_close(p);
-	put_result(p, e->net.ret, text ? res : NULL, sizeof(res));
-	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, text ? attr : NULL,
-			sizeof(attr));
-	if (text) {
-		text_prefix(e, when, prefix, sizeof(prefix));
-		text_line(r, prefix, attr, "%s%s%s %s", ta[0] ? ta : "?",
-			  tl[0] ? " local=" : "", tl, res);
-	}
+	put_result(p, e->net.ret);
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns);
 }
 
 static void render_syscall(struct vg_renderer *r, const struct vg_event *e,
 			   bool text)
 {
 	struct vg_printer *p = r->pr;
-	char attr[512], prefix[256], res[64], when[48];
 
-	put_head(r, e, when, sizeof(when));
+	if (text) {
+		struct vg_printer *l = line_task(r, e);
+		char args[128];
+
+		snprintf(args, sizeof(args), "nr=%u (%#llx, %#llx, %#llx, ...)",
+			 e->syscall.nr, (unsigned long long)e->syscall.args[0],
+			 (unsigned long long)e->syscall.args[1],
+			 (unsigned long long)e->syscall.args[2]);
+		put_words(l, args);
+		put_result_text(l, e->syscall.ret);
+		return;
+	}
+	put_head(r, e);
 	vg_pr_obj_open(p, "syscall");
 	vg_pr_u64(p, "nr", NULL, e->syscall.nr);
 	vg_pr_arr_open(p, "args");
@@ -819,49 +963,32 @@ static void render_syscall(struct vg_renderer *r, const struct vg_event *e,
 	vg_pr_arr_close(p);
 	vg_pr_u64(p, "duration_ns", NULL, e->t.ktime_ns - e->syscall.enter_ns);
 	vg_pr_obj_close(p);
-	put_result(p, e->syscall.ret, text ? res : NULL, sizeof(res));
-	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, text ? attr : NULL,
-			sizeof(attr));
-	if (text) {
-		text_prefix(e, when, prefix, sizeof(prefix));
-		text_line(r, prefix, attr, "nr=%u (%#llx, %#llx, %#llx, ...) %s",
-			  e->syscall.nr, (unsigned long long)e->syscall.args[0],
-			  (unsigned long long)e->syscall.args[1],
-			  (unsigned long long)e->syscall.args[2], res);
-	}
+	put_result(p, e->syscall.ret);
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns);
 }
 
 static void render_tp(struct vg_renderer *r, const struct vg_event *e, bool text)
 {
 	struct vg_printer *p = r->pr;
 	const struct vg_tp_format *f = e->tp.format;
-	char attr[512], prefix[256], when[48];
 
-	put_head(r, e, when, sizeof(when));
+	if (text) {
+		/* NAME field=value...: the fields as values among fields */
+		struct vg_printer *l = line_task(r, e);
+
+		put_value(l, e->tp.name, 0);
+		if (f)
+			vg_tp_decode_line(f, e->tp.raw, e->tp.len, l);
+		return;
+	}
+	put_head(r, e);
 	vg_pr_obj_open(p, "tp");
 	vg_pr_str(p, "name", NULL, e->tp.name);
 	vg_pr_u64(p, "id", NULL, e->tp.id);
 	if (f)
 		vg_tp_decode(f, e->tp.raw, e->tp.len, p, "fields");
 	vg_pr_obj_close(p);
-	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns, text ? attr : NULL,
-			sizeof(attr));
-	if (text) {
-		/* the fields as one JSON object on the line */
-		struct vg_printer *jp = vg_printer_new(VG_OUTPUT_JSON);
-		char *fields = NULL;
-
-		if (jp && f) {
-			vg_pr_begin(jp);
-			vg_tp_decode(f, e->tp.raw, e->tp.len, jp, "f");
-			fields = vg_pr_end_string(jp);
-		}
-		vg_printer_free(jp);
-		text_prefix(e, when, prefix, sizeof(prefix));
-		text_line(r, prefix, attr, "%s %s", e->tp.name ? e->tp.name : "?",
-			  fields ? fields : "");
-		free(fields);
-	}
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns);
 }
 
 static void render_container(struct vg_renderer *r, const struct vg_event *e,
@@ -872,10 +999,28 @@ static void render_container(struct vg_renderer *r, const struct vg_event *e,
 	unsigned sig = (unsigned)st & 0x7f;
 	/* as the runtimes record it: 128 + the signal when one ended it */
 	unsigned code = sig ? 128 + sig : ((unsigned)st >> 8) & 0xff;
-	char attr[512], prefix[96], when[48], what[96];
-	size_t n;
 
-	put_evt(r, e, e->t.ktime_ns, e->t.cpu, when, sizeof(when));
+	if (text) {
+		struct vg_printer *l = line_begin(r, e->t.ktime_ns, "container");
+
+		attribution_text(e, l);
+		PUT(l, " ");
+		put_value(l, e->container.state, 0);
+		if (e->container.init_pid > 0) {
+			PUT(l, " host_pid=");
+			vg_pr_put_i64(l, e->container.init_pid);
+		}
+		if (st >= 0) {
+			PUT(l, " code=");
+			vg_pr_put_u64(l, code);
+			if (sig) {
+				PUT(l, " signal=");
+				vg_pr_put_u64(l, sig);
+			}
+		}
+		return;
+	}
+	put_evt(r, e, e->t.ktime_ns, e->t.cpu);
 	vg_pr_obj_open(p, "cgroup");
 	vg_pr_u64(p, "id", NULL, e->container.cgroup_id);
 	vg_pr_obj_close(p);
@@ -884,10 +1029,6 @@ static void render_container(struct vg_renderer *r, const struct vg_event *e,
 		vg_pr_i64(p, "host_pid", NULL, e->container.init_pid);
 	else
 		vg_pr_null(p, "host_pid", NULL);
-	n = (size_t)snprintf(what, sizeof(what), "%s", e->container.state);
-	if (e->container.init_pid > 0)
-		n += (size_t)snprintf(what + n, sizeof(what) - n, " host_pid=%d",
-				      e->container.init_pid);
 	if (st >= 0) {
 		vg_pr_obj_open(p, "exit");
 		vg_pr_u64(p, "status", NULL, (uint64_t)st);
@@ -897,15 +1038,44 @@ static void render_container(struct vg_renderer *r, const struct vg_event *e,
 		else
 			vg_pr_null(p, "signal", NULL);
 		vg_pr_obj_close(p);
-		if (n < sizeof(what))
-			snprintf(what + n, sizeof(what) - n,
-				 sig ? " code=%u signal=%u" : " code=%u", code, sig);
 	}
-	put_attribution(r, e, e->container.cgroup_id, e->t.ktime_ns,
-			text ? attr : NULL, sizeof(attr));
-	if (text) {
-		snprintf(prefix, sizeof(prefix), "%s %-7s", when, "container");
-		text_line(r, prefix, attr, "%s", what);
+	put_attribution(r, e, e->container.cgroup_id, e->t.ktime_ns);
+}
+
+/* The kernel's names: the argv chunks were "exec_args". */
+static const char *lost_type_name(uint32_t t)
+{
+	return t == VG_E_EXEC_ARGS	 ? "exec_args"
+	       : t == VG_E_TP		 ? "tracepoint"
+	       : t == VG_E_CGROUP_MKDIR ? "cgroup_mkdir"
+	       : t == VG_E_CGROUP_RMDIR ? "cgroup_rmdir"
+					 : vg_event_type_name(t);
+}
+
+static void lost_text(struct vg_renderer *r, const struct vg_event *e)
+{
+	struct vg_printer *l = line_begin(r, e->t.ktime_ns, "lost");
+
+	vg_pr_put_u64(l, e->lost.total);
+	PUT(l, " events");
+	if (e->lost.reason) {
+		PUT(l, " (");
+		vg_pr_put_escaped(l, e->lost.reason, strlen(e->lost.reason));
+		PUT(l, ")");
+	} else {
+		PUT(l, ":");
+	}
+	for (uint32_t t = 1; t < VG_E_KERNEL_TYPES; t++) {
+		if (!e->lost.by_type[t])
+			continue;
+		PUT(l, " ");
+		put_words(l, lost_type_name(t));
+		PUT(l, "=");
+		vg_pr_put_u64(l, e->lost.by_type[t]);
+	}
+	if (e->lost.unmatched) {
+		PUT(l, " exec_args_unmatched=");
+		vg_pr_put_u64(l, e->lost.unmatched);
 	}
 }
 
@@ -914,8 +1084,11 @@ static void render_lost(struct vg_renderer *r, const struct vg_event *e,
 {
 	struct vg_printer *p = r->pr;
 	char when[48];
-	size_t n;
 
+	if (text) {
+		lost_text(r, e);
+		return;
+	}
 	vg_render_time(r, e->t.ktime_ns, when, sizeof(when));
 	vg_pr_begin(p);
 	vg_pr_obj_open(p, "evt");
@@ -924,41 +1097,14 @@ static void render_lost(struct vg_renderer *r, const struct vg_event *e,
 	vg_pr_obj_close(p);
 	vg_pr_obj_open(p, "lost");
 	vg_pr_u64(p, "total", NULL, e->lost.total);
-	n = (size_t)snprintf(r->text, sizeof(r->text), "%s lost    %llu events%s",
-			     when, (unsigned long long)e->lost.total,
-			     e->lost.reason ? "" : ":");
-	if (e->lost.reason) {
+	if (e->lost.reason)
 		vg_pr_str(p, "reason", NULL, e->lost.reason);
-		if (n < sizeof(r->text))
-			snprintf(r->text + n, sizeof(r->text) - n, " (%s)",
-				 e->lost.reason);
-	}
-	for (uint32_t t = 1; t < VG_E_KERNEL_TYPES; t++) {
-		if (!e->lost.by_type[t])
-			continue;
-		/* the kernel's names: the argv chunks were "exec_args" */
-		const char *name = t == VG_E_EXEC_ARGS ? "exec_args"
-				   : t == VG_E_TP     ? "tracepoint"
-				   : t == VG_E_CGROUP_MKDIR ? "cgroup_mkdir"
-				   : t == VG_E_CGROUP_RMDIR ? "cgroup_rmdir"
-							    : vg_event_type_name(t);
-
-		vg_pr_u64(p, name, NULL, e->lost.by_type[t]);
-		if (n < sizeof(r->text))
-			n += (size_t)snprintf(r->text + n, sizeof(r->text) - n,
-					      " %s=%llu", name,
-					      (unsigned long long)e->lost.by_type[t]);
-	}
-	if (e->lost.unmatched) {
+	for (uint32_t t = 1; t < VG_E_KERNEL_TYPES; t++)
+		if (e->lost.by_type[t])
+			vg_pr_u64(p, lost_type_name(t), NULL, e->lost.by_type[t]);
+	if (e->lost.unmatched)
 		vg_pr_u64(p, "exec_args_unmatched", NULL, e->lost.unmatched);
-		if (n < sizeof(r->text))
-			snprintf(r->text + n, sizeof(r->text) - n,
-				 " exec_args_unmatched=%llu",
-				 (unsigned long long)e->lost.unmatched);
-	}
 	vg_pr_obj_close(p);
-	(void)text;
-	sanitize(r->text);
 }
 
 const char *vg_render_event(struct vg_renderer *r, const struct vg_event *e,
@@ -966,8 +1112,6 @@ const char *vg_render_event(struct vg_renderer *r, const struct vg_event *e,
 {
 	bool text = mode == VG_OUTPUT_TEXT;
 
-	/* the JSON line stays valid while the text one is made */
-	r->pr = text ? r->scratch : r->json;
 	switch (e->type) {
 	case VG_E_EXEC: render_exec(r, e, text); break;
 	case VG_E_EXIT: render_exit(r, e, text); break;
@@ -985,10 +1129,5 @@ const char *vg_render_event(struct vg_renderer *r, const struct vg_event *e,
 	default:
 		return NULL;
 	}
-	if (text) {
-		vg_pr_end_view(r->pr, ret_len);
-		*ret_len = strlen(r->text);
-		return r->text;
-	}
-	return vg_pr_end_view(r->pr, ret_len);
+	return vg_pr_end_view(text ? r->line : r->pr, ret_len);
 }

@@ -15,8 +15,10 @@
  *
  *   TIME TYPE pid=P ppid=P uid=U COMM container=... WHAT
  *
- * where every value a process controls (comm, exe, argv, paths) is shown
- * with its control characters replaced. The renderer reads the event and
+ * where every value a process controls (comm, exe, argv, paths, names,
+ * tracepoint strings) is one token by the rule of render/escape.h: bare
+ * when plain, else quoted and escaped, so it cannot forge a field, a
+ * line, or hide text. The renderer reads the event and
  * its engine-filled part (exec ids, the table's exe, the attribution),
  * and caches what repeats across events of one thread and one cgroup.
  */

@@ -8,6 +8,31 @@
 #include "attrib/attrib.h"
 #include "base/util.h"
 
+/* Text lines composed here carry what processes and runtimes say (label
+ * keys and values, pod names, container ids, error messages): those go
+ * through vg_pr_put_value() or vg_pr_put_escaped(), never a format. */
+
+/* "LABEL           ", the start of a text line. */
+static void text_head(struct vg_printer *p, const char *label)
+{
+	vg_pr_text(p, "%-16s ", label);
+}
+
+/* @s as a value among fields (@sep: see vg_pr_put_value()); NULL as a
+ * bare '?', unknown (a value "?" is quoted). */
+static void put_value_sep(struct vg_printer *p, const char *s, char sep)
+{
+	if (s)
+		vg_pr_put_value(p, s, strlen(s), sep);
+	else
+		vg_pr_put(p, "?", 1);
+}
+
+static void put_value(struct vg_printer *p, const char *s)
+{
+	put_value_sep(p, s, 0);
+}
+
 static void format_wall(uint64_t ns, char *buf, size_t bufsz)
 {
 	time_t secs = (time_t)(ns / 1000000000ull);
@@ -157,7 +182,8 @@ static void print_cgroup(struct vg_printer *p, const struct vigil_identity *id)
 }
 
 /* A label map: a JSON object; text, one "key=value" line each under
- * @label. */
+ * @label, key and value each a value among fields (so a key holding '='
+ * cannot pass for another split). */
 void vg_print_kv(struct vg_printer *p, const char *key, const char *label,
 		 const struct vg_kv *kv)
 {
@@ -166,9 +192,13 @@ void vg_print_kv(struct vg_printer *p, const char *key, const char *label,
 		vg_pr_str(p, kv->pairs[i].key, NULL, kv->pairs[i].value);
 	vg_pr_obj_close(p);
 	if (label && vg_printer_mode(p) == VG_OUTPUT_TEXT)
-		for (size_t i = 0; i < kv->n; i++)
-			vg_pr_text(p, "%-16s %s=%s\n", label, kv->pairs[i].key,
-				   kv->pairs[i].value);
+		for (size_t i = 0; i < kv->n; i++) {
+			text_head(p, label);
+			put_value(p, kv->pairs[i].key);
+			vg_pr_put(p, "=", 1);
+			put_value(p, kv->pairs[i].value);
+			vg_pr_put(p, "\n", 1);
+		}
 }
 
 static void print_time(struct vg_printer *p, const char *key,
@@ -217,15 +247,20 @@ void vg_print_claim(struct vg_printer *p, const struct vg_meta_entry *e)
 	if (!ok)
 		vg_pr_str(p, "unverified", NULL,
 			  e->verify_why[0] ? e->verify_why : "not verified");
-	if (ok)
+	if (ok) {
 		vg_pr_text(p, "%-16s yes, by %s\n", "verified",
 			   e->verify == VG_VERIFY_ENCLOSING
 				   ? "the enclosing container's own record"
 				   : "its runtime's record");
-	else
-		vg_pr_text(p, "%-16s no (%s): %s\n", "verified",
-			   vg_verify_name(e->verify),
-			   e->verify_why[0] ? e->verify_why : "-");
+	} else {
+		/* why: may quote the cgroup path or the runtime's record */
+		const char *why = e->verify_why[0] ? e->verify_why : "-";
+
+		vg_pr_text(p, "%-16s no (%s): ", "verified",
+			   vg_verify_name(e->verify));
+		vg_pr_put_escaped(p, why, strlen(why));
+		vg_pr_put(p, "\n", 1);
+	}
 	if (e->has_meta)
 		vg_print_container_meta(p, &e->meta);
 }
@@ -256,12 +291,18 @@ void vg_print_k8s(struct vg_printer *p, const struct vg_pod_meta *pod,
 	vg_pr_obj_close(p);
 	vg_pr_str(p, "source", NULL, vg_pod_source_name(pod->source));
 	vg_pr_bool(p, "verified", NULL, pod->verified);
-	if (pod->name || pod->ns)
-		vg_pr_text(p, "%-16s %s/%s (%s%s)\n", "pod",
-			   pod->ns ? pod->ns : "?", pod->name ? pod->name : "?",
+	if (pod->name || pod->ns) {
+		/* NS/NAME: a '/' in either is quoted, so the first bare one
+		 * splits them */
+		text_head(p, "pod");
+		put_value_sep(p, pod->ns, '/');
+		vg_pr_put(p, "/", 1);
+		put_value_sep(p, pod->name, '/');
+		vg_pr_text(p, " (%s%s)\n",
 			   pod->source == VG_POD_SRC_KUBELET ? "from the kubelet"
 							     : "from runtime labels",
 			   pod->verified ? ", verified" : ", unverified claim");
+	}
 	if (pod->labels_uid && (!pod->uid || strcmp(pod->labels_uid, pod->uid)))
 		vg_pr_str(p, "labels_uid", NULL, pod->labels_uid);
 	if (pod->conflict[0])
@@ -280,19 +321,24 @@ static void print_attribution(struct vg_printer *p,
 	vg_pr_obj_open(p, "container");
 	if (m->role == VG_ROLE_POD) {
 		vg_pr_null(p, "id", NULL);
-		vg_pr_text(p, "%-16s in pod %s, in none of its containers\n",
-			   "container", m->pod_uid);
+		vg_pr_text(p, "%-16s in pod ", "container");
+		put_value(p, m->pod_uid);
+		vg_pr_text(p, ", in none of its containers\n");
 	} else {
 		vg_pr_str(p, "id", NULL, in_container ? m->container_id : "host");
-		if (in_container)
-			vg_pr_text(p, "%-16s %s %s\n", "container",
-				   vg_runtime_name(m->runtime), m->container_id);
-		else if (m->role == VG_ROLE_MONITOR)
-			vg_pr_text(p, "%-16s host (%s monitor of %s)\n",
-				   "container", vg_runtime_name(m->runtime),
-				   m->container_id);
-		else
+		if (in_container) {
+			vg_pr_text(p, "%-16s %s ", "container",
+				   vg_runtime_name(m->runtime));
+			put_value(p, m->container_id);
+			vg_pr_put(p, "\n", 1);
+		} else if (m->role == VG_ROLE_MONITOR) {
+			vg_pr_text(p, "%-16s host (%s monitor of ", "container",
+				   vg_runtime_name(m->runtime));
+			put_value(p, m->container_id);
+			vg_pr_put(p, ")\n", 2);
+		} else {
 			vg_pr_text(p, "%-16s host\n", "container");
+		}
 	}
 	vg_pr_str(p, "runtime", NULL, vg_runtime_name(m->runtime));
 	vg_pr_str(p, "role", NULL, vg_role_name(m->role));
@@ -309,8 +355,10 @@ static void print_attribution(struct vg_printer *p,
 		vg_pr_str(p, "id", NULL, m->nested_in);
 		vg_pr_str(p, "runtime", NULL, vg_runtime_name(m->nested_runtime));
 		vg_pr_obj_close(p);
-		vg_pr_text(p, "%-16s %s %s\n", "nested in",
-			   vg_runtime_name(m->nested_runtime), m->nested_in);
+		vg_pr_text(p, "%-16s %s ", "nested in",
+			   vg_runtime_name(m->nested_runtime));
+		put_value(p, m->nested_in);
+		vg_pr_put(p, "\n", 1);
 	}
 	if (id->meta)
 		vg_print_claim(p, id->meta);
@@ -347,7 +395,9 @@ void vg_print_identity(struct vg_printer *p, const struct vigil_identity *id)
 		vg_pr_str(p, "code", NULL, vigil_status_name(id->status));
 		vg_pr_str(p, "message", NULL, id->message);
 		vg_pr_obj_close(p);
-		vg_pr_text(p, "%-16s %s: %s\n", "error",
-			   vigil_status_name(id->status), id->message);
+		vg_pr_text(p, "%-16s %s: ", "error",
+			   vigil_status_name(id->status));
+		vg_pr_put_escaped(p, id->message, strlen(id->message));
+		vg_pr_put(p, "\n", 1);
 	}
 }

@@ -119,17 +119,6 @@ static void vprintf_(struct vg_printer *p, const char *fmt, va_list ap)
 	p->len += (size_t)n;
 }
 
-static void printf_(struct vg_printer *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void printf_(struct vg_printer *p, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf_(p, fmt, ap);
-	va_end(ap);
-}
-
 static void put_u64(struct vg_printer *p, uint64_t v)
 {
 	char tmp[20];
@@ -151,13 +140,26 @@ static void put_i64(struct vg_printer *p, int64_t v)
 /*
  * A JSON string from arbitrary bytes (what /proc hands us): escapes as
  * JSON requires, and invalid UTF-8 becomes U+FFFD so the record stays
- * valid and the rest of the string is kept.
+ * valid and the rest of the string is kept. The code points that
+ * escape.h hides (C1, bidi, invisible ones) are written \uXXXX: a
+ * parser reads the same string, a terminal showing the line is not
+ * misled by them.
  */
-/* Bytes JSON takes as they are: ASCII from 0x20, but for '"' (0x22) and
- * '\\' (0x5c). */
+/* Bytes JSON takes as they are: ASCII from 0x20, but for '"' (0x22),
+ * '\\' (0x5c) and DEL. */
 static const bool json_plain[256] = {
-	[0x20 ... 0x21] = true, [0x23 ... 0x5b] = true, [0x5d ... 0x7f] = true,
+	[0x20 ... 0x21] = true, [0x23 ... 0x5b] = true, [0x5d ... 0x7e] = true,
 };
+
+static const char hex[] = "0123456789abcdef";
+
+static void json_u(struct vg_printer *p, uint32_t u)
+{
+	char esc[6] = { '\\', 'u', hex[(u >> 12) & 15], hex[(u >> 8) & 15],
+			hex[(u >> 4) & 15], hex[u & 15] };
+
+	put(p, esc, sizeof(esc));
+}
 
 static void json_string(struct vg_printer *p, const char *s)
 {
@@ -178,6 +180,7 @@ static void json_string(struct vg_printer *p, const char *s)
 	putc_(p, '"');
 	while (i < len) {
 		unsigned char c = u[i];
+		uint32_t cp;
 		size_t n;
 
 		if (json_plain[c]) {
@@ -190,11 +193,7 @@ static void json_string(struct vg_printer *p, const char *s)
 			putc_(p, '\\');
 			putc_(p, (char)c);
 			i++;
-		} else if (c < 0x20) {
-			static const char hex[] = "0123456789abcdef";
-			char esc[7] = { '\\', 'u', '0', '0', hex[c >> 4],
-					hex[c & 15], 0 };
-
+		} else if (c < 0x20 || c == 0x7f) {
 			if (c == '\n')
 				puts_(p, "\\n");
 			else if (c == '\t')
@@ -202,10 +201,18 @@ static void json_string(struct vg_printer *p, const char *s)
 			else if (c == '\r')
 				puts_(p, "\\r");
 			else
-				put(p, esc, 6);
+				json_u(p, c);
 			i++;
-		} else if ((n = vg_utf8_seq(u + i, len - i)) > 0) {
-			put(p, s + i, n);
+		} else if ((n = vg_utf8_decode(u + i, len - i, &cp)) > 0) {
+			if (!vg_unicode_hidden(cp)) {
+				put(p, s + i, n);
+			} else if (cp < 0x10000) {
+				json_u(p, cp);
+			} else {
+				cp -= 0x10000;
+				json_u(p, 0xd800 + (cp >> 10));
+				json_u(p, 0xdc00 + (cp & 0x3ff));
+			}
 			i += n;
 		} else {
 			puts_(p, "\xef\xbf\xbd");
@@ -216,30 +223,22 @@ static void json_string(struct vg_printer *p, const char *s)
 	putc_(p, '"');
 }
 
-static void text_escape(struct vg_printer *p, const char *s)
+/* @n bytes of @s with escape.h's character escapes (unquoted: a value
+ * alone on the rest of its line). */
+static void text_escape(struct vg_printer *p, const char *s, size_t n)
 {
-	size_t run = 0;
+	if (n > (SIZE_MAX - 2) / VG_ESC_GROWTH || !reserve(p, VG_ESC_GROWTH * n))
+		return;
+	p->len += vg_text_escape(p->buf + p->len, s, n, false);
+}
 
-	for (;; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c >= 0x20 && c != 0x7f && c != '\\') {
-			run++;
-			continue;
-		}
-		put(p, s - run, run);
-		run = 0;
-		if (!c)
-			return;
-		if (c == '\n')
-			puts_(p, "\\n");
-		else if (c == '\t')
-			puts_(p, "\\t");
-		else if (c == '\\')
-			puts_(p, "\\\\");
-		else
-			printf_(p, "\\x%02x", c);
-	}
+/* @n bytes of @s as a value among fields, bare or quoted (escape.h). */
+static void text_value(struct vg_printer *p, const char *s, size_t n, char sep)
+{
+	if (n > (SIZE_MAX - 4) / VG_ESC_GROWTH ||
+	    !reserve(p, VG_ESC_GROWTH * n + 2))
+		return;
+	p->len += vg_text_value(p->buf + p->len, s, n, sep);
 }
 
 /* JSON: the comma and "key": before a member. */
@@ -358,7 +357,7 @@ void vg_pr_str(struct vg_printer *p, const char *key, const char *label,
 	} else if (json_field(p, key)) {
 		json_string(p, val);
 	} else if (text_field(p, label)) {
-		text_escape(p, val);
+		text_escape(p, val, strlen(val));
 		putc_(p, '\n');
 	}
 }
@@ -405,32 +404,6 @@ void vg_pr_raw_members(struct vg_printer *p, const char *members, size_t n)
 	put(p, members, n);
 }
 
-/* Characters a shell word may hold unquoted. */
-static bool shell_safe(const char *s)
-{
-	static bool table[256];
-	static bool ready;
-
-	if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
-		static const char ok[] = "abcdefghijklmnopqrstuvwxyz"
-					 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					 "0123456789_@%+=:,./-";
-		bool t[256] = { false };
-
-		for (const char *c = ok; *c; c++)
-			t[(unsigned char)*c] = true;
-		/* racing initialisers write the same bytes */
-		memcpy(table, t, sizeof(table));
-		__atomic_store_n(&ready, true, __ATOMIC_RELEASE);
-	}
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!table[(unsigned char)*s])
-			return false;
-	return true;
-}
-
 void vg_pr_str_array(struct vg_printer *p, const char *key, const char *label,
 		     char *const *vals, size_t n)
 {
@@ -449,21 +422,7 @@ void vg_pr_str_array(struct vg_printer *p, const char *key, const char *label,
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			putc_(p, ' ');
-		if (shell_safe(vals[i])) {
-			puts_(p, vals[i]);
-			continue;
-		}
-		/* single-quoted, ' as '\'' and control bytes escaped */
-		putc_(p, '\'');
-		for (const char *s = vals[i]; *s; s++) {
-			char one[2] = { *s, 0 };
-
-			if (*s == '\'')
-				puts_(p, "'\\''");
-			else
-				text_escape(p, one);
-		}
-		putc_(p, '\'');
+		text_value(p, vals[i], strlen(vals[i]), 0);
 	}
 	putc_(p, '\n');
 }
@@ -477,6 +436,41 @@ void vg_pr_text(struct vg_printer *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vprintf_(p, fmt, ap);
 	va_end(ap);
+}
+
+static bool text_open(const struct vg_printer *p)
+{
+	return p->mode == VG_OUTPUT_TEXT && p->open;
+}
+
+void vg_pr_put(struct vg_printer *p, const char *s, size_t n)
+{
+	if (text_open(p))
+		put(p, s, n);
+}
+
+void vg_pr_put_u64(struct vg_printer *p, uint64_t v)
+{
+	if (text_open(p))
+		put_u64(p, v);
+}
+
+void vg_pr_put_i64(struct vg_printer *p, int64_t v)
+{
+	if (text_open(p))
+		put_i64(p, v);
+}
+
+void vg_pr_put_value(struct vg_printer *p, const char *s, size_t n, char sep)
+{
+	if (text_open(p))
+		text_value(p, s, n, sep);
+}
+
+void vg_pr_put_escaped(struct vg_printer *p, const char *s, size_t n)
+{
+	if (text_open(p))
+		text_escape(p, s, n);
 }
 
 /* Close the record; returns its length, or -ENOMEM. */

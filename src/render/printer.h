@@ -11,6 +11,10 @@
  * keyed fields with an optional text label. JSON mode builds one object
  * per record (one line); text mode prints the labelled fields as an
  * aligned block. Fields with a NULL label are JSON-only.
+ *
+ * Text values are written by the rule of render/escape.h: a string
+ * field's value, alone on the rest of its line, with the character
+ * escapes; the elements of a string array as values among fields.
  */
 
 enum vg_output_mode { VG_OUTPUT_TEXT, VG_OUTPUT_JSON };
@@ -40,7 +44,8 @@ void vg_pr_i64(struct vg_printer *p, const char *key, const char *label,
 	       int64_t val);
 void vg_pr_bool(struct vg_printer *p, const char *key, const char *label,
 		bool val);
-/* JSON array of strings; text shows them shell-quoted on one line. */
+/* JSON array of strings; text shows them on one line, each a value
+ * among fields (bare or quoted, escape.h), separated by a space. */
 void vg_pr_str_array(struct vg_printer *p, const char *key, const char *label,
 		     char *const *vals, size_t n);
 /* JSON only: @n bytes of members already serialized ("k":v,"k2":v2, as
@@ -53,6 +58,21 @@ size_t vg_pr_len(const struct vg_printer *p);
 /* Text-only line, e.g. a heading; ignored in JSON. */
 void vg_pr_text(struct vg_printer *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Text-only pieces of a record that is one line of fields (vigil watch's
+ * events, vigil server's log), appended as given; ignored in JSON mode.
+ * vg_pr_put(): vigil's own words, as they are. vg_pr_put_value(): @n
+ * bytes a process controls, as a value among fields (bare or quoted;
+ * @sep, unless 0, one more character that makes it quoted).
+ * vg_pr_put_escaped(): the same with the character escapes only, for a
+ * value that ends the line.
+ */
+void vg_pr_put(struct vg_printer *p, const char *s, size_t n);
+void vg_pr_put_u64(struct vg_printer *p, uint64_t v);
+void vg_pr_put_i64(struct vg_printer *p, int64_t v);
+void vg_pr_put_value(struct vg_printer *p, const char *s, size_t n, char sep);
+void vg_pr_put_escaped(struct vg_printer *p, const char *s, size_t n);
 
 /* Finish the record and write it to @f (JSON: one line). Returns 0 or
  * -errno (-EPIPE when the reader went away). */

@@ -7,17 +7,121 @@
 #include "render/tp.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "base/util.h"
 
+/* ------------------------------------------------------------ pointers */
+
+static bool raw_pointers;
+
+void vg_tp_set_raw_pointers(bool raw)
+{
+	__atomic_store_n(&raw_pointers, raw, __ATOMIC_RELAXED);
+}
+
+static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool key_ready;
+static uint64_t ptr_key[2];
+
+/* The process's pointer key, from getrandom() when first needed. False
+ * while the kernel has none to give yet (early boot): tried again at the
+ * next pointer, never made from anything weaker. */
+static bool pointer_key(uint64_t ret[2])
+{
+	if (!__atomic_load_n(&key_ready, __ATOMIC_ACQUIRE)) {
+		uint64_t k[2];
+
+		pthread_mutex_lock(&key_lock);
+		if (!key_ready &&
+		    getrandom(k, sizeof(k), GRND_NONBLOCK) == (ssize_t)sizeof(k)) {
+			ptr_key[0] = k[0], ptr_key[1] = k[1];
+			__atomic_store_n(&key_ready, true, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&key_lock);
+		if (!__atomic_load_n(&key_ready, __ATOMIC_ACQUIRE))
+			return false;
+	}
+	ret[0] = ptr_key[0], ret[1] = ptr_key[1];
+	return true;
+}
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                          \
+	do {                                                              \
+		v0 += v1, v1 = ROTL(v1, 13), v1 ^= v0, v0 = ROTL(v0, 32); \
+		v2 += v3, v3 = ROTL(v3, 16), v3 ^= v2;                    \
+		v0 += v3, v3 = ROTL(v3, 21), v3 ^= v0;                    \
+		v2 += v1, v1 = ROTL(v1, 17), v1 ^= v2, v2 = ROTL(v2, 32); \
+	} while (0)
+
+/* SipHash-2-4 of one 64-bit word (an 8-byte message), as the kernel's
+ * %p hashes pointers: without the key, the hash says nothing of the
+ * address; with one key per process, equal pointers hash equal. */
+static uint64_t siphash_u64(uint64_t m, const uint64_t k[2])
+{
+	uint64_t v0 = k[0] ^ 0x736f6d6570736575ull;
+	uint64_t v1 = k[1] ^ 0x646f72616e646f6dull;
+	uint64_t v2 = k[0] ^ 0x6c7967656e657261ull;
+	uint64_t v3 = k[1] ^ 0x7465646279746573ull;
+	uint64_t b = 8ull << 56;
+
+	v3 ^= m;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= m;
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t vg_tp_pointer_hash(uint64_t addr, bool *ret_ok)
+{
+	uint64_t k[2];
+
+	*ret_ok = pointer_key(k);
+	return *ret_ok ? siphash_u64(addr, k) : 0;
+}
+
+/* A kernel address as shown: "0x0" for NULL (no address), "0x..." with
+ * raw pointers, else "hash:" and 16 hex digits ("hidden" without a key).
+ * @buf holds 24. */
+static const char *pointer_text(uint64_t v, char *buf, size_t bufsz)
+{
+	bool ok;
+	uint64_t h;
+
+	if (!v || __atomic_load_n(&raw_pointers, __ATOMIC_RELAXED)) {
+		snprintf(buf, bufsz, "0x%" PRIx64, v);
+		return buf;
+	}
+	h = vg_tp_pointer_hash(v, &ok);
+	if (!ok)
+		return "hidden";
+	snprintf(buf, bufsz, "hash:%016" PRIx64, h);
+	return buf;
+}
+
+/* ------------------------------------------------------------- decoding */
 
 struct decoder {
 	const uint8_t *rec;
 	size_t len;
 	struct vg_printer *p;
+	/* one line of fields (" name=value"), not keyed fields */
+	bool line;
 	char err[192];
 	bool have_err;
 };
@@ -69,13 +173,52 @@ static int64_t load_int(const uint8_t *s, uint32_t size)
 	return (int64_t)(v << shift) >> shift;
 }
 
-static void put_int(struct vg_printer *p, const char *key, const char *label,
-		    const uint8_t *s, uint32_t size, bool is_signed)
+/* Line mode: " name=" before a value. */
+static void line_key(struct decoder *d, const char *name)
 {
-	if (is_signed)
-		vg_pr_i64(p, key, label, load_int(s, size));
-	else
-		vg_pr_u64(p, key, label, load_uint(s, size));
+	vg_pr_put(d->p, " ", 1);
+	vg_pr_put_value(d->p, name, strlen(name), 0);
+	vg_pr_put(d->p, "=", 1);
+}
+
+static void put_null(struct decoder *d, const char *name)
+{
+	if (!d->line) {
+		vg_pr_null(d->p, name, name);
+		return;
+	}
+	line_key(d, name);
+	vg_pr_put(d->p, "-", 1);
+}
+
+static void put_int(struct decoder *d, const char *name, const uint8_t *s,
+		    uint32_t size, bool is_signed)
+{
+	if (d->line) {
+		line_key(d, name);
+		if (is_signed)
+			vg_pr_put_i64(d->p, load_int(s, size));
+		else
+			vg_pr_put_u64(d->p, load_uint(s, size));
+	} else if (is_signed) {
+		vg_pr_i64(d->p, name, name, load_int(s, size));
+	} else {
+		vg_pr_u64(d->p, name, name, load_uint(s, size));
+	}
+}
+
+static void put_pointer(struct decoder *d, const char *name, const uint8_t *s,
+			uint32_t size)
+{
+	char buf[24];
+	const char *t = pointer_text(load_uint(s, size), buf, sizeof(buf));
+
+	if (d->line) {
+		line_key(d, name);
+		vg_pr_put(d->p, t, strlen(t));
+	} else {
+		vg_pr_str(d->p, name, name, t);
+	}
 }
 
 static void put_string(struct decoder *d, const char *name, const uint8_t *s,
@@ -85,10 +228,15 @@ static void put_string(struct decoder *d, const char *name, const uint8_t *s,
 	char small[256], *big = NULL, *out = small;
 	size_t m = nul ? (size_t)(nul - s) : n;
 
+	if (d->line) {
+		line_key(d, name);
+		vg_pr_put_value(d->p, (const char *)s, m, 0);
+		return;
+	}
 	if (m >= sizeof(small)) {
 		big = malloc(m + 1);
 		if (!big) {
-			vg_pr_null(d->p, name, name);
+			put_null(d, name);
 			note(d, "%s: out of memory", name);
 			return;
 		}
@@ -105,34 +253,71 @@ static void put_string(struct decoder *d, const char *name, const uint8_t *s,
  * JSON readers. */
 #define TEXT_ELEMS_MAX 32
 
-static void put_ints(struct decoder *d, const char *name, const uint8_t *s,
-		     size_t n, uint32_t elem, bool is_signed)
+/* One element of an array into @buf (24 bytes): an integer, or (@ptr) a
+ * kernel address. */
+static void put_elem(const uint8_t *s, uint32_t elem, bool is_signed,
+		     bool ptr, char *buf, size_t bufsz)
 {
-	char line[TEXT_ELEMS_MAX * 22 + 32];
+	if (ptr) {
+		const char *t = pointer_text(load_uint(s, elem), buf, bufsz);
+
+		if (t != buf)
+			snprintf(buf, bufsz, "%s", t);
+	} else if (is_signed) {
+		snprintf(buf, bufsz, "%" PRId64, load_int(s, elem));
+	} else {
+		snprintf(buf, bufsz, "%" PRIu64, load_uint(s, elem));
+	}
+}
+
+static void put_ints(struct decoder *d, const char *name, const uint8_t *s,
+		     size_t n, uint32_t elem, bool is_signed, bool ptr)
+{
+	char line[TEXT_ELEMS_MAX * 26 + 32], one[24];
 	size_t pos = 0;
 
 	if (vg_printer_mode(d->p) == VG_OUTPUT_JSON) {
 		vg_pr_arr_open(d->p, name);
-		for (size_t i = 0; i < n; i++)
-			put_int(d->p, NULL, NULL, s + i * elem, elem, is_signed);
+		for (size_t i = 0; i < n; i++) {
+			if (ptr) {
+				put_elem(s + i * elem, elem, false, true, one,
+					 sizeof(one));
+				vg_pr_str(d->p, NULL, NULL, one);
+			} else if (is_signed) {
+				vg_pr_i64(d->p, NULL, NULL, load_int(s + i * elem, elem));
+			} else {
+				vg_pr_u64(d->p, NULL, NULL, load_uint(s + i * elem, elem));
+			}
+		}
 		vg_pr_arr_close(d->p);
 		return;
 	}
 	line[0] = '\0';
 	for (size_t i = 0; i < n && i < TEXT_ELEMS_MAX && pos < sizeof(line);
 	     i++) {
-		if (is_signed)
-			pos += (size_t)snprintf(line + pos, sizeof(line) - pos,
-						"%s%" PRId64, i ? " " : "",
-						load_int(s + i * elem, elem));
-		else
-			pos += (size_t)snprintf(line + pos, sizeof(line) - pos,
-						"%s%" PRIu64, i ? " " : "",
-						load_uint(s + i * elem, elem));
+		put_elem(s + i * elem, elem, is_signed, ptr, one, sizeof(one));
+		pos += (size_t)snprintf(line + pos, sizeof(line) - pos, "%s%s",
+					i ? " " : "", one);
 	}
 	if (n > TEXT_ELEMS_MAX && pos < sizeof(line))
 		snprintf(line + pos, sizeof(line) - pos, " ... (%zu in all)", n);
-	vg_pr_str(d->p, NULL, name, line);
+	if (!d->line) {
+		vg_pr_str(d->p, NULL, name, line);
+		return;
+	}
+	/* numbers and vigil's words only: as they are, in brackets */
+	line_key(d, name);
+	vg_pr_put(d->p, "[", 1);
+	vg_pr_put(d->p, line, strlen(line));
+	vg_pr_put(d->p, "]", 1);
+}
+
+/* Whether the elements of @fl are pointers: its type says so ("void
+ * *[4]", "__data_loc void *[]"). */
+static bool pointer_elems(const struct vg_tp_field *fl)
+{
+	return fl->type && strchr(fl->type, '*') &&
+	       (fl->elem_size == 4 || fl->elem_size == 8);
 }
 
 /* Payload of a __data_loc/__rel_loc field whose u32 is in the record. */
@@ -146,7 +331,7 @@ static void put_loc(struct decoder *d, const struct vg_tp_field *fl)
 	if (fl->kind == VG_TPF_REL_LOC)
 		off += (size_t)fl->offset + fl->size;
 	if (off > d->len || n > d->len - off) {
-		vg_pr_null(d->p, fl->name, fl->name);
+		put_null(d, fl->name);
 		note(d, "%s: %s data at %zu+%zu is outside the %zu-byte record",
 		     fl->name, what, off, n, d->len);
 		return;
@@ -154,19 +339,18 @@ static void put_loc(struct decoder *d, const struct vg_tp_field *fl)
 	if (fl->is_string) {
 		put_string(d, fl->name, d->rec + off, n);
 	} else if (n % fl->elem_size) {
-		vg_pr_null(d->p, fl->name, fl->name);
+		put_null(d, fl->name);
 		note(d, "%s: %s length %zu is not a multiple of %u", fl->name,
 		     what, n, fl->elem_size);
 	} else {
 		put_ints(d, fl->name, d->rec + off, n / fl->elem_size,
-			 fl->elem_size, fl->is_signed);
+			 fl->elem_size, fl->is_signed, pointer_elems(fl));
 	}
 }
 
 static void put_field(struct decoder *d, const struct vg_tp_field *fl)
 {
 	const uint8_t *s;
-	char addr[24];
 
 	/* a flexible array: whatever the record holds past its start */
 	if (fl->size == 0 && (fl->kind == VG_TPF_ARRAY ||
@@ -174,7 +358,7 @@ static void put_field(struct decoder *d, const struct vg_tp_field *fl)
 		size_t n;
 
 		if (fl->offset > d->len) {
-			vg_pr_null(d->p, fl->name, fl->name);
+			put_null(d, fl->name);
 			note(d, "%s: starts past the %zu-byte record", fl->name,
 			     d->len);
 			return;
@@ -185,23 +369,21 @@ static void put_field(struct decoder *d, const struct vg_tp_field *fl)
 			put_string(d, fl->name, s, n);
 		else
 			put_ints(d, fl->name, s, n / fl->elem_size,
-				 fl->elem_size, fl->is_signed);
+				 fl->elem_size, fl->is_signed, pointer_elems(fl));
 		return;
 	}
 	if ((size_t)fl->offset + fl->size > d->len) {
-		vg_pr_null(d->p, fl->name, fl->name);
+		put_null(d, fl->name);
 		note(d, "%s: ends past the %zu-byte record", fl->name, d->len);
 		return;
 	}
 	s = d->rec + fl->offset;
 	switch (fl->kind) {
 	case VG_TPF_INT:
-		put_int(d->p, fl->name, fl->name, s, fl->size, fl->is_signed);
+		put_int(d, fl->name, s, fl->size, fl->is_signed);
 		break;
 	case VG_TPF_POINTER:
-		snprintf(addr, sizeof(addr), "0x%" PRIx64,
-			 load_uint(s, fl->size));
-		vg_pr_str(d->p, fl->name, fl->name, addr);
+		put_pointer(d, fl->name, s, fl->size);
 		break;
 	case VG_TPF_STRING_ARRAY:
 		put_string(d, fl->name, s, fl->size);
@@ -211,32 +393,55 @@ static void put_field(struct decoder *d, const struct vg_tp_field *fl)
 		put_loc(d, fl);
 		break;
 	case VG_TPF_ARRAY:
+		put_ints(d, fl->name, s, fl->size / fl->elem_size,
+			 fl->elem_size, fl->is_signed, pointer_elems(fl));
+		break;
 	case VG_TPF_OTHER:
 		put_ints(d, fl->name, s, fl->size / fl->elem_size,
-			 fl->elem_size, fl->is_signed && fl->kind == VG_TPF_ARRAY);
+			 fl->elem_size, false, false);
 		break;
 	}
+}
+
+static void decode(struct decoder *d, const struct vg_tp_format *f)
+{
+	static const uint8_t empty[1];
+
+	/* no arithmetic on a NULL record, even of 0 */
+	if (!d->rec || !d->len) {
+		d->rec = empty;
+		d->len = 0;
+	}
+	if (d->len < f->record_size)
+		note(d, "record of %zu bytes, the format's is %u", d->len,
+		     f->record_size);
+	for (size_t i = 0; i < f->n_fields; i++)
+		if (!vg_startswith(f->fields[i].name, "common_"))
+			put_field(d, &f->fields[i]);
 }
 
 void vg_tp_decode(const struct vg_tp_format *f, const void *rec, size_t len,
 		  struct vg_printer *p, const char *key)
 {
-	static const uint8_t empty[1];
 	struct decoder d = { .rec = rec, .len = len, .p = p };
 
-	/* no arithmetic on a NULL record, even of 0 */
-	if (!rec || !len) {
-		d.rec = empty;
-		d.len = 0;
-	}
 	vg_pr_obj_open(p, key);
-	if (d.len < f->record_size)
-		note(&d, "record of %zu bytes, the format's is %u", d.len,
-		     f->record_size);
-	for (size_t i = 0; i < f->n_fields; i++)
-		if (!vg_startswith(f->fields[i].name, "common_"))
-			put_field(&d, &f->fields[i]);
+	decode(&d, f);
 	if (d.have_err)
 		vg_pr_str(p, "_error", "decode error", d.err);
 	vg_pr_obj_close(p);
+}
+
+void vg_tp_decode_line(const struct vg_tp_format *f, const void *rec,
+		       size_t len, struct vg_printer *p)
+{
+	struct decoder d = { .rec = rec, .len = len, .p = p, .line = true };
+
+	if (vg_printer_mode(p) != VG_OUTPUT_TEXT)
+		return;
+	decode(&d, f);
+	if (d.have_err) {
+		line_key(&d, "_error");
+		vg_pr_put_value(p, d.err, strlen(d.err), 0);
+	}
 }

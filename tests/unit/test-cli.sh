@@ -181,6 +181,30 @@ check "server refuses to replace a file that is not a socket" \
 	eval 'test $rc -ne 0 && grep -q "not a socket" <<<"$err" && test -f "$tmpd/peer.sock"'
 rm -rf "$tmpd"
 
+# vigil server's log and vigil client's text: what a client controls (here
+# its exe's path: a space, "uid=0", a bidi override) is one quoted value,
+# escaped, so it forges no field and hides no text
+tmpd=$(mktemp -d)
+rlo=$(printf '\xe2\x80\xae')
+hostile="$tmpd/x uid=0 ${rlo}gpj.exe"
+cp "$VIGIL" "$hostile"
+"$VIGIL" server --socket "$tmpd/s.sock" >"$tmpd/log" 2>"$tmpd/err" &
+spid=$!
+for _ in $(seq 100); do [ -S "$tmpd/s.sock" ] && break; sleep 0.1; done
+"$hostile" client --socket "$tmpd/s.sock" >"$tmpd/client.out" 2>&1
+kill -INT "$spid"
+wait "$spid"
+check "server log: one line for the client" test "$(grep -c . "$tmpd/log")" = 1
+if grep -qE '^[^ ]+ (allow|deny) pid=' "$tmpd/log"; then
+	check "server log: a hostile exe is one quoted value" \
+		grep -qF " exe=\"$tmpd/x uid=0 \\u{202e}gpj.exe\" container=" "$tmpd/log"
+	check "client text: the exe escaped" \
+		grep -qxF "proc.exe                     $tmpd/x uid=0 \\u{202e}gpj.exe" "$tmpd/client.out"
+fi
+check "server log and client text: no raw bidi override" \
+	eval '! grep -q "$rlo" "$tmpd/log" "$tmpd/client.out"'
+rm -rf "$tmpd"
+
 rm -f /tmp/vigil-cli-err.$$
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1242,7 +1242,7 @@ static void test_render_types(void **state)
 		{ "\"spath\":\"/run/x.sock\"", "/run/x.sock = 0" },
 		{ "\"backlog\":128", "0.0.0.0:80 = 0" },
 		{ "\"nr\":39", "nr=39 (0x1, 0x2, 0x3, ...) = 77" },
-		{ "\"fields\":{\"sig\":12}", "signal:signal_generate {\"f\":{\"sig\":12}}" },
+		{ "\"fields\":{\"sig\":12}", "signal:signal_generate sig=12" },
 		{ "\"state\":\"exited\"", "exited host_pid=903 code=137 signal=9" },
 		{ "\"lost\":{\"total\":5", "lost    5 events: open=5" },
 	};

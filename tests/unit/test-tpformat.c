@@ -590,6 +590,7 @@ static void test_decode_openat(void **state)
 	json_t *root, *ev;
 	int32_t nr = 257;
 	char *text;
+	const char *hash;
 
 	(void)state;
 	load("syscalls", "sys_enter_openat", &f);
@@ -600,6 +601,18 @@ static void test_decode_openat(void **state)
 	put_u64(&r, 24, UINT64_C(0x7ffd12345678));
 	put_u64(&r, 32, 0x241);
 	put_u64(&r, 40, 0644);
+	/* filename is a pointer ("const char *"): hashed by default, never
+	 * the address itself */
+	text = decode_text(&f, r.b, r.len);
+	hash = strstr(text, "\"filename\":\"hash:");
+	assert_non_null(hash);
+	hash += strlen("\"filename\":\"hash:");
+	assert_int_equal(strspn(hash, "0123456789abcdef"), 16);
+	assert_string_equal(hash + 16, "\",\"flags\":577,\"mode\":420},\"after\":\"y\"}");
+	assert_null(strstr(text, "12345678"));
+	free(text);
+	/* the same address hashes the same; --raw-pointers shows it */
+	vg_tp_set_raw_pointers(true);
 	text = decode_text(&f, r.b, r.len);
 	assert_string_equal(text, "{\"before\":\"x\",\"ev\":{\"__syscall_nr\":257,"
 			    "\"dfd\":18446744073709551516,"
@@ -624,6 +637,7 @@ static void test_decode_openat(void **state)
 	assert_true(json_is_null(json_object_get(ev, "mode")));
 	assert_json_str(ev, "_error", "record of 32 bytes, the format's is 48");
 	json_decref(root);
+	vg_tp_set_raw_pointers(false);
 	vg_tp_format_release(&f);
 }
 
@@ -779,6 +793,148 @@ static void test_decode_text(void **state)
 	vg_printer_free(p);
 }
 
+/* Pointer-typed fields (and arrays of pointers) are kernel addresses:
+ * hashed with this process's key unless raw pointers are asked for; an
+ * integer that happens to hold an address is an integer. */
+static void test_decode_pointers(void **state)
+{
+	static const char text[] = HDR
+		"\tfield:void * a;\toffset:8;\tsize:8;\tsigned:0;\n"
+		"\tfield:const void * b;\toffset:16;\tsize:8;\tsigned:0;\n"
+		"\tfield:struct task_struct * c;\toffset:24;\tsize:8;\tsigned:0;\n"
+		"\tfield:void * none;\toffset:32;\tsize:8;\tsigned:0;\n"
+		"\tfield:void * st[2];\toffset:40;\tsize:16;\tsigned:0;\n"
+		"\tfield:unsigned long call_site;\toffset:56;\tsize:8;\tsigned:0;\n"
+		PRINT;
+	const uint64_t k1 = UINT64_C(0xffff8881deadbeef), k2 = UINT64_C(0xffff8881deadbef0);
+	struct vg_tp_format f = {};
+	struct vg_printer *p;
+	struct rec r;
+	json_t *root, *ev, *st;
+	const char *a, *b, *c;
+	char err[256], *line;
+	bool ok;
+
+	(void)state;
+	if (vg_tp_format_parse(text, strlen(text), &f, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	put_header(&r, 7, 1);
+	put_u64(&r, 8, k1);
+	put_u64(&r, 16, k1);
+	put_u64(&r, 24, k2);
+	put_u64(&r, 32, 0);
+	put_u64(&r, 40, k2);
+	put_u64(&r, 48, 0);
+	put_u64(&r, 56, 0x1234);
+	ev = decode(&f, r.b, r.len, &root);
+	a = json_string_value(json_object_get(ev, "a"));
+	b = json_string_value(json_object_get(ev, "b"));
+	c = json_string_value(json_object_get(ev, "c"));
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_int_equal(strlen(a), 21);
+	assert_true(strncmp(a, "hash:", 5) == 0);
+	{
+		char hexpart[32];
+
+		snprintf(hexpart, sizeof(hexpart), "%s", a + 5);
+		assert_int_equal(strspn(hexpart, "0123456789abcdef"), 16);
+	}
+	/* equal addresses compare equal, others differ; none is shown */
+	assert_string_equal(a, b);
+	assert_string_not_equal(a, c);
+	assert_null(strstr(a, "deadbe"));
+	assert_null(strstr(c, "deadbe"));
+	{
+		char want[32];
+		uint64_t h = vg_tp_pointer_hash(k1, &ok);
+
+		assert_true(ok);
+		snprintf(want, sizeof(want), "hash:%016llx", (unsigned long long)h);
+		assert_string_equal(a, want);
+	}
+	assert_json_str(ev, "none", "0x0"); /* NULL is no address */
+	st = json_object_get(ev, "st");
+	assert_int_equal(json_array_size(st), 2);
+	assert_string_equal(json_string_value(json_array_get(st, 0)), c);
+	assert_string_equal(json_string_value(json_array_get(st, 1)), "0x0");
+	assert_json_int(ev, "call_site", 0x1234);
+	json_decref(root);
+
+	/* the same in a text line */
+	p = vg_printer_new(VG_OUTPUT_TEXT);
+	assert_non_null(p);
+	vg_pr_begin(p);
+	vg_tp_decode_line(&f, r.b, r.len, p);
+	line = vg_pr_end_string(p);
+	assert_non_null(line);
+	assert_null(strstr(line, "deadbe"));
+	assert_non_null(strstr(line, " none=0x0 "));
+	free(line);
+
+	/* --raw-pointers */
+	vg_tp_set_raw_pointers(true);
+	ev = decode(&f, r.b, r.len, &root);
+	assert_json_str(ev, "a", "0xffff8881deadbeef");
+	assert_json_str(ev, "c", "0xffff8881deadbef0");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(ev, "st"), 0)),
+			    "0xffff8881deadbef0");
+	json_decref(root);
+	vg_pr_begin(p);
+	vg_tp_decode_line(&f, r.b, r.len, p);
+	line = vg_pr_end_string(p);
+	assert_string_equal(line, " a=0xffff8881deadbeef b=0xffff8881deadbeef "
+			    "c=0xffff8881deadbef0 none=0x0 "
+			    "st=[0xffff8881deadbef0 0x0] call_site=4660");
+	free(line);
+	vg_tp_set_raw_pointers(false);
+	vg_printer_free(p);
+	vg_tp_format_release(&f);
+}
+
+/* A text line of fields: strings from the record are values (quoted and
+ * escaped when they must be), so a field cannot forge another. */
+static void test_decode_line(void **state)
+{
+	static const char text[] = HDR
+		"\tfield:char comm[16];\toffset:8;\tsize:16;\tsigned:0;\n"
+		"\tfield:int uid;\toffset:24;\tsize:4;\tsigned:1;\n"
+		"\tfield:__data_loc char[] msg;\toffset:28;\tsize:4;\tsigned:0;\n"
+		"\tfield:short s[3];\toffset:32;\tsize:6;\tsigned:1;\n"
+		PRINT;
+	struct vg_tp_format f = {};
+	struct vg_printer *p = vg_printer_new(VG_OUTPUT_TEXT);
+	int16_t sh[3] = { -1, 0, 2 };
+	struct rec r;
+	char err[256], *line;
+
+	(void)state;
+	if (vg_tp_format_parse(text, strlen(text), &f, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	put_header(&r, 7, 1);
+	put(&r, 8, "x uid=0", 8);
+	put_u32(&r, 24, 1000);
+	put_data_loc(&r, 28, 40, 10);
+	put(&r, 32, sh, 6);
+	put(&r, 40, "a\nb\xe2\x80\xae" "c\"d", 10);
+	vg_pr_begin(p);
+	vg_tp_decode_line(&f, r.b, r.len, p);
+	line = vg_pr_end_string(p);
+	assert_string_equal(line, " comm=\"x uid=0\" uid=1000 "
+			    "msg=\"a\\nb\\u{202e}c\\\"d\" s=[-1 0 2]");
+	free(line);
+	/* cut short: missing fields are "-", the error a quoted value */
+	vg_pr_begin(p);
+	vg_tp_decode_line(&f, r.b, 26, p);
+	line = vg_pr_end_string(p);
+	assert_string_equal(line, " comm=\"x uid=0\" uid=- msg=- s=- "
+			    "_error=\"record of 26 bytes, the format's is 38\"");
+	free(line);
+	vg_printer_free(p);
+	vg_tp_format_release(&f);
+}
+
 /* Every format of the running kernel, where tracefs can be read: the
  * system's, or (a fresh host) a private one. */
 static void test_real_tracefs(void **state)
@@ -857,6 +1013,8 @@ int main(void)
 		cmocka_unit_test(test_decode_arrays),
 		cmocka_unit_test(test_decode_shapes),
 		cmocka_unit_test(test_decode_text),
+		cmocka_unit_test(test_decode_pointers),
+		cmocka_unit_test(test_decode_line),
 		cmocka_unit_test(test_real_tracefs),
 	};
 
