@@ -391,20 +391,18 @@ static void test_table_ids(void **state)
 
 /* ------------------------------------------------- argv in chunks */
 
-/* A recording of one exec with @n chunks of @sizes, given in @order,
- * some missing (@order[i] < 0). */
-static void write_exec_recording(const char *path, const uint32_t *sizes,
-				 size_t n, const int *order, size_t n_order)
+/* One exec of pid 300 (@seq) into @w, with @n chunks of @sizes, given
+ * in @order, some missing (@order[i] < 0). Argument i is @tag, the digit
+ * i, then @pad up to its chunk's end. */
+static void put_exec(struct vg_rec_writer *w, uint64_t seq, const uint32_t *sizes,
+		     size_t n, const int *order, size_t n_order, const char *tag,
+		     char pad)
 {
-	struct vg_rec_writer w;
-	struct vg_rec_header h = { 0 };
 	uint8_t rec[sizeof(struct vg_ev_exec) + 64];
 	struct vg_ev_exec *e = (struct vg_ev_exec *)rec;
+	size_t tl = strlen(tag);
 	uint32_t total = 0;
-	char err[256];
 
-	snprintf(h.boot_id, sizeof(h.boot_id), "cabb7c05-ed1b-46df");
-	assert_int_equal(vg_rec_open(&w, path, &h, err, sizeof(err)), 0);
 	for (size_t i = 0; i < n; i++)
 		total += sizes[i];
 	memset(rec, 0, sizeof(rec));
@@ -422,9 +420,9 @@ static void write_exec_recording(const char *path, const uint32_t *sizes,
 	e->args_len = total;
 	e->args_sent = total;
 	e->args_chunks = (uint32_t)n;
-	e->exec_seq = 77;
+	e->exec_seq = seq;
 	e->h.size = sizeof(*e) + 24;
-	assert_int_equal(vg_rec_write(&w, VG_REC_RING, rec, e->h.size), 0);
+	assert_int_equal(vg_rec_write(w, VG_REC_RING, rec, e->h.size), 0);
 	for (size_t k = 0; k < n_order; k++) {
 		int i = order[k];
 		static uint8_t chunk[sizeof(struct vg_ev_exec_args) + VG_ARGS_CHUNK];
@@ -435,30 +433,50 @@ static void write_exec_recording(const char *path, const uint32_t *sizes,
 		memset(chunk, 0, sizeof(*a));
 		a->h = e->h;
 		a->h.type = VG_EV_EXEC_ARGS;
-		a->exec_seq = 77;
+		a->exec_seq = seq;
 		a->offset = (uint32_t)i * VG_ARGS_CHUNK;
 		a->len = sizes[i];
-		/* argv[i] is "chunkI" padded with 'x', NUL-terminated */
-		memset(chunk + sizeof(*a), 'x', sizes[i]);
-		memcpy(chunk + sizeof(*a), "chunk", 5);
-		chunk[sizeof(*a) + 5] = (uint8_t)('0' + i % 10);
+		/* argv[i] is @tag, I, padded with @pad, NUL-terminated */
+		assert_true(sizes[i] > tl + 1);
+		memset(chunk + sizeof(*a), pad, sizes[i]);
+		memcpy(chunk + sizeof(*a), tag, tl);
+		chunk[sizeof(*a) + tl] = (uint8_t)('0' + i % 10);
 		chunk[sizeof(*a) + sizes[i] - 1] = '\0';
 		a->h.size = (uint32_t)(sizeof(*a) + sizes[i]);
-		assert_int_equal(vg_rec_write(&w, VG_REC_RING, chunk, a->h.size), 0);
+		assert_int_equal(vg_rec_write(w, VG_REC_RING, chunk, a->h.size), 0);
 	}
+}
+
+/* A recording of one exec with @n chunks of @sizes, given in @order,
+ * some missing (@order[i] < 0). */
+static void write_exec_recording(const char *path, const uint32_t *sizes,
+				 size_t n, const int *order, size_t n_order)
+{
+	struct vg_rec_writer w;
+	struct vg_rec_header h = { 0 };
+	char err[256];
+
+	snprintf(h.boot_id, sizeof(h.boot_id), "cabb7c05-ed1b-46df");
+	assert_int_equal(vg_rec_open(&w, path, &h, err, sizeof(err)), 0);
+	put_exec(&w, 77, sizes, n, order, n_order, "chunk", 'x');
 	assert_int_equal(vg_rec_close(&w), 0);
 }
 
-static json_t *replay_one(const char *path)
+/* The execs of a recording through the engine, as JSON lines into @g,
+ * those that match @filter (NULL: all). */
+static void replay_execs(const char *path, const char *filter, struct got *g)
 {
 	struct vigil_ctx *ctx = ctx_new();
 	struct vg_source *src;
 	struct vg_engine *en;
-	struct got g = { 0 };
-	struct vg_sink s = { .types = VG_E_BIT(VG_E_EXEC), .mode = VG_OUTPUT_JSON, .emit = collect, .ctx = &g };
+	struct vg_filter *flt = NULL;
+	struct vg_filter_error fe = { 0 };
+	struct vg_sink s = { .types = VG_E_BIT(VG_E_EXEC), .mode = VG_OUTPUT_JSON, .emit = collect, .ctx = g };
 	char err[256];
-	json_t *j;
 
+	if (filter && vg_filter_compile(filter, &flt, &fe) < 0)
+		fail_msg("'%s': %s", filter, fe.msg);
+	s.filter = flt;
 	assert_int_equal(vg_replay_source_new(path, NULL, 0, &src, err, sizeof(err)), 0);
 	/* claims as the live sensor verified them */
 	vg_replay_verifier(src, &ctx->verify_fn, &ctx->verify_arg);
@@ -470,11 +488,20 @@ static json_t *replay_one(const char *path)
 	while (!vg_engine_ended(en))
 		vg_engine_pump(en);
 	vg_engine_finish(en);
+	vg_engine_free(en);
+	vg_filter_free(flt);
+	vigil_ctx_free(ctx);
+}
+
+static json_t *replay_one(const char *path)
+{
+	struct got g = { 0 };
+	json_t *j;
+
+	replay_execs(path, NULL, &g);
 	assert_int_equal(g.n, 1);
 	j = js(&g, 0);
 	got_free(&g);
-	vg_engine_free(en);
-	vigil_ctx_free(ctx);
 	return j;
 }
 
@@ -511,6 +538,71 @@ static void test_argv_chunks(void **state)
 	assert_int_equal(json_array_size(args), 3);
 	assert_true(json_is_false(json_object_get(json_object_get(j, "proc"), "args_truncated")));
 	json_decref(j);
+	unlink(path);
+}
+
+/*
+ * A chunk lost (a ring overflow) after another exec of the same pid went
+ * through the same reassembly slot: what is shown and filtered on is the
+ * argv up to the gap, nothing of the earlier argv and nothing after the
+ * gap, and the argv is marked incomplete.
+ */
+static void test_argv_lost_chunk_stale(void **state)
+{
+	const uint32_t sizes[3] = { VG_ARGS_CHUNK, VG_ARGS_CHUNK, 100 };
+	const int whole[3] = { 0, 1, 2 }, lost[3] = { 0, -1, 2 };
+	struct vg_rec_header h = { 0 };
+	struct vg_rec_writer w;
+	char path[300], err[256];
+	struct got g = { 0 };
+	json_t *j, *proc, *args;
+	const char *a0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/stale.rec", root);
+	snprintf(h.boot_id, sizeof(h.boot_id), "cabb7c05-ed1b-46df");
+	assert_int_equal(vg_rec_open(&w, path, &h, err, sizeof(err)), 0);
+	put_exec(&w, 76, sizes, 3, whole, 3, "SECRET", 'S');
+	put_exec(&w, 77, sizes, 3, lost, 3, "chunk", 'x');
+	assert_int_equal(vg_rec_close(&w), 0);
+
+	replay_execs(path, NULL, &g);
+	assert_int_equal(g.n, 2);
+	/* the first whole; the second with its first chunk only */
+	j = js(&g, 0);
+	proc = json_object_get(j, "proc");
+	assert_int_equal(json_array_size(json_object_get(proc, "args")), 3);
+	assert_true(json_is_false(json_object_get(proc, "args_incomplete")));
+	json_decref(j);
+	assert_null(strstr(g.line[1], "SECRET"));
+	assert_null(strstr(g.line[1], "SS"));
+	assert_null(strstr(g.line[1], "chunk2"));
+	j = js(&g, 1);
+	proc = json_object_get(j, "proc");
+	args = json_object_get(proc, "args");
+	assert_int_equal(json_array_size(args), 1);
+	a0 = json_string_value(json_array_get(args, 0));
+	assert_non_null(a0);
+	assert_int_equal(strncmp(a0, "chunk0", 6), 0);
+	assert_int_equal(strspn(a0 + 6, "x") + 7, VG_ARGS_CHUNK);
+	assert_true(json_is_true(json_object_get(proc, "args_incomplete")));
+	assert_true(json_is_true(json_object_get(proc, "args_truncated")));
+	assert_int_equal(json_integer_value(json_object_get(proc, "args_bytes")),
+			 2 * VG_ARGS_CHUNK + 100);
+	json_decref(j);
+	got_free(&g);
+
+	/* filters see what is shown: the earlier argv matches only its own
+	 * exec, the bytes after the gap match nothing */
+	replay_execs(path, "proc.args contains SECRET", &g);
+	assert_int_equal(g.n, 1);
+	assert_non_null(strstr(g.line[0], "SECRET0"));
+	got_free(&g);
+	replay_execs(path, "proc.args contains chunk2", &g);
+	assert_int_equal(g.n, 0);
+	replay_execs(path, "proc.cmdline contains S", &g);
+	assert_int_equal(g.n, 1);
+	got_free(&g);
 	unlink(path);
 }
 
@@ -1367,6 +1459,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_ids),
 		cmocka_unit_test(test_argv_chunks),
+		cmocka_unit_test(test_argv_lost_chunk_stale),
 		cmocka_unit_test(test_recorded_lifecycle),
 		cmocka_unit_test(test_selections),
 		cmocka_unit_test(test_path_glob),

@@ -35,17 +35,26 @@ _Static_assert((int)VG_FA_CREATE == VG_FILE_CREATE && (int)VG_FA_CHOWN == VG_FIL
 _Static_assert(VG_EP_TRUNCATED == VG_PATH_TRUNCATED, "path flags");
 
 #define CHUNKS_MAX (VG_ARGS_MAX / VG_ARGS_CHUNK)
+#define CHUNK_WORDS ((CHUNKS_MAX + 63) / 64)
 
-/* An exec whose argv chunks are still arriving. */
+/*
+ * An exec whose argv chunks are still arriving. Chunk i is bytes
+ * [i * VG_ARGS_CHUNK, min((i + 1) * VG_ARGS_CHUNK, args_sent)) of argv;
+ * its bit in @got says those bytes of @args were written from a record.
+ * Only the run of chunks from the first up to the first one missing is
+ * ever handed out: a chunk lost in the ring, or one the kernel could
+ * not read, cuts the argv there.
+ */
 struct vg_bpf_pending {
 	bool used;
 	uint64_t seq;
 	uint64_t born_ns;
 	struct vg_ev_exec e;
 	char *filename, *exe;
-	char *args;         /* e.args_sent bytes */
-	uint32_t chunks;    /* chunk records seen, data or not */
-	uint64_t got[(CHUNKS_MAX + 63) / 64]; /* chunks whose data came */
+	char *args;         /* e.args_sent bytes, zeroed when made */
+	uint32_t chunks;    /* distinct chunks whose record came, data or not */
+	uint64_t seen[CHUNK_WORDS]; /* chunks whose record came */
+	uint64_t got[CHUNK_WORDS];  /* chunks whose data came */
 };
 
 int vg_bpf_decoder_init(struct vg_bpf_decoder *d)
@@ -152,21 +161,26 @@ const char *vg_path_normalize(const char *path, char *buf, size_t bufsz)
 	return buf;
 }
 
-static bool has_chunk(const struct vg_bpf_pending *pe, uint32_t i)
+static bool bit_get(const uint64_t *set, uint32_t i)
 {
-	return pe->got[i / 64] & (1ull << (i % 64));
+	return set[i / 64] & (1ull << (i % 64));
+}
+
+static void bit_set(uint64_t *set, uint32_t i)
+{
+	set[i / 64] |= 1ull << (i % 64);
 }
 
 /* The exec of @pe, with the argv received: its unbroken start only,
- * never bytes that did not arrive. */
+ * never bytes that did not arrive; args_incomplete when any did not. */
 static int pending_deliver(struct vg_bpf_pending *pe, vg_event_fn fn, void *ctx)
 {
 	struct vg_event ev = { .type = VG_E_EXEC };
 	uint32_t got = 0;
 	int r;
 
-	for (uint32_t i = 0; i < pe->e.args_chunks && i < CHUNKS_MAX &&
-			     has_chunk(pe, i); i++) {
+	/* on_exec() took args_chunks <= CHUNKS_MAX and args_sent in them */
+	for (uint32_t i = 0; i < pe->e.args_chunks && bit_get(pe->got, i); i++) {
 		uint32_t end = (i + 1) * VG_ARGS_CHUNK;
 
 		got = end < pe->e.args_sent ? end : pe->e.args_sent;
@@ -174,11 +188,12 @@ static int pending_deliver(struct vg_bpf_pending *pe, vg_event_fn fn, void *ctx)
 	task_of(&pe->e.h, &ev);
 	ev.exec.filename = pe->filename;
 	ev.exec.exe = pe->exe;
-	ev.exec.args = got ? pe->args : NULL;
-	ev.exec.args_len = got;
+	ev.exec.args = got && pe->args ? pe->args : NULL;
+	ev.exec.args_len = ev.exec.args ? got : 0;
 	ev.exec.args_bytes = pe->e.args_len;
+	ev.exec.args_incomplete = ev.exec.args_len < pe->e.args_sent;
 	ev.exec.args_truncated = pe->e.args_sent < pe->e.args_len ||
-				 got < pe->e.args_sent;
+				 ev.exec.args_incomplete;
 	r = fn(ctx, &ev);
 	pending_release(pe);
 	return r;
@@ -193,20 +208,28 @@ static int on_exec(struct vg_bpf_decoder *d, const struct vg_ev_exec *e,
 	struct vg_bpf_pending *slot = NULL, *oldest = NULL;
 	int r = 0;
 
+	/* the lengths are the kernel's word, checked (in 64 bits: two
+	 * huge ones must not wrap to a small sum) before anything is read */
 	if (sizeof(*e) + flen + xlen <= len) {
 		filename = rec_str(base, (uint32_t)flen);
 		exe = rec_str(base + flen, (uint32_t)xlen);
 	}
-	if (!e->args_chunks || e->args_chunks > CHUNKS_MAX ||
-	    e->args_sent > VG_ARGS_MAX) {
+	/* no argv follows, or the record's account of it is not one the
+	 * kernel side makes (args_sent in exactly args_chunks chunks, at
+	 * most what the kernel held): no chunk is waited for, and argv
+	 * that was to come is marked as not received */
+	if (!e->args_chunks || e->args_sent > VG_ARGS_MAX ||
+	    e->args_sent > e->args_len ||
+	    e->args_chunks != (e->args_sent + VG_ARGS_CHUNK - 1) / VG_ARGS_CHUNK) {
 		struct vg_event ev = { .type = VG_E_EXEC };
 
 		task_of(&e->h, &ev);
 		ev.exec.filename = filename;
 		ev.exec.exe = exe;
 		ev.exec.args_bytes = e->args_len;
+		ev.exec.args_incomplete = e->args_sent > 0 || e->args_chunks > 0;
 		ev.exec.args_truncated = e->args_sent < e->args_len ||
-					 e->args_chunks > 0;
+					 ev.exec.args_incomplete;
 		return fn(ctx, &ev);
 	}
 	/* wait for the argv chunks; a full table delivers its oldest */
@@ -230,7 +253,9 @@ static int on_exec(struct vg_bpf_decoder *d, const struct vg_ev_exec *e,
 	slot->e = *e;
 	slot->filename = filename ? strdup(filename) : NULL;
 	slot->exe = exe ? strdup(exe) : NULL;
-	slot->args = malloc(e->args_sent ? e->args_sent : 1);
+	/* zeroed: nothing of an earlier exec's argv (or anything else the
+	 * heap held) is in it, whatever the bitmaps say */
+	slot->args = calloc(1, e->args_sent);
 	if (!slot->args) {
 		int r2 = pending_deliver(slot, fn, ctx);
 
@@ -239,26 +264,41 @@ static int on_exec(struct vg_bpf_decoder *d, const struct vg_ev_exec *e,
 	return r;
 }
 
+/*
+ * A chunk of argv. Its place is its offset, which must be a chunk's
+ * start in the exec's argv; its data counts only when it is the whole
+ * chunk, inside the record. An empty chunk (the kernel could not read
+ * that part) or a short one is a chunk seen without its bytes. A record
+ * that names no chunk of the exec is refused; one seen again adds
+ * nothing.
+ */
 static int on_exec_args(struct vg_bpf_decoder *d, const struct vg_ev_exec_args *a,
 			size_t len, vg_event_fn fn, void *ctx)
 {
 	for (size_t i = 0; i < VG_DECODE_PENDING; i++) {
 		struct vg_bpf_pending *pe = &d->pending[i];
-		uint32_t idx = a->offset / VG_ARGS_CHUNK;
+		uint32_t idx = a->offset / VG_ARGS_CHUNK, want;
 
 		if (!pe->used || pe->seq != a->exec_seq)
 			continue;
-		/* a chunk is whole where it belongs, or it does not count */
-		if (a->len && sizeof(*a) + (uint64_t)a->len <= len &&
-		    a->offset % VG_ARGS_CHUNK == 0 && idx < CHUNKS_MAX &&
-		    a->offset <= pe->e.args_sent &&
-		    a->len == (pe->e.args_sent - a->offset < VG_ARGS_CHUNK
-				       ? pe->e.args_sent - a->offset
-				       : VG_ARGS_CHUNK)) {
-			memcpy(pe->args + a->offset, (const char *)(a + 1), a->len);
-			pe->got[idx / 64] |= 1ull << (idx % 64);
+		if (a->offset % VG_ARGS_CHUNK || idx >= pe->e.args_chunks) {
+			d->bad++;
+			return 0;
 		}
-		if (++pe->chunks >= pe->e.args_chunks)
+		/* idx < args_chunks: the chunk starts inside args_sent */
+		want = pe->e.args_sent - a->offset < VG_ARGS_CHUNK
+			       ? pe->e.args_sent - a->offset
+			       : VG_ARGS_CHUNK;
+		if (pe->args && !bit_get(pe->got, idx) && a->len == want &&
+		    sizeof(*a) + (uint64_t)a->len <= len) {
+			memcpy(pe->args + a->offset, (const char *)(a + 1), a->len);
+			bit_set(pe->got, idx);
+		}
+		if (!bit_get(pe->seen, idx)) {
+			bit_set(pe->seen, idx);
+			pe->chunks++;
+		}
+		if (pe->chunks >= pe->e.args_chunks)
 			return pending_deliver(pe, fn, ctx);
 		return 0;
 	}
@@ -465,6 +505,9 @@ int vg_bpf_decode(struct vg_bpf_decoder *d, const void *rec, size_t len,
 		d->bad++;
 		return 0;
 	}
+	/* the record is what its header says, whatever follows it in the
+	 * buffer: every length inside is checked against this */
+	len = h->size;
 	switch (h->type) {
 	case VG_EV_FORK:
 		if (len < sizeof(struct vg_ev_fork))

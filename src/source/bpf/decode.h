@@ -25,7 +25,8 @@ struct vg_bpf_pending;
 struct vg_bpf_decoder {
 	struct vg_bpf_pending *pending; /* VG_DECODE_PENDING slots */
 	uint64_t unmatched;  /* argv chunks whose exec was gone */
-	uint64_t bad;        /* records refused: too short, wrong version */
+	uint64_t bad;        /* records refused: too short, wrong version,
+			      * an argv chunk at no chunk's place */
 	const struct vg_tp_format *tps; /* tp: formats, borrowed */
 	const char *const *tp_labels;   /* "group:name" of each */
 	size_t n_tps;
@@ -43,15 +44,18 @@ void vg_bpf_decoder_release(struct vg_bpf_decoder *d);
 
 /*
  * One record of @len bytes into zero or more events for @fn (an exec is
- * delivered when its last argv chunk is in). @now_ns: the clock that
- * ages pending execs (monotonic live, the recording's in a replay).
- * Returns @fn's first non-zero answer, else 0.
+ * delivered when its last argv chunk is in). The record is its header's
+ * size (at most @len); every length in it is checked against that
+ * before anything is read. @now_ns: the clock that ages pending execs
+ * (monotonic live, the recording's in a replay). Returns @fn's first
+ * non-zero answer, else 0.
  */
 int vg_bpf_decode(struct vg_bpf_decoder *d, const void *rec, size_t len,
 		  uint64_t now_ns, vg_event_fn fn, void *ctx);
 
 /* Deliver the execs waiting longer than VG_DECODE_PENDING_NS (@all:
- * every one), with what argv arrived, marked truncated. */
+ * every one), with their argv up to the first chunk that did not
+ * arrive, marked incomplete (args_incomplete, args_truncated). */
 void vg_bpf_decoder_flush(struct vg_bpf_decoder *d, uint64_t now_ns, bool all,
 			  vg_event_fn fn, void *ctx);
 

@@ -141,6 +141,9 @@ struct {
 		__b;                                                           \
 	})
 
+/* BOUND() as a helper's size argument (a __u32: every mask here is one). */
+#define BOUND32(v, mask) ((__u32)BOUND(v, mask))
+
 static __always_inline struct scratch *get_scratch(void)
 {
 	__u32 k = 0;
@@ -230,13 +233,13 @@ static __always_inline bool wanted_current(__u32 type)
 	return wanted(type, (struct task_struct *)bpf_get_current_task_btf());
 }
 
-static __always_inline void fill_hdr(struct vg_ev_hdr *h, __u16 type,
+static __always_inline void fill_hdr(struct vg_ev_hdr *h, __u32 type,
 				     __u32 size, struct task_struct *t)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 ug = bpf_get_current_uid_gid();
 
-	h->type = type;
+	h->type = (__u16)type; /* < VG_EV_TYPES */
 	h->version = VG_EVENTS_VERSION;
 	h->size = size;
 	h->ktime_ns = bpf_ktime_get_boot_ns();
@@ -245,7 +248,7 @@ static __always_inline void fill_hdr(struct vg_ev_hdr *h, __u16 type,
 	h->cpu = bpf_get_smp_processor_id();
 	h->pid = id >> 32;
 	h->tid = (__u32)id;
-	h->ppid = t->real_parent->tgid;
+	h->ppid = (__u32)t->real_parent->tgid;
 	h->uid = (__u32)ug;
 	h->gid = ug >> 32;
 	h->mntns = task_mntns(t);
@@ -268,7 +271,7 @@ static __always_inline __u64 rec_share(__u64 size)
  * sleeps again, and it polls on a timer, which bounds the latency.
  * @avail is the data waiting with this record, @share its rec_share().
  */
-static __always_inline long wake_flags(__u64 avail, __u64 share)
+static __always_inline __u64 wake_flags(__u64 avail, __u64 share)
 {
 	__u64 t = vg_wakeup_bytes;
 
@@ -280,16 +283,21 @@ static __always_inline long wake_flags(__u64 avail, __u64 share)
 }
 
 /* For a reserved record of @size: the waiting data already counts it. */
-static __always_inline long submit_flags(__u64 size)
+static __always_inline __u64 submit_flags(__u64 size)
 {
 	return wake_flags(bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA), rec_share(size));
 }
 
 /* Copy @size bytes of the assembled record out with @flags; count a
- * failure. */
-static __always_inline void output(void *rec, __u32 size, __u32 type, long flags)
+ * failure. A size past the scratch record is a bug of this file: no
+ * record then, never one cut to the mask's idea of it. */
+static __always_inline void output(void *rec, __u32 size, __u32 type, __u64 flags)
 {
-	/* no record comes near SCRATCH_SIZE; the AND is for the verifier */
+	if (size < sizeof(struct vg_ev_hdr) || size > SCRATCH_SIZE - 1) {
+		count_lost(type);
+		return;
+	}
+	/* the AND is for the verifier */
 	if (bpf_ringbuf_output(&rb, rec, BOUND(size, SCRATCH_SIZE - 1), flags) < 0)
 		count_lost(type);
 }
@@ -356,15 +364,23 @@ static long walk_step(__u64 i, void *vctx)
 		return 1;
 	}
 	name = BPF_CORE_READ(dentry, d_name);
-	len = name.len & 255;
-	if (len + 1 > off) {
+	len = name.len;
+	/* a name longer than NAME_MAX, or no room for it: the path is the
+	 * part below, its start cut */
+	if (len > 255 || len + 1 > off) {
 		c->flags |= VG_PATH_TRUNCATED;
 		c->done = true;
 		return 1;
 	}
 	off -= len;
-	bpf_probe_read_kernel(&pb->path[BOUND(off, PATH_BUF / 2 - 1)],
-			      BOUND(len, 255), name.name);
+	/* a name that cannot be read ends the walk the same way: no
+	 * component of zeros where it was */
+	if (bpf_probe_read_kernel(&pb->path[BOUND(off, PATH_BUF / 2 - 1)],
+				  BOUND32(len, 255), name.name) < 0) {
+		c->flags |= VG_PATH_TRUNCATED;
+		c->done = true;
+		return 1;
+	}
 	off -= 1;
 	pb->path[BOUND(off, PATH_BUF / 2 - 1)] = '/';
 	c->off = off;
@@ -414,8 +430,10 @@ static __always_inline __u32 append_walked(__u8 *rec, __u32 pos,
 
 	if (len > VG_PATH_MAX || pos > SCRATCH_SIZE - VG_PATH_MAX)
 		return 0;
-	bpf_probe_read_kernel(&rec[BOUND(pos, SCRATCH_SIZE / 2 - 1)], BOUND(len, VG_PATH_MAX - 1),
-			      &buf[BOUND(off, PATH_BUF / 2 - 1)]);
+	if (bpf_probe_read_kernel(&rec[BOUND(pos, SCRATCH_SIZE / 2 - 1)],
+				  BOUND32(len, VG_PATH_MAX - 1),
+				  &buf[BOUND(off, PATH_BUF / 2 - 1)]) < 0)
+		return 0;
 	if ((len & (VG_PATH_MAX - 1)) != len) /* a path of VG_PATH_MAX */
 		return 0;
 	return len;
@@ -454,8 +472,8 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	}
 	fill_hdr(&e->h, VG_EV_FORK, sizeof(*e), t);
-	e->child_pid = BPF_CORE_READ(child, tgid);
-	e->child_tid = BPF_CORE_READ(child, pid);
+	e->child_pid = (__u32)BPF_CORE_READ(child, tgid);
+	e->child_tid = (__u32)BPF_CORE_READ(child, pid);
 	e->child_start_ns = BPF_CORE_READ(child, group_leader, start_boottime);
 	e->is_thread = e->child_pid != e->child_tid;
 	e->pad0 = 0;
@@ -475,19 +493,25 @@ static long args_chunk(__u64 i, void *vctx)
 	struct vg_ev_exec_args *a;
 	__u64 o = i * VG_ARGS_CHUNK;
 	__u32 len;
+	long r;
 
 	if (!s || o >= c->sent)
 		return 1;
 	a = (struct vg_ev_exec_args *)s->rec;
-	len = c->sent - o > VG_ARGS_CHUNK ? VG_ARGS_CHUNK : c->sent - o;
-	fill_hdr(&a->h, VG_EV_EXEC_ARGS, sizeof(*a) + len, t);
+	/* c->sent <= VG_ARGS_MAX: both fit a __u32 */
+	len = (__u32)(c->sent - o > VG_ARGS_CHUNK ? VG_ARGS_CHUNK : c->sent - o);
+	r = bpf_probe_read_user(&s->rec[sizeof(*a)], BOUND32(len, SCRATCH_SIZE / 2 - 1),
+				(void *)(c->arg_start + o));
+	/* a chunk that could not be read is sent empty, so that user space
+	 * knows it will not come and cuts the argv before it; the header
+	 * tells the record's real size */
+	if (r < 0)
+		len = 0;
+	fill_hdr(&a->h, VG_EV_EXEC_ARGS, (__u32)sizeof(*a) + len, t);
 	a->exec_seq = c->seq;
-	a->offset = o;
+	a->offset = (__u32)o;
 	a->len = len;
-	if (bpf_probe_read_user(&s->rec[sizeof(*a)], BOUND(len, SCRATCH_SIZE / 2 - 1),
-				(void *)(c->arg_start + o)) < 0)
-		a->len = 0;
-	emit(a, sizeof(*a) + a->len, VG_EV_EXEC_ARGS);
+	emit(a, (__u32)sizeof(*a) + len, VG_EV_EXEC_ARGS);
 	return 0;
 }
 
@@ -499,8 +523,9 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 	struct scratch *s;
 	struct pathbuf *pb;
 	struct vg_ev_exec *e;
-	__u32 pos, n, flags = 0, off;
+	__u32 pos, flags = 0, off;
 	__u64 arg_start, arg_end, args_len, sent, seq;
+	long n;
 
 	if (!wanted_current(VG_EV_EXEC))
 		return 0;
@@ -511,13 +536,14 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 	e = (struct vg_ev_exec *)s->rec;
 	pb->exec_seq++;
 	seq = ((__u64)bpf_get_smp_processor_id() << 48) | pb->exec_seq;
-	e->old_tid = old_pid;
+	e->old_tid = (__u32)old_pid;
 	e->exec_seq = seq;
 
 	pos = sizeof(*e);
+	/* a length with its NUL, or -errno: never taken as a length */
 	n = bpf_probe_read_kernel_str(&s->rec[pos], VG_PATH_MAX,
 				      BPF_CORE_READ(bprm, filename));
-	e->filename_len = n > 0 ? n : 0;
+	e->filename_len = n > 0 && n <= VG_PATH_MAX ? (__u32)n : 0;
 	pos += e->filename_len;
 
 	off = walk_path(t, BPF_CORE_READ(bprm, file, f_path.dentry),
@@ -533,9 +559,9 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 	sent = !(vg_type_mask & VG_EV_BIT(VG_EV_EXEC_ARGS)) ? 0
 	       : args_len < VG_ARGS_MAX			  ? args_len
 							  : VG_ARGS_MAX;
-	e->args_len = args_len;
-	e->args_sent = sent;
-	e->args_chunks = (sent + VG_ARGS_CHUNK - 1) / VG_ARGS_CHUNK;
+	e->args_len = args_len > 0xffffffffULL ? 0xffffffffU : (__u32)args_len;
+	e->args_sent = (__u32)sent; /* <= VG_ARGS_MAX */
+	e->args_chunks = (__u32)((sent + VG_ARGS_CHUNK - 1) / VG_ARGS_CHUNK);
 	e->pad0 = 0;
 	fill_hdr(&e->h, VG_EV_EXEC, pos, t);
 	emit(e, pos, VG_EV_EXEC);
@@ -559,9 +585,9 @@ int BPF_PROG(handle_exit, struct task_struct *p, bool group_dead)
 	if (!group_dead || !wanted_current(VG_EV_EXIT))
 		return 0;
 	if (BPF_CORE_READ(p, signal, flags) & SIGNAL_GROUP_EXIT)
-		code = BPF_CORE_READ(p, signal, group_exit_code);
+		code = (__u32)BPF_CORE_READ(p, signal, group_exit_code);
 	else
-		code = BPF_CORE_READ(p, exit_code);
+		code = (__u32)BPF_CORE_READ(p, exit_code);
 	e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
 	if (!e) {
 		count_lost(VG_EV_EXIT);
@@ -594,9 +620,9 @@ static __always_inline int cgroup_event(struct cgroup *cgrp, const char *path,
 		return 0;
 	e = (struct vg_ev_cgroup *)s->rec;
 	e->id = BPF_CORE_READ(cgrp, kn, id);
-	e->level = BPF_CORE_READ(cgrp, level);
+	e->level = (__u32)BPF_CORE_READ(cgrp, level);
 	n = bpf_probe_read_kernel_str(&s->rec[sizeof(*e)], VG_PATH_MAX, path);
-	e->path_len = n > 0 ? n : 0;
+	e->path_len = n > 0 && n <= VG_PATH_MAX ? (__u32)n : 0;
 	fill_hdr(&e->h, type, sizeof(*e) + e->path_len, t);
 	/* at once: a new container's first process may exec within
 	 * milliseconds, and the filter must hold its cgroup by then */
@@ -699,7 +725,7 @@ static __always_inline __u32 put_path(struct scratch *s, struct pathbuf *pb,
 	if (upath) {
 		n = bpf_probe_read_user_str(&s->rec[BOUND(pos, SCRATCH_SIZE / 2 - 1)],
 					    VG_PATH_MAX, upath);
-		plen = n > 0 ? n : 0;
+		plen = n > 0 && n <= VG_PATH_MAX ? (__u32)n : 0;
 	}
 	*given = plen;
 	if (raw || (plen > 1 && s->rec[BOUND(pos, SCRATCH_SIZE / 2 - 1)] == '/'))
@@ -731,9 +757,14 @@ static __always_inline __u32 put_path(struct scratch *s, struct pathbuf *pb,
 		*pflags |= VG_PATH_TRUNCATED;
 		return plen;
 	}
-	bpf_probe_read_kernel(&s->rec[BOUND(q, SCRATCH_SIZE / 2 - 1)],
-			      BOUND(dlen, VG_PATH_MAX - 1),
-			      &pb->path[BOUND(off, PATH_BUF / 2 - 1)]);
+	/* copies within this CPU's maps; should one fail, no absolute
+	 * path rather than one with zeros in it */
+	if (bpf_probe_read_kernel(&s->rec[BOUND(q, SCRATCH_SIZE / 2 - 1)],
+				  BOUND32(dlen, VG_PATH_MAX - 1),
+				  &pb->path[BOUND(off, PATH_BUF / 2 - 1)]) < 0) {
+		*pflags |= VG_PATH_RELATIVE_FAILED;
+		return plen;
+	}
 	q += dlen;
 	if (plen > 1) {
 		/* "/" + "x" must not become "//x" */
@@ -741,9 +772,12 @@ static __always_inline __u32 put_path(struct scratch *s, struct pathbuf *pb,
 			s->rec[BOUND(q, SCRATCH_SIZE / 2 - 1)] = '/';
 			q++;
 		}
-		bpf_probe_read_kernel(&s->rec[BOUND(q, SCRATCH_SIZE / 2 - 1)],
-				      BOUND(plen, VG_PATH_MAX - 1),
-				      &s->rec[BOUND(pos, SCRATCH_SIZE / 2 - 1)]);
+		if (bpf_probe_read_kernel(&s->rec[BOUND(q, SCRATCH_SIZE / 2 - 1)],
+					  BOUND32(plen, VG_PATH_MAX - 1),
+					  &s->rec[BOUND(pos, SCRATCH_SIZE / 2 - 1)]) < 0) {
+			*pflags |= VG_PATH_RELATIVE_FAILED;
+			return plen;
+		}
 		q += plen;
 	} else {
 		s->rec[BOUND(q, SCRATCH_SIZE / 2 - 1)] = '\0';
@@ -782,7 +816,7 @@ static __always_inline int open_exit(struct sc_exit *ctx, int dirfd,
 		long n = bpf_probe_read_user_str(&s->rec[sizeof(*e)], VG_PATH_MAX,
 						 upath);
 
-		e->path_len = n > 0 ? n : 0;
+		e->path_len = n > 0 && n <= VG_PATH_MAX ? (__u32)n : 0;
 		pos += e->path_len;
 		e->abs_len = 0;
 		if (f) {
@@ -824,7 +858,7 @@ static __always_inline int file_exit(struct sc_exit *ctx, __u32 op, int dirfd,
 	e = (struct vg_ev_file *)s->rec;
 	e->ret = ctx->ret;
 	e->op = op;
-	e->syscall_nr = ctx->nr;
+	e->syscall_nr = (__u32)ctx->nr;
 	e->mode = mode;
 	e->uid = uid;
 	e->gid = gid;
@@ -869,7 +903,7 @@ static __always_inline int open_events(struct sc_exit *ctx, __u64 bits, int dirf
 				       const char *upath, __u32 flags, __u32 mode)
 {
 	if (bits & VG_EV_BIT(VG_EV_OPEN))
-		open_exit(ctx, dirfd, upath, flags, mode, ctx->nr);
+		open_exit(ctx, dirfd, upath, flags, mode, (__u32)ctx->nr);
 	if ((bits & VG_EV_BIT(VG_EV_FILE)) &&
 	    (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC))) {
 		struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
@@ -892,8 +926,8 @@ int handle_exit_openat(struct sc_exit *ctx)
 
 	if (!bits)
 		return 0;
-	return open_events(ctx, bits, (int)p.a[0], (const char *)p.a[1], p.a[2],
-			   p.a[3]);
+	return open_events(ctx, bits, (int)p.a[0], (const char *)p.a[1], (__u32)p.a[2],
+			   (__u32)p.a[3]);
 }
 
 SEC("tracepoint/syscalls/sys_exit_open")
@@ -904,8 +938,8 @@ int handle_exit_open(struct sc_exit *ctx)
 
 	if (!bits)
 		return 0;
-	return open_events(ctx, bits, AT_FDCWD, (const char *)p.a[0], p.a[1],
-			   p.a[2]);
+	return open_events(ctx, bits, AT_FDCWD, (const char *)p.a[0], (__u32)p.a[1],
+			   (__u32)p.a[2]);
 }
 
 SEC("tracepoint/syscalls/sys_exit_creat")
@@ -917,7 +951,7 @@ int handle_exit_creat(struct sc_exit *ctx)
 	if (!bits)
 		return 0;
 	return open_events(ctx, bits, AT_FDCWD, (const char *)p.a[0],
-			   O_CREAT | O_WRONLY | O_TRUNC, p.a[1]);
+			   O_CREAT | O_WRONLY | O_TRUNC, (__u32)p.a[1]);
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat2")
@@ -929,9 +963,12 @@ int handle_exit_openat2(struct sc_exit *ctx)
 
 	if (!bits)
 		return 0;
-	bpf_probe_read_user(&how, sizeof(how), (void *)p.a[2]);
-	return open_events(ctx, bits, (int)p.a[0], (const char *)p.a[1], how.flags,
-			   how.mode);
+	/* the kernel read it to open the file; should it be gone since,
+	 * the flags are not known: taken as none (a read-only open) */
+	if (bpf_probe_read_user(&how, sizeof(how), (void *)p.a[2]) < 0)
+		how = (struct open_how){};
+	return open_events(ctx, bits, (int)p.a[0], (const char *)p.a[1], (__u32)how.flags,
+			   (__u32)how.mode);
 }
 
 /* The fifth argument (x86-64: r8), for the calls that need it. */
@@ -955,11 +992,17 @@ static __always_inline __u64 arg5(void)
 		body;                                                          \
 	}
 
+/* The syscalls' mode, uid, gid and flags arguments are 32-bit values in
+ * 64-bit registers: the low half is the argument. */
+#define A32(x) ((__u32)(x))
+
 /* path-only calls: (dirfd, path, op, mode, uid, gid, flags) */
 #define ONE(op, dfd, path, mode, uid, gid, fl)                                 \
-	return file_exit(ctx, op, dfd, U(path), false, 0, NULL, false, mode, uid, gid, fl, -1)
+	return file_exit(ctx, op, dfd, U(path), false, 0, NULL, false, A32(mode), \
+			 A32(uid), A32(gid), A32(fl), -1)
 #define BYFD(op, fd, mode, uid, gid)                                           \
-	return file_exit(ctx, op, (int)(fd), NULL, false, 0, NULL, false, mode, uid, gid, 0, (int)(fd))
+	return file_exit(ctx, op, (int)(fd), NULL, false, 0, NULL, false,      \
+			 A32(mode), A32(uid), A32(gid), 0, (int)(fd))
 
 FILE_PROG(unlink, ONE(VG_FILE_DELETE, AT_FDCWD, p.a[0], 0, NOID, NOID, 0))
 FILE_PROG(unlinkat, ONE((p.a[2] & AT_REMOVEDIR) ? VG_FILE_RMDIR : VG_FILE_DELETE,
@@ -986,12 +1029,12 @@ FILE_PROG(renameat, return file_exit(ctx, VG_FILE_RENAME, (int)p.a[2], U(p.a[3])
 				     (int)p.a[0], U(p.a[1]), false, 0, NOID, NOID, 0, -1))
 FILE_PROG(renameat2, return file_exit(ctx, VG_FILE_RENAME, (int)p.a[2], U(p.a[3]), true,
 				      (int)p.a[0], U(p.a[1]), false, 0, NOID, NOID,
-				      arg5(), -1))
+				      A32(arg5()), -1))
 FILE_PROG(link, return file_exit(ctx, VG_FILE_LINK, AT_FDCWD, U(p.a[1]), true,
 				 AT_FDCWD, U(p.a[0]), false, 0, NOID, NOID, 0, -1))
 FILE_PROG(linkat, return file_exit(ctx, VG_FILE_LINK, (int)p.a[2], U(p.a[3]), true,
 				   (int)p.a[0], U(p.a[1]), false, 0, NOID, NOID,
-				   arg5(), -1))
+				   A32(arg5()), -1))
 FILE_PROG(symlink, return file_exit(ctx, VG_FILE_SYMLINK, AT_FDCWD, U(p.a[1]), true,
 				    0, U(p.a[0]), true, 0, NOID, NOID, 0, -1))
 FILE_PROG(symlinkat, return file_exit(ctx, VG_FILE_SYMLINK, (int)p.a[1], U(p.a[2]), true,
@@ -1046,11 +1089,14 @@ static __always_inline __u32 sock_addr(struct socket *sock, bool local,
 		a->sin6_family = AF_INET6;
 		if (local) {
 			a->sin6_port = bpf_htons(BPF_CORE_READ(sk, __sk_common.skc_num));
-			BPF_CORE_READ_INTO(&a->sin6_addr, sk,
-					   __sk_common.skc_v6_rcv_saddr);
+			if (BPF_CORE_READ_INTO(&a->sin6_addr, sk,
+					       __sk_common.skc_v6_rcv_saddr) < 0)
+				return 0;
 		} else {
 			a->sin6_port = BPF_CORE_READ(sk, __sk_common.skc_dport);
-			BPF_CORE_READ_INTO(&a->sin6_addr, sk, __sk_common.skc_v6_daddr);
+			if (BPF_CORE_READ_INTO(&a->sin6_addr, sk,
+					       __sk_common.skc_v6_daddr) < 0)
+				return 0;
 		}
 		return sizeof(*a);
 	}
@@ -1070,10 +1116,13 @@ static __always_inline __u32 sock_addr(struct socket *sock, bool local,
 		if (!ua)
 			return 0;
 		len = BPF_CORE_READ(ua, len);
-		if (len <= 0 || len > VG_SOCKADDR_MAX)
+		if (len <= 0)
+			return 0;
+		if (len > VG_SOCKADDR_MAX)
 			len = VG_SOCKADDR_MAX;
-		bpf_probe_read_kernel(out, BOUND(len, 127), &ua->name);
-		return len;
+		if (bpf_probe_read_kernel(out, BOUND32((__u32)len, 127), &ua->name) < 0)
+			return 0;
+		return (__u32)len;
 	}
 	return 0;
 }
@@ -1108,12 +1157,12 @@ static __always_inline int net_exit(struct sc_exit *ctx, __u32 type)
 	__builtin_memset(e, 0, sizeof(*e));
 	e->ret = ctx->ret;
 	e->fd = (int)p.a[0];
-	e->syscall_nr = ctx->nr;
+	e->syscall_nr = (__u32)ctx->nr;
 	fd = e->fd;
 	if (type == VG_EV_LISTEN)
-		e->backlog = p.a[1];
+		e->backlog = A32(p.a[1]);
 	if (type == VG_EV_ACCEPT)
-		fd = ctx->ret; /* the new connection */
+		fd = (int)ctx->ret; /* the new connection (or -errno) */
 	sock = fd >= 0 ? fd_socket(t, fd) : NULL;
 	if (sock) {
 		__u16 f2 = 0;
@@ -1133,12 +1182,14 @@ static __always_inline int net_exit(struct sc_exit *ctx, __u32 type)
 	 * address: then what the caller asked for, marked as such */
 	if ((type == VG_EV_CONNECT && !e->addr_len) ||
 	    (type == VG_EV_BIND && (ctx->ret != 0 || !e->local_len))) {
-		__u32 alen = p.a[2];
+		/* addrlen is an int: a negative one is no length */
+		int alen = (int)p.a[2];
 
 		if (alen > VG_SOCKADDR_MAX)
 			alen = VG_SOCKADDR_MAX;
-		if (bpf_probe_read_user(e->addr, BOUND(alen, 127), (void *)p.a[1]) == 0)
-			e->addr_len = alen;
+		if (alen > 0 &&
+		    bpf_probe_read_user(e->addr, BOUND32((__u32)alen, 127), (void *)p.a[1]) == 0)
+			e->addr_len = (__u32)alen;
 		e->addr_flags |= VG_NET_REQUESTED;
 		if (!fam && e->addr_len >= 2)
 			fam = *(__u16 *)e->addr;
@@ -1185,7 +1236,7 @@ int handle_exit_listen(struct sc_exit *ctx)
 SEC("tracepoint/raw_syscalls/sys_enter")
 int handle_raw_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	__u32 nr = ctx->id;
+	__u32 nr = (__u32)ctx->id;
 	struct vg_pending p = {};
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
@@ -1195,8 +1246,12 @@ int handle_raw_enter(struct trace_event_raw_sys_enter *ctx)
 	p.nr = nr;
 	p.enter_ns = bpf_ktime_get_boot_ns();
 	/* one copy: the verifier refuses loads through a moved ctx pointer,
-	 * which an unrolled loop may become */
-	bpf_probe_read_kernel(p.args, sizeof(p.args), ctx->args);
+	 * which an unrolled loop may become. Arguments that cannot be read
+	 * make no event of zeros: it is counted lost. */
+	if (bpf_probe_read_kernel(p.args, sizeof(p.args), ctx->args) < 0) {
+		count_lost(VG_EV_SYSCALL);
+		return 0;
+	}
 	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
 	return 0;
 }
@@ -1205,7 +1260,7 @@ SEC("tracepoint/raw_syscalls/sys_exit")
 int handle_raw_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
-	__u32 nr = ctx->id;
+	__u32 nr = (__u32)ctx->id;
 	struct vg_pending p;
 	struct vg_ev_syscall *e;
 
@@ -1256,7 +1311,7 @@ int handle_tracepoint(void *ctx)
 	e->tp_id = id;
 	e->len = *size > VG_TP_COPY_MAX ? VG_TP_COPY_MAX : *size;
 	if (e->len < 8 ||
-	    bpf_probe_read_kernel(&s->rec[sizeof(*e)], BOUND(e->len, VG_TP_COPY_MAX * 2 - 1),
+	    bpf_probe_read_kernel(&s->rec[sizeof(*e)], BOUND32(e->len, VG_TP_COPY_MAX * 2 - 1),
 				  ctx) < 0)
 		e->len = 0;
 	/* never hand that kernel pointer out; common_type is known */
