@@ -2,6 +2,9 @@
 #include "sensor.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -9,6 +12,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/bpf.h>
@@ -74,9 +80,146 @@ struct vg_sensor {
 	 * that attaching later needs no tracefs */
 	uint32_t tp_ids[48];
 	uint64_t loaded, attached;   /* type masks */
+	/* a program no one wants stays attached, gated by the type mask,
+	 * for VG_SENSOR_DETACH_HOLD_NS: churn costs no teardown */
+	uint64_t idle_since[48];
 	int ncpus;
 	uint64_t mask; /* for vg_sensor_start() */
+	struct reaper *reaper;
 };
+
+/*
+ * Detaching a tracepoint program takes the kernel tens of milliseconds
+ * (it waits for an RCU grace period), one link at a time. The reaper is a
+ * thread that does it off the caller's loop; a link it has not started on
+ * can be taken back when its program is wanted again.
+ */
+struct reaper {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct reaped {
+		struct bpf_link *l;
+		int idx; /* its prog_uses[] index; -1: a tracepoint by name */
+	} queue[48 + MAX_LINKS];
+	size_t n;
+	int busy; /* the index of the one being destroyed now, or -2 */
+	bool stop;
+};
+
+static void *reaper_main(void *arg)
+{
+	struct reaper *r = arg;
+
+	prctl(PR_SET_NAME, "vigil-detach");
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		struct reaped q;
+
+		while (!r->n && !r->stop)
+			pthread_cond_wait(&r->cond, &r->lock);
+		if (!r->n)
+			break;
+		q = r->queue[0];
+		memmove(r->queue, r->queue + 1, --r->n * sizeof(*r->queue));
+		r->busy = q.idx;
+		pthread_mutex_unlock(&r->lock);
+		bpf_link__destroy(q.l);
+		pthread_mutex_lock(&r->lock);
+		r->busy = -2;
+		pthread_cond_broadcast(&r->cond);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+/* Hand @l (of prog_uses[@idx], or -1) to the reaper; destroyed here
+ * when there is none. */
+static void reap(struct vg_sensor *s, struct bpf_link *l, int idx)
+{
+	struct reaper *r = s->reaper;
+
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (r) {
+			sigset_t all, old;
+
+			r->busy = -2;
+			pthread_mutex_init(&r->lock, NULL);
+			pthread_cond_init(&r->cond, NULL);
+			/* signals are the caller's threads' to take */
+			sigfillset(&all);
+			pthread_sigmask(SIG_SETMASK, &all, &old);
+			if (pthread_create(&r->thread, NULL, reaper_main, r) != 0) {
+				pthread_mutex_destroy(&r->lock);
+				pthread_cond_destroy(&r->cond);
+				free(r);
+				r = NULL;
+			}
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+		}
+		s->reaper = r;
+	}
+	if (!r) {
+		bpf_link__destroy(l);
+		return;
+	}
+	pthread_mutex_lock(&r->lock);
+	if (r->n < VG_ARRAY_SIZE(r->queue)) {
+		r->queue[r->n++] = (struct reaped){ l, idx };
+		l = NULL;
+		pthread_cond_signal(&r->cond);
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (l)
+		bpf_link__destroy(l);
+}
+
+/* prog_uses[@idx]'s link, if the reaper has not started on it: back to
+ * the caller. Waits while it is being destroyed, so that a program is
+ * never attached twice (each event would be sent twice). */
+static struct bpf_link *unreap(struct vg_sensor *s, int idx)
+{
+	struct reaper *r = s->reaper;
+	struct bpf_link *got = NULL;
+
+	if (!r)
+		return NULL;
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->n && !got; i++)
+		if (r->queue[i].idx == idx) {
+			got = r->queue[i].l;
+			memmove(r->queue + i, r->queue + i + 1,
+				(--r->n - i) * sizeof(*r->queue));
+		}
+	while (!got && r->busy == idx)
+		pthread_cond_wait(&r->cond, &r->lock);
+	pthread_mutex_unlock(&r->lock);
+	return got;
+}
+
+/* Every link the reaper holds, out of it (for the teardown). */
+static size_t reaper_take_all(struct vg_sensor *s, struct bpf_link **out,
+			      size_t max)
+{
+	struct reaper *r = s->reaper;
+	size_t n = 0;
+
+	if (!r)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	while (r->n && n < max)
+		out[n++] = r->queue[--r->n].l;
+	r->stop = true;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->cond);
+	free(r);
+	s->reaper = NULL;
+	return n;
+}
 
 static void set_err(char *err, size_t errsz, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -209,6 +352,8 @@ static int resolve_tp_ids(struct vg_sensor *s, struct vg_tracefs *tfs,
 int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
 		     size_t errsz)
 {
+	uint64_t now = vg_clock_ns(CLOCK_MONOTONIC);
+
 	mask |= VG_CGROUP_EVENTS;
 	if (mask & ~s->loaded & ~VG_EV_BIT(VG_EV_EXEC_ARGS)) {
 		set_err(err, errsz, "event types not loaded at start");
@@ -221,12 +366,20 @@ int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
 			    u->types != VG_EV_BIT(VG_EV_TRACEPOINT);
 		struct bpf_link *l;
 
-		if (!want && s->plinks[i]) {
-			bpf_link__destroy(s->plinks[i]);
-			s->plinks[i] = NULL;
-		}
-		if (!want || s->plinks[i])
+		if (!want) {
+			/* gated by the type mask until vg_sensor_reap_idle() */
+			if (s->plinks[i] && !s->idle_since[i])
+				s->idle_since[i] = now;
 			continue;
+		}
+		s->idle_since[i] = 0;
+		if (s->plinks[i])
+			continue;
+		l = unreap(s, (int)i);
+		if (l) {
+			s->plinks[i] = l;
+			continue;
+		}
 		if (s->tp_ids[i])
 			l = vg_tracefs_attach(p, s->tp_ids[i], 0);
 		else if (tp_section(bpf_program__section_name(p), NULL, 0, NULL, 0))
@@ -246,6 +399,96 @@ int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
 	}
 	s->attached = mask;
 	return 0;
+}
+
+size_t vg_sensor_reap_idle(struct vg_sensor *s, uint64_t now, uint64_t hold_ns)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < VG_ARRAY_SIZE(prog_uses); i++) {
+		if (!s->plinks[i] || !s->idle_since[i] ||
+		    now - s->idle_since[i] < hold_ns)
+			continue;
+		reap(s, s->plinks[i], (int)i);
+		s->plinks[i] = NULL;
+		s->idle_since[i] = 0;
+		n++;
+	}
+	return n;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Every link detached, without making the caller wait for the kernel:
+ * the programs are gated first (type mask 0), then a detached grandchild
+ * holds the links' fds and closes them one at a time while the caller's
+ * own copies are closed at once (the kernel detaches a program when its
+ * last reference goes). Without fork(), here, one by one.
+ */
+static void teardown(struct vg_sensor *s)
+{
+	struct bpf_link *all[VG_ARRAY_SIZE(s->plinks) + MAX_LINKS + 48 + MAX_LINKS];
+	int fds[VG_ARRAY_SIZE(all) + 1], gate[2] = { -1, -1 };
+	size_t n = 0, nf = 0;
+	pid_t pid;
+
+	for (size_t i = 0; i < VG_ARRAY_SIZE(s->plinks); i++)
+		if (s->plinks[i])
+			all[n++] = s->plinks[i];
+	for (size_t i = 0; i < s->n_links; i++)
+		all[n++] = s->links[i];
+	n += reaper_take_all(s, all + n, VG_ARRAY_SIZE(all) - n);
+	if (!n)
+		return;
+	if (s->skel && s->skel->bss)
+		s->skel->bss->vg_type_mask = 0;
+	for (size_t i = 0; i < n; i++)
+		if (bpf_link__fd(all[i]) >= 0)
+			fds[nf++] = bpf_link__fd(all[i]);
+	/* the grandchild closes its copies only once ours are closed: the
+	 * last close of a link is the one that waits for the kernel */
+	if (nf && pipe2(gate, O_CLOEXEC) == 0)
+		fds[nf++] = gate[0];
+	qsort(fds, nf, sizeof(*fds), cmp_int);
+	pid = gate[0] >= 0 ? fork() : -1;
+	if (pid == 0) {
+		/* only what the links need: no terminal, no pipe held open */
+		unsigned lo = 0;
+		char c;
+
+		if (fork() != 0)
+			_exit(0);
+		setsid();
+		prctl(PR_SET_NAME, "vigil-detach");
+		for (size_t i = 0; i < nf; i++) {
+			if ((unsigned)fds[i] > lo)
+				close_range(lo, (unsigned)fds[i] - 1, 0);
+			lo = (unsigned)fds[i] + 1;
+		}
+		close_range(lo, ~0u, 0);
+		while (read(gate[0], &c, 1) < 0 && errno == EINTR)
+			;
+		for (size_t i = 0; i < nf; i++)
+			close(fds[i]);
+		_exit(0);
+	}
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	for (size_t i = 0; i < n; i++)
+		bpf_link__destroy(all[i]);
+	if (gate[0] >= 0) {
+		close(gate[0]);
+		close(gate[1]);
+	}
+	memset(s->plinks, 0, sizeof(s->plinks));
+	s->n_links = 0;
 }
 
 static void ring_close(struct ring *r)
@@ -505,11 +748,8 @@ void vg_sensor_free(struct vg_sensor *s)
 {
 	if (!s)
 		return;
+	teardown(s);
 	ring_close(&s->rb);
-	for (size_t i = 0; i < s->n_links; i++)
-		bpf_link__destroy(s->links[i]);
-	for (size_t i = 0; i < VG_ARRAY_SIZE(s->plinks); i++)
-		bpf_link__destroy(s->plinks[i]);
 	sensor_bpf__destroy(s->skel);
 	free(s);
 }

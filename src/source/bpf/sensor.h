@@ -40,7 +40,8 @@ struct vg_sensor;
 /* Load and attach, paused: only cgroup creations pass until
  * vg_sensor_start(), so that filters can be set first. Returns 0, or
  * -errno with a sentence in @err. The caller frees *ret with
- * vg_sensor_free() (which detaches everything). */
+ * vg_sensor_free() (which detaches everything: in a detached child
+ * process, so that the caller need not wait for the kernel). */
 int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 		  char *err, size_t errsz);
 void vg_sensor_free(struct vg_sensor *s);
@@ -91,12 +92,19 @@ int vg_sensor_drop_cgroup(struct vg_sensor *s, uint64_t cgid, bool add);
 /* Let the event types of the options pass. */
 void vg_sensor_start(struct vg_sensor *s);
 /* Attach the programs of the types in @mask (of those loaded by
- * vg_sensor_new()) and detach the others, live: a type no one wants
- * then costs nothing at all. Returns 0 or -errno with @err. */
+ * vg_sensor_new()); the others stay attached, gated by the type mask,
+ * until vg_sensor_reap_idle() detaches them off the caller's thread.
+ * Returns 0 or -errno with @err. */
 int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
 		     size_t errsz);
 /* Change the event types passed, live. */
 void vg_sensor_set_types(struct vg_sensor *s, uint64_t type_mask);
+/* Programs no type needs, attached though unwanted for @hold_ns or more
+ * (vg_sensor_attach() keeps them, gated, so that a type wanted again
+ * costs nothing), are detached off the caller's thread. Returns how
+ * many. */
+#define VG_SENSOR_DETACH_HOLD_NS (5ull * 1000000000ull)
+size_t vg_sensor_reap_idle(struct vg_sensor *s, uint64_t now, uint64_t hold_ns);
 
 
 #endif

@@ -67,8 +67,10 @@ static bool bs_pending(struct vg_source *s)
 
 static void bs_tick(struct vg_source *s, bool all, vg_event_fn fn, void *ctx)
 {
-	vg_bpf_decoder_flush(&of(s)->dec, vg_clock_ns(CLOCK_MONOTONIC), all, fn,
-			     ctx);
+	uint64_t now = vg_clock_ns(CLOCK_MONOTONIC);
+
+	vg_bpf_decoder_flush(&of(s)->dec, now, all, fn, ctx);
+	vg_sensor_reap_idle(of(s)->sensor, now, VG_SENSOR_DETACH_HOLD_NS);
 }
 
 static int bs_set_types(struct vg_source *s, uint64_t types, char *err,
