@@ -78,9 +78,25 @@ extern const char cli_global_help[];
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A listening Unix stream socket at @path (its directory made, 0755, if
  * missing), mode @mode and, with @set_gid, group @gid, before anyone can
- * connect. A live socket there (another @who) or anything that is not a
- * socket is refused, never removed; a stale socket is replaced. Returns
+ * connect. A directory that another user owns or that others may write
+ * is refused; so is a live socket there (another @who) or anything that
+ * is not a socket, never removed; a stale socket is replaced. Returns
  * the fd or -errno, with the reason printed. */
+/* Keep only the capabilities @keep (@n CAP_* numbers) and set
+ * no_new_privs, once @who has set up and before it starts threads; a
+ * @sensor keeps CAP_SYS_ADMIN too where that is what gives it eBPF.
+ * Returns 0, or -1 with the reason printed. */
+int cli_keep_caps(const char *who, bool sensor, const int *keep, size_t n);
+/* What the sensor's commands (watch, daemon) keep: eBPF and perf events
+ * to attach and detach as subscriptions change, and what reading other
+ * processes' /proc files and the runtimes' state takes. */
+#define CLI_SENSOR_CAPS { 39 /* CAP_BPF */, 38 /* CAP_PERFMON */,             \
+			  19 /* CAP_SYS_PTRACE */, 2 /* CAP_DAC_READ_SEARCH */ }
+/* What vigil server keeps: reading its peers' /proc files and state. */
+#define CLI_SERVER_CAPS { 19 /* CAP_SYS_PTRACE */, 2 /* CAP_DAC_READ_SEARCH */ }
+/* Connected to the vigil daemon at @path, checked to be root's
+ * (SO_PEERCRED): -EPERM otherwise. -errno with @err. */
+int cli_daemon_connect(const char *path, char *err, size_t errsz);
 int cli_listen_unix(const char *path, const char *who, mode_t mode, gid_t gid,
 		    bool set_gid);
 /* A connected Unix stream socket to @path, or -errno. */

@@ -252,6 +252,24 @@ static void count(struct server *s, uint64_t *c)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* Whether this kernel hands out a peer's pidfd (SO_PEERPIDFD). */
+static bool have_peerpidfd(void)
+{
+	int sv[2], pfd = -1;
+	socklen_t len = sizeof(pfd);
+	bool ok;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return false;
+	ok = getsockopt(sv[0], SOL_SOCKET, 77 /* SO_PEERPIDFD */, &pfd, &len) == 0 &&
+	     pfd >= 0;
+	if (pfd >= 0)
+		close(pfd);
+	close(sv[0]);
+	close(sv[1]);
+	return ok;
+}
+
 static void serve_one(struct worker *w, int fd)
 {
 	struct server *s = w->s;
@@ -559,6 +577,20 @@ int cmd_server(int argc, char **argv)
 
 	s.listen_fd = cli_listen_unix(s.path, "server", mode, gid, set_gid);
 	if (s.listen_fd < 0) {
+		ret = EXIT_PARTIAL;
+		goto out;
+	}
+	/* no eBPF here at all: reading its peers is all it does. Without
+	 * pidfds, a peer is confirmed by unix_diag in its own network
+	 * namespace, which setns() enters: that takes CAP_SYS_ADMIN. */
+	static const int keep[] = CLI_SERVER_CAPS;
+	int keep_fallback[VG_ARRAY_SIZE(keep) + 1];
+	size_t n_keep = VG_ARRAY_SIZE(keep);
+
+	memcpy(keep_fallback, keep, sizeof(keep));
+	if ((s.peer_flags & VIGIL_PEER_NO_PIDFD) || !have_peerpidfd())
+		keep_fallback[n_keep++] = 21; /* CAP_SYS_ADMIN */
+	if (cli_keep_caps("vigil server", false, keep_fallback, n_keep) < 0) {
 		ret = EXIT_PARTIAL;
 		goto out;
 	}

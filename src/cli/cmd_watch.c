@@ -563,16 +563,21 @@ int cmd_watch(int argc, char **argv)
 
 	if (!embedded && daemon_can) {
 		const char *path = socket_path ? socket_path : VG_DAEMON_SOCKET;
-		int fd = cli_unix_connect(path);
+		char cerr[256];
+		int fd = cli_daemon_connect(path, cerr, sizeof(cerr));
 
 		if (fd >= 0) {
 			r = via_daemon(&w, fd, path, filter_text, duration_ms);
 			goto out;
 		}
 		if (socket_given) {
-			r = cli_usage_error("watch", "--socket %s: %s", path, strerror(-fd));
+			r = cli_usage_error("watch", "--socket %s: %s", path, cerr);
 			goto out;
 		}
+		/* what answers there is not root: not heard, and said so */
+		if (fd == -EPERM)
+			fprintf(stderr, "%s: %s; running the sensor here\n",
+				program_name, cerr);
 	} else if (socket_given) {
 		r = cli_usage_error("watch", "--socket: the daemon cannot serve "
 				    "syscall:, tp:, thread, --pid or --ring-size");
@@ -633,6 +638,14 @@ int cmd_watch(int argc, char **argv)
 	    (w.n_pids && vg_engine_select_pids(w.en, w.pids, w.n_pids) < 0)) {
 		cli_error("%s", err[0] ? err : "the source cannot select pids");
 		r = EXIT_USAGE;
+		goto out;
+	}
+	/* set up: what is left needs no more than this (before it says it
+	 * is watching, and before any thread starts) */
+	static const int keep[] = CLI_SENSOR_CAPS;
+
+	if (cli_keep_caps("vigil watch", true, keep, VG_ARRAY_SIZE(keep)) < 0) {
+		r = EXIT_PARTIAL;
 		goto out;
 	}
 	/* Output is flushed after each batch, so a large buffer costs no

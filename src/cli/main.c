@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -11,8 +13,17 @@
 
 #include "attrib/attrib.h"
 #include "attrib/snapshot.h"
-#include "cli.h"
+#include "base/caps.h"
 #include "base/util.h"
+#include "cli.h"
+#include "probe/probe.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
 #include "vigil/vigil.h"
 
 struct cli_globals cli = { .host_root = NULL, .output = VG_OUTPUT_TEXT };
@@ -68,14 +79,16 @@ int cli_unix_connect(const char *path)
 	return fd;
 }
 
-/* See cli.h. The socket is bound under umask 0177 (owner-only from the
- * moment it exists) and widened to @mode after its group is set. */
+/* See cli.h. Everything after the directory is opened goes through its
+ * fd: the socket is bound under the umask that gives it @mode from the
+ * moment it exists, and its group is set without following a link. */
 int cli_listen_unix(const char *path, const char *who, mode_t mode, gid_t gid,
 		    bool set_gid)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int fd = -1, dfd = -1;
 	struct stat st;
+	const char *name;
 	mode_t old;
 	int r;
 
@@ -88,21 +101,53 @@ int cli_listen_unix(const char *path, const char *who, mode_t mode, gid_t gid,
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 
-	/* the directory: create the last component only, 0755 */
+	/* the directory: the last component made if missing, 0755 */
 	_cleanup_free_ char *dir = strdup(path);
 	char *slash = dir ? strrchr(dir, '/') : NULL;
 	if (!dir)
 		return -ENOMEM;
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-			r = -errno;
-			cli_error("creating %s: %s", dir, strerror(errno));
-			return r;
-		}
+	if (!slash) {
+		free(dir);
+		dir = strdup(".");
+		if (!dir)
+			return -ENOMEM;
+		name = path;
+	} else {
+		name = path + (slash - dir) + 1;
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if (!*name) {
+		cli_error("socket path '%s' names a directory", path);
+		return -EINVAL;
+	}
+	old = umask(0022);
+	r = mkdir(dir, 0755);
+	umask(old);
+	if (r < 0 && errno != EEXIST) {
+		r = -errno;
+		cli_error("creating %s: %s", dir, strerror(errno));
+		return r;
+	}
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fstat(dfd, &st) < 0) {
+		r = -errno;
+		cli_error("%s: %s", dir, strerror(errno));
+		return r;
+	}
+	/* whoever else may write there may replace the socket */
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022)) {
+		cli_error("%s is %s: refusing to put the %s socket there (the "
+			  "directory must be owned by root%s and writable by its "
+			  "owner only)", dir,
+			  st.st_mode & 022 ? "writable by others" : "owned by another user",
+			  who, geteuid() ? " or this user" : "");
+		return -EPERM;
 	}
 
-	if (lstat(path, &st) == 0) {
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			cli_error("%s exists and is not a socket; not removing it",
 				  path);
@@ -115,7 +160,7 @@ int cli_listen_unix(const char *path, const char *who, mode_t mode, gid_t gid,
 			cli_error("another %s is listening on %s", who, path);
 			return -EADDRINUSE;
 		}
-		if (unlink(path) < 0 && errno != ENOENT) {
+		if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT) {
 			r = -errno;
 			cli_error("removing the stale socket %s: %s", path,
 				  strerror(errno));
@@ -123,10 +168,14 @@ int cli_listen_unix(const char *path, const char *who, mode_t mode, gid_t gid,
 		}
 	}
 
+	/* bound in the directory opened, whatever its path means now */
+	r = snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dfd, name);
+	if (r < 0 || (size_t)r >= sizeof(sa.sun_path))
+		memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	old = umask(0177);
+	old = umask(~mode & 0777);
 	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (r < 0) {
@@ -134,21 +183,64 @@ int cli_listen_unix(const char *path, const char *who, mode_t mode, gid_t gid,
 		cli_error("binding %s: %s", path, strerror(errno));
 		return r;
 	}
-	if ((set_gid && chown(path, (uid_t)-1, gid) < 0) ||
-	    chmod(path, mode) < 0) {
-		r = -errno;
+	errno = 0;
+	if ((set_gid && fchownat(dfd, name, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) < 0) ||
+	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISSOCK(st.st_mode) ||
+	    (st.st_mode & 07777) != (mode & 07777)) {
+		r = errno ? -errno : -EPERM;
 		cli_error("setting the owner or mode of %s: %s", path,
-			  strerror(errno));
-		unlink(path);
+			  errno ? strerror(errno) : "not the socket bound");
+		unlinkat(dfd, name, 0);
 		return r;
 	}
 	if (listen(fd, SOMAXCONN) < 0) {
 		r = -errno;
 		cli_error("listening on %s: %s", path, strerror(errno));
-		unlink(path);
+		unlinkat(dfd, name, 0);
 		return r;
 	}
 	return VG_TAKE_FD(fd);
+}
+
+/* See cli.h. */
+int cli_keep_caps(const char *who, bool sensor, const int *keep, size_t n)
+{
+	int caps[16];
+	size_t k = 0;
+	char err[256];
+
+	for (size_t i = 0; i < n && k < VG_ARRAY_SIZE(caps) - 1; i++)
+		caps[k++] = keep[i];
+	/* where CAP_SYS_ADMIN is what lets it use eBPF (a container given
+	 * it, on a kernel or runtime without CAP_BPF), it stays */
+	if (sensor && !(vg_probe_has_cap(CAP_BPF) && vg_probe_has_cap(CAP_PERFMON)))
+		caps[k++] = CAP_SYS_ADMIN;
+	if (vg_caps_limit(caps, k, err, sizeof(err)) < 0) {
+		cli_error("%s: %s", who, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* See cli.h. */
+int cli_daemon_connect(const char *path, char *err, size_t errsz)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	int fd = cli_unix_connect(path);
+
+	if (fd < 0) {
+		vg_set_err(err, errsz, "%s", strerror(-fd));
+		return fd;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.uid != 0) {
+		vg_set_err(err, errsz, "the process serving %s runs as uid %u, not "
+			   "root: not a vigil daemon to trust", path,
+			   (unsigned)cr.uid);
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
 }
 
 int cli_ring_size(const char *cmd, const char *arg, size_t *ret)

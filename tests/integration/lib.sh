@@ -463,3 +463,21 @@ vg_valid_json_lines() {
 }
 
 vg_count_lines() { printf '%s\n' "$1" | grep -c .; }
+
+# vg_check_caps WHAT PID CAP...: the capabilities process PID has in
+# effect, and in its bounding set, are exactly CAP... (numbers; CAP_SYS_ADMIN
+# is allowed besides where it is what grants eBPF), and no_new_privs is set.
+vg_check_caps() {
+	local what=$1 pid=$2; shift 2
+	local want=0 c eff bnd nnp st
+	for c in "$@"; do want=$((want | (1 << c))); done
+	st=$(cat "/proc/$pid/status" 2>/dev/null) || { fail "$what: no process $pid"; return; }
+	eff=$((16#$(awk '/^CapEff:/ {print $2}' <<<"$st")))
+	bnd=$((16#$(awk '/^CapBnd:/ {print $2}' <<<"$st")))
+	nnp=$(awk '/^NoNewPrivs:/ {print $2}' <<<"$st")
+	if [ "$eff" = "$want" ] && [ "$bnd" = "$want" ] && [ "$nnp" = 1 ]; then
+		pass "$what keeps only capabilities $* (CapEff=CapBnd=$(printf %x "$want")), no_new_privs"
+	else
+		fail "$what: CapEff $(printf %x "$eff"), CapBnd $(printf %x "$bnd"), NoNewPrivs $nnp; want $(printf %x "$want") and 1"
+	fi
+}

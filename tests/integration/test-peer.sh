@@ -80,6 +80,8 @@ start_server "$LOG" || vg_finish
 MODE=$(stat -c %a "$SOCK")
 [ "$MODE" = 660 ] && pass "socket created with mode 0660 (not world-writable)" ||
 	fail "socket mode is $MODE, want 660"
+# CAP_DAC_READ_SEARCH (2), CAP_SYS_PTRACE (19); no eBPF
+vg_check_caps "vigil server" "$SRV_PID" 2 19
 
 vg_vigil client --socket "$SOCK" --output json
 SELF_LINE=$VG_OUT

@@ -136,6 +136,8 @@ if watch_start default; then
 		pass "no tracefs mount appeared in this namespace's or the host's mount table" ||
 		fail "a tracefs mount appeared: here $(vg_mounts_of_type tracefs | tr '\n' ' '), host $(vg_mounts_of_type tracefs 1 | tr '\n' ' ')"
 	grep -q 'tracefs was mounted' "$W_ERR" && fail "vigil said it mounted tracefs: $(cat "$W_ERR")"
+	# CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE, CAP_PERFMON, CAP_BPF
+	vg_check_caps "vigil watch" "$W_PID" 2 19 38 39
 	watch_stop
 fi
 

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "base/caps.h"
+
+#include <cap-ng.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+
+#include "base/util.h"
+
+int vg_caps_limit(const int *keep, size_t n, char *err, size_t errsz)
+{
+	int r;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		r = -errno;
+		vg_set_err(err, errsz, "setting no_new_privs: %s", strerror(errno));
+		return r;
+	}
+	capng_get_caps_process();
+	if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE)
+		return 0;
+	/* a capability this process does not have is not asked for */
+	bool had[64] = { false };
+
+	for (size_t i = 0; i < n; i++)
+		if (keep[i] >= 0 && keep[i] < 64)
+			had[keep[i]] = capng_have_capability(CAPNG_PERMITTED,
+							     (unsigned)keep[i]) == 1;
+	/* the bounding set changes only with CAP_SETPCAP (a container may
+	 * lack it): then the sets alone, and no_new_privs */
+	capng_select_t which = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP) == 1
+				       ? CAPNG_SELECT_BOTH : CAPNG_SELECT_CAPS;
+
+	capng_clear(CAPNG_SELECT_BOTH);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < 0 || keep[i] >= 64 || !had[keep[i]])
+			continue;
+		if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+						    CAPNG_BOUNDING_SET,
+				 (unsigned)keep[i]) < 0) {
+			vg_set_err(err, errsz, "capability %d: unknown", keep[i]);
+			return -EINVAL;
+		}
+	}
+	r = capng_apply(which);
+	if (r < 0) {
+		vg_set_err(err, errsz, "dropping capabilities: libcap-ng error %d", r);
+		return -EPERM;
+	}
+	/* the ambient set too, where the kernel has one */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
+	    errno != EINVAL) {
+		r = -errno;
+		vg_set_err(err, errsz, "clearing the ambient capabilities: %s",
+			   strerror(errno));
+		return r;
+	}
+	return 0;
+}
+
+void vg_caps_effective(char *buf, size_t sz)
+{
+	char *s;
+
+	if (!sz)
+		return;
+	buf[0] = '\0';
+	capng_get_caps_process();
+	s = capng_print_caps_text(CAPNG_PRINT_BUFFER, CAPNG_EFFECTIVE);
+	if (s) {
+		snprintf(buf, sz, "%s", s);
+		free(s);
+	}
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VG_BASE_CAPS_H
+#define VG_BASE_CAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Least privilege, once a command has set up: it keeps only the
+ * capabilities it names, in its effective and permitted sets; the
+ * inheritable and ambient sets and the bounding set lose every other one
+ * (no exec can give them back, not even one of a root-owned file), and
+ * no_new_privs is set. The caller's thread and those it starts later are
+ * limited: call it before starting threads.
+ */
+
+/* Keep @keep (@n CAP_* numbers). A process without capabilities (not
+ * root, none given) only gets no_new_privs. Returns 0, or -errno with
+ * the reason in @err. */
+int vg_caps_limit(const int *keep, size_t n, char *err, size_t errsz);
+
+/* The names of the capabilities this thread has in effect, "a, b" (at
+ * most @sz bytes), for logs and `vigil doctor`. */
+void vg_caps_effective(char *buf, size_t sz);
+
+#endif
