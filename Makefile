@@ -15,7 +15,7 @@ CHECK_PKGS := $(BUILD_PKGS) jq clang libclang-rt-14-dev valgrind procps \
 BENCH_PKGS := $(BUILD_PKGS) procps jq hyperfine libbpf-tools bpftrace auditd bpftool \
 	docker.io busybox-static
 
-.PHONY: all build run check bench deps-build deps-check deps-bench clean
+.PHONY: all build run check check-asan-root bench deps-build deps-check deps-bench clean
 
 all: build
 
@@ -43,6 +43,11 @@ run: build
 # smoke runs, and the root integration suite with real runtimes.
 check: deps-check build
 	tests/check.sh $(BUILD)
+
+# The root integration suite once more, against an ASan + UBSan build:
+# any sanitizer report from any vigil process fails it.
+check-asan-root: deps-check build
+	tests/check-asan-root.sh
 
 bench: deps-bench build
 	bench/run.sh ./$(BUILD)/vigil

@@ -22,6 +22,7 @@ void cmd_daemon_help(FILE *f)
 	fprintf(f,
 		"Usage: %s daemon [--socket PATH] [--group NAME] [--allow-uid UID]...\n"
 		"                    [--allow-gid GID]... [--ring-size BYTES]\n"
+		"                    [--max-clients-per-uid N] [--idle-timeout SECONDS]\n"
 		"                    [--source bpf|replay:FILE]\n"
 		"\n"
 		"Run the sensor once and serve its events to any number of clients\n"
@@ -45,14 +46,21 @@ void cmd_daemon_help(FILE *f)
 		"  --allow-uid UID   also let this uid in; repeatable\n"
 		"  --allow-gid GID   also let members of this group in; repeatable\n"
 		"  --ring-size BYTES ring buffer size, a power of two (default 8 MiB)\n"
+		"  --max-clients-per-uid N\n"
+		"                    clients one uid may hold at once (default %d;\n"
+		"                    0: only the total of %d)\n"
+		"  --idle-timeout SECONDS\n"
+		"                    close a client with no subscription that said\n"
+		"                    nothing this long (default %d; 0: never)\n"
 		"  --source SRC      bpf (the default), or replay:FILE: a recording\n"
 		"                    (vigil watch --record) served as if live\n"
 		"\n"
 		"Try: echo '{\"req\":\"subscribe\",\"filter\":\"evt.type = exec\"}' |\n"
 		"       socat - UNIX-CONNECT:%s | jq .\n"
 		"\n%s",
-		program_name, vg_event_std_names(), VG_DAEMON_SOCKET, VG_DAEMON_SOCKET,
-		cli_global_help);
+		program_name, vg_event_std_names(), VG_DAEMON_SOCKET,
+		VG_DAEMON_CLIENTS_PER_UID, VG_DAEMON_CLIENTS_MAX, VG_DAEMON_IDLE_TIMEOUT_S,
+		VG_DAEMON_SOCKET, cli_global_help);
 }
 
 /* The engine over the eBPF sensor, or over a recording. NULL with the
@@ -105,7 +113,7 @@ static void warm_containers(struct vigil_ctx *ctx)
 int cmd_daemon(int argc, char **argv)
 {
 	enum { OPT_SOCKET = 1000, OPT_GROUP, OPT_ALLOW_UID, OPT_ALLOW_GID, OPT_RING,
-	       OPT_SOURCE };
+	       OPT_SOURCE, OPT_PER_UID, OPT_IDLE };
 	static const struct option opts[] = {
 		CLI_GLOBAL_OPTIONS,
 		{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -114,12 +122,16 @@ int cmd_daemon(int argc, char **argv)
 		{ "allow-gid", required_argument, NULL, OPT_ALLOW_GID },
 		{ "ring-size", required_argument, NULL, OPT_RING },
 		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "max-clients-per-uid", required_argument, NULL, OPT_PER_UID },
+		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ 0 },
 	};
 	uid_t allow_uid[VG_DAEMON_ALLOW_MAX];
 	gid_t allow_gid[VG_DAEMON_ALLOW_MAX];
 	struct vg_daemon_opts o = { .listen_fd = -1, .group_name = "vigil",
-				    .allow_uid = allow_uid, .allow_gid = allow_gid };
+				    .allow_uid = allow_uid, .allow_gid = allow_gid,
+				    .clients_per_uid = VG_DAEMON_CLIENTS_PER_UID,
+				    .idle_timeout_s = VG_DAEMON_IDLE_TIMEOUT_S };
 	const char *path = VG_DAEMON_SOCKET, *replay = NULL;
 	struct vigil_ctx *ctx = NULL;
 	struct vg_engine *en = NULL;
@@ -159,6 +171,19 @@ int cmd_daemon(int argc, char **argv)
 		case OPT_SOURCE:
 			if (cli_source_arg("daemon", optarg, &replay))
 				return EXIT_USAGE;
+			break;
+		case OPT_PER_UID:
+			if (vg_parse_u64(optarg, &v) < 0 || v > VG_DAEMON_CLIENTS_MAX)
+				return cli_usage_error("daemon", "--max-clients-per-uid takes "
+						       "0 to %d, not '%s'",
+						       VG_DAEMON_CLIENTS_MAX, optarg);
+			o.clients_per_uid = (unsigned)v;
+			break;
+		case OPT_IDLE:
+			if (vg_parse_u64(optarg, &v) < 0 || v > 86400)
+				return cli_usage_error("daemon", "--idle-timeout takes seconds, "
+						       "0 to 86400, not '%s'", optarg);
+			o.idle_timeout_s = (unsigned)v;
 			break;
 		case 'h':
 			cmd_daemon_help(stdout);
@@ -219,6 +244,14 @@ int cmd_daemon(int argc, char **argv)
 	d = vg_daemon_new(en, &o, err, sizeof(err));
 	if (!d) {
 		cli_error("%s", err);
+		ret = EXIT_PARTIAL;
+		goto out;
+	}
+	/* set up: the socket bound, the programs loaded, the tracefs
+	 * mount (if any) done; what is left needs no more than this */
+	static const int keep[] = CLI_SENSOR_CAPS;
+
+	if (cli_keep_caps("vigil daemon", true, keep, VG_ARRAY_SIZE(keep)) < 0) {
 		ret = EXIT_PARTIAL;
 		goto out;
 	}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "render/escape.h"
 #include "render/identity.h"
 #include "vigil/vigil.h"
 
@@ -28,6 +29,7 @@ struct sub {
 	struct vg_filter *f;
 	char **refs;     /* sel.refs, owned */
 	char *image, *pod_ns, *pod_name, *path;
+	size_t bytes; /* counted against the subscription budget */
 	uint64_t delivered, dropped, dropped_told;
 	struct sub *next;
 };
@@ -40,10 +42,17 @@ struct client {
 	char *in;
 	size_t in_len;
 	bool in_skip; /* the rest of an over-long line is discarded */
+	char *pend;      /* received, not yet handled: read while paused */
+	size_t pend_len;
 	char *out;
 	size_t out_len, out_off, out_cap;
-	bool eof, dead, epollout;
+	bool eof, dead, paused;
+	uint32_t ev_mask; /* what epoll watches for it */
 	size_t next_flush; /* queued bytes at which to try the socket again */
+	uint64_t last_active_ns; /* its last request */
+	double tokens;           /* subscription changes it may make now */
+	uint64_t tokens_ns;
+	size_t sub_bytes;        /* its share of the subscription budget */
 	struct sub *subs;
 	size_t n_subs;
 	struct client *next;
@@ -56,8 +65,12 @@ struct vg_daemon {
 	char sensor_id[40];
 	uint64_t next_sub;
 	struct client *clients;
-	size_t n_clients;
+	size_t n_clients, n_subs, sub_bytes;
 	uint64_t delivered, dropped, refused, requests, bad_requests;
+	struct vg_daemon_limit_stats lim;
+	bool listen_paused;        /* out of fds: not accepting */
+	uint64_t listen_retry_ns;  /* when to try again regardless */
+	uint64_t next_idle_check_ns;
 	char tag_listen, tag_engine; /* epoll's data for what is not a client */
 };
 
@@ -68,14 +81,23 @@ const char *vg_daemon_sensor_id(const struct vg_daemon *d)
 
 /* ------------------------------------------------------------- output */
 
-static void client_want_write(struct vg_daemon *d, struct client *c, bool on)
+static size_t waiting(const struct client *c)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0),
-				  .data.ptr = c };
+	return c->out_len - c->out_off;
+}
 
-	if (c->epollout == on || c->dead)
+/* What epoll watches for @c: input until its EOF and while its answers
+ * are under the bound (level-triggered, a half-closed socket would wake
+ * the loop forever), output while some waits. */
+static void client_update_events(struct vg_daemon *d, struct client *c)
+{
+	uint32_t m = (c->eof || c->paused ? 0 : EPOLLIN | EPOLLRDHUP) |
+		     (waiting(c) ? EPOLLOUT : 0);
+	struct epoll_event ev = { .events = m, .data.ptr = c };
+
+	if (c->ev_mask == m || c->dead)
 		return;
-	c->epollout = on;
+	c->ev_mask = m;
 	epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -90,6 +112,12 @@ static bool queue(struct client *c, const char *a, size_t na, const char *b,
 		return false;
 	if (bounded && waiting + need > VG_DAEMON_QUEUE_MAX)
 		return false;
+	if (waiting + need > VG_DAEMON_QUEUE_HARD) {
+		/* answers it asked for and never read: it goes */
+		c->dead = true;
+		c->d->lim.disconnected_slow++;
+		return false;
+	}
 	if (c->out_off && c->out_len + need > c->out_cap) {
 		memmove(c->out, c->out + c->out_off, waiting);
 		c->out_len = waiting;
@@ -115,15 +143,34 @@ static bool queue(struct client *c, const char *a, size_t na, const char *b,
 	return true;
 }
 
+/* Every request is answered: an answer that could not be made is an
+ * error reply, never silence. */
 static void reply(struct client *c, json_t *r, json_t *id)
 {
-	char *s;
+	char *s = NULL;
 
-	if (!r)
-		return;
-	if (id)
-		json_object_set(r, "id", id);
-	s = json_dumps(r, JSON_COMPACT);
+	if (r) {
+		if (id)
+			json_object_set(r, "id", id);
+		s = json_dumps(r, JSON_COMPACT);
+	}
+	if (s && strlen(s) > VG_DAEMON_REPLY_MAX) {
+		free(s);
+		s = NULL;
+		c->d->lim.replies_too_large++;
+	}
+	if (!s) {
+		json_t *e = json_pack("{s:s}", "error", r ? "the answer could not be "
+				      "made (too large, or out of memory)"
+						       : "out of memory");
+
+		if (e && id)
+			json_object_set(e, "id", id);
+		if (e && r && json_is_string(json_object_get(r, "reply")))
+			json_object_set(e, "reply", json_object_get(r, "reply"));
+		s = e ? json_dumps(e, JSON_COMPACT) : NULL;
+		json_decref(e);
+	}
 	if (s)
 		queue(c, s, strlen(s), NULL, 0, false);
 	free(s);
@@ -142,6 +189,16 @@ static void reply_error(struct client *c, json_t *id, const char *req,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* a request's words, cut by a bound, may end mid-character */
+	for (size_t i = 0, n = strlen(msg); i < n;) {
+		size_t k = vg_utf8_seq((const unsigned char *)msg + i, n - i);
+
+		if (!k) {
+			msg[i] = '?';
+			k = 1;
+		}
+		i += k;
+	}
 	r = json_pack("{s:s}", "error", msg);
 	if (r && req)
 		json_object_set_new(r, "reply", json_string(req));
@@ -235,10 +292,20 @@ static void flush_client(struct vg_daemon *d, struct client *c)
 		if (s->dropped != s->dropped_told &&
 		    c->out_len - c->out_off < VG_DAEMON_QUEUE_MAX / 2)
 			tell_lost(d, s);
-	client_want_write(d, c, c->out_off < c->out_len);
+	client_update_events(d, c);
 }
 
 /* ------------------------------------------------------ subscriptions */
+
+/* Off @s's client and the engine; freed by the caller. */
+static void sub_unlink_counts(struct vg_daemon *d, struct sub *s)
+{
+	s->c->n_subs--;
+	s->c->sub_bytes -= s->bytes;
+	d->n_subs--;
+	d->sub_bytes -= s->bytes;
+	vg_engine_remove_sink(d->en, &s->sink);
+}
 
 static void sub_free(struct sub *s)
 {
@@ -292,9 +359,56 @@ static int sub_types(struct client *c, json_t *id, json_t *je, uint64_t *ret)
 	return 0;
 }
 
+/* A subscription change costs the kernel state's recomputation: each
+ * client may make VG_DAEMON_SUB_RATE a second, in bursts of
+ * VG_DAEMON_SUB_BURST. Returns false with the error replied. */
+static bool change_allowed(struct vg_daemon *d, struct client *c, json_t *id,
+			   const char *req)
+{
+	uint64_t now = vg_clock_ns(CLOCK_MONOTONIC);
+
+	if (!c->tokens_ns) {
+		c->tokens = VG_DAEMON_SUB_BURST;
+	} else {
+		c->tokens += (double)(now - c->tokens_ns) * VG_DAEMON_SUB_RATE / 1e9;
+		if (c->tokens > VG_DAEMON_SUB_BURST)
+			c->tokens = VG_DAEMON_SUB_BURST;
+	}
+	c->tokens_ns = now;
+	if (c->tokens < 1.0) {
+		d->lim.rate_limited++;
+		reply_error(c, id, req, "rate limited: at most %d subscription changes "
+			    "a second; try again in %.0f ms", VG_DAEMON_SUB_RATE,
+			    (1.0 - c->tokens) * 1000.0 / VG_DAEMON_SUB_RATE + 1.0);
+		return false;
+	}
+	c->tokens -= 1.0;
+	return true;
+}
+
+/* What a subscription holds of the daemon's memory, for the budget. */
+static size_t sub_cost(json_t *q)
+{
+	size_t n = sizeof(struct sub) + 4096; /* a compiled filter's floor */
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(q, k, v) {
+		if (json_is_string(v))
+			n += 4 * json_string_length(v); /* source and tree */
+		else if (json_is_array(v))
+			for (size_t i = 0; i < json_array_size(v); i++)
+				n += 64 + (json_is_string(json_array_get(v, i))
+						   ? json_string_length(json_array_get(v, i))
+						   : 0);
+	}
+	return n;
+}
+
 static void req_subscribe(struct vg_daemon *d, struct client *c, json_t *q,
 			  json_t *id)
 {
+	size_t cost = sub_cost(q);
 	json_t *jf = json_object_get(q, "filter"), *je = json_object_get(q, "events");
 	json_t *jc = json_object_get(q, "containers"), *ji = json_object_get(q, "image");
 	json_t *jp = json_object_get(q, "pod"), *jh = json_object_get(q, "host");
@@ -304,10 +418,22 @@ static void req_subscribe(struct vg_daemon *d, struct client *c, json_t *q,
 	bool has_sel = false;
 
 	if (c->n_subs >= VG_DAEMON_SUBS_MAX) {
+		d->lim.refused_subscriptions++;
 		reply_error(c, id, "subscribe", "at most %d subscriptions per client",
 			    VG_DAEMON_SUBS_MAX);
 		return;
 	}
+	if (d->n_subs >= VG_DAEMON_SUBS_TOTAL ||
+	    d->sub_bytes + cost > VG_DAEMON_SUB_BYTES_MAX) {
+		d->lim.refused_subscriptions++;
+		reply_error(c, id, "subscribe", "the daemon's subscription budget is "
+			    "spent (%d subscriptions, %u MiB of filters and "
+			    "selections for all clients)", VG_DAEMON_SUBS_TOTAL,
+			    VG_DAEMON_SUB_BYTES_MAX >> 20);
+		return;
+	}
+	if (!change_allowed(d, c, id, "subscribe"))
+		return;
 	if ((jf && !json_is_string(jf)) || (je && !json_is_array(je)) ||
 	    (jc && !json_is_array(jc)) || (ji && !json_is_string(ji)) ||
 	    (jp && !json_is_string(jp)) || (jh && !json_is_boolean(jh)) ||
@@ -413,6 +539,10 @@ static void req_subscribe(struct vg_daemon *d, struct client *c, json_t *q,
 	s->next = c->subs;
 	c->subs = s;
 	c->n_subs++;
+	s->bytes = cost;
+	c->sub_bytes += cost;
+	d->n_subs++;
+	d->sub_bytes += cost;
 	vg_filter_format(s->f, canon, sizeof(canon));
 	reply(c, json_pack("{s:s,s:I,s:s,s:o,s:s}", "reply", "subscribe", "sub",
 			   (json_int_t)s->id, "filter", canon, "events",
@@ -432,9 +562,10 @@ static void req_unsubscribe(struct vg_daemon *d, struct client *c, json_t *q,
 
 		if ((json_int_t)s->id != want)
 			continue;
+		if (!change_allowed(d, c, id, "unsubscribe"))
+			return;
 		*pp = s->next;
-		c->n_subs--;
-		vg_engine_remove_sink(d->en, &s->sink);
+		sub_unlink_counts(d, s);
 		reply(c, json_pack("{s:s,s:I,s:I,s:I}", "reply", "unsubscribe", "sub",
 				   (json_int_t)s->id, "delivered",
 				   (json_int_t)s->delivered, "lost",
@@ -516,6 +647,38 @@ static void req_containers(struct vg_daemon *d, struct client *c, json_t *q,
 	reply(c, json_pack("{s:s,s:o}", "reply", "containers", "containers", a), id);
 }
 
+/* {"reply":"process","proc":{...}}: strings a process controls (its
+ * comm, its exe) through the event printer, so that no bytes of theirs
+ * can keep the answer from being made. */
+static json_t *proc_json(const struct vg_pt_entry *pe)
+{
+	struct vg_printer *p = vg_printer_new(VG_OUTPUT_JSON);
+	char *s;
+	json_t *o = NULL;
+
+	if (!p)
+		return NULL;
+	vg_pr_begin(p);
+	vg_pr_str(p, "reply", NULL, "process");
+	vg_pr_obj_open(p, "proc");
+	vg_pr_i64(p, "pid", NULL, pe->pid);
+	vg_pr_i64(p, "ppid", NULL, pe->ppid);
+	vg_pr_str(p, "name", NULL, pe->comm);
+	vg_pr_str(p, "exec_id", NULL, pe->exec_id);
+	if (pe->parent_exec_id[0])
+		vg_pr_str(p, "parent_exec_id", NULL, pe->parent_exec_id);
+	if (pe->exe)
+		vg_pr_str(p, "exe", NULL, pe->exe);
+	vg_pr_bool(p, "exited", NULL, pe->exited);
+	vg_pr_obj_close(p);
+	s = vg_pr_end_string(p);
+	vg_printer_free(p);
+	if (s)
+		o = json_loads(s, 0, NULL);
+	free(s);
+	return o;
+}
+
 static void req_process(struct vg_daemon *d, struct client *c, json_t *q,
 			json_t *id)
 {
@@ -545,11 +708,7 @@ static void req_process(struct vg_daemon *d, struct client *c, json_t *q,
 		reply_error(c, id, "process", "no such process known to the sensor");
 		return;
 	}
-	r = json_pack("{s:s,s:{s:i,s:i,s:s,s:s,s:s?,s:s?,s:b}}", "reply", "process",
-		      "proc", "pid", pe->pid, "ppid", pe->ppid, "name", pe->comm,
-		      "exec_id", pe->exec_id, "parent_exec_id",
-		      pe->parent_exec_id[0] ? pe->parent_exec_id : NULL, "exe", pe->exe,
-		      "exited", pe->exited);
+	r = proc_json(pe);
 	if (r && !pe->exited) {
 		struct vg_attribution a;
 
@@ -624,6 +783,22 @@ static void req_stats(struct vg_daemon *d, struct client *c, json_t *q,
 		      "metadata_worker", "queued", (json_int_t)ws.queued, "done",
 		      (json_int_t)ws.done, "refused", (json_int_t)ws.refused,
 		      "your_subscriptions", subs);
+	if (r)
+		json_object_set_new(r, "limits", json_pack(
+			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+			"clients_per_uid", (json_int_t)d->o.clients_per_uid,
+			"refused_per_uid", (json_int_t)d->lim.refused_per_uid,
+			"idle_timeout_s", (json_int_t)d->o.idle_timeout_s,
+			"idle_closed", (json_int_t)d->lim.idle_closed,
+			"refused_subscriptions", (json_int_t)d->lim.refused_subscriptions,
+			"subscription_bytes", (json_int_t)d->sub_bytes,
+			"rate_limited", (json_int_t)d->lim.rate_limited,
+			"paused_reading", (json_int_t)d->lim.paused_reading,
+			"disconnected_slow", (json_int_t)d->lim.disconnected_slow,
+			"replies_too_large", (json_int_t)d->lim.replies_too_large,
+			"accept_paused", (json_int_t)d->lim.accept_paused,
+			"loop_max_pause_us", (json_int_t)(d->lim.loop_max_ns / 1000),
+			"loop_pauses_over_100ms", (json_int_t)d->lim.loop_over_100ms));
 	if (r)
 		json_object_set_new(r, "engine", json_pack("{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I}}",
 			"held", (json_int_t)es.held,
@@ -707,9 +882,13 @@ static void client_close(struct vg_daemon *d, struct client *c)
 		struct sub *s = c->subs;
 
 		c->subs = s->next;
-		vg_engine_remove_sink(d->en, &s->sink);
+		sub_unlink_counts(d, s);
 		sub_free(s);
 	}
+	/* a slot is free: the listener may take one again */
+	if (d->listen_paused)
+		d->listen_retry_ns = 0;
+	free(c->pend);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -754,16 +933,48 @@ static void refuse(int fd, const char *msg)
 	close(fd);
 }
 
+static size_t clients_of(const struct vg_daemon *d, uid_t uid)
+{
+	size_t n = 0;
+
+	for (const struct client *c = d->clients; c; c = c->next)
+		n += c->uid == uid;
+	return n;
+}
+
+/* Out of fds: stop watching the listener (level-triggered, a pending
+ * connection would wake the loop forever) until a client goes, or a
+ * second has passed. */
+static void listen_pause(struct vg_daemon *d, bool pause)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &d->tag_listen };
+
+	if (pause == d->listen_paused)
+		return;
+	d->listen_paused = pause;
+	if (pause) {
+		d->lim.accept_paused++;
+		d->listen_retry_ns = vg_clock_ns(CLOCK_MONOTONIC) + 1000000000ull;
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->o.listen_fd, NULL);
+	} else {
+		epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->o.listen_fd, &ev);
+	}
+}
+
 static void accept_clients(struct vg_daemon *d)
 {
-	for (;;) {
+	for (int i = 0; i < 256; i++) {
 		int fd = accept4(d->o.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct ucred cr = { 0 };
 		struct client *c;
 		char msg[256];
 
-		if (fd < 0)
-			return; /* EAGAIN, or out of fds: try at the next wakeup */
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				listen_pause(d, true);
+			return; /* EAGAIN, or a connection that went */
+		}
 		if (!peer_allowed(d, fd, &cr)) {
 			d->refused++;
 			snprintf(msg, sizeof(msg),
@@ -777,6 +988,15 @@ static void accept_clients(struct vg_daemon *d)
 			refuse(fd, "too many clients");
 			continue;
 		}
+		if (d->o.clients_per_uid &&
+		    clients_of(d, cr.uid) >= d->o.clients_per_uid) {
+			d->refused++;
+			d->lim.refused_per_uid++;
+			snprintf(msg, sizeof(msg), "too many clients of uid %u (at most %u)",
+				 (unsigned)cr.uid, d->o.clients_per_uid);
+			refuse(fd, msg);
+			continue;
+		}
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
@@ -786,7 +1006,9 @@ static void accept_clients(struct vg_daemon *d)
 		c->fd = fd;
 		c->uid = cr.uid;
 		c->pid = cr.pid;
-		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+		c->last_active_ns = vg_clock_ns(CLOCK_MONOTONIC);
+		c->ev_mask = EPOLLIN | EPOLLRDHUP;
+		struct epoll_event ev = { .events = c->ev_mask, .data.ptr = c };
 
 		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			close(fd);
@@ -799,60 +1021,131 @@ static void accept_clients(struct vg_daemon *d)
 	}
 }
 
+/* Handle the lines in @buf (@n bytes) while @c's answers are under their
+ * bound. Returns the bytes taken; the rest waits. */
+static size_t feed(struct vg_daemon *d, struct client *c, const char *buf,
+		   size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && !c->dead) {
+		const char *nl = memchr(buf + i, '\n', n - i);
+		size_t chunk = nl ? (size_t)(nl - (buf + i)) : n - i;
+
+		if (waiting(c) > VG_DAEMON_QUEUE_MAX) {
+			/* it does not read what it asked for: nor do we */
+			if (!c->paused)
+				d->lim.paused_reading++;
+			c->paused = true;
+			return i;
+		}
+		if (c->in_skip) {
+			/* the rest of an over-long request */
+		} else if (c->in_len + chunk > VG_DAEMON_LINE_MAX) {
+			reply_error(c, NULL, NULL, "request longer than %u bytes; "
+				    "discarded", VG_DAEMON_LINE_MAX);
+			d->bad_requests++;
+			c->in_skip = true;
+			c->in_len = 0;
+		} else if (chunk) {
+			if (!c->in) {
+				c->in = malloc(VG_DAEMON_LINE_MAX);
+				if (!c->in) {
+					c->dead = true;
+					return i;
+				}
+			}
+			memcpy(c->in + c->in_len, buf + i, chunk);
+			c->in_len += chunk;
+		}
+		i += chunk;
+		if (nl) {
+			if (!c->in_skip && c->in_len) {
+				c->last_active_ns = vg_clock_ns(CLOCK_MONOTONIC);
+				handle_line(d, c, c->in, c->in_len);
+			}
+			c->in_skip = false;
+			c->in_len = 0;
+			i++;
+			/* the 1 MiB buffer is held only while a line
+			 * arrives */
+			free(c->in);
+			c->in = NULL;
+		}
+	}
+	c->paused = false;
+	return i;
+}
+
 static void read_client(struct vg_daemon *d, struct client *c)
 {
 	char buf[65536];
 
-	for (int rounds = 0; rounds < 16 && !c->dead; rounds++) {
+	/* what was read before it was paused, first */
+	if (c->pend_len) {
+		size_t k = feed(d, c, c->pend, c->pend_len);
+
+		memmove(c->pend, c->pend + k, c->pend_len - k);
+		c->pend_len -= k;
+		if (c->pend_len)
+			goto out;
+		free(c->pend);
+		c->pend = NULL;
+	}
+	for (int rounds = 0; rounds < 16 && !c->dead && !c->eof; rounds++) {
 		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		size_t k;
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				c->dead = true;
-			return;
+			break;
 		}
 		if (n == 0) {
 			c->eof = true;
-			return;
+			break;
 		}
-		for (ssize_t i = 0; i < n;) {
-			char *nl = memchr(buf + i, '\n', (size_t)(n - i));
-			size_t chunk = nl ? (size_t)(nl - (buf + i)) : (size_t)(n - i);
+		k = feed(d, c, buf, (size_t)n);
+		if (k < (size_t)n) {
+			c->pend = malloc((size_t)n - k);
+			if (!c->pend) {
+				c->dead = true;
+				break;
+			}
+			memcpy(c->pend, buf + k, (size_t)n - k);
+			c->pend_len = (size_t)n - k;
+			break;
+		}
+	}
+out:
+	c->paused = c->pend_len > 0;
+	client_update_events(d, c);
+}
 
-			if (c->in_skip) {
-				/* the rest of an over-long request */
-			} else if (c->in_len + chunk > VG_DAEMON_LINE_MAX) {
-				reply_error(c, NULL, NULL, "request longer than %u bytes; "
-					    "discarded", VG_DAEMON_LINE_MAX);
-				d->bad_requests++;
-				c->in_skip = true;
-				c->in_len = 0;
-			} else {
-				if (!c->in) {
-					c->in = malloc(VG_DAEMON_LINE_MAX);
-					if (!c->in) {
-						c->dead = true;
-						return;
-					}
-				}
-				memcpy(c->in + c->in_len, buf + i, chunk);
-				c->in_len += chunk;
-			}
-			i += (ssize_t)chunk;
-			if (nl) {
-				if (!c->in_skip)
-					handle_line(d, c, c->in, c->in_len);
-				c->in_skip = false;
-				c->in_len = 0;
-				i++;
-				/* the 1 MiB buffer is held only while a line
-				 * arrives */
-				free(c->in);
-				c->in = NULL;
-			}
-		}
+/* Clients with no subscription that said nothing for the idle timeout
+ * go, told why. */
+static void close_idle(struct vg_daemon *d, uint64_t now)
+{
+	uint64_t limit = (uint64_t)d->o.idle_timeout_s * 1000000000ull;
+
+	if (!d->o.idle_timeout_s || now < d->next_idle_check_ns)
+		return;
+	d->next_idle_check_ns = now + 250000000ull;
+	for (struct client *c = d->clients; c; c = c->next) {
+		char msg[128];
+
+		/* one whose requests wait for it to read is not idle */
+		if (c->subs || c->dead || c->paused || waiting(c) ||
+		    now < c->last_active_ns + limit)
+			continue;
+		snprintf(msg, sizeof(msg), "idle for %u s without a subscription; "
+			 "closing", d->o.idle_timeout_s);
+		reply_error(c, NULL, NULL, "%s", msg);
+		flush_client(d, c);
+		c->dead = true;
+		d->lim.idle_closed++;
 	}
 }
 
@@ -914,8 +1207,15 @@ int vg_daemon_run(struct vg_daemon *d, volatile sig_atomic_t *stop)
 	vg_engine_start(d->en);
 	while (!*stop) {
 		struct epoll_event evs[64];
-		int n = epoll_wait(d->epfd, evs, 64, wait_ms);
+		uint64_t now, busy;
+		int n;
 
+		/* timers of its own: the listener's retry, idle clients */
+		if ((d->listen_paused || (d->o.idle_timeout_s && d->n_clients)) &&
+		    (wait_ms < 0 || wait_ms > 250))
+			wait_ms = 250;
+		n = epoll_wait(d->epfd, evs, 64, wait_ms);
+		now = vg_clock_ns(CLOCK_MONOTONIC);
 		if (n < 0 && errno != EINTR) {
 			ret = -errno;
 			break;
@@ -942,10 +1242,26 @@ int vg_daemon_run(struct vg_daemon *d, volatile sig_atomic_t *stop)
 			if (cl->out_off < cl->out_len ||
 			    (cl->subs && cl->subs->dropped != cl->subs->dropped_told))
 				flush_client(d, cl);
+			/* its answers were read: its requests are again */
+			if (cl->paused && !cl->dead &&
+			    waiting(cl) <= VG_DAEMON_QUEUE_MAX / 2)
+				read_client(d, cl);
 			/* gone, or done talking and with nothing to hear */
-			if (cl->dead || (cl->eof && !cl->subs && cl->out_off == cl->out_len))
+			if (cl->dead || (cl->eof && !cl->subs && !cl->pend_len &&
+					 cl->out_off == cl->out_len))
 				client_close(d, cl);
 		}
+		close_idle(d, now);
+		if (d->listen_paused && now >= d->listen_retry_ns) {
+			listen_pause(d, false);
+			accept_clients(d);
+		}
+		/* the longest the loop went without reading the ring */
+		busy = vg_clock_ns(CLOCK_MONOTONIC) - now;
+		if (busy > d->lim.loop_max_ns)
+			d->lim.loop_max_ns = busy;
+		if (busy > 100000000ull)
+			d->lim.loop_over_100ms++;
 	}
 	return ret;
 }

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "engine/engine.h"
@@ -27,9 +28,25 @@
 #define VG_DAEMON_LINE_MAX (1u << 20)  /* one request */
 #define VG_DAEMON_QUEUE_MAX (4u << 20) /* a client's unsent output: no line
 					* is longer */
+#define VG_DAEMON_QUEUE_HARD (64u << 20) /* past it, a client goes */
+#define VG_DAEMON_REPLY_MAX (32u << 20) /* one answer */
 #define VG_DAEMON_CLIENTS_MAX 2048
+#define VG_DAEMON_CLIENTS_PER_UID 64   /* default */
+#define VG_DAEMON_IDLE_TIMEOUT_S 60    /* default, without a subscription */
 #define VG_DAEMON_SUBS_MAX 64           /* per client */
+#define VG_DAEMON_SUBS_TOTAL 4096       /* all clients */
+#define VG_DAEMON_SUB_BYTES_MAX (64u << 20) /* filters and selections */
+#define VG_DAEMON_SUB_RATE 20           /* changes a second, per client */
+#define VG_DAEMON_SUB_BURST 40
 #define VG_DAEMON_ALLOW_MAX 64
+
+/* What the limits refused or cut, for `stats`. */
+struct vg_daemon_limit_stats {
+	uint64_t refused_per_uid, idle_closed, refused_subscriptions,
+		rate_limited, paused_reading, disconnected_slow,
+		replies_too_large, accept_paused;
+	uint64_t loop_max_ns, loop_over_100ms; /* the loop's longest pause */
+};
 
 struct vg_daemon_opts {
 	int listen_fd;        /* a listening Unix socket, the caller's to make */
@@ -39,6 +56,8 @@ struct vg_daemon_opts {
 	size_t n_allow_uid;
 	const gid_t *allow_gid;
 	size_t n_allow_gid;
+	unsigned clients_per_uid; /* 0: no cap but the total */
+	unsigned idle_timeout_s;  /* 0: none */
 };
 
 struct vg_daemon;
