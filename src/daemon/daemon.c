@@ -30,6 +30,9 @@ struct sub {
 	char **refs;     /* sel.refs, owned */
 	char *image, *pod_ns, *pod_name, *path;
 	size_t bytes; /* counted against the subscription budget */
+	/* its programs are being attached: its reply waits, no event goes */
+	uint64_t pending;
+	json_t *reply, *reply_id;
 	uint64_t delivered, dropped, dropped_told;
 	struct sub *next;
 };
@@ -239,6 +242,8 @@ static void sub_emit(struct vg_sink *sk, const char *line, size_t len,
 	int n = 0;
 	bool ok;
 
+	if (s->pending)
+		return; /* not subscribed yet, as far as its client knows */
 	if (s->dropped != s->dropped_told)
 		tell_lost(d, s);
 	/* a storm can fill the queue within one batch: hand the socket
@@ -311,6 +316,8 @@ static void sub_free(struct sub *s)
 {
 	if (!s)
 		return;
+	json_decref(s->reply);
+	json_decref(s->reply_id);
 	vg_filter_free(s->f);
 	for (size_t i = 0; i < s->sel.n_refs; i++)
 		free(s->refs[i]);
@@ -409,6 +416,7 @@ static void req_subscribe(struct vg_daemon *d, struct client *c, json_t *q,
 			  json_t *id)
 {
 	size_t cost = sub_cost(q);
+	int r;
 	json_t *jf = json_object_get(q, "filter"), *je = json_object_get(q, "events");
 	json_t *jc = json_object_get(q, "containers"), *ji = json_object_get(q, "image");
 	json_t *jp = json_object_get(q, "pod"), *jh = json_object_get(q, "host");
@@ -531,11 +539,14 @@ static void req_subscribe(struct vg_daemon *d, struct client *c, json_t *q,
 			       ? VG_OUTPUT_TEXT : VG_OUTPUT_JSON;
 	s->sink.emit = sub_emit;
 	s->sink.ctx = s;
-	if (vg_engine_add_sink(d->en, &s->sink, err, sizeof(err)) < 0) {
+	r = vg_engine_add_sink_async(d->en, &s->sink, &s->pending, err, sizeof(err));
+	if (r < 0) {
 		reply_error(c, id, "subscribe", "attaching: %s", err);
 		sub_free(s);
 		return;
 	}
+	if (!r)
+		s->pending = 0;
 	s->next = c->subs;
 	c->subs = s;
 	c->n_subs++;
@@ -544,11 +555,47 @@ static void req_subscribe(struct vg_daemon *d, struct client *c, json_t *q,
 	d->n_subs++;
 	d->sub_bytes += cost;
 	vg_filter_format(s->f, canon, sizeof(canon));
-	reply(c, json_pack("{s:s,s:I,s:s,s:o,s:s}", "reply", "subscribe", "sub",
-			   (json_int_t)s->id, "filter", canon, "events",
-			   types_json(s->sink.types), "format",
-			   s->sink.mode == VG_OUTPUT_TEXT ? "text" : "json"),
-	      id);
+	json_t *ok = json_pack("{s:s,s:I,s:s,s:o,s:s}", "reply", "subscribe", "sub",
+			       (json_int_t)s->id, "filter", canon, "events",
+			       types_json(s->sink.types), "format",
+			       s->sink.mode == VG_OUTPUT_TEXT ? "text" : "json");
+
+	if (!s->pending) {
+		reply(c, ok, id);
+		return;
+	}
+	/* answered when its programs are attached (check_pending()) */
+	s->reply = ok;
+	s->reply_id = json_incref(id);
+}
+
+/* Subscriptions whose programs were being attached: answered now that
+ * they are, or refused, and let go, if attaching failed. */
+static void check_pending(struct vg_daemon *d)
+{
+	for (struct client *c = d->clients; c; c = c->next)
+		for (struct sub **pp = &c->subs; *pp;) {
+			struct sub *s = *pp;
+			char err[256] = "";
+			int r;
+
+			if (!s->pending || (r = vg_engine_attach_status(d->en, s->pending,
+									err, sizeof(err))) > 0) {
+				pp = &s->next;
+				continue;
+			}
+			s->pending = 0;
+			if (r == 0) {
+				reply(c, s->reply, s->reply_id);
+				s->reply = NULL;
+				pp = &s->next;
+				continue;
+			}
+			reply_error(c, s->reply_id, "subscribe", "attaching: %s", err);
+			*pp = s->next;
+			sub_unlink_counts(d, s);
+			sub_free(s);
+		}
 }
 
 static void req_unsubscribe(struct vg_daemon *d, struct client *c, json_t *q,
@@ -1183,6 +1230,8 @@ struct vg_daemon *vg_daemon_new(struct vg_engine *en,
 	}
 	d->en = en;
 	d->o = *o;
+	/* a subscription never stalls the loop on the kernel */
+	vg_engine_set_async_attach(en, true);
 	make_sensor_id(d);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epfd < 0) {
@@ -1237,6 +1286,7 @@ int vg_daemon_run(struct vg_daemon *d, volatile sig_atomic_t *stop)
 				cl->dead = true;
 		}
 		wait_ms = vg_engine_pump(d->en);
+		check_pending(d);
 		for (struct client *cl = d->clients, *next; cl; cl = next) {
 			next = cl->next;
 			if (cl->out_off < cl->out_len ||

@@ -420,6 +420,8 @@ static void report_lost(struct vg_engine *en)
 
 /* ------------------------------------------------------------ the loop */
 
+static void attach_poll(struct vg_engine *en);
+
 int vg_engine_pump(struct vg_engine *en)
 {
 	struct vg_source *src = en->src;
@@ -430,6 +432,9 @@ int vg_engine_pump(struct vg_engine *en)
 		vg_renderer_forget(en->rend);
 		en->attr_valid = false;
 	}
+	/* attaches done off the loop: their links taken, their wakeup read */
+	if (en->async_attach)
+		attach_poll(en);
 	/* a recording plays when someone listens */
 	if (en->ended || (!en->live && !en->sinks))
 		return LATENCY_MS;
@@ -510,10 +515,65 @@ int vg_engine_update(struct vg_engine *en, char *err, size_t errsz)
 		vg_set_err(err, errsz, "the kernel's drop set: out of memory");
 	if (!en->started || t == en->types)
 		return 0;
+	if (en->async_attach && en->src->ops->set_types_async) {
+		uint64_t gen = 0;
+
+		r = en->src->ops->set_types_async(en->src, t, &gen, err, errsz);
+		if (r < 0)
+			return r;
+		en->types = t;
+		if (r > 0)
+			en->attach_gen = gen;
+		return r;
+	}
 	r = en->src->ops->set_types(en->src, t, err, errsz);
 	if (r < 0)
 		return r;
 	en->types = t;
+	return 0;
+}
+
+void vg_engine_set_async_attach(struct vg_engine *en, bool on)
+{
+	en->async_attach = on;
+}
+
+int vg_engine_add_sink_async(struct vg_engine *en, struct vg_sink *s,
+			     uint64_t *ret_ticket, char *err, size_t errsz)
+{
+	int r;
+
+	s->next = en->sinks;
+	en->sinks = s;
+	s->delivered = 0;
+	r = vg_engine_update(en, err, errsz);
+	if (r < 0)
+		vg_engine_remove_sink(en, s);
+	else if (r > 0)
+		*ret_ticket = en->attach_gen;
+	return r;
+}
+
+/* What the source's thread has done. */
+static void attach_poll(struct vg_engine *en)
+{
+	if (en->src->ops->attach_poll)
+		en->src->ops->attach_poll(en->src, &en->attach_done,
+					  &en->attach_fail_lo, &en->attach_fail_hi,
+					  en->attach_err, sizeof(en->attach_err));
+}
+
+int vg_engine_attach_status(struct vg_engine *en, uint64_t ticket, char *err,
+			    size_t errsz)
+{
+	attach_poll(en);
+	if (ticket > en->attach_done)
+		return 1;
+	if (en->attach_fail_lo && ticket >= en->attach_fail_lo &&
+	    ticket <= en->attach_fail_hi) {
+		vg_set_err(err, errsz, "%s", en->attach_err);
+		return -EIO;
+	}
 	return 0;
 }
 

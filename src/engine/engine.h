@@ -94,6 +94,19 @@ void vg_engine_remove_sink(struct vg_engine *en, struct vg_sink *s);
 /* The sinks changed what they want (types, selection): tell the kernel. */
 int vg_engine_update(struct vg_engine *en, char *err, size_t errsz);
 
+/* From now on, programs are attached off the caller's loop where the
+ * source can (a daemon's subscriptions). */
+void vg_engine_set_async_attach(struct vg_engine *en, bool on);
+/* vg_engine_add_sink(), without waiting for the kernel: 0 added and
+ * attached, 1 added with *@ret_ticket for vg_engine_attach_status(),
+ * or -errno with @err (not added). */
+int vg_engine_add_sink_async(struct vg_engine *en, struct vg_sink *s,
+			     uint64_t *ret_ticket, char *err, size_t errsz);
+/* 1 while @ticket's programs are being attached, 0 once they are,
+ * -EIO with @err when attaching failed. */
+int vg_engine_attach_status(struct vg_engine *en, uint64_t ticket, char *err,
+			    size_t errsz);
+
 /* Start recording to @path in @w (the writer the source was given): the
  * header, the cgroups and the processes there now; the source's records
  * follow. Returns 0 or -errno with @err. */

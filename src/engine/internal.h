@@ -65,6 +65,11 @@ struct vg_engine {
 	bool ended;
 	int error;
 	uint64_t types;    /* what the kernel traces now */
+	/* programs attached off the loop (vg_engine_add_sink_async()) */
+	bool async_attach;
+	uint64_t attach_gen;            /* the last update's, when pending */
+	uint64_t attach_done, attach_fail_lo, attach_fail_hi;
+	char attach_err[256];
 	bool pid_select;
 	/* lifecycle */
 	struct life life[LIFE_MAX];

@@ -49,6 +49,17 @@ struct vg_source_ops {
 	 * -errno with @err. */
 	int (*set_types)(struct vg_source *s, uint64_t types, char *err,
 			 size_t errsz);
+	/* set_types() without waiting for the kernel: 0 done, 1 with
+	 * *@ret_gen when the programs are being attached (the source's fd
+	 * is readable when they are; attach_poll() says which), or -errno.
+	 * NULL: only set_types(). */
+	int (*set_types_async)(struct vg_source *s, uint64_t types,
+			       uint64_t *ret_gen, char *err, size_t errsz);
+	/* The generations done up to *@ret_done; those in [*@ret_fail_lo,
+	 * *@ret_fail_hi] failed, with @err. */
+	void (*attach_poll)(struct vg_source *s, uint64_t *ret_done,
+			    uint64_t *ret_fail_lo, uint64_t *ret_fail_hi,
+			    char *err, size_t errsz);
 	/* Shed the events of @types from the cgroups added; VG_SRC_DROP. */
 	void (*drop_types)(struct vg_source *s, uint64_t types);
 	int (*drop_cgroup)(struct vg_source *s, uint64_t cgid, bool add);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -86,140 +87,9 @@ struct vg_sensor {
 	int ncpus;
 	uint64_t mask; /* for vg_sensor_start() */
 	struct reaper *reaper;
+	bool inflight[48];  /* an attach of it is queued to the reaper */
+	uint64_t gen;       /* of the last vg_sensor_attach_async() */
 };
-
-/*
- * Detaching a tracepoint program takes the kernel tens of milliseconds
- * (it waits for an RCU grace period), one link at a time. The reaper is a
- * thread that does it off the caller's loop; a link it has not started on
- * can be taken back when its program is wanted again.
- */
-struct reaper {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct reaped {
-		struct bpf_link *l;
-		int idx; /* its prog_uses[] index; -1: a tracepoint by name */
-	} queue[48 + MAX_LINKS];
-	size_t n;
-	int busy; /* the index of the one being destroyed now, or -2 */
-	bool stop;
-};
-
-static void *reaper_main(void *arg)
-{
-	struct reaper *r = arg;
-
-	prctl(PR_SET_NAME, "vigil-detach");
-	pthread_mutex_lock(&r->lock);
-	for (;;) {
-		struct reaped q;
-
-		while (!r->n && !r->stop)
-			pthread_cond_wait(&r->cond, &r->lock);
-		if (!r->n)
-			break;
-		q = r->queue[0];
-		memmove(r->queue, r->queue + 1, --r->n * sizeof(*r->queue));
-		r->busy = q.idx;
-		pthread_mutex_unlock(&r->lock);
-		bpf_link__destroy(q.l);
-		pthread_mutex_lock(&r->lock);
-		r->busy = -2;
-		pthread_cond_broadcast(&r->cond);
-	}
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
-}
-
-/* Hand @l (of prog_uses[@idx], or -1) to the reaper; destroyed here
- * when there is none. */
-static void reap(struct vg_sensor *s, struct bpf_link *l, int idx)
-{
-	struct reaper *r = s->reaper;
-
-	if (!r) {
-		r = calloc(1, sizeof(*r));
-		if (r) {
-			sigset_t all, old;
-
-			r->busy = -2;
-			pthread_mutex_init(&r->lock, NULL);
-			pthread_cond_init(&r->cond, NULL);
-			/* signals are the caller's threads' to take */
-			sigfillset(&all);
-			pthread_sigmask(SIG_SETMASK, &all, &old);
-			if (pthread_create(&r->thread, NULL, reaper_main, r) != 0) {
-				pthread_mutex_destroy(&r->lock);
-				pthread_cond_destroy(&r->cond);
-				free(r);
-				r = NULL;
-			}
-			pthread_sigmask(SIG_SETMASK, &old, NULL);
-		}
-		s->reaper = r;
-	}
-	if (!r) {
-		bpf_link__destroy(l);
-		return;
-	}
-	pthread_mutex_lock(&r->lock);
-	if (r->n < VG_ARRAY_SIZE(r->queue)) {
-		r->queue[r->n++] = (struct reaped){ l, idx };
-		l = NULL;
-		pthread_cond_signal(&r->cond);
-	}
-	pthread_mutex_unlock(&r->lock);
-	if (l)
-		bpf_link__destroy(l);
-}
-
-/* prog_uses[@idx]'s link, if the reaper has not started on it: back to
- * the caller. Waits while it is being destroyed, so that a program is
- * never attached twice (each event would be sent twice). */
-static struct bpf_link *unreap(struct vg_sensor *s, int idx)
-{
-	struct reaper *r = s->reaper;
-	struct bpf_link *got = NULL;
-
-	if (!r)
-		return NULL;
-	pthread_mutex_lock(&r->lock);
-	for (size_t i = 0; i < r->n && !got; i++)
-		if (r->queue[i].idx == idx) {
-			got = r->queue[i].l;
-			memmove(r->queue + i, r->queue + i + 1,
-				(--r->n - i) * sizeof(*r->queue));
-		}
-	while (!got && r->busy == idx)
-		pthread_cond_wait(&r->cond, &r->lock);
-	pthread_mutex_unlock(&r->lock);
-	return got;
-}
-
-/* Every link the reaper holds, out of it (for the teardown). */
-static size_t reaper_take_all(struct vg_sensor *s, struct bpf_link **out,
-			      size_t max)
-{
-	struct reaper *r = s->reaper;
-	size_t n = 0;
-
-	if (!r)
-		return 0;
-	pthread_mutex_lock(&r->lock);
-	while (r->n && n < max)
-		out[n++] = r->queue[--r->n].l;
-	r->stop = true;
-	pthread_cond_broadcast(&r->cond);
-	pthread_mutex_unlock(&r->lock);
-	pthread_join(r->thread, NULL);
-	pthread_mutex_destroy(&r->lock);
-	pthread_cond_destroy(&r->cond);
-	free(r);
-	s->reaper = NULL;
-	return n;
-}
 
 static void set_err(char *err, size_t errsz, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -349,19 +219,365 @@ static int resolve_tp_ids(struct vg_sensor *s, struct vg_tracefs *tfs,
 	return r;
 }
 
-int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
-		     size_t errsz)
+/*
+ * Detaching a tracepoint program takes the kernel tens of milliseconds
+ * (it waits for an RCU grace period), one link at a time, and attaching
+ * every program takes it most of a second. The reaper is a thread that
+ * does both off the caller's loop, in order: a link it has not started
+ * to destroy can be taken back when its program is wanted again, and an
+ * attach queued after a detach of the same program runs after it, so a
+ * program is never attached twice (each event would be sent twice).
+ */
+struct job {
+	enum { JOB_DETACH, JOB_ATTACH, JOB_MARK } kind;
+	int idx;            /* prog_uses[] index; -1: a tracepoint by name */
+	struct bpf_link *l; /* JOB_DETACH */
+	uint64_t gen;       /* JOB_ATTACH, JOB_MARK */
+};
+
+struct reaper {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct sensor_bpf *skel;
+	const uint32_t *tp_ids;
+	struct job queue[2 * 48 + MAX_LINKS + 8];
+	size_t n;
+	bool stop;
+	int efd; /* readable: attaches done, for vg_sensor_attach_poll() */
+	/* done, for the caller to collect */
+	struct { int idx; struct bpf_link *l; } done[48];
+	size_t n_done;
+	uint64_t done_gen, fail_gen, fail_lo, fail_hi;
+	char fail_err[256];
+};
+
+static struct bpf_link *attach_one(struct sensor_bpf *skel, const uint32_t *tp_ids,
+				   size_t i);
+
+static void *reaper_main(void *arg)
 {
-	uint64_t now = vg_clock_ns(CLOCK_MONOTONIC);
+	struct reaper *r = arg;
+
+	prctl(PR_SET_NAME, "vigil-links");
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		struct job q;
+		struct bpf_link *l;
+		uint64_t one = 1;
+		int e;
+
+		while (!r->n && !r->stop)
+			pthread_cond_wait(&r->cond, &r->lock);
+		if (r->stop)
+			break;
+		q = r->queue[0];
+		memmove(r->queue, r->queue + 1, --r->n * sizeof(*r->queue));
+		pthread_mutex_unlock(&r->lock);
+		l = NULL;
+		e = 0;
+		if (q.kind == JOB_DETACH) {
+			bpf_link__destroy(q.l);
+		} else if (q.kind == JOB_ATTACH) {
+			l = attach_one(r->skel, r->tp_ids, (size_t)q.idx);
+			e = l ? 0 : errno;
+		}
+		pthread_mutex_lock(&r->lock);
+		if (q.kind == JOB_ATTACH) {
+			r->done[r->n_done].idx = q.idx;
+			r->done[r->n_done++].l = l;
+			if (!l && !prog_uses[q.idx].optional && !r->fail_gen) {
+				r->fail_gen = q.gen;
+				snprintf(r->fail_err, sizeof(r->fail_err), "attaching %s: %s",
+					 bpf_program__name(prog_of(r->skel, &prog_uses[q.idx])),
+					 strerror(e));
+			}
+		} else if (q.kind == JOB_MARK) {
+			r->done_gen = q.gen;
+			if (r->fail_gen) {
+				r->fail_lo = r->fail_gen;
+				r->fail_hi = q.gen;
+				r->fail_gen = 0;
+			}
+			if (write(r->efd, &one, sizeof(one)) < 0) {
+				/* the counter is full: it is readable anyway */
+			}
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+/* The reaper, started on first use; NULL when it cannot be. */
+static struct reaper *reaper_of(struct vg_sensor *s)
+{
+	struct reaper *r = s->reaper;
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t all, old;
+
+	if (r)
+		return r;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->skel = s->skel;
+	r->tp_ids = s->tp_ids;
+	r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	/* the caller's poll wakes when attaches are done */
+	if (r->efd >= 0 && s->rb.epfd >= 0)
+		epoll_ctl(s->rb.epfd, EPOLL_CTL_ADD, r->efd, &ev);
+	/* signals are the caller's threads' to take */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (r->efd < 0 || pthread_create(&r->thread, NULL, reaper_main, r) != 0) {
+		if (r->efd >= 0)
+			close(r->efd);
+		pthread_mutex_destroy(&r->lock);
+		pthread_cond_destroy(&r->cond);
+		free(r);
+		r = NULL;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	s->reaper = r;
+	return r;
+}
+
+/* Queue @j; false when there is no reaper or no room. A mark after a
+ * mark is one mark, of the later generation. */
+static bool enqueue(struct vg_sensor *s, struct job j)
+{
+	struct reaper *r = reaper_of(s);
+	bool ok = false;
+
+	if (!r)
+		return false;
+	pthread_mutex_lock(&r->lock);
+	if (j.kind == JOB_MARK && r->n && r->queue[r->n - 1].kind == JOB_MARK) {
+		r->queue[r->n - 1].gen = j.gen;
+		ok = true;
+	} else if (r->n < VG_ARRAY_SIZE(r->queue)) {
+		r->queue[r->n++] = j;
+		ok = true;
+	}
+	if (ok)
+		pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	return ok;
+}
+
+/* Hand @l (of prog_uses[@idx], or -1) to the reaper; destroyed here
+ * when there is none. */
+static void reap(struct vg_sensor *s, struct bpf_link *l, int idx)
+{
+	if (!enqueue(s, (struct job){ .kind = JOB_DETACH, .idx = idx, .l = l }))
+		bpf_link__destroy(l);
+}
+
+/* prog_uses[@idx]'s link, if the reaper has not started to destroy it:
+ * back to the caller. */
+static struct bpf_link *unreap(struct vg_sensor *s, int idx)
+{
+	struct reaper *r = s->reaper;
+	struct bpf_link *got = NULL;
+
+	if (!r)
+		return NULL;
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->n && !got; i++)
+		if (r->queue[i].kind == JOB_DETACH && r->queue[i].idx == idx) {
+			got = r->queue[i].l;
+			memmove(r->queue + i, r->queue + i + 1,
+				(--r->n - i) * sizeof(*r->queue));
+		}
+	pthread_mutex_unlock(&r->lock);
+	return got;
+}
+
+/* Wait until the reaper has done everything queued so far (the sync
+ * path's attach must not race a detach of the same program). */
+static void reaper_drain(struct vg_sensor *s)
+{
+	struct reaper *r = s->reaper;
+	uint64_t gen = ++s->gen;
+
+	if (!r || !enqueue(s, (struct job){ .kind = JOB_MARK, .gen = gen }))
+		return;
+	pthread_mutex_lock(&r->lock);
+	while (r->done_gen < gen && !r->stop) {
+		pthread_mutex_unlock(&r->lock);
+		usleep(1000);
+		pthread_mutex_lock(&r->lock);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Every link the reaper holds, out of it, and the reaper stopped (for
+ * the teardown). */
+static size_t reaper_take_all(struct vg_sensor *s, struct bpf_link **out,
+			      size_t max)
+{
+	struct reaper *r = s->reaper;
+	size_t n = 0;
+
+	if (!r)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	r->stop = true;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	for (size_t i = 0; i < r->n && n < max; i++)
+		if (r->queue[i].kind == JOB_DETACH)
+			out[n++] = r->queue[i].l;
+	for (size_t i = 0; i < r->n_done && n < max; i++)
+		if (r->done[i].l)
+			out[n++] = r->done[i].l;
+	close(r->efd);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->cond);
+	free(r);
+	s->reaper = NULL;
+	return n;
+}
+
+/* prog_uses[@i] attached; NULL with errno. */
+static struct bpf_link *attach_one(struct sensor_bpf *skel, const uint32_t *tp_ids,
+				   size_t i)
+{
+	struct bpf_program *p = prog_of(skel, &prog_uses[i]);
+
+	if (tp_ids[i])
+		return vg_tracefs_attach(p, tp_ids[i], 0);
+	return bpf_program__attach(p);
+}
+
+/* Whether prog_uses[@i] can be attached on this kernel at all. */
+static bool attachable(const struct vg_sensor *s, size_t i)
+{
+	struct bpf_program *p = prog_of(s->skel, &prog_uses[i]);
+
+	/* a tracepoint this kernel lacks: optional, and skipped */
+	return s->tp_ids[i] ||
+	       !tp_section(bpf_program__section_name(p), NULL, 0, NULL, 0);
+}
+
+int vg_sensor_attach_poll(struct vg_sensor *s, uint64_t *ret_done,
+			  uint64_t *ret_fail_lo, uint64_t *ret_fail_hi,
+			  char *err, size_t errsz)
+{
+	struct reaper *r = s->reaper;
+	uint64_t v, now = vg_clock_ns(CLOCK_MONOTONIC);
+
+	if (!r) {
+		*ret_done = s->gen;
+		*ret_fail_lo = *ret_fail_hi = 0;
+		return 0;
+	}
+	if (read(r->efd, &v, sizeof(v)) < 0) {
+		/* nothing new, or it was read before */
+	}
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->n_done; i++) {
+		int idx = r->done[i].idx;
+
+		s->inflight[idx] = false;
+		if (!r->done[i].l)
+			continue;
+		s->plinks[idx] = r->done[i].l;
+		/* no longer wanted by the time it came: gated, and held */
+		if (!(s->attached & prog_uses[idx].types) && !s->idle_since[idx])
+			s->idle_since[idx] = now;
+	}
+	r->n_done = 0;
+	*ret_done = r->done_gen;
+	*ret_fail_lo = r->fail_lo;
+	*ret_fail_hi = r->fail_hi;
+	if (r->fail_lo)
+		set_err(err, errsz, "%s", r->fail_err);
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+int vg_sensor_attach_async(struct vg_sensor *s, uint64_t mask, uint64_t *ret_gen,
+			   char *err, size_t errsz)
+{
+	uint64_t now = vg_clock_ns(CLOCK_MONOTONIC), done, lo, hi;
+	bool waiting = false;
 
 	mask |= VG_CGROUP_EVENTS;
 	if (mask & ~s->loaded & ~VG_EV_BIT(VG_EV_EXEC_ARGS)) {
 		set_err(err, errsz, "event types not loaded at start");
 		return -EINVAL;
 	}
+	vg_sensor_attach_poll(s, &done, &lo, &hi, NULL, 0);
+	s->gen++;
 	for (size_t i = 0; i < VG_ARRAY_SIZE(prog_uses); i++) {
 		const struct prog_use *u = &prog_uses[i];
-		struct bpf_program *p = prog_of(s->skel, u);
+		bool want = (mask & u->types) &&
+			    u->types != VG_EV_BIT(VG_EV_TRACEPOINT);
+		struct bpf_link *l;
+
+		if (!want) {
+			if (s->plinks[i] && !s->idle_since[i])
+				s->idle_since[i] = now;
+			continue;
+		}
+		s->idle_since[i] = 0;
+		if (s->plinks[i] || !attachable(s, i))
+			continue;
+		if (s->inflight[i]) {
+			waiting = true;
+			continue;
+		}
+		l = unreap(s, (int)i);
+		if (l) {
+			s->plinks[i] = l;
+			continue;
+		}
+		if (!enqueue(s, (struct job){ .kind = JOB_ATTACH, .idx = (int)i,
+					      .gen = s->gen })) {
+			/* no reaper: here, then */
+			l = attach_one(s->skel, s->tp_ids, i);
+			if (!l && !u->optional) {
+				set_err(err, errsz, "attaching %s: %s",
+					bpf_program__name(prog_of(s->skel, u)),
+					strerror(errno));
+				return -errno;
+			}
+			s->plinks[i] = l;
+			continue;
+		}
+		s->inflight[i] = true;
+		waiting = true;
+	}
+	s->attached = mask;
+	if (!waiting)
+		return 0;
+	if (!enqueue(s, (struct job){ .kind = JOB_MARK, .gen = s->gen })) {
+		set_err(err, errsz, "attaching: the queue is full");
+		return -EAGAIN;
+	}
+	*ret_gen = s->gen;
+	return 1;
+}
+
+int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
+		     size_t errsz)
+{
+	uint64_t now = vg_clock_ns(CLOCK_MONOTONIC), done, lo, hi;
+
+	mask |= VG_CGROUP_EVENTS;
+	if (mask & ~s->loaded & ~VG_EV_BIT(VG_EV_EXEC_ARGS)) {
+		set_err(err, errsz, "event types not loaded at start");
+		return -EINVAL;
+	}
+	/* what the reaper has under way, done first */
+	reaper_drain(s);
+	vg_sensor_attach_poll(s, &done, &lo, &hi, NULL, 0);
+	for (size_t i = 0; i < VG_ARRAY_SIZE(prog_uses); i++) {
+		const struct prog_use *u = &prog_uses[i];
 		bool want = (mask & u->types) &&
 			    u->types != VG_EV_BIT(VG_EV_TRACEPOINT);
 		struct bpf_link *l;
@@ -373,26 +589,18 @@ int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
 			continue;
 		}
 		s->idle_since[i] = 0;
-		if (s->plinks[i])
+		if (s->plinks[i] || !attachable(s, i))
 			continue;
 		l = unreap(s, (int)i);
-		if (l) {
-			s->plinks[i] = l;
-			continue;
-		}
-		if (s->tp_ids[i])
-			l = vg_tracefs_attach(p, s->tp_ids[i], 0);
-		else if (tp_section(bpf_program__section_name(p), NULL, 0, NULL, 0))
-			continue; /* optional, and not on this kernel */
-		else
-			l = bpf_program__attach(p);
+		if (!l)
+			l = attach_one(s->skel, s->tp_ids, i);
 		if (!l) {
 			int r = -errno;
 
 			if (u->optional)
 				continue;
 			set_err(err, errsz, "attaching %s: %s",
-				bpf_program__name(p), strerror(errno));
+				bpf_program__name(prog_of(s->skel, u)), strerror(errno));
 			return r;
 		}
 		s->plinks[i] = l;

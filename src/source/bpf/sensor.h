@@ -97,6 +97,20 @@ void vg_sensor_start(struct vg_sensor *s);
  * Returns 0 or -errno with @err. */
 int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
 		     size_t errsz);
+/* vg_sensor_attach() off the caller's thread: the programs to attach
+ * are queued to a thread of the sensor's (behind any detach of the
+ * same), and the sensor's fd becomes readable when they are done.
+ * Returns 0 (nothing to wait for), 1 with *@ret_gen to wait for, or
+ * -errno with @err. */
+int vg_sensor_attach_async(struct vg_sensor *s, uint64_t mask, uint64_t *ret_gen,
+			   char *err, size_t errsz);
+/* What the thread has done: the links it made are the sensor's now.
+ * *@ret_done: every vg_sensor_attach_async() generation up to it is
+ * done; those in [*@ret_fail_lo, *@ret_fail_hi] (0: none) failed, with
+ * the reason in @err. Returns 0. */
+int vg_sensor_attach_poll(struct vg_sensor *s, uint64_t *ret_done,
+			  uint64_t *ret_fail_lo, uint64_t *ret_fail_hi,
+			  char *err, size_t errsz);
 /* Change the event types passed, live. */
 void vg_sensor_set_types(struct vg_sensor *s, uint64_t type_mask);
 /* Programs no type needs, attached though unwanted for @hold_ns or more

@@ -85,6 +85,28 @@ static int bs_set_types(struct vg_source *s, uint64_t types, char *err,
 	return 0;
 }
 
+static int bs_set_types_async(struct vg_source *s, uint64_t types,
+			      uint64_t *ret_gen, char *err, size_t errsz)
+{
+	struct bpf_source *b = of(s);
+	int r = vg_sensor_attach_async(b->sensor, types, ret_gen, err, errsz);
+
+	if (r < 0)
+		return r;
+	/* a type whose programs are still being attached passes as soon
+	 * as each is */
+	vg_sensor_set_types(b->sensor, types);
+	return r;
+}
+
+static void bs_attach_poll(struct vg_source *s, uint64_t *ret_done,
+			   uint64_t *ret_fail_lo, uint64_t *ret_fail_hi,
+			   char *err, size_t errsz)
+{
+	vg_sensor_attach_poll(of(s)->sensor, ret_done, ret_fail_lo, ret_fail_hi,
+			      err, errsz);
+}
+
 static void bs_drop_types(struct vg_source *s, uint64_t types)
 {
 	vg_sensor_drop_types(of(s)->sensor, types);
@@ -152,6 +174,8 @@ static const struct vg_source_ops bpf_ops = {
 	.pending = bs_pending,
 	.tick = bs_tick,
 	.set_types = bs_set_types,
+	.set_types_async = bs_set_types_async,
+	.attach_poll = bs_attach_poll,
 	.drop_types = bs_drop_types,
 	.drop_cgroup = bs_drop_cgroup,
 	.select_pid = bs_select_pid,
