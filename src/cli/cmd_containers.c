@@ -7,6 +7,7 @@
 
 #include "attrib/snapshot.h"
 #include "cli.h"
+#include "render/escape.h"
 #include "render/identity.h"
 #include "base/util.h"
 
@@ -67,22 +68,26 @@ static void text_row(const struct vg_snap_ctr *c)
 {
 	const struct vg_cgroup_match *m = &c->first->attr;
 	const struct vg_container_meta *meta = c->meta ? &c->meta->meta : NULL;
-	char pod[256] = "-", cgid[24] = "-";
+	char pod[1100] = "-", cgid[24] = "-", ns[512], name[512], v1[1024], v2[1024];
 
+	/* what runtimes and pods are named is anyone's: as text values */
 	if (c->pod && (c->pod->ns || c->pod->name))
-		snprintf(pod, sizeof(pod), "%s/%s%s", c->pod->ns ? c->pod->ns : "?",
-			 c->pod->name ? c->pod->name : "?",
+		snprintf(pod, sizeof(pod), "%s/%s%s",
+			 vg_text_value_buf(ns, sizeof(ns), c->pod->ns ? c->pod->ns : "?", '/'),
+			 vg_text_value_buf(name, sizeof(name),
+					   c->pod->name ? c->pod->name : "?", '/'),
 			 c->pod->verified ? "" : "*");
 	else if (c->pod && c->pod->uid)
-		snprintf(pod, sizeof(pod), "uid:%s", c->pod->uid);
+		snprintf(pod, sizeof(pod), "uid:%s",
+			 vg_text_value_buf(name, sizeof(name), c->pod->uid, 0));
 	if (c->cgroup_id)
 		snprintf(cgid, sizeof(cgid), "%llu",
 			 (unsigned long long)c->cgroup_id);
 	printf("%-10s %-12.12s %-24s %-32s %-28s %7d %5zu %s\n",
 	       vg_runtime_name(m->runtime), m->container_id,
-	       meta && meta->name ? meta->name : "-",
-	       meta && meta->image ? meta->image : "-", pod, c->init_pid,
-	       c->n_procs, cgid);
+	       meta && meta->name ? vg_text_value_buf(v1, sizeof(v1), meta->name, 0) : "-",
+	       meta && meta->image ? vg_text_value_buf(v2, sizeof(v2), meta->image, 0) : "-",
+	       pod, c->init_pid, c->n_procs, cgid);
 }
 
 int cmd_containers(int argc, char **argv)

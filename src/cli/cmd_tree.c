@@ -12,6 +12,7 @@
 
 #include "attrib/snapshot.h"
 #include "cli.h"
+#include "render/escape.h"
 #include "render/identity.h"
 #include "base/util.h"
 
@@ -41,24 +42,20 @@ struct tree {
 	char prefix[TREE_DEPTH_MAX * 4 + 8];
 };
 
+/* argv as text fields: each element bare or quoted, as vigil watch
+ * shows it, so that no element can pass for two or hide text. */
 static const char *proc_args(const struct vigil_identity *id, char *buf,
 			     size_t bufsz)
 {
 	size_t o = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < id->proc.argc && o + 1 < bufsz; i++) {
-		int n = snprintf(buf + o, bufsz - o, "%s%s", i ? " " : "",
-				 id->proc.argv[i]);
-
-		if (n < 0)
-			break;
-		o += (size_t)n;
+	for (size_t i = 0; i < id->proc.argc && o + 2 < bufsz; i++) {
+		if (i)
+			buf[o++] = ' ';
+		vg_text_value_buf(buf + o, bufsz - o, id->proc.argv[i], 0);
+		o += strlen(buf + o);
 	}
-	/* control characters would break the drawing */
-	for (char *c = buf; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
 	return buf;
 }
 
@@ -104,22 +101,24 @@ static void ctr_text(const struct vg_snap_ctr *c, char *buf, size_t bufsz)
 {
 	const struct vg_cgroup_match *m = &c->first->attr;
 	const struct vg_container_meta *meta = c->meta ? &c->meta->meta : NULL;
+	char v1[1024], v2[1024];
 	int n = snprintf(buf, bufsz, "[%s %.12s", vg_runtime_name(m->runtime),
 			 m->container_id);
 
 	if (n > 0 && (size_t)n < bufsz && meta && meta->name)
-		n += snprintf(buf + n, bufsz - (size_t)n, " %s", meta->name);
+		n += snprintf(buf + n, bufsz - (size_t)n, " %s",
+			      vg_text_value_buf(v1, sizeof(v1), meta->name, 0));
 	if (n > 0 && (size_t)n < bufsz && meta && meta->image)
-		n += snprintf(buf + n, bufsz - (size_t)n, " image=%s", meta->image);
+		n += snprintf(buf + n, bufsz - (size_t)n, " image=%s",
+			      vg_text_value_buf(v1, sizeof(v1), meta->image, 0));
 	if (n > 0 && (size_t)n < bufsz && c->pod && c->pod->name)
 		n += snprintf(buf + n, bufsz - (size_t)n, " pod=%s/%s%s",
-			      c->pod->ns ? c->pod->ns : "?", c->pod->name,
+			      vg_text_value_buf(v1, sizeof(v1),
+						c->pod->ns ? c->pod->ns : "?", '/'),
+			      vg_text_value_buf(v2, sizeof(v2), c->pod->name, '/'),
 			      c->pod->verified ? "" : " (labels)");
 	if (n > 0 && (size_t)n < bufsz)
 		snprintf(buf + n, bufsz - (size_t)n, "]");
-	for (char *s = buf; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
 }
 
 static void show_proc(struct tree *t, size_t i, int depth, bool last);
@@ -211,11 +210,11 @@ static void show_proc(struct tree *t, size_t i, int depth, bool last)
 		if (depth < TREE_DEPTH_MAX)
 			vg_pr_arr_open(t->p, "children");
 	} else {
-		char args[256];
+		char args[1024], comm[80];
 
 		text_line(t, depth == 0 && plen == 0 ? "" : last ? "└─ " : "├─ ",
 			  "%d %s", id->proc.pid, proc_args(id, args, sizeof(args))[0]
-			  ? args : id->proc.comm);
+			  ? args : vg_text_value_buf(comm, sizeof(comm), id->proc.comm, 0));
 		if (depth < TREE_DEPTH_MAX && !(depth == 0 && plen == 0))
 			strcat(t->prefix, last ? "   " : "│  ");
 	}

@@ -259,3 +259,19 @@ bool vg_utf8_valid(const char *s)
 	}
 	return true;
 }
+
+char *vg_text_value_buf(char *buf, size_t bufsz, const char *s, char sep)
+{
+	size_t n = strlen(s), w;
+
+	if (bufsz < VG_ESC_GROWTH + 3) {
+		if (bufsz)
+			buf[0] = '\0';
+		return buf;
+	}
+	if (n > (bufsz - 3) / VG_ESC_GROWTH)
+		n = (bufsz - 3) / VG_ESC_GROWTH;
+	w = vg_text_value(buf, s, n, sep);
+	buf[w] = '\0';
+	return buf;
+}

@@ -57,6 +57,10 @@ bool vg_text_bare(const char *s, size_t len, char sep);
  * Returns the bytes written. */
 size_t vg_text_value(char *out, const char *s, size_t len, char sep);
 
+/* @s as a value among fields (vg_text_value()) into @buf, NUL-terminated;
+ * a value too long for @buf is cut first. Returns @buf. */
+char *vg_text_value_buf(char *buf, size_t bufsz, const char *s, char sep);
+
 /* @s with the character escapes into @buf (NUL-terminated, cut at a
  * whole escape when it does not fit). Returns @buf. For messages that
  * carry what a process or a peer said. */
