@@ -2,8 +2,17 @@
 #ifndef VG_BASE_CAPS_H
 #define VG_BASE_CAPS_H
 
+#include <linux/capability.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+/* Older headers than the kernels vigil runs on */
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
 
 /*
  * Least privilege, once a command has set up: it keeps only the

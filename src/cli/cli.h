@@ -10,6 +10,7 @@
 
 #include "attrib/attrib.h"
 #include "attrib/snapshot.h"
+#include "base/caps.h"
 #include "fs/rootfs.h"
 #include "render/printer.h"
 
@@ -90,10 +91,9 @@ int cli_keep_caps(const char *who, bool sensor, const int *keep, size_t n);
 /* What the sensor's commands (watch, daemon) keep: eBPF and perf events
  * to attach and detach as subscriptions change, and what reading other
  * processes' /proc files and the runtimes' state takes. */
-#define CLI_SENSOR_CAPS { 39 /* CAP_BPF */, 38 /* CAP_PERFMON */,             \
-			  19 /* CAP_SYS_PTRACE */, 2 /* CAP_DAC_READ_SEARCH */ }
+#define CLI_SENSOR_CAPS { CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH }
 /* What vigil server keeps: reading its peers' /proc files and state. */
-#define CLI_SERVER_CAPS { 19 /* CAP_SYS_PTRACE */, 2 /* CAP_DAC_READ_SEARCH */ }
+#define CLI_SERVER_CAPS { CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH }
 /* Connected to the vigil daemon at @path, checked to be root's
  * (SO_PEERCRED): -EPERM otherwise. -errno with @err. */
 int cli_daemon_connect(const char *path, char *err, size_t errsz);

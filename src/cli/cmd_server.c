@@ -589,7 +589,7 @@ int cmd_server(int argc, char **argv)
 
 	memcpy(keep_fallback, keep, sizeof(keep));
 	if ((s.peer_flags & VIGIL_PEER_NO_PIDFD) || !have_peerpidfd())
-		keep_fallback[n_keep++] = 21; /* CAP_SYS_ADMIN */
+		keep_fallback[n_keep++] = CAP_SYS_ADMIN;
 	if (cli_keep_caps("vigil server", false, keep_fallback, n_keep) < 0) {
 		ret = EXIT_PARTIAL;
 		goto out;

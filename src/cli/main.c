@@ -17,13 +17,6 @@
 #include "base/util.h"
 #include "cli.h"
 #include "probe/probe.h"
-
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 #include "vigil/vigil.h"
 
 struct cli_globals cli = { .host_root = NULL, .output = VG_OUTPUT_TEXT };

@@ -650,13 +650,22 @@ static void req_hello(struct vg_daemon *d, struct client *c, json_t *q,
 	      id);
 }
 
+/* The record @p made, as JSON; @p is freed. */
+static json_t *printed_json(struct vg_printer *p)
+{
+	char *s = vg_pr_end_string(p);
+	json_t *o = s ? json_loads(s, 0, NULL) : NULL;
+
+	free(s);
+	vg_printer_free(p);
+	return o;
+}
+
 /* A container as the rest of vigil shows it: {"container":{...},
  * "k8s":...}, through the one printer. */
 static json_t *container_json(const struct vg_meta_entry *e, const char *qos)
 {
 	struct vg_printer *p = vg_printer_new(VG_OUTPUT_JSON);
-	char *s;
-	json_t *o = NULL;
 
 	if (!p)
 		return NULL;
@@ -669,12 +678,7 @@ static json_t *container_json(const struct vg_meta_entry *e, const char *qos)
 	vg_print_claim(p, e);
 	vg_pr_obj_close(p);
 	vg_print_k8s(p, &e->pod, qos);
-	s = vg_pr_end_string(p);
-	vg_printer_free(p);
-	if (s)
-		o = json_loads(s, 0, NULL);
-	free(s);
-	return o;
+	return printed_json(p);
 }
 
 static void req_containers(struct vg_daemon *d, struct client *c, json_t *q,
@@ -700,8 +704,6 @@ static void req_containers(struct vg_daemon *d, struct client *c, json_t *q,
 static json_t *proc_json(const struct vg_pt_entry *pe)
 {
 	struct vg_printer *p = vg_printer_new(VG_OUTPUT_JSON);
-	char *s;
-	json_t *o = NULL;
 
 	if (!p)
 		return NULL;
@@ -718,12 +720,7 @@ static json_t *proc_json(const struct vg_pt_entry *pe)
 		vg_pr_str(p, "exe", NULL, pe->exe);
 	vg_pr_bool(p, "exited", NULL, pe->exited);
 	vg_pr_obj_close(p);
-	s = vg_pr_end_string(p);
-	vg_printer_free(p);
-	if (s)
-		o = json_loads(s, 0, NULL);
-	free(s);
-	return o;
+	return printed_json(p);
 }
 
 static void req_process(struct vg_daemon *d, struct client *c, json_t *q,

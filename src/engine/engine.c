@@ -580,15 +580,10 @@ int vg_engine_attach_status(struct vg_engine *en, uint64_t ticket, char *err,
 int vg_engine_add_sink(struct vg_engine *en, struct vg_sink *s, char *err,
 		       size_t errsz)
 {
-	int r;
+	uint64_t ticket;
+	int r = vg_engine_add_sink_async(en, s, &ticket, err, errsz);
 
-	s->next = en->sinks;
-	en->sinks = s;
-	s->delivered = 0;
-	r = vg_engine_update(en, err, errsz);
-	if (r < 0)
-		vg_engine_remove_sink(en, s);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 void vg_engine_remove_sink(struct vg_engine *en, struct vg_sink *s)

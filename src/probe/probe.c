@@ -27,14 +27,9 @@
 #include "k8s/kubelet.h"
 #include "probe.skel.h"
 #include "proc/proc.h"
+#include "base/caps.h"
 #include "base/util.h"
 
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77
 #endif

@@ -500,8 +500,14 @@ int vg_sensor_attach_poll(struct vg_sensor *s, uint64_t *ret_done,
 	return 0;
 }
 
-int vg_sensor_attach_async(struct vg_sensor *s, uint64_t mask, uint64_t *ret_gen,
-			   char *err, size_t errsz)
+/*
+ * The programs of @mask attached, the others left attached but gated
+ * (detached by vg_sensor_reap_idle() after the hold). @async: what must
+ * be attached is queued to the reaper (1 and *@ret_gen), else attached
+ * here. Returns 0, 1, or -errno with @err.
+ */
+static int attach_mask(struct vg_sensor *s, uint64_t mask, bool async,
+		       uint64_t *ret_gen, char *err, size_t errsz)
 {
 	uint64_t now = vg_clock_ns(CLOCK_MONOTONIC), done, lo, hi;
 	bool waiting = false;
@@ -511,6 +517,9 @@ int vg_sensor_attach_async(struct vg_sensor *s, uint64_t mask, uint64_t *ret_gen
 		set_err(err, errsz, "event types not loaded at start");
 		return -EINVAL;
 	}
+	/* in line: what the reaper has under way, done first */
+	if (!async)
+		reaper_drain(s);
 	vg_sensor_attach_poll(s, &done, &lo, &hi, NULL, 0);
 	s->gen++;
 	for (size_t i = 0; i < VG_ARRAY_SIZE(prog_uses); i++) {
@@ -536,64 +545,13 @@ int vg_sensor_attach_async(struct vg_sensor *s, uint64_t mask, uint64_t *ret_gen
 			s->plinks[i] = l;
 			continue;
 		}
-		if (!enqueue(s, (struct job){ .kind = JOB_ATTACH, .idx = (int)i,
-					      .gen = s->gen })) {
-			/* no reaper: here, then */
-			l = attach_one(s->skel, s->tp_ids, i);
-			if (!l && !u->optional) {
-				set_err(err, errsz, "attaching %s: %s",
-					bpf_program__name(prog_of(s->skel, u)),
-					strerror(errno));
-				return -errno;
-			}
-			s->plinks[i] = l;
+		if (async && enqueue(s, (struct job){ .kind = JOB_ATTACH, .idx = (int)i,
+						      .gen = s->gen })) {
+			s->inflight[i] = true;
+			waiting = true;
 			continue;
 		}
-		s->inflight[i] = true;
-		waiting = true;
-	}
-	s->attached = mask;
-	if (!waiting)
-		return 0;
-	if (!enqueue(s, (struct job){ .kind = JOB_MARK, .gen = s->gen })) {
-		set_err(err, errsz, "attaching: the queue is full");
-		return -EAGAIN;
-	}
-	*ret_gen = s->gen;
-	return 1;
-}
-
-int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
-		     size_t errsz)
-{
-	uint64_t now = vg_clock_ns(CLOCK_MONOTONIC), done, lo, hi;
-
-	mask |= VG_CGROUP_EVENTS;
-	if (mask & ~s->loaded & ~VG_EV_BIT(VG_EV_EXEC_ARGS)) {
-		set_err(err, errsz, "event types not loaded at start");
-		return -EINVAL;
-	}
-	/* what the reaper has under way, done first */
-	reaper_drain(s);
-	vg_sensor_attach_poll(s, &done, &lo, &hi, NULL, 0);
-	for (size_t i = 0; i < VG_ARRAY_SIZE(prog_uses); i++) {
-		const struct prog_use *u = &prog_uses[i];
-		bool want = (mask & u->types) &&
-			    u->types != VG_EV_BIT(VG_EV_TRACEPOINT);
-		struct bpf_link *l;
-
-		if (!want) {
-			/* gated by the type mask until vg_sensor_reap_idle() */
-			if (s->plinks[i] && !s->idle_since[i])
-				s->idle_since[i] = now;
-			continue;
-		}
-		s->idle_since[i] = 0;
-		if (s->plinks[i] || !attachable(s, i))
-			continue;
-		l = unreap(s, (int)i);
-		if (!l)
-			l = attach_one(s->skel, s->tp_ids, i);
+		l = attach_one(s->skel, s->tp_ids, i);
 		if (!l) {
 			int r = -errno;
 
@@ -606,7 +564,29 @@ int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
 		s->plinks[i] = l;
 	}
 	s->attached = mask;
-	return 0;
+	if (!waiting)
+		return 0;
+	if (!enqueue(s, (struct job){ .kind = JOB_MARK, .gen = s->gen })) {
+		set_err(err, errsz, "attaching: the queue is full");
+		return -EAGAIN;
+	}
+	*ret_gen = s->gen;
+	return 1;
+}
+
+int vg_sensor_attach_async(struct vg_sensor *s, uint64_t mask, uint64_t *ret_gen,
+			   char *err, size_t errsz)
+{
+	return attach_mask(s, mask, true, ret_gen, err, errsz);
+}
+
+int vg_sensor_attach(struct vg_sensor *s, uint64_t mask, char *err,
+		     size_t errsz)
+{
+	uint64_t gen;
+	int r = attach_mask(s, mask, false, &gen, err, errsz);
+
+	return r < 0 ? r : 0;
 }
 
 size_t vg_sensor_reap_idle(struct vg_sensor *s, uint64_t now, uint64_t hold_ns)
