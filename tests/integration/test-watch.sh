@@ -322,6 +322,53 @@ if watch_start storm --event open --pid "$STORM_PID" --ring-size 4096; then
 		fail "delivered $DELIVERED + lost $OPEN_LOST != $N"
 fi
 
+# ------------------------- argv chunks lost: never bytes not received
+# The reader is held while execs with 60 KB of argv each run: their
+# argv chunks (16,000 bytes) overflow a 64 KiB ring while the small exec
+# records still fit, so some execs arrive with chunks missing. Each argv
+# element is one letter repeated, so anything shown that was not
+# received (a stale buffer, another exec's bytes) is seen.
+vg_log "argv chunks lost in a 64 KiB ring: only what was received"
+MARK=$VG_TMPDIR/lostchunk-marker
+cp /bin/true "$MARK"
+GO2=$VG_TMPDIR/exec-go
+python3 -c '
+import os, subprocess, sys, time
+go, mark = sys.argv[1], sys.argv[2]
+open(go + ".ready", "w").close()
+while not os.path.exists(go):
+    time.sleep(0.02)
+for _ in range(40):
+    subprocess.run([mark, "A" * 20000, "B" * 20000, "C" * 20000])
+' "$GO2" "$MARK" &
+EX_PID=$!
+vg_track_pid "$EX_PID"
+vg_wait 15 test -e "$GO2.ready" || fail "the exec storm did not start"
+if watch_start lostchunk --event exec --ring-size 65536; then
+	kill -STOP "$W_PID"
+	touch "$GO2"
+	wait "$EX_PID"
+	kill -CONT "$W_PID"
+	sleep 1.5
+	watch_stop
+	EXECS=$(events '.evt.type == "exec" and .proc.exe == $m' --arg m "$MARK")
+	N_EX=$(jq -s length <<<"$EXECS")
+	N_INC=$(jq -s '[.[] | select(.proc.args_incomplete == true)] | length' <<<"$EXECS")
+	# every element shown is its letter only, and no longer than sent
+	BAD=$(jq -c 'select([.proc.args[1:][] ] as $a | [range(0; $a | length)] |
+		any(. as $i | ($a[$i] | test("^" + (["A","B","C"][$i]) + "*$") | not) or
+		    ($a[$i] | length) > 20000))' <<<"$EXECS" | head -3)
+	vg_info "exec storm: $N_EX of 40 execs seen, $N_INC with argv incomplete"
+	[ "$N_INC" -gt 0 ] && pass "execs whose argv chunks were lost arrive marked args_incomplete ($N_INC of $N_EX)" ||
+		fail "no exec with lost argv chunks among $N_EX: the case was not made"
+	[ -z "$BAD" ] && [ "$N_EX" -gt 0 ] &&
+		pass "no argv shows a byte that was not received (each element its letter only)" ||
+		fail "an argv with bytes not sent: $BAD"
+	INC_FULL=$(jq -c 'select(.proc.args_incomplete == true and ([.proc.args[1:][] | length] | add // 0) >= 60000)' <<<"$EXECS" | head -1)
+	[ -z "$INC_FULL" ] && pass "an incomplete argv is shorter than what was sent" ||
+		fail "an exec marked incomplete shows all of its argv: $INC_FULL"
+fi
+
 # ------------------------- a reader that is behind still answers
 # Two open storms, one per CPU, fill the ring while the reader is held
 # (SIGSTOP) past its --duration: when it runs again it is behind by a
