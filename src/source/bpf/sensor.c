@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,10 @@ struct vg_sensor {
 	uint64_t mask; /* for vg_sensor_start() */
 	struct reaper *reaper;
 	bool inflight[48];  /* an attach of it is queued to the reaper */
+	/* the programs are verified in two objects at once, which share
+	 * skel's maps: each program's object (skel, without the split) */
+	struct sensor_bpf *half[2];
+	struct sensor_bpf *ps[48];
 	uint64_t gen;       /* of the last vg_sensor_attach_async() */
 };
 
@@ -192,7 +197,7 @@ static int resolve_tp_ids(struct vg_sensor *s, struct vg_tracefs *tfs,
 		tfs = &own;
 	for (size_t i = 0; i < VG_ARRAY_SIZE(prog_uses); i++) {
 		const struct prog_use *u = &prog_uses[i];
-		struct bpf_program *p = prog_of(s->skel, u);
+		struct bpf_program *p = prog_of(s->ps[i], u);
 		char group[64], name[128];
 
 		if (!bpf_program__autoload(p) ||
@@ -239,8 +244,7 @@ struct reaper {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct sensor_bpf *skel;
-	const uint32_t *tp_ids;
+	const struct vg_sensor *s; /* its programs: fixed once loaded */
 	struct job queue[2 * 48 + MAX_LINKS + 8];
 	size_t n;
 	bool stop;
@@ -252,8 +256,7 @@ struct reaper {
 	char fail_err[256];
 };
 
-static struct bpf_link *attach_one(struct sensor_bpf *skel, const uint32_t *tp_ids,
-				   size_t i);
+static struct bpf_link *attach_one(const struct vg_sensor *s, size_t i);
 
 static void *reaper_main(void *arg)
 {
@@ -279,7 +282,7 @@ static void *reaper_main(void *arg)
 		if (q.kind == JOB_DETACH) {
 			bpf_link__destroy(q.l);
 		} else if (q.kind == JOB_ATTACH) {
-			l = attach_one(r->skel, r->tp_ids, (size_t)q.idx);
+			l = attach_one(r->s, (size_t)q.idx);
 			e = l ? 0 : errno;
 		}
 		pthread_mutex_lock(&r->lock);
@@ -289,7 +292,8 @@ static void *reaper_main(void *arg)
 			if (!l && !prog_uses[q.idx].optional && !r->fail_gen) {
 				r->fail_gen = q.gen;
 				snprintf(r->fail_err, sizeof(r->fail_err), "attaching %s: %s",
-					 bpf_program__name(prog_of(r->skel, &prog_uses[q.idx])),
+					 bpf_program__name(prog_of(r->s->ps[q.idx],
+								   &prog_uses[q.idx])),
 					 strerror(e));
 			}
 		} else if (q.kind == JOB_MARK) {
@@ -320,8 +324,7 @@ static struct reaper *reaper_of(struct vg_sensor *s)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->skel = s->skel;
-	r->tp_ids = s->tp_ids;
+	r->s = s;
 	r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
@@ -443,20 +446,19 @@ static size_t reaper_take_all(struct vg_sensor *s, struct bpf_link **out,
 }
 
 /* prog_uses[@i] attached; NULL with errno. */
-static struct bpf_link *attach_one(struct sensor_bpf *skel, const uint32_t *tp_ids,
-				   size_t i)
+static struct bpf_link *attach_one(const struct vg_sensor *s, size_t i)
 {
-	struct bpf_program *p = prog_of(skel, &prog_uses[i]);
+	struct bpf_program *p = prog_of(s->ps[i], &prog_uses[i]);
 
-	if (tp_ids[i])
-		return vg_tracefs_attach(p, tp_ids[i], 0);
+	if (s->tp_ids[i])
+		return vg_tracefs_attach(p, s->tp_ids[i], 0);
 	return bpf_program__attach(p);
 }
 
 /* Whether prog_uses[@i] can be attached on this kernel at all. */
 static bool attachable(const struct vg_sensor *s, size_t i)
 {
-	struct bpf_program *p = prog_of(s->skel, &prog_uses[i]);
+	struct bpf_program *p = prog_of(s->ps[i], &prog_uses[i]);
 
 	/* a tracepoint this kernel lacks: optional, and skipped */
 	return s->tp_ids[i] ||
@@ -551,14 +553,14 @@ static int attach_mask(struct vg_sensor *s, uint64_t mask, bool async,
 			waiting = true;
 			continue;
 		}
-		l = attach_one(s->skel, s->tp_ids, i);
+		l = attach_one(s, i);
 		if (!l) {
 			int r = -errno;
 
 			if (u->optional)
 				continue;
 			set_err(err, errsz, "attaching %s: %s",
-				bpf_program__name(prog_of(s->skel, u)), strerror(errno));
+				bpf_program__name(prog_of(s->ps[i], u)), strerror(errno));
 			return r;
 		}
 		s->plinks[i] = l;
@@ -825,6 +827,106 @@ static bool is_pow2(size_t v)
 	return v && !(v & (v - 1));
 }
 
+/* handle_tracepoint, in the object that loaded it. */
+static struct bpf_program *tp_prog(const struct vg_sensor *s)
+{
+	for (size_t i = 0; i < VG_ARRAY_SIZE(prog_uses); i++)
+		if (prog_uses[i].types == VG_EV_BIT(VG_EV_TRACEPOINT))
+			return prog_of(s->ps[i], &prog_uses[i]);
+	return s->skel->progs.handle_tracepoint;
+}
+
+static void *load_half(void *arg)
+{
+	struct sensor_bpf *skel = arg;
+
+	return (void *)(intptr_t)sensor_bpf__load(skel);
+}
+
+/* Another open of the object, sharing @s->skel's maps, loading none of
+ * its programs yet. NULL with errno. */
+static struct sensor_bpf *open_half(struct vg_sensor *s, uint32_t ring)
+{
+	struct sensor_bpf *h = sensor_bpf__open();
+	struct bpf_map *m;
+
+	if (!h)
+		return NULL;
+	bpf_map__set_max_entries(h->maps.rb, ring);
+	bpf_object__for_each_map(m, h->obj) {
+		struct bpf_map *own = bpf_object__find_map_by_name(s->skel->obj,
+								   bpf_map__name(m));
+		int r = own ? bpf_map__reuse_fd(m, bpf_map__fd(own)) : -ENOENT;
+
+		if (r < 0) {
+			sensor_bpf__destroy(h);
+			errno = -r;
+			return NULL;
+		}
+	}
+	for (size_t i = 0; i < VG_ARRAY_SIZE(prog_uses); i++)
+		bpf_program__set_autoload(prog_of(h, &prog_uses[i]), false);
+	return h;
+}
+
+/*
+ * The programs of @mask loaded. The kernel verifies a program in the
+ * loading thread, one after the other, and that is most of a start-up:
+ * s->skel creates the maps, and two more opens of the object share them
+ * and load half the programs each (by instructions), in two threads.
+ * Where that cannot be, s->skel loads them all. Returns 0 or -errno.
+ */
+static int load_programs(struct vg_sensor *s, uint64_t mask, uint32_t ring)
+{
+	size_t order[VG_ARRAY_SIZE(prog_uses)], n = 0, weight[2] = { 0, 0 };
+	pthread_t t;
+	void *tr = NULL;
+	int r;
+
+	for (size_t i = 0; i < VG_ARRAY_SIZE(prog_uses); i++) {
+		s->ps[i] = s->skel;
+		if (mask & prog_uses[i].types)
+			order[n++] = i;
+	}
+	/* a few programs: not worth two more opens of the object */
+	if (n < 8)
+		return sensor_bpf__load(s->skel);
+	/* the maps alone, first */
+	for (size_t i = 0; i < VG_ARRAY_SIZE(prog_uses); i++)
+		bpf_program__set_autoload(prog_of(s->skel, &prog_uses[i]), false);
+	r = sensor_bpf__load(s->skel);
+	if (r < 0)
+		return r;
+	for (int k = 0; k < 2; k++)
+		if (!(s->half[k] = open_half(s, ring)))
+			return -errno;
+	/* the largest first, each to the lighter half */
+	for (size_t a = 0; a < n; a++)
+		for (size_t b = a + 1; b < n; b++)
+			if (bpf_program__insn_cnt(prog_of(s->skel, &prog_uses[order[b]])) >
+			    bpf_program__insn_cnt(prog_of(s->skel, &prog_uses[order[a]]))) {
+				size_t x = order[a];
+
+				order[a] = order[b];
+				order[b] = x;
+			}
+	for (size_t a = 0; a < n; a++) {
+		size_t i = order[a];
+		int k = weight[0] <= weight[1] ? 0 : 1;
+
+		s->ps[i] = s->half[k];
+		bpf_program__set_autoload(prog_of(s->half[k], &prog_uses[i]), true);
+		weight[k] += bpf_program__insn_cnt(prog_of(s->skel, &prog_uses[i]));
+	}
+	if (pthread_create(&t, NULL, load_half, s->half[1]) != 0)
+		return -EAGAIN;
+	r = sensor_bpf__load(s->half[0]);
+	pthread_join(t, &tr);
+	if (r < 0)
+		return r;
+	return (int)(intptr_t)tr;
+}
+
 int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 		  char *err, size_t errsz)
 {
@@ -871,7 +973,7 @@ int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 	if (s->skel->bss->vg_wakeup_bytes > ring / 4)
 		s->skel->bss->vg_wakeup_bytes = ring / 4;
 
-	r = sensor_bpf__load(s->skel);
+	r = load_programs(s, mask, (uint32_t)ring);
 	if (r < 0) {
 		set_err(err, errsz,
 			"loading the eBPF programs: %s (root, or CAP_BPF and "
@@ -908,7 +1010,7 @@ int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 			goto fail;
 		}
 		/* the cookie tells the one program which tracepoint fired */
-		l = vg_tracefs_attach(s->skel->progs.handle_tracepoint, o->tps[i].id,
+		l = vg_tracefs_attach(tp_prog(s), o->tps[i].id,
 				 o->tps[i].id);
 		if (!l) {
 			r = -errno;
@@ -938,6 +1040,8 @@ void vg_sensor_free(struct vg_sensor *s)
 		return;
 	teardown(s);
 	ring_close(&s->rb);
+	sensor_bpf__destroy(s->half[0]);
+	sensor_bpf__destroy(s->half[1]);
 	sensor_bpf__destroy(s->skel);
 	free(s);
 }
