@@ -50,6 +50,7 @@ struct client {
 	char *out;
 	size_t out_len, out_off, out_cap;
 	bool eof, dead, paused;
+	bool more;       /* its turn ended with requests left */
 	uint32_t ev_mask; /* what epoll watches for it */
 	size_t next_flush; /* queued bytes at which to try the socket again */
 	uint64_t last_active_ns; /* its last request */
@@ -94,7 +95,7 @@ static size_t waiting(const struct client *c)
  * the loop forever), output while some waits. */
 static void client_update_events(struct vg_daemon *d, struct client *c)
 {
-	uint32_t m = (c->eof || c->paused ? 0 : EPOLLIN | EPOLLRDHUP) |
+	uint32_t m = (c->eof || c->paused || c->pend_len ? 0 : EPOLLIN | EPOLLRDHUP) |
 		     (waiting(c) ? EPOLLOUT : 0);
 	struct epoll_event ev = { .events = m, .data.ptr = c };
 
@@ -1066,13 +1067,15 @@ static void accept_clients(struct vg_daemon *d)
 }
 
 /* Handle the lines in @buf (@n bytes) while @c's answers are under their
- * bound. Returns the bytes taken; the rest waits. */
+ * bound and its turn (*@turn requests) lasts. Returns the bytes taken;
+ * the rest waits. */
 static size_t feed(struct vg_daemon *d, struct client *c, const char *buf,
-		   size_t n)
+		   size_t n, unsigned *turn)
 {
 	size_t i = 0;
 
-	while (i < n && !c->dead) {
+	c->paused = false;
+	while (i < n && !c->dead && *turn) {
 		const char *nl = memchr(buf + i, '\n', n - i);
 		size_t chunk = nl ? (size_t)(nl - (buf + i)) : n - i;
 
@@ -1107,6 +1110,7 @@ static size_t feed(struct vg_daemon *d, struct client *c, const char *buf,
 			if (!c->in_skip && c->in_len) {
 				c->last_active_ns = vg_clock_ns(CLOCK_MONOTONIC);
 				handle_line(d, c, c->in, c->in_len);
+				(*turn)--;
 			}
 			c->in_skip = false;
 			c->in_len = 0;
@@ -1117,17 +1121,20 @@ static size_t feed(struct vg_daemon *d, struct client *c, const char *buf,
 			c->in = NULL;
 		}
 	}
-	c->paused = false;
 	return i;
 }
 
+/* A turn of @c's: at most VG_DAEMON_REQS_PER_TURN requests, so that one
+ * client's pipelined requests cannot hold up the loop; what is left is
+ * handled at the next turn, before anything more is read. */
 static void read_client(struct vg_daemon *d, struct client *c)
 {
 	char buf[65536];
+	unsigned turn = VG_DAEMON_REQS_PER_TURN;
 
-	/* what was read before it was paused, first */
+	/* what was read before, first */
 	if (c->pend_len) {
-		size_t k = feed(d, c, c->pend, c->pend_len);
+		size_t k = feed(d, c, c->pend, c->pend_len, &turn);
 
 		memmove(c->pend, c->pend + k, c->pend_len - k);
 		c->pend_len -= k;
@@ -1151,7 +1158,7 @@ static void read_client(struct vg_daemon *d, struct client *c)
 			c->eof = true;
 			break;
 		}
-		k = feed(d, c, buf, (size_t)n);
+		k = feed(d, c, buf, (size_t)n, &turn);
 		if (k < (size_t)n) {
 			c->pend = malloc((size_t)n - k);
 			if (!c->pend) {
@@ -1164,7 +1171,7 @@ static void read_client(struct vg_daemon *d, struct client *c)
 		}
 	}
 out:
-	c->paused = c->pend_len > 0;
+	c->more = c->pend_len > 0 && !c->paused;
 	client_update_events(d, c);
 }
 
@@ -1181,7 +1188,7 @@ static void close_idle(struct vg_daemon *d, uint64_t now)
 		char msg[128];
 
 		/* one whose requests wait for it to read is not idle */
-		if (c->subs || c->dead || c->paused || waiting(c) ||
+		if (c->subs || c->dead || c->paused || c->pend_len || waiting(c) ||
 		    now < c->last_active_ns + limit)
 			continue;
 		snprintf(msg, sizeof(msg), "idle for %u s without a subscription; "
@@ -1289,10 +1296,13 @@ int vg_daemon_run(struct vg_daemon *d, volatile sig_atomic_t *stop)
 			if (cl->out_off < cl->out_len ||
 			    (cl->subs && cl->subs->dropped != cl->subs->dropped_told))
 				flush_client(d, cl);
-			/* its answers were read: its requests are again */
-			if (cl->paused && !cl->dead &&
-			    waiting(cl) <= VG_DAEMON_QUEUE_MAX / 2)
+			/* its answers were read: its requests are again; or
+			 * its next turn */
+			if (!cl->dead && ((cl->paused && waiting(cl) <= VG_DAEMON_QUEUE_MAX / 2) ||
+					  cl->more))
 				read_client(d, cl);
+			if (cl->more && !cl->dead)
+				wait_ms = 0;
 			/* gone, or done talking and with nothing to hear */
 			if (cl->dead || (cl->eof && !cl->subs && !cl->pend_len &&
 					 cl->out_off == cl->out_len))

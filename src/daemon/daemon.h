@@ -38,6 +38,7 @@
 #define VG_DAEMON_SUB_BYTES_MAX (64u << 20) /* filters and selections */
 #define VG_DAEMON_SUB_RATE 20           /* changes a second, per client */
 #define VG_DAEMON_SUB_BURST 40
+#define VG_DAEMON_REQS_PER_TURN 32      /* a client's, per loop turn */
 #define VG_DAEMON_ALLOW_MAX 64
 
 /* What the limits refused or cut, for `stats`. */
