@@ -28,7 +28,8 @@ command -v python3 >/dev/null || { echo "bench-lifecycle: python3 is needed"; ex
 
 tmp=$(mktemp -d /tmp/bench-lifecycle.XXXXXX)
 chmod 755 "$tmp"
-trap 'kill "${dpid:-}" 2>/dev/null; rm -rf "$tmp"' EXIT
+# the daemon the Python part starts goes with the script, however it ends
+trap '[ -s "$tmp/dpid" ] && kill "$(cat "$tmp/dpid")" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 python3 - "$vigil" "$rounds" "$tmp" <<'PY'
 import json, os, socket, statistics, subprocess, sys, time
@@ -73,6 +74,8 @@ for label, args in (("default events", []), ("--event exec", ["--event", "exec"]
 sock = os.path.join(tmp, "run", "vigil.sock")
 derr = open(os.path.join(tmp, "d.err"), "w")
 d = subprocess.Popen([vigil, "daemon", "--socket", sock], stderr=derr, stdin=subprocess.DEVNULL)
+import atexit
+atexit.register(lambda: d.poll() is None and d.terminate())
 with open(os.path.join(tmp, "dpid"), "w") as f:
     f.write(str(d.pid))
 for _ in range(300):
