@@ -598,6 +598,27 @@ def limits(dpid):
        % (limited, lim.get("rate_limited")), lim)
     sub.close()
 
+    # the subscription budget: 64 per client (taken at the rate allowed)
+    bud = Client()
+    subs, refusal = 0, None
+    for _ in range(400):
+        a = bud.request({"req": "subscribe", "events": ["exec"]})
+        err = (a or {}).get("error", "")
+        if "rate limited" in err:
+            time.sleep(0.06)
+            continue
+        if a and a.get("sub"):
+            subs += 1
+            continue
+        refusal = err
+        break
+    lim = stats_of().get("limits", {})
+    ok(subs == 64 and refusal and "at most 64 subscriptions per client" in refusal and
+       lim.get("refused_subscriptions", 0) >= 1,
+       "a client's 65th subscription is refused, told why, and counted (%d held)" % subs,
+       (refusal, lim))
+    bud.close()
+
     # a client that pipelines answers it never reads: its reading stops,
     # the daemon's memory stays bounded, and others are served
     rss0 = rss_kib(dpid)

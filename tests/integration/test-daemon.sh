@@ -211,7 +211,7 @@ L_PID=$!
 vg_track_pid "$L_PID"
 if vg_wait 10 grep -q 'daemon serving' "$VG_TMPDIR/limits.err"; then
 	relay < <(timeout 120 python3 "$HERE/daemon-check.py" --limits "$L_SOCK" "$L_PID" 2>&1)
-	[ "$RELAYED" = 9 ] || fail "the bounds check did not finish ($RELAYED of 9 verdicts)"
+	[ "$RELAYED" = 10 ] || fail "the bounds check did not finish ($RELAYED of 10 verdicts)"
 else
 	fail "the daemon over a recording did not start"; cat "$VG_TMPDIR/limits.err"
 fi
