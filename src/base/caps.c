@@ -3,8 +3,6 @@
 
 #include <cap-ng.h>
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
@@ -60,19 +58,4 @@ int vg_caps_limit(const int *keep, size_t n, char *err, size_t errsz)
 		return r;
 	}
 	return 0;
-}
-
-void vg_caps_effective(char *buf, size_t sz)
-{
-	char *s;
-
-	if (!sz)
-		return;
-	buf[0] = '\0';
-	capng_get_caps_process();
-	s = capng_print_caps_text(CAPNG_PRINT_BUFFER, CAPNG_EFFECTIVE);
-	if (s) {
-		snprintf(buf, sz, "%s", s);
-		free(s);
-	}
 }

@@ -28,8 +28,4 @@
  * the reason in @err. */
 int vg_caps_limit(const int *keep, size_t n, char *err, size_t errsz);
 
-/* The names of the capabilities this thread has in effect, "a, b" (at
- * most @sz bytes), for logs and `vigil doctor`. */
-void vg_caps_effective(char *buf, size_t sz);
-
 #endif

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "probe/probe.h"
 #include "peer/policy.h"
 #include "render/identity.h"
 #include "base/util.h"
@@ -250,24 +251,6 @@ static void count(struct server *s, uint64_t *c)
 	pthread_mutex_lock(&s->lock);
 	(*c)++;
 	pthread_mutex_unlock(&s->lock);
-}
-
-/* Whether this kernel hands out a peer's pidfd (SO_PEERPIDFD). */
-static bool have_peerpidfd(void)
-{
-	int sv[2], pfd = -1;
-	socklen_t len = sizeof(pfd);
-	bool ok;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return false;
-	ok = getsockopt(sv[0], SOL_SOCKET, 77 /* SO_PEERPIDFD */, &pfd, &len) == 0 &&
-	     pfd >= 0;
-	if (pfd >= 0)
-		close(pfd);
-	close(sv[0]);
-	close(sv[1]);
-	return ok;
 }
 
 static void serve_one(struct worker *w, int fd)
@@ -588,7 +571,7 @@ int cmd_server(int argc, char **argv)
 	size_t n_keep = VG_ARRAY_SIZE(keep);
 
 	memcpy(keep_fallback, keep, sizeof(keep));
-	if ((s.peer_flags & VIGIL_PEER_NO_PIDFD) || !have_peerpidfd())
+	if ((s.peer_flags & VIGIL_PEER_NO_PIDFD) || !vg_probe_peerpidfd())
 		keep_fallback[n_keep++] = CAP_SYS_ADMIN;
 	if (cli_keep_caps("vigil server", false, keep_fallback, n_keep) < 0) {
 		ret = EXIT_PARTIAL;

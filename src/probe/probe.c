@@ -394,22 +394,30 @@ static void probe_memlock(struct vg_probe_env *env, struct vg_report *r)
 	vg_row_bool(w, "matters", false);
 }
 
-static void probe_peer(struct vg_probe_env *env, struct vg_report *r)
+bool vg_probe_peerpidfd(void)
 {
-	int sv[2], pidfd = -1, pfd;
+	int sv[2], pidfd = -1;
 	socklen_t len = sizeof(pidfd);
-	bool peerpidfd = false, getinfo = false;
+	bool ok = false;
 
-	(void)env;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
 		if (getsockopt(sv[0], SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 &&
 		    pidfd >= 0) {
-			peerpidfd = true;
+			ok = true;
 			close(pidfd);
 		}
 		close(sv[0]);
 		close(sv[1]);
 	}
+	return ok;
+}
+
+static void probe_peer(struct vg_probe_env *env, struct vg_report *r)
+{
+	int pfd;
+	bool peerpidfd = vg_probe_peerpidfd(), getinfo = false;
+
+	(void)env;
 	pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (pfd >= 0) {
 		struct vg_pidfd_info info = { .mask = VG_PIDFD_INFO_PID };

@@ -55,5 +55,8 @@ int vg_probe_preflight(char *err, size_t errsz);
 /* Capabilities in this process's effective set, by number; false when
  * they cannot be read. */
 bool vg_probe_has_cap(int cap);
+/* Whether this kernel hands out a Unix socket peer's pidfd
+ * (SO_PEERPIDFD), tried on a socketpair. */
+bool vg_probe_peerpidfd(void);
 
 #endif
