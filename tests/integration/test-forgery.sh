@@ -133,21 +133,6 @@ jcheck "pid: the nested forger's claim names the enclosing container" "$VG_OUT" 
 	'.container.nested_in.id != null and (.container.unverified | test("enclosing container"))'
 
 # ---------------------------------------------------------- vigil watch
-W_OUT='' W_ERR='' W_PID=''
-watch_start() { # NAME ARGS...
-	local name=$1; shift
-	W_OUT=$VG_TMPDIR/$name.out W_ERR=$VG_TMPDIR/$name.err
-	"$VIGIL" watch --output json "$@" >"$W_OUT" 2>"$W_ERR" </dev/null &
-	W_PID=$!
-	vg_track_pid "$W_PID"
-	vg_wait 30 grep -q '^vigil: watching' "$W_ERR" || {
-		fail "$name: vigil watch $* did not attach"; sed 's/^/    /' "$W_ERR" | head; return 1; }
-}
-watch_stop() {
-	kill -INT "$W_PID" 2>/dev/null
-	vg_wait 15 eval '! kill -0 $W_PID 2>/dev/null' || kill -KILL "$W_PID" 2>/dev/null
-	wait "$W_PID" 2>/dev/null
-}
 # selected_run NAME ARGS...: a watch selecting the victim while the
 # forgers run; the victim runs cat too. Checks its events come and the
 # forgers' do not.

@@ -31,22 +31,6 @@ vg_need_cmds jq timeout docker dockerd python3 || vg_finish
 [ -x "$VIGIL" ] || { fail "vigil binary not found: $VIGIL"; vg_finish; }
 [ -x "$RACE" ] || { fail "race helper not found: $RACE"; vg_finish; }
 
-W_PID='' W_OUT='' W_ERR=''
-watch_start() { # NAME ARGS...
-	local name=$1; shift
-	W_OUT=$VG_TMPDIR/$name.out W_ERR=$VG_TMPDIR/$name.err
-	"$VIGIL" watch --output json "$@" >"$W_OUT" 2>"$W_ERR" </dev/null &
-	W_PID=$!
-	vg_track_pid "$W_PID"
-	vg_wait 30 grep -q '^vigil: watching' "$W_ERR" || {
-		fail "$name: vigil watch $* did not attach"; sed 's/^/    /' "$W_ERR" | head; return 1; }
-}
-watch_stop() {
-	kill -INT "$W_PID" 2>/dev/null
-	vg_wait 15 eval '! kill -0 $W_PID 2>/dev/null' || kill -KILL "$W_PID" 2>/dev/null
-	wait "$W_PID" 2>/dev/null
-}
-events() { jq -cR "try fromjson catch empty | select($1)" "${@:2}" "$W_OUT"; }
 
 T=$VG_TMPDIR
 mkdir -p "$T/etc-like"

@@ -43,41 +43,6 @@ vg_init
 vg_need_cmds jq timeout docker dockerd python3 bpftool setpriv unshare || vg_finish
 [ -x "$VIGIL" ] || { fail "vigil binary not found: $VIGIL"; vg_finish; }
 
-W_PID='' W_OUT='' W_ERR='' W_RC=''
-
-# watch_start NAME ARGS...: `vigil watch --output json ARGS` in the
-# background, output in $VG_TMPDIR/NAME.{out,err}; waits until attached.
-watch_start() {
-	local name=$1; shift
-	W_OUT=$VG_TMPDIR/$name.out W_ERR=$VG_TMPDIR/$name.err
-	: >"$W_OUT"; : >"$W_ERR"
-	"$VIGIL" watch --output json "$@" >"$W_OUT" 2>"$W_ERR" </dev/null &
-	W_PID=$!
-	vg_track_pid "$W_PID"
-	if ! vg_wait 30 grep -q '^vigil: watching' "$W_ERR"; then
-		fail "$name: vigil watch $* did not attach within 30 s"
-		sed 's/^/    stderr: /' "$W_ERR" | head -20
-		watch_stop
-		return 1
-	fi
-}
-
-# watch_stop: ^C, bounded wait; W_RC is its exit status.
-watch_stop() {
-	[ -n "$W_PID" ] || return 0
-	kill -INT "$W_PID" 2>/dev/null
-	vg_wait 15 eval '! kill -0 $W_PID 2>/dev/null' || kill -KILL "$W_PID" 2>/dev/null
-	wait "$W_PID" 2>/dev/null
-	W_RC=$?
-	W_PID=''
-}
-
-# events FILTER [jq args]: the JSON lines of $W_OUT that FILTER selects
-# (a partly written last line is ignored).
-events() {
-	local f=$1; shift
-	jq -cR "$@" "try fromjson catch empty | select($f)" "$W_OUT" 2>/dev/null
-}
 
 # wait_event DESC FILTER [jq args]: wait up to 20 s for a matching event;
 # the first one is in EV. Fails with the output when none comes.
