@@ -125,18 +125,36 @@ void cli_ctr_root_close(struct cli_ctr_root *c);
 /* "4f2a9c1d8e7b (web)", for messages, in @buf. */
 const char *cli_ctr_label(const struct cli_ctr_root *c, char *buf,
 			  size_t bufsz);
-/* --source SPEC: *@ret_replay the recording (NULL: bpf). Returns 0 or
- * EXIT_USAGE (printed). */
-int cli_source_arg(const char *cmd, const char *arg, const char **ret_replay);
+/* --source and the audit source's settings. */
+enum cli_source_kind { CLI_SRC_BPF, CLI_SRC_AUDIT, CLI_SRC_AUTO, CLI_SRC_REPLAY };
+struct cli_source_spec {
+	enum cli_source_kind kind;
+	const char *replay;            /* CLI_SRC_REPLAY: the recording */
+	uint64_t audit_timeout_ms;     /* 0: the default (1 s) */
+	uint64_t audit_exit_delay_ms;  /* 0: the default (1 s) */
+	/* what cli_source_open() took (auto: bpf or audit) */
+	enum cli_source_kind opened;
+};
+/* --source SPEC into @ret. Returns 0 or EXIT_USAGE (printed). */
+int cli_source_arg(const char *cmd, const char *arg, struct cli_source_spec *ret);
+/* --audit-timeout/--audit-exit-delay MS. Returns 0 or EXIT_USAGE. */
+int cli_source_ms(const char *cmd, const char *opt, const char *arg,
+		  uint64_t *ret);
 struct vg_bpf_source_opts;
 struct vg_source;
-/* The eBPF source, after the checks that name what stops it, with @o;
- * or the recording @replay (@o gives its tp: formats), whose claim
- * verdicts then verify @ctx's claims. NULL with the reason printed. A
- * tracefs in @o is released once the ids are read. */
-struct vg_source *cli_source_open(const char *replay,
+/* The source @spec names: the eBPF sensor, after the checks that name
+ * what stops it, with @o; the audit source; for auto, the eBPF one, else
+ * audit with one line saying why; or a recording (@o gives its tp:
+ * formats), whose claim verdicts then verify @ctx's claims. NULL with
+ * the reason printed. A tracefs in @o is released once the ids are
+ * read. */
+struct vg_source *cli_source_open(struct cli_source_spec *spec,
 				  const struct vg_bpf_source_opts *o,
 				  struct vigil_ctx *ctx);
+/* The capabilities a source needs once it is set up. */
+#define CLI_AUDIT_CAPS { CAP_AUDIT_CONTROL, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH }
+/* Keep what the source @spec opened needs (cli_keep_caps()). */
+int cli_keep_source_caps(const char *who, const struct cli_source_spec *spec);
 /* SIGINT, SIGTERM and SIGHUP set *@stop; SIGPIPE is ignored. */
 void cli_catch_stop(volatile sig_atomic_t *stop);
 

@@ -23,7 +23,7 @@ void cmd_daemon_help(FILE *f)
 		"Usage: %s daemon [--socket PATH] [--group NAME] [--allow-uid UID]...\n"
 		"                    [--allow-gid GID]... [--ring-size BYTES]\n"
 		"                    [--max-clients-per-uid N] [--idle-timeout SECONDS]\n"
-		"                    [--source bpf|replay:FILE]\n"
+		"                    [--source bpf|audit|auto|replay:FILE]\n"
 		"\n"
 		"Run the sensor once and serve its events to any number of clients\n"
 		"over a Unix socket, newline-delimited JSON. Requests (one JSON object\n"
@@ -52,7 +52,10 @@ void cmd_daemon_help(FILE *f)
 		"  --idle-timeout SECONDS\n"
 		"                    close a client with no subscription that said\n"
 		"                    nothing this long (default %d; 0: never)\n"
-		"  --source SRC      bpf (the default), or replay:FILE: a recording\n"
+		"  --source SRC      bpf (the default); audit: Linux audit's records\n"
+		"                    (hosts without eBPF); auto: bpf, else audit;\n"
+		"                    --audit-timeout MS and --audit-exit-delay MS\n"
+		"                    as for vigil watch; or replay:FILE: a recording\n"
 		"                    (vigil watch --record) served as if live\n"
 		"\n"
 		"Try: echo '{\"req\":\"subscribe\",\"filter\":\"evt.type = exec\"}' |\n"
@@ -65,8 +68,8 @@ void cmd_daemon_help(FILE *f)
 
 /* The engine over the eBPF sensor, or over a recording. NULL with the
  * reason printed. */
-static struct vg_engine *open_engine(struct vigil_ctx *ctx, const char *replay,
-				     size_t ring)
+static struct vg_engine *open_engine(struct vigil_ctx *ctx,
+				     struct cli_source_spec *spec, size_t ring)
 {
 	struct vg_tracefs tracefs;
 	struct vg_source *src;
@@ -79,12 +82,12 @@ static struct vg_engine *open_engine(struct vigil_ctx *ctx, const char *replay,
 		.ring_bytes = ring,
 		.tracefs = &tracefs,
 	};
-	src = cli_source_open(replay, &o, ctx);
+	src = cli_source_open(spec, &o, ctx);
 	vg_tracefs_release(&tracefs);
 	if (!src)
 		return NULL;
 	const struct vg_engine_opts eo = { .ctx = ctx, .src = src,
-					   .seed_from_proc = !replay };
+					   .seed_from_proc = !spec->replay };
 
 	en = vg_engine_new(&eo, err, sizeof(err));
 	if (!en || err[0])
@@ -113,7 +116,8 @@ static void warm_containers(struct vigil_ctx *ctx)
 int cmd_daemon(int argc, char **argv)
 {
 	enum { OPT_SOCKET = 1000, OPT_GROUP, OPT_ALLOW_UID, OPT_ALLOW_GID, OPT_RING,
-	       OPT_SOURCE, OPT_PER_UID, OPT_IDLE };
+	       OPT_SOURCE, OPT_PER_UID, OPT_IDLE, OPT_AUDIT_TIMEOUT,
+	       OPT_AUDIT_EXIT_DELAY };
 	static const struct option opts[] = {
 		CLI_GLOBAL_OPTIONS,
 		{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -122,6 +126,8 @@ int cmd_daemon(int argc, char **argv)
 		{ "allow-gid", required_argument, NULL, OPT_ALLOW_GID },
 		{ "ring-size", required_argument, NULL, OPT_RING },
 		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "audit-timeout", required_argument, NULL, OPT_AUDIT_TIMEOUT },
+		{ "audit-exit-delay", required_argument, NULL, OPT_AUDIT_EXIT_DELAY },
 		{ "max-clients-per-uid", required_argument, NULL, OPT_PER_UID },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ 0 },
@@ -133,6 +139,7 @@ int cmd_daemon(int argc, char **argv)
 				    .clients_per_uid = VG_DAEMON_CLIENTS_PER_UID,
 				    .idle_timeout_s = VG_DAEMON_IDLE_TIMEOUT_S };
 	const char *path = VG_DAEMON_SOCKET, *replay = NULL;
+	struct cli_source_spec spec = { .kind = CLI_SRC_BPF };
 	struct vigil_ctx *ctx = NULL;
 	struct vg_engine *en = NULL;
 	struct vg_daemon *d = NULL;
@@ -169,7 +176,18 @@ int cmd_daemon(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case OPT_SOURCE:
-			if (cli_source_arg("daemon", optarg, &replay))
+			if (cli_source_arg("daemon", optarg, &spec))
+				return EXIT_USAGE;
+			replay = spec.replay;
+			break;
+		case OPT_AUDIT_TIMEOUT:
+			if (cli_source_ms("daemon", "--audit-timeout", optarg,
+					  &spec.audit_timeout_ms))
+				return EXIT_USAGE;
+			break;
+		case OPT_AUDIT_EXIT_DELAY:
+			if (cli_source_ms("daemon", "--audit-exit-delay", optarg,
+					  &spec.audit_exit_delay_ms))
 				return EXIT_USAGE;
 			break;
 		case OPT_PER_UID:
@@ -222,7 +240,7 @@ int cmd_daemon(int argc, char **argv)
 	ctx = cli_ctx_new();
 	if (!ctx)
 		return EXIT_USAGE;
-	en = open_engine(ctx, replay, ring);
+	en = open_engine(ctx, &spec, ring);
 	if (!en) {
 		ret = EXIT_USAGE;
 		goto out;
@@ -249,9 +267,7 @@ int cmd_daemon(int argc, char **argv)
 	}
 	/* set up: the socket bound, the programs loaded, the tracefs
 	 * mount (if any) done; what is left needs no more than this */
-	static const int keep[] = CLI_SENSOR_CAPS;
-
-	if (cli_keep_caps("vigil daemon", true, keep, VG_ARRAY_SIZE(keep)) < 0) {
+	if (cli_keep_source_caps("vigil daemon", &spec) < 0) {
 		ret = EXIT_PARTIAL;
 		goto out;
 	}

@@ -56,7 +56,7 @@ void cmd_watch_help(FILE *f)
 		"Usage: %s watch [--event LIST] [--container REF]... [--image GLOB]\n"
 		"                   [--pod NS/NAME] [--host] [--pid PID]... [--path GLOB]\n"
 		"                   [--filter EXPR] [--fields] [--record FILE]\n"
-		"                   [--source bpf|replay:FILE] [--raw-pointers]\n"
+		"                   [--source bpf|audit|auto|replay:FILE] [--raw-pointers]\n"
 		"                   [--count N] [--duration S] [--output text|json]\n"
 		"\n"
 		"Print what processes do, as it happens, from eBPF: one line per\n"
@@ -102,9 +102,16 @@ void cmd_watch_help(FILE *f)
 		"  --record FILE        also write every record the sensor delivers to\n"
 		"                       FILE, with the cgroups and processes there at\n"
 		"                       start: a reproduction to replay or share\n"
-		"  --source SRC         bpf (the default), or replay:FILE, a recording,\n"
-		"                       through the same engine (no root needed; the\n"
-		"                       host root gives the containers' metadata)\n"
+		"  --source SRC         bpf (the default); audit: Linux audit's records,\n"
+		"                       for hosts without eBPF (exec, fork, exit, open,\n"
+		"                       connect, accept, bind, listen); auto: bpf, else\n"
+		"                       audit; or replay:FILE, a recording, through the\n"
+		"                       same engine (no root needed; the host root gives\n"
+		"                       the containers' metadata)\n"
+		"  --audit-timeout MS   audit: an event whose end record has not come\n"
+		"                       after MS goes out marked incomplete (1000)\n"
+		"  --audit-exit-delay MS  audit: exits are applied after MS, so a late\n"
+		"                       fork record cannot undo them (1000)\n"
 		"  --raw-pointers       show kernel addresses in tp: fields (those of a\n"
 		"                       pointer type) as they are; by default each is\n"
 		"                       hash:HEX, a hash keyed per run (equal addresses\n"
@@ -362,7 +369,8 @@ static int run(struct watch *w, uint64_t duration_ms)
 int cmd_watch(int argc, char **argv)
 {
 	enum { OPT_IMAGE = 1000, OPT_POD, OPT_HOST, OPT_PATH, OPT_RING, OPT_FIELDS,
-	       OPT_SOCKET, OPT_EMBEDDED, OPT_RECORD, OPT_SOURCE, OPT_RAW_POINTERS };
+	       OPT_SOCKET, OPT_EMBEDDED, OPT_RECORD, OPT_SOURCE, OPT_RAW_POINTERS,
+	       OPT_AUDIT_TIMEOUT, OPT_AUDIT_EXIT_DELAY };
 	static const struct option opts[] = {
 		CLI_GLOBAL_OPTIONS,
 		{ "event", required_argument, NULL, 'e' },
@@ -381,6 +389,8 @@ int cmd_watch(int argc, char **argv)
 		{ "embedded", no_argument, NULL, OPT_EMBEDDED },
 		{ "record", required_argument, NULL, OPT_RECORD },
 		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "audit-timeout", required_argument, NULL, OPT_AUDIT_TIMEOUT },
+		{ "audit-exit-delay", required_argument, NULL, OPT_AUDIT_EXIT_DELAY },
 		{ "raw-pointers", no_argument, NULL, OPT_RAW_POINTERS },
 		{ 0 },
 	};
@@ -397,6 +407,7 @@ int cmd_watch(int argc, char **argv)
 	     ring_given = false;
 	const char *filter_text = NULL, *socket_path = getenv("VIGIL_SOCKET");
 	const char *rec_path = NULL, *replay = NULL;
+	struct cli_source_spec spec = { .kind = CLI_SRC_BPF };
 	char *pod_ns = NULL;
 
 	memset(&w, 0, sizeof(w));
@@ -486,9 +497,20 @@ int cmd_watch(int argc, char **argv)
 			vg_tp_set_raw_pointers(true);
 			break;
 		case OPT_SOURCE:
-			if (cli_source_arg("watch", optarg, &replay))
+			if (cli_source_arg("watch", optarg, &spec))
 				return EXIT_USAGE;
+			replay = spec.replay;
 			embedded = true;
+			break;
+		case OPT_AUDIT_TIMEOUT:
+			if (cli_source_ms("watch", "--audit-timeout", optarg,
+					  &spec.audit_timeout_ms))
+				return EXIT_USAGE;
+			break;
+		case OPT_AUDIT_EXIT_DELAY:
+			if (cli_source_ms("watch", "--audit-exit-delay", optarg,
+					  &spec.audit_exit_delay_ms))
+				return EXIT_USAGE;
 			break;
 		case OPT_FIELDS:
 			for (int i = 0; i < VG_F_COUNT; i++)
@@ -599,7 +621,12 @@ int cmd_watch(int argc, char **argv)
 		.tracefs = &w.tracefs,
 		.rec = &rec,
 	};
-	if (!(src = cli_source_open(replay, &so, ctx))) {
+	if (rec_path && spec.kind != CLI_SRC_BPF) {
+		r = cli_usage_error("watch", "--record takes the eBPF sensor's records "
+				    "(--source bpf)");
+		goto out;
+	}
+	if (!(src = cli_source_open(&spec, &so, ctx))) {
 		r = EXIT_USAGE;
 		goto out;
 	}
@@ -642,9 +669,7 @@ int cmd_watch(int argc, char **argv)
 	}
 	/* set up: what is left needs no more than this (before it says it
 	 * is watching, and before any thread starts) */
-	static const int keep[] = CLI_SENSOR_CAPS;
-
-	if (cli_keep_caps("vigil watch", true, keep, VG_ARRAY_SIZE(keep)) < 0) {
+	if (cli_keep_source_caps("vigil watch", &spec) < 0) {
 		r = EXIT_PARTIAL;
 		goto out;
 	}

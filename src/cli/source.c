@@ -10,21 +10,80 @@
 #include "source/bpf/source.h"
 #include "attrib/attrib.h"
 #include "source/replay/replay.h"
+#include "source/audit/source.h"
 
-int cli_source_arg(const char *cmd, const char *arg, const char **ret_replay)
+int cli_source_arg(const char *cmd, const char *arg, struct cli_source_spec *ret)
 {
 	if (vg_startswith(arg, "replay:") && arg[7]) {
-		*ret_replay = arg + 7;
+		ret->kind = CLI_SRC_REPLAY;
+		ret->replay = arg + 7;
 		return 0;
 	}
-	if (strcmp(arg, "bpf") == 0) {
-		*ret_replay = NULL;
-		return 0;
-	}
-	return cli_usage_error(cmd, "--source is bpf or replay:FILE, not '%s'", arg);
+	ret->replay = NULL;
+	if (strcmp(arg, "bpf") == 0)
+		ret->kind = CLI_SRC_BPF;
+	else if (strcmp(arg, "audit") == 0)
+		ret->kind = CLI_SRC_AUDIT;
+	else if (strcmp(arg, "auto") == 0)
+		ret->kind = CLI_SRC_AUTO;
+	else
+		return cli_usage_error(cmd, "--source is bpf, audit, auto or "
+				       "replay:FILE, not '%s'", arg);
+	return 0;
 }
 
-struct vg_source *cli_source_open(const char *replay,
+int cli_source_ms(const char *cmd, const char *opt, const char *arg,
+		  uint64_t *ret)
+{
+	uint64_t v;
+
+	if (vg_parse_u64(arg, &v) < 0 || v < 10 || v > 60000)
+		return cli_usage_error(cmd, "%s takes milliseconds, 10 to 60000, "
+				       "not '%s'", opt, arg);
+	*ret = v;
+	return 0;
+}
+
+static struct vg_source *open_bpf(const struct vg_bpf_source_opts *o,
+				  char *why, size_t whysz)
+{
+	struct vg_source *src = NULL;
+	int r = vg_probe_preflight(why, whysz);
+
+	if (r == 0)
+		r = vg_bpf_source_new(o, &src, why, whysz);
+	if (r < 0)
+		return NULL;
+	if (o->tracefs && o->tracefs->how == VG_TRACEFS_MOUNTED_NOW)
+		cli_error("note: tracefs was mounted at %s (%s)", o->tracefs->where,
+			  o->tracefs->why_not_private);
+	return src;
+}
+
+static struct vg_source *open_audit(const struct cli_source_spec *spec,
+				    struct vigil_ctx *ctx)
+{
+	const struct vg_audit_source_opts ao = {
+		.proc_fd = ctx->proc_fd,
+		.eoe_timeout_ns = spec->audit_timeout_ms * 1000000ull,
+		.exit_delay_ns = spec->audit_exit_delay_ms * 1000000ull,
+	};
+	struct vg_source *src = NULL;
+	char why[512];
+
+	if (strcmp(ctx->host_root, "/") != 0) {
+		cli_error("cannot start the audit source: its records are this "
+			  "host's, and --host-root is %s", ctx->host_root);
+		return NULL;
+	}
+	if (vg_audit_source_new(&ao, &src, why, sizeof(why)) < 0) {
+		cli_error("cannot start the audit source: %s", why);
+		return NULL;
+	}
+	return src;
+}
+
+struct vg_source *cli_source_open(struct cli_source_spec *spec,
 				  const struct vg_bpf_source_opts *o,
 				  struct vigil_ctx *ctx)
 {
@@ -32,8 +91,10 @@ struct vg_source *cli_source_open(const char *replay,
 	char why[512];
 	int r;
 
-	if (replay) {
-		r = vg_replay_source_new(replay, o->tps, o->n_tps, &src, why,
+	spec->opened = spec->kind;
+	switch (spec->kind) {
+	case CLI_SRC_REPLAY:
+		r = vg_replay_source_new(spec->replay, o->tps, o->n_tps, &src, why,
 					 sizeof(why));
 		if (r < 0) {
 			cli_error("--source replay: %s", why);
@@ -42,21 +103,36 @@ struct vg_source *cli_source_open(const char *replay,
 		/* what the live sensor found, not this host */
 		vg_replay_verifier(src, &ctx->verify_fn, &ctx->verify_arg);
 		return src;
+	case CLI_SRC_AUDIT:
+		return open_audit(spec, ctx);
+	case CLI_SRC_AUTO:
+	case CLI_SRC_BPF:
+		src = open_bpf(o, why, sizeof(why));
+		/* the ids are read: no tracefs is needed any more */
+		if (o->tracefs)
+			vg_tracefs_release(o->tracefs);
+		if (src) {
+			spec->opened = CLI_SRC_BPF;
+			return src;
+		}
+		if (spec->kind == CLI_SRC_BPF) {
+			cli_error("cannot start the eBPF sensor: %s", why);
+			return NULL;
+		}
+		cli_error("note: no eBPF (%s); using the audit source", why);
+		spec->opened = CLI_SRC_AUDIT;
+		return open_audit(spec, ctx);
 	}
-	r = vg_probe_preflight(why, sizeof(why));
-	if (r == 0)
-		r = vg_bpf_source_new(o, &src, why, sizeof(why));
-	if (r < 0) {
-		cli_error("cannot start the eBPF sensor: %s", why);
-		return NULL;
-	}
-	if (o->tracefs && o->tracefs->how == VG_TRACEFS_MOUNTED_NOW)
-		cli_error("note: tracefs was mounted at %s (%s)", o->tracefs->where,
-			  o->tracefs->why_not_private);
-	/* the ids are read: no tracefs is needed any more */
-	if (o->tracefs)
-		vg_tracefs_release(o->tracefs);
-	return src;
+	return NULL;
+}
+
+int cli_keep_source_caps(const char *who, const struct cli_source_spec *spec)
+{
+	static const int sensor[] = CLI_SENSOR_CAPS, audit[] = CLI_AUDIT_CAPS;
+
+	if (spec->opened == CLI_SRC_AUDIT)
+		return cli_keep_caps(who, false, audit, VG_ARRAY_SIZE(audit));
+	return cli_keep_caps(who, true, sensor, VG_ARRAY_SIZE(sensor));
 }
 
 static volatile sig_atomic_t *stop_flag;

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "base/util.h"
+#include "proc/proc.h"
 
 /* Records a batch left in the source are read this soon; otherwise it
  * is read at least this often. */
@@ -81,10 +82,19 @@ static void record_claim(struct vg_engine *en, struct vg_meta_entry *m)
 static int attribute(struct vg_engine *en, uint64_t cgid, uint32_t pid,
 		     struct vg_attribution *ret)
 {
-	int r = vg_attrib_cgroup_id(en->ctx, cgid, ret);
+	int r;
 
-	if (r < 0 && en->ctx->cg2_fd < 0 && pid && en->live)
+	if ((en->src->caps & VG_SRC_BY_PID) && pid) {
+		/* the process's own cgroup file, while it lives; once it is
+		 * gone, the cgroup it was seen in, never its parent's */
 		r = vg_attrib_pid_cgroup(en->ctx, (int)pid, ret);
+		if (r == -ESRCH && cgid)
+			r = vg_attrib_cgroup_id(en->ctx, cgid, ret);
+	} else {
+		r = vg_attrib_cgroup_id(en->ctx, cgid, ret);
+		if (r < 0 && en->ctx->cg2_fd < 0 && pid && en->live)
+			r = vg_attrib_pid_cgroup(en->ctx, (int)pid, ret);
+	}
 	if (r == 0 && ret->meta && !ret->meta->claim_recorded &&
 	    ret->meta->key && ret->meta->verify != VG_VERIFY_PENDING &&
 	    en->rec && en->rec->f)
@@ -128,12 +138,18 @@ static void enrich(struct vg_engine *en, struct vg_event *e)
 		e->x.exe = e->type == VG_E_EXEC ? e->exec.exe : pe ? pe->exe : NULL;
 		e->x.gen = pe ? pe->gen : 0;
 	}
+	bool by_pid = (en->src->caps & VG_SRC_BY_PID) && e->has_task;
+
 	if (!en->attr_valid || en->attr_cgid != cgid ||
+	    (by_pid && en->attr_pid != e->t.pid) ||
 	    (en->attr.meta && en->attr.meta->dropped)) {
 		en->attr_err = attribute(en, cgid, e->has_task ? e->t.pid : 0, &en->attr);
 		en->attr_cgid = cgid;
-		/* on a host without cgroup v2 the pid decides, not the id */
-		en->attr_valid = en->ctx->cg2_fd >= 0 || !en->live;
+		en->attr_pid = e->has_task ? e->t.pid : 0;
+		/* on a host without cgroup v2 the pid decides, not the id;
+		 * a source by pid: the same pid's next event, until its
+		 * exec, fork or exit */
+		en->attr_valid = en->ctx->cg2_fd >= 0 || !en->live || by_pid;
 	}
 	e->x.attr_err = en->attr_err;
 	e->x.attr = &en->attr;
@@ -311,6 +327,169 @@ static void seed_finish(struct vg_engine *en)
 	}
 }
 
+/* ------------------------------------------------------------ by pid */
+
+/* The start of @pid (boot ns) as /proc says now; false when it is gone. */
+static bool proc_start(struct vg_engine *en, uint32_t pid, uint64_t *ret)
+{
+	char path[32], buf[1024];
+	struct vg_proc p;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%u/stat", pid);
+	n = vg_read_small_at(en->ctx->proc_fd, path, buf, sizeof(buf));
+	memset(&p, 0, sizeof(p));
+	if (n <= 0 || vg_proc_parse_stat(buf, (size_t)n, &p) < 0)
+		return false;
+	*ret = p.start_ticks * (1000000000ull / (uint64_t)en->ctx->clk_tck);
+	return true;
+}
+
+/* What a source by pid (audit) cannot say: the start time, from the
+ * process table or /proc (the exec id is flagged when neither knows),
+ * and the cgroup, read while the process lives. */
+static void by_pid_fill(struct vg_engine *en, struct vg_event *e)
+{
+	const struct vg_pt_entry *pe = vg_ptable_get(en->pt, (int)e->t.pid);
+	uint64_t tick_ns = 1000000000ull / (uint64_t)en->ctx->clk_tck;
+	bool live = pe && !pe->exited;
+	struct vg_attribution a;
+
+	/* an exec keeps the start; /proc confirms the pid's is this
+	 * process's and not a reused pid's */
+	bool read = !e->t.start_ns && (e->type == VG_E_EXEC || !live) &&
+		    proc_start(en, e->t.pid, &e->t.start_ns);
+
+	if (!e->t.start_ns && !read) {
+		if (pe)
+			e->t.start_ns = pe->start_ticks * tick_ns;
+		else
+			e->t.start_unknown = true;
+	}
+	if (e->type == VG_E_FORK && !e->fork.child_start_ns)
+		proc_start(en, e->fork.child_pid, &e->fork.child_start_ns);
+	if (e->type != VG_E_EXEC && live && pe->cgroup_id) {
+		e->t.cgroup_id = pe->cgroup_id;
+	} else if (vg_attrib_pid_cgroup(en->ctx, (int)e->t.pid, &a) == 0 &&
+		   a.cgroup_id) {
+		e->t.cgroup_id = a.cgroup_id;
+	} else if (pe && pe->cgroup_id) {
+		e->t.cgroup_id = pe->cgroup_id;
+	} else {
+		e->t.cgroup_unknown = true;
+	}
+	/* the next event of this pid is attributed afresh */
+	if (e->type == VG_E_EXEC || e->type == VG_E_FORK || e->type == VG_E_EXIT)
+		en->attr_valid = false;
+}
+
+static int on_event(void *ctx, struct vg_event *e);
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+struct recon {
+	int *pids;      /* /proc's, ascending */
+	size_t n;
+	struct missing *now;
+	size_t n_now;
+};
+
+static int recon_entry(const struct vg_pt_entry *pe, void *arg)
+{
+	struct recon *rc = arg;
+
+	if (pe->exited || rc->n_now == MISSING_MAX ||
+	    bsearch(&pe->pid, rc->pids, rc->n, sizeof(int), cmp_int))
+		return 0;
+	rc->now[rc->n_now++] = (struct missing){ .pid = pe->pid,
+						 .start_ticks = pe->start_ticks };
+	return 0;
+}
+
+/* The process table against /proc, for a source that does not record
+ * every fork and exit (audit: tasks forked before audit was enabled
+ * have no audit context, and a process killed by a signal makes no exit
+ * call). A process in /proc the table lacks is added; one the table
+ * holds that has been gone from /proc for RECONCILE_GRACE_NS (longer
+ * than an exit record takes) exits, its status unknown. */
+static void reconcile(struct vg_engine *en, uint64_t now)
+{
+	struct recon rc = { 0 };
+	uint64_t tick_ns = 1000000000ull / (uint64_t)en->ctx->clk_tck;
+
+	if (vg_attrib_list_pids(en->ctx, &rc.pids, &rc.n) < 0)
+		return;
+	for (size_t i = 0; i < rc.n; i++) {
+		const struct vg_pt_entry *pe = vg_ptable_get(en->pt, rc.pids[i]);
+		struct vg_proc p;
+		char path[32], buf[1024], exe[4096];
+		ssize_t n;
+
+		if (pe && !pe->exited)
+			continue;
+		snprintf(path, sizeof(path), "%d/stat", rc.pids[i]);
+		n = vg_read_small_at(en->ctx->proc_fd, path, buf, sizeof(buf));
+		memset(&p, 0, sizeof(p));
+		if (n <= 0 || vg_proc_parse_stat(buf, (size_t)n, &p) < 0)
+			continue;
+		snprintf(path, sizeof(path), "%d/exe", rc.pids[i]);
+		n = vg_readlink_at(en->ctx->proc_fd, path, exe, sizeof(exe));
+		vg_ptable_exec(en->pt, rc.pids[i], p.ppid, p.start_ticks * tick_ns,
+			       n > 0 ? exe : NULL, p.comm);
+		en->st.reconciled_new++;
+	}
+	rc.now = calloc(MISSING_MAX, sizeof(*rc.now));
+	if (!rc.now) {
+		free(rc.pids);
+		return;
+	}
+	vg_ptable_foreach(en->pt, recon_entry, &rc);
+	free(rc.pids);
+	for (size_t i = 0; i < rc.n_now; i++) {
+		struct missing *m = &rc.now[i];
+
+		m->since_ns = now;
+		for (size_t j = 0; j < en->n_missing; j++)
+			if (en->missing[j].pid == m->pid &&
+			    en->missing[j].start_ticks == m->start_ticks) {
+				m->since_ns = en->missing[j].since_ns;
+				break;
+			}
+	}
+	free(en->missing);
+	en->missing = rc.now;
+	en->n_missing = rc.n_now;
+	for (size_t i = 0; i < en->n_missing;) {
+		struct missing m = en->missing[i];
+		const struct vg_pt_entry *pe;
+		struct vg_event e = { .type = VG_E_EXIT, .has_task = true };
+
+		if (now - m.since_ns < RECONCILE_GRACE_NS) {
+			i++;
+			continue;
+		}
+		en->missing[i] = en->missing[--en->n_missing];
+		pe = vg_ptable_get(en->pt, m.pid);
+		if (!pe || pe->exited || pe->start_ticks != m.start_ticks)
+			continue;
+		e.t.pid = e.t.tid = (uint32_t)m.pid;
+		e.t.ppid = (uint32_t)pe->ppid;
+		e.t.start_ns = m.start_ticks * tick_ns;
+		e.t.ktime_ns = vg_clock_ns(CLOCK_BOOTTIME);
+		e.t.no_cpu = true;
+		e.t.cgroup_id = pe->cgroup_id;
+		memcpy(e.t.comm, pe->comm, sizeof(e.t.comm));
+		e.exit.status_unknown = true;
+		en->st.reconciled_exits++;
+		on_event(en, &e);
+	}
+}
+
 static int on_event(void *ctx, struct vg_event *e)
 {
 	struct vg_engine *en = ctx;
@@ -352,6 +531,8 @@ static int on_event(void *ctx, struct vg_event *e)
 	if (!e->has_task)
 		return 0;
 	seed_finish(en);
+	if (en->src->caps & VG_SRC_BY_PID)
+		by_pid_fill(en, e);
 	if (e->type < 64 && (en->drop_types & VG_E_BIT(e->type)))
 		drop_consider(en, e->t.cgroup_id);
 	switch (e->type) {
@@ -444,6 +625,11 @@ int vg_engine_pump(struct vg_engine *en)
 		en->error = r;
 	if (src->ops->tick)
 		src->ops->tick(src, false, on_event, en);
+	if ((src->caps & VG_SRC_BY_PID) && en->live &&
+	    engine_mono_ns() - en->last_reconcile_ns >= 1000000000ull) {
+		en->last_reconcile_ns = engine_mono_ns();
+		reconcile(en, en->last_reconcile_ns);
+	}
 	if (en->n_held)
 		release_held(en, false);
 	now = engine_mono_ns();
@@ -543,6 +729,17 @@ int vg_engine_add_sink_async(struct vg_engine *en, struct vg_sink *s,
 {
 	int r;
 
+	/* a field the source never fills would make the filter silently
+	 * false (or true under "not"): refused, with why */
+	for (const char *const *f = en->src->lacks; s->filter && f && *f; f++)
+		for (int id = 0; id < VG_F_COUNT; id++)
+			if (strcmp(vg_filter_field_name(id), *f) == 0 &&
+			    vg_filter_uses_field(s->filter, id)) {
+				vg_set_err(err, errsz, "the %s source has no %s: %s",
+					   en->src->ops->name, *f,
+					   en->src->lacks_why ? en->src->lacks_why : "");
+				return -EOPNOTSUPP;
+			}
 	s->next = en->sinks;
 	en->sinks = s;
 	s->delivered = 0;
@@ -740,6 +937,7 @@ void vg_engine_free(struct vg_engine *en)
 	for (size_t i = 0; i < en->n_held; i++)
 		free(en->held[i].e);
 	drop_free(en);
+	free(en->missing);
 	if (en->ctx && en->ctx->witness_arg == (void *)en) {
 		en->ctx->witness_fn = NULL;
 		en->ctx->witness_arg = NULL;

@@ -150,6 +150,9 @@ struct vg_engine_stats {
 	uint64_t wanted;          /* the sinks ask for */
 	uint64_t rendered;        /* renders (an event once per form) */
 	uint64_t seq;             /* events some sink took */
+	/* a source by pid: processes found in /proc that no record
+	 * announced, and exits seen only as absence from /proc */
+	uint64_t reconciled_new, reconciled_exits;
 };
 void vg_engine_stats(const struct vg_engine *en, struct vg_engine_stats *ret);
 

@@ -38,6 +38,15 @@ struct life {
 	bool running, exited;
 };
 
+/* A table entry gone from /proc (a source by pid), since when. */
+struct missing {
+	int pid;
+	uint64_t start_ticks;
+	uint64_t since_ns;
+};
+#define MISSING_MAX 4096
+#define RECONCILE_GRACE_NS (3000ull * 1000000ull)
+
 struct held {
 	uint64_t cgroup_id;
 	uint64_t since_ns; /* CLOCK_MONOTONIC */
@@ -90,7 +99,10 @@ struct vg_engine {
 	uint64_t lost_seen[VG_E_KERNEL_TYPES];
 	uint64_t unmatched_seen;
 	/* periodic work */
-	uint64_t last_lost_ns, last_clock_ns;
+	uint64_t last_lost_ns, last_clock_ns, last_reconcile_ns;
+	/* a source by pid: table entries gone from /proc */
+	struct missing *missing;
+	size_t n_missing;
 	int64_t boot_to_wall_ns;
 	uint32_t host_mntns;
 	struct vg_engine_stats st;
@@ -100,6 +112,7 @@ struct vg_engine {
 	 * collected or a cgroup goes */
 	struct vg_attribution attr;
 	uint64_t attr_cgid;
+	uint32_t attr_pid;  /* a source by pid: whose it is */
 	int attr_err;
 	bool attr_valid;
 };

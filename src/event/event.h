@@ -86,6 +86,11 @@ struct vg_event_task {
 	uint64_t cgroup_id;
 	uint32_t cpu, pid, tid, ppid, uid, gid, mntns;
 	char comm[16];     /* NUL-terminated */
+	/* what the source could not give (audit): no CPU, thread id or
+	 * mount namespace in its records; the start time not confirmed
+	 * from /proc (the process was gone), so the exec id is a guess;
+	 * the cgroup not read while the process lived */
+	bool no_cpu, start_unknown, cgroup_unknown;
 };
 
 enum vg_file_action {
@@ -119,9 +124,13 @@ struct vg_event {
 			bool args_incomplete;  /* a chunk was lost (or could
 						* not be read): @args is the
 						* part before the first gap */
+			const char *cwd;       /* at the exec, where the source
+						* has it (audit); NULL: not */
 		} exec;
 		struct {
 			uint32_t status;       /* as wait(2) */
+			bool status_unknown;   /* seen gone from /proc, no
+						* record of how (audit) */
 		} exit;
 		struct {
 			uint32_t child_pid, child_tid;
@@ -196,6 +205,8 @@ struct vg_event {
 			uint64_t by_type[VG_E_KERNEL_TYPES];
 			uint64_t unmatched;    /* argv chunks whose exec was gone */
 			const char *reason;    /* NULL: the kernel's ring was full */
+			bool count_unknown;    /* some were lost, how many is
+						* not known (@total: 0) */
 		} lost;
 	};
 	/* Filled by the engine before anything reads the event; the exec

@@ -160,6 +160,7 @@ static void dup_fields(struct dup_ctx *c, struct vg_event *e)
 		e->exec.filename = dup_str(c, e->exec.filename);
 		e->exec.exe = dup_str(c, e->exec.exe);
 		e->exec.args = dup_bytes(c, e->exec.args, e->exec.args_len);
+		e->exec.cwd = dup_str(c, e->exec.cwd);
 		break;
 	case VG_E_OPEN:
 		dup_pair(c, &e->open.path, &e->open.name);

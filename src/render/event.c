@@ -28,6 +28,7 @@ struct proc_key {
 	uint64_t cgroup_id, start_ns;
 	uint64_t gen; /* the process-table entry's version */
 	char comm[16];
+	uint8_t flags; /* what the source lacked */
 };
 
 struct vg_renderer {
@@ -277,7 +278,11 @@ static void put_attribution(struct vg_renderer *r, const struct vg_event *e,
 	struct attr_slot *c = &r->attr[(cgroup_id * 0x9e3779b97f4a7c15ull) >> 56];
 	const struct vg_meta_entry *me = e->x.attr ? e->x.attr->meta : NULL;
 
-	if (c->json && c->cgroup_id == cgroup_id && !e->x.attr_err &&
+	/* a source without cgroup ids (audit) may leave the id 0 for
+	 * processes of different containers: no reuse then */
+	bool keyed = !(e->has_task && e->t.cgroup_unknown);
+
+	if (keyed && c->json && c->cgroup_id == cgroup_id && !e->x.attr_err &&
 	    ktime - c->made_ns < ATTR_NS && c->meta == me &&
 	    (!me || c->gen == me->gen)) {
 		vg_pr_raw_members(r->pr, c->json, c->len);
@@ -285,7 +290,7 @@ static void put_attribution(struct vg_renderer *r, const struct vg_event *e,
 	}
 	vg_pr_begin(r->frag);
 	attribution_members(e, r->frag);
-	if (e->x.attr_err || !frag_to_cache(r, &c->json, &c->len)) {
+	if (e->x.attr_err || !keyed || !frag_to_cache(r, &c->json, &c->len)) {
 		attribution_members(e, r->pr);
 		return;
 	}
@@ -306,7 +311,10 @@ static void put_evt(struct vg_renderer *r, const struct vg_event *e,
 	vg_pr_str(r->pr, "type", NULL, vg_event_type_name(e->type));
 	vg_pr_str(r->pr, "time", NULL, when);
 	vg_pr_u64(r->pr, "ktime_ns", NULL, ktime);
-	vg_pr_u64(r->pr, "cpu", NULL, cpu);
+	if (e->has_task && e->t.no_cpu)
+		vg_pr_null(r->pr, "cpu", NULL);
+	else
+		vg_pr_u64(r->pr, "cpu", NULL, cpu);
 	vg_pr_obj_close(r->pr);
 }
 
@@ -316,11 +324,16 @@ static void proc_open(const struct vg_event *e, struct vg_printer *p)
 	vg_event_ids(e);
 	vg_pr_obj_open(p, "proc");
 	vg_pr_i64(p, "pid", NULL, e->t.pid);
-	vg_pr_i64(p, "tid", NULL, e->t.tid);
+	if (e->t.no_cpu) /* a source without thread ids */
+		vg_pr_null(p, "tid", NULL);
+	else
+		vg_pr_i64(p, "tid", NULL, e->t.tid);
 	vg_pr_i64(p, "ppid", NULL, e->t.ppid);
 	vg_pr_str(p, "name", NULL, e->t.comm);
 	vg_pr_str(p, "exec_id", NULL, e->x.exec_id);
 	vg_pr_str(p, "parent_exec_id", NULL, e->x.parent_exec_id);
+	if (e->t.start_unknown)
+		vg_pr_bool(p, "exec_id_incomplete", NULL, true);
 }
 
 static void put_ids(struct vg_printer *p, const struct vg_event *e)
@@ -332,10 +345,16 @@ static void put_ids(struct vg_printer *p, const struct vg_event *e)
 	vg_pr_u64(p, "gid", NULL, e->t.gid);
 	vg_pr_obj_close(p);
 	vg_pr_obj_open(p, "cgroup");
-	vg_pr_u64(p, "id", NULL, e->t.cgroup_id);
+	if (e->t.cgroup_unknown)
+		vg_pr_null(p, "id", NULL);
+	else
+		vg_pr_u64(p, "id", NULL, e->t.cgroup_id);
 	vg_pr_obj_close(p);
 	vg_pr_obj_open(p, "ns");
-	vg_pr_u64(p, "mnt", NULL, e->t.mntns);
+	if (e->t.no_cpu)
+		vg_pr_null(p, "mnt", NULL);
+	else
+		vg_pr_u64(p, "mnt", NULL, e->t.mntns);
 	vg_pr_obj_close(p);
 }
 
@@ -362,6 +381,8 @@ static void put_head(struct vg_renderer *r, const struct vg_event *e)
 	k.uid = e->t.uid, k.gid = e->t.gid, k.mntns = e->t.mntns;
 	k.cgroup_id = e->t.cgroup_id, k.start_ns = e->t.start_ns;
 	k.gen = e->x.gen;
+	k.flags = (uint8_t)(e->t.no_cpu | e->t.start_unknown << 1 |
+			    e->t.cgroup_unknown << 2);
 	memcpy(k.comm, e->t.comm, sizeof(k.comm));
 	if (c->used && c->json && memcmp(&c->k, &k, sizeof(k)) == 0) {
 		vg_pr_raw_members(r->pr, c->json, c->len);
@@ -557,6 +578,8 @@ static void render_exec(struct vg_renderer *r, const struct vg_event *e,
 	vg_pr_bool(p, "args_incomplete", NULL, e->exec.args_incomplete);
 	vg_pr_u64(p, "args_bytes", NULL, e->exec.args_bytes);
 	vg_pr_str(p, "filename", NULL, e->exec.filename);
+	if (e->exec.cwd)
+		vg_pr_str(p, "cwd", NULL, e->exec.cwd);
 	vg_pr_obj_close(p);
 	put_ids(p, e);
 	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns);
@@ -572,7 +595,9 @@ static void render_exit(struct vg_renderer *r, const struct vg_event *e,
 	if (text) {
 		struct vg_printer *l = line_task(r, e);
 
-		if (sig) {
+		if (e->exit.status_unknown) {
+			PUT(l, "status=unknown");
+		} else if (sig) {
 			PUT(l, "signal=");
 			vg_pr_put_u64(l, sig);
 			if (st & 0x80)
@@ -585,12 +610,19 @@ static void render_exit(struct vg_renderer *r, const struct vg_event *e,
 	}
 	put_head(r, e);
 	vg_pr_obj_open(p, "exit");
-	vg_pr_u64(p, "status", NULL, st);
-	if (sig) {
+	if (e->exit.status_unknown) {
+		/* gone from /proc without a record of how */
+		vg_pr_null(p, "status", NULL);
+		vg_pr_null(p, "code", NULL);
+		vg_pr_null(p, "signal", NULL);
+		vg_pr_bool(p, "status_known", NULL, false);
+	} else if (sig) {
+		vg_pr_u64(p, "status", NULL, st);
 		vg_pr_null(p, "code", NULL);
 		vg_pr_u64(p, "signal", NULL, sig);
 		vg_pr_bool(p, "core_dumped", NULL, st & 0x80);
 	} else {
+		vg_pr_u64(p, "status", NULL, st);
 		vg_pr_u64(p, "code", NULL, code);
 		vg_pr_null(p, "signal", NULL);
 	}
@@ -1056,7 +1088,10 @@ static void lost_text(struct vg_renderer *r, const struct vg_event *e)
 {
 	struct vg_printer *l = line_begin(r, e->t.ktime_ns, "lost");
 
-	vg_pr_put_u64(l, e->lost.total);
+	if (e->lost.count_unknown)
+		PUT(l, "an unknown number of");
+	else
+		vg_pr_put_u64(l, e->lost.total);
 	PUT(l, " events");
 	if (e->lost.reason) {
 		PUT(l, " (");
@@ -1096,7 +1131,12 @@ static void render_lost(struct vg_renderer *r, const struct vg_event *e,
 	vg_pr_str(p, "time", NULL, when);
 	vg_pr_obj_close(p);
 	vg_pr_obj_open(p, "lost");
-	vg_pr_u64(p, "total", NULL, e->lost.total);
+	if (e->lost.count_unknown) {
+		vg_pr_null(p, "total", NULL);
+		vg_pr_bool(p, "count_unknown", NULL, true);
+	} else {
+		vg_pr_u64(p, "total", NULL, e->lost.total);
+	}
 	if (e->lost.reason)
 		vg_pr_str(p, "reason", NULL, e->lost.reason);
 	for (uint32_t t = 1; t < VG_E_KERNEL_TYPES; t++)

@@ -25,6 +25,10 @@ typedef int (*vg_event_fn)(void *ctx, struct vg_event *e);
 				* pending, runtimes may be read */
 #define VG_SRC_DROP (1u << 1)  /* sheds cgroups in the kernel */
 #define VG_SRC_PIDS (1u << 2)  /* selects pids in the kernel */
+#define VG_SRC_BY_PID (1u << 3) /* its records carry no cgroup id or start
+				 * time: the engine takes them from /proc by
+				 * pid, and keeps the process table by /proc
+				 * too (not every fork or exit is recorded) */
 
 struct vg_source;
 
@@ -83,6 +87,10 @@ struct vg_source {
 	char boot_id[40];
 	bool have_boot_id;
 	int64_t boot_to_wall_ns; /* 0: this host's, as it is now */
+	/* filter fields it never fills (NULL-terminated; NULL: none), with
+	 * why: a filter on one is refused, not silently false */
+	const char *const *lacks;
+	const char *lacks_why;
 };
 
 static inline void vg_source_free(struct vg_source *s)

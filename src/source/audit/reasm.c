@@ -1,0 +1,814 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "source/audit/reasm.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <auparse.h>
+#include <libaudit.h>
+
+#define AR_TYPE_SYSCALL 1300
+#define AR_TYPE_PATH 1302
+#define AR_TYPE_SOCKADDR 1306
+#define AR_TYPE_CWD 1307
+#define AR_TYPE_EXECVE 1309
+#define AR_TYPE_EOE 1320
+#define AR_TYPE_PROCTITLE 1327
+
+/* A record's text, at most (the kernel's is 8970 bytes). */
+#define AR_RECORD_MAX 16384
+#define AR_STR_MAX 4096
+#define AR_ARCHS 4
+#define AR_NR_MAX 1024
+
+struct group {
+	uint64_t serial;
+	uint64_t first_ns;     /* CLOCK_MONOTONIC when its first record came */
+	int64_t wall_ns;       /* the records' own time */
+	char *text;            /* the records as auparse reads them */
+	size_t len, cap;
+	bool has_syscall;
+};
+
+struct arch_map {
+	uint32_t arch;         /* AUDIT_ARCH_*, 0: free */
+	uint8_t type[AR_NR_MAX];
+};
+
+struct vg_audit_reasm {
+	struct vg_audit_reasm_opts o;
+	struct group *groups;  /* open, oldest first */
+	size_t n_groups;
+	size_t bytes;
+	auparse_state_t *au;
+	struct arch_map archs[AR_ARCHS];
+	struct vg_audit_reasm_stats st;
+	/* the group being decoded, and where its event goes */
+	const struct group *cur;
+	bool cur_incomplete;
+	vg_audit_event_fn fn;
+	void *fn_ctx;
+	int fn_ret;
+	/* the decoded event's strings */
+	char exe[AR_STR_MAX], cwd[AR_STR_MAX], filename[AR_STR_MAX];
+	char path[AR_STR_MAX], name[2 * AR_STR_MAX + 2];
+	char *args;
+	size_t args_len;
+};
+
+static const struct {
+	const char *name;
+	uint32_t type;
+} syscalls[] = {
+	{ "execve", VG_E_EXEC },	{ "execveat", VG_E_EXEC },
+	{ "fork", VG_E_FORK },		{ "vfork", VG_E_FORK },
+	{ "clone", VG_E_FORK },		{ "clone3", VG_E_FORK },
+	{ "exit_group", VG_E_EXIT },	{ "open", VG_E_OPEN },
+	{ "openat", VG_E_OPEN },	{ "openat2", VG_E_OPEN },
+	{ "creat", VG_E_OPEN },		{ "connect", VG_E_CONNECT },
+	{ "accept", VG_E_ACCEPT },	{ "accept4", VG_E_ACCEPT },
+	{ "bind", VG_E_BIND },		{ "listen", VG_E_LISTEN },
+};
+
+uint32_t vg_audit_syscall_type(const char *name)
+{
+	for (size_t i = 0; i < sizeof(syscalls) / sizeof(syscalls[0]); i++)
+		if (strcmp(syscalls[i].name, name) == 0)
+			return syscalls[i].type;
+	return VG_E_NONE;
+}
+
+/* The event type of syscall @nr of @arch, through a table per arch
+ * built from libaudit's own syscall tables. */
+static uint32_t syscall_type(struct vg_audit_reasm *r, uint32_t arch, long nr)
+{
+	struct arch_map *m = NULL;
+
+	if (nr < 0 || nr >= AR_NR_MAX)
+		return VG_E_NONE;
+	for (size_t i = 0; i < AR_ARCHS && !m; i++)
+		if (r->archs[i].arch == arch)
+			m = &r->archs[i];
+	if (!m) {
+		int machine = audit_elf_to_machine(arch);
+
+		if (machine < 0)
+			return VG_E_NONE;
+		for (size_t i = 0; i < AR_ARCHS && !m; i++)
+			if (!r->archs[i].arch)
+				m = &r->archs[i];
+		if (!m)
+			return VG_E_NONE; /* more arches than any host has */
+		m->arch = arch;
+		memset(m->type, 0, sizeof(m->type));
+		for (size_t i = 0; i < sizeof(syscalls) / sizeof(syscalls[0]); i++) {
+			int n = audit_name_to_syscall(syscalls[i].name, machine);
+
+			if (n >= 0 && n < AR_NR_MAX)
+				m->type[n] = (uint8_t)syscalls[i].type;
+		}
+	}
+	return m->type[nr];
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static bool parse_i64(const char *s, int base, int64_t *ret)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, base);
+	if (errno || *end)
+		return false;
+	*ret = v;
+	return true;
+}
+
+static bool parse_u64(const char *s, int base, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, base);
+	if (errno || *end)
+		return false;
+	*ret = v;
+	return true;
+}
+
+static void copy_str(char *dst, size_t size, const char *s)
+{
+	snprintf(dst, size, "%s", s ? s : "");
+}
+
+/* The value of the current field, decoded (quoted, or hex-encoded when
+ * the kernel found characters it would not print). */
+static const char *field_text(auparse_state_t *au)
+{
+	const char *v = auparse_interpret_field(au);
+
+	return v ? v : auparse_get_field_str(au);
+}
+
+static bool hexval(char c, unsigned *ret)
+{
+	if (c >= '0' && c <= '9')
+		*ret = (unsigned)(c - '0');
+	else if (c >= 'a' && c <= 'f')
+		*ret = (unsigned)(c - 'a' + 10);
+	else if (c >= 'A' && c <= 'F')
+		*ret = (unsigned)(c - 'A' + 10);
+	else
+		return false;
+	return true;
+}
+
+/* A SOCKADDR record's saddr (hex of the caller's struct sockaddr). */
+static void decode_sockaddr(const char *hex, struct vg_event_addr *ret)
+{
+	uint8_t b[128];
+	size_t n = 0, len = hex ? strlen(hex) : 0;
+	uint16_t fam;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->port = -1;
+	if (len % 2 || len / 2 > sizeof(b))
+		return;
+	for (size_t i = 0; i < len; i += 2) {
+		unsigned hi, lo;
+
+		if (!hexval(hex[i], &hi) || !hexval(hex[i + 1], &lo))
+			return;
+		b[n++] = (uint8_t)(hi << 4 | lo);
+	}
+	if (n < 2)
+		return;
+	memcpy(&fam, b, 2);
+	if (fam == AF_INET && n >= sizeof(struct sockaddr_in)) {
+		struct sockaddr_in in;
+
+		memcpy(&in, b, sizeof(in));
+		inet_ntop(AF_INET, &in.sin_addr, ret->text, sizeof(ret->text));
+		ret->port = ntohs(in.sin_port);
+		ret->family = AF_INET;
+	} else if (fam == AF_INET6 && n >= sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 in6;
+
+		memcpy(&in6, b, sizeof(in6));
+		inet_ntop(AF_INET6, &in6.sin6_addr, ret->text, sizeof(ret->text));
+		ret->port = ntohs(in6.sin6_port);
+		ret->family = AF_INET6;
+	} else if (fam == AF_UNIX) {
+		size_t pl = n - 2, o = 0;
+		const uint8_t *p = b + 2;
+
+		ret->family = AF_UNIX;
+		if (pl && p[0] == 0) { /* abstract: '@' and the bytes */
+			ret->text[o++] = '@';
+			p++;
+			pl--;
+		}
+		for (size_t i = 0; i < pl && o + 1 < sizeof(ret->text); i++) {
+			if (!p[i] && ret->text[0] != '@')
+				break;
+			ret->text[o++] = p[i] ? (char)p[i] : '@';
+		}
+		ret->text[o] = '\0';
+	}
+}
+
+/* @path joined to @cwd when relative (no dirfd other than the cwd). */
+static void absolute(struct vg_audit_reasm *r, const char *path, bool at_cwd,
+		     uint32_t *path_flags)
+{
+	*path_flags |= 4; /* VG_EP_USER: the caller's words */
+	if (path[0] == '/') {
+		copy_str(r->name, sizeof(r->name), path);
+	} else if (at_cwd && r->cwd[0]) {
+		snprintf(r->name, sizeof(r->name), "%s%s%s", r->cwd,
+			 strcmp(r->cwd, "/") ? "/" : "", path);
+	} else {
+		copy_str(r->name, sizeof(r->name), path);
+		*path_flags |= 2; /* VG_EP_UNRESOLVED: relative to a dirfd */
+	}
+}
+
+/* ------------------------------------------------------------- decode */
+
+struct decoded {
+	struct vg_event e;
+	unsigned flags;
+	uint32_t arch;
+	int64_t nr, exit;
+	bool have_exit, success;
+	uint64_t a[4];
+	const char *key;
+	bool exec_args_bad;
+	uint64_t argc;
+	int path_items;
+	char addr_hex[260];
+	bool have_addr;
+};
+
+static void args_put(struct vg_audit_reasm *r, const char *s, bool *truncated)
+{
+	size_t n = strlen(s);
+
+	if (r->args_len + n + 1 > r->o.max_args) {
+		*truncated = true;
+		n = r->args_len + 1 < r->o.max_args ? r->o.max_args - r->args_len - 1 : 0;
+		if (!n)
+			return;
+	}
+	memcpy(r->args + r->args_len, s, n);
+	r->args_len += n;
+	r->args[r->args_len++] = '\0';
+}
+
+/* An EXECVE record: aN="..." or hex; a long one in pieces aN_len=,
+ * aN[0]=, aN[1]=..., each piece quoted or hex. The pieces of one
+ * argument are joined; an argument whose pieces stop short is cut there
+ * and marked. */
+static void decode_execve(struct vg_audit_reasm *r, auparse_state_t *au,
+			  struct decoded *d)
+{
+	bool in_pieces = false;
+
+	if (auparse_first_field(au) <= 0)
+		return;
+	do {
+		const char *n = auparse_get_field_name(au);
+		char *end;
+		unsigned long idx;
+
+		if (!n)
+			continue;
+		if (strcmp(n, "argc") == 0) {
+			uint64_t v;
+
+			if (parse_u64(auparse_get_field_str(au), 10, &v))
+				d->argc = v;
+			continue;
+		}
+		if (n[0] != 'a' || n[1] < '0' || n[1] > '9')
+			continue;
+		idx = strtoul(n + 1, &end, 10);
+		(void)idx;
+		if (strcmp(end, "_len") == 0) {
+			/* a new split argument: close the last one */
+			if (in_pieces && r->args_len < r->o.max_args)
+				r->args[r->args_len++] = '\0';
+			in_pieces = true;
+			continue;
+		}
+		if (*end == '[') {
+			const char *v = field_text(au);
+			size_t l = v ? strlen(v) : 0;
+
+			if (!in_pieces) {
+				d->exec_args_bad = true;
+				continue;
+			}
+			if (r->args_len + l + 1 > r->o.max_args) {
+				d->e.exec.args_truncated = true;
+				l = r->args_len + 1 < r->o.max_args
+					    ? r->o.max_args - r->args_len - 1 : 0;
+			}
+			memcpy(r->args + r->args_len, v, l);
+			r->args_len += l;
+			continue;
+		}
+		if (*end)
+			continue;
+		if (in_pieces) {
+			if (r->args_len < r->o.max_args)
+				r->args[r->args_len++] = '\0';
+			in_pieces = false;
+		}
+		args_put(r, field_text(au), &d->e.exec.args_truncated);
+	} while (auparse_next_field(au) > 0);
+	if (in_pieces && r->args_len < r->o.max_args)
+		r->args[r->args_len++] = '\0';
+}
+
+static void decode_syscall(struct vg_audit_reasm *r, auparse_state_t *au,
+			   struct decoded *d)
+{
+	if (auparse_first_field(au) <= 0)
+		return;
+	do {
+		const char *n = auparse_get_field_name(au);
+		const char *v = auparse_get_field_str(au);
+		uint64_t u;
+		int64_t i;
+
+		if (!n || !v)
+			continue;
+		switch (n[0]) {
+		case 'a':
+			if (strcmp(n, "arch") == 0 && parse_u64(v, 16, &u))
+				d->arch = (uint32_t)u;
+			else if (n[1] >= '0' && n[1] <= '3' && !n[2] &&
+				 parse_u64(v, 16, &u))
+				d->a[n[1] - '0'] = u;
+			break;
+		case 'c':
+			if (strcmp(n, "comm") == 0)
+				copy_str(d->e.t.comm, sizeof(d->e.t.comm), field_text(au));
+			break;
+		case 'e':
+			if (strcmp(n, "exit") == 0 && parse_i64(v, 10, &i)) {
+				d->exit = i;
+				d->have_exit = true;
+			} else if (strcmp(n, "exe") == 0) {
+				copy_str(r->exe, sizeof(r->exe), field_text(au));
+			}
+			break;
+		case 'g':
+			if (strcmp(n, "gid") == 0 && parse_u64(v, 10, &u))
+				d->e.t.gid = (uint32_t)u;
+			break;
+		case 'k':
+			if (strcmp(n, "key") == 0)
+				d->key = v;
+			break;
+		case 'p':
+			if (strcmp(n, "pid") == 0 && parse_u64(v, 10, &u) && u <= INT_MAX)
+				d->e.t.pid = d->e.t.tid = (uint32_t)u;
+			else if (strcmp(n, "ppid") == 0 && parse_u64(v, 10, &u) &&
+				 u <= INT_MAX)
+				d->e.t.ppid = (uint32_t)u;
+			break;
+		case 's':
+			if (strcmp(n, "syscall") == 0 && parse_i64(v, 10, &i))
+				d->nr = i;
+			else if (strcmp(n, "success") == 0)
+				d->success = strcmp(v, "yes") == 0;
+			break;
+		case 'u':
+			if (strcmp(n, "uid") == 0 && parse_u64(v, 10, &u))
+				d->e.t.uid = (uint32_t)u;
+			break;
+		}
+	} while (auparse_next_field(au) > 0);
+}
+
+/* A PATH record: the first (item=0) is what the caller named; of an
+ * open that creates, the CREATE item is the file. */
+static void decode_path(struct vg_audit_reasm *r, auparse_state_t *au,
+			struct decoded *d)
+{
+	const char *name = NULL, *nametype = NULL;
+
+	if (auparse_first_field(au) <= 0)
+		return;
+	do {
+		const char *n = auparse_get_field_name(au);
+
+		if (!n)
+			continue;
+		if (strcmp(n, "name") == 0)
+			name = field_text(au);
+		else if (strcmp(n, "nametype") == 0)
+			nametype = auparse_get_field_str(au);
+	} while (auparse_next_field(au) > 0);
+	if (!name)
+		return;
+	if (d->path_items++ == 0 || (nametype && strcmp(nametype, "CREATE") == 0)) {
+		copy_str(r->path, sizeof(r->path), name);
+		if (d->path_items == 1)
+			copy_str(r->filename, sizeof(r->filename), name);
+	}
+}
+
+static const char *field_of(auparse_state_t *au, const char *want)
+{
+	if (auparse_first_field(au) <= 0)
+		return NULL;
+	do {
+		const char *n = auparse_get_field_name(au);
+
+		if (n && strcmp(n, want) == 0)
+			return field_text(au);
+	} while (auparse_next_field(au) > 0);
+	return NULL;
+}
+
+static void finish_event(struct vg_audit_reasm *r, struct decoded *d,
+			 uint32_t type)
+{
+	struct vg_event *e = &d->e;
+	int64_t res = d->have_exit ? d->exit : 0;
+
+	e->type = type;
+	e->has_task = true;
+	switch (type) {
+	case VG_E_EXEC:
+		e->exec.exe = r->exe[0] ? r->exe : NULL;
+		e->exec.filename = r->filename[0] ? r->filename : NULL;
+		e->exec.args = r->args;
+		e->exec.args_len = (uint32_t)r->args_len;
+		e->exec.args_bytes = (uint32_t)r->args_len;
+		e->exec.cwd = r->cwd[0] ? r->cwd : NULL;
+		if (d->exec_args_bad)
+			e->exec.args_incomplete = true;
+		if (e->exec.args_truncated)
+			e->exec.args_incomplete = false;
+		break;
+	case VG_E_FORK:
+		e->fork.child_pid = e->fork.child_tid = (uint32_t)res;
+		/* clone's flags are its first argument on every arch vigil
+		 * knows but s390x; clone3's are in user memory */
+		if (d->nr >= 0 && syscall_type(r, d->arch, d->nr) == VG_E_FORK) {
+			int machine = audit_elf_to_machine(d->arch);
+			const char *sc = machine >= 0
+						 ? audit_syscall_to_name((int)d->nr, machine)
+						 : NULL;
+
+			if (sc && strcmp(sc, "clone") == 0)
+				e->fork.thread = (d->a[0] & 0x00010000) != 0; /* CLONE_THREAD */
+			else if (sc && strcmp(sc, "clone3") == 0)
+				d->flags |= VG_AR_THREAD_UNKNOWN;
+		}
+		break;
+	case VG_E_EXIT:
+		e->exit.status = (uint32_t)((d->a[0] & 0xff) << 8);
+		break;
+	case VG_E_OPEN: {
+		int machine = audit_elf_to_machine(d->arch);
+		const char *sc = machine >= 0 ? audit_syscall_to_name((int)d->nr, machine)
+					      : NULL;
+		bool at = sc && (strcmp(sc, "openat") == 0 || strcmp(sc, "openat2") == 0);
+
+		e->open.ret = res;
+		e->open.dirfd = at ? (int32_t)(uint32_t)d->a[0] : -100;
+		if (sc && strcmp(sc, "open") == 0) {
+			e->open.flags = (uint32_t)d->a[1];
+			e->open.mode = (uint32_t)d->a[2];
+		} else if (sc && strcmp(sc, "openat") == 0) {
+			e->open.flags = (uint32_t)d->a[2];
+			e->open.mode = (uint32_t)d->a[3];
+		} else if (sc && strcmp(sc, "creat") == 0) {
+			e->open.flags = 01101; /* O_CREAT|O_WRONLY|O_TRUNC */
+			e->open.mode = (uint32_t)d->a[1];
+		}
+		if (r->path[0]) {
+			e->open.path = r->path;
+			absolute(r, r->path, e->open.dirfd == -100, &e->open.path_flags);
+			e->open.name = r->name;
+		}
+		break;
+	}
+	case VG_E_CONNECT:
+	case VG_E_ACCEPT:
+	case VG_E_BIND:
+	case VG_E_LISTEN: {
+		struct vg_event_addr a;
+
+		e->net.ret = res;
+		e->net.fd = (int32_t)(uint32_t)d->a[0];
+		e->net.server.port = e->net.client.port = -1;
+		if (type == VG_E_LISTEN)
+			e->net.backlog = (uint32_t)d->a[1];
+		if (!d->have_addr)
+			break;
+		decode_sockaddr(d->addr_hex, &a);
+		e->net.family = a.family;
+		/* the address the caller gave (connect, bind) or was given
+		 * (accept): audit has no other side */
+		if (type == VG_E_ACCEPT)
+			e->net.client = a;
+		else
+			e->net.server = a;
+		e->net.requested = type != VG_E_ACCEPT;
+		break;
+	}
+	}
+}
+
+static void on_event(auparse_state_t *au, auparse_cb_event_t cb_type,
+		     void *arg)
+{
+	struct vg_audit_reasm *r = arg;
+	struct decoded d = { 0 };
+	uint32_t type;
+
+	if (cb_type != AUPARSE_CB_EVENT_READY || !r->cur || r->fn_ret)
+		return;
+	d.nr = -1;
+	r->exe[0] = r->cwd[0] = r->filename[0] = r->path[0] = r->name[0] = '\0';
+	r->args_len = 0;
+	if (auparse_first_record(au) <= 0) {
+		r->st.parse_errors++;
+		return;
+	}
+	do {
+		switch (auparse_get_type(au)) {
+		case AR_TYPE_SYSCALL: decode_syscall(r, au, &d); break;
+		case AR_TYPE_EXECVE: decode_execve(r, au, &d); break;
+		case AR_TYPE_PATH: decode_path(r, au, &d); break;
+		case AR_TYPE_CWD:
+			copy_str(r->cwd, sizeof(r->cwd), field_of(au, "cwd"));
+			break;
+		case AR_TYPE_SOCKADDR: {
+			const char *h;
+
+			/* the raw hex, not libauparse's words for it */
+			if (auparse_first_field(au) > 0 &&
+			    (h = auparse_find_field(au, "saddr")) != NULL) {
+				copy_str(d.addr_hex, sizeof(d.addr_hex), h);
+				d.have_addr = true;
+			}
+			break;
+		}
+		}
+	} while (auparse_next_record(au) > 0);
+	type = d.nr >= 0 ? syscall_type(r, d.arch, d.nr) : VG_E_NONE;
+	if (type == VG_E_NONE || !d.e.t.pid ||
+	    ((type == VG_E_EXEC || type == VG_E_FORK) && (!d.success || d.exit < 0)) ||
+	    (type == VG_E_FORK && d.exit <= 0)) {
+		r->st.undecoded++;
+		return;
+	}
+	if (r->cur_incomplete)
+		d.flags |= VG_AR_INCOMPLETE;
+	d.e.t.ktime_ns = (uint64_t)(r->cur->wall_ns - r->o.boot_to_wall_ns);
+	finish_event(r, &d, type);
+	if (type == VG_E_EXEC && r->cur_incomplete && !d.argc)
+		d.e.exec.args_incomplete = true;
+	r->st.events++;
+	r->fn_ret = r->fn(r->fn_ctx, &d.e, d.flags);
+}
+
+/* ------------------------------------------------------------- groups */
+
+int vg_audit_reasm_new(const struct vg_audit_reasm_opts *o,
+		       struct vg_audit_reasm **ret)
+{
+	struct vg_audit_reasm *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	r->o = *o;
+	if (!r->o.eoe_timeout_ns)
+		r->o.eoe_timeout_ns = 1000000000ull;
+	if (!r->o.max_bytes)
+		r->o.max_bytes = 4u << 20;
+	if (!r->o.max_groups)
+		r->o.max_groups = 1024;
+	if (!r->o.max_args)
+		r->o.max_args = 32u << 10;
+	r->groups = calloc(r->o.max_groups, sizeof(*r->groups));
+	r->args = malloc(r->o.max_args);
+	r->au = auparse_init(AUSOURCE_FEED, NULL);
+	if (!r->groups || !r->args || !r->au) {
+		vg_audit_reasm_free(r);
+		return -ENOMEM;
+	}
+	auparse_set_escape_mode(r->au, AUPARSE_ESC_RAW);
+	auparse_add_callback(r->au, on_event, r, NULL);
+	*ret = r;
+	return 0;
+}
+
+void vg_audit_reasm_free(struct vg_audit_reasm *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_groups; i++)
+		free(r->groups[i].text);
+	free(r->groups);
+	free(r->args);
+	if (r->au)
+		auparse_destroy(r->au);
+	free(r);
+}
+
+/* Group @i out (decoded when it is a syscall event), and gone. */
+static int emit(struct vg_audit_reasm *r, size_t i, bool incomplete,
+		vg_audit_event_fn fn, void *ctx)
+{
+	struct group g = r->groups[i];
+
+	r->n_groups--;
+	memmove(&r->groups[i], &r->groups[i + 1],
+		(r->n_groups - i) * sizeof(r->groups[0]));
+	r->bytes -= g.len;
+	if (!g.has_syscall) {
+		r->st.ignored++;
+		free(g.text);
+		return 0;
+	}
+	if (incomplete)
+		r->st.incomplete++;
+	r->cur = &g;
+	r->cur_incomplete = incomplete;
+	r->fn = fn;
+	r->fn_ctx = ctx;
+	r->fn_ret = 0;
+	/* one whole event in, flushed out: libauparse holds nothing between
+	 * groups, so its own timeout and memory never come into play */
+	if (auparse_feed(r->au, g.text, g.len) < 0 || auparse_flush_feed(r->au) < 0)
+		r->st.parse_errors++;
+	r->cur = NULL;
+	free(g.text);
+	return r->fn_ret;
+}
+
+/* "audit(SEC.MS:SERIAL): " at the start of @text: its length. */
+static size_t parse_header(const char *text, size_t len, int64_t *ret_wall_ns,
+			   uint64_t *ret_serial)
+{
+	char buf[64];
+	const char *end = memchr(text, ')', len < sizeof(buf) ? len : sizeof(buf));
+	unsigned long long sec, ms, serial;
+	int used = 0;
+	size_t n;
+
+	if (!end || len < 7 || memcmp(text, "audit(", 6) != 0)
+		return 0;
+	n = (size_t)(end - text) + 1;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	if (sscanf(buf, "audit(%llu.%llu:%llu)%n", &sec, &ms, &serial, &used) != 3 ||
+	    (size_t)used != n || ms > 999 || sec > (unsigned long long)INT64_MAX / 1000000000ull - 1)
+		return 0;
+	*ret_wall_ns = (int64_t)(sec * 1000000000ull + ms * 1000000ull);
+	*ret_serial = serial;
+	if (n < len && text[n] == ':')
+		n++;
+	return n;
+}
+
+/* Syscall events' records are the kernel's 1300-1399; the rest
+ * (AVC, user messages, daemon records) are no concern of this. */
+static bool event_record(int type)
+{
+	return type >= 1300 && type < 1400 && type != 1305 /* CONFIG_CHANGE */;
+}
+
+int vg_audit_reasm_record(struct vg_audit_reasm *r, int type, const char *text,
+			  size_t len, uint64_t now_ns, vg_audit_event_fn fn,
+			  void *ctx)
+{
+	const char *tname;
+	int64_t wall;
+	uint64_t serial;
+	size_t hl, need, i;
+	struct group *g = NULL;
+	int ret = 0;
+
+	r->st.records++;
+	while (len && (text[len - 1] == '\0' || text[len - 1] == '\n'))
+		len--;
+	if (len > AR_RECORD_MAX || memchr(text, '\n', len) || memchr(text, '\0', len) ||
+	    !(hl = parse_header(text, len, &wall, &serial))) {
+		r->st.garbage++;
+		return 0;
+	}
+	if (!event_record(type)) {
+		r->st.ignored++;
+		return 0;
+	}
+	for (i = r->n_groups; i-- > 0;)
+		if (r->groups[i].serial == serial) {
+			g = &r->groups[i];
+			break;
+		}
+	if (type == AR_TYPE_EOE) {
+		if (g)
+			return emit(r, i, false, fn, ctx);
+		return 0; /* its records went out already (evicted) */
+	}
+	tname = audit_msg_type_to_name(type);
+	need = strlen("type=") + (tname ? strlen(tname) : 24) + strlen(" msg=") + len + 2;
+	/* the bound: the oldest open events go first, incomplete */
+	while (r->n_groups &&
+	       ((!g && r->n_groups == r->o.max_groups) || r->bytes + need > r->o.max_bytes)) {
+		bool self = g == &r->groups[0];
+		uint64_t keep = g ? g->serial : 0;
+
+		r->st.evicted++;
+		ret = emit(r, 0, true, fn, ctx);
+		g = NULL;
+		/* the rest of an event pushed out starts a group of its own,
+		 * without its SYSCALL record: it is not decoded */
+		for (i = r->n_groups; keep && !self && i-- > 0;)
+			if (r->groups[i].serial == keep) {
+				g = &r->groups[i];
+				break;
+			}
+		if (ret)
+			return ret;
+	}
+	if (need > r->o.max_bytes) {
+		r->st.evicted++;
+		return 0;
+	}
+	if (!g) {
+		g = &r->groups[r->n_groups++];
+		*g = (struct group){ .serial = serial, .first_ns = now_ns, .wall_ns = wall };
+	}
+	if (g->len + need > g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 1024;
+		char *t;
+
+		while (cap < g->len + need)
+			cap *= 2;
+		t = realloc(g->text, cap);
+		if (!t) {
+			r->st.evicted++;
+			return 0;
+		}
+		g->text = t;
+		g->cap = cap;
+	}
+	size_t before = g->len;
+
+	if (tname)
+		g->len += (size_t)sprintf(g->text + g->len, "type=%s msg=", tname);
+	else
+		g->len += (size_t)sprintf(g->text + g->len, "type=UNKNOWN[%d] msg=", type);
+	memcpy(g->text + g->len, text, len);
+	g->len += len;
+	g->text[g->len++] = '\n';
+	r->bytes += g->len - before;
+	if (type == AR_TYPE_SYSCALL)
+		g->has_syscall = true;
+	return 0;
+}
+
+int vg_audit_reasm_tick(struct vg_audit_reasm *r, uint64_t now_ns, bool all,
+			vg_audit_event_fn fn, void *ctx)
+{
+	while (r->n_groups &&
+	       (all || now_ns - r->groups[0].first_ns >= r->o.eoe_timeout_ns)) {
+		int ret = emit(r, 0, true, fn, ctx);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void vg_audit_reasm_stats(const struct vg_audit_reasm *r,
+			  struct vg_audit_reasm_stats *ret)
+{
+	*ret = r->st;
+	ret->open_groups = r->n_groups;
+	ret->open_bytes = r->bytes;
+}
