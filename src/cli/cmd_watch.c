@@ -31,6 +31,7 @@ static volatile sig_atomic_t stop_signal;
 
 struct watch {
 	uint64_t types;
+	bool all;      /* "all", or no --event: what the source has */
 	bool threads;
 	/* selection */
 	const char *refs[WATCH_MAX_SELECT];
@@ -138,6 +139,7 @@ static int add_event(struct watch *w, const char *name)
 
 	if (strcmp(name, "all") == 0) {
 		w->types |= vg_event_std_mask();
+		w->all = true;
 		return 0;
 	}
 	if (strcmp(name, "thread") == 0) {
@@ -350,7 +352,7 @@ static int run(struct watch *w, uint64_t duration_ms)
 		wait_ms = vg_engine_pump(w->en);
 		fflush(stdout);
 		if (vg_engine_error(w->en)) {
-			cli_error("reading events: %s", strerror(-vg_engine_error(w->en)));
+			cli_error("reading events: %s", vg_engine_error_why(w->en));
 			status = EXIT_PARTIAL;
 			break;
 		}
@@ -566,6 +568,7 @@ int cmd_watch(int argc, char **argv)
 			w.types = vg_event_std_mask();
 		else
 			w.types = m & vg_event_std_mask();
+		w.all = true;
 		if (!w.types) {
 			r = cli_usage_error("watch", "--filter matches no event type "
 					    "vigil watch can show");
@@ -629,6 +632,15 @@ int cmd_watch(int argc, char **argv)
 	if (!(src = cli_source_open(&spec, &so, ctx))) {
 		r = EXIT_USAGE;
 		goto out;
+	}
+	if (w.all && vg_source_std_mask(src) != vg_event_std_mask()) {
+		/* everything this source has (audit: no file events) */
+		w.types &= vg_source_std_mask(src) | ~vg_event_std_mask();
+		if (!w.types) {
+			r = cli_usage_error("watch", "the %s source has none of the "
+					    "event types asked for", src->ops->name);
+			goto out;
+		}
 	}
 	const struct vg_engine_opts eo = {
 		.ctx = ctx, .src = src, .seed_from_proc = !replay, .rec = &rec,

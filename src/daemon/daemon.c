@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "daemon/daemon.h"
+#include "source/audit/source.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -342,7 +343,8 @@ static json_t *types_json(uint64_t m)
 
 /* A subscription's "events": the std types they name. Returns 0, or -1
  * with the error replied. */
-static int sub_types(struct client *c, json_t *id, json_t *je, uint64_t *ret)
+static int sub_types(struct client *c, json_t *id, json_t *je, uint64_t all,
+		     uint64_t *ret)
 {
 	size_t i;
 	json_t *t;
@@ -352,7 +354,7 @@ static int sub_types(struct client *c, json_t *id, json_t *je, uint64_t *ret)
 		const struct vg_event_type_info *ti = vg_event_type_find(name);
 
 		if (name && strcmp(name, "all") == 0) {
-			*ret |= vg_event_std_mask();
+			*ret |= all;
 			continue;
 		}
 		if (!ti || !ti->std) {
@@ -475,14 +477,15 @@ static void req_subscribe(struct vg_daemon *d, struct client *c, json_t *q,
 		}
 	}
 	if (je) {
-		if (sub_types(c, id, je, &s->sink.types) < 0) {
+		if (sub_types(c, id, je, vg_source_std_mask(vg_engine_source(d->en)),
+			      &s->sink.types) < 0) {
 			sub_free(s);
 			return;
 		}
 	} else {
 		/* what the filter can match, else everything */
 		s->sink.types = vg_filter_type_mask(s->f, vg_event_type_bits, NULL) &
-				vg_event_std_mask();
+				vg_source_std_mask(vg_engine_source(d->en));
 	}
 	if (!s->sink.types) {
 		reply_error(c, id, "subscribe", "no event type to deliver");
@@ -626,7 +629,8 @@ static void req_unsubscribe(struct vg_daemon *d, struct client *c, json_t *q,
 }
 
 static const char *const request_names[] = { "hello", "subscribe", "unsubscribe",
-					     "containers", "process", "stats" };
+					     "containers", "process", "processes",
+					     "stats" };
 
 static void req_hello(struct vg_daemon *d, struct client *c, json_t *q,
 		      json_t *id)
@@ -644,7 +648,8 @@ static void req_hello(struct vg_daemon *d, struct client *c, json_t *q,
 	reply(c, json_pack("{s:s,s:i,s:s,s:s,s:{s:o,s:o,s:o,s:[s,s],s:i,s:i}}",
 			   "reply", "hello", "protocol", VG_DAEMON_PROTOCOL,
 			   "version", version, "sensor_id", d->sensor_id,
-			   "capabilities", "events", types_json(vg_event_std_mask()),
+			   "capabilities", "events",
+			   types_json(vg_source_std_mask(vg_engine_source(d->en))),
 			   "requests", reqs, "filter_fields", fields, "formats",
 			   "json", "text", "max_request_bytes", VG_DAEMON_LINE_MAX,
 			   "queue_bytes", VG_DAEMON_QUEUE_MAX),
@@ -776,6 +781,107 @@ static void req_process(struct vg_daemon *d, struct client *c, json_t *q,
 	reply(c, r, id);
 }
 
+struct procs_ctx {
+	struct vigil_ctx *ctx;
+	struct vg_printer *p;
+	const char *container; /* a full id, "host", or NULL: all */
+	size_t n;
+};
+
+static int proc_item(const struct vg_pt_entry *pe, void *arg)
+{
+	struct procs_ctx *pc = arg;
+	struct vg_printer *p = pc->p;
+
+	if (pe->exited)
+		return 0;
+	if (pc->container) {
+		struct vg_attribution a;
+		const char *cid;
+
+		/* the process's own cgroup file: an entry whose process is
+		 * gone, or unreadable, is not this container's */
+		if (vg_attrib_pid_cgroup(pc->ctx, pe->pid, &a) < 0)
+			return 0;
+		cid = a.match.role == VG_ROLE_CONTAINER ? a.match.container_id : "host";
+		if (strcmp(cid, pc->container) != 0)
+			return 0;
+	}
+	vg_pr_obj_open(p, NULL);
+	vg_pr_i64(p, "pid", NULL, pe->pid);
+	vg_pr_i64(p, "ppid", NULL, pe->ppid);
+	vg_pr_str(p, "name", NULL, pe->comm);
+	vg_pr_str(p, "exec_id", NULL, pe->exec_id);
+	if (pe->parent_exec_id[0])
+		vg_pr_str(p, "parent_exec_id", NULL, pe->parent_exec_id);
+	if (pe->exe)
+		vg_pr_str(p, "exe", NULL, pe->exe);
+	vg_pr_obj_close(p);
+	pc->n++;
+	return 0;
+}
+
+/* {"reply":"processes","processes":[...]}: the live processes of the
+ * process table, optionally of one container (its full id, or "host"):
+ * the tree as the sensor keeps it, to set beside /proc's. */
+static void req_processes(struct vg_daemon *d, struct client *c, json_t *q,
+			  json_t *id)
+{
+	json_t *jc = json_object_get(q, "container"), *r;
+	struct procs_ctx pc = { .ctx = vg_engine_ctx(d->en) };
+
+	if (jc && !json_is_string(jc)) {
+		reply_error(c, id, "processes", "\"container\" is a full container id or \"host\"");
+		return;
+	}
+	pc.container = jc ? json_string_value(jc) : NULL;
+	pc.p = vg_printer_new(VG_OUTPUT_JSON);
+	if (!pc.p) {
+		reply_error(c, id, "processes", "out of memory");
+		return;
+	}
+	vg_pr_begin(pc.p);
+	vg_pr_str(pc.p, "reply", NULL, "processes");
+	vg_pr_arr_open(pc.p, "processes");
+	vg_ptable_foreach(vg_engine_ptable(d->en), proc_item, &pc);
+	vg_pr_arr_close(pc.p);
+	r = printed_json(pc.p);
+	if (!r) {
+		reply_error(c, id, "processes", "the answer could not be made");
+		return;
+	}
+	reply(c, r, id);
+}
+
+/* What the source says of itself: audit's counters (its losses carry no
+ * type, and a socket overrun no count). */
+static json_t *source_json(struct vg_source *src, const struct vg_engine_stats *es)
+{
+	struct vg_audit_source_stats as;
+	json_t *o;
+
+	if (strcmp(src->ops->name, "audit") != 0)
+		return json_pack("{s:s}", "name", src->ops->name);
+	vg_audit_source_stats(src, &as);
+	o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+		      "name", "audit", "mode", as.mode,
+		      "records", (json_int_t)as.records,
+		      "garbage", (json_int_t)as.garbage,
+		      "events", (json_int_t)as.events,
+		      "incomplete", (json_int_t)as.incomplete,
+		      "evicted", (json_int_t)as.evicted,
+		      "parse_errors", (json_int_t)as.parse_errors,
+		      "overruns", (json_int_t)as.overruns,
+		      "kernel_lost", (json_int_t)as.kernel_lost,
+		      "backlog", (json_int_t)as.backlog,
+		      "backlog_limit", (json_int_t)as.backlog_limit,
+		      "open_events", (json_int_t)as.open_events,
+		      "open_bytes", (json_int_t)as.open_bytes,
+		      "reconciled_new", (json_int_t)es->reconciled_new,
+		      "reconciled_exits", (json_int_t)es->reconciled_exits);
+	return o;
+}
+
 static void req_stats(struct vg_daemon *d, struct client *c, json_t *q,
 		      json_t *id)
 {
@@ -854,6 +960,8 @@ static void req_stats(struct vg_daemon *d, struct client *c, json_t *q,
 			"kernel_drop", "cgroups", (json_int_t)es.drop_cgroups,
 			"set_full", (json_int_t)es.drop_full,
 			"untracked", (json_int_t)es.drop_untracked));
+	if (r)
+		json_object_set_new(r, "source", source_json(src, &es));
 	reply(c, r, id);
 }
 
@@ -867,6 +975,7 @@ static const struct request {
 	{ "unsubscribe", req_unsubscribe },
 	{ "containers", req_containers },
 	{ "process", req_process },
+	{ "processes", req_processes },
 	{ "stats", req_stats },
 };
 _Static_assert(VG_ARRAY_SIZE(requests) == VG_ARRAY_SIZE(request_names), "requests");

@@ -740,6 +740,17 @@ int vg_engine_add_sink_async(struct vg_engine *en, struct vg_sink *s,
 					   en->src->lacks_why ? en->src->lacks_why : "");
 				return -EOPNOTSUPP;
 			}
+	uint64_t lacking = en->src->types
+				   ? s->types & (VG_E_BIT(VG_E_KERNEL_TYPES) - 1) &
+					     ~en->src->types
+				   : 0;
+
+	for (uint32_t t = 0; lacking && t < VG_E_KERNEL_TYPES; t++)
+		if (lacking & VG_E_BIT(t)) {
+			vg_set_err(err, errsz, "the %s source has no %s events",
+				   en->src->ops->name, vg_event_type_name(t));
+			return -EOPNOTSUPP;
+		}
 	s->next = en->sinks;
 	en->sinks = s;
 	s->delivered = 0;
@@ -813,8 +824,11 @@ void vg_engine_start(struct vg_engine *en)
 		return;
 	en->started = true;
 	en->types = 0;
-	if (vg_engine_update(en, err, sizeof(err)) < 0)
+	err[0] = '\0';
+	if (vg_engine_update(en, err, sizeof(err)) < 0) {
 		en->error = -EIO;
+		snprintf(en->error_why, sizeof(en->error_why), "%s", err);
+	}
 	en->last_lost_ns = en->last_clock_ns = engine_mono_ns();
 }
 
@@ -968,6 +982,11 @@ int vg_engine_fds(struct vg_engine *en, int fds[2])
 bool vg_engine_ended(const struct vg_engine *en)
 {
 	return en->ended;
+}
+
+const char *vg_engine_error_why(const struct vg_engine *en)
+{
+	return en->error_why[0] ? en->error_why : vg_strerror(-en->error);
 }
 
 int vg_engine_error(const struct vg_engine *en)

@@ -127,6 +127,8 @@ int vg_engine_pump(struct vg_engine *en);
 bool vg_engine_ended(const struct vg_engine *en);
 /* The last read error of the source (0: none). */
 int vg_engine_error(const struct vg_engine *en);
+/* The error in words: what failed (the source's message), or errno's. */
+const char *vg_engine_error_why(const struct vg_engine *en);
 /* Stop dispatching now (within the batch): a sink has had enough. */
 void vg_engine_stop(struct vg_engine *en);
 /* At the end: what is still in the source, execs still waiting for

@@ -73,6 +73,7 @@ struct vg_engine {
 	bool seeding;      /* seed entries came, the table is not finished */
 	bool ended;
 	int error;
+	char error_why[256]; /* what failed, when it says more than errno */
 	uint64_t types;    /* what the kernel traces now */
 	/* programs attached off the loop (vg_engine_add_sink_async()) */
 	bool async_attach;

@@ -23,6 +23,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <libaudit.h>
+#include <sys/file.h>
+
+#include "source/audit/control.h"
 
 #include "k8s/kubelet.h"
 #include "probe.skel.h"
@@ -451,38 +454,62 @@ static bool booted_with_audit(int root_fd)
 
 static void probe_audit(struct vg_probe_env *env, struct vg_report *r)
 {
-	struct audit_reply rep;
 	struct vg_row *w = vg_report_row(r, "audit.status", "status");
-	int fd, n;
+	struct vg_row *rules = vg_report_row(r, "audit.rules", "rules");
+	struct vg_row *src = vg_report_row(r, "audit.source", "vigil --source audit");
+	struct vg_audit_status st;
+	char err[256], lock[64];
+	bool boot = booted_with_audit(env->root_fd);
+	int lfd;
 
-	set_aumessage_mode(MSG_QUIET, DBG_NO);
-	fd = audit_open();
-	if (fd < 0) {
+	if (vg_audit_status_read(&st, err, sizeof(err)) < 0) {
 		vg_row_null(w, "enabled");
-		vg_row_strf(w, "error", "netlink: %s", strerror(errno));
-	} else if (audit_request_status(fd) < 0) {
-		vg_row_null(w, "enabled");
-		vg_row_strf(w, "error", "AUDIT_GET: %s%s", strerror(errno),
-			    errno == EPERM ? " (needs CAP_AUDIT_CONTROL)" : "");
+		vg_row_str(w, "error", err);
+		vg_row_null(rules, "loaded");
+		vg_row_bool(src, "usable", false);
+		vg_row_str(src, "why", err);
 	} else {
-		memset(&rep, 0, sizeof(rep));
-		n = audit_get_reply(fd, &rep, GET_REPLY_BLOCKING, 0);
-		if (n <= 0 || rep.type != AUDIT_GET || !rep.status) {
-			vg_row_null(w, "enabled");
-			vg_row_str(w, "error", "no status reply");
+		vg_row_bool(w, "enabled", st.enabled != 0);
+		vg_row_bool(w, "immutable", st.enabled == 2);
+		vg_row_int(w, "daemon_pid", st.pid);
+		vg_row_int(w, "backlog_limit", st.backlog_limit);
+		vg_row_int(w, "rate_limit", st.rate_limit);
+		vg_row_int(w, "lost", st.lost);
+		vg_row_int(w, "backlog", st.backlog);
+		vg_row_int(rules, "loaded", st.rules);
+		vg_row_int(rules, "vigil", st.own_rules);
+		vg_row_bool(rules, "never_task", st.never_task);
+		/* another vigil has the audit source now */
+		snprintf(lock, sizeof(lock), "/run/vigil/audit.lock");
+		lfd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		bool busy = lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) < 0;
+
+		if (lfd >= 0)
+			close(lfd);
+		if (st.enabled == 2) {
+			vg_row_bool(src, "usable", false);
+			vg_row_str(src, "why", "audit is immutable: no rule can be "
+				   "added until reboot");
+		} else if (st.never_task) {
+			vg_row_bool(src, "usable", false);
+			vg_row_str(src, "why", "a \"-a never,task\" rule turns syscall "
+				   "auditing off for new tasks (auditctl -d never,task)");
+		} else if (busy) {
+			vg_row_bool(src, "usable", false);
+			vg_row_str(src, "why", "another vigil runs the audit source");
 		} else {
-			vg_row_bool(w, "enabled", rep.status->enabled != 0);
-			vg_row_bool(w, "immutable", rep.status->enabled == 2);
-			vg_row_int(w, "daemon_pid", rep.status->pid);
-			vg_row_int(w, "backlog_limit", rep.status->backlog_limit);
-			vg_row_int(w, "rate_limit", rep.status->rate_limit);
-			vg_row_int(w, "lost", rep.status->lost);
+			vg_row_bool(src, "usable", true);
+			vg_row_str(src, "reads", st.pid ? "the multicast group, beside "
+				   "the audit daemon" : "as the audit daemon (none runs)");
 		}
 	}
-	if (fd >= 0)
-		audit_close(fd);
 	vg_row_bool(vg_report_row(r, "audit.boot_audit", "booted with audit=1"),
-		    NULL, booted_with_audit(env->root_fd));
+		    NULL, boot);
+	if (!boot)
+		vg_row_str(vg_report_row(r, "audit.boot_note", "without audit=1"), NULL,
+			   "tasks forked before audit was first enabled log no fork "
+			   "or exit; vigil --source audit fills its process table "
+			   "from /proc for them");
 }
 
 static void probe_cgroup(struct vg_probe_env *env, struct vg_report *r)

@@ -91,7 +91,19 @@ struct vg_source {
 	 * why: a filter on one is refused, not silently false */
 	const char *const *lacks;
 	const char *lacks_why;
+	/* the kernel's event types it can deliver (VG_E_BIT()s; 0: every
+	 * one): "all" means these */
+	uint64_t types;
 };
+
+/* The std types ("all") that @s can deliver: the engine's own (container
+ * lifecycle) and those of the kernel's it has. */
+static inline uint64_t vg_source_std_mask(const struct vg_source *s)
+{
+	uint64_t user = ~(VG_E_BIT(VG_E_KERNEL_TYPES) - 1);
+
+	return s->types ? vg_event_std_mask() & (s->types | user) : vg_event_std_mask();
+}
 
 static inline void vg_source_free(struct vg_source *s)
 {

@@ -123,7 +123,7 @@ static int on_record(void *ctx, int type, const char *text, size_t len)
 
 static int as_fd(struct vg_source *s)
 {
-	return vg_audit_ctl_fd(of(s)->ctl);
+	return of(s)->ctl ? vg_audit_ctl_fd(of(s)->ctl) : -1;
 }
 
 static int as_pump(struct vg_source *s, bool all, vg_event_fn fn, void *ctx)
@@ -133,6 +133,8 @@ static int as_pump(struct vg_source *s, bool all, vg_event_fn fn, void *ctx)
 
 	a->fn = fn;
 	a->fn_ctx = ctx;
+	if (!a->ctl)
+		return 0; /* fed by vg_audit_source_feed() */
 	do {
 		n = vg_audit_ctl_read(a->ctl, BATCH, on_record, a, &a->overruns);
 		if (n < 0)
@@ -197,7 +199,8 @@ static void as_tick(struct vg_source *s, bool all, vg_event_fn fn, void *ctx)
 	while (a->n_held && (all || a->held[a->held_head].due_ns <= now))
 		if (release_exit(a))
 			return;
-	check_loss(a, now);
+	if (a->ctl)
+		check_loss(a, now);
 }
 
 /* What audit records give (the rest of the kernel's types are the eBPF
@@ -226,7 +229,7 @@ static int as_set_types(struct vg_source *s, uint64_t types, char *err,
 			}
 		return -EOPNOTSUPP;
 	}
-	return vg_audit_ctl_set_types(of(s)->ctl, types, err, errsz);
+	return of(s)->ctl ? vg_audit_ctl_set_types(of(s)->ctl, types, err, errsz) : 0;
 }
 
 static int as_lost(struct vg_source *s, uint64_t by_type[VG_E_KERNEL_TYPES],
@@ -274,8 +277,8 @@ static const struct vg_source_ops audit_ops = {
 	.free = as_free,
 };
 
-int vg_audit_source_new(const struct vg_audit_source_opts *o,
-			struct vg_source **ret, char *err, size_t errsz)
+static int source_new(const struct vg_audit_source_opts *o, bool live,
+		      struct vg_source **ret, char *err, size_t errsz)
 {
 	struct audit_source *a = calloc(1, sizeof(*a));
 	struct vg_audit_reasm_opts ro = {
@@ -301,8 +304,13 @@ int vg_audit_source_new(const struct vg_audit_source_opts *o,
 	a->base.caps = VG_SRC_LIVE | VG_SRC_BY_PID;
 	a->base.lacks = audit_lacks;
 	a->base.lacks_why = "audit records carry no CPU or thread id";
+	a->base.types = AUDIT_TYPES;
 	a->proc_fd = o->proc_fd;
 	a->exit_delay_ns = o->exit_delay_ns ? o->exit_delay_ns : 1000000000ull;
+	if (!live) {
+		*ret = &a->base;
+		return 0;
+	}
 	r = vg_audit_ctl_open(&co, &a->ctl, err, errsz);
 	if (r < 0) {
 		vg_audit_reasm_free(a->reasm);
@@ -319,6 +327,28 @@ int vg_audit_source_new(const struct vg_audit_source_opts *o,
 	return 0;
 }
 
+int vg_audit_source_new(const struct vg_audit_source_opts *o,
+			struct vg_source **ret, char *err, size_t errsz)
+{
+	return source_new(o, true, ret, err, errsz);
+}
+
+int vg_audit_source_new_fed(const struct vg_audit_source_opts *o,
+			    struct vg_source **ret)
+{
+	return source_new(o, false, ret, NULL, 0);
+}
+
+int vg_audit_source_feed(struct vg_source *s, int type, const char *text,
+			 size_t len)
+{
+	struct audit_source *a = of(s);
+
+	if (!a->fn)
+		return -EINVAL; /* pumped once first: the engine's callback */
+	return on_record(a, type, text, len);
+}
+
 void vg_audit_source_stats(struct vg_source *s, struct vg_audit_source_stats *ret)
 {
 	struct audit_source *a = of(s);
@@ -326,7 +356,7 @@ void vg_audit_source_stats(struct vg_source *s, struct vg_audit_source_stats *re
 
 	vg_audit_reasm_stats(a->reasm, &rs);
 	memset(ret, 0, sizeof(*ret));
-	ret->mode = vg_audit_ctl_mode(a->ctl);
+	ret->mode = a->ctl ? vg_audit_ctl_mode(a->ctl) : "fed";
 	ret->records = rs.records;
 	ret->garbage = rs.garbage;
 	ret->events = rs.events;

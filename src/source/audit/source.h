@@ -33,6 +33,17 @@ struct vg_audit_source_opts {
 int vg_audit_source_new(const struct vg_audit_source_opts *o,
 			struct vg_source **ret, char *err, size_t errsz);
 
+/* The same source without the kernel: records are handed in with
+ * vg_audit_source_feed() (tests, simulations). It is live (VG_SRC_LIVE):
+ * the engine reads /proc for what records lack. The engine must have
+ * pumped it once (vg_engine_pump()) before the first record. */
+int vg_audit_source_new_fed(const struct vg_audit_source_opts *o,
+			    struct vg_source **ret);
+/* One record, as netlink gives it. Returns 0, or what the engine's
+ * callback returned. */
+int vg_audit_source_feed(struct vg_source *s, int type, const char *text,
+			 size_t len);
+
 /* For stats and doctor: the mode ("daemon" or "multicast"), and counts. */
 struct vg_audit_source_stats {
 	const char *mode;
