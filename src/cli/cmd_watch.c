@@ -304,6 +304,15 @@ static void final_report(struct watch *w, struct vg_rec_writer *rec,
 			"claim was verified (its runtime recorded no init process "
 			"in time): they say so (container.verified false)\n",
 			program_name, (unsigned long long)es.held_unverified);
+	if (es.lost_unknown)
+		fprintf(stderr, "%s: and more lost %llu times, how many not known "
+			"(the audit netlink socket overran)\n", program_name,
+			(unsigned long long)es.lost_unknown);
+	if (es.reconciled_exits)
+		fprintf(stderr, "%s: %llu processes were seen gone from /proc with "
+			"no exit record (killed, or forked before audit was on): "
+			"their exits say status_known false\n", program_name,
+			(unsigned long long)es.reconciled_exits);
 	if (es.life_evicted)
 		fprintf(stderr, "%s: %llu containers were followed no further "
 			"(too many at once): their later lifecycle events are missing\n",

@@ -368,13 +368,16 @@ static void by_pid_fill(struct vg_engine *en, struct vg_event *e)
 	}
 	if (e->type == VG_E_FORK && !e->fork.child_start_ns)
 		proc_start(en, e->fork.child_pid, &e->fork.child_start_ns);
-	if (e->type != VG_E_EXEC && live && pe->cgroup_id) {
+	/* the cgroup only as the process's own cgroup file said it: at an
+	 * exec read now (runc moves its child before the exec), else as
+	 * read at an earlier event of it; never its parent's */
+	if (e->type != VG_E_EXEC && pe && pe->cgroup_id) {
 		e->t.cgroup_id = pe->cgroup_id;
 	} else if (vg_attrib_pid_cgroup(en->ctx, (int)e->t.pid, &a) == 0 &&
 		   a.cgroup_id) {
 		e->t.cgroup_id = a.cgroup_id;
-	} else if (pe && pe->cgroup_id) {
-		e->t.cgroup_id = pe->cgroup_id;
+		if (pe && e->type != VG_E_EXEC)
+			vg_ptable_set_cgroup(en->pt, (int)e->t.pid, a.cgroup_id);
 	} else {
 		e->t.cgroup_unknown = true;
 	}
@@ -523,6 +526,8 @@ static int on_event(void *ctx, struct vg_event *e)
 		return 0;
 	case VG_E_LOST:
 		en->st.lost_reported += e->lost.total;
+		if (e->lost.count_unknown)
+			en->st.lost_unknown++;
 		to_sinks(en, e, true);
 		return en->stop ? -ECANCELED : 0;
 	default:
@@ -540,8 +545,12 @@ static int on_event(void *ctx, struct vg_event *e)
 		if (!e->fork.thread) {
 			vg_ptable_fork(en->pt, (int)e->t.pid, (int)e->fork.child_pid,
 				       e->fork.child_start_ns);
-			vg_ptable_set_cgroup(en->pt, (int)e->fork.child_pid,
-					     e->t.cgroup_id);
+			/* the kernel's word at the fork; a source by pid has
+			 * only the parent's file then: the child's own is
+			 * read at its first event */
+			if (!(en->src->caps & VG_SRC_BY_PID))
+				vg_ptable_set_cgroup(en->pt, (int)e->fork.child_pid,
+						     e->t.cgroup_id);
 			/* a pid selection follows descendants */
 			if (en->pid_select && en->src->ops->select_pid)
 				en->src->ops->select_pid(en->src, e->fork.child_pid,

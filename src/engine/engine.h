@@ -155,6 +155,7 @@ struct vg_engine_stats {
 	/* a source by pid: processes found in /proc that no record
 	 * announced, and exits seen only as absence from /proc */
 	uint64_t reconciled_new, reconciled_exits;
+	uint64_t lost_unknown;    /* losses reported without a count */
 };
 void vg_engine_stats(const struct vg_engine *en, struct vg_engine_stats *ret);
 

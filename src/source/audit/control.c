@@ -498,7 +498,8 @@ int vg_audit_ctl_open(const struct vg_audit_ctl_opts *o,
 		return -ENOMEM;
 	}
 	c->fd = c->read_fd = c->lock_fd = -1;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+	/* the daemon's socket lives here too: searchable by its clients */
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		r = -errno;
 		vg_set_err(err, errsz, "cannot make %s: %s", dir, strerror(-r));
 		goto fail;
