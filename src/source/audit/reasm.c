@@ -258,8 +258,11 @@ struct decoded {
 	uint64_t a[4];
 	const char *key;
 	bool exec_args_bad;
+	bool in_pieces;        /* an argument's pieces, maybe continued in
+				* the next EXECVE record */
 	uint64_t argc;
 	int path_items;
+	bool path_parent;      /* r->path is a PARENT item's */
 	char addr_hex[260];
 	bool have_addr;
 };
@@ -281,12 +284,13 @@ static void args_put(struct vg_audit_reasm *r, const char *s, bool *truncated)
 
 /* An EXECVE record: aN="..." or hex; a long one in pieces aN_len=,
  * aN[0]=, aN[1]=..., each piece quoted or hex. The pieces of one
- * argument are joined; an argument whose pieces stop short is cut there
- * and marked. */
+ * argument are joined, across records too (the kernel starts a new
+ * record when one is full, in the middle of the pieces); the last
+ * argument is closed by close_args() at the end of the event. */
 static void decode_execve(struct vg_audit_reasm *r, auparse_state_t *au,
 			  struct decoded *d)
 {
-	bool in_pieces = false;
+	bool in_pieces = d->in_pieces;
 
 	if (auparse_first_field(au) <= 0)
 		return;
@@ -341,8 +345,15 @@ static void decode_execve(struct vg_audit_reasm *r, auparse_state_t *au,
 		}
 		args_put(r, field_text(au), &d->e.exec.args_truncated);
 	} while (auparse_next_field(au) > 0);
-	if (in_pieces && r->args_len < r->o.max_args)
+	d->in_pieces = in_pieces;
+}
+
+/* The pieces of the last argument, ended. */
+static void close_args(struct vg_audit_reasm *r, struct decoded *d)
+{
+	if (d->in_pieces && r->args_len < r->o.max_args)
 		r->args[r->args_len++] = '\0';
+	d->in_pieces = false;
 }
 
 static void decode_syscall(struct vg_audit_reasm *r, auparse_state_t *au,
@@ -408,11 +419,13 @@ static void decode_syscall(struct vg_audit_reasm *r, auparse_state_t *au,
 }
 
 /* A PATH record: the first (item=0) is what the caller named; of an
- * open that creates, the CREATE item is the file. */
+ * open with O_CREAT, the item after the PARENT one is the file: CREATE
+ * when it was made, NORMAL when it was there (kernels before 6.12). */
 static void decode_path(struct vg_audit_reasm *r, auparse_state_t *au,
 			struct decoded *d)
 {
 	const char *name = NULL, *nametype = NULL;
+	bool parent;
 
 	if (auparse_first_field(au) <= 0)
 		return;
@@ -428,8 +441,11 @@ static void decode_path(struct vg_audit_reasm *r, auparse_state_t *au,
 	} while (auparse_next_field(au) > 0);
 	if (!name)
 		return;
-	if (d->path_items++ == 0 || (nametype && strcmp(nametype, "CREATE") == 0)) {
+	parent = nametype && strcmp(nametype, "PARENT") == 0;
+	if (d->path_items++ == 0 || (nametype && strcmp(nametype, "CREATE") == 0) ||
+	    (d->path_parent && !parent)) {
 		copy_str(r->path, sizeof(r->path), name);
+		d->path_parent = parent;
 		if (d->path_items == 1)
 			copy_str(r->filename, sizeof(r->filename), name);
 	}
@@ -577,6 +593,7 @@ static void on_event(auparse_state_t *au, auparse_cb_event_t cb_type,
 		}
 		}
 	} while (auparse_next_record(au) > 0);
+	close_args(r, &d);
 	type = d.nr >= 0 ? syscall_type(r, d.arch, d.nr) : VG_E_NONE;
 	if (type == VG_E_NONE || !d.e.t.pid ||
 	    ((type == VG_E_EXEC || type == VG_E_FORK) && (!d.success || d.exit < 0)) ||
@@ -674,7 +691,8 @@ static size_t parse_header(const char *text, size_t len, int64_t *ret_wall_ns,
 			   uint64_t *ret_serial)
 {
 	char buf[64];
-	const char *end = memchr(text, ')', len < sizeof(buf) ? len : sizeof(buf));
+	/* the ')' and a NUL after it fit in @buf */
+	const char *end = memchr(text, ')', len < sizeof(buf) ? len : sizeof(buf) - 1);
 	unsigned long long sec, ms, serial;
 	int used = 0;
 	size_t n;
@@ -732,10 +750,16 @@ int vg_audit_reasm_record(struct vg_audit_reasm *r, int type, const char *text,
 	if (type == AR_TYPE_EOE) {
 		if (g)
 			return emit(r, i, false, fn, ctx);
-		return 0; /* its records went out already (evicted) */
+		r->st.ignored++; /* its records went out already, or none came */
+		return 0;
 	}
 	tname = audit_msg_type_to_name(type);
 	need = strlen("type=") + (tname ? strlen(tname) : 24) + strlen(" msg=") + len + 2;
+	if (need > r->o.max_bytes) {
+		/* alone over the bound: it goes, not the open events */
+		r->st.evicted++;
+		return 0;
+	}
 	/* the bound: the oldest open events go first, incomplete */
 	while (r->n_groups &&
 	       ((!g && r->n_groups == r->o.max_groups) || r->bytes + need > r->o.max_bytes)) {
@@ -754,10 +778,6 @@ int vg_audit_reasm_record(struct vg_audit_reasm *r, int type, const char *text,
 			}
 		if (ret)
 			return ret;
-	}
-	if (need > r->o.max_bytes) {
-		r->st.evicted++;
-		return 0;
 	}
 	if (!g) {
 		g = &r->groups[r->n_groups++];
