@@ -105,7 +105,7 @@ void cmd_watch_help(FILE *f)
 		"                       start: a reproduction to replay or share\n"
 		"  --source SRC         bpf (the default); audit: Linux audit's records,\n"
 		"                       for hosts without eBPF (exec, fork, exit, open,\n"
-		"                       connect, accept, bind, listen); auto: bpf, else\n"
+		"                       connect, accept, bind, listen, file); auto: bpf, else\n"
 		"                       audit; or replay:FILE, a recording, through the\n"
 		"                       same engine (no root needed; the host root gives\n"
 		"                       the containers' metadata)\n"
@@ -643,7 +643,7 @@ int cmd_watch(int argc, char **argv)
 		goto out;
 	}
 	if (w.all && vg_source_std_mask(src) != vg_event_std_mask()) {
-		/* everything this source has (audit: no file events) */
+		/* everything this source has (audit: no tp: or syscall:) */
 		w.types &= vg_source_std_mask(src) | ~vg_event_std_mask();
 		if (!w.types) {
 			r = cli_usage_error("watch", "the %s source has none of the "

@@ -176,6 +176,10 @@ struct want {
 	bool thread;
 	/* exit */
 	uint32_t status;
+	/* file */
+	uint32_t action, fmode, fuid, fgid;
+	const char *fpath, *fname, *fpath2, *fname2;
+	int32_t ffd;
 };
 
 static void str_eq(const char *what, const char *got, const char *want)
@@ -247,6 +251,20 @@ static void check(const struct vg_event *e, unsigned flags, const struct want *w
 		break;
 	case VG_E_EXIT:
 		assert_int_equal(e->exit.status, w->status);
+		break;
+	case VG_E_FILE:
+		assert_int_equal(e->file.action, w->action);
+		str_eq("file.path", e->file.path, w->fpath);
+		str_eq("file.name", e->file.name, w->fname);
+		str_eq("file.path2", e->file.path2, w->fpath2);
+		str_eq("file.name2", e->file.name2, w->fname2);
+		assert_int_equal(e->file.ret, w->ret);
+		assert_int_equal(e->file.fd, w->ffd);
+		assert_int_equal(e->file.mode, w->fmode);
+		assert_int_equal(e->file.uid, w->fuid);
+		assert_int_equal(e->file.gid, w->fgid);
+		if (w->fpath)
+			assert_true(e->file.path_flags & VG_EP_USER);
 		break;
 	}
 }
@@ -431,18 +449,30 @@ static void test_exec_script(void **state)
 #define OPEN(...) { .type = VG_E_OPEN, .pid = 3920, .ppid = 3812, .uid = 1000, \
 		    .comm = "app", __VA_ARGS__ }
 
+/* the file change an open that may write also is */
+#define FOPEN(...) { .type = VG_E_FILE, .pid = 3920, .ppid = 3812, .uid = 1000, \
+		     .comm = "app", .fuid = (uint32_t)-1, .fgid = (uint32_t)-1, \
+		     __VA_ARGS__ }
+
 static void test_open_paths(void **state)
 {
 	static const struct want w[] = {
 		/* PARENT then CREATE: the CREATE item, joined to the cwd */
 		OPEN(.path = "out.log", .name = "/tmp/out.log", .oflags = 0x241,
 		     .mode = 0644, .path_flags = VG_EP_USER, .dirfd = -100, .ret = 3),
+		/* an open that may write is a file change too */
+		FOPEN(.action = VG_FA_CREATE, .fpath = "out.log", .fname = "/tmp/out.log",
+		      .fmode = 0644, .ret = 3, .ffd = 3),
 		OPEN(.path = "/var/log/new.txt", .name = "/var/log/new.txt",
 		     .oflags = 0x441, .mode = 0600, .path_flags = VG_EP_USER,
 		     .dirfd = -100, .ret = 4),
+		FOPEN(.action = VG_FA_CREATE, .fpath = "/var/log/new.txt",
+		      .fname = "/var/log/new.txt", .fmode = 0600, .ret = 4, .ffd = 4),
 		/* PARENT then NORMAL (an existing file): the NORMAL item */
 		OPEN(.path = "/etc/hosts", .name = "/etc/hosts", .oflags = 0x42,
 		     .mode = 0666, .path_flags = VG_EP_USER, .dirfd = -100, .ret = 5),
+		FOPEN(.action = VG_FA_WRITE, .fpath = "/etc/hosts", .fname = "/etc/hosts",
+		      .fmode = 0666, .ret = 5, .ffd = 5),
 		{ .type = VG_E_OPEN, .pid = 3875, .ppid = 3812, .comm = "bash",
 		  .path = "/usr/share/locale/C.UTF-8/LC_MESSAGES/libc.mo",
 		  .name = "/usr/share/locale/C.UTF-8/LC_MESSAGES/libc.mo",
@@ -455,12 +485,52 @@ static void test_open_paths(void **state)
 		/* creat(): its flags are implied; in / no "//" */
 		OPEN(.path = "made.txt", .name = "/made.txt", .oflags = 01101,
 		     .mode = 0600, .path_flags = VG_EP_USER, .dirfd = -100, .ret = 8),
+		FOPEN(.action = VG_FA_CREATE, .fpath = "made.txt", .fname = "/made.txt",
+		      .fmode = 0600, .ret = 8, .ffd = 8),
 		OPEN(.path = "my file", .name = "/home/u k/my file",
 		     .path_flags = VG_EP_USER, .dirfd = -100, .ret = 9),
 	};
 
 	(void)state;
 	RUN("open-paths.txt", w);
+}
+
+#define FILEC(...) { .type = VG_E_FILE, .pid = 3940, .ppid = 3812, .uid = 1000, \
+			.comm = "fsops", .fuid = (uint32_t)-1, .fgid = (uint32_t)-1, \
+			.ffd = -1, __VA_ARGS__ }
+
+static void test_file_calls(void **state)
+{
+	static const struct want w[] = {
+		/* unlink: the DELETE item, joined to the cwd */
+		FILEC(.action = VG_FA_DELETE, .fpath = "old.txt", .fname = "/srv/old.txt"),
+		/* unlinkat(AT_FDCWD, ..., AT_REMOVEDIR) */
+		FILEC(.action = VG_FA_RMDIR, .fpath = "/srv/empty", .fname = "/srv/empty"),
+		/* mkdir: the CREATE item and the mode */
+		FILEC(.action = VG_FA_MKDIR, .fpath = "newdir", .fname = "/srv/newdir",
+		      .fmode = 0750),
+		/* rename: new name CREATE, old name DELETE */
+		FILEC(.action = VG_FA_RENAME, .fpath = "b.txt", .fname = "/srv/b.txt",
+		      .fpath2 = "a.txt", .fname2 = "/srv/a.txt"),
+		/* link: new name CREATE, old name NORMAL */
+		FILEC(.action = VG_FA_LINK, .fpath = "/srv/hard", .fname = "/srv/hard",
+		      .fpath2 = "/srv/b.txt", .fname2 = "/srv/b.txt"),
+		/* symlink: the link made; its target is in no record */
+		FILEC(.action = VG_FA_SYMLINK, .fpath = "soft", .fname = "/srv/soft"),
+		/* chmod by path */
+		FILEC(.action = VG_FA_CHMOD, .fpath = "/srv/b.txt", .fname = "/srv/b.txt",
+		      .fmode = 0600),
+		/* fchown by fd: no name */
+		{ .type = VG_E_FILE, .pid = 3940, .ppid = 3812, .uid = 1000,
+		  .comm = "fsops", .action = VG_FA_CHOWN, .ffd = 4, .fuid = 1000,
+		  .fgid = 100 },
+		/* a failed truncate keeps its result */
+		FILEC(.action = VG_FA_TRUNCATE, .fpath = "missing", .fname = "/srv/missing",
+		      .ret = -2),
+	};
+
+	(void)state;
+	RUN("file-calls.txt", w);
 }
 
 #define NET(t, ...) { .type = t, .pid = 3930, .ppid = 3812, .uid = 1000, \
@@ -1102,6 +1172,7 @@ int main(void)
 		cmocka_unit_test(test_exec_max_args),
 		cmocka_unit_test(test_exec_script),
 		cmocka_unit_test(test_open_paths),
+		cmocka_unit_test(test_file_calls),
 		cmocka_unit_test(test_sockaddr),
 		cmocka_unit_test(test_fork_exit),
 		cmocka_unit_test(test_syscall_names),

@@ -28,7 +28,7 @@
 /* The rule groups: one per event type that needs its own syscalls. */
 struct rule_group {
 	uint32_t type;           /* VG_E_* */
-	const char *syscalls[5];
+	const char *syscalls[32];
 	bool success;            /* only calls that succeeded */
 	bool compat;             /* also for 32-bit tasks (the table's) */
 };
@@ -42,6 +42,13 @@ static const struct rule_group groups[] = {
 	{ VG_E_ACCEPT, { "accept", "accept4" }, false, false },
 	{ VG_E_BIND, { "bind" }, false, false },
 	{ VG_E_LISTEN, { "listen" }, false, false },
+	/* file changes, and the opens that may write */
+	{ VG_E_FILE, { "unlink", "unlinkat", "rmdir", "mkdir", "mkdirat", "mknod",
+		       "mknodat", "chmod", "fchmodat", "fchmod", "chown", "lchown",
+		       "fchownat", "fchown", "truncate", "ftruncate", "rename",
+		       "renameat", "renameat2", "link", "linkat", "symlink",
+		       "symlinkat", "open", "openat", "openat2", "creat" },
+	  false, false },
 };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -352,7 +359,7 @@ static struct audit_rule_data *make_rule(const struct rule_group *g,
 	snprintf(pair, sizeof(pair), "arch=%s", arch);
 	if (add_pair(&rule, pair) != 0)
 		goto fail;
-	for (size_t i = 0; i < 5 && g->syscalls[i]; i++)
+	for (size_t i = 0; i < VG_ARRAY_SIZE(g->syscalls) && g->syscalls[i]; i++)
 		if (audit_rule_syscallbyname_data(rule, g->syscalls[i]) == 0)
 			added++;
 	if (!added)

@@ -27,6 +27,7 @@
 #define AR_STR_MAX 4096
 #define AR_ARCHS 4
 #define AR_NR_MAX 1024
+#define AR_ITEMS 6
 
 struct group {
 	uint64_t serial;
@@ -59,6 +60,13 @@ struct vg_audit_reasm {
 	/* the decoded event's strings */
 	char exe[AR_STR_MAX], cwd[AR_STR_MAX], filename[AR_STR_MAX];
 	char path[AR_STR_MAX], name[2 * AR_STR_MAX + 2];
+	/* a file change's PATH items, in order (rename has four) */
+	struct {
+		char name[AR_STR_MAX];
+		char type; /* 'P'arent, 'C'reate, 'D'elete, 'N'ormal, '?' */
+	} items[AR_ITEMS];
+	size_t n_items;
+	char name2[2 * AR_STR_MAX + 2];
 	char *args;
 	size_t args_len;
 };
@@ -75,6 +83,51 @@ static const struct {
 	{ "creat", VG_E_OPEN },		{ "connect", VG_E_CONNECT },
 	{ "accept", VG_E_ACCEPT },	{ "accept4", VG_E_ACCEPT },
 	{ "bind", VG_E_BIND },		{ "listen", VG_E_LISTEN },
+	{ "unlink", VG_E_FILE },	{ "unlinkat", VG_E_FILE },
+	{ "rmdir", VG_E_FILE },		{ "mkdir", VG_E_FILE },
+	{ "mkdirat", VG_E_FILE },	{ "mknod", VG_E_FILE },
+	{ "mknodat", VG_E_FILE },	{ "chmod", VG_E_FILE },
+	{ "fchmodat", VG_E_FILE },	{ "fchmod", VG_E_FILE },
+	{ "chown", VG_E_FILE },		{ "lchown", VG_E_FILE },
+	{ "fchownat", VG_E_FILE },	{ "fchown", VG_E_FILE },
+	{ "truncate", VG_E_FILE },	{ "ftruncate", VG_E_FILE },
+	{ "rename", VG_E_FILE },	{ "renameat", VG_E_FILE },
+	{ "renameat2", VG_E_FILE },	{ "link", VG_E_FILE },
+	{ "linkat", VG_E_FILE },	{ "symlink", VG_E_FILE },
+	{ "symlinkat", VG_E_FILE },
+};
+
+/* A file change: what it does, which argument is its directory fd (-1:
+ * none, relative to the cwd; -2: by fd, a0), and its mode, uid and gid
+ * arguments (-1: none). */
+static const struct file_call {
+	const char *name;
+	uint8_t action;
+	int8_t dirfd, mode, uid, gid;
+} file_calls[] = {
+	{ "unlink", VG_FA_DELETE, -1, -1, -1, -1 },
+	{ "unlinkat", VG_FA_DELETE, 0, -1, -1, -1 },
+	{ "rmdir", VG_FA_RMDIR, -1, -1, -1, -1 },
+	{ "mkdir", VG_FA_MKDIR, -1, 1, -1, -1 },
+	{ "mkdirat", VG_FA_MKDIR, 0, 2, -1, -1 },
+	{ "mknod", VG_FA_CREATE, -1, 1, -1, -1 },
+	{ "mknodat", VG_FA_CREATE, 0, 2, -1, -1 },
+	{ "chmod", VG_FA_CHMOD, -1, 1, -1, -1 },
+	{ "fchmodat", VG_FA_CHMOD, 0, 2, -1, -1 },
+	{ "fchmod", VG_FA_CHMOD, -2, 1, -1, -1 },
+	{ "chown", VG_FA_CHOWN, -1, -1, 1, 2 },
+	{ "lchown", VG_FA_CHOWN, -1, -1, 1, 2 },
+	{ "fchownat", VG_FA_CHOWN, 0, -1, 2, 3 },
+	{ "fchown", VG_FA_CHOWN, -2, -1, 1, 2 },
+	{ "truncate", VG_FA_TRUNCATE, -1, -1, -1, -1 },
+	{ "ftruncate", VG_FA_TRUNCATE, -2, -1, -1, -1 },
+	{ "rename", VG_FA_RENAME, -1, -1, -1, -1 },
+	{ "renameat", VG_FA_RENAME, 2, -1, -1, -1 },
+	{ "renameat2", VG_FA_RENAME, 2, -1, -1, -1 },
+	{ "link", VG_FA_LINK, -1, -1, -1, -1 },
+	{ "linkat", VG_FA_LINK, 2, -1, -1, -1 },
+	{ "symlink", VG_FA_SYMLINK, -1, -1, -1, -1 },
+	{ "symlinkat", VG_FA_SYMLINK, 1, -1, -1, -1 },
 };
 
 uint32_t vg_audit_syscall_type(const char *name)
@@ -231,20 +284,36 @@ static void decode_sockaddr(const char *hex, struct vg_event_addr *ret)
 	}
 }
 
-/* @path joined to @cwd when relative (no dirfd other than the cwd). */
+/* @path into @dst, joined to the cwd when relative and the call had no
+ * dirfd of its own; the caller's words either way. */
+static void absolute_to(struct vg_audit_reasm *r, char *dst, size_t dstsz,
+			const char *path, bool at_cwd, uint32_t *path_flags)
+{
+	*path_flags |= VG_EP_USER;
+	if (path[0] == '/') {
+		copy_str(dst, dstsz, path);
+	} else if (at_cwd && r->cwd[0]) {
+		snprintf(dst, dstsz, "%s%s%s", r->cwd, strcmp(r->cwd, "/") ? "/" : "",
+			 path);
+	} else {
+		copy_str(dst, dstsz, path);
+		*path_flags |= VG_EP_UNRESOLVED; /* relative to a dirfd */
+	}
+}
+
 static void absolute(struct vg_audit_reasm *r, const char *path, bool at_cwd,
 		     uint32_t *path_flags)
 {
-	*path_flags |= 4; /* VG_EP_USER: the caller's words */
-	if (path[0] == '/') {
-		copy_str(r->name, sizeof(r->name), path);
-	} else if (at_cwd && r->cwd[0]) {
-		snprintf(r->name, sizeof(r->name), "%s%s%s", r->cwd,
-			 strcmp(r->cwd, "/") ? "/" : "", path);
-	} else {
-		copy_str(r->name, sizeof(r->name), path);
-		*path_flags |= 2; /* VG_EP_UNRESOLVED: relative to a dirfd */
-	}
+	absolute_to(r, r->name, sizeof(r->name), path, at_cwd, path_flags);
+}
+
+/* The first PATH item of @type ('C', 'D', 'N'), or NULL. */
+static const char *item_of(const struct vg_audit_reasm *r, char type)
+{
+	for (size_t i = 0; i < r->n_items; i++)
+		if (r->items[i].type == type)
+			return r->items[i].name;
+	return NULL;
 }
 
 /* ------------------------------------------------------------- decode */
@@ -441,6 +510,14 @@ static void decode_path(struct vg_audit_reasm *r, auparse_state_t *au,
 	} while (auparse_next_field(au) > 0);
 	if (!name)
 		return;
+	if (r->n_items < AR_ITEMS) {
+		copy_str(r->items[r->n_items].name, sizeof(r->items[0].name), name);
+		r->items[r->n_items++].type = !nametype ? '?'
+					      : strcmp(nametype, "PARENT") == 0 ? 'P'
+					      : strcmp(nametype, "CREATE") == 0 ? 'C'
+					      : strcmp(nametype, "DELETE") == 0 ? 'D'
+					      : strcmp(nametype, "NORMAL") == 0 ? 'N' : '?';
+	}
 	parent = nametype && strcmp(nametype, "PARENT") == 0;
 	if (d->path_items++ == 0 || (nametype && strcmp(nametype, "CREATE") == 0) ||
 	    (d->path_parent && !parent)) {
@@ -462,6 +539,106 @@ static const char *field_of(auparse_state_t *au, const char *want)
 			return field_text(au);
 	} while (auparse_next_field(au) > 0);
 	return NULL;
+}
+
+/* A file change, from its call's arguments and PATH items: the item the
+ * kernel named CREATE or DELETE is the file made or removed; a rename's
+ * old name is its DELETE item, a link's its NORMAL one; by fd, no name.
+ * A symlink's target is in no record: it is absent. */
+static void file_event(struct vg_audit_reasm *r, struct decoded *d)
+{
+	struct vg_event *e = &d->e;
+	int machine = audit_elf_to_machine(d->arch);
+	const char *sc = machine >= 0 ? audit_syscall_to_name((int)d->nr, machine) : NULL;
+	const struct file_call *fc = NULL;
+	const char *path = NULL, *path2 = NULL;
+	bool at_cwd;
+
+	for (size_t i = 0; sc && i < sizeof(file_calls) / sizeof(file_calls[0]); i++)
+		if (strcmp(file_calls[i].name, sc) == 0)
+			fc = &file_calls[i];
+	e->file.ret = d->have_exit ? d->exit : 0;
+	e->file.fd = -1;
+	e->file.uid = e->file.gid = (uint32_t)-1;
+	if (!fc)
+		return;
+	e->file.action = fc->action;
+	if (fc->action == VG_FA_DELETE && fc->dirfd == 0 && (d->a[2] & 0x200))
+		e->file.action = VG_FA_RMDIR; /* unlinkat(AT_REMOVEDIR) */
+	if (strcmp(fc->name, "unlinkat") == 0)
+		e->file.flags = (uint32_t)d->a[2];
+	if (fc->mode >= 0)
+		e->file.mode = (uint32_t)d->a[fc->mode];
+	if (fc->uid >= 0) {
+		e->file.uid = (uint32_t)d->a[fc->uid];
+		e->file.gid = (uint32_t)d->a[fc->gid];
+	}
+	if (fc->dirfd == -2) {
+		e->file.fd = (int32_t)(uint32_t)d->a[0];
+		return;
+	}
+	at_cwd = fc->dirfd == -1 || (int32_t)(uint32_t)d->a[fc->dirfd] == -100;
+	switch (e->file.action) {
+	case VG_FA_DELETE:
+	case VG_FA_RMDIR:
+		path = item_of(r, 'D');
+		break;
+	case VG_FA_MKDIR:
+	case VG_FA_CREATE:
+	case VG_FA_SYMLINK:
+		path = item_of(r, 'C');
+		break;
+	case VG_FA_RENAME:
+		path = item_of(r, 'C');
+		path2 = item_of(r, 'D');
+		break;
+	case VG_FA_LINK:
+		path = item_of(r, 'C');
+		path2 = item_of(r, 'N');
+		break;
+	default:
+		path = item_of(r, 'N');
+		break;
+	}
+	if (!path && r->n_items)
+		path = r->items[r->n_items - 1].name;
+	if (path) {
+		e->file.path = path;
+		absolute(r, path, at_cwd, &e->file.path_flags);
+		e->file.name = r->name;
+	}
+	if (path2) {
+		uint32_t f2 = 0;
+
+		/* a rename's or link's old name: the old directory fd is a0 */
+		e->file.path2 = path2;
+		absolute_to(r, r->name2, sizeof(r->name2), path2,
+			    fc->dirfd == -1 || (int32_t)(uint32_t)d->a[0] == -100, &f2);
+		e->file.name2 = r->name2;
+	}
+}
+
+/* An open that may write (O_WRONLY, O_RDWR, O_CREAT, O_TRUNC) and
+ * succeeded is a file change too: a create when the kernel made the
+ * file (its CREATE item), else a write. */
+static bool open_file_event(struct vg_audit_reasm *r, const struct vg_event *o,
+			    struct vg_event *ret)
+{
+	if (o->open.ret < 0 || !(o->open.flags & (01 | 02 | 0100 | 01000)))
+		return false;
+	*ret = *o;
+	memset(&ret->file, 0, sizeof(ret->file));
+	ret->type = VG_E_FILE;
+	ret->file.action = item_of(r, 'C') ? VG_FA_CREATE : VG_FA_WRITE;
+	ret->file.path = o->open.path;
+	ret->file.name = o->open.name;
+	ret->file.path_flags = o->open.path_flags;
+	ret->file.ret = o->open.ret;
+	ret->file.mode = o->open.mode;
+	ret->file.flags = o->open.flags;
+	ret->file.uid = ret->file.gid = (uint32_t)-1;
+	ret->file.fd = (int32_t)o->open.ret;
+	return true;
 }
 
 static void finish_event(struct vg_audit_reasm *r, struct decoded *d,
@@ -529,6 +706,9 @@ static void finish_event(struct vg_audit_reasm *r, struct decoded *d,
 		}
 		break;
 	}
+	case VG_E_FILE:
+		file_event(r, d);
+		break;
 	case VG_E_CONNECT:
 	case VG_E_ACCEPT:
 	case VG_E_BIND:
@@ -567,6 +747,7 @@ static void on_event(auparse_state_t *au, auparse_cb_event_t cb_type,
 		return;
 	d.nr = -1;
 	r->exe[0] = r->cwd[0] = r->filename[0] = r->path[0] = r->name[0] = '\0';
+	r->n_items = 0;
 	r->args_len = 0;
 	if (auparse_first_record(au) <= 0) {
 		r->st.parse_errors++;
@@ -609,6 +790,14 @@ static void on_event(auparse_state_t *au, auparse_cb_event_t cb_type,
 		d.e.exec.args_incomplete = true;
 	r->st.events++;
 	r->fn_ret = r->fn(r->fn_ctx, &d.e, d.flags);
+	if (type == VG_E_OPEN && !r->fn_ret) {
+		struct vg_event f;
+
+		if (open_file_event(r, &d.e, &f)) {
+			r->st.events++;
+			r->fn_ret = r->fn(r->fn_ctx, &f, d.flags);
+		}
+	}
 }
 
 /* ------------------------------------------------------------- groups */
@@ -679,7 +868,11 @@ static int emit(struct vg_audit_reasm *r, size_t i, bool incomplete,
 	r->fn_ret = 0;
 	/* one whole event in, flushed out: libauparse holds nothing between
 	 * groups, so its own timeout and memory never come into play */
-	if (auparse_feed(r->au, g.text, g.len) < 0 || auparse_flush_feed(r->au) < 0)
+	if (auparse_feed(r->au, g.text, g.len) < 0)
+		r->st.parse_errors++;
+	/* even after a failed feed: nothing of this group may stay in
+	 * libauparse to be joined to the next */
+	if (auparse_flush_feed(r->au) < 0)
 		r->st.parse_errors++;
 	r->cur = NULL;
 	free(g.text);

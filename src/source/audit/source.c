@@ -204,10 +204,11 @@ static void as_tick(struct vg_source *s, bool all, vg_event_fn fn, void *ctx)
 }
 
 /* What audit records give (the rest of the kernel's types are the eBPF
- * source's own: cgroups made, argv chunks, tracepoints, file changes). */
+ * source's own: cgroups made, argv chunks, syscalls, tracepoints). */
 #define AUDIT_TYPES                                                            \
 	(VG_E_TABLE_TYPES | VG_E_BIT(VG_E_OPEN) | VG_E_BIT(VG_E_CONNECT) |     \
-	 VG_E_BIT(VG_E_ACCEPT) | VG_E_BIT(VG_E_BIND) | VG_E_BIT(VG_E_LISTEN))
+	 VG_E_BIT(VG_E_ACCEPT) | VG_E_BIT(VG_E_BIND) | VG_E_BIT(VG_E_LISTEN) | \
+	 VG_E_BIT(VG_E_FILE))
 #define INTERNAL_TYPES                                                         \
 	(VG_E_BIT(VG_E_EXEC_ARGS) | VG_E_BIT(VG_E_CGROUP_MKDIR) |              \
 	 VG_E_BIT(VG_E_CGROUP_RMDIR))
@@ -223,7 +224,7 @@ static int as_set_types(struct vg_source *s, uint64_t types, char *err,
 			if (other & VG_E_BIT(t)) {
 				vg_set_err(err, errsz, "the audit source has no %s "
 					   "events (it has exec, fork, exit, open, "
-					   "connect, accept, bind and listen)",
+					   "connect, accept, bind, listen and file)",
 					   vg_event_type_name(t));
 				break;
 			}
