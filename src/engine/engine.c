@@ -360,12 +360,11 @@ static void by_pid_fill(struct vg_engine *en, struct vg_event *e)
 	bool read = !e->t.start_ns && (e->type == VG_E_EXEC || !live) &&
 		    proc_start(en, e->t.pid, &e->t.start_ns);
 
-	if (!e->t.start_ns && !read) {
-		if (pe)
-			e->t.start_ns = pe->start_ticks * tick_ns;
-		else
-			e->t.start_unknown = true;
-	}
+	if (!e->t.start_ns && !read && pe)
+		e->t.start_ns = pe->start_ticks * tick_ns;
+	/* neither /proc nor the table knew it: the exec id is a guess */
+	if (!e->t.start_ns)
+		e->t.start_unknown = true;
 	if (e->type == VG_E_FORK && !e->fork.child_start_ns)
 		proc_start(en, e->fork.child_pid, &e->fork.child_start_ns);
 	/* the cgroup only as the process's own cgroup file said it: at an
@@ -381,6 +380,10 @@ static void by_pid_fill(struct vg_engine *en, struct vg_event *e)
 	} else {
 		e->t.cgroup_unknown = true;
 	}
+	/* every record says the parent as it is now: a process whose
+	 * parent exited has been reparented */
+	if (live && e->t.ppid && pe->ppid != (int)e->t.ppid && e->type != VG_E_EXEC)
+		vg_ptable_reparent(en->pt, (int)e->t.pid, (int)e->t.ppid);
 	/* the next event of this pid is attributed afresh */
 	if (e->type == VG_E_EXEC || e->type == VG_E_FORK || e->type == VG_E_EXIT)
 		en->attr_valid = false;
@@ -396,8 +399,11 @@ static int cmp_int(const void *a, const void *b)
 }
 
 struct recon {
+	const struct vg_ptable *pt;
 	int *pids;      /* /proc's, ascending */
 	size_t n;
+	int orphans[ORPHANS_MAX]; /* processes whose parent is gone */
+	size_t n_orphans;
 	struct missing *now;
 	size_t n_now;
 };
@@ -405,7 +411,13 @@ struct recon {
 static int recon_entry(const struct vg_pt_entry *pe, void *arg)
 {
 	struct recon *rc = arg;
+	const struct vg_pt_entry *parent;
 
+	/* a process whose parent is gone was reparented (to a subreaper or
+	 * init), which no record says: its parent from /proc */
+	if (!pe->exited && pe->ppid > 0 && rc->n_orphans < ORPHANS_MAX &&
+	    (!(parent = vg_ptable_get(rc->pt, pe->ppid)) || parent->exited))
+		rc->orphans[rc->n_orphans++] = pe->pid;
 	if (pe->exited || rc->n_now == MISSING_MAX ||
 	    bsearch(&pe->pid, rc->pids, rc->n, sizeof(int), cmp_int))
 		return 0;
@@ -422,8 +434,9 @@ static int recon_entry(const struct vg_pt_entry *pe, void *arg)
  * than an exit record takes) exits, its status unknown. */
 static void reconcile(struct vg_engine *en, uint64_t now)
 {
-	struct recon rc = { 0 };
+	struct recon rc = { .pt = en->pt };
 	uint64_t tick_ns = 1000000000ull / (uint64_t)en->ctx->clk_tck;
+
 
 	if (vg_attrib_list_pids(en->ctx, &rc.pids, &rc.n) < 0)
 		return;
@@ -453,6 +466,17 @@ static void reconcile(struct vg_engine *en, uint64_t now)
 	}
 	vg_ptable_foreach(en->pt, recon_entry, &rc);
 	free(rc.pids);
+	for (size_t i = 0; i < rc.n_orphans; i++) {
+		char path[32], buf[1024];
+		struct vg_proc p;
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "%d/stat", rc.orphans[i]);
+		n = vg_read_small_at(en->ctx->proc_fd, path, buf, sizeof(buf));
+		memset(&p, 0, sizeof(p));
+		if (n > 0 && vg_proc_parse_stat(buf, (size_t)n, &p) == 0)
+			vg_ptable_reparent(en->pt, rc.orphans[i], p.ppid);
+	}
 	for (size_t i = 0; i < rc.n_now; i++) {
 		struct missing *m = &rc.now[i];
 
@@ -542,7 +566,7 @@ static int on_event(void *ctx, struct vg_event *e)
 		drop_consider(en, e->t.cgroup_id);
 	switch (e->type) {
 	case VG_E_FORK:
-		if (!e->fork.thread) {
+		if (!e->fork.thread && e->fork.child_pid) {
 			vg_ptable_fork(en->pt, (int)e->t.pid, (int)e->fork.child_pid,
 				       e->fork.child_start_ns);
 			/* the kernel's word at the fork; a source by pid has
@@ -733,6 +757,20 @@ void vg_engine_set_async_attach(struct vg_engine *en, bool on)
 	en->async_attach = on;
 }
 
+/* "connect, bind" of @types, for messages (a static buffer). */
+static const char *type_names(uint64_t types)
+{
+	static char buf[256];
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (uint32_t t = 0; t < 64 && o < sizeof(buf); t++)
+		if (types & VG_E_BIT(t))
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s",
+					      o ? ", " : "", vg_event_type_name(t));
+	return buf;
+}
+
 int vg_engine_add_sink_async(struct vg_engine *en, struct vg_sink *s,
 			     uint64_t *ret_ticket, char *err, size_t errsz)
 {
@@ -740,21 +778,24 @@ int vg_engine_add_sink_async(struct vg_engine *en, struct vg_sink *s,
 
 	/* a field the source never fills would make the filter silently
 	 * false (or true under "not"): refused, with why */
-	for (const char *const *f = en->src->lacks; s->filter && f && *f; f++)
-		for (int id = 0; id < VG_F_COUNT; id++)
-			if (strcmp(vg_filter_field_name(id), *f) == 0 &&
-			    vg_filter_uses_field(s->filter, id)) {
-				vg_set_err(err, errsz, "the %s source has no %s: %s",
-					   en->src->ops->name, *f,
-					   en->src->lacks_why ? en->src->lacks_why : "");
-				return -EOPNOTSUPP;
-			}
-	uint64_t lacking = en->src->types
-				   ? s->types & (VG_E_BIT(VG_E_KERNEL_TYPES) - 1) &
-					     ~en->src->types
+	uint64_t fmask = s->filter ? vg_filter_type_mask(s->filter, vg_event_type_bits, NULL)
 				   : 0;
 
-	for (uint32_t t = 0; lacking && t < VG_E_KERNEL_TYPES; t++)
+	for (const struct vg_source_lack *l = en->src->lacks; s->filter && l && l->field; l++)
+		for (int id = 0; id < VG_F_COUNT; id++)
+			if (strcmp(vg_filter_field_name(id), l->field) == 0 &&
+			    vg_filter_uses_field(s->filter, id) &&
+			    (!l->types || (l->types & s->types & fmask))) {
+				vg_set_err(err, errsz, "the %s source has no %s%s%s: %s",
+					   en->src->ops->name, l->field,
+					   l->types ? " for " : "",
+					   l->types ? type_names(l->types & s->types & fmask)
+						    : "", l->why);
+				return -EOPNOTSUPP;
+			}
+	uint64_t lacking = en->src->types ? s->types & ~en->src->types : 0;
+
+	for (uint32_t t = 0; lacking && t < 64; t++)
 		if (lacking & VG_E_BIT(t)) {
 			vg_set_err(err, errsz, "the %s source has no %s events",
 				   en->src->ops->name, vg_event_type_name(t));

@@ -120,6 +120,8 @@ static int get_field(void *ctx, int field, const char *key, size_t key_len,
 	case VG_F_PROC_PPID: return num_val(e->t.ppid, ret);
 	case VG_F_PROC_NAME: return str_val(e->t.comm, ret);
 	case VG_F_PROC_EXE: return str_val(e->x.exe, ret);
+	case VG_F_PROC_CWD:
+		return e->type == VG_E_EXEC ? str_val(e->exec.cwd, ret) : 0;
 	case VG_F_PROC_ARGS: return args_val(g, false, ret);
 	case VG_F_PROC_CMDLINE: return args_val(g, true, ret);
 	case VG_F_PROC_EXEC_ID:

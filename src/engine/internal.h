@@ -45,6 +45,8 @@ struct missing {
 	uint64_t since_ns;
 };
 #define MISSING_MAX 4096
+/* Children of one exiting process looked up again (a source by pid). */
+#define ORPHANS_MAX 1024
 #define RECONCILE_GRACE_NS (3000ull * 1000000ull)
 
 struct held {

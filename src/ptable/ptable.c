@@ -229,6 +229,17 @@ int vg_ptable_exec(struct vg_ptable *t, int pid, int ppid, uint64_t start_ns,
 	return 0;
 }
 
+void vg_ptable_reparent(struct vg_ptable *t, int pid, int ppid)
+{
+	struct vg_pt_entry *e = pid > 0 ? find(t, pid) : NULL;
+
+	if (!e || e->exited || e->ppid == ppid || ppid < 0)
+		return;
+	e->ppid = ppid;
+	set_ids(t, e);
+	t->st.reparented++;
+}
+
 void vg_ptable_set_cgroup(struct vg_ptable *t, int pid, uint64_t cgid)
 {
 	struct vg_pt_entry *e = pid > 0 ? find(t, pid) : NULL;

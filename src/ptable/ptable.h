@@ -58,6 +58,9 @@ int vg_ptable_fork(struct vg_ptable *t, int ppid, int pid, uint64_t start_ns);
  * entry when the process was not known. */
 int vg_ptable_exec(struct vg_ptable *t, int pid, int ppid, uint64_t start_ns,
 		   const char *exe, const char *comm);
+/* @pid's parent is @ppid now (its parent exited: it was reparented to a
+ * subreaper or init). */
+void vg_ptable_reparent(struct vg_ptable *t, int pid, int ppid);
 /* @pid was in cgroup @cgid at an event (exec, fork). */
 void vg_ptable_set_cgroup(struct vg_ptable *t, int pid, uint64_t cgid);
 /* @pid exited. Its entry stays findable (exited set) until
@@ -76,7 +79,7 @@ int vg_ptable_foreach(const struct vg_ptable *t,
 
 struct vg_ptable_stats {
 	size_t entries, max;
-	uint64_t seeded, evicted, forks, execs, exits, misses;
+	uint64_t seeded, evicted, forks, execs, exits, misses, reparented;
 };
 void vg_ptable_stats(const struct vg_ptable *t, struct vg_ptable_stats *ret);
 

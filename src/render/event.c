@@ -639,14 +639,28 @@ static void render_fork(struct vg_renderer *r, const struct vg_event *e,
 		struct vg_printer *l = line_task(r, e);
 
 		PUT(l, "child=");
-		vg_pr_put_u64(l, e->fork.thread ? e->fork.child_tid
-						: e->fork.child_pid);
+		if (!e->fork.child_pid) /* gone before its host pid was found */
+			PUT(l, "unknown");
+		else
+			vg_pr_put_u64(l, e->fork.thread ? e->fork.child_tid
+							: e->fork.child_pid);
 		if (e->fork.thread)
 			PUT(l, " (thread)");
 		return;
 	}
 	put_head(r, e);
 	vg_pr_obj_open(p, "child");
+	if (!e->fork.child_pid) {
+		/* a child in a pid namespace, gone before its host pid was
+		 * found (the audit source) */
+		vg_pr_null(p, "pid", NULL);
+		vg_pr_null(p, "tid", NULL);
+		vg_pr_bool(p, "thread", NULL, e->fork.thread);
+		vg_pr_null(p, "exec_id", NULL);
+		vg_pr_obj_close(p);
+		put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns);
+		return;
+	}
 	vg_pr_i64(p, "pid", NULL, e->fork.child_pid);
 	vg_pr_i64(p, "tid", NULL, e->fork.child_tid);
 	vg_pr_bool(p, "thread", NULL, e->fork.thread);

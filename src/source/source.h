@@ -80,6 +80,13 @@ struct vg_source_ops {
 	void (*free)(struct vg_source *s);
 };
 
+/* A filter field a source never fills, for some event types or all. */
+struct vg_source_lack {
+	const char *field;   /* its name in the filter language */
+	uint64_t types;      /* VG_E_BIT()s it lacks it for; 0: every type */
+	const char *why;
+};
+
 struct vg_source {
 	const struct vg_source_ops *ops;
 	unsigned caps;  /* VG_SRC_* */
@@ -87,22 +94,19 @@ struct vg_source {
 	char boot_id[40];
 	bool have_boot_id;
 	int64_t boot_to_wall_ns; /* 0: this host's, as it is now */
-	/* filter fields it never fills (NULL-terminated; NULL: none), with
-	 * why: a filter on one is refused, not silently false */
-	const char *const *lacks;
-	const char *lacks_why;
-	/* the kernel's event types it can deliver (VG_E_BIT()s; 0: every
-	 * one): "all" means these */
+	/* filter fields it never fills (ended by a NULL field; NULL: none):
+	 * a filter on one is refused, not silently false */
+	const struct vg_source_lack *lacks;
+	/* the event types it can deliver (VG_E_BIT()s; 0: every one), the
+	 * engine's that come of its events (container lifecycle) included:
+	 * "all" means these */
 	uint64_t types;
 };
 
-/* The std types ("all") that @s can deliver: the engine's own (container
- * lifecycle) and those of the kernel's it has. */
+/* The std types ("all") that @s can deliver. */
 static inline uint64_t vg_source_std_mask(const struct vg_source *s)
 {
-	uint64_t user = ~(VG_E_BIT(VG_E_KERNEL_TYPES) - 1);
-
-	return s->types ? vg_event_std_mask() & (s->types | user) : vg_event_std_mask();
+	return s->types ? vg_event_std_mask() & s->types : vg_event_std_mask();
 }
 
 static inline void vg_source_free(struct vg_source *s)

@@ -77,7 +77,7 @@ vg_need_cmds() {
 	local c missing=()
 	for c in "$@"; do command -v "$c" >/dev/null 2>&1 || missing+=("$c"); done
 	if [ ${#missing[@]} -gt 0 ]; then
-		fail "missing tools: ${missing[*]} (apt-get install -y docker.io containerd runc podman busybox-static jq)"
+		fail "missing tools: ${missing[*]} (apt-get install -y docker.io containerd runc podman busybox-static jq auditd)"
 		return 1
 	fi
 	return 0

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "source/audit/source.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +19,35 @@
 #define BATCH 512
 /* Exits held for their delay, at most; beyond, the oldest goes early. */
 #define HELD_EXITS_MAX 8192
+/* Tasks of one caller looked through for a clone's child. */
+#define RESOLVE_TASKS_MAX 4096
 
-static const char *const audit_lacks[] = { "evt.cpu", "proc.tid", NULL };
+/* What audit records give (the rest of the kernel's types are the eBPF
+ * source's own: cgroups made, argv chunks, syscalls, tracepoints). */
+#define AUDIT_TYPES                                                            \
+	(VG_E_TABLE_TYPES | VG_E_BIT(VG_E_OPEN) | VG_E_BIT(VG_E_CONNECT) |     \
+	 VG_E_BIT(VG_E_ACCEPT) | VG_E_BIT(VG_E_BIND) | VG_E_BIT(VG_E_LISTEN) | \
+	 VG_E_BIT(VG_E_FILE))
+#define INTERNAL_TYPES                                                         \
+	(VG_E_BIT(VG_E_EXEC_ARGS) | VG_E_BIT(VG_E_CGROUP_MKDIR) |              \
+	 VG_E_BIT(VG_E_CGROUP_RMDIR))
+
+#define NO_ID "audit records carry no CPU or thread id"
+#define ONE_SIDE "an audit record holds one address: the one the caller gave " \
+		 "(connect, bind) or was given (accept)"
+#define SERVER_TYPES (VG_E_BIT(VG_E_CONNECT) | VG_E_BIT(VG_E_BIND) | VG_E_BIT(VG_E_LISTEN))
+#define CLIENT_TYPES (VG_E_BIT(VG_E_ACCEPT) | VG_E_BIT(VG_E_LISTEN))
+static const struct vg_source_lack audit_lacks[] = {
+	{ "evt.cpu", 0, NO_ID },
+	{ "proc.tid", 0, NO_ID },
+	{ "fd.cip", SERVER_TYPES, ONE_SIDE },
+	{ "fd.cport", SERVER_TYPES, ONE_SIDE },
+	{ "fd.sip", CLIENT_TYPES, ONE_SIDE },
+	{ "fd.sport", CLIENT_TYPES, ONE_SIDE },
+	{ "proc.cwd", AUDIT_TYPES & ~VG_E_BIT(VG_E_EXEC),
+	  "vigil takes the cwd from an exec's records only" },
+	{ NULL, 0, NULL },
+};
 
 struct held_exit {
 	uint64_t due_ns;
@@ -30,6 +59,9 @@ struct audit_source {
 	struct vg_audit_ctl *ctl;
 	struct vg_audit_reasm *reasm;
 	int proc_fd;
+	uint64_t host_pidns;      /* the host's pid namespace (vigil's) */
+	uint64_t forks_unresolved; /* a child in a pid namespace, gone before
+				    * its host pid was found */
 	uint64_t exit_delay_ns;
 	struct held_exit *held;   /* ring, oldest first */
 	size_t held_head, n_held;
@@ -66,6 +98,126 @@ static bool is_thread(struct audit_source *a, uint32_t pid, uint32_t child)
 		return false;
 	snprintf(path, sizeof(path), "%u/task/%u", pid, child);
 	return faccessat(a->proc_fd, path, F_OK, 0) == 0;
+}
+
+/* The inode of @pid's pid namespace, 0 when unknown. */
+static uint64_t pidns_of(struct audit_source *a, uint32_t pid)
+{
+	char path[48];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%u/ns/pid", pid);
+	return fstatat(a->proc_fd, path, &st, 0) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+/* The innermost of the NSpid ids in @dir/status under /proc: what the
+ * task is called in its own pid namespace. 0 when gone or unreadable. */
+static uint32_t inner_pid(struct audit_source *a, const char *dir)
+{
+	char path[352], buf[2048], *l, *end;
+	unsigned long v = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/status", dir);
+	n = vg_read_small_at(a->proc_fd, path, buf, sizeof(buf));
+	if (n <= 0 || !(l = strstr(buf, "\nNSpid:")))
+		return 0;
+	l += strlen("\nNSpid:");
+	for (;;) {
+		unsigned long x;
+
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (*l < '0' || *l > '9')
+			break;
+		x = strtoul(l, &end, 10);
+		if (end == l)
+			break;
+		v = x;
+		l = end;
+	}
+	return v <= UINT32_MAX ? (uint32_t)v : 0;
+}
+
+/* A clone's return value is the child's id in the caller's own pid
+ * namespace, not the host's: find the host id among the caller's tasks
+ * (a thread) and their children (a process). 0: the child is gone. */
+static uint32_t resolve_child(struct audit_source *a, uint32_t pid,
+			      uint32_t nschild, bool *ret_thread)
+{
+	char path[64], dir[320], buf[4096];
+	int fd, n_tasks = 0;
+	struct dirent *de;
+	uint32_t found = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%u/task", pid);
+	fd = openat(a->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	/* a thread: one of the caller's tasks */
+	while (!found && n_tasks < RESOLVE_TASKS_MAX && (de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		n_tasks++;
+		snprintf(dir, sizeof(dir), "%u/task/%s", pid, de->d_name);
+		if (inner_pid(a, dir) == nschild) {
+			found = (uint32_t)strtoul(de->d_name, NULL, 10);
+			*ret_thread = true;
+		}
+	}
+	/* a process: a child of one of them */
+	rewinddir(d);
+	n_tasks = 0;
+	while (!found && n_tasks < RESOLVE_TASKS_MAX && (de = readdir(d))) {
+		char *tok, *save = NULL;
+		ssize_t n;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		n_tasks++;
+		snprintf(dir, sizeof(dir), "%u/task/%s/children", pid, de->d_name);
+		n = vg_read_small_at(a->proc_fd, dir, buf, sizeof(buf));
+		if (n <= 0)
+			continue;
+		for (tok = strtok_r(buf, " \n", &save); tok && !found;
+		     tok = strtok_r(NULL, " \n", &save)) {
+			snprintf(dir, sizeof(dir), "%s", tok);
+			if (inner_pid(a, dir) == nschild) {
+				found = (uint32_t)strtoul(tok, NULL, 10);
+				*ret_thread = false;
+			}
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* The fork's child by its host id: the clone's return value is that
+ * already for a caller in the host's pid namespace. */
+static void fork_child(struct audit_source *a, struct vg_event *e, unsigned flags)
+{
+	uint64_t ns = a->proc_fd >= 0 ? pidns_of(a, e->t.pid) : 0;
+	bool thread = e->fork.thread;
+	uint32_t host;
+
+	if (!ns || !a->host_pidns || ns == a->host_pidns) {
+		if (flags & VG_AR_THREAD_UNKNOWN)
+			e->fork.thread = is_thread(a, e->t.pid, e->fork.child_pid);
+		return;
+	}
+	host = resolve_child(a, e->t.pid, e->fork.child_pid, &thread);
+	if (!host) {
+		/* gone already: which host process it was is not known */
+		a->forks_unresolved++;
+		e->fork.child_pid = e->fork.child_tid = 0;
+		return;
+	}
+	e->fork.child_pid = e->fork.child_tid = host;
+	e->fork.thread = thread;
 }
 
 static int release_exit(struct audit_source *a)
@@ -106,8 +258,8 @@ static int on_decoded(void *ctx, struct vg_event *e, unsigned flags)
 	e->t.no_cpu = true;
 	if ((flags & VG_AR_INCOMPLETE) && e->type == VG_E_EXEC)
 		e->exec.args_incomplete = true;
-	if (e->type == VG_E_FORK && (flags & VG_AR_THREAD_UNKNOWN))
-		e->fork.thread = is_thread(a, e->t.pid, e->fork.child_pid);
+	if (e->type == VG_E_FORK)
+		fork_child(a, e, flags);
 	if (e->type == VG_E_EXIT)
 		return hold_exit(a, e);
 	return a->fn(a->fn_ctx, e);
@@ -203,16 +355,6 @@ static void as_tick(struct vg_source *s, bool all, vg_event_fn fn, void *ctx)
 		check_loss(a, now);
 }
 
-/* What audit records give (the rest of the kernel's types are the eBPF
- * source's own: cgroups made, argv chunks, syscalls, tracepoints). */
-#define AUDIT_TYPES                                                            \
-	(VG_E_TABLE_TYPES | VG_E_BIT(VG_E_OPEN) | VG_E_BIT(VG_E_CONNECT) |     \
-	 VG_E_BIT(VG_E_ACCEPT) | VG_E_BIT(VG_E_BIND) | VG_E_BIT(VG_E_LISTEN) | \
-	 VG_E_BIT(VG_E_FILE))
-#define INTERNAL_TYPES                                                         \
-	(VG_E_BIT(VG_E_EXEC_ARGS) | VG_E_BIT(VG_E_CGROUP_MKDIR) |              \
-	 VG_E_BIT(VG_E_CGROUP_RMDIR))
-
 static int as_set_types(struct vg_source *s, uint64_t types, char *err,
 			size_t errsz)
 {
@@ -304,9 +446,13 @@ static int source_new(const struct vg_audit_source_opts *o, bool live,
 	a->base.ops = &audit_ops;
 	a->base.caps = VG_SRC_LIVE | VG_SRC_BY_PID;
 	a->base.lacks = audit_lacks;
-	a->base.lacks_why = "audit records carry no CPU or thread id";
+	/* no container lifecycle: it follows cgroups made and removed,
+	 * which audit does not record */
 	a->base.types = AUDIT_TYPES;
 	a->proc_fd = o->proc_fd;
+	/* vigil's own: the audit source runs in the host's pid namespace
+	 * (its records' pids are the host's); pid 1 may refuse the look */
+	a->host_pidns = a->proc_fd >= 0 ? pidns_of(a, (uint32_t)getpid()) : 0;
 	a->exit_delay_ns = o->exit_delay_ns ? o->exit_delay_ns : 1000000000ull;
 	if (!live) {
 		*ret = &a->base;
@@ -371,4 +517,5 @@ void vg_audit_source_stats(struct vg_source *s, struct vg_audit_source_stats *re
 	ret->open_events = rs.open_groups;
 	ret->open_bytes = rs.open_bytes;
 	ret->held_exits = a->n_held;
+	ret->forks_unresolved = a->forks_unresolved;
 }

@@ -166,6 +166,12 @@ static void bs_free(struct vg_source *s)
 	free(b);
 }
 
+/* The programs read no cwd: a filter on it could only be false. */
+static const struct vg_source_lack bpf_lacks[] = {
+	{ "proc.cwd", 0, "its programs do not read the working directory" },
+	{ NULL, 0, NULL },
+};
+
 static const struct vg_source_ops bpf_ops = {
 	.name = "bpf",
 	.fd = bs_fd,
@@ -201,6 +207,7 @@ int vg_bpf_source_new(const struct vg_bpf_source_opts *o,
 	}
 	b->base.ops = &bpf_ops;
 	b->base.caps = VG_SRC_LIVE | VG_SRC_DROP | VG_SRC_PIDS;
+	b->base.lacks = bpf_lacks;
 	b->rec = o->rec;
 	if (o->n_tps) {
 		b->labels = calloc(o->n_tps, sizeof(*b->labels));

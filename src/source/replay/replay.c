@@ -324,6 +324,12 @@ static int scan_facts(struct replay *r, const char *path, char *err, size_t errs
 	return 0;
 }
 
+/* The eBPF sensor's records: what it lacks, a recording of it lacks. */
+static const struct vg_source_lack replay_lacks[] = {
+	{ "proc.cwd", 0, "the eBPF sensor's records hold no working directory" },
+	{ NULL, 0, NULL },
+};
+
 int vg_replay_source_new(const char *path, const struct vg_tp_format *tps,
 			 size_t n_tps, struct vg_source **ret, char *err,
 			 size_t errsz)
@@ -350,6 +356,7 @@ int vg_replay_source_new(const char *path, const struct vg_tp_format *tps,
 	}
 	r->base.ops = &replay_ops;
 	r->base.caps = 0;
+	r->base.lacks = replay_lacks;
 	r->dec.tps = tps;
 	r->dec.n_tps = n_tps;
 	if (r->rd.h.boot_id[0]) {
