@@ -365,6 +365,12 @@ static struct audit_rule_data *make_rule(const struct rule_group *g,
 	if (!added)
 		goto fail;
 	_audit_syscalladded = 1;
+	/* not vigil's own calls: its reads of /proc would be open events
+	 * of their own, without end (as the audit daemon the kernel skips
+	 * them already; beside one, it does not) */
+	snprintf(pair, sizeof(pair), "pid!=%d", (int)getpid());
+	if (add_pair(&rule, pair) != 0)
+		goto fail;
 	if (g->success &&
 	    add_pair(&rule, "success=1") != 0)
 		goto fail;

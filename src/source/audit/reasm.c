@@ -880,26 +880,42 @@ static int emit(struct vg_audit_reasm *r, size_t i, bool incomplete,
 }
 
 /* "audit(SEC.MS:SERIAL): " at the start of @text: its length. */
+/* Digits at *@p (at most 20, none past @end) into *@ret, and past
+ * them; false when there are none or they overflow. */
+static bool digits(const char **p, const char *end, unsigned long long *ret)
+{
+	unsigned long long v = 0;
+	const char *s = *p;
+
+	if (s >= end || *s < '0' || *s > '9')
+		return false;
+	for (; s < end && *s >= '0' && *s <= '9'; s++) {
+		if (v > (ULLONG_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (unsigned long long)(*s - '0');
+	}
+	*p = s;
+	*ret = v;
+	return true;
+}
+
+/* "audit(SEC.MS:SERIAL): " at the start of @text: its length, or 0. */
 static size_t parse_header(const char *text, size_t len, int64_t *ret_wall_ns,
 			   uint64_t *ret_serial)
 {
-	char buf[64];
-	/* the ')' and a NUL after it fit in @buf */
-	const char *end = memchr(text, ')', len < sizeof(buf) ? len : sizeof(buf) - 1);
+	/* a header is short: 63 bytes at most */
+	const char *p = text + 6, *end = text + (len < 63 ? len : 63);
 	unsigned long long sec, ms, serial;
-	int used = 0;
 	size_t n;
 
-	if (!end || len < 7 || memcmp(text, "audit(", 6) != 0)
-		return 0;
-	n = (size_t)(end - text) + 1;
-	memcpy(buf, text, n);
-	buf[n] = '\0';
-	if (sscanf(buf, "audit(%llu.%llu:%llu)%n", &sec, &ms, &serial, &used) != 3 ||
-	    (size_t)used != n || ms > 999 || sec > (unsigned long long)INT64_MAX / 1000000000ull - 1)
+	if (len < 7 || memcmp(text, "audit(", 6) != 0 || !digits(&p, end, &sec) ||
+	    p >= end || *p++ != '.' || !digits(&p, end, &ms) || p >= end ||
+	    *p++ != ':' || !digits(&p, end, &serial) || p >= end || *p++ != ')' ||
+	    ms > 999 || sec > (unsigned long long)INT64_MAX / 1000000000ull - 1)
 		return 0;
 	*ret_wall_ns = (int64_t)(sec * 1000000000ull + ms * 1000000ull);
 	*ret_serial = serial;
+	n = (size_t)(p - text);
 	if (n < len && text[n] == ':')
 		n++;
 	return n;
@@ -910,6 +926,19 @@ static size_t parse_header(const char *text, size_t len, int64_t *ret_wall_ns,
 static bool event_record(int type)
 {
 	return type >= 1300 && type < 1400 && type != 1305 /* CONFIG_CHANGE */;
+}
+
+/* Of an event's records, those the decoder reads: the rest (PROCTITLE,
+ * whose hex is the longest, BPRM_FCAPS, MMAP...) are not kept. */
+static bool decoded_record(int type)
+{
+	switch (type) {
+	case AR_TYPE_SYSCALL: case AR_TYPE_PATH: case AR_TYPE_SOCKADDR:
+	case AR_TYPE_CWD: case AR_TYPE_EXECVE: case AR_TYPE_EOE:
+		return true;
+	default:
+		return false;
+	}
 }
 
 int vg_audit_reasm_record(struct vg_audit_reasm *r, int type, const char *text,
@@ -935,6 +964,8 @@ int vg_audit_reasm_record(struct vg_audit_reasm *r, int type, const char *text,
 		r->st.ignored++;
 		return 0;
 	}
+	if (!decoded_record(type))
+		return 0; /* a part of an event vigil does not read */
 	for (i = r->n_groups; i-- > 0;)
 		if (r->groups[i].serial == serial) {
 			g = &r->groups[i];

@@ -13,10 +13,9 @@
 
 #include "base/util.h"
 #include "source/audit/control.h"
+#include "source/audit/reader.h"
 #include "source/audit/reasm.h"
 
-/* Datagrams read per pump: a batch. */
-#define BATCH 512
 /* Exits held for their delay, at most; beyond, the oldest goes early. */
 #define HELD_EXITS_MAX 8192
 /* Tasks of one caller looked through for a clone's child. */
@@ -57,6 +56,7 @@ struct held_exit {
 struct audit_source {
 	struct vg_source base;
 	struct vg_audit_ctl *ctl;
+	struct vg_audit_reader *reader; /* NULL: fed */
 	struct vg_audit_reasm *reasm;
 	int proc_fd;
 	uint64_t host_pidns;      /* the host's pid namespace (vigil's) */
@@ -68,11 +68,12 @@ struct audit_source {
 	uint64_t held_early;
 	/* loss */
 	uint64_t overruns, overruns_reported;
+	uint64_t reader_full;     /* the reader's buffer was full: the kernel
+				   * held its records meanwhile */
 	uint32_t lost_base, lost_last;
 	bool have_lost_base;
 	struct vg_audit_status st;
 	uint64_t last_status_ns;
-	bool more;                /* the last pump stopped at its batch */
 	/* the pump's callback */
 	vg_event_fn fn;
 	void *fn_ctx;
@@ -275,7 +276,7 @@ static int on_record(void *ctx, int type, const char *text, size_t len)
 
 static int as_fd(struct vg_source *s)
 {
-	return of(s)->ctl ? vg_audit_ctl_fd(of(s)->ctl) : -1;
+	return of(s)->reader ? vg_audit_reader_fd(of(s)->reader) : -1;
 }
 
 static int as_pump(struct vg_source *s, bool all, vg_event_fn fn, void *ctx)
@@ -285,21 +286,20 @@ static int as_pump(struct vg_source *s, bool all, vg_event_fn fn, void *ctx)
 
 	a->fn = fn;
 	a->fn_ctx = ctx;
-	if (!a->ctl)
+	if (!a->reader)
 		return 0; /* fed by vg_audit_source_feed() */
 	do {
-		n = vg_audit_ctl_read(a->ctl, BATCH, on_record, a, &a->overruns);
+		n = vg_audit_reader_take(a->reader, on_record, a);
 		if (n < 0)
 			return n;
 		total += n;
-	} while (all && n == BATCH);
-	a->more = n == BATCH;
+	} while (all && n > 0);
 	return total;
 }
 
 static bool as_behind(struct vg_source *s)
 {
-	return of(s)->more;
+	return of(s)->reader && vg_audit_reader_pending(of(s)->reader);
 }
 
 static int emit_lost(struct audit_source *a, uint64_t n, bool unknown,
@@ -333,6 +333,8 @@ static void check_loss(struct audit_source *a, uint64_t now)
 				  "limit; its counter is shared by every audit reader)");
 		}
 	}
+	if (a->reader)
+		vg_audit_reader_stats(a->reader, &a->overruns, &a->reader_full);
 	if (a->overruns != a->overruns_reported) {
 		a->overruns_reported = a->overruns;
 		emit_lost(a, 0, true, "audit: the netlink socket overran (ENOBUFS)");
@@ -396,7 +398,9 @@ static void as_free(struct vg_source *s)
 {
 	struct audit_source *a = of(s);
 
-	/* the rules first: records stop coming */
+	/* the reader first (it reads the control's socket), then the
+	 * rules: records stop coming */
+	vg_audit_reader_stop(a->reader);
 	vg_audit_ctl_close(a->ctl);
 	vg_audit_reasm_free(a->reasm);
 	while (a->n_held) {
@@ -459,7 +463,11 @@ static int source_new(const struct vg_audit_source_opts *o, bool live,
 		return 0;
 	}
 	r = vg_audit_ctl_open(&co, &a->ctl, err, errsz);
+	if (r == 0 && (r = vg_audit_reader_start(a->ctl, 0, &a->reader)) < 0)
+		vg_set_err(err, errsz, "cannot start the audit reading thread: %s",
+			   strerror(-r));
 	if (r < 0) {
+		vg_audit_ctl_close(a->ctl);
 		vg_audit_reasm_free(a->reasm);
 		free(a->held);
 		free(a);
@@ -511,6 +519,7 @@ void vg_audit_source_stats(struct vg_source *s, struct vg_audit_source_stats *re
 	ret->evicted = rs.evicted;
 	ret->parse_errors = rs.parse_errors;
 	ret->overruns = a->overruns;
+	ret->reader_full = a->reader_full;
 	ret->kernel_lost = (uint32_t)(a->lost_last - a->lost_base);
 	ret->backlog = a->st.backlog;
 	ret->backlog_limit = a->st.backlog_limit;

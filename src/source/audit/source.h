@@ -49,6 +49,7 @@ struct vg_audit_source_stats {
 	const char *mode;
 	uint64_t records, garbage, events, incomplete, evicted, parse_errors;
 	uint64_t overruns;         /* netlink ENOBUFS: counts unknown */
+	uint64_t reader_full;      /* the reading thread waited for room */
 	uint64_t kernel_lost;      /* the kernel's lost counter, since start */
 	uint32_t backlog, backlog_limit;
 	size_t open_events, open_bytes, held_exits;
