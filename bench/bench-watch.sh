@@ -14,6 +14,9 @@
 #   getppid  getppid(), a syscall nobody watches   1,000,000 (100,000)
 # Tools, attached while the workload runs, output to a file:
 #   vigil      `VIGIL watch --output json > FILE`            all four
+#   vigil-audit `VIGIL watch --source audit --output json -e WORKLOAD`:
+#              the same from Linux audit's records, no eBPF   exec, open,
+#              (vigil registers as the audit daemon)          connect
 #   execsnoop  libbpf-tools                                  exec
 #   opensnoop  libbpf-tools                                  open, getppid
 #   bpftrace   printf one-liner on sched:sched_process_exec,
@@ -33,8 +36,8 @@
 #   ROUNDS            rounds, at least 3 (default 3; the argument wins)
 #   QUICK=1           one tenth of the operations
 #   WORKLOADS         subset of "exec open connect getppid" to run
-#   TOOLS             subset of "vigil execsnoop opensnoop bpftrace auditd
-#                     tp-empty tp-min"
+#   TOOLS             subset of "vigil vigil-audit execsnoop opensnoop
+#                     bpftrace auditd tp-empty tp-min"
 #   VIGIL_BEFORE=BIN  another vigil build, run as the column "vigil-before"
 #                     beside vigil, the same way: a change's cost, side
 #                     by side in one run
@@ -112,7 +115,7 @@ fi
 vigil=$(realpath -- "$vigil")
 
 all_workloads=(exec open connect getppid)
-all_tools=(vigil execsnoop opensnoop bpftrace auditd tp-empty tp-min)
+all_tools=(vigil vigil-audit execsnoop opensnoop bpftrace auditd tp-empty tp-min)
 vigil_before=
 if [[ -n ${VIGIL_BEFORE:-} ]]; then
         [[ -x $VIGIL_BEFORE ]] || die "VIGIL_BEFORE is not an executable: $VIGIL_BEFORE"
@@ -143,9 +146,9 @@ declare -A what=([exec]="fork + exec /bin/true + wait"
         [open]="open + close of one file on tmpfs"
         [connect]="TCP connect + accept + close on 127.0.0.1"
         [getppid]="getppid(), not watched")
-declare -A applies=([exec]="vigil execsnoop bpftrace auditd"
-        [open]="vigil opensnoop bpftrace auditd tp-empty tp-min"
-        [connect]="vigil bpftrace auditd"
+declare -A applies=([exec]="vigil vigil-audit execsnoop bpftrace auditd"
+        [open]="vigil vigil-audit opensnoop bpftrace auditd tp-empty tp-min"
+        [connect]="vigil vigil-audit bpftrace auditd"
         [getppid]="vigil opensnoop tp-empty")
 if [[ -n $vigil_before ]]; then
         for w in "${!applies[@]}"; do applies[$w]="vigil vigil-before ${applies[$w]#vigil }"; done
@@ -551,8 +554,15 @@ attach() { # tool workload; 1 on failure (att_err says why)
         att_err=
         agent_pid=
         case $t in
-        vigil|vigil-before)
+        vigil|vigil-before|vigil-audit)
                 if [[ $t == vigil ]]; then launch "$vigil" watch --output json
+                elif [[ $t == vigil-audit ]]; then
+                        # audit's own rules: our never,task rule would
+                        # turn the workload's auditing off
+                        if (( audit_never )); then
+                                auditctl -d never,task >/dev/null 2>&1 && audit_never=0
+                        fi
+                        launch "$vigil" watch --source audit --output json -e "$w"
                 else launch "$vigil_before" watch --output json; fi
                 end=$(( SECONDS + attach_timeout ))
                 until grep -q '^vigil: watching' "$tmp/tool.err"; do
@@ -641,7 +651,7 @@ audit_new_log() {
 count_match() { # tool workload file
         local t=$1 w=$2 file=$3 n typed porthex
         case $t in
-        vigil|vigil-before)
+        vigil|vigil-before|vigil-audit)
                 [[ $w == getppid ]] && { wc -l <"$file"; return; }
                 # The path as written, and with JSON's optional "\/".
                 case $w in
@@ -735,7 +745,8 @@ detach() {
                 wait "$tool_pid" 2>/dev/null
                 st=$?
                 tool_pid=
-                if [[ $t == vigil || $t == vigil-before ]]; then
+                [[ $t == vigil-audit ]] && audit_rules_off
+                if [[ $t == vigil || $t == vigil-before || $t == vigil-audit ]]; then
                         line=$(sed -nE 's/^vigil: ([0-9]+) events?, ([0-9]+) lost.*/\1 \2/p' \
                                 "$tmp/tool.err" | tail -n 1)
                         if [[ -z $line ]] || (( st != 0 && st != 130 )); then
@@ -993,6 +1004,23 @@ else
                 echo "RESULT watch_cpu_per_event_us n/a 1.00 MISS"
         fi
 fi
+# The audit source against auditd on the same storms: it must deliver
+# every event, lose none, and cost the workload less than auditd does.
+audit_res() { # name workload
+        local w=$1 va ad r
+        if [[ " ${workloads[*]} " != *" $w "* ]] || ! col_ok "$w" vigil-audit 2>/dev/null ||
+           ! col_ok "$w" auditd 2>/dev/null; then
+                echo "RESULT watch_audit_${w}_vs_auditd n/a <1 n/a"
+                return
+        fi
+        va=$(ratio_of "$w" vigil-audit) ad=$(ratio_of "$w" auditd)
+        r=$(awk -v x="$va" -v t="$ad" 'BEGIN { print (x < t) ? "PASS" : "MISS" }')
+        kept_up "$w" vigil-audit || r=MISS
+        echo "RESULT watch_audit_${w}_vs_auditd $va <$ad $r"
+}
+for w in exec open connect; do
+        [[ " ${tools_wanted[*]} " == *" vigil-audit "* ]] && audit_res "$w"
+done
 echo "wall time: ${wall} s (building, attaching and detaching included)"
 
 exit $failed
