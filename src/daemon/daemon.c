@@ -704,6 +704,19 @@ static void req_containers(struct vg_daemon *d, struct client *c, json_t *q,
 	reply(c, json_pack("{s:s,s:o}", "reply", "containers", "containers", a), id);
 }
 
+/* A process-table entry's members: its ids, name and exe. */
+static void proc_members(struct vg_printer *p, const struct vg_pt_entry *pe)
+{
+	vg_pr_i64(p, "pid", NULL, pe->pid);
+	vg_pr_i64(p, "ppid", NULL, pe->ppid);
+	vg_pr_str(p, "name", NULL, pe->comm);
+	vg_pr_str(p, "exec_id", NULL, pe->exec_id);
+	if (pe->parent_exec_id[0])
+		vg_pr_str(p, "parent_exec_id", NULL, pe->parent_exec_id);
+	if (pe->exe)
+		vg_pr_str(p, "exe", NULL, pe->exe);
+}
+
 /* {"reply":"process","proc":{...}}: strings a process controls (its
  * comm, its exe) through the event printer, so that no bytes of theirs
  * can keep the answer from being made. */
@@ -716,14 +729,7 @@ static json_t *proc_json(const struct vg_pt_entry *pe)
 	vg_pr_begin(p);
 	vg_pr_str(p, "reply", NULL, "process");
 	vg_pr_obj_open(p, "proc");
-	vg_pr_i64(p, "pid", NULL, pe->pid);
-	vg_pr_i64(p, "ppid", NULL, pe->ppid);
-	vg_pr_str(p, "name", NULL, pe->comm);
-	vg_pr_str(p, "exec_id", NULL, pe->exec_id);
-	if (pe->parent_exec_id[0])
-		vg_pr_str(p, "parent_exec_id", NULL, pe->parent_exec_id);
-	if (pe->exe)
-		vg_pr_str(p, "exe", NULL, pe->exe);
+	proc_members(p, pe);
 	vg_pr_bool(p, "exited", NULL, pe->exited);
 	vg_pr_obj_close(p);
 	return printed_json(p);
@@ -808,14 +814,7 @@ static int proc_item(const struct vg_pt_entry *pe, void *arg)
 			return 0;
 	}
 	vg_pr_obj_open(p, NULL);
-	vg_pr_i64(p, "pid", NULL, pe->pid);
-	vg_pr_i64(p, "ppid", NULL, pe->ppid);
-	vg_pr_str(p, "name", NULL, pe->comm);
-	vg_pr_str(p, "exec_id", NULL, pe->exec_id);
-	if (pe->parent_exec_id[0])
-		vg_pr_str(p, "parent_exec_id", NULL, pe->parent_exec_id);
-	if (pe->exe)
-		vg_pr_str(p, "exe", NULL, pe->exe);
+	proc_members(p, pe);
 	vg_pr_obj_close(p);
 	pc->n++;
 	return 0;

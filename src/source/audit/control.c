@@ -99,6 +99,20 @@ static int get_status(int fd, struct audit_status *ret)
 	return -EIO;
 }
 
+/* The kernel's status as vigil reports it (the rule counts apart). */
+static void status_of(const struct audit_status *st, struct vg_audit_status *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->enabled = st->enabled;
+	ret->failure = st->failure;
+	ret->pid = st->pid;
+	ret->rate_limit = st->rate_limit;
+	ret->backlog_limit = st->backlog_limit;
+	ret->lost = st->lost;
+	ret->backlog = st->backlog;
+	ret->backlog_wait_time = st->backlog_wait_time;
+}
+
 /* Whether field @f of a rule carries a string in the rule's buffer. */
 static bool str_field(uint32_t f)
 {
@@ -220,15 +234,7 @@ int vg_audit_status_read(struct vg_audit_status *ret, char *err, size_t errsz)
 		audit_close(fd);
 		return r;
 	}
-	memset(ret, 0, sizeof(*ret));
-	ret->enabled = st.enabled;
-	ret->failure = st.failure;
-	ret->pid = st.pid;
-	ret->rate_limit = st.rate_limit;
-	ret->backlog_limit = st.backlog_limit;
-	ret->lost = st.lost;
-	ret->backlog = st.backlog;
-	ret->backlog_wait_time = st.backlog_wait_time;
+	status_of(&st, ret);
 	r = list_rules(fd, &l);
 	if (r == 0) {
 		ret->rules = l.all;
@@ -676,13 +682,7 @@ int vg_audit_ctl_status(struct vg_audit_ctl *c, struct vg_audit_status *ret)
 
 	if (r < 0)
 		return r;
-	memset(ret, 0, sizeof(*ret));
-	ret->enabled = st.enabled;
-	ret->pid = st.pid;
-	ret->lost = st.lost;
-	ret->backlog = st.backlog;
-	ret->backlog_limit = st.backlog_limit;
-	ret->rate_limit = st.rate_limit;
+	status_of(&st, ret);
 	return 0;
 }
 
