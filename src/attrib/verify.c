@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "proc/proc.h"
 
 /* Nested containers: how deep, and how many members of the claimed
  * cgroup are looked at for the init the enclosing state recorded. */
@@ -302,45 +303,24 @@ static int64_t delegated_uid(const char *path, size_t end)
  * @pid: its NSpid at @outer's depth. 0 when not there. */
 static int nspid_at(const struct vg_verify_env *env, int pid, size_t depth)
 {
-	char name[32], buf[4096];
-	const char *l;
-	ssize_t n;
+	int ids[VG_PIDNS_LEVELS];
+	char task[16];
+	size_t n;
 
-	snprintf(name, sizeof(name), "%d/status", pid);
-	n = vg_read_small_at(env->proc_fd, name, buf, sizeof(buf));
-	if (n <= 0 || !(l = strstr(buf, "\nNSpid:")))
-		return 0;
-	l += 7;
-	for (size_t i = 0;; i++) {
-		char *end;
-		long v = strtol(l, &end, 10);
-
-		if (end == l || v <= 0)
-			return 0;
-		if (i == depth)
-			return v > INT32_MAX ? 0 : (int)v;
-		l = end;
-		if (*l != '\t' && *l != ' ')
-			return 0;
-	}
+	snprintf(task, sizeof(task), "%d", pid);
+	n = vg_proc_read_nspid(env->proc_fd, task, ids, VG_PIDNS_LEVELS);
+	return depth < n ? ids[depth] : 0;
 }
 
 static size_t nspid_depth(const struct vg_verify_env *env, int pid)
 {
-	char name[32], buf[4096];
-	const char *l, *e;
-	size_t d = 0;
-	ssize_t n;
+	int ids[VG_PIDNS_LEVELS];
+	char task[16];
+	size_t n;
 
-	snprintf(name, sizeof(name), "%d/status", pid);
-	n = vg_read_small_at(env->proc_fd, name, buf, sizeof(buf));
-	if (n <= 0 || !(l = strstr(buf, "\nNSpid:")))
-		return 0;
-	e = strchr(l + 1, '\n');
-	for (l += 7; l < (e ? e : buf + n); l++)
-		if ((*l == '\t' || *l == ' ') && l[1] >= '0' && l[1] <= '9')
-			d++;
-	return d ? d - 1 : 0;
+	snprintf(task, sizeof(task), "%d", pid);
+	n = vg_proc_read_nspid(env->proc_fd, task, ids, VG_PIDNS_LEVELS);
+	return n ? n - 1 : 0;
 }
 
 /* The host pid of the member of cgroup @claim (v2) whose pid in the

@@ -332,14 +332,9 @@ static void seed_finish(struct vg_engine *en)
 /* The start of @pid (boot ns) as /proc says now; false when it is gone. */
 static bool proc_start(struct vg_engine *en, uint32_t pid, uint64_t *ret)
 {
-	char path[32], buf[1024];
 	struct vg_proc p;
-	ssize_t n;
 
-	snprintf(path, sizeof(path), "%u/stat", pid);
-	n = vg_read_small_at(en->ctx->proc_fd, path, buf, sizeof(buf));
-	memset(&p, 0, sizeof(p));
-	if (n <= 0 || vg_proc_parse_stat(buf, (size_t)n, &p) < 0)
+	if (pid > INT32_MAX || vg_proc_read_stat(en->ctx->proc_fd, (int)pid, &p) < 0)
 		return false;
 	*ret = p.start_ticks * (1000000000ull / (uint64_t)en->ctx->clk_tck);
 	return true;
@@ -437,21 +432,16 @@ static void reconcile(struct vg_engine *en, uint64_t now)
 	struct recon rc = { .pt = en->pt };
 	uint64_t tick_ns = 1000000000ull / (uint64_t)en->ctx->clk_tck;
 
-
 	if (vg_attrib_list_pids(en->ctx, &rc.pids, &rc.n) < 0)
 		return;
 	for (size_t i = 0; i < rc.n; i++) {
 		const struct vg_pt_entry *pe = vg_ptable_get(en->pt, rc.pids[i]);
 		struct vg_proc p;
-		char path[32], buf[1024], exe[4096];
+		char path[32], exe[4096];
 		ssize_t n;
 
-		if (pe && !pe->exited)
-			continue;
-		snprintf(path, sizeof(path), "%d/stat", rc.pids[i]);
-		n = vg_read_small_at(en->ctx->proc_fd, path, buf, sizeof(buf));
-		memset(&p, 0, sizeof(p));
-		if (n <= 0 || vg_proc_parse_stat(buf, (size_t)n, &p) < 0)
+		if ((pe && !pe->exited) ||
+		    vg_proc_read_stat(en->ctx->proc_fd, rc.pids[i], &p) < 0)
 			continue;
 		snprintf(path, sizeof(path), "%d/exe", rc.pids[i]);
 		n = vg_readlink_at(en->ctx->proc_fd, path, exe, sizeof(exe));
@@ -467,14 +457,9 @@ static void reconcile(struct vg_engine *en, uint64_t now)
 	vg_ptable_foreach(en->pt, recon_entry, &rc);
 	free(rc.pids);
 	for (size_t i = 0; i < rc.n_orphans; i++) {
-		char path[32], buf[1024];
 		struct vg_proc p;
-		ssize_t n;
 
-		snprintf(path, sizeof(path), "%d/stat", rc.orphans[i]);
-		n = vg_read_small_at(en->ctx->proc_fd, path, buf, sizeof(buf));
-		memset(&p, 0, sizeof(p));
-		if (n > 0 && vg_proc_parse_stat(buf, (size_t)n, &p) == 0)
+		if (vg_proc_read_stat(en->ctx->proc_fd, rc.orphans[i], &p) == 0)
 			vg_ptable_reparent(en->pt, rc.orphans[i], p.ppid);
 	}
 	for (size_t i = 0; i < rc.n_now; i++) {

@@ -45,7 +45,8 @@ struct missing {
 	uint64_t since_ns;
 };
 #define MISSING_MAX 4096
-/* Children of one exiting process looked up again (a source by pid). */
+/* Processes whose parent is gone, looked up again in /proc at one
+ * reconciliation (a source by pid); the rest wait for the next. */
 #define ORPHANS_MAX 1024
 #define RECONCILE_GRACE_NS (3000ull * 1000000ull)
 

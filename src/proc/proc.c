@@ -128,6 +128,49 @@ static int parse_id_quad(const char *s, uint32_t out[4])
 	return *s ? -EBADMSG : 0;
 }
 
+int vg_proc_read_stat(int proc_dirfd, int pid, struct vg_proc *ret)
+{
+	char path[32], buf[VG_STAT_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%d/stat", pid);
+	n = vg_read_small_at(proc_dirfd, path, buf, sizeof(buf));
+	if (n <= 0)
+		return n == -EFBIG ? -EBADMSG : -ESRCH;
+	memset(ret, 0, sizeof(*ret));
+	return vg_proc_parse_stat(buf, (size_t)n, ret);
+}
+
+size_t vg_proc_read_nspid(int proc_dirfd, const char *task, int *ret,
+			  size_t max)
+{
+	char path[320], buf[4096];
+	const char *l;
+	size_t n = 0;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "%s/status", task);
+	len = vg_read_small_at(proc_dirfd, path, buf, sizeof(buf));
+	if (len <= 0 || !(l = strstr(buf, "\nNSpid:")))
+		return 0;
+	l += strlen("\nNSpid:");
+	while (n < max) {
+		char *end;
+		long v;
+
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (*l < '0' || *l > '9')
+			break;
+		v = strtol(l, &end, 10);
+		if (end == l || v <= 0 || v > INT32_MAX)
+			return 0;
+		ret[n++] = (int)v;
+		l = end;
+	}
+	return n;
+}
+
 int vg_proc_parse_status(const char *buf, size_t len, struct vg_proc *p)
 {
 	const char *line = buf, *end = buf + len;

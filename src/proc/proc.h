@@ -109,6 +109,19 @@ int vg_proc_read(int proc_dirfd, int pid, unsigned flags,
 #define VG_PROC_BRIEF (1u << 1)
 void vg_proc_release(struct vg_proc *p);
 
+/* Only @pid's stat (ppid, comm, start ticks...) into @ret, which needs
+ * no release. Returns 0, -ESRCH when it is gone, or -EBADMSG. */
+int vg_proc_read_stat(int proc_dirfd, int pid, struct vg_proc *ret);
+
+/* The ids of task @task ("PID", or "PID/task/TID", under @proc_dirfd) in
+ * each pid namespace it is in, outermost first: its status's NSpid line.
+ * Returns how many were put in @ret (at most @max); 0 when the task is
+ * gone, or the line is missing or not the kernel's. */
+size_t vg_proc_read_nspid(int proc_dirfd, const char *task, int *ret,
+			  size_t max);
+/* Pid namespaces nest 32 deep at most, the host's included. */
+#define VG_PIDNS_LEVELS 33
+
 /* Parsers, exposed for tests and fuzzing. Return 0 or -EBADMSG. */
 int vg_proc_parse_stat(const char *buf, size_t len, struct vg_proc *p);
 int vg_proc_parse_status(const char *buf, size_t len, struct vg_proc *p);

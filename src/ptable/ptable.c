@@ -317,16 +317,13 @@ int vg_ptable_seed(struct vg_ptable *t, int proc_dirfd)
 	}
 	rewinddir(d);
 	while ((de = readdir(d))) {
-		struct vg_proc p = { 0 };
-		char path[64], buf[VG_STAT_MAX], link[VG_LINK_MAX], comm[16];
+		struct vg_proc p;
+		char path[64], link[VG_LINK_MAX], comm[16];
 		uint64_t pid;
-		ssize_t len;
 
 		if (vg_parse_u64(de->d_name, &pid) < 0 || !pid || pid > INT32_MAX)
 			continue;
-		snprintf(path, sizeof(path), "%d/stat", (int)pid);
-		len = vg_read_small_at(proc_dirfd, path, buf, sizeof(buf));
-		if (len < 0 || vg_proc_parse_stat(buf, (size_t)len, &p) < 0)
+		if (vg_proc_read_stat(proc_dirfd, (int)pid, &p) < 0)
 			continue;
 		memcpy(comm, p.comm, sizeof(comm) - 1);
 		comm[sizeof(comm) - 1] = '\0';

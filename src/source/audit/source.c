@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "proc/proc.h"
 #include "source/audit/control.h"
 #include "source/audit/reader.h"
 #include "source/audit/reasm.h"
@@ -111,33 +112,14 @@ static uint64_t pidns_of(struct audit_source *a, uint32_t pid)
 	return fstatat(a->proc_fd, path, &st, 0) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
-/* The innermost of the NSpid ids in @dir/status under /proc: what the
- * task is called in its own pid namespace. 0 when gone or unreadable. */
+/* What the task at @dir under /proc is called in its own pid namespace
+ * (the innermost of its NSpid ids). 0 when gone or unreadable. */
 static uint32_t inner_pid(struct audit_source *a, const char *dir)
 {
-	char path[352], buf[2048], *l, *end;
-	unsigned long v = 0;
-	ssize_t n;
+	int ids[VG_PIDNS_LEVELS];
+	size_t n = vg_proc_read_nspid(a->proc_fd, dir, ids, VG_PIDNS_LEVELS);
 
-	snprintf(path, sizeof(path), "%s/status", dir);
-	n = vg_read_small_at(a->proc_fd, path, buf, sizeof(buf));
-	if (n <= 0 || !(l = strstr(buf, "\nNSpid:")))
-		return 0;
-	l += strlen("\nNSpid:");
-	for (;;) {
-		unsigned long x;
-
-		while (*l == ' ' || *l == '\t')
-			l++;
-		if (*l < '0' || *l > '9')
-			break;
-		x = strtoul(l, &end, 10);
-		if (end == l)
-			break;
-		v = x;
-		l = end;
-	}
-	return v <= UINT32_MAX ? (uint32_t)v : 0;
+	return n ? (uint32_t)ids[n - 1] : 0;
 }
 
 /* A clone's return value is the child's id in the caller's own pid
