@@ -141,14 +141,15 @@ static void enrich(struct vg_engine *en, struct vg_event *e)
 	bool by_pid = (en->src->caps & VG_SRC_BY_PID) && e->has_task;
 
 	if (!en->attr_valid || en->attr_cgid != cgid ||
-	    (by_pid && en->attr_pid != e->t.pid) ||
+	    (by_pid && (en->attr_pid != e->t.pid || en->attr_start != e->t.start_ns)) ||
 	    (en->attr.meta && en->attr.meta->dropped)) {
 		en->attr_err = attribute(en, cgid, e->has_task ? e->t.pid : 0, &en->attr);
 		en->attr_cgid = cgid;
 		en->attr_pid = e->has_task ? e->t.pid : 0;
+		en->attr_start = e->has_task ? e->t.start_ns : 0;
 		/* on a host without cgroup v2 the pid decides, not the id;
-		 * a source by pid: the same pid's next event, until its
-		 * exec, fork or exit */
+		 * a source by pid: the same process's next event (a reused
+		 * pid has another start) */
 		en->attr_valid = en->ctx->cg2_fd >= 0 || !en->live || by_pid;
 	}
 	e->x.attr_err = en->attr_err;
@@ -347,7 +348,7 @@ static void by_pid_fill(struct vg_engine *en, struct vg_event *e)
 {
 	const struct vg_pt_entry *pe = vg_ptable_get(en->pt, (int)e->t.pid);
 	uint64_t tick_ns = 1000000000ull / (uint64_t)en->ctx->clk_tck;
-	bool live = pe && !pe->exited;
+	bool live = pe && !pe->exited, read_cgroup = false;
 	struct vg_attribution a;
 
 	/* an exec keeps the start; /proc confirms the pid's is this
@@ -372,6 +373,15 @@ static void by_pid_fill(struct vg_engine *en, struct vg_event *e)
 		e->t.cgroup_id = a.cgroup_id;
 		if (pe && e->type != VG_E_EXEC)
 			vg_ptable_set_cgroup(en->pt, (int)e->t.pid, a.cgroup_id);
+		/* read just now: this event's attribution (enrich() reads
+		 * the file no second time), and its next ones' */
+		en->attr = a;
+		en->attr_err = 0;
+		en->attr_cgid = a.cgroup_id;
+		en->attr_pid = e->t.pid;
+		en->attr_start = e->t.start_ns;
+		en->attr_valid = true;
+		read_cgroup = true;
 	} else {
 		e->t.cgroup_unknown = true;
 	}
@@ -379,8 +389,10 @@ static void by_pid_fill(struct vg_engine *en, struct vg_event *e)
 	 * parent exited has been reparented */
 	if (live && e->t.ppid && pe->ppid != (int)e->t.ppid && e->type != VG_E_EXEC)
 		vg_ptable_reparent(en->pt, (int)e->t.pid, (int)e->t.ppid);
-	/* the next event of this pid is attributed afresh */
-	if (e->type == VG_E_EXEC || e->type == VG_E_FORK || e->type == VG_E_EXIT)
+	/* an exec whose process was gone before its file was read: never
+	 * as it was attributed before the exec (its runtime may have moved
+	 * it since) */
+	if (!read_cgroup && e->type == VG_E_EXEC)
 		en->attr_valid = false;
 }
 

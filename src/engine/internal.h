@@ -116,7 +116,8 @@ struct vg_engine {
 	 * collected or a cgroup goes */
 	struct vg_attribution attr;
 	uint64_t attr_cgid;
-	uint32_t attr_pid;  /* a source by pid: whose it is */
+	uint32_t attr_pid;  /* a source by pid: whose it is, */
+	uint64_t attr_start; /* and that process's start */
 	int attr_err;
 	bool attr_valid;
 };
