@@ -23,7 +23,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <libaudit.h>
-#include <sys/file.h>
 
 #include "source/audit/control.h"
 
@@ -458,9 +457,8 @@ static void probe_audit(struct vg_probe_env *env, struct vg_report *r)
 	struct vg_row *rules = vg_report_row(r, "audit.rules", "rules");
 	struct vg_row *src = vg_report_row(r, "audit.source", "vigil --source audit");
 	struct vg_audit_status st;
-	char err[256], lock[64];
+	char err[256];
 	bool boot = booted_with_audit(env->root_fd);
-	int lfd;
 
 	if (vg_audit_status_read(&st, err, sizeof(err)) < 0) {
 		vg_row_null(w, "enabled");
@@ -479,13 +477,8 @@ static void probe_audit(struct vg_probe_env *env, struct vg_report *r)
 		vg_row_int(rules, "loaded", st.rules);
 		vg_row_int(rules, "vigil", st.own_rules);
 		vg_row_bool(rules, "never_task", st.never_task);
-		/* another vigil has the audit source now */
-		snprintf(lock, sizeof(lock), "/run/vigil/audit.lock");
-		lfd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-		bool busy = lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) < 0;
+		bool busy = vg_audit_taken(NULL);
 
-		if (lfd >= 0)
-			close(lfd);
 		if (st.enabled == 2) {
 			vg_row_bool(src, "usable", false);
 			vg_row_str(src, "why", "audit is immutable: no rule can be "

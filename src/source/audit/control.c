@@ -216,7 +216,6 @@ int vg_audit_status_read(struct vg_audit_status *ret, char *err, size_t errsz)
 {
 	struct audit_status st;
 	struct rule_list l;
-	char cmdline[4096];
 	int fd, r;
 
 	quiet();
@@ -243,8 +242,6 @@ int vg_audit_status_read(struct vg_audit_status *ret, char *err, size_t errsz)
 	}
 	rule_list_release(&l);
 	audit_close(fd);
-	if (vg_read_small_at(AT_FDCWD, "/proc/cmdline", cmdline, sizeof(cmdline)) > 0)
-		ret->audit_boot = strstr(cmdline, "audit=1") != NULL;
 	return 0;
 }
 
@@ -498,10 +495,27 @@ static int set_rcvbuf(int fd)
 	return 0;
 }
 
+#define STATE_DIR "/run/vigil"
+
+bool vg_audit_taken(const char *state_dir)
+{
+	char path[PATH_MAX];
+	int fd;
+	bool taken;
+
+	snprintf(path, sizeof(path), "%s/audit.lock", state_dir ? state_dir : STATE_DIR);
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	taken = flock(fd, LOCK_EX | LOCK_NB) < 0;
+	close(fd);
+	return taken;
+}
+
 int vg_audit_ctl_open(const struct vg_audit_ctl_opts *o,
 		      struct vg_audit_ctl **ret, char *err, size_t errsz)
 {
-	const char *dir = o && o->state_dir ? o->state_dir : "/run/vigil";
+	const char *dir = o && o->state_dir ? o->state_dir : STATE_DIR;
 	uint32_t want_backlog = o && o->backlog_limit ? o->backlog_limit : 8192;
 	struct vg_audit_ctl *c = calloc(1, sizeof(*c));
 	char lock_path[PATH_MAX];

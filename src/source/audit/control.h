@@ -34,12 +34,15 @@ struct vg_audit_status {
 	unsigned own_rules;     /* with vigil's key */
 	bool never_task;        /* a "-a never,task" rule: no new task is
 				 * audited */
-	bool audit_boot;        /* the kernel was booted with audit=1 */
 };
 
 /* The kernel's audit state now. Returns 0, or -errno with @err (no
  * permission: CAP_AUDIT_CONTROL). */
 int vg_audit_status_read(struct vg_audit_status *ret, char *err, size_t errsz);
+
+/* Another vigil runs the audit source now (it holds the lock in
+ * @state_dir; NULL: /run/vigil). */
+bool vg_audit_taken(const char *state_dir);
 
 struct vg_audit_ctl_opts {
 	const char *state_dir;  /* NULL: /run/vigil */
