@@ -862,7 +862,7 @@ static json_t *source_json(struct vg_source *src, const struct vg_engine_stats *
 	if (strcmp(src->ops->name, "audit") != 0)
 		return json_pack("{s:s}", "name", src->ops->name);
 	vg_audit_source_stats(src, &as);
-	o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 		      "name", "audit", "mode", as.mode,
 		      "records", (json_int_t)as.records,
 		      "garbage", (json_int_t)as.garbage,
@@ -873,6 +873,7 @@ static json_t *source_json(struct vg_source *src, const struct vg_engine_stats *
 		      "overruns", (json_int_t)as.overruns,
 		      "reader_full", (json_int_t)as.reader_full,
 		      "forks_unresolved", (json_int_t)as.forks_unresolved,
+		      "exits_early", (json_int_t)as.exits_early,
 		      "kernel_lost", (json_int_t)as.kernel_lost,
 		      "backlog", (json_int_t)as.backlog,
 		      "backlog_limit", (json_int_t)as.backlog_limit,

@@ -508,5 +508,6 @@ void vg_audit_source_stats(struct vg_source *s, struct vg_audit_source_stats *re
 	ret->open_events = rs.open_groups;
 	ret->open_bytes = rs.open_bytes;
 	ret->held_exits = a->n_held;
+	ret->exits_early = a->held_early;
 	ret->forks_unresolved = a->forks_unresolved;
 }

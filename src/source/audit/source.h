@@ -53,6 +53,8 @@ struct vg_audit_source_stats {
 	uint64_t kernel_lost;      /* the kernel's lost counter, since start */
 	uint32_t backlog, backlog_limit;
 	size_t open_events, open_bytes, held_exits;
+	uint64_t exits_early;      /* let go before their delay: the hold
+				    * was full */
 	uint64_t forks_unresolved; /* children in a pid namespace, gone
 				    * before their host pid was found */
 };
