@@ -22,6 +22,10 @@
 #define STATE_VERSION 1
 /* One record datagram, at most (the kernel's is MAX_AUDIT_MESSAGE_LENGTH). */
 #define RECV_MAX 65536
+/* Datagrams taken by one recvmmsg: a storm's records cost one system call
+ * per RECV_SLOTS, not one each. Pages of a slot are touched only as far as
+ * its records reach. */
+#define RECV_SLOTS 32
 /* Rules of one group: b64 and b32. */
 #define GROUP_RULES 2
 
@@ -525,7 +529,7 @@ int vg_audit_ctl_open(const struct vg_audit_ctl_opts *o,
 	int r;
 
 	quiet();
-	if (!c || !(c->buf = malloc(RECV_MAX))) {
+	if (!c || !(c->buf = malloc((size_t)RECV_SLOTS * RECV_MAX))) {
 		free(c);
 		vg_set_err(err, errsz, "out of memory");
 		return -ENOMEM;
@@ -650,16 +654,26 @@ const char *vg_audit_ctl_mode(const struct vg_audit_ctl *c)
 int vg_audit_ctl_read(struct vg_audit_ctl *c, int max, vg_audit_record_fn fn,
 		      void *ctx, uint64_t *overruns)
 {
+	struct mmsghdr m[RECV_SLOTS];
+	struct iovec iov[RECV_SLOTS];
+	struct sockaddr_nl from[RECV_SLOTS];
 	int n = 0;
 
 	while (n < max) {
-		struct sockaddr_nl from;
-		socklen_t fl = sizeof(from);
-		ssize_t len = recvfrom(c->read_fd, c->buf, RECV_MAX, MSG_DONTWAIT,
-				       (struct sockaddr *)&from, &fl);
-		struct nlmsghdr *h = (struct nlmsghdr *)c->buf;
+		int want = max - n < RECV_SLOTS ? max - n : RECV_SLOTS;
+		int got;
 
-		if (len < 0) {
+		memset(m, 0, sizeof(m[0]) * (size_t)want);
+		for (int i = 0; i < want; i++) {
+			iov[i].iov_base = c->buf + (size_t)i * RECV_MAX;
+			iov[i].iov_len = RECV_MAX;
+			m[i].msg_hdr.msg_iov = &iov[i];
+			m[i].msg_hdr.msg_iovlen = 1;
+			m[i].msg_hdr.msg_name = &from[i];
+			m[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		}
+		got = recvmmsg(c->read_fd, m, (unsigned)want, MSG_DONTWAIT, NULL);
+		if (got < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == ENOBUFS) { /* the kernel's copies were
@@ -671,20 +685,31 @@ int vg_audit_ctl_read(struct vg_audit_ctl *c, int max, vg_audit_record_fn fn,
 				break;
 			return -errno;
 		}
-		/* the kernel's alone */
-		if (fl < sizeof(from) || from.nl_pid != 0)
-			continue;
-		/* one record per datagram; its nlmsg_len is the text's
-		 * length alone (the kernel leaves the header out of it), so
-		 * the datagram's length is what bounds the text */
-		n++;
-		if ((size_t)len < NLMSG_HDRLEN || h->nlmsg_type < 1300 ||
-		    h->nlmsg_type >= 1400)
-			continue;
-		int r = fn(ctx, h->nlmsg_type, NLMSG_DATA(h), (size_t)len - NLMSG_HDRLEN);
+		for (int i = 0; i < got; i++) {
+			struct nlmsghdr *h = iov[i].iov_base;
+			size_t len = m[i].msg_len;
 
-		if (r)
-			return r < 0 ? r : n;
+			/* the kernel's alone */
+			if (m[i].msg_hdr.msg_namelen < sizeof(from[i]) ||
+			    from[i].nl_pid != 0)
+				continue;
+			/* one record per datagram; its nlmsg_len is the
+			 * text's length alone (the kernel leaves the header
+			 * out of it), so the datagram's length is what
+			 * bounds the text */
+			n++;
+			if (len < NLMSG_HDRLEN || h->nlmsg_type < 1300 ||
+			    h->nlmsg_type >= 1400)
+				continue;
+			if (len > RECV_MAX)
+				len = RECV_MAX;
+			int r = fn(ctx, h->nlmsg_type, NLMSG_DATA(h), len - NLMSG_HDRLEN);
+
+			if (r)
+				return r < 0 ? r : n;
+		}
+		if (got < want)
+			break; /* drained */
 	}
 	return n;
 }

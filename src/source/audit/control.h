@@ -69,7 +69,9 @@ const char *vg_audit_ctl_mode(const struct vg_audit_ctl *c);
 
 /* Up to @max records that wait, to @fn (type, text, length). Returns the
  * number read, or -errno. A socket overrun (ENOBUFS) is counted in
- * *@overruns and reading goes on: it carries no count of its own. */
+ * *@overruns and reading goes on: it carries no count of its own. A
+ * nonzero return of @fn stops the read; records already taken with it in
+ * one batch are not handed out, so @fn stops only when reading ends. */
 typedef int (*vg_audit_record_fn)(void *ctx, int type, const char *text,
 				  size_t len);
 int vg_audit_ctl_read(struct vg_audit_ctl *c, int max, vg_audit_record_fn fn,
