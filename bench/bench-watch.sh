@@ -21,8 +21,9 @@
 #   opensnoop  libbpf-tools                                  open, getppid
 #   bpftrace   printf one-liner on sched:sched_process_exec,
 #              syscalls:sys_enter_openat, syscalls:sys_enter_connect
-#   auditd     -a always,exit -F arch=b64 -S execve|openat|connect,
-#              auditd writing its log
+#   auditd     the rules vigil's audit source loads for the    exec, open,
+#              workload (exec, fork, exit, and the workload's  connect
+#              calls; see audit_rules), auditd writing its log
 #   tp-empty   bench/floor.c: a BPF program on syscalls:sys_exit_openat  open, getppid
 #              that does nothing: what the tracepoint alone costs
 #   tp-min     bench/floor.c: pid, time, result and path of each open   open
@@ -72,8 +73,10 @@
 # "-a never,task" rule is kept loaded for the whole run, except during
 # auditd's own runs, and every baseline measures the unhooked path. The
 # auditd column then starts its own auditd (configuration and log in the
-# temporary directory) and restores audit's enabled flag afterwards; if
-# the host runs an audit daemon, that one is used. Only rules added here
+# temporary directory) for each of its runs and stops it after, so that
+# the vigil-audit runs have the audit stream to themselves, and restores
+# audit's enabled flag afterwards; if the host runs an audit daemon, that
+# one is used (and vigil-audit reads beside it, paying for it too). Only rules added here
 # (key vigil_bench, and that task rule) are ever removed. If rules are
 # loaded with no daemon, or audit is locked, the column is skipped.
 #
@@ -190,19 +193,7 @@ cleanup() {
         if (( audit_never )); then
                 auditctl -d never,task >/dev/null 2>&1
         fi
-        if [[ -n $auditd_pid ]]; then
-                kill -TERM "$auditd_pid" 2>/dev/null
-                for (( i = 0; i < 100; i++ )); do
-                        alive "$auditd_pid" || break
-                        sleep 0.1
-                done
-                kill -KILL "$auditd_pid" 2>/dev/null
-                wait "$auditd_pid" 2>/dev/null
-                auditd_pid=
-        fi
-        if [[ -n $audit_enabled0 ]]; then
-                auditctl -e "$audit_enabled0" >/dev/null 2>&1
-        fi
+        [[ -n $auditd_pid ]] && stop_own_auditd
         [[ -n $storm_file ]] && rm -f -- "$storm_file"
         [[ -n $tmpfs_dir ]] && umount "$tmpfs_dir" 2>/dev/null
         rm -rf "$tmp"
@@ -477,8 +468,20 @@ bpftrace_prog() {
         connect) printf '%s\n' 'tracepoint:syscalls:sys_enter_connect { printf("%d %s %d\n", pid, comm, args->fd); }' ;;
         esac
 }
-audit_syscall() {
-        case $1 in exec) echo execve ;; open) echo openat ;; connect) echo connect ;; esac
+# The rules auditd holds for a workload: those vigil's audit source loads
+# when it watches that workload alone (src/source/audit/control.c), but
+# for its "pid != vigil" field. One rule per line, auditctl's arguments.
+audit_rules() {
+        local a
+        for a in b64 b32; do
+                echo "-F arch=$a -S execve,execveat -F success=1"
+                echo "-F arch=$a -S fork,vfork,clone,clone3 -F success=1"
+                echo "-F arch=$a -S exit_group"
+        done
+        case $1 in
+        open) echo "-F arch=b64 -S open,openat,openat2,creat" ;;
+        connect) echo "-F arch=b64 -S connect" ;;
+        esac
 }
 
 # Background jobs of a script ignore SIGINT; env restores it, so that the
@@ -510,6 +513,23 @@ wait_bpf_attached() {
                 sleep 0.1
         done
         return 1
+}
+
+# Stop the auditd started here; audit's enabled flag as it was.
+stop_own_auditd() {
+        local i
+        [[ -z $auditd_pid ]] && return 0
+        kill -TERM "$auditd_pid" 2>/dev/null
+        for (( i = 0; i < 100; i++ )); do
+                alive "$auditd_pid" || break
+                sleep 0.1
+        done
+        kill -KILL "$auditd_pid" 2>/dev/null
+        wait "$auditd_pid" 2>/dev/null
+        auditd_pid=
+        if [[ -n $audit_enabled0 ]]; then
+                auditctl -e "$audit_enabled0" >/dev/null 2>&1
+        fi
 }
 
 start_own_auditd() {
@@ -619,11 +639,14 @@ attach() { # tool workload; 1 on failure (att_err says why)
                 if (( audit_never )); then
                         auditctl -d never,task >/dev/null 2>&1 && audit_never=0
                 fi
-                if ! auditctl -a always,exit -F arch=b64 -S "$(audit_syscall "$w")" \
-                        -k "$audit_key" >"$tmp/tool.err" 2>&1; then
-                        att_err="auditctl -a ... -S $(audit_syscall "$w") failed: $(head -c 300 "$tmp/tool.err")"
-                        return 1
-                fi
+                local rule
+                while read -r rule; do
+                        # shellcheck disable=SC2086  # the rule's words
+                        if ! auditctl -a always,exit $rule -k "$audit_key" >"$tmp/tool.err" 2>&1; then
+                                att_err="auditctl -a always,exit $rule failed: $(head -c 300 "$tmp/tool.err")"
+                                return 1
+                        fi
+                done < <(audit_rules "$w")
                 ;;
         esac
         cpu0=$(cpu_ticks "$agent_pid")
@@ -728,6 +751,7 @@ detach() {
                                 att_err="auditd exited during the run: $(head -c 300 "$tmp/audit/auditd.out")"
                                 return 1
                         fi
+                        stop_own_auditd
                 fi
                 ;;
         *)
