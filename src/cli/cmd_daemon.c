@@ -12,10 +12,43 @@
 
 #include "base/util.h"
 #include "cli.h"
+#include "cli/systemd.h"
 #include "daemon/daemon.h"
 #include "source/bpf/source.h"
 
 static volatile sig_atomic_t stop_signal;
+
+/* What the service manager hears from the loop. */
+struct daemon_notify {
+	struct cli_notify n;
+	struct vg_daemon *d;
+	const char *path;
+};
+
+static void status_line(struct daemon_notify *dn, const char *what, char *buf,
+			size_t bufsz)
+{
+	struct vg_daemon_counts c;
+
+	vg_daemon_counts(dn->d, &c);
+	snprintf(buf, bufsz,
+		 "%s %s: %llu events, %llu lost by the kernel, %llu lost in "
+		 "subscriber queues, %zu clients",
+		 what, dn->path, (unsigned long long)c.events,
+		 (unsigned long long)c.kernel_lost,
+		 (unsigned long long)c.queue_lost, c.clients);
+}
+
+static void notify_tick(void *arg)
+{
+	struct daemon_notify *dn = arg;
+	char status[256];
+
+	if (!cli_notify_tick(&dn->n))
+		return;
+	status_line(dn, "serving", status, sizeof(status));
+	cli_notify_status(&dn->n, status);
+}
 
 void cmd_daemon_help(FILE *f)
 {
@@ -143,6 +176,7 @@ int cmd_daemon(int argc, char **argv)
 	struct vigil_ctx *ctx = NULL;
 	struct vg_engine *en = NULL;
 	struct vg_daemon *d = NULL;
+	struct daemon_notify dn = { .path = NULL };
 	size_t ring = 0;
 	uint64_t v;
 	char err[512];
@@ -248,6 +282,7 @@ int cmd_daemon(int argc, char **argv)
 	if (!replay)
 		warm_containers(ctx);
 	/* 0660 root:group from the moment anyone can connect */
+	dn.path = path;
 	o.listen_fd = cli_listen_unix(path, "vigil daemon", 0660, o.gid, true);
 	if (o.listen_fd >= 0 && fcntl(o.listen_fd, F_SETFL, O_NONBLOCK) < 0) {
 		cli_error("%s: %s", path, strerror(errno));
@@ -259,6 +294,10 @@ int cmd_daemon(int argc, char **argv)
 		ret = EXIT_PARTIAL;
 		goto out;
 	}
+	cli_notify_init(&dn.n);
+	o.tick = notify_tick;
+	o.tick_arg = &dn;
+	o.tick_ms = cli_notify_tick_ms(&dn.n);
 	d = vg_daemon_new(en, &o, err, sizeof(err));
 	if (!d) {
 		cli_error("%s", err);
@@ -277,13 +316,24 @@ int cmd_daemon(int argc, char **argv)
 
 	cli_catch_stop(&stop_signal);
 	vg_engine_start(en); /* what is attached is attached before it says so */
+	if (vg_engine_error(en)) {
+		cli_error("starting the sensor: %s", vg_engine_error_why(en));
+		ret = EXIT_PARTIAL;
+		goto out;
+	}
 	fprintf(stderr, "%s: daemon serving %s (sensor %s)\n", program_name, path,
 		vg_daemon_sensor_id(d));
+	/* the sensor attached and the socket taking connections: ready */
+	dn.d = d;
+	status_line(&dn, "serving", err, sizeof(err));
+	cli_notify_ready(&dn.n, err);
 	r = vg_daemon_run(d, &stop_signal);
 	if (r < 0) {
 		cli_error("the daemon's loop: %s", strerror(-r));
 		ret = EXIT_PARTIAL;
 	}
+	status_line(&dn, "stopping", err, sizeof(err));
+	cli_notify_stopping(&dn.n, err);
 out:
 	vg_daemon_free(d);
 	if (o.listen_fd >= 0) {

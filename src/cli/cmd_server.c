@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli/systemd.h"
 #include "probe/probe.h"
 #include "peer/policy.h"
 #include "render/identity.h"
@@ -38,6 +39,7 @@
 struct server {
 	int listen_fd;
 	const char *path;
+	bool bound;             /* the socket is ours to remove */
 	struct vigil_policy *policy;
 	unsigned peer_flags;
 	enum vg_output_mode output;
@@ -87,6 +89,11 @@ void cmd_server_help(FILE *f)
 		"namespace this server cannot see, or whose credentials changed\n"
 		"since they connected are always refused, with the reason.\n"
 		"SIGINT or SIGTERM stops the server and removes the socket.\n"
+		"\n"
+		"Started by systemd with a listening socket (socket activation,\n"
+		"vigil-peer.socket), it serves that one instead: its path, owner\n"
+		"and mode are the unit's, --socket, --mode and --group do not\n"
+		"apply, and the socket is left in place at exit.\n"
 		"\n%s",
 		program_name, SERVER_WORKERS_MAX, cli_global_help);
 }
@@ -456,7 +463,8 @@ int cmd_server(int argc, char **argv)
 	size_t n_workers = 4, started = 0;
 	mode_t mode = 0660;
 	gid_t gid = 0;
-	bool set_gid = false;
+	bool set_gid = false, path_given = false, mode_given = false;
+	char sd_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 32];
 	int c, r, ret = EXIT_OK, sfd = -1;
 	sigset_t mask, old_mask;
 	uint64_t v;
@@ -466,6 +474,7 @@ int cmd_server(int argc, char **argv)
 		switch (c) {
 		case 's':
 			s.path = optarg;
+			path_given = true;
 			break;
 		case 'p':
 			policy_path = optarg;
@@ -482,6 +491,7 @@ int cmd_server(int argc, char **argv)
 					"--mode takes octal permissions such as 0660, not '%s'",
 					optarg);
 			mode = (mode_t)m;
+			mode_given = true;
 			break;
 		}
 		case 'g':
@@ -558,7 +568,20 @@ int cmd_server(int argc, char **argv)
 		goto out;
 	}
 
-	s.listen_fd = cli_listen_unix(s.path, "server", mode, gid, set_gid);
+	/* systemd's socket, made with the unit's owner and mode; else one
+	 * of its own */
+	s.listen_fd = cli_sd_listen_fd("vigil server", sd_path, sizeof(sd_path));
+	if (s.listen_fd > 0) {
+		if (path_given || mode_given || set_gid)
+			cli_error("warning: serving the socket systemd passed (%s): "
+				  "--socket, --mode and --group do not apply "
+				  "(ListenStream=, SocketMode= and SocketGroup= "
+				  "in the .socket unit do)", sd_path);
+		s.path = sd_path;
+	} else if (s.listen_fd == 0) {
+		s.listen_fd = cli_listen_unix(s.path, "server", mode, gid, set_gid);
+		s.bound = s.listen_fd >= 0;
+	}
 	if (s.listen_fd < 0) {
 		ret = EXIT_PARTIAL;
 		goto out;
@@ -601,7 +624,9 @@ int cmd_server(int argc, char **argv)
 out:
 	if (s.listen_fd >= 0) {
 		close(s.listen_fd);
-		unlink(s.path);
+		/* systemd's socket stays: it listens for the next start */
+		if (s.bound)
+			unlink(s.path);
 	}
 	pthread_mutex_lock(&s.lock);
 	s.stopping = true;

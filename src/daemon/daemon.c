@@ -76,12 +76,31 @@ struct vg_daemon {
 	bool listen_paused;        /* out of fds: not accepting */
 	uint64_t listen_retry_ns;  /* when to try again regardless */
 	uint64_t next_idle_check_ns;
+	uint64_t next_tick_ns;     /* o.tick's */
 	char tag_listen, tag_engine; /* epoll's data for what is not a client */
 };
 
 const char *vg_daemon_sensor_id(const struct vg_daemon *d)
 {
 	return d->sensor_id;
+}
+
+void vg_daemon_counts(const struct vg_daemon *d, struct vg_daemon_counts *ret)
+{
+	uint64_t lost[VG_E_KERNEL_TYPES] = { 0 }, unmatched = 0;
+	struct vg_source *src = vg_engine_source(d->en);
+	struct vg_engine_stats es;
+
+	memset(ret, 0, sizeof(*ret));
+	vg_engine_stats(d->en, &es);
+	for (size_t t = 0; t < VG_ARRAY_SIZE(es.events); t++)
+		ret->events += es.events[t];
+	if (src->ops->lost)
+		src->ops->lost(src, lost, &unmatched);
+	for (size_t t = 0; t < VG_E_KERNEL_TYPES; t++)
+		ret->kernel_lost += lost[t];
+	ret->queue_lost = d->dropped;
+	ret->clients = d->n_clients;
 }
 
 /* ------------------------------------------------------------- output */
@@ -1378,6 +1397,15 @@ int vg_daemon_run(struct vg_daemon *d, volatile sig_atomic_t *stop)
 		if ((d->listen_paused || (d->o.idle_timeout_s && d->n_clients)) &&
 		    (wait_ms < 0 || wait_ms > 250))
 			wait_ms = 250;
+		if (d->o.tick && d->o.tick_ms) {
+			now = vg_clock_ns(CLOCK_MONOTONIC);
+			uint64_t left = d->next_tick_ns > now
+						? (d->next_tick_ns - now + 999999) / 1000000
+						: 0;
+
+			if (wait_ms < 0 || (uint64_t)wait_ms > left)
+				wait_ms = (int)left;
+		}
 		n = epoll_wait(d->epfd, evs, 64, wait_ms);
 		now = vg_clock_ns(CLOCK_MONOTONIC);
 		if (n < 0 && errno != EINTR) {
@@ -1423,6 +1451,10 @@ int vg_daemon_run(struct vg_daemon *d, volatile sig_atomic_t *stop)
 		if (d->listen_paused && now >= d->listen_retry_ns) {
 			listen_pause(d, false);
 			accept_clients(d);
+		}
+		if (d->o.tick && d->o.tick_ms && now >= d->next_tick_ns) {
+			d->o.tick(d->o.tick_arg);
+			d->next_tick_ns = now + (uint64_t)d->o.tick_ms * 1000000ull;
 		}
 		/* the longest the loop went without reading the ring */
 		busy = vg_clock_ns(CLOCK_MONOTONIC) - now;

@@ -59,6 +59,12 @@ struct vg_daemon_opts {
 	size_t n_allow_gid;
 	unsigned clients_per_uid; /* 0: no cap but the total */
 	unsigned idle_timeout_s;  /* 0: none */
+	/* Called from the loop every @tick_ms or a little later (0: never),
+	 * for a service manager's watchdog: that it is called shows the
+	 * loop turns. It must not block. */
+	void (*tick)(void *arg);
+	void *tick_arg;
+	unsigned tick_ms;
 };
 
 struct vg_daemon;
@@ -75,5 +81,14 @@ int vg_daemon_run(struct vg_daemon *d, volatile sig_atomic_t *stop);
 void vg_daemon_free(struct vg_daemon *d);
 
 const char *vg_daemon_sensor_id(const struct vg_daemon *d);
+
+/* Totals for a status line (the `stats` request has the detail). */
+struct vg_daemon_counts {
+	uint64_t events;      /* dispatched, every type */
+	uint64_t kernel_lost; /* the source's losses, every type */
+	uint64_t queue_lost;  /* dropped from subscribers' queues */
+	size_t clients;
+};
+void vg_daemon_counts(const struct vg_daemon *d, struct vg_daemon_counts *ret);
 
 #endif
