@@ -157,6 +157,13 @@ allowed=$(((1 << 21) | (1 << 19) | (1 << 2) | (1 << 38) | (1 << 39)))  # SYS_ADM
 	fail "the daemon's CapBnd $(printf %x "$bnd"), NoNewPrivs $(awk '/^NoNewPrivs:/ {print $2}' <<<"$st")"
 
 # ------------------------------------------------------------ from inside
+# libcurl is opened at run time, so ldd did not name it: the kubelet
+# client in the image must still load it and make its request (to the
+# pod's loopback here, where no kubelet listens)
+out=$(vg_t docker exec "$VC" vigil doctor -o json 2>/dev/null)
+jcheck "the image's libcurl loads: the kubelet client tries \$VIGIL_KUBELET_URL" "$out" \
+	'.kubelet.url == "https://127.0.0.1:10250" and (.kubelet.error | test("connect"; "i"))'
+
 if ! vg_t docker run -d --name "$WC" --network none "$VG_IMAGE" sleep 300 >/dev/null; then
 	fail "could not start the workload container"
 	vg_finish
@@ -170,6 +177,7 @@ jcheck "inside vigil's container, vigil pid $WPID names the workload's container
 	--argjson p "$WPID" --arg id "$WID" --arg n "$WC"
 
 W_OUT=$VG_TMPDIR/sub.out W_ERR=$VG_TMPDIR/sub.err
+: >"$W_OUT"; : >"$W_ERR"
 docker exec "$VC" vigil watch --socket /run/vigil/vigil.sock -o json --event exec \
 	--container "$WC" --count 1 --duration 45 >"$W_OUT" 2>"$W_ERR" </dev/null &
 SUB=$!
@@ -201,7 +209,9 @@ EOF
 	if head -n 1 <<<"$out" | grep -q '^200 text/plain' && grep -q '^vigil_' <<<"$out"; then
 		pass "/metrics answers on port $METRICS_PORT with vigil_ series"
 	else
-		fail "/metrics on port $METRICS_PORT (set by the ConfigMap's vigil.conf): $(head -c 400 <<<"$out")"
+		fail "/metrics on port $METRICS_PORT (set by the ConfigMap's vigil.conf; vigil daemon --help" \
+			"$(docker exec "$VC" vigil daemon --help 2>&1 | grep -q -- '--config' && echo lists || echo "does not list") --config):" \
+			"$(head -c 400 <<<"$out")"
 		docker logs --tail 5 "$VC" 2>&1 | sed 's/^/    log: /'
 	fi
 fi
