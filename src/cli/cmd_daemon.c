@@ -384,6 +384,8 @@ int cmd_daemon(int argc, char **argv)
 		goto out;
 	}
 	cli_log_start("daemon", &dc.log);
+	cli_log(CLI_LOG_DEBUG, "config %s: %s", cli_conf_path(&args),
+		file ? "read" : "not there: the defaults and the options");
 	if (daemon_validate(&dc, false)) {
 		ret = EXIT_USAGE;
 		goto out;

@@ -683,6 +683,8 @@ int cmd_server(int argc, char **argv)
 		goto out;
 	}
 	cli_log_start("server", &sc.log);
+	cli_log(CLI_LOG_DEBUG, "config %s: %s", cli_conf_path(&args),
+		file ? "read" : "not there: the defaults and the options");
 
 	if (sc.policy_path) {
 		ret = load_policy(sc.policy_path, false, &s.policy);

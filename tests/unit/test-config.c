@@ -16,6 +16,7 @@
 #include "base/util.h"
 #include "cli/cli.h"
 #include "cli/config.h"
+#include "cli/log.h"
 
 /* ---- what the CLI provides, captured ---------------------------------- */
 
@@ -464,6 +465,35 @@ static void test_files(void **unused)
 	rmdir(dir);
 }
 
+/* The JSON logs' message escaping: whatever a message carries (a path,
+ * a peer's exe), the line stays one valid object. */
+static void test_json_escape(void **unused)
+{
+	static const struct {
+		const char *in, *out;
+	} esc_cases[] = {
+		{ "plain", "plain" },
+		{ "a \"q\" \\ b", "a \\\"q\\\" \\\\ b" },
+		{ "line\nbreak\ttab\r", "line\\nbreak\\ttab\\u000d" },
+		{ "bad \xff byte", "bad \\ufffd byte" },
+		{ "caf\xc3\xa9", "caf\xc3\xa9" },
+		{ "rl\xe2\x80\xaeo", "rl\\u202eo" },
+		{ "tag\xf3\xa0\x80\x81", "tag\\udb40\\udc01" },
+		{ "\x7f\x01", "\\u007f\\u0001" },
+	};
+	char buf[128];
+
+	(void)unused;
+	for (size_t i = 0; i < VG_ARRAY_SIZE(esc_cases); i++)
+		assert_string_equal(cli_log_json_escape(buf, sizeof(buf), esc_cases[i].in),
+				    esc_cases[i].out);
+	/* cut at a whole escape, never inside one */
+	assert_string_equal(cli_log_json_escape(buf, 8, "ab\"cd\"ef"), "ab\\\"cd");
+	assert_string_equal(cli_log_json_escape(buf, 8, "abcd\xff"), "abcd");
+	assert_string_equal(cli_log_json_escape(buf, 6, "ab\xc3\xa9\xc3\xa9"),
+			    "ab\xc3\xa9");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_argv_errors),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_json_escape),
 	};
 
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
