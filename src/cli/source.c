@@ -56,8 +56,8 @@ static struct vg_source *open_bpf(const struct vg_bpf_source_opts *o,
 	if (r < 0)
 		return NULL;
 	if (o->tracefs && o->tracefs->how == VG_TRACEFS_MOUNTED_NOW)
-		cli_error("note: tracefs was mounted at %s (%s)", o->tracefs->where,
-			  o->tracefs->why_not_private);
+		cli_log(CLI_LOG_INFO, "note: tracefs was mounted at %s (%s)",
+			o->tracefs->where, o->tracefs->why_not_private);
 	return src;
 }
 
