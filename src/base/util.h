@@ -149,6 +149,10 @@ bool vg_is_hex(const char *s, size_t len);
 
 bool vg_startswith(const char *s, const char *prefix);
 
+/* Levenshtein distance between @a and @b, for "did you mean"; strings of
+ * 32 bytes or more are far from everything (99). */
+size_t vg_edit_distance(const char *a, const char *b);
+
 /* Undo mountinfo's \ooo escapes (space, tab, newline, backslash, and in
  * option values commas) in place. A \000 would end the string: kept as
  * it is. */

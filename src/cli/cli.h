@@ -34,6 +34,10 @@ enum {
 	OPT_KUBELET_TOKEN,
 	OPT_KUBELET_CA,
 	OPT_KUBELET_TIMEOUT,
+	OPT_CONFIG,
+	OPT_CHECK_CONFIG,
+	OPT_LOG_FORMAT,
+	OPT_LOG_LEVEL,
 };
 
 extern struct cli_globals cli;
@@ -56,6 +60,24 @@ extern const char *program_name;
 		{ "help", no_argument, NULL, 'h' }
 #define CLI_GLOBAL_SHORTOPTS "o:h"
 
+/* The options of the commands that run as services (daemon, server):
+ * the config file (config.h) and their own messages (log.h). */
+#define CLI_SERVICE_OPTIONS                                                    \
+	{ "config", required_argument, NULL, OPT_CONFIG },                    \
+		{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },      \
+		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },    \
+		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL }
+/* Their text for --help. */
+#define CLI_SERVICE_HELP                                                       \
+	"  --config FILE         read options from FILE's [%s] section first\n" \
+	"                        (default: /etc/vigil/vigil.conf if it exists;\n" \
+	"                        keys are long options; the command line wins)\n" \
+	"  --check-config        check the file and options, then exit: 0 ok, 2 not\n" \
+	"  --log-format FMT      text (default) or json: one object per line\n" \
+	"  --log-level LEVEL     error, warning, info (default) or debug\n" \
+	"SIGHUP reads the file again and applies the log level and format%s;\n" \
+	"each other key that changed is named in the log as needing a restart.\n"
+
 /* Handle a global option from getopt_long; returns 1 if handled, 0 if not
  * global, -1 on a bad value (message printed). */
 int cli_global_option(int c, const char *arg);
@@ -76,6 +98,9 @@ int cli_find_container(const struct vg_snapshot *s, const char *ref);
 /* The text of the global options, for each command's --help. */
 extern const char cli_global_help[];
 
+/* An error message on stderr: "vigil: MESSAGE", with where in the config
+ * file while one is read, and as the log's lines once a command logs
+ * (log.h). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A listening Unix stream socket at @path (its directory made, 0755, if
  * missing), mode @mode and, with @set_gid, group @gid, before anyone can
@@ -157,6 +182,12 @@ struct vg_source *cli_source_open(struct cli_source_spec *spec,
 int cli_keep_source_caps(const char *who, const struct cli_source_spec *spec);
 /* SIGINT, SIGTERM and SIGHUP set *@stop; SIGPIPE is ignored. */
 void cli_catch_stop(volatile sig_atomic_t *stop);
+/* The same, but SIGHUP sets *@reload (and *@stop, to end the wait it
+ * interrupts), and SIGINT and SIGTERM *@term before *@stop: after *@stop
+ * is cleared, *@term says whether to go on. */
+void cli_catch_stop_reload(volatile sig_atomic_t *stop,
+			   volatile sig_atomic_t *term,
+			   volatile sig_atomic_t *reload);
 
 int cmd_pid(int argc, char **argv);
 void cmd_pid_help(FILE *f);

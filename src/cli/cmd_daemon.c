@@ -8,11 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "base/util.h"
 #include "cli.h"
 #include "cli/systemd.h"
+#include "config.h"
+#include "log.h"
 #include "daemon/daemon.h"
 #include "source/bpf/source.h"
 
@@ -90,13 +93,14 @@ void cmd_daemon_help(FILE *f)
 		"                    --audit-timeout MS and --audit-exit-delay MS\n"
 		"                    as for vigil watch; or replay:FILE: a recording\n"
 		"                    (vigil watch --record) served as if live\n"
+		CLI_SERVICE_HELP
 		"\n"
 		"Try: echo '{\"req\":\"subscribe\",\"filter\":\"evt.type = exec\"}' |\n"
 		"       socat - UNIX-CONNECT:%s | jq .\n"
 		"\n%s",
 		program_name, vg_event_std_names(), VG_DAEMON_SOCKET,
 		VG_DAEMON_CLIENTS_PER_UID, VG_DAEMON_CLIENTS_MAX, VG_DAEMON_IDLE_TIMEOUT_S,
-		VG_DAEMON_SOCKET, cli_global_help);
+		"daemon", "", VG_DAEMON_SOCKET, cli_global_help);
 }
 
 /* The engine over the eBPF sensor, or over a recording. NULL with the
@@ -146,122 +150,279 @@ static void warm_containers(struct vigil_ctx *ctx)
 	free(pids);
 }
 
-int cmd_daemon(int argc, char **argv)
-{
-	enum { OPT_SOCKET = 1000, OPT_GROUP, OPT_ALLOW_UID, OPT_ALLOW_GID, OPT_RING,
-	       OPT_SOURCE, OPT_PER_UID, OPT_IDLE, OPT_AUDIT_TIMEOUT,
-	       OPT_AUDIT_EXIT_DELAY };
-	static const struct option opts[] = {
-		CLI_GLOBAL_OPTIONS,
-		{ "socket", required_argument, NULL, OPT_SOCKET },
-		{ "group", required_argument, NULL, OPT_GROUP },
-		{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
-		{ "allow-gid", required_argument, NULL, OPT_ALLOW_GID },
-		{ "ring-size", required_argument, NULL, OPT_RING },
-		{ "source", required_argument, NULL, OPT_SOURCE },
-		{ "audit-timeout", required_argument, NULL, OPT_AUDIT_TIMEOUT },
-		{ "audit-exit-delay", required_argument, NULL, OPT_AUDIT_EXIT_DELAY },
-		{ "max-clients-per-uid", required_argument, NULL, OPT_PER_UID },
-		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
-		{ 0 },
-	};
+enum { OPT_SOCKET = 1000, OPT_GROUP, OPT_ALLOW_UID, OPT_ALLOW_GID, OPT_RING,
+       OPT_SOURCE, OPT_PER_UID, OPT_IDLE, OPT_AUDIT_TIMEOUT,
+       OPT_AUDIT_EXIT_DELAY };
+
+static const struct option daemon_opts[] = {
+	CLI_GLOBAL_OPTIONS,
+	CLI_SERVICE_OPTIONS,
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
+	{ "allow-gid", required_argument, NULL, OPT_ALLOW_GID },
+	{ "ring-size", required_argument, NULL, OPT_RING },
+	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "audit-timeout", required_argument, NULL, OPT_AUDIT_TIMEOUT },
+	{ "audit-exit-delay", required_argument, NULL, OPT_AUDIT_EXIT_DELAY },
+	{ "max-clients-per-uid", required_argument, NULL, OPT_PER_UID },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+	{ 0 },
+};
+
+/* Everything the options and the config file set. */
+struct daemon_conf {
+	struct vg_daemon_opts o;
 	uid_t allow_uid[VG_DAEMON_ALLOW_MAX];
 	gid_t allow_gid[VG_DAEMON_ALLOW_MAX];
-	struct vg_daemon_opts o = { .listen_fd = -1, .group_name = "vigil",
-				    .allow_uid = allow_uid, .allow_gid = allow_gid,
-				    .clients_per_uid = VG_DAEMON_CLIENTS_PER_UID,
-				    .idle_timeout_s = VG_DAEMON_IDLE_TIMEOUT_S };
-	const char *path = VG_DAEMON_SOCKET, *replay = NULL;
-	struct cli_source_spec spec = { .kind = CLI_SRC_BPF };
+	const char *path;
+	struct cli_source_spec spec;
+	size_t ring;
+	bool group_given;
+	struct cli_log_conf log;
+};
+
+static void daemon_conf_init(struct daemon_conf *c)
+{
+	*c = (struct daemon_conf){
+		.o = { .listen_fd = -1, .group_name = "vigil",
+		       .clients_per_uid = VG_DAEMON_CLIENTS_PER_UID,
+		       .idle_timeout_s = VG_DAEMON_IDLE_TIMEOUT_S },
+		.path = VG_DAEMON_SOCKET,
+		.spec = { .kind = CLI_SRC_BPF },
+		.log = CLI_LOG_CONF_DEFAULT,
+	};
+}
+
+/* One option's value, from the command line or the config file. */
+static int daemon_apply(void *state, int c, const char *arg)
+{
+	struct daemon_conf *d = state;
+	uint64_t v;
+
+	switch (c) {
+	case OPT_SOCKET:
+		d->path = arg;
+		return 0;
+	case OPT_GROUP:
+		d->o.group_name = arg;
+		d->group_given = true;
+		return 0;
+	case OPT_ALLOW_UID:
+	case OPT_ALLOW_GID:
+		if (vg_parse_u64(arg, &v) < 0 || v > UINT32_MAX - 1)
+			return cli_usage_error("daemon", "%s takes a number, not '%s'",
+					       c == OPT_ALLOW_UID ? "--allow-uid"
+								  : "--allow-gid", arg);
+		if (c == OPT_ALLOW_UID && d->o.n_allow_uid < VG_DAEMON_ALLOW_MAX)
+			d->allow_uid[d->o.n_allow_uid++] = (uid_t)v;
+		else if (c == OPT_ALLOW_GID && d->o.n_allow_gid < VG_DAEMON_ALLOW_MAX)
+			d->allow_gid[d->o.n_allow_gid++] = (gid_t)v;
+		else
+			return cli_usage_error("daemon", "too many --allow-uid/--allow-gid");
+		return 0;
+	case OPT_RING:
+		return cli_ring_size("daemon", arg, &d->ring);
+	case OPT_SOURCE:
+		return cli_source_arg("daemon", arg, &d->spec);
+	case OPT_AUDIT_TIMEOUT:
+		return cli_source_ms("daemon", "--audit-timeout", arg,
+				     &d->spec.audit_timeout_ms);
+	case OPT_AUDIT_EXIT_DELAY:
+		return cli_source_ms("daemon", "--audit-exit-delay", arg,
+				     &d->spec.audit_exit_delay_ms);
+	case OPT_PER_UID:
+		if (vg_parse_u64(arg, &v) < 0 || v > VG_DAEMON_CLIENTS_MAX)
+			return cli_usage_error("daemon", "--max-clients-per-uid takes "
+					       "0 to %d, not '%s'",
+					       VG_DAEMON_CLIENTS_MAX, arg);
+		d->o.clients_per_uid = (unsigned)v;
+		return 0;
+	case OPT_IDLE:
+		if (vg_parse_u64(arg, &v) < 0 || v > 86400)
+			return cli_usage_error("daemon", "--idle-timeout takes seconds, "
+					       "0 to 86400, not '%s'", arg);
+		d->o.idle_timeout_s = (unsigned)v;
+		return 0;
+	case OPT_LOG_LEVEL:
+		return cli_log_level_arg("daemon", arg, &d->log.level);
+	case OPT_LOG_FORMAT:
+		return cli_log_format_arg("daemon", arg, &d->log.format);
+	default:
+		return cli_global_option(c, arg) < 0 ? EXIT_USAGE : 0;
+	}
+}
+
+static void daemon_reset(void *state, int c)
+{
+	struct daemon_conf *d = state;
+
+	if (c == OPT_ALLOW_UID)
+		d->o.n_allow_uid = 0;
+	else if (c == OPT_ALLOW_GID)
+		d->o.n_allow_gid = 0;
+}
+
+static const char *const daemon_repeatable[] = { "allow-uid", "allow-gid", NULL };
+
+static const struct cli_conf_cmd daemon_cmd = {
+	.name = "daemon",
+	.opts = daemon_opts,
+	.shortopts = CLI_GLOBAL_SHORTOPTS,
+	.repeatable = daemon_repeatable,
+	.apply = daemon_apply,
+	.reset = daemon_reset,
+};
+
+/* What the keys set that the start would refuse, checked before anything
+ * starts (and by --check-config and a reload); the group's id into
+ * @d. @quiet: no word of a missing default group. Returns 0, or
+ * EXIT_USAGE with every reason printed. */
+static int daemon_validate(struct daemon_conf *d, bool quiet)
+{
+	struct group *gr = getgrnam(d->o.group_name);
+	int ret = 0;
+
+	if (gr) {
+		d->o.gid = gr->gr_gid;
+	} else if (d->group_given) {
+		ret = cli_usage_error("daemon", "no group '%s'", d->o.group_name);
+	} else {
+		d->o.gid = 0;
+		if (!quiet)
+			cli_log(CLI_LOG_WARNING, "no group 'vigil': only root (and "
+				"--allow-uid/--allow-gid) may connect");
+		d->o.group_name = "root";
+	}
+	if (!*d->path || strlen(d->path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		ret = cli_usage_error("daemon", "--socket takes a path of 1 to %zu "
+				      "bytes, not '%s'",
+				      sizeof(((struct sockaddr_un *)0)->sun_path) - 1,
+				      d->path);
+	if (d->spec.replay && access(d->spec.replay, R_OK) < 0)
+		ret = cli_usage_error("daemon", "--source replay:%s: %s",
+				      d->spec.replay, strerror(errno));
+	return ret;
+}
+
+/* The daemon's keys that a reload applies; any other that changed is
+ * named as needing a restart. */
+static const char *const daemon_live[] = { "log-level", "log-format" };
+
+struct reload_ctx {
+	const char *path;
+	const char *const *live;
+	size_t n_live;
+};
+
+static void say_restart(void *u, const char *key)
+{
+	const struct reload_ctx *rc = u;
+
+	for (size_t i = 0; i < rc->n_live; i++)
+		if (strcmp(rc->live[i], key) == 0)
+			return;
+	cli_log(CLI_LOG_WARNING, "%s: '%s' changed: it takes effect at the next "
+		"restart", rc->path, key);
+}
+
+/*
+ * SIGHUP: the file read again with the same command line, checked as a
+ * start would check it, and what can change live changed. A file with
+ * errors changes nothing. @running is the file the daemon started with,
+ * which its settings point into: kept, so that a key changed and then
+ * changed back is not named.
+ */
+static void daemon_reload(const struct cli_conf_argv *args,
+			  const struct cli_conf_file *running)
+{
+	const struct cli_globals saved = cli;
+	const struct reload_ctx rc = { cli_conf_path(args), daemon_live,
+				       VG_ARRAY_SIZE(daemon_live) };
+	struct cli_conf_file *nf = NULL;
+	struct daemon_conf nd;
+	int r;
+
+	daemon_conf_init(&nd);
+	r = cli_conf_read(&daemon_cmd, args, &nf);
+	r |= cli_conf_apply(&daemon_cmd, nf, args, &nd);
+	if (!r)
+		r = daemon_validate(&nd, true);
+	/* the global options are the running context's: restart only */
+	cli = saved;
+	if (r) {
+		cli_log(CLI_LOG_ERROR, "reloading %s: nothing changed", rc.path);
+		cli_conf_file_free(nf);
+		return;
+	}
+	cli_log_start("daemon", &nd.log);
+	/* Exports' filters, once the daemon has configured exports, are
+	 * compiled from @nd here and swapped in between two events. */
+	cli_conf_diff(&daemon_cmd, running, nf, args, say_restart, (void *)&rc);
+	cli_log(CLI_LOG_INFO, "reloaded %s (log level %s, format %s)", rc.path,
+		cli_log_level_name(nd.log.level),
+		nd.log.format == CLI_LOG_JSON ? "json" : "text");
+	cli_conf_file_free(nf);
+}
+
+/* --check-config: everything a start checks short of starting. */
+static int daemon_check(const struct cli_conf_argv *args,
+			const struct cli_conf_file *f, struct daemon_conf *d)
+{
+	struct vigil_ctx *ctx;
+
+	if (daemon_validate(d, true))
+		return EXIT_USAGE;
+	ctx = cli_ctx_new();
+	if (!ctx)
+		return EXIT_USAGE;
+	vigil_ctx_free(ctx);
+	if (f)
+		printf("%s: ok\n", f->path);
+	else
+		printf("%s: not there; the defaults and options: ok\n",
+		       cli_conf_path(args));
+	return EXIT_OK;
+}
+
+int cmd_daemon(int argc, char **argv)
+{
+	static volatile sig_atomic_t term_signal, reload_signal;
+	struct cli_conf_argv args;
+	struct cli_conf_file *file = NULL;
+	struct daemon_conf dc;
+	struct vg_daemon_opts *o = &dc.o;
 	struct vigil_ctx *ctx = NULL;
 	struct vg_engine *en = NULL;
 	struct vg_daemon *d = NULL;
 	struct daemon_notify dn = { .path = NULL };
-	size_t ring = 0;
-	uint64_t v;
 	char err[512];
-	int c, r, ret = EXIT_OK;
-	bool group_given = false;
+	int r, ret = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_SOCKET:
-			path = optarg;
-			break;
-		case OPT_GROUP:
-			o.group_name = optarg;
-			group_given = true;
-			break;
-		case OPT_ALLOW_UID:
-		case OPT_ALLOW_GID:
-			if (vg_parse_u64(optarg, &v) < 0 || v > UINT32_MAX - 1)
-				return cli_usage_error("daemon", "%s takes a number, not '%s'",
-						       c == OPT_ALLOW_UID ? "--allow-uid"
-									  : "--allow-gid", optarg);
-			if (c == OPT_ALLOW_UID && o.n_allow_uid < VG_DAEMON_ALLOW_MAX)
-				allow_uid[o.n_allow_uid++] = (uid_t)v;
-			else if (c == OPT_ALLOW_GID && o.n_allow_gid < VG_DAEMON_ALLOW_MAX)
-				allow_gid[o.n_allow_gid++] = (gid_t)v;
-			else
-				return cli_usage_error("daemon", "too many --allow-uid/--allow-gid");
-			break;
-		case OPT_RING:
-			if (cli_ring_size("daemon", optarg, &ring))
-				return EXIT_USAGE;
-			break;
-		case OPT_SOURCE:
-			if (cli_source_arg("daemon", optarg, &spec))
-				return EXIT_USAGE;
-			replay = spec.replay;
-			break;
-		case OPT_AUDIT_TIMEOUT:
-			if (cli_source_ms("daemon", "--audit-timeout", optarg,
-					  &spec.audit_timeout_ms))
-				return EXIT_USAGE;
-			break;
-		case OPT_AUDIT_EXIT_DELAY:
-			if (cli_source_ms("daemon", "--audit-exit-delay", optarg,
-					  &spec.audit_exit_delay_ms))
-				return EXIT_USAGE;
-			break;
-		case OPT_PER_UID:
-			if (vg_parse_u64(optarg, &v) < 0 || v > VG_DAEMON_CLIENTS_MAX)
-				return cli_usage_error("daemon", "--max-clients-per-uid takes "
-						       "0 to %d, not '%s'",
-						       VG_DAEMON_CLIENTS_MAX, optarg);
-			o.clients_per_uid = (unsigned)v;
-			break;
-		case OPT_IDLE:
-			if (vg_parse_u64(optarg, &v) < 0 || v > 86400)
-				return cli_usage_error("daemon", "--idle-timeout takes seconds, "
-						       "0 to 86400, not '%s'", optarg);
-			o.idle_timeout_s = (unsigned)v;
-			break;
-		case 'h':
+	daemon_conf_init(&dc);
+	o->allow_uid = dc.allow_uid;
+	o->allow_gid = dc.allow_gid;
+	ret = cli_conf_argv_parse(&daemon_cmd, argc, argv, &args);
+	if (ret || args.help) {
+		if (!ret)
 			cmd_daemon_help(stdout);
-			return EXIT_OK;
-		case '?':
-			fprintf(stderr, "Try '%s daemon --help'.\n", program_name);
-			return EXIT_USAGE;
-		default:
-			if (cli_global_option(c, optarg) < 0)
-				return EXIT_USAGE;
-		}
+		goto out;
 	}
-	if (optind < argc)
-		return cli_usage_error("daemon", "unexpected argument '%s'", argv[optind]);
-
-	struct group *gr = getgrnam(o.group_name);
-
-	if (gr) {
-		o.gid = gr->gr_gid;
-	} else if (group_given) {
-		return cli_usage_error("daemon", "no group '%s'", o.group_name);
-	} else {
-		o.gid = 0;
-		fprintf(stderr, "%s: no group 'vigil': only root (and --allow-uid/"
-			"--allow-gid) may connect\n", program_name);
-		o.group_name = "root";
+	/* every error at once, the file's and the values' */
+	ret = cli_conf_read(&daemon_cmd, &args, &file);
+	ret |= cli_conf_apply(&daemon_cmd, file, &args, &dc);
+	if (ret)
+		goto out;
+	if (args.check) {
+		ret = daemon_check(&args, file, &dc);
+		goto out;
+	}
+	cli_log_start("daemon", &dc.log);
+	cli_log(CLI_LOG_DEBUG, "config %s: %s", cli_conf_path(&args),
+		file ? "read" : "not there: the defaults and the options");
+	if (daemon_validate(&dc, false)) {
+		ret = EXIT_USAGE;
+		goto out;
 	}
 
 	/* one fd per client: let as many in as the hard limit allows */
@@ -272,33 +433,35 @@ int cmd_daemon(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	ctx = cli_ctx_new();
-	if (!ctx)
-		return EXIT_USAGE;
-	en = open_engine(ctx, &spec, ring);
+	if (!ctx) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	en = open_engine(ctx, &dc.spec, dc.ring);
 	if (!en) {
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (!replay)
+	if (!dc.spec.replay)
 		warm_containers(ctx);
 	/* 0660 root:group from the moment anyone can connect */
-	dn.path = path;
-	o.listen_fd = cli_listen_unix(path, "vigil daemon", 0660, o.gid, true);
-	if (o.listen_fd >= 0 && fcntl(o.listen_fd, F_SETFL, O_NONBLOCK) < 0) {
-		cli_error("%s: %s", path, strerror(errno));
-		close(o.listen_fd);
-		unlink(path);
-		o.listen_fd = -1;
+	dn.path = dc.path;
+	o->listen_fd = cli_listen_unix(dc.path, "vigil daemon", 0660, o->gid, true);
+	if (o->listen_fd >= 0 && fcntl(o->listen_fd, F_SETFL, O_NONBLOCK) < 0) {
+		cli_error("%s: %s", dc.path, strerror(errno));
+		close(o->listen_fd);
+		unlink(dc.path);
+		o->listen_fd = -1;
 	}
-	if (o.listen_fd < 0) {
+	if (o->listen_fd < 0) {
 		ret = EXIT_PARTIAL;
 		goto out;
 	}
 	cli_notify_init(&dn.n);
-	o.tick = notify_tick;
-	o.tick_arg = &dn;
-	o.tick_ms = cli_notify_tick_ms(&dn.n);
-	d = vg_daemon_new(en, &o, err, sizeof(err));
+	o->tick = notify_tick;
+	o->tick_arg = &dn;
+	o->tick_ms = cli_notify_tick_ms(&dn.n);
+	d = vg_daemon_new(en, o, err, sizeof(err));
 	if (!d) {
 		cli_error("%s", err);
 		ret = EXIT_PARTIAL;
@@ -306,41 +469,55 @@ int cmd_daemon(int argc, char **argv)
 	}
 	/* set up: the socket bound, the programs loaded, the tracefs
 	 * mount (if any) done; what is left needs no more than this */
-	if (cli_keep_source_caps("vigil daemon", &spec) < 0) {
+	if (cli_keep_source_caps("vigil daemon", &dc.spec) < 0) {
 		ret = EXIT_PARTIAL;
 		goto out;
 	}
-	if (!replay && (r = vg_meta_worker_start(ctx)) < 0)
-		cli_error("warning: metadata is read in line (no worker thread: %s)",
-			  strerror(-r));
+	if (!dc.spec.replay && (r = vg_meta_worker_start(ctx)) < 0)
+		cli_log(CLI_LOG_WARNING, "metadata is read in line (no worker "
+			"thread: %s)", strerror(-r));
 
-	cli_catch_stop(&stop_signal);
+	cli_catch_stop_reload(&stop_signal, &term_signal, &reload_signal);
 	vg_engine_start(en); /* what is attached is attached before it says so */
 	if (vg_engine_error(en)) {
 		cli_error("starting the sensor: %s", vg_engine_error_why(en));
 		ret = EXIT_PARTIAL;
 		goto out;
 	}
-	fprintf(stderr, "%s: daemon serving %s (sensor %s)\n", program_name, path,
+	cli_log(CLI_LOG_INFO, "daemon serving %s (sensor %s)", dc.path,
 		vg_daemon_sensor_id(d));
 	/* the sensor attached and the socket taking connections: ready */
 	dn.d = d;
 	status_line(&dn, "serving", err, sizeof(err));
 	cli_notify_ready(&dn.n, err);
-	r = vg_daemon_run(d, &stop_signal);
-	if (r < 0) {
-		cli_error("the daemon's loop: %s", strerror(-r));
-		ret = EXIT_PARTIAL;
+	for (;;) {
+		r = vg_daemon_run(d, &stop_signal);
+		if (r < 0) {
+			cli_error("the daemon's loop: %s", strerror(-r));
+			ret = EXIT_PARTIAL;
+			break;
+		}
+		if (!reload_signal)
+			break;
+		/* in this order: a SIGTERM from now on is seen below or
+		 * ends the next run */
+		reload_signal = 0;
+		stop_signal = 0;
+		if (term_signal)
+			break;
+		daemon_reload(&args, file);
 	}
 	status_line(&dn, "stopping", err, sizeof(err));
 	cli_notify_stopping(&dn.n, err);
 out:
 	vg_daemon_free(d);
-	if (o.listen_fd >= 0) {
-		close(o.listen_fd);
-		unlink(path);
+	if (o->listen_fd >= 0) {
+		close(o->listen_fd);
+		unlink(dc.path);
 	}
 	vg_engine_free(en);
 	vigil_ctx_free(ctx);
+	cli_conf_file_free(file);
+	cli_conf_argv_release(&args);
 	return ret;
 }

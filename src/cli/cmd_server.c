@@ -25,6 +25,8 @@
 
 #include "cli.h"
 #include "cli/systemd.h"
+#include "config.h"
+#include "log.h"
 #include "probe/probe.h"
 #include "peer/policy.h"
 #include "render/identity.h"
@@ -40,7 +42,11 @@ struct server {
 	int listen_fd;
 	const char *path;
 	bool bound;             /* the socket is ours to remove */
+	/* swapped whole by a reload: a worker decides one client on one
+	 * policy, holding the lock for reading while it does */
+	pthread_rwlock_t policy_lock;
 	struct vigil_policy *policy;
+	char *policy_path; /* the one loaded, for messages */
 	unsigned peer_flags;
 	enum vg_output_mode output;
 
@@ -94,8 +100,11 @@ void cmd_server_help(FILE *f)
 		"vigil-peer.socket), it serves that one instead: its path, owner\n"
 		"and mode are the unit's, --socket, --mode and --group do not\n"
 		"apply, and the socket is left in place at exit.\n"
+		"\n"
+		CLI_SERVICE_HELP
 		"\n%s",
-		program_name, SERVER_WORKERS_MAX, cli_global_help);
+		program_name, SERVER_WORKERS_MAX, "server", ",\n  and reads the policy again",
+		cli_global_help);
 }
 
 static void now_rfc3339(char *buf, size_t bufsz)
@@ -138,7 +147,7 @@ static void put_value(struct vg_printer *p, const char *s, size_t max,
  * field nor a line, nor hide text.
  */
 static void log_text(struct server *s, const struct vigil_identity *id,
-		     bool allowed, const char *why)
+		     bool allowed, bool by_policy, const char *why)
 {
 	struct vg_printer *p = vg_printer_new(VG_OUTPUT_TEXT);
 	const char *cid = vigil_identity_container_id(id);
@@ -196,7 +205,7 @@ static void log_text(struct server *s, const struct vigil_identity *id,
 			put_words(p, vigil_identity_pod_source(id));
 			put_words(p, ")");
 		}
-		if (s->policy) {
+		if (by_policy) {
 			put_words(p, " reason=");
 			put_value(p, why, 0, 0);
 		}
@@ -267,7 +276,7 @@ static void serve_one(struct worker *w, int fd)
 	struct timeval tv = { .tv_sec = SERVER_SEND_TIMEOUT_MS / 1000,
 			      .tv_usec = (SERVER_SEND_TIMEOUT_MS % 1000) * 1000 };
 	char why[1024];
-	bool allowed;
+	bool allowed = false, by_policy;
 	int r;
 
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -280,17 +289,18 @@ static void serve_one(struct worker *w, int fd)
 			 "\"reason\":\"the peer could not be identified: %s\"}\n",
 			 strerror(-r));
 		vg_send_all(fd, line, strlen(line));
-		pthread_mutex_lock(&s->out_lock);
-		fprintf(stderr, "%s: a client could not be identified: %s\n",
-			program_name, strerror(-r));
-		pthread_mutex_unlock(&s->out_lock);
+		cli_log(CLI_LOG_WARNING, "a client could not be identified: %s",
+			strerror(-r));
 		count(s, &s->refused);
 		return;
 	}
 
-	if (s->policy) {
+	pthread_rwlock_rdlock(&s->policy_lock);
+	by_policy = s->policy != NULL;
+	if (by_policy)
 		allowed = vigil_policy_allows(s->policy, id, why, sizeof(why));
-	} else {
+	pthread_rwlock_unlock(&s->policy_lock);
+	if (!by_policy) {
 		allowed = vigil_identity_status(id) == VIGIL_OK;
 		if (allowed)
 			snprintf(why, sizeof(why), "no policy: every identified "
@@ -320,7 +330,7 @@ static void serve_one(struct worker *w, int fd)
 			pthread_mutex_unlock(&s->out_lock);
 		}
 	} else {
-		log_text(s, id, allowed, why);
+		log_text(s, id, allowed, by_policy, why);
 	}
 	vigil_identity_free(id);
 }
@@ -387,7 +397,8 @@ static int parse_group(const char *arg, gid_t *ret)
 	return 0;
 }
 
-static int accept_loop(struct server *s, int sfd)
+/* Until a signal (its number in *@ret_sig) or an error (-errno). */
+static int accept_loop(struct server *s, int sfd, int *ret_sig)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = s->listen_fd, .events = POLLIN },
@@ -405,7 +416,9 @@ static int accept_loop(struct server *s, int sfd)
 			 * mask is restored */
 			struct signalfd_siginfo si;
 
-			(void)!read(sfd, &si, sizeof(si));
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			*ret_sig = (int)si.ssi_signo;
 			return 0;
 		}
 		if (!(pfd[0].revents & POLLIN))
@@ -439,111 +452,261 @@ static int accept_loop(struct server *s, int sfd)
 	}
 }
 
+static const struct option server_opts[] = {
+	CLI_GLOBAL_OPTIONS,
+	CLI_SERVICE_OPTIONS,
+	{ "socket", required_argument, NULL, 's' },
+	{ "policy", required_argument, NULL, 'p' },
+	{ "mode", required_argument, NULL, 'm' },
+	{ "group", required_argument, NULL, 'g' },
+	{ "workers", required_argument, NULL, 'w' },
+	{ "peercred", no_argument, NULL, 'P' },
+	{ 0 },
+};
+
+/* Everything the options and the config file set. */
+struct server_conf {
+	const char *path;
+	const char *policy_path;
+	size_t n_workers;
+	mode_t mode;
+	gid_t gid;
+	bool set_gid;
+	unsigned peer_flags;
+	struct cli_log_conf log;
+};
+
+static void server_conf_init(struct server_conf *c)
+{
+	*c = (struct server_conf){
+		.path = SERVER_DEFAULT_SOCKET,
+		.n_workers = 4,
+		.mode = 0660,
+		.log = CLI_LOG_CONF_DEFAULT,
+	};
+}
+
+/* One option's value, from the command line or the config file. */
+static int server_apply(void *state, int c, const char *arg)
+{
+	struct server_conf *sc = state;
+	uint64_t v;
+
+	switch (c) {
+	case 's':
+		sc->path = arg;
+		return 0;
+	case 'p':
+		sc->policy_path = arg;
+		return 0;
+	case 'm': {
+		char *end;
+		unsigned long m;
+
+		errno = 0;
+		m = strtoul(arg, &end, 8);
+		if (errno || !*arg || *end || m > 0777)
+			return cli_usage_error(
+				"server",
+				"--mode takes octal permissions such as 0660, not '%s'",
+				arg);
+		sc->mode = (mode_t)m;
+		return 0;
+	}
+	case 'g':
+		if (parse_group(arg, &sc->gid) < 0)
+			return cli_usage_error("server", "no group '%s'", arg);
+		sc->set_gid = true;
+		return 0;
+	case 'w':
+		if (vg_parse_u64(arg, &v) < 0 || v == 0 || v > SERVER_WORKERS_MAX)
+			return cli_usage_error("server", "--workers takes 1-%d, not '%s'",
+					       SERVER_WORKERS_MAX, arg);
+		sc->n_workers = (size_t)v;
+		return 0;
+	case 'P':
+		sc->peer_flags |= VIGIL_PEER_NO_PIDFD;
+		return 0;
+	case OPT_LOG_LEVEL:
+		return cli_log_level_arg("server", arg, &sc->log.level);
+	case OPT_LOG_FORMAT:
+		return cli_log_format_arg("server", arg, &sc->log.format);
+	default:
+		return cli_global_option(c, arg) < 0 ? EXIT_USAGE : 0;
+	}
+}
+
+static const struct cli_conf_cmd server_cmd = {
+	.name = "server",
+	.opts = server_opts,
+	.shortopts = "s:p:m:g:w:" CLI_GLOBAL_SHORTOPTS,
+	.apply = server_apply,
+};
+
+/* The policy at @path compiled into *@ret, its warnings logged unless
+ * @quiet. Returns 0, or EXIT_USAGE with the reason printed. */
+static int load_policy(const char *path, bool quiet, struct vigil_policy **ret)
+{
+	char err[512];
+	int r = vigil_policy_load(path, ret, err, sizeof(err));
+
+	if (r < 0) {
+		cli_error("%s", err);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; !quiet && i < vg_policy_n_warnings(*ret); i++) {
+		unsigned line = 0;
+		const char *w = vg_policy_warning(*ret, i, &line);
+
+		cli_log(CLI_LOG_WARNING, "policy %s:%u: %s", path, line, w);
+	}
+	return 0;
+}
+
+static const char *const server_live[] = { "log-level", "log-format", "policy" };
+
+static void say_restart(void *u, const char *key)
+{
+	const char *path = u;
+
+	for (size_t i = 0; i < VG_ARRAY_SIZE(server_live); i++)
+		if (strcmp(server_live[i], key) == 0)
+			return;
+	cli_log(CLI_LOG_WARNING, "%s: '%s' changed: it takes effect at the next "
+		"restart", path, key);
+}
+
+/*
+ * SIGHUP: the file read again with the same command line; the log's
+ * level and format, and the policy (read again even if its path is the
+ * same), change at once. A file or a policy with errors changes
+ * nothing: the old policy stays. Dropping the policy altogether would
+ * let every client in: that takes a restart. @running is the file the
+ * server started with, which its settings point into.
+ */
+static void server_reload(struct server *s, const struct cli_conf_argv *args,
+			  const struct cli_conf_file *running)
+{
+	const struct cli_globals saved = cli;
+	const char *path = cli_conf_path(args);
+	struct cli_conf_file *nf = NULL;
+	struct vigil_policy *np = NULL, *old;
+	struct server_conf nc;
+	char *npath = NULL;
+	int r;
+
+	server_conf_init(&nc);
+	r = cli_conf_read(&server_cmd, args, &nf);
+	r |= cli_conf_apply(&server_cmd, nf, args, &nc);
+	cli = saved; /* the global options are the workers' contexts' */
+	if (!r && !nc.policy_path && s->policy) {
+		cli_error("%s: no policy any more: that would allow every client; "
+			  "it takes a restart", path);
+		r = EXIT_USAGE;
+	}
+	if (!r && nc.policy_path) {
+		r = load_policy(nc.policy_path, false, &np);
+		if (!r && !(npath = strdup(nc.policy_path)))
+			r = -ENOMEM;
+	}
+	if (r) {
+		cli_log(CLI_LOG_ERROR, "reloading %s: nothing changed%s%s", path,
+			s->policy ? "; the policy stays " : "",
+			s->policy ? s->policy_path : "");
+		vigil_policy_free(np);
+		cli_conf_file_free(nf);
+		return;
+	}
+	cli_log_start("server", &nc.log);
+	pthread_rwlock_wrlock(&s->policy_lock);
+	old = s->policy;
+	s->policy = np;
+	pthread_rwlock_unlock(&s->policy_lock);
+	vigil_policy_free(old);
+	free(s->policy_path);
+	s->policy_path = npath;
+	cli_conf_diff(&server_cmd, running, nf, args, say_restart, (void *)path);
+	cli_log(CLI_LOG_INFO, "reloaded %s (log level %s, format %s%s%s)", path,
+		cli_log_level_name(nc.log.level),
+		nc.log.format == CLI_LOG_JSON ? "json" : "text",
+		np ? ", policy " : "", np ? npath : "");
+	cli_conf_file_free(nf);
+}
+
 int cmd_server(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_OPTIONS,
-		{ "socket", required_argument, NULL, 's' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "workers", required_argument, NULL, 'w' },
-		{ "peercred", no_argument, NULL, 'P' },
-		{ 0 },
-	};
 	struct server s = {
 		.listen_fd = -1,
-		.path = SERVER_DEFAULT_SOCKET,
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 		.cond = PTHREAD_COND_INITIALIZER,
 		.out_lock = PTHREAD_MUTEX_INITIALIZER,
+		.policy_lock = PTHREAD_RWLOCK_INITIALIZER,
 	};
-	const char *policy_path = NULL;
+	struct cli_conf_argv args;
+	struct cli_conf_file *file = NULL;
+	struct server_conf sc;
 	struct worker workers[SERVER_WORKERS_MAX] = { 0 };
-	size_t n_workers = 4, started = 0;
-	mode_t mode = 0660;
-	gid_t gid = 0;
-	bool set_gid = false, path_given = false, mode_given = false;
+	size_t n_workers = 0, started = 0;
 	char sd_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 32];
-	int c, r, ret = EXIT_OK, sfd = -1;
+	int r, ret = EXIT_OK, sfd = -1;
 	sigset_t mask, old_mask;
-	uint64_t v;
 
-	while ((c = getopt_long(argc, argv, "s:p:m:g:w:" CLI_GLOBAL_SHORTOPTS,
-				opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			s.path = optarg;
-			path_given = true;
-			break;
-		case 'p':
-			policy_path = optarg;
-			break;
-		case 'm': {
-			char *end;
-			unsigned long m;
-
-			errno = 0;
-			m = strtoul(optarg, &end, 8);
-			if (errno || !*optarg || *end || m > 0777)
-				return cli_usage_error(
-					"server",
-					"--mode takes octal permissions such as 0660, not '%s'",
-					optarg);
-			mode = (mode_t)m;
-			mode_given = true;
-			break;
-		}
-		case 'g':
-			if (parse_group(optarg, &gid) < 0)
-				return cli_usage_error("server", "no group '%s'",
-						       optarg);
-			set_gid = true;
-			break;
-		case 'w':
-			if (vg_parse_u64(optarg, &v) < 0 || v == 0 ||
-			    v > SERVER_WORKERS_MAX)
-				return cli_usage_error(
-					"server", "--workers takes 1-%d, not '%s'",
-					SERVER_WORKERS_MAX, optarg);
-			n_workers = (size_t)v;
-			break;
-		case 'P':
-			s.peer_flags |= VIGIL_PEER_NO_PIDFD;
-			break;
-		case 'h':
+	server_conf_init(&sc);
+	ret = cli_conf_argv_parse(&server_cmd, argc, argv, &args);
+	if (ret || args.help) {
+		if (!ret)
 			cmd_server_help(stdout);
-			return EXIT_OK;
-		case '?':
-			fprintf(stderr, "Try '%s server --help'.\n", program_name);
-			return EXIT_USAGE;
-		default:
-			if (cli_global_option(c, optarg) < 0)
-				return EXIT_USAGE;
-		}
+		goto out;
 	}
-	if (optind < argc)
-		return cli_usage_error("server", "unexpected argument '%s'",
-				       argv[optind]);
+	/* every error at once, the file's and the values' */
+	ret = cli_conf_read(&server_cmd, &args, &file);
+	ret |= cli_conf_apply(&server_cmd, file, &args, &sc);
+	if (ret)
+		goto out;
+	s.path = sc.path;
+	s.peer_flags = sc.peer_flags;
 	s.output = cli.output;
+	if (args.check) {
+		struct vigil_ctx *ctx;
 
-	if (policy_path) {
-		char err[512];
-
-		r = vigil_policy_load(policy_path, &s.policy, err, sizeof(err));
-		if (r < 0) {
-			cli_error("%s", err);
-			return EXIT_USAGE;
+		if (sc.policy_path &&
+		    (ret = load_policy(sc.policy_path, false, &s.policy)))
+			goto out;
+		if (strlen(s.path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+			ret = cli_usage_error("server", "--socket '%s' is longer "
+					      "than a socket path may be", s.path);
+			goto out;
 		}
-		for (size_t i = 0; i < vg_policy_n_warnings(s.policy); i++) {
-			unsigned line = 0;
-			const char *w = vg_policy_warning(s.policy, i, &line);
+		ctx = cli_ctx_new();
+		if (!ctx) {
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		vigil_ctx_free(ctx);
+		if (file)
+			printf("%s: ok\n", file->path);
+		else
+			printf("%s: not there; the defaults and options: ok\n",
+			       cli_conf_path(&args));
+		goto out;
+	}
+	cli_log_start("server", &sc.log);
+	cli_log(CLI_LOG_DEBUG, "config %s: %s", cli_conf_path(&args),
+		file ? "read" : "not there: the defaults and the options");
 
-			cli_error("policy %s:%u: warning: %s", policy_path,
-				  line, w);
+	if (sc.policy_path) {
+		ret = load_policy(sc.policy_path, false, &s.policy);
+		if (ret)
+			goto out;
+		s.policy_path = strdup(sc.policy_path);
+		if (!s.policy_path) {
+			cli_error("out of memory");
+			ret = EXIT_PARTIAL;
+			goto out;
 		}
 	}
 
+	n_workers = sc.n_workers;
 	for (size_t i = 0; i < n_workers; i++) {
 		workers[i].s = &s;
 		workers[i].ctx = cli_ctx_new();
@@ -572,14 +735,16 @@ int cmd_server(int argc, char **argv)
 	 * of its own */
 	s.listen_fd = cli_sd_listen_fd("vigil server", sd_path, sizeof(sd_path));
 	if (s.listen_fd > 0) {
-		if (path_given || mode_given || set_gid)
-			cli_error("warning: serving the socket systemd passed (%s): "
-				  "--socket, --mode and --group do not apply "
-				  "(ListenStream=, SocketMode= and SocketGroup= "
-				  "in the .socket unit do)", sd_path);
+		if (strcmp(sc.path, SERVER_DEFAULT_SOCKET) != 0 || sc.mode != 0660 ||
+		    sc.set_gid)
+			cli_log(CLI_LOG_WARNING, "serving the socket systemd passed (%s): "
+				"--socket, --mode and --group do not apply "
+				"(ListenStream=, SocketMode= and SocketGroup= "
+				"in the .socket unit do)", sd_path);
 		s.path = sd_path;
 	} else if (s.listen_fd == 0) {
-		s.listen_fd = cli_listen_unix(s.path, "server", mode, gid, set_gid);
+		s.listen_fd = cli_listen_unix(s.path, "server", sc.mode, sc.gid,
+					      sc.set_gid);
 		s.bound = s.listen_fd >= 0;
 	}
 	if (s.listen_fd < 0) {
@@ -612,14 +777,21 @@ int cmd_server(int argc, char **argv)
 			break;
 		}
 	}
-	fprintf(stderr, "%s: listening on %s (%zu workers%s%s)\n",
-		program_name, s.path, started, s.policy ? ", policy " : "",
-		s.policy ? policy_path : "");
+	cli_log(CLI_LOG_INFO, "listening on %s (%zu workers%s%s)", s.path, started,
+		s.policy ? ", policy " : "", s.policy ? s.policy_path : "");
 
-	r = accept_loop(&s, sfd);
-	if (r < 0) {
-		cli_error("accepting: %s", strerror(-r));
-		ret = EXIT_PARTIAL;
+	for (;;) {
+		int sig = 0;
+
+		r = accept_loop(&s, sfd, &sig);
+		if (r < 0) {
+			cli_error("accepting: %s", strerror(-r));
+			ret = EXIT_PARTIAL;
+			break;
+		}
+		if (sig != SIGHUP)
+			break;
+		server_reload(&s, &args, file);
 	}
 out:
 	if (s.listen_fd >= 0) {
@@ -638,20 +810,22 @@ out:
 		vigil_ctx_free(workers[i].ctx);
 	if (sfd >= 0)
 		close(sfd);
-	if (started) {
-		fprintf(stderr,
-			"%s: stopped: %llu clients, %llu allowed, %llu denied, "
+	if (started)
+		cli_log(CLI_LOG_INFO,
+			"stopped: %llu clients, %llu allowed, %llu denied, "
 			"%llu refused, %llu turned away busy, %llu answers "
-			"not delivered\n",
-			program_name, (unsigned long long)s.accepted,
+			"not delivered",
+			(unsigned long long)s.accepted,
 			(unsigned long long)s.allowed,
 			(unsigned long long)s.denied,
 			(unsigned long long)s.refused,
 			(unsigned long long)s.busy,
 			(unsigned long long)s.send_failed);
-	}
 	if (sfd >= 0)
 		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	vigil_policy_free(s.policy);
+	free(s.policy_path);
+	cli_conf_file_free(file);
+	cli_conf_argv_release(&args);
 	return ret;
 }

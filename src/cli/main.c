@@ -16,6 +16,8 @@
 #include "base/caps.h"
 #include "base/util.h"
 #include "cli.h"
+#include "config.h"
+#include "log.h"
 #include "probe/probe.h"
 #include "vigil/vigil.h"
 
@@ -247,28 +249,48 @@ int cli_ring_size(const char *cmd, const char *arg, size_t *ret)
 	return 0;
 }
 
+/* @fmt's message, after where in the config file it is about, if any. */
+static void format_msg(char *buf, size_t bufsz, const char *fmt, va_list ap)
+{
+	const char *where = cli_conf_location();
+	size_t n = 0;
+
+	if (where)
+		n = (size_t)snprintf(buf, bufsz, "%s: ", where);
+	if (n < bufsz)
+		vsnprintf(buf + n, bufsz - n, fmt, ap);
+}
+
 void cli_error(const char *fmt, ...)
 {
+	char msg[4096];
 	va_list ap;
 
-	fprintf(stderr, "%s: ", program_name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	format_msg(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	cli_log_error_line(msg);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
+	char msg[4096];
 	va_list ap;
 
-	fprintf(stderr, "%s%s%s: ", program_name, cmd ? " " : "",
-		cmd ? cmd : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	format_msg(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s%s%s --help'.\n", program_name,
-		cmd ? " " : "", cmd ? cmd : "");
+	/* a running service's (a reload's) errors are log lines */
+	if (cli_log_started()) {
+		cli_log_error_line(msg);
+		return EXIT_USAGE;
+	}
+	fprintf(stderr, "%s%s%s: %s\n", program_name, cmd ? " " : "",
+		cmd ? cmd : "", msg);
+	/* a file's error is fixed in the file */
+	if (!cli_conf_location())
+		fprintf(stderr, "Try '%s%s%s --help'.\n", program_name,
+			cmd ? " " : "", cmd ? cmd : "");
 	return EXIT_USAGE;
 }
 
@@ -432,29 +454,6 @@ static void main_help(FILE *f)
 		cli_global_help, program_name);
 }
 
-/* Levenshtein distance, for "did you mean". */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), prev[32], cur[32];
-
-	if (la >= 32 || lb >= 32)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-
-			cur[j] = sub < del ? (sub < ins ? sub : ins)
-					   : (del < ins ? del : ins);
-		}
-		memcpy(prev, cur, sizeof(prev));
-	}
-	return prev[lb];
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -524,7 +523,7 @@ int main(int argc, char **argv)
 
 	/* the closest, not the first close one: 'dif' is 'diff', not 'pid' */
 	for (size_t i = 0; i < VG_ARRAY_SIZE(commands); i++) {
-		size_t dist = edit_distance(name, commands[i].name);
+		size_t dist = vg_edit_distance(name, commands[i].name);
 
 		if (dist < best_d) {
 			best = i;

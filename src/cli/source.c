@@ -6,6 +6,7 @@
 
 #include "base/util.h"
 #include "cli.h"
+#include "log.h"
 #include "probe/probe.h"
 #include "source/bpf/source.h"
 #include "attrib/attrib.h"
@@ -55,8 +56,8 @@ static struct vg_source *open_bpf(const struct vg_bpf_source_opts *o,
 	if (r < 0)
 		return NULL;
 	if (o->tracefs && o->tracefs->how == VG_TRACEFS_MOUNTED_NOW)
-		cli_error("note: tracefs was mounted at %s (%s)", o->tracefs->where,
-			  o->tracefs->why_not_private);
+		cli_log(CLI_LOG_INFO, "note: tracefs was mounted at %s (%s)",
+			o->tracefs->where, o->tracefs->why_not_private);
 	return src;
 }
 
@@ -119,7 +120,8 @@ struct vg_source *cli_source_open(struct cli_source_spec *spec,
 			cli_error("cannot start the eBPF sensor: %s", why);
 			return NULL;
 		}
-		cli_error("note: no eBPF (%s); using the audit source", why);
+		cli_log(CLI_LOG_INFO, "note: no eBPF (%s); using the audit source",
+			why);
 		spec->opened = CLI_SRC_AUDIT;
 		return open_audit(spec, ctx);
 	}
@@ -135,10 +137,14 @@ int cli_keep_source_caps(const char *who, const struct cli_source_spec *spec)
 	return cli_keep_caps(who, true, sensor, VG_ARRAY_SIZE(sensor));
 }
 
-static volatile sig_atomic_t *stop_flag;
+static volatile sig_atomic_t *stop_flag, *term_flag, *reload_flag;
 
 static void on_stop(int sig)
 {
+	if (sig == SIGHUP && reload_flag)
+		*reload_flag = 1;
+	else if (term_flag)
+		*term_flag = sig;
 	*stop_flag = sig;
 }
 
@@ -152,4 +158,13 @@ void cli_catch_stop(volatile sig_atomic_t *stop)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+void cli_catch_stop_reload(volatile sig_atomic_t *stop,
+			   volatile sig_atomic_t *term,
+			   volatile sig_atomic_t *reload)
+{
+	term_flag = term;
+	reload_flag = reload;
+	cli_catch_stop(stop);
 }

@@ -14,6 +14,7 @@
 
 #include "base/util.h"
 #include "cli.h"
+#include "log.h"
 
 static uint64_t mono_ns(void)
 {
@@ -35,7 +36,7 @@ static void send_state(struct cli_notify *n, const char *state)
 	r = sd_notify(0, state);
 	if (r < 0 && !told) {
 		told = true;
-		cli_error("warning: telling the service manager (NOTIFY_SOCKET): %s",
+		cli_log(CLI_LOG_WARNING, "telling the service manager (NOTIFY_SOCKET): %s",
 			  strerror(-r));
 	}
 }
