@@ -13,6 +13,7 @@
 #include "base/util.h"
 #include "cli.h"
 #include "daemon/daemon.h"
+#include "daemon/metrics.h"
 #include "source/bpf/source.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -24,6 +25,7 @@ void cmd_daemon_help(FILE *f)
 		"                    [--allow-gid GID]... [--ring-size BYTES]\n"
 		"                    [--max-clients-per-uid N] [--idle-timeout SECONDS]\n"
 		"                    [--source bpf|audit|auto|replay:FILE]\n"
+		"                    [--metrics [HOST:]PORT]\n"
 		"\n"
 		"Run the sensor once and serve its events to any number of clients\n"
 		"over a Unix socket, newline-delimited JSON. Requests (one JSON object\n"
@@ -57,13 +59,17 @@ void cmd_daemon_help(FILE *f)
 		"                    --audit-timeout MS and --audit-exit-delay MS\n"
 		"                    as for vigil watch; or replay:FILE: a recording\n"
 		"                    (vigil watch --record) served as if live\n"
+		"  --metrics ADDR    serve Prometheus metrics at http://ADDR/metrics;\n"
+		"                    ADDR is PORT, HOST:PORT or [V6]:PORT, HOST a\n"
+		"                    numeric address (default 127.0.0.1); off unless\n"
+		"                    given (e.g. --metrics %d)\n"
 		"\n"
 		"Try: echo '{\"req\":\"subscribe\",\"filter\":\"evt.type = exec\"}' |\n"
 		"       socat - UNIX-CONNECT:%s | jq .\n"
 		"\n%s",
 		program_name, vg_event_std_names(), VG_DAEMON_SOCKET,
 		VG_DAEMON_CLIENTS_PER_UID, VG_DAEMON_CLIENTS_MAX, VG_DAEMON_IDLE_TIMEOUT_S,
-		VG_DAEMON_SOCKET, cli_global_help);
+		VG_METRICS_PORT, VG_DAEMON_SOCKET, cli_global_help);
 }
 
 /* The engine over the eBPF sensor, or over a recording. NULL with the
@@ -117,7 +123,7 @@ int cmd_daemon(int argc, char **argv)
 {
 	enum { OPT_SOCKET = 1000, OPT_GROUP, OPT_ALLOW_UID, OPT_ALLOW_GID, OPT_RING,
 	       OPT_SOURCE, OPT_PER_UID, OPT_IDLE, OPT_AUDIT_TIMEOUT,
-	       OPT_AUDIT_EXIT_DELAY };
+	       OPT_AUDIT_EXIT_DELAY, OPT_METRICS };
 	static const struct option opts[] = {
 		CLI_GLOBAL_OPTIONS,
 		{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -130,6 +136,7 @@ int cmd_daemon(int argc, char **argv)
 		{ "audit-exit-delay", required_argument, NULL, OPT_AUDIT_EXIT_DELAY },
 		{ "max-clients-per-uid", required_argument, NULL, OPT_PER_UID },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
 		{ 0 },
 	};
 	uid_t allow_uid[VG_DAEMON_ALLOW_MAX];
@@ -143,6 +150,9 @@ int cmd_daemon(int argc, char **argv)
 	struct vigil_ctx *ctx = NULL;
 	struct vg_engine *en = NULL;
 	struct vg_daemon *d = NULL;
+	struct vg_metrics_addr metrics_addr;
+	struct vg_metrics *metrics = NULL;
+	bool want_metrics = false;
 	size_t ring = 0;
 	uint64_t v;
 	char err[512];
@@ -203,6 +213,11 @@ int cmd_daemon(int argc, char **argv)
 						       "0 to 86400, not '%s'", optarg);
 			o.idle_timeout_s = (unsigned)v;
 			break;
+		case OPT_METRICS:
+			if (vg_metrics_parse_addr(optarg, &metrics_addr, err, sizeof(err)) < 0)
+				return cli_usage_error("daemon", "--metrics: %s", err);
+			want_metrics = true;
+			break;
 		case 'h':
 			cmd_daemon_help(stdout);
 			return EXIT_OK;
@@ -237,9 +252,17 @@ int cmd_daemon(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	ctx = cli_ctx_new();
-	if (!ctx)
+	/* before the sensor is loaded: an address in use fails at once */
+	if (want_metrics &&
+	    (r = vg_metrics_new(&metrics_addr, &metrics, err, sizeof(err))) < 0) {
+		cli_error("%s", err);
 		return EXIT_USAGE;
+	}
+	ctx = cli_ctx_new();
+	if (!ctx) {
+		vg_metrics_free(metrics);
+		return EXIT_USAGE;
+	}
 	en = open_engine(ctx, &spec, ring);
 	if (!en) {
 		ret = EXIT_USAGE;
@@ -265,6 +288,11 @@ int cmd_daemon(int argc, char **argv)
 		ret = EXIT_PARTIAL;
 		goto out;
 	}
+	if (metrics && (r = vg_metrics_serve(metrics, d)) < 0) {
+		cli_error("metrics: %s", strerror(-r));
+		ret = EXIT_PARTIAL;
+		goto out;
+	}
 	/* set up: the socket bound, the programs loaded, the tracefs
 	 * mount (if any) done; what is left needs no more than this */
 	if (cli_keep_source_caps("vigil daemon", &spec) < 0) {
@@ -277,6 +305,12 @@ int cmd_daemon(int argc, char **argv)
 
 	cli_catch_stop(&stop_signal);
 	vg_engine_start(en); /* what is attached is attached before it says so */
+	if (metrics) {
+		char where[80];
+
+		vg_metrics_addr_format(&metrics_addr, where, sizeof(where));
+		fprintf(stderr, "%s: metrics at http://%s/metrics\n", program_name, where);
+	}
 	fprintf(stderr, "%s: daemon serving %s (sensor %s)\n", program_name, path,
 		vg_daemon_sensor_id(d));
 	r = vg_daemon_run(d, &stop_signal);
@@ -285,6 +319,7 @@ int cmd_daemon(int argc, char **argv)
 		ret = EXIT_PARTIAL;
 	}
 out:
+	vg_metrics_free(metrics);
 	vg_daemon_free(d);
 	if (o.listen_fd >= 0) {
 		close(o.listen_fd);
