@@ -32,8 +32,8 @@ SOCK=$VG_TMPDIR/run/vigil.sock
 # A port nothing listens on now, from a range of its own (a start that
 # still finds it taken tries another).
 pick_port() {
-	local p i
-	for i in $(seq 1 50); do
+	local p
+	for _ in $(seq 1 50); do
 		p=$((20000 + (RANDOM % 20000)))
 		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return 0; }
 	done
@@ -43,8 +43,7 @@ pick_port() {
 # start_daemon: vigil daemon over the recording with metrics on a free
 # port; sets D_PID, PORT. A port taken meanwhile: another, a few times.
 start_daemon() {
-	local try
-	for try in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		PORT=$(pick_port) || break
 		rm -f "$VG_TMPDIR/daemon.err"
 		"$VIGIL" daemon --socket "$SOCK" --source "replay:$REPLAY" --idle-timeout 0 \
