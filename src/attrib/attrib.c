@@ -318,6 +318,10 @@ static void resolve(struct vigil_ctx *ctx, struct vigil_identity *id)
 	struct vg_cg_cache_entry *e =
 		cg_cache_slot(ctx, text, id->proc.cgroup_len, now, &hit);
 
+	if (hit)
+		ctx->cg_cache_hits++;
+	else
+		ctx->cg_cache_misses++;
 	if (hit) {
 		/* the kernel's own word on the cgroup id, where it gave it */
 		id->cgroup_id = id->proc.cgroup_id ? id->proc.cgroup_id
@@ -814,6 +818,7 @@ static int cgroup_attribution(struct vigil_ctx *ctx, uint64_t cgid,
 	if (r < 0)
 		return r;
 	if (e) {
+		ctx->cgid_hits++;
 		if (e->meta && vg_meta_recheck(ctx, e->meta, &e->match) < 0)
 			return -ENOMEM;
 		ret->match = e->match;
@@ -829,6 +834,7 @@ static int cgroup_attribution(struct vigil_ctx *ctx, uint64_t cgid,
 	} else if (path[0] != '/') {
 		return -EINVAL;
 	}
+	ctx->cgid_misses++;
 	return cgid_store(ctx, cgid, path, ret);
 }
 
@@ -896,6 +902,7 @@ int vg_attrib_pid_cgroup(struct vigil_ctx *ctx, int pid,
 		cg_cache_slot(ctx, text, (size_t)n, now, &hit);
 
 	if (hit && e->fast_ready && (!e->meta || !e->meta->dropped)) {
+		ctx->cg_cache_hits++;
 		if (e->meta && vg_meta_recheck(ctx, e->meta, &e->resolved) < 0)
 			return -ENOMEM;
 		ret->match = e->resolved;
@@ -904,6 +911,7 @@ int vg_attrib_pid_cgroup(struct vigil_ctx *ctx, int pid,
 		return 0;
 	}
 	/* not cached, or cached without its metadata */
+	ctx->cg_cache_misses++;
 	r = attribute_text(ctx, text, (size_t)n, 0, &a);
 	if (r < 0)
 		return r;

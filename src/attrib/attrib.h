@@ -72,6 +72,10 @@ struct vigil_ctx {
 	struct vg_cgid_entry *cgid;
 	size_t cgid_used;
 	uint64_t cgid_evictions;
+	/* lookups answered by the id table, and those that attributed the
+	 * cgroup afresh; the same of the cgroup-file cache */
+	uint64_t cgid_hits, cgid_misses;
+	uint64_t cg_cache_hits, cg_cache_misses;
 	/* claims verified by this instead of the host (a replay says what
 	 * the live sensor found); NULL: the host's records */
 	vg_verify_fn verify_fn;

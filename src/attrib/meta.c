@@ -215,10 +215,12 @@ static int read_into(struct vigil_ctx *ctx, const struct vg_cgroup_match *m,
 {
 	struct vg_container_meta meta;
 	struct vg_pod_meta pod;
+	uint64_t t0 = mono_ns();
 	int r;
 
 	r = read_meta(&ctx->rt_cfg, ctx->root_fd, ctx->kubelet, m,
 		      e->state_root_pid, e->init_pid, &meta, &pod);
+	vg_hist_observe(&ctx->meta.read_time, mono_ns() - t0);
 	if (r == -ESRCH) {
 		set_missing(e, "the enclosing container's root is gone");
 		e->read_ns = mono_ns();
@@ -467,6 +469,7 @@ struct vg_meta_entry *vg_meta_get(struct vigil_ctx *ctx,
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
+	c->misses++;
 	e->refs = 1; /* the cache's */
 	e->first_seen_ns = e->read_ns = now;
 	e->key = strdup(key);
@@ -533,6 +536,7 @@ struct vg_meta_worker {
 	const struct vg_runtime_cfg *rt_cfg;
 	int root_fd;
 	struct vg_kubelet *kubelet;
+	struct vg_hist *read_time; /* the cache's; atomic adds */
 #ifdef VG_TEST_HOOKS
 	/* VIGIL_TEST_META_DELAY_MS: a slow runtime, for the tests of what
 	 * waits for the worker. Only in builds with -Dtest_hooks. */
@@ -619,9 +623,12 @@ static void *worker_main(void *arg)
 			usleep(w->delay_ms * 1000u);
 #endif
 		/* the slow part: state files, the Engine API, the kubelet */
+		uint64_t t0 = mono_ns();
+
 		j->err = read_meta(w->rt_cfg, w->root_fd, w->kubelet, &j->m,
 				   j->state_root_pid, j->init_pid, &j->meta,
 				   &j->pod);
+		vg_hist_observe(w->read_time, mono_ns() - t0);
 
 		pthread_mutex_lock(&w->lock);
 		w->done[(w->done_head + w->done_n++) % VG_META_WORKER_QUEUE] = j;
@@ -655,6 +662,7 @@ int vg_meta_worker_start(struct vigil_ctx *ctx)
 	w->rt_cfg = &ctx->rt_cfg;
 	w->root_fd = ctx->root_fd;
 	w->kubelet = ctx->kubelet;
+	w->read_time = &ctx->meta.read_time;
 #ifdef VG_TEST_HOOKS
 	const char *delay = getenv("VIGIL_TEST_META_DELAY_MS");
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "attrib/verify.h"
+#include "base/hist.h"
 #include "cgroup/cgroup.h"
 #include "k8s/pod.h"
 #include "runtime/runtime.h"
@@ -61,6 +62,10 @@ struct vg_meta_cache {
 	size_t n;
 	uint64_t last_sweep_ns;
 	uint64_t reads, hits, drops, evictions; /* counters */
+	uint64_t misses; /* a claim seen for the first time: an entry made */
+	/* how long each read of a runtime's metadata (and pod) took, in
+	 * line or on the worker: the worker adds to it too */
+	struct vg_hist read_time;
 	/* claims verified, claims that failed, verifications tried */
 	uint64_t verified, unverified, verifications;
 };

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "log.h"
 #include "daemon/daemon.h"
+#include "daemon/metrics.h"
 #include "source/bpf/source.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -60,6 +61,7 @@ void cmd_daemon_help(FILE *f)
 		"                    [--allow-gid GID]... [--ring-size BYTES]\n"
 		"                    [--max-clients-per-uid N] [--idle-timeout SECONDS]\n"
 		"                    [--source bpf|audit|auto|replay:FILE]\n"
+		"                    [--metrics [HOST:]PORT]\n"
 		"\n"
 		"Run the sensor once and serve its events to any number of clients\n"
 		"over a Unix socket, newline-delimited JSON. Requests (one JSON object\n"
@@ -93,6 +95,10 @@ void cmd_daemon_help(FILE *f)
 		"                    --audit-timeout MS and --audit-exit-delay MS\n"
 		"                    as for vigil watch; or replay:FILE: a recording\n"
 		"                    (vigil watch --record) served as if live\n"
+		"  --metrics ADDR    serve Prometheus metrics at http://ADDR/metrics;\n"
+		"                    ADDR is PORT, HOST:PORT or [V6]:PORT, HOST a\n"
+		"                    numeric address (default 127.0.0.1); off unless\n"
+		"                    given (e.g. --metrics %d)\n"
 		CLI_SERVICE_HELP
 		"\n"
 		"Try: echo '{\"req\":\"subscribe\",\"filter\":\"evt.type = exec\"}' |\n"
@@ -100,7 +106,7 @@ void cmd_daemon_help(FILE *f)
 		"\n%s",
 		program_name, vg_event_std_names(), VG_DAEMON_SOCKET,
 		VG_DAEMON_CLIENTS_PER_UID, VG_DAEMON_CLIENTS_MAX, VG_DAEMON_IDLE_TIMEOUT_S,
-		"daemon", "", VG_DAEMON_SOCKET, cli_global_help);
+		VG_METRICS_PORT, "daemon", "", VG_DAEMON_SOCKET, cli_global_help);
 }
 
 /* The engine over the eBPF sensor, or over a recording. NULL with the
@@ -152,7 +158,7 @@ static void warm_containers(struct vigil_ctx *ctx)
 
 enum { OPT_SOCKET = 1000, OPT_GROUP, OPT_ALLOW_UID, OPT_ALLOW_GID, OPT_RING,
        OPT_SOURCE, OPT_PER_UID, OPT_IDLE, OPT_AUDIT_TIMEOUT,
-       OPT_AUDIT_EXIT_DELAY };
+       OPT_AUDIT_EXIT_DELAY, OPT_METRICS };
 
 static const struct option daemon_opts[] = {
 	CLI_GLOBAL_OPTIONS,
@@ -167,6 +173,7 @@ static const struct option daemon_opts[] = {
 	{ "audit-exit-delay", required_argument, NULL, OPT_AUDIT_EXIT_DELAY },
 	{ "max-clients-per-uid", required_argument, NULL, OPT_PER_UID },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ 0 },
 };
 
@@ -180,6 +187,8 @@ struct daemon_conf {
 	size_t ring;
 	bool group_given;
 	struct cli_log_conf log;
+	struct vg_metrics_addr metrics_addr;
+	bool want_metrics;
 };
 
 static void daemon_conf_init(struct daemon_conf *c)
@@ -244,6 +253,14 @@ static int daemon_apply(void *state, int c, const char *arg)
 					       "0 to 86400, not '%s'", arg);
 		d->o.idle_timeout_s = (unsigned)v;
 		return 0;
+	case OPT_METRICS: {
+		char err[256];
+
+		if (vg_metrics_parse_addr(arg, &d->metrics_addr, err, sizeof(err)) < 0)
+			return cli_usage_error("daemon", "--metrics: %s", err);
+		d->want_metrics = true;
+		return 0;
+	}
 	case OPT_LOG_LEVEL:
 		return cli_log_level_arg("daemon", arg, &d->log.level);
 	case OPT_LOG_FORMAT:
@@ -396,6 +413,7 @@ int cmd_daemon(int argc, char **argv)
 	struct vg_engine *en = NULL;
 	struct vg_daemon *d = NULL;
 	struct daemon_notify dn = { .path = NULL };
+	struct vg_metrics *metrics = NULL;
 	char err[512];
 	int r, ret = EXIT_OK;
 
@@ -432,6 +450,13 @@ int cmd_daemon(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	/* before the sensor is loaded: an address in use fails at once */
+	if (dc.want_metrics &&
+	    vg_metrics_new(&dc.metrics_addr, &metrics, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	ctx = cli_ctx_new();
 	if (!ctx) {
 		ret = EXIT_USAGE;
@@ -467,6 +492,11 @@ int cmd_daemon(int argc, char **argv)
 		ret = EXIT_PARTIAL;
 		goto out;
 	}
+	if (metrics && (r = vg_metrics_serve(metrics, d)) < 0) {
+		cli_error("metrics: %s", strerror(-r));
+		ret = EXIT_PARTIAL;
+		goto out;
+	}
 	/* set up: the socket bound, the programs loaded, the tracefs
 	 * mount (if any) done; what is left needs no more than this */
 	if (cli_keep_source_caps("vigil daemon", &dc.spec) < 0) {
@@ -483,6 +513,12 @@ int cmd_daemon(int argc, char **argv)
 		cli_error("starting the sensor: %s", vg_engine_error_why(en));
 		ret = EXIT_PARTIAL;
 		goto out;
+	}
+	if (metrics) {
+		char where[80];
+
+		vg_metrics_addr_format(&dc.metrics_addr, where, sizeof(where));
+		cli_log(CLI_LOG_INFO, "metrics at http://%s/metrics", where);
 	}
 	cli_log(CLI_LOG_INFO, "daemon serving %s (sensor %s)", dc.path,
 		vg_daemon_sensor_id(d));
@@ -510,6 +546,7 @@ int cmd_daemon(int argc, char **argv)
 	status_line(&dn, "stopping", err, sizeof(err));
 	cli_notify_stopping(&dn.n, err);
 out:
+	vg_metrics_free(metrics);
 	vg_daemon_free(d);
 	if (o->listen_fd >= 0) {
 		close(o->listen_fd);

@@ -78,6 +78,15 @@ struct vg_daemon {
 	uint64_t next_idle_check_ns;
 	uint64_t next_tick_ns;     /* o.tick's */
 	char tag_listen, tag_engine; /* epoll's data for what is not a client */
+	uint64_t start_wall_ns;
+	struct watch {
+		int fd;
+		vg_daemon_watch_fn fn;
+		void *ctx;
+		uint64_t due_ns; /* 0: only when readable */
+		bool ready;
+	} watch[VG_DAEMON_WATCH_MAX];
+	size_t n_watch;
 };
 
 const char *vg_daemon_sensor_id(const struct vg_daemon *d)
@@ -101,6 +110,96 @@ void vg_daemon_counts(const struct vg_daemon *d, struct vg_daemon_counts *ret)
 		ret->kernel_lost += lost[t];
 	ret->queue_lost = d->dropped;
 	ret->clients = d->n_clients;
+}
+
+struct vg_engine *vg_daemon_engine(const struct vg_daemon *d)
+{
+	return d->en;
+}
+
+void vg_daemon_stats(const struct vg_daemon *d, struct vg_daemon_stats *ret)
+{
+	*ret = (struct vg_daemon_stats){
+		.delivered = d->delivered,
+		.dropped = d->dropped,
+		.refused = d->refused,
+		.requests = d->requests,
+		.bad_requests = d->bad_requests,
+		.clients = d->n_clients,
+		.subscriptions = d->n_subs,
+		.start_wall_ns = d->start_wall_ns,
+		.lim = d->lim,
+	};
+}
+
+int vg_daemon_foreach_sub(const struct vg_daemon *d,
+			  int (*fn)(const struct vg_daemon_sub_info *s, void *ctx),
+			  void *ctx)
+{
+	for (const struct client *c = d->clients; c; c = c->next)
+		for (const struct sub *s = c->subs; s; s = s->next) {
+			const struct vg_daemon_sub_info si = {
+				.id = s->id, .uid = c->uid, .pid = c->pid,
+				.delivered = s->delivered, .lost = s->dropped,
+			};
+			int r = fn(&si, ctx);
+
+			if (r)
+				return r;
+		}
+	return 0;
+}
+
+int vg_daemon_watch(struct vg_daemon *d, int fd, vg_daemon_watch_fn fn,
+		    void *ctx)
+{
+	struct watch *w;
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (d->n_watch >= VG_DAEMON_WATCH_MAX)
+		return -E2BIG;
+	w = &d->watch[d->n_watch];
+	*w = (struct watch){ .fd = fd, .fn = fn, .ctx = ctx };
+	ev.data.ptr = w;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	d->n_watch++;
+	return 0;
+}
+
+/* @p is one of the watches' (else a client). */
+static struct watch *watch_of(struct vg_daemon *d, void *p)
+{
+	for (size_t i = 0; i < d->n_watch; i++)
+		if (p == &d->watch[i])
+			return &d->watch[i];
+	return NULL;
+}
+
+/* The watches that are readable or due; returns the wait, in ms, before
+ * the next is due (-1: none). */
+static int run_watches(struct vg_daemon *d, uint64_t now)
+{
+	int wait_ms = -1;
+
+	for (size_t i = 0; i < d->n_watch; i++) {
+		struct watch *w = &d->watch[i];
+
+		if (w->ready || (w->due_ns && now >= w->due_ns)) {
+			int ms = w->fn(w->ctx);
+
+			w->ready = false;
+			w->due_ns = ms >= 0 ? now + (uint64_t)ms * 1000000ull : 0;
+		}
+		if (w->due_ns) {
+			uint64_t left = w->due_ns > now ? w->due_ns - now : 0;
+			int ms = (int)((left + 999999) / 1000000);
+
+			if (wait_ms < 0 || ms < wait_ms)
+				wait_ms = ms;
+		}
+	}
+	return wait_ms;
 }
 
 /* ------------------------------------------------------------- output */
@@ -1364,6 +1463,7 @@ struct vg_daemon *vg_daemon_new(struct vg_engine *en,
 	}
 	d->en = en;
 	d->o = *o;
+	d->start_wall_ns = vg_clock_ns(CLOCK_REALTIME);
 	/* a subscription never stalls the loop on the kernel */
 	vg_engine_set_async_attach(en, true);
 	make_sensor_id(d);
@@ -1421,6 +1521,12 @@ int vg_daemon_run(struct vg_daemon *d, volatile sig_atomic_t *stop)
 			}
 			if (evs[i].data.ptr == &d->tag_engine)
 				continue; /* pumped below */
+			struct watch *w = watch_of(d, evs[i].data.ptr);
+
+			if (w) {
+				w->ready = true; /* run below */
+				continue;
+			}
 			if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 				read_client(d, cl);
 			/* closed both ways (not a half-close, which still
@@ -1448,6 +1554,10 @@ int vg_daemon_run(struct vg_daemon *d, volatile sig_atomic_t *stop)
 				client_close(d, cl);
 		}
 		close_idle(d, now);
+		int watch_ms = run_watches(d, vg_clock_ns(CLOCK_MONOTONIC));
+
+		if (watch_ms >= 0 && (wait_ms < 0 || watch_ms < wait_ms))
+			wait_ms = watch_ms;
 		if (d->listen_paused && now >= d->listen_retry_ns) {
 			listen_pause(d, false);
 			accept_clients(d);

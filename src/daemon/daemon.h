@@ -81,6 +81,46 @@ int vg_daemon_run(struct vg_daemon *d, volatile sig_atomic_t *stop);
 void vg_daemon_free(struct vg_daemon *d);
 
 const char *vg_daemon_sensor_id(const struct vg_daemon *d);
+struct vg_engine *vg_daemon_engine(const struct vg_daemon *d);
+
+/* What the daemon counts, for stats, metrics and the service manager. */
+struct vg_daemon_stats {
+	uint64_t delivered;      /* events queued to subscribers */
+	uint64_t dropped;        /* lost to full subscriber queues */
+	uint64_t refused;        /* connections refused */
+	uint64_t requests, bad_requests;
+	size_t clients, subscriptions;
+	uint64_t start_wall_ns;  /* when it was made, CLOCK_REALTIME */
+	struct vg_daemon_limit_stats lim;
+};
+void vg_daemon_stats(const struct vg_daemon *d, struct vg_daemon_stats *ret);
+
+/* One subscription, as metrics label it: the daemon's client limit
+ * bounds how many there are. */
+struct vg_daemon_sub_info {
+	uint64_t id;
+	uid_t uid;               /* its client's, from SO_PEERCRED */
+	pid_t pid;
+	uint64_t delivered, lost;
+};
+/* Call @fn for each subscription; a non-zero return stops it and is
+ * returned. */
+int vg_daemon_foreach_sub(const struct vg_daemon *d,
+			  int (*fn)(const struct vg_daemon_sub_info *s, void *ctx),
+			  void *ctx);
+
+/*
+ * Another fd on the daemon's loop, served on its thread (what it reads of
+ * the daemon needs no lock): @fn runs when @fd is readable, and when the
+ * wait it last returned is over; it returns the next wait in ms (-1:
+ * none, only when @fd is readable). Both stay the caller's and must
+ * outlive the daemon's loop. Returns 0, -E2BIG past VG_DAEMON_WATCH_MAX,
+ * or -errno.
+ */
+#define VG_DAEMON_WATCH_MAX 4
+typedef int (*vg_daemon_watch_fn)(void *ctx);
+int vg_daemon_watch(struct vg_daemon *d, int fd, vg_daemon_watch_fn fn,
+		    void *ctx);
 
 /* Totals for a status line (the `stats` request has the detail). */
 struct vg_daemon_counts {

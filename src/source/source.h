@@ -75,8 +75,13 @@ struct vg_source_ops {
 	 * was gone. */
 	int (*lost)(struct vg_source *s, uint64_t by_type[VG_E_KERNEL_TYPES],
 		    uint64_t *unmatched);
-	/* Ring-buffer fill, for stats: bytes waiting, and capacity. */
+	/* Ring-buffer fill, for stats: bytes waiting, and capacity (audit:
+	 * the kernel's backlog and its limit, in records). NULL: no buffer
+	 * of its own (a replay). */
 	void (*fill)(struct vg_source *s, uint64_t *waiting, uint64_t *size);
+	/* Programs attached in the kernel now, for metrics. NULL: the
+	 * source attaches none. */
+	int (*programs)(struct vg_source *s);
 	void (*free)(struct vg_source *s);
 };
 

@@ -1075,6 +1075,20 @@ size_t vg_sensor_pending(const struct vg_sensor *s)
 			__atomic_load_n(s->rb.consumer_pos, __ATOMIC_RELAXED));
 }
 
+size_t vg_sensor_ring_size(const struct vg_sensor *s)
+{
+	return s->rb.size;
+}
+
+unsigned vg_sensor_programs_attached(const struct vg_sensor *s)
+{
+	unsigned n = (unsigned)s->n_links;
+
+	for (size_t i = 0; i < VG_ARRAY_SIZE(s->plinks); i++)
+		n += s->plinks[i] != NULL;
+	return n;
+}
+
 bool vg_sensor_behind(const struct vg_sensor *s)
 {
 	return vg_sensor_pending(s) >= s->rb.wake_bytes;

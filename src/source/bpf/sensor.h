@@ -61,6 +61,12 @@ int vg_sensor_poll(struct vg_sensor *s, int timeout_ms, vg_sensor_cb cb,
 
 /* Bytes of records waiting to be consumed. */
 size_t vg_sensor_pending(const struct vg_sensor *s);
+/* The ring buffer's data bytes. */
+size_t vg_sensor_ring_size(const struct vg_sensor *s);
+/* Programs attached in the kernel now: those of the wanted types, those
+ * kept attached (gated) a while after no type needs them, and one link
+ * per tracepoint of VG_EV_TRACEPOINT. */
+unsigned vg_sensor_programs_attached(const struct vg_sensor *s);
 
 /* A wakeup's worth or more waits (the last poll stopped at its bound):
  * poll again without waiting. The fd is edge-triggered and will not say

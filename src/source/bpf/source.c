@@ -152,7 +152,12 @@ static int bs_lost(struct vg_source *s, uint64_t by_type[VG_E_KERNEL_TYPES],
 static void bs_fill(struct vg_source *s, uint64_t *waiting, uint64_t *size)
 {
 	*waiting = vg_sensor_pending(of(s)->sensor);
-	*size = 0;
+	*size = vg_sensor_ring_size(of(s)->sensor);
+}
+
+static int bs_programs(struct vg_source *s)
+{
+	return (int)vg_sensor_programs_attached(of(s)->sensor);
 }
 
 static void bs_free(struct vg_source *s)
@@ -188,6 +193,7 @@ static const struct vg_source_ops bpf_ops = {
 	.select_pids_on = bs_select_pids_on,
 	.lost = bs_lost,
 	.fill = bs_fill,
+	.programs = bs_programs,
 	.free = bs_free,
 };
 
