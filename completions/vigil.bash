@@ -149,7 +149,7 @@ _vigil()
 		else
 			COMPREPLY=($(compgen -W "bpf audit auto replay:" -- "$cur"))
 		fi
-		[[ ${COMPREPLY[0]-} == *: ]] && compopt -o nospace
+		[[ ${COMPREPLY[0]-} == *: ]] && compopt -o nospace 2>/dev/null
 		return
 		;;
 	-e | --event)
@@ -159,9 +159,13 @@ _vigil()
 			head=${cur%,*},
 			last=${cur##*,}
 		fi
-		COMPREPLY=($(compgen -P "$head" -W "$(_vigil_events)" -- "$last"))
+		local ev have=",${head}" words_left=()
+		for ev in $(_vigil_events); do
+			[[ $have == *",$ev,"* ]] || words_left+=("$ev")
+		done
+		COMPREPLY=($(compgen -P "$head" -W "${words_left[*]}" -- "$last"))
 		# a list goes on with a comma, syscall: and tp: with their names
-		compopt -o nospace
+		compopt -o nospace 2>/dev/null
 		return
 		;;
 	-f | --filter)
@@ -171,9 +175,10 @@ _vigil()
 			head=${BASH_REMATCH[1]}
 			last=${BASH_REMATCH[2]}
 		fi
-		COMPREPLY=($(compgen -P "$head" -W "$(_vigil_fields)" -- "$last"))
+		# one candidate a line: the expression before it holds spaces
+		mapfile -t COMPREPLY < <(compgen -P "$head" -W "$(_vigil_fields)" -- "$last")
 		# a keyed field ("container.label.") goes on with its key
-		[[ ${#COMPREPLY[@]} == 1 && ${COMPREPLY[0]} == *. ]] && compopt -o nospace
+		[[ ${#COMPREPLY[@]} == 1 && ${COMPREPLY[0]} == *. ]] && compopt -o nospace 2>/dev/null
 		return
 		;;
 	-c | --container)
@@ -199,7 +204,7 @@ _vigil()
 
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$(_vigil_options "$cmd")" -- "$cur"))
-		[[ ${COMPREPLY-} == *= ]] && compopt -o nospace
+		[[ ${COMPREPLY-} == *= ]] && compopt -o nospace 2>/dev/null
 		return
 	fi
 
