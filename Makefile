@@ -10,7 +10,7 @@ BUILD_PKGS := meson ninja-build pkg-config gcc libc6-dev libjansson-dev libcmock
 	scdoc
 CHECK_PKGS := $(BUILD_PKGS) jq clang libclang-rt-14-dev valgrind procps \
 	docker.io containerd runc podman busybox-static uidmap util-linux \
-	python3 openssl auditd man-db bash-completion
+	python3 openssl auditd man-db bash-completion zsh
 # bench-watch's peers: execsnoop/opensnoop, bpftrace, auditd, and bpftool
 # to see when they have attached; bench-diff's: docker and its busybox image.
 BENCH_PKGS := $(BUILD_PKGS) procps jq hyperfine libbpf-tools bpftrace auditd bpftool \

@@ -195,5 +195,11 @@ fi
 
 bash -n "$D/usr/share/bash-completion/completions/vigil" && pass "the bash completion parses" ||
 	fail "the bash completion does not parse"
+if command -v zsh >/dev/null; then
+	zsh -n "$D/usr/share/zsh/vendor-completions/_vigil" && pass "the zsh completion parses" ||
+		fail "the zsh completion does not parse"
+else
+	fail "zsh is not installed: the zsh completion is not checked (make deps-check installs it)"
+fi
 
 vg_finish
