@@ -7,16 +7,17 @@ SHELL := /bin/bash
 
 BUILD_PKGS := meson ninja-build pkg-config gcc libc6-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev \
 	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libaudit-dev libauparse-dev libcap-ng-dev \
-	libsystemd-dev libinih-dev libmicrohttpd-dev
+	libsystemd-dev libinih-dev libmicrohttpd-dev scdoc
 CHECK_PKGS := $(BUILD_PKGS) jq clang libclang-rt-14-dev valgrind procps \
 	docker.io containerd runc podman busybox-static uidmap util-linux \
-	python3 python3-yaml openssl auditd systemd prometheus curl
+	python3 python3-yaml openssl auditd systemd prometheus curl man-db \
+	bash-completion zsh
 # bench-watch's peers: execsnoop/opensnoop, bpftrace, auditd, and bpftool
 # to see when they have attached; bench-diff's: docker and its busybox image.
 BENCH_PKGS := $(BUILD_PKGS) procps jq hyperfine libbpf-tools bpftrace auditd bpftool \
 	docker.io busybox-static
 
-.PHONY: all build run check check-asan-root bench deps-build deps-check deps-bench clean
+.PHONY: all build run check check-asan-root bench deps-build deps-check deps-bench install uninstall clean
 
 all: build
 
@@ -53,5 +54,30 @@ check-asan-root: deps-check build
 bench: deps-bench build
 	bench/run.sh ./$(BUILD)/vigil
 
+# Install as a package would: the binary, libvigil.so.0, its header and
+# vigil.pc, man pages, completions, systemd units, the example config and
+# policy. A build of its own, release and without the test suites, so the
+# installed binary carries no test hooks. PREFIX=/usr by default because
+# the systemd units run /usr/bin/vigil; the configuration goes to
+# /etc/vigil whatever the prefix, where vigil looks for it. DESTDIR
+# stages the whole tree elsewhere (for a package, or a test).
+PREFIX ?= /usr
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+INSTALL_BUILD ?= build-install
+install: deps-build
+	if [ -f $(INSTALL_BUILD)/build.ninja ]; then \
+		meson configure $(INSTALL_BUILD) --prefix=$(PREFIX) --sysconfdir=$(SYSCONFDIR); \
+	else \
+		meson setup $(INSTALL_BUILD) --prefix=$(PREFIX) --sysconfdir=$(SYSCONFDIR) \
+			--buildtype=release -Dtests=false; \
+	fi
+	ninja -C $(INSTALL_BUILD)
+	meson install -C $(INSTALL_BUILD) --no-rebuild $(if $(DESTDIR),--destdir $(abspath $(DESTDIR)))
+
+# What install put in place, but /etc/vigil/vigil.conf: an operator's file.
+uninstall:
+	ninja -C $(INSTALL_BUILD) uninstall
+
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-fuzz $(INSTALL_BUILD)
