@@ -58,8 +58,9 @@ for c in "${cmds[@]}"; do
 	if [ "$c" = client ]; then expect+=(usr/share/man/man1/vigil-client.1); else expect+=("usr/share/man/man8/vigil-$c.8"); fi
 done
 for u in vigil-daemon.service vigil-peer.socket vigil-peer.service; do
-	[ -e "$SRC/systemd/$u" ] && expect+=("usr/lib/systemd/system/$u")
+	expect+=("usr/lib/systemd/system/$u")
 done
+expect+=(usr/lib/sysusers.d/vigil.conf)
 missing=()
 for f in "${expect[@]}"; do [ -e "$D/$f" ] || missing+=("$f"); done
 [ ${#missing[@]} -eq 0 ] && pass "all ${#expect[@]} expected files are installed" ||
