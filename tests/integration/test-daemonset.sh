@@ -208,6 +208,19 @@ EOF
 )
 	if head -n 1 <<<"$out" | grep -q '^200 text/plain' && grep -q '^vigil_' <<<"$out"; then
 		pass "/metrics answers on port $METRICS_PORT with vigil_ series"
+		# the live eBPF sensor's own series: programs and its ring
+		progs=$(awk '$1 == "vigil_programs_attached" { print $2 }' <<<"$out")
+		ring=$(awk '$1 == "vigil_ring_buffer_size_bytes" { print $2 }' <<<"$out")
+		execs=$(awk '$1 ~ /^vigil_events_total\{/ && /type="exec"/ && /source="bpf"/ { print $2 }' <<<"$out")
+		[ "${progs:-0}" -gt 0 ] 2>/dev/null &&
+			pass "vigil_programs_attached is $progs" ||
+			fail "vigil_programs_attached is '${progs:-absent}', not above 0"
+		[ "${ring:-0}" -gt 0 ] 2>/dev/null &&
+			pass "vigil_ring_buffer_size_bytes is $ring" ||
+			fail "vigil_ring_buffer_size_bytes is '${ring:-absent}', not above 0"
+		[ "${execs:-0}" -gt 0 ] 2>/dev/null &&
+			pass "vigil_events_total{type=\"exec\",source=\"bpf\"} is $execs" ||
+			fail "no exec counted from the bpf source: '${execs:-absent}'"
 	else
 		fail "/metrics on port $METRICS_PORT (set by the ConfigMap's vigil.conf; vigil daemon --help" \
 			"$(docker exec "$VC" vigil daemon --help 2>&1 | grep -q -- '--config' && echo lists || echo "does not list") --config):" \
