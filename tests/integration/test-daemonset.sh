@@ -196,7 +196,10 @@ kill "$SUB" 2>/dev/null
 wait "$SUB" 2>/dev/null
 
 # /metrics, on the pod's port, asked in the pod's network namespace
-if ! vg_t docker exec "$VC" vigil daemon --help 2>&1 | grep -q -- '--metrics'; then
+# the help whole, then searched: grep -q leaving early would break the
+# pipe under docker exec, and pipefail would call that a missing option
+daemon_help=$(vg_t docker exec "$VC" vigil daemon --help 2>&1)
+if ! grep -q -- '--metrics' <<<"$daemon_help"; then
 	fail "/metrics: this vigil's daemon has no --metrics option (vigil daemon --help does not list it)"
 else
 	out=$(nsenter -t "$VPID" -n timeout -k 2 10 python3 - "$METRICS_PORT" <<'EOF' 2>&1
@@ -223,7 +226,7 @@ EOF
 			fail "no exec counted from the bpf source: '${execs:-absent}'"
 	else
 		fail "/metrics on port $METRICS_PORT (set by the ConfigMap's vigil.conf; vigil daemon --help" \
-			"$(docker exec "$VC" vigil daemon --help 2>&1 | grep -q -- '--config' && echo lists || echo "does not list") --config):" \
+			"$(grep -q -- '--config' <<<"$daemon_help" && echo lists || echo "does not list") --config):" \
 			"$(head -c 400 <<<"$out")"
 		docker logs --tail 5 "$VC" 2>&1 | sed 's/^/    log: /'
 	fi
