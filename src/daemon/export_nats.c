@@ -678,6 +678,8 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void lost_note_load(struct nats_export *s);
+
 static int spool_open(struct nats_export *s)
 {
 	struct spool *sp = &s->sp;
@@ -719,6 +721,7 @@ static int spool_open(struct nats_export *s)
 	}
 	closedir(d);
 	qsort(sp->segs, sp->n_segs, sizeof(*sp->segs), cmp_u64);
+	lost_note_load(s);
 	return 0;
 }
 
@@ -727,6 +730,56 @@ static void seg_unlink(struct spool *sp, uint64_t n)
 	char name[64];
 	if (seg_path(name, sizeof(name), n) == 0)
 		(void)unlinkat(sp->dirfd, name, 0);
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* What the full spool dropped and no "lost" record has said yet, kept
+ * in the spool's directory ("lost": "<count> <total>") so that it is
+ * announced even when the daemon stops before a server is back. */
+static void lost_note_save(struct nats_export *s)
+{
+	char buf[64];
+	int l = snprintf(buf, sizeof(buf), "%" PRIu64 " %" PRIu64 "\n",
+			 s->lost_announce, s->lost_announced_total);
+	if (s->lost_announce == 0) {
+		(void)unlinkat(s->sp.dirfd, "lost", 0);
+		return;
+	}
+	int fd = openat(s->sp.dirfd, "lost.tmp",
+			O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	int e = write_all(fd, buf, (size_t)l);
+	close(fd);
+	if (e == 0)
+		(void)renameat(s->sp.dirfd, "lost.tmp", s->sp.dirfd, "lost");
+}
+
+static void lost_note_load(struct nats_export *s)
+{
+	char buf[64];
+	ssize_t n = vg_read_small_at(s->sp.dirfd, "lost", buf, sizeof(buf));
+	unsigned long long a, b;
+	if (n > 0 && sscanf(buf, "%llu %llu", &a, &b) == 2) {
+		s->lost_announce = a;
+		s->lost_announced_total = b;
+	}
 }
 
 /* Drop the oldest segment: what was not acked in it is lost. */
@@ -748,27 +801,11 @@ static void spool_drop_oldest(struct nats_export *s)
 	sp->n_segs--;
 	sp->read_off = sp->read_recs = 0;
 	s->lost_announce += lost;
+	lost_note_save(s);
 	pthread_mutex_lock(&s->mu);
 	s->st.spool_lost += lost;
 	s->st.spool_bytes = sp->bytes;
 	pthread_mutex_unlock(&s->mu);
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Append @r; the oldest segments go when the cap would be passed. The
@@ -1001,12 +1038,25 @@ static void disconnect(struct nats_export *s)
 	s->stream_ok = false;
 }
 
+/* libnats's last error, without its "(file.c:123): " */
+static const char *last_error(natsStatus ns)
+{
+	const char *le = nats_GetLastError(NULL);
+	if (!le || !*le)
+		return natsStatus_GetText(ns);
+	if (le[0] == '(') {
+		const char *p = strstr(le, "): ");
+		if (p)
+			return p + 3;
+	}
+	return le;
+}
+
 static int try_connect(struct nats_export *s)
 {
 	natsStatus ns = natsConnection_Connect(&s->nc, s->opts);
 	if (ns != NATS_OK) {
-		const char *le = nats_GetLastError(NULL);
-		snprintf(s->why, sizeof(s->why), "%s", le && *le ? le : natsStatus_GetText(ns));
+		snprintf(s->why, sizeof(s->why), "%s", last_error(ns));
 		s->nc = NULL;
 		return -ECONNREFUSED;
 	}
@@ -1036,9 +1086,8 @@ static int ensure_stream(struct nats_export *s)
 		return 0;
 	}
 	if (ns != NATS_NOT_FOUND) {
-		const char *le = nats_GetLastError(NULL);
 		snprintf(s->why, sizeof(s->why), "stream %s: %s", s->stream,
-			 le && *le ? le : natsStatus_GetText(ns));
+			 last_error(ns));
 		return -EIO;
 	}
 	char subj[128];
@@ -1054,9 +1103,8 @@ static int ensure_stream(struct nats_export *s)
 	cfg.Duplicates = s->dup_window_ms * 1000000;
 	ns = js_AddStream(&si, s->js, &cfg, NULL, &jerr);
 	if (ns != NATS_OK) {
-		const char *le = nats_GetLastError(NULL);
 		snprintf(s->why, sizeof(s->why), "creating stream %s: %s", s->stream,
-			 le && *le ? le : natsStatus_GetText(ns));
+			 last_error(ns));
 		return -EIO;
 	}
 	jsStreamInfo_Destroy(si);
@@ -1188,6 +1236,7 @@ static int announce_lost(struct nats_export *s)
 		return -EIO;
 	s->lost_announced_total = total;
 	s->lost_announce = 0;
+	lost_note_save(s);
 	return 0;
 }
 
