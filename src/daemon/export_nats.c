@@ -483,14 +483,11 @@ static int nats_open(const struct vg_export_conf *c, void **ret_state,
 		s->sp.seg_max = 1024;
 
 	if (!(s->node = subject_token(c->node)) ||
-	    !(s->sensor = strdup(c->sensor_id && *c->sensor_id ? c->sensor_id : "0")) ||
+	    !(s->sensor = subject_token(c->sensor_id)) ||
 	    (c->state_dir && !(s->state_dir = strdup(c->state_dir)))) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	for (char *p = s->sensor; *p; p++)
-		if (*p == ' ' || *p == '\n')
-			*p = '_';
 	s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->efd < 0) {
 		r = -errno;
@@ -1223,10 +1220,18 @@ static int announce_lost(struct nats_export *s)
 	char id[200], subj[256], json[512];
 	snprintf(id, sizeof(id), "%s-spool-lost-%" PRIu64, s->sensor, total);
 	snprintf(subj, sizeof(subj), "%s.%s.lost", s->prefix, s->node);
+	char when[48];
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t w = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + w, sizeof(when) - w, ".%06ldZ", ts.tv_nsec / 1000);
+	/* the node and sensor are subject-safe tokens: no escaping needed */
 	int l = snprintf(json, sizeof(json),
-			 "{\"node\":\"%s\",\"sensor\":\"%s\",\"evt\":{\"type\":\"lost\"},"
-			 "\"lost\":{\"count\":%" PRIu64 ",\"total\":%" PRIu64 ",\"reason\":\"spool full\"}}",
-			 s->node, s->sensor, s->lost_announce, total);
+			 "{\"node\":\"%s\",\"sensor\":\"%s\",\"evt\":{\"type\":\"lost\",\"time\":\"%s\"},"
+			 "\"lost\":{\"total\":%" PRIu64 ",\"reason\":\"spool full\",\"sensor_total\":%" PRIu64 "}}",
+			 s->node, s->sensor, when, s->lost_announce, total);
 	struct rec *r = rec_new(id, strlen(id), subj, strlen(subj), json, (size_t)l);
 	if (!r)
 		return -ENOMEM;
