@@ -159,6 +159,7 @@ struct nats_export {
 	uint64_t lost_announce, lost_announced_total;
 	uint64_t backoff_until_ns;
 	char why[96];
+	char spool_note[96]; /* "; no spool (DIR: why)" */
 
 	/* the window in flight, shared with libnats's ack callback */
 	pthread_mutex_t bmu;
@@ -1376,7 +1377,8 @@ static bool stopping(struct nats_export *s, uint64_t *deadline)
 
 static void went_down(struct nats_export *s, int backoff_ms)
 {
-	set_state(s, false, "down: %s", s->why[0] ? s->why : "no server");
+	set_state(s, false, "down: %s%s", s->why[0] ? s->why : "no server",
+		  s->spool_note);
 	s->backoff_until_ns = now_ns() + (uint64_t)backoff_ms * 1000000;
 }
 
@@ -1393,10 +1395,9 @@ static void *worker(void *arg)
 	pthread_mutex_lock(&s->mu);
 	s->st.spool_bytes = s->sp.bytes;
 	pthread_mutex_unlock(&s->mu);
-	char spool_note[80] = "";
 	if (r < 0 && r != -ENOENT)
-		snprintf(spool_note, sizeof(spool_note), "; no spool (%s: %s)",
-			 s->state_dir, vg_strerror(-r));
+		snprintf(s->spool_note, sizeof(s->spool_note), "; no spool (%s)",
+			 vg_strerror(-r));
 
 	for (;;) {
 		uint64_t deadline;
@@ -1425,7 +1426,7 @@ static void *worker(void *arg)
 			went_down(s, 1000);
 			continue;
 		}
-		set_state(s, true, "connected%s", spool_note);
+		set_state(s, true, "connected%s", s->spool_note);
 		if (s->lost_announce) {
 			if (announce_lost(s) < 0)
 				went_down(s, 1000);

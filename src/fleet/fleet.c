@@ -296,13 +296,21 @@ int vg_fleet_watch(const struct vg_fleet_watch_opts *o, uint64_t *ret_printed,
 	while (!done(&f, start)) {
 		if (o->durable) {
 			natsMsgList list = { 0 };
-			ns = natsSubscription_Fetch(&list, sub, FLEET_FETCH, 500, &jerr);
+			int want = FLEET_FETCH;
+			/* no more than --count needs: what is fetched and not
+			 * printed is handed back, but a whole batch would be a
+			 * burst of redeliveries for the next reader */
+			if (o->max_count && o->max_count - f.printed < (uint64_t)want)
+				want = (int)(o->max_count - f.printed);
+			ns = natsSubscription_Fetch(&list, sub, want, 500, &jerr);
 			if (ns == NATS_OK) {
 				for (int i = 0; i < list.Count; i++) {
-					if (!done(&f, start))
-						handle(&f, list.Msgs[i]);
-					else
-						break; /* unacked: the next run gets it */
+					if (done(&f, start)) {
+						/* for the next run, at once */
+						natsMsg_Nak(list.Msgs[i], NULL);
+						continue;
+					}
+					handle(&f, list.Msgs[i]);
 					natsMsg_Ack(list.Msgs[i], NULL);
 				}
 				natsMsgList_Destroy(&list);
