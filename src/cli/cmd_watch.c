@@ -60,8 +60,8 @@ void cmd_watch_help(FILE *f)
 		"                   [--filter EXPR] [--fields] [--record FILE]\n"
 		"                   [--source bpf|audit|auto|replay:FILE] [--raw-pointers]\n"
 		"                   [--count N] [--duration S] [--output text|json]\n"
-		"       %s watch --nats URL [--node NAME]... [--event LIST] [--filter EXPR]\n"
-		"                   [--from TIME|SEQ] [--durable NAME] [--count N] ...\n"
+		"       %s watch --nats URL [--node NAME]... [--container REF] [--event LIST]\n"
+		"                   [--filter EXPR] [--from TIME|SEQ] [--durable NAME] ...\n"
 		"\n"
 		"Print what processes do, as it happens, from eBPF: one line per\n"
 		"event in text, one JSON object per line in JSON, each with its\n"
@@ -122,6 +122,9 @@ void cmd_watch_help(FILE *f)
 		"                       --count, --duration and --output as here; text\n"
 		"                       lines say node=NAME after the type\n"
 		"  --node NAME          --nats: only this node's events; repeatable\n"
+		"                       (--container REF with --nats: the container of\n"
+		"                       that id, id prefix or name, on whichever node\n"
+		"                       lists it)\n"
 		"  --from TIME|SEQ      --nats: start at a time (RFC 3339, e.g.\n"
 		"                       2026-12-06T17:00:00Z) or a stream sequence\n"
 		"                       number, not at new events\n"
@@ -490,6 +493,8 @@ int cmd_watch(int argc, char **argv)
 	struct cli_source_spec spec = { .kind = CLI_SRC_BPF };
 	char *pod_ns = NULL;
 	struct vg_fleet_watch_opts fleet = { 0 };
+	json_t *fleet_ctrs = NULL;
+	char *fleet_node = NULL;
 	char *nodes[WATCH_MAX_NODES];
 	size_t n_nodes = 0;
 	bool embedded_only = false;
@@ -720,15 +725,40 @@ int cmd_watch(int argc, char **argv)
 	}
 
 	if (fleet.conn.urls) {
-		if (embedded_only || w.n_sys || w.n_tpf || w.threads || w.n_refs) {
-			r = cli_usage_error("watch", "--nats takes --node, --event (of "
-					    "%s), --filter, --from, --durable, --count, "
-					    "--duration and --output", vg_event_std_names());
+		if (embedded_only || w.n_sys || w.n_tpf || w.threads || w.n_refs > 1) {
+			r = cli_usage_error("watch", "--nats takes --node, one --container, "
+					    "--event (of %s), --filter, --from, --durable, "
+					    "--count, --duration and --output",
+					    vg_event_std_names());
 			goto out;
 		}
 		fleet.nodes = (const char *const *)nodes;
 		fleet.n_nodes = n_nodes;
 		fleet.filter = filter;
+		if (w.n_refs) {
+			/* the container, on whichever node runs it: from the
+			 * nodes' lists in the bucket */
+			const char *node, *id;
+			size_t node_len;
+
+			r = vg_fleet_containers(&fleet.conn, &fleet_ctrs, err, sizeof(err));
+			if (r == 0)
+				r = vg_fleet_find_container(fleet_ctrs, w.refs[0], &node,
+							    &node_len, &id, err, sizeof(err));
+			if (r < 0) {
+				cli_error("watch: --container: %s", err);
+				r = r == -ECONNREFUSED || r == -EIO ? EXIT_PARTIAL : EXIT_USAGE;
+				goto out;
+			}
+			if (!(fleet_node = strndup(node, node_len))) {
+				r = EXIT_PARTIAL;
+				goto out;
+			}
+			fleet.container_node = fleet_node;
+			fleet.container_id = id;
+			fprintf(stderr, "%s: container %s is %.12s on %s\n", program_name,
+				w.refs[0], id, fleet_node);
+		}
 		r = via_nats(&w, &fleet, duration_ms);
 		goto out;
 	}
@@ -877,5 +907,7 @@ out:
 		vg_tp_format_release(&w.tpf[i]);
 	vg_tracefs_release(&w.tracefs);
 	free(pod_ns);
+	free(fleet_node);
+	json_decref(fleet_ctrs);
 	return r;
 }

@@ -43,12 +43,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <nats/nats.h>
 
+#include "attrib/attrib.h"
+#include "attrib/meta.h"
 #include "base/util.h"
 #include "daemon/export.h"
 
 #define NATS_ACK_TRIES 3
+/* The node's containers in a key-value bucket: entries live KV_TTL_S
+ * unless refreshed (every KV_REFRESH_S), so a dead node's go. */
+#define KV_BUCKET "vigil_containers"
+#define KV_TTL_S 60
+#define KV_REFRESH_S 20
+#define KV_MAX 4096          /* containers one node keeps there */
+#define KV_SEEN 1024         /* the loop's cache of what it has said */
 /* A spool line is one record: past this it is not one of ours. */
 #define SPOOL_LINE_MAX (16u << 20)
 
@@ -126,6 +136,19 @@ struct spool {
 	uint64_t max, seg_max;
 };
 
+/* One container's entry, as the thread keeps it. */
+struct kv_ent {
+	char *key;    /* "<node>.<container id>" */
+	char *value;  /* JSON; NULL: to be deleted */
+	bool dirty;
+};
+
+/* A change handed from the loop to the thread. */
+struct kv_op {
+	struct kv_op *next;
+	char *key, *value; /* value NULL: delete */
+};
+
 struct nats_export {
 	/* configuration, fixed after open() */
 	char **urls;
@@ -135,6 +158,12 @@ struct nats_export {
 	int64_t dup_window_ms, ack_wait_ms;
 	int replicas;
 	size_t max_pending, queue_max;
+
+	bool kv_on;
+	char *node_name;    /* as said, for the entries' "node" */
+	/* the loop's: what it has told the thread, by id hash and the
+	 * metadata's generation, to tell each change once */
+	struct { uint64_t h; uint32_t gen; } seen[KV_SEEN];
 
 	int efd;
 	pthread_t thread;
@@ -148,8 +177,15 @@ struct nats_export {
 	bool stop;
 	uint64_t stop_deadline_ns;
 	struct vg_export_kind_stats st;
+	struct kv_op *kv_head, **kv_tail;
+	size_t kv_n;
 
 	/* the thread's own */
+	kvStore *kv;
+	struct kv_ent *ents;
+	size_t n_ents;
+	bool kv_dirty;
+	uint64_t kv_next_refresh_ns, kv_retry_ns;
 	natsOptions *opts;
 	natsConnection *nc;
 	jsCtx *js;
@@ -160,6 +196,7 @@ struct nats_export {
 	uint64_t backoff_until_ns;
 	char why[96];
 	char spool_note[96]; /* "; no spool (DIR: why)" */
+	char kv_why[96];     /* "; containers: why" */
 
 	/* the window in flight, shared with libnats's ack callback */
 	pthread_mutex_t bmu;
@@ -194,6 +231,20 @@ static void lib_close(void)
 static uint64_t now_ns(void)
 {
 	return vg_clock_ns(CLOCK_MONOTONIC);
+}
+
+/* libnats's last error, without its "(file.c:123): " */
+static const char *last_error(natsStatus ns)
+{
+	const char *le = nats_GetLastError(NULL);
+	if (!le || !*le)
+		return natsStatus_GetText(ns);
+	if (le[0] == '(') {
+		const char *p = strstr(le, "): ");
+		if (p)
+			return p + 3;
+	}
+	return le;
 }
 
 static void notify(struct nats_export *s)
@@ -388,6 +439,8 @@ static int nats_open(const struct vg_export_conf *c, void **ret_state,
 	s->max_pending = 1024;
 	s->sp.max = 256ull << 20;
 	s->queue_max = c->queue_bytes ? c->queue_bytes : 8u << 20;
+	s->kv_on = true;
+	s->kv_tail = &s->kv_head;
 	snprintf(s->st.state, sizeof(s->st.state), "connecting");
 
 	int r = split_urls(s, c->target, err, errsz);
@@ -453,6 +506,14 @@ static int nats_open(const struct vg_export_conf *c, void **ret_state,
 				goto fail;
 			}
 			s->replicas = (int)u;
+		} else if (strcmp(k, "kv") == 0) {
+			if (strcmp(v, "true") && strcmp(v, "false")) {
+				vg_set_err(err, errsz, "%s: kv \"%s\": true or false",
+					   kv->where, v);
+				r = -EINVAL;
+				goto fail;
+			}
+			s->kv_on = v[0] == 't';
 		} else if (strcmp(k, "spool-max") == 0) {
 			if (parse_size(v, &u) < 0 || (u != 0 && u < 4096)) {
 				vg_set_err(err, errsz, "%s: spool-max \"%s\": a size (64KiB, 256MiB), 0 for no spool, at least 4KiB",
@@ -462,7 +523,7 @@ static int nats_open(const struct vg_export_conf *c, void **ret_state,
 			}
 			s->sp.max = u;
 		} else {
-			vg_set_err(err, errsz, "%s: the nats export takes no key \"%s\" (it takes stream, subject-prefix, creds, tls-ca, tls-cert, tls-key, dup-window, ack-wait, max-pending, replicas, spool-max)",
+			vg_set_err(err, errsz, "%s: the nats export takes no key \"%s\" (it takes stream, subject-prefix, creds, tls-ca, tls-cert, tls-key, dup-window, ack-wait, max-pending, replicas, spool-max, kv)",
 				   kv->where, k);
 			r = -EINVAL;
 			goto fail;
@@ -484,6 +545,7 @@ static int nats_open(const struct vg_export_conf *c, void **ret_state,
 		s->sp.seg_max = 1024;
 
 	if (!(s->node = subject_token(c->node)) ||
+	    !(s->node_name = strdup(c->node && *c->node ? c->node : "unknown")) ||
 	    !(s->sensor = subject_token(c->sensor_id)) ||
 	    (c->state_dir && !(s->state_dir = strdup(c->state_dir)))) {
 		r = -ENOMEM;
@@ -544,7 +606,9 @@ static int nats_open(const struct vg_export_conf *c, void **ret_state,
 	/* the loop's first run() starts the thread */
 	notify(s);
 	*ret_state = s;
-	*ret_observe = 0;
+	/* containers appear (and are seen first, for those there before
+	 * the daemon) by their lifecycle events and their execs */
+	*ret_observe = s->kv_on ? VG_E_BIT(VG_E_CONTAINER) | VG_E_BIT(VG_E_EXEC) : 0;
 	return 0;
 fail_opts:
 	natsOptions_Destroy(s->opts);
@@ -617,6 +681,241 @@ static void nats_stats(void *st, struct vg_export_kind_stats *ret)
 	pthread_mutex_lock(&s->mu);
 	*ret = s->st;
 	pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- the node's containers (the loop's side) ---- */
+
+static void kv_queue(struct nats_export *s, char *key, char *value)
+{
+	struct kv_op *op = calloc(1, sizeof(*op));
+
+	pthread_mutex_lock(&s->mu);
+	if (!op || s->kv_n >= KV_MAX || s->stop) {
+		pthread_mutex_unlock(&s->mu);
+		free(op);
+		free(key);
+		free(value);
+		return;
+	}
+	op->key = key;
+	op->value = value;
+	*s->kv_tail = op;
+	s->kv_tail = &op->next;
+	s->kv_n++;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* The entry of the container @a: {id, name, image, labels, pod, init_pid,
+ * node}; what its runtime does not stand behind is left out. Caller
+ * frees. */
+static char *kv_value(struct nats_export *s, const struct vg_attribution *a,
+		      int init_pid)
+{
+	const struct vg_meta_entry *me = a->meta;
+	bool ok = me && vg_meta_trusted(me);
+	const struct vg_container_meta *m = ok && me->has_meta ? &me->meta : NULL;
+	json_t *o = json_object(), *labels = json_object();
+	char *out = NULL;
+
+	if (!o || !labels)
+		goto out;
+	json_object_set_new(o, "id", json_string(a->match.container_id));
+	json_object_set_new(o, "runtime", json_string(vg_runtime_name(a->match.runtime)));
+	json_object_set_new(o, "name", m && m->name ? json_string(m->name) : json_null());
+	json_object_set_new(o, "image", m && m->image ? json_string(m->image) : json_null());
+	for (size_t i = 0; m && i < m->labels.n; i++)
+		json_object_set_new(labels, m->labels.pairs[i].key,
+				    json_string(m->labels.pairs[i].value));
+	json_object_set(o, "labels", labels);
+	if (ok && me->pod.source != VG_POD_SRC_NONE) {
+		json_t *pod = json_object();
+		if (pod) {
+			json_object_set_new(pod, "namespace", me->pod.ns ? json_string(me->pod.ns) : json_null());
+			json_object_set_new(pod, "name", me->pod.name ? json_string(me->pod.name) : json_null());
+			json_object_set_new(pod, "uid", me->pod.uid ? json_string(me->pod.uid) : json_null());
+			json_object_set_new(o, "pod", pod);
+		}
+	} else {
+		json_object_set_new(o, "pod", json_null());
+	}
+	if (init_pid <= 0 && me && me->init_pid > 0)
+		init_pid = me->init_pid;
+	json_object_set_new(o, "init_pid", init_pid > 0 ? json_integer(init_pid) : json_null());
+	json_object_set_new(o, "node", json_string(s->node_name));
+	json_object_set_new(o, "verified", json_boolean(ok));
+	out = json_dumps(o, JSON_COMPACT);
+out:
+	json_decref(labels);
+	json_decref(o);
+	return out;
+}
+
+static void nats_observe(void *st, const struct vg_event *e)
+{
+	struct nats_export *s = st;
+	const struct vg_attribution *a = e->x.attr_err ? NULL : e->x.attr;
+	bool gone;
+
+	if (!s->kv_on || !a || a->match.role != VG_ROLE_CONTAINER ||
+	    !a->match.container_id[0])
+		return;
+	const char *id = a->match.container_id;
+	uint64_t h = vg_fnv1a64(id, strlen(id)) | 1;
+	uint32_t gen = a->meta ? a->meta->gen : 0;
+	size_t slot = h % KV_SEEN;
+
+	gone = e->type == VG_E_CONTAINER && e->container.state &&
+	       (!strcmp(e->container.state, "exited") ||
+		!strcmp(e->container.state, "destroyed"));
+	/* an exec in a container already told, unchanged: the common case */
+	if (!gone && e->type != VG_E_CONTAINER && s->seen[slot].h == h &&
+	    s->seen[slot].gen == gen)
+		return;
+	char *key = NULL;
+	if (asprintf(&key, "%s.%s", s->node, id) < 0)
+		return;
+	if (gone) {
+		if (s->seen[slot].h == h)
+			s->seen[slot].h = 0;
+		kv_queue(s, key, NULL);
+		return;
+	}
+	char *value = kv_value(s, a, e->type == VG_E_CONTAINER ? e->container.init_pid : 0);
+	if (!value) {
+		free(key);
+		return;
+	}
+	s->seen[slot].h = h;
+	s->seen[slot].gen = gen;
+	kv_queue(s, key, value);
+}
+
+/* ---- the node's containers (the thread's side) ---- */
+
+static struct kv_ent *kv_find(struct nats_export *s, const char *key)
+{
+	for (size_t i = 0; i < s->n_ents; i++)
+		if (!strcmp(s->ents[i].key, key))
+			return &s->ents[i];
+	return NULL;
+}
+
+/* The loop's changes into the table: each entry dirty until sent. */
+static void kv_take(struct nats_export *s)
+{
+	pthread_mutex_lock(&s->mu);
+	struct kv_op *op = s->kv_head;
+	s->kv_head = NULL;
+	s->kv_tail = &s->kv_head;
+	s->kv_n = 0;
+	pthread_mutex_unlock(&s->mu);
+	while (op) {
+		struct kv_op *next = op->next;
+		struct kv_ent *e = kv_find(s, op->key);
+		if (!e && op->value && s->n_ents < KV_MAX) {
+			struct kv_ent *n = realloc(s->ents, (s->n_ents + 1) * sizeof(*n));
+			if (n) {
+				s->ents = n;
+				e = &s->ents[s->n_ents++];
+				e->key = op->key;
+				e->value = NULL;
+				op->key = NULL;
+			}
+		}
+		if (e) {
+			free(e->value);
+			e->value = op->value;
+			op->value = NULL;
+			e->dirty = true;
+			s->kv_dirty = true;
+		}
+		free(op->key);
+		free(op->value);
+		free(op);
+		op = next;
+	}
+}
+
+static int kv_open(struct nats_export *s)
+{
+	if (s->kv)
+		return 0;
+	natsStatus ns = js_KeyValue(&s->kv, s->js, KV_BUCKET);
+	if (ns == NATS_NOT_FOUND) {
+		kvConfig kc;
+		kvConfig_Init(&kc);
+		kc.Bucket = KV_BUCKET;
+		kc.History = 1;
+		kc.TTL = KV_TTL_S * 1000000000ll; /* ns, as the stream's max age */
+		kc.Replicas = s->replicas;
+		ns = js_CreateKeyValue(&s->kv, s->js, &kc);
+	}
+	if (ns != NATS_OK) {
+		snprintf(s->kv_why, sizeof(s->kv_why), "; containers: %s", last_error(ns));
+		s->kv = NULL;
+		return -EIO;
+	}
+	s->kv_why[0] = '\0';
+	return 0;
+}
+
+/* Send what changed, and everything every KV_REFRESH_S; a failure waits
+ * for the next try (the events do not wait for the bucket). */
+static void kv_sync(struct nats_export *s)
+{
+	uint64_t now = now_ns();
+
+	kv_take(s);
+	if (now >= s->kv_next_refresh_ns) {
+		for (size_t i = 0; i < s->n_ents; i++)
+			s->ents[i].dirty = true;
+		s->kv_dirty = s->n_ents > 0;
+		s->kv_next_refresh_ns = now + KV_REFRESH_S * 1000000000ull;
+	}
+	if (!s->kv_dirty || now < s->kv_retry_ns)
+		return;
+	if (kv_open(s) < 0) {
+		s->kv_retry_ns = now + 5000000000ull;
+		return;
+	}
+	for (size_t i = 0; i < s->n_ents;) {
+		struct kv_ent *e = &s->ents[i];
+		natsStatus ns = NATS_OK;
+		if (e->dirty)
+			ns = e->value ? kvStore_PutString(NULL, s->kv, e->key, e->value)
+				      : kvStore_Delete(s->kv, e->key);
+		if (ns != NATS_OK) {
+			s->kv_retry_ns = now + 5000000000ull;
+			return;
+		}
+		e->dirty = false;
+		if (!e->value) {
+			free(e->key);
+			s->ents[i] = s->ents[--s->n_ents];
+			continue;
+		}
+		i++;
+	}
+	s->kv_dirty = false;
+}
+
+static void kv_free(struct nats_export *s)
+{
+	for (size_t i = 0; i < s->n_ents; i++) {
+		free(s->ents[i].key);
+		free(s->ents[i].value);
+	}
+	free(s->ents);
+	s->ents = NULL;
+	s->n_ents = 0;
+	for (struct kv_op *op = s->kv_head, *n; op; op = n) {
+		n = op->next;
+		free(op->key);
+		free(op->value);
+		free(op);
+	}
+	s->kv_head = NULL;
+	s->kv_tail = &s->kv_head;
 }
 
 /* ---- the spool (the thread's only) ---- */
@@ -1029,25 +1328,13 @@ static bool connected(struct nats_export *s)
 
 static void disconnect(struct nats_export *s)
 {
+	kvStore_Destroy(s->kv);
+	s->kv = NULL;
 	jsCtx_Destroy(s->js);
 	s->js = NULL;
 	natsConnection_Destroy(s->nc);
 	s->nc = NULL;
 	s->stream_ok = false;
-}
-
-/* libnats's last error, without its "(file.c:123): " */
-static const char *last_error(natsStatus ns)
-{
-	const char *le = nats_GetLastError(NULL);
-	if (!le || !*le)
-		return natsStatus_GetText(ns);
-	if (le[0] == '(') {
-		const char *p = strstr(le, "): ");
-		if (p)
-			return p + 3;
-	}
-	return le;
 }
 
 static int try_connect(struct nats_export *s)
@@ -1426,7 +1713,9 @@ static void *worker(void *arg)
 			went_down(s, 1000);
 			continue;
 		}
-		set_state(s, true, "connected%s", s->spool_note);
+		set_state(s, true, "connected%s%s", s->spool_note, s->kv_why);
+		if (s->kv_on)
+			kv_sync(s);
 		if (s->lost_announce) {
 			if (announce_lost(s) < 0)
 				went_down(s, 1000);
@@ -1507,6 +1796,8 @@ static void state_free(struct nats_export *s)
 	if (!s)
 		return;
 	rec_list_free(s->q_head);
+	kv_free(s);
+	free(s->node_name);
 	for (int i = 0; i < s->n_urls; i++)
 		free(s->urls[i]);
 	free(s->urls);
@@ -1573,7 +1864,7 @@ const struct vg_export_kind vg_export_nats = {
 	.name = "nats",
 	.open = nats_open,
 	.push = nats_push_start,
-	.observe = NULL,
+	.observe = nats_observe,
 	.fd = nats_fd,
 	.run = nats_run_start,
 	.stats = nats_stats,

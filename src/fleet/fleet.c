@@ -354,3 +354,131 @@ out:
 	nats_Close();
 	return r;
 }
+
+/* ---- the fleet's containers ---- */
+
+static int by_node_name(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	int c = strcmp(json_string_value(json_object_get(x, "key")) ?: "",
+		       json_string_value(json_object_get(y, "key")) ?: "");
+	return c;
+}
+
+int vg_fleet_containers(const struct vg_fleet_conn_opts *c, json_t **ret,
+			char *err, size_t errsz)
+{
+	natsConnection *nc = NULL;
+	jsCtx *js = NULL;
+	kvStore *kv = NULL;
+	kvKeysList keys = { 0 };
+	json_t *arr = json_array();
+	json_t **v = NULL;
+	natsStatus ns;
+	int r = 0;
+
+	if (!arr)
+		return -ENOMEM;
+	if (nats_Open(-1) != NATS_OK) {
+		json_decref(arr);
+		vg_set_err(err, errsz, "nats: the library could not start");
+		return -ENOMEM;
+	}
+	r = fleet_connect(c, &nc, err, errsz);
+	if (r < 0)
+		goto out;
+	ns = natsConnection_JetStream(&js, nc, NULL);
+	if (ns == NATS_OK)
+		ns = js_KeyValue(&kv, js, VG_FLEET_BUCKET);
+	if (ns == NATS_NOT_FOUND)
+		goto done; /* no node has said any */
+	if (ns == NATS_OK)
+		ns = kvStore_Keys(&keys, kv, NULL);
+	if (ns == NATS_NOT_FOUND)
+		goto done;
+	if (ns != NATS_OK) {
+		vg_set_err(err, errsz, "bucket %s: %s", VG_FLEET_BUCKET, last_error(ns));
+		r = -EIO;
+		goto out;
+	}
+	for (int i = 0; i < keys.Count; i++) {
+		kvEntry *e = NULL;
+		json_t *o;
+
+		if (kvStore_Get(&e, kv, keys.Keys[i]) != NATS_OK)
+			continue; /* gone meanwhile */
+		o = json_loadb(kvEntry_Value(e), (size_t)kvEntry_ValueLen(e), 0, NULL);
+		kvEntry_Destroy(e);
+		if (!json_is_object(o)) {
+			json_decref(o);
+			continue;
+		}
+		json_object_set_new(o, "key", json_string(keys.Keys[i]));
+		json_array_append_new(arr, o);
+	}
+done:
+	/* sorted: the keys start with the node */
+	if (json_array_size(arr) > 1) {
+		size_t n = json_array_size(arr);
+		v = calloc(n, sizeof(*v));
+		if (v) {
+			for (size_t i = 0; i < n; i++)
+				v[i] = json_incref(json_array_get(arr, i));
+			qsort(v, n, sizeof(*v), by_node_name);
+			json_array_clear(arr);
+			for (size_t i = 0; i < n; i++)
+				json_array_append_new(arr, v[i]);
+			free(v);
+		}
+	}
+	*ret = arr;
+	arr = NULL;
+out:
+	json_decref(arr);
+	kvKeysList_Destroy(&keys);
+	kvStore_Destroy(kv);
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(nc);
+	nats_Close();
+	return r;
+}
+
+int vg_fleet_find_container(const json_t *list, const char *ref,
+			    const char **ret_node, size_t *ret_node_len,
+			    const char **ret_id, char *err, size_t errsz)
+{
+	const json_t *o, *hit = NULL;
+	size_t i, n = 0, rl = strlen(ref);
+
+	/* a full id or a name first, then a unique prefix */
+	for (int pass = 0; pass < 2 && !n; pass++)
+		json_array_foreach(list, i, o) {
+			const char *id = json_string_value(json_object_get(o, "id"));
+			const char *name = json_string_value(json_object_get(o, "name"));
+			bool m = pass == 0 ? (id && !strcmp(id, ref)) || (name && !strcmp(name, ref))
+					   : id && rl >= 3 && !strncmp(id, ref, rl);
+			if (!m)
+				continue;
+			if (n++ == 0)
+				hit = o;
+		}
+	if (n == 0) {
+		vg_set_err(err, errsz, "no node lists a container '%s'", ref);
+		return -ENOENT;
+	}
+	if (n > 1) {
+		vg_set_err(err, errsz, "'%s' names %zu containers (on nodes' lists): "
+			   "give its id", ref, n);
+		return -ENOTUNIQ;
+	}
+	const char *key = json_string_value(json_object_get(hit, "key"));
+	const char *dot = key ? strchr(key, '.') : NULL;
+	if (!dot) {
+		vg_set_err(err, errsz, "container '%s': an entry without its node", ref);
+		return -EBADMSG;
+	}
+	*ret_node = key;
+	*ret_node_len = (size_t)(dot - key);
+	*ret_id = json_string_value(json_object_get(hit, "id"));
+	return 0;
+}

@@ -84,6 +84,25 @@ struct vg_fleet_watch_opts {
 int vg_fleet_watch(const struct vg_fleet_watch_opts *o, uint64_t *ret_printed,
 		   char *err, size_t errsz);
 
+/* The bucket where each node's daemon keeps its running containers:
+ * key "<node token>.<container id>", value {id, runtime, name, image,
+ * labels, pod{namespace,name,uid}, init_pid, node, verified}. */
+#define VG_FLEET_BUCKET "vigil_containers"
+
+/* Every node's containers: *@ret, a JSON array of the entries, each with
+ * its "key" added, sorted by node and name. Caller json_decref()s.
+ * 0, or -errno with @err. */
+int vg_fleet_containers(const struct vg_fleet_conn_opts *c, json_t **ret,
+			char *err, size_t errsz);
+
+/* The one container @ref names among @list (vg_fleet_containers()): a
+ * full id, a unique id prefix, or a name. 0 with *@ret_node (the node's
+ * subject token) and *@ret_id, pointing into @list; -ENOENT, or
+ * -ENOTUNIQ (names on several nodes), with @err. */
+int vg_fleet_find_container(const json_t *list, const char *ref,
+			    const char **ret_node, size_t *ret_node_len,
+			    const char **ret_id, char *err, size_t errsz);
+
 /* A subject token of @s: only [A-Za-z0-9_-], others '_' (as the
  * exporting daemon makes its node's). Caller frees. */
 char *vg_fleet_subject_token(const char *s);
