@@ -281,12 +281,12 @@ static void line_begin(struct vg_printer *l, const json_t *j, const char *type)
 {
 	static const char pad[] = "        ";
 	const char *when = jstr(j, "evt.time");
-	size_t n = strlen(type);
+	size_t n = type ? strlen(type) : 1;
 
 	vg_pr_begin(l);
 	put_words(l, when ? when : "-");
 	PUT(l, " ");
-	vg_pr_put_value(l, type, n, 0);
+	put_value(l, type, 0);
 	vg_pr_put(l, pad, n < 7 ? 8 - n : 1);
 	PUT(l, "node=");
 	put_value(l, json_string_value(json_object_get(j, "node")), 0);
@@ -550,8 +550,12 @@ static void lost_text(struct vg_printer *l, const json_t *j)
 
 void vg_fleet_render_text(const json_t *j, struct vg_printer *l)
 {
-	const char *type = jstr(j, "evt.type") ?: "?";
+	const char *type = jstr(j, "evt.type");
 
+	if (!type) {
+		line_task(l, j, NULL);
+		return;
+	}
 	if (!strcmp(type, "container")) {
 		container_text(l, j);
 		return;
