@@ -20,7 +20,8 @@ extern const struct vg_export_kind vg_export_nats __attribute__((weak));
 
 static const struct vg_export_kind *find_kind(const char *name)
 {
-	const struct vg_export_kind *kinds[] = { &vg_export_file, &vg_export_nats };
+	const struct vg_export_kind *kinds[] = { &vg_export_file, &vg_export_syslog,
+						 &vg_export_nats };
 
 	for (size_t i = 0; i < VG_ARRAY_SIZE(kinds); i++)
 		if (kinds[i] && strcmp(kinds[i]->name, name) == 0)
