@@ -8,10 +8,11 @@
  *
  *   nats-feed URLS STATE_DIR COUNT RATE [KEY=VALUE]...
  *
- * Keys are the kind's, plus node=, sensor=, close=MS (the close
- * timeout), pad=BYTES (a filler field, to make records bigger) and
- * hold=MS (keep running that long after the last record, for a test to
- * act meanwhile).
+ * Keys are the kind's, plus node=, sensor=, close=MS (how long to wait,
+ * after the last record and hold, for everything to be acked, and then
+ * the close timeout), pad=BYTES (a filler field, to make records bigger)
+ * and hold=MS (keep running that long after the last record, for a test
+ * to act meanwhile).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -145,6 +146,23 @@ int main(int argc, char **argv)
 		if (now - last_print >= 100000000ull) {
 			print_stats(st, pushed, refused, max_call / 1000);
 			last_print = now;
+		}
+	}
+	/* then until all is acked (the queue and the spool empty, and a
+	 * server there), at most the close timeout: the last line says
+	 * where it ended */
+	uint64_t t_end = mono_ns() + close_ms * 1000000ull;
+	for (;;) {
+		struct vg_export_kind_stats ks;
+		vg_export_nats.stats(st, &ks);
+		if ((ks.connected && !ks.buffered && !ks.spool_bytes) || mono_ns() >= t_end)
+			break;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 100) > 0)
+			vg_export_nats.run(st);
+		if (mono_ns() - last_print >= 100000000ull) {
+			print_stats(st, pushed, refused, max_call / 1000);
+			last_print = mono_ns();
 		}
 	}
 	print_stats(st, pushed, refused, max_call / 1000);
