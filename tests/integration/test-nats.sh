@@ -18,7 +18,11 @@
 #     all started again, the stream has every record once;
 #   - bad input: an unreachable server, a server that never acks, TLS
 #     with a wrong CA, a spool directory that cannot be written: each a
-#     clear state in stats or a counted loss, and stats answers promptly.
+#     clear state in stats or a counted loss, and stats answers promptly;
+#   - one short run of the live sensor (eBPF, docker): a real container
+#     in vigil containers --nats with its node, found by watch
+#     --container, gone from the list when it is (VIGIL_NATS_LIVE=0
+#     leaves this part out).
 # Usage: test-nats.sh [path/to/vigil]   (root; exit 77 = skipped)
 set -u -o pipefail
 
@@ -373,6 +377,60 @@ vg_wait 20 eval "! kill -0 $D2 2>/dev/null" && pass "the daemon stops promptly w
 	fail "the daemon did not stop on SIGTERM"
 wait "$D2" 2>/dev/null
 umount -l "$T/state2/export/rospool" 2>/dev/null
+
+# ---------------------------------------------------------------- containers
+# One short run of the live sensor (eBPF): a real container, listed by
+# vigil containers --nats with its node, and found by watch --container.
+vg_log "vigil containers --nats with a real container (the live sensor)"
+if [ "${VIGIL_NATS_LIVE:-1}" = 0 ]; then
+	vg_info "VIGIL_NATS_LIVE=0: the live sensor's part is not run"
+elif vg_start_dockerd && vg_busybox_image; then
+	LSOCK=$T/live.sock
+	NODE_NAME=node-live "$VIGIL" daemon --socket "$LSOCK" --idle-timeout 0 \
+		--state-dir "$T/state3" --log-level warning --export "fleet nats $URL1" \
+		>"$T/live.log" 2>&1 &
+	LPID=$!
+	vg_track_pid "$LPID"
+	if vg_wait 30 test -S "$LSOCK"; then
+		CN=${VG_RUN_PREFIX}kv
+		T0=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+		sleep 1
+		vg_t docker run -d --name "$CN" --network none "$VG_IMAGE" sleep 60 >/dev/null ||
+			fail "docker run $CN"
+		CID=$(vg_t docker inspect -f '{{.Id}}' "$CN" 2>/dev/null)
+		listed() {
+			timeout 10 "$VIGIL" -o json containers --nats "$URL1" 2>/dev/null |
+				jq -c --arg id "$CID" 'select(.id == $id)' | grep -q .
+		}
+		vg_wait 30 listed || fail "the container was not listed: $(timeout 10 "$VIGIL" -o json containers --nats "$URL1" 2>&1)"
+		ENT=$(timeout 10 "$VIGIL" -o json containers --nats "$URL1" 2>/dev/null |
+			jq -c --arg id "$CID" 'select(.id == $id)')
+		vg_info "entry: $ENT"
+		jq -e --arg n "$CN" --arg img "$VG_IMAGE" '.node == "node-live" and .name == $n and
+			.image == $img and .runtime == "docker" and .init_pid > 0 and .verified' \
+			<<<"$ENT" >/dev/null && pass "containers --nats: node, name, image, runtime, init pid" ||
+			fail "containers --nats: $ENT"
+		timeout 10 "$VIGIL" containers --nats "$URL1" 2>/dev/null |
+			grep -E "^node-live +docker +${CID:0:12} +$CN " >/dev/null &&
+			pass "containers --nats, text: the node first" ||
+			fail "containers --nats, text: $(timeout 10 "$VIGIL" containers --nats "$URL1" 2>&1)"
+		vg_t docker exec "$CN" /bin/busybox true
+		timeout 30 "$VIGIL" watch --nats "$URL1" --container "$CN" --from "$T0" -e exec \
+			-o json -d 3 >"$T/ctr.json" 2>"$T/ctr.err"
+		[ -s "$T/ctr.json" ] && jq -e -s --arg id "$CID" 'all(.container.id == $id and
+			.node == "node-live")' "$T/ctr.json" >/dev/null &&
+			pass "watch --nats --container: $(wc -l <"$T/ctr.json") execs, of that container only" ||
+			fail "watch --nats --container: $(head -c 300 "$T/ctr.err") $(head -c 300 "$T/ctr.json")"
+		vg_t docker rm -f "$CN" >/dev/null
+		vg_wait 20 eval '! listed' && pass "containers --nats: gone when the container is" ||
+			fail "the container is still listed after it went"
+	else
+		fail "the live daemon did not start: $(tail -5 "$T/live.log")"
+	fi
+	kill -TERM "$LPID" 2>/dev/null
+	vg_wait 20 eval "! kill -0 $LPID 2>/dev/null" || fail "the live daemon did not stop"
+	wait "$LPID" 2>/dev/null
+fi
 
 # ---------------------------------------------------------------- cluster
 vg_log "a three-node cluster, replicas 3, at 5,000 records/s"
