@@ -281,10 +281,16 @@ int vg_fleet_watch(const struct vg_fleet_watch_opts *o, uint64_t *ret_printed,
 			goto out;
 		}
 		so.Config.AckPolicy = js_AckExplicit;
-		ns = js_PullSubscribe(&sub, js, subject, o->durable, NULL, &so, &jerr);
 	} else {
 		so.Ordered = true;
-		ns = js_SubscribeSync(&sub, js, subject, NULL, &so, &jerr);
+	}
+	/* a cluster that just lost a node may take a while to place a
+	 * consumer: a timeout is tried again, a few times */
+	for (int t = 0; t < 4; t++) {
+		ns = o->durable ? js_PullSubscribe(&sub, js, subject, o->durable, NULL, &so, &jerr)
+				: js_SubscribeSync(&sub, js, subject, NULL, &so, &jerr);
+		if (ns != NATS_TIMEOUT || (o->stop && *o->stop))
+			break;
 	}
 	if (ns != NATS_OK) {
 		vg_set_err(err, errsz, "subscribing to %s: %s", subject, last_error(ns));
@@ -346,6 +352,11 @@ out:
 	if (f.unreadable && r == 0)
 		vg_set_err(err, errsz, "%" PRIu64 " messages were not vigil's records "
 			   "(no JSON object): skipped", f.unreadable);
+	/* the connection first: its reader thread stops before the
+	 * subscription goes (an ordered consumer's messages still coming
+	 * in while it is destroyed crash libnats 3.4) */
+	if (nc)
+		natsConnection_Close(nc);
 	natsSubscription_Destroy(sub);
 	jsCtx_Destroy(js);
 	natsConnection_Destroy(nc);

@@ -146,11 +146,11 @@ P1=$(free_port)
 server s1 "$P1" || { fail "nats-server did not start"; cat "$T/s1.log"; finish; }
 URL1=nats://127.0.0.1:$P1
 t0=$(date +%s%N)
-timeout 120 "$FEED" "$URL1" "$T/spool-storm" 100000 0 sensor=storm close=30000 \
+timeout 120 "$FEED" "$URL1" "$T/spool-storm" 100000 0 sensor=storm node=node-storm close=30000 \
 	>"$T/storm.out" 2>&1
 t1=$(date +%s%N)
 vg_info "published in $(((t1 - t0) / 1000000)) ms: $(last_feed "$T/storm.out")"
-read_back "$URL1" 100000 "$T/storm.json"
+read_back "$URL1" 100000 "$T/storm.json" --node node-storm
 R=$(seqs_once "$T/storm.json" 1 100000 storm)
 check "storm: every seq 1..100000 read back exactly once ($R)" \
 	seqs_once "$T/storm.json" 1 100000 storm
@@ -219,7 +219,7 @@ wait "$DPID" 2>/dev/null
 
 # ---------------------------------------------------------------- outage
 vg_log "an outage during a fixed-rate feed: spooled, replayed, once each"
-"$FEED" "$URL1" "$T/spool-out" 30000 5000 sensor=outage hold=6000 close=20000 \
+"$FEED" "$URL1" "$T/spool-out" 30000 5000 sensor=outage node=node-out hold=6000 close=20000 \
 	>"$T/outage.out" 2>&1 &
 FP=$!
 vg_track_pid "$FP"
@@ -238,7 +238,7 @@ END=$(last_feed "$T/outage.out")
 vg_info "after: $END"
 jq -e '.pushed == 30000 and .lost == 0 and .spool_lost == 0 and .spool_bytes == 0 and .connected' \
 	<<<"$END" >/dev/null && pass "outage: the spool replayed, emptied, nothing lost" || fail "outage: $END"
-read_back "$URL1" 30000 "$T/outage.json" --node node-1
+read_back "$URL1" 30000 "$T/outage.json" --node node-out
 check "outage: every seq 1..30000 once" seqs_once "$T/outage.json" 1 30000 outage
 
 # ---------------------------------------------------------------- full spool

@@ -155,7 +155,8 @@ int main(int argc, char **argv)
 	for (;;) {
 		struct vg_export_kind_stats ks;
 		vg_export_nats.stats(st, &ks);
-		if ((ks.connected && !ks.buffered && !ks.spool_bytes) || mono_ns() >= t_end)
+		if ((ks.connected && !ks.buffered && !ks.spool_bytes &&
+		     ks.acked + ks.lost >= pushed) || mono_ns() >= t_end)
 			break;
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		if (poll(&p, 1, 100) > 0)
