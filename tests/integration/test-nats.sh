@@ -43,9 +43,11 @@ REC=$HERE/../fixtures/recordings/docker-lifecycle.rec
 [ -r "$REC" ] || { fail "recording not found: $REC"; vg_finish; }
 T=$VG_TMPDIR
 export VIGIL_CONFIG=$T/no-such.conf
-trap 'umount -l "$T/ro" 2>/dev/null; vg_cleanup' EXIT
+# the read-only file system goes before the temp dir does (and the
+# exit status stays the test's)
+trap 'vg_rc=$?; umount -l "$T/state2/export/rospool" 2>/dev/null; (exit $vg_rc); vg_cleanup' EXIT
 finish() {
-	umount -l "$T/ro" 2>/dev/null
+	umount -l "$T/state2/export/rospool" 2>/dev/null
 	vg_finish
 }
 
@@ -94,13 +96,29 @@ EOF
 export_of() { # SOCK NAME: the export's object in stats
 	stats "$1" | jq -c --arg n "$2" '.exports[] | select(.name == $n)'
 }
-# stats_ms SOCK: how long a stats answer takes, in ms
+# stats_ms SOCK: the longest a stats answer took, in ms, of 20 asked
+# 0.1 s apart on one connection (the interpreter's start not counted)
 stats_ms() {
-	local t0 t1
-	t0=$(date +%s%N)
-	stats "$1" >/dev/null || { echo 99999; return; }
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000000))
+	python3 - "$1" <<'EOF' || echo 99999
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+worst = 0.0
+buf = b""
+for _ in range(20):
+    t0 = time.monotonic()
+    s.sendall(b'{"req":"stats"}\n')
+    while b"\n" not in buf:
+        d = s.recv(1 << 20)
+        if not d:
+            sys.exit(1)
+        buf += d
+    buf = buf.split(b"\n", 1)[1]
+    worst = max(worst, time.monotonic() - t0)
+    time.sleep(0.1)
+print(int(worst * 1000))
+EOF
 }
 
 # seqs_once FILE FIRST LAST [SENSOR]: FILE (JSON lines) has records of
@@ -319,7 +337,7 @@ PT=$(free_port)
 printf 'tls { cert_file: "%s/tls/srv.crt"\n key_file: "%s/tls/srv.key" }\n' "$T" "$T" >"$T/tls.conf"
 server stls "$PT" -c "$T/tls.conf" || fail "the TLS nats-server did not start"
 # a spool directory on a read-only file system
-mkdir -p "$T/state2/export/rospool" "$T/ro"
+mkdir -p "$T/state2/export/rospool"
 mount -t tmpfs -o size=64k,ro vigil-test-ro "$T/state2/export/rospool" ||
 	fail "mounting a read-only tmpfs"
 SOCK2=$T/d2.sock
@@ -344,14 +362,9 @@ settled2() {
 		jq -e '.exports[] | select(.name == "rospool") | .lost == .offered' <<<"$s" >/dev/null
 }
 vg_wait 30 settled2 || fail "the bad-input exports did not settle: $(stats "$SOCK2" | jq -c .exports)"
-MAXMS=0
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-	ms=$(stats_ms "$SOCK2")
-	[ "$ms" -gt "$MAXMS" ] && MAXMS=$ms
-	sleep 0.2
-done
-[ "$MAXMS" -lt 1000 ] && pass "stats answered within ${MAXMS} ms throughout" ||
-	fail "stats took ${MAXMS} ms"
+MAXMS=$(stats_ms "$SOCK2")
+[ "$MAXMS" -lt 500 ] && pass "stats answered within ${MAXMS} ms, 20 times in 2 s" ||
+	fail "a stats answer took ${MAXMS} ms"
 S2=$(stats "$SOCK2")
 for n in dead mute wrongca rightca rospool; do
 	vg_info "$n: $(jq -c --arg n "$n" '.exports[] | select(.name == $n) | {offered, acked, spooled, lost, state}' <<<"$S2")"
