@@ -1017,7 +1017,8 @@ static int spool_open(struct nats_export *s)
 			sp->next_n = n + 1;
 	}
 	closedir(d);
-	qsort(sp->segs, sp->n_segs, sizeof(*sp->segs), cmp_u64);
+	if (sp->n_segs > 1)
+		qsort(sp->segs, sp->n_segs, sizeof(*sp->segs), cmp_u64);
 	lost_note_load(s);
 	return 0;
 }
