@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2016  # jq filters are single-quoted on purpose
+# shellcheck disable=SC2016,SC2015  # jq filters are single-quoted on purpose; pass || fail
 # Integration test: the nats export and the fleet subscriber, against real
 # nats-server processes with JetStream on loopback (no eBPF: events come
 # from a recording through the daemon, or from nats-feed, the kind driven
@@ -45,6 +45,7 @@ T=$VG_TMPDIR
 export VIGIL_CONFIG=$T/no-such.conf
 # the read-only file system goes before the temp dir does (and the
 # exit status stays the test's)
+vg_rc=0
 trap 'vg_rc=$?; umount -l "$T/state2/export/rospool" 2>/dev/null; (exit $vg_rc); vg_cleanup' EXIT
 finish() {
 	umount -l "$T/state2/export/rospool" 2>/dev/null
