@@ -7,11 +7,11 @@ SHELL := /bin/bash
 
 BUILD_PKGS := meson ninja-build pkg-config gcc libc6-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev \
 	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libaudit-dev libauparse-dev libcap-ng-dev \
-	libsystemd-dev libinih-dev libmicrohttpd-dev scdoc
+	libsystemd-dev libinih-dev libmicrohttpd-dev scdoc libgnutls28-dev libnats-dev
 CHECK_PKGS := $(BUILD_PKGS) jq clang libclang-rt-14-dev valgrind procps \
 	docker.io containerd runc podman busybox-static uidmap util-linux \
 	python3 python3-yaml openssl auditd systemd prometheus curl man-db \
-	bash-completion zsh
+	bash-completion zsh rsyslog rsyslog-relp rsyslog-gnutls gnutls-bin nats-server
 # bench-watch's peers: execsnoop/opensnoop, bpftrace, auditd, and bpftool
 # to see when they have attached; bench-diff's: docker and its busybox image.
 BENCH_PKGS := $(BUILD_PKGS) procps jq hyperfine libbpf-tools bpftrace auditd bpftool \

@@ -43,7 +43,7 @@ if command -v valgrind >/dev/null; then
 	meson test -C "$BUILD" --print-errorlogs \
 		--wrapper 'valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q' \
 		test-util test-cgroup test-attrib test-proc test-printer \
-		test-runtime test-kubelet test-bolt test-policy test-peer test-tpformat test-ptable test-filter test-diff test-doctor test-engine test-config test-metrics
+		test-runtime test-kubelet test-bolt test-policy test-peer test-tpformat test-ptable test-filter test-diff test-doctor test-engine test-config test-metrics test-export test-fleet
 	tally valgrind $?
 else
 	echo "FAIL: valgrind is not installed"

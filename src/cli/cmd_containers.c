@@ -10,11 +10,13 @@
 #include "render/escape.h"
 #include "render/identity.h"
 #include "base/util.h"
+#include "fleet/fleet.h"
 
 void cmd_containers_help(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s containers [ID|NAME...]\n"
+		"       %s containers --nats URL [--nats-creds FILE] [--nats-ca FILE]\n"
 		"\n"
 		"List the containers running on the host, all runtimes together:\n"
 		"runtime, id (short in text, full in JSON), name, image, pod\n"
@@ -22,8 +24,14 @@ void cmd_containers_help(FILE *f)
 		"A container is found by its processes' cgroups; its details come\n"
 		"from its runtime's state. Name containers to show only those:\n"
 		"a full id, a unique id prefix, or a name.\n"
+		"\n"
+		"  --nats URL         every node's containers instead, as their vigil\n"
+		"                     daemons keep them in NATS JetStream (a nats\n"
+		"                     export), with each one's node\n"
+		"  --nats-creds FILE  a NATS credentials file\n"
+		"  --nats-ca FILE     the CA that signed the NATS servers' certificates\n"
 		"\n%s",
-		program_name, cli_global_help);
+		program_name, program_name, cli_global_help);
 }
 
 static void print_container_json(struct vg_printer *p,
@@ -90,12 +98,69 @@ static void text_row(const struct vg_snap_ctr *c)
 	       pod, c->init_pid, c->n_procs, cgid);
 }
 
+/* vigil containers --nats: the fleet's, from the nodes' bucket. */
+static int fleet_containers(const struct vg_fleet_conn_opts *c)
+{
+	json_t *list = NULL, *o;
+	char err[512] = "", v1[1024], v2[1024], v3[512], pod[1100];
+	size_t i;
+	int r = vg_fleet_containers(c, &list, err, sizeof(err));
+
+	if (r < 0) {
+		cli_error("containers: %s", err);
+		return EXIT_PARTIAL;
+	}
+	if (cli.output == VG_OUTPUT_TEXT)
+		printf("%-20s %-10s %-12s %-24s %-32s %-28s %7s\n", "NODE", "RUNTIME",
+		       "ID", "NAME", "IMAGE", "POD", "INIT");
+	json_array_foreach(list, i, o) {
+		if (cli.output == VG_OUTPUT_JSON) {
+			json_object_del(o, "key");
+			char *line = json_dumps(o, JSON_COMPACT);
+			if (line)
+				puts(line);
+			free(line);
+			continue;
+		}
+		const char *node = json_string_value(json_object_get(o, "node"));
+		const char *name = json_string_value(json_object_get(o, "name"));
+		const char *image = json_string_value(json_object_get(o, "image"));
+		const json_t *p = json_object_get(o, "pod");
+		const char *pns = json_string_value(json_object_get(p, "namespace"));
+		const char *pname = json_string_value(json_object_get(p, "name"));
+		json_int_t init = json_integer_value(json_object_get(o, "init_pid"));
+
+		/* what nodes, runtimes and pods are named is anyone's */
+		snprintf(pod, sizeof(pod), "-");
+		if (pns || pname) {
+			char a[512], b[512];
+			snprintf(pod, sizeof(pod), "%s/%s",
+				 vg_text_value_buf(a, sizeof(a), pns ? pns : "?", '/'),
+				 vg_text_value_buf(b, sizeof(b), pname ? pname : "?", '/'));
+		}
+		printf("%-20s %-10s %-12.12s %-24s %-32s %-28s %7lld\n",
+		       node ? vg_text_value_buf(v3, sizeof(v3), node, 0) : "-",
+		       json_string_value(json_object_get(o, "runtime")) ?: "-",
+		       json_string_value(json_object_get(o, "id")) ?: "-",
+		       name ? vg_text_value_buf(v1, sizeof(v1), name, 0) : "-",
+		       image ? vg_text_value_buf(v2, sizeof(v2), image, 0) : "-",
+		       pod, (long long)init);
+	}
+	json_decref(list);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_PARTIAL;
+}
+
 int cmd_containers(int argc, char **argv)
 {
+	enum { OPT_NATS = 1000, OPT_NATS_CREDS, OPT_NATS_CA };
 	static const struct option opts[] = {
 		CLI_GLOBAL_OPTIONS,
+		{ "nats", required_argument, NULL, OPT_NATS },
+		{ "nats-creds", required_argument, NULL, OPT_NATS_CREDS },
+		{ "nats-ca", required_argument, NULL, OPT_NATS_CA },
 		{ 0 },
 	};
+	struct vg_fleet_conn_opts fleet = { 0 };
 	struct vg_snapshot s;
 	struct vigil_ctx *ctx;
 	struct vg_printer *p;
@@ -108,6 +173,15 @@ int cmd_containers(int argc, char **argv)
 		case 'h':
 			cmd_containers_help(stdout);
 			return EXIT_OK;
+		case OPT_NATS:
+			fleet.urls = optarg;
+			break;
+		case OPT_NATS_CREDS:
+			fleet.creds = optarg;
+			break;
+		case OPT_NATS_CA:
+			fleet.tls_ca = optarg;
+			break;
 		case '?':
 			fprintf(stderr, "Try '%s containers --help'.\n",
 				program_name);
@@ -117,6 +191,13 @@ int cmd_containers(int argc, char **argv)
 				return EXIT_USAGE;
 		}
 	}
+	if (fleet.urls) {
+		if (optind < argc)
+			return cli_usage_error("containers", "--nats lists every container");
+		return fleet_containers(&fleet);
+	}
+	if (fleet.creds || fleet.tls_ca)
+		return cli_usage_error("containers", "--nats-creds and --nats-ca are for --nats");
 	r = cli_snapshot(&ctx, &s);
 	if (r)
 		return r;

@@ -17,8 +17,11 @@
 #include "config.h"
 #include "log.h"
 #include "daemon/daemon.h"
+#include "daemon/exports.h"
 #include "daemon/metrics.h"
 #include "source/bpf/source.h"
+
+#define DAEMON_STATE_DIR "/var/lib/vigil"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -61,7 +64,8 @@ void cmd_daemon_help(FILE *f)
 		"                    [--allow-gid GID]... [--ring-size BYTES]\n"
 		"                    [--max-clients-per-uid N] [--idle-timeout SECONDS]\n"
 		"                    [--source bpf|audit|auto|replay:FILE]\n"
-		"                    [--metrics [HOST:]PORT]\n"
+		"                    [--metrics [HOST:]PORT] [--export SPEC]...\n"
+		"                    [--state-dir DIR]\n"
 		"\n"
 		"Run the sensor once and serve its events to any number of clients\n"
 		"over a Unix socket, newline-delimited JSON. Requests (one JSON object\n"
@@ -99,6 +103,16 @@ void cmd_daemon_help(FILE *f)
 		"                    ADDR is PORT, HOST:PORT or [V6]:PORT, HOST a\n"
 		"                    numeric address (default 127.0.0.1); off unless\n"
 		"                    given (e.g. --metrics %d)\n"
+		"  --export 'NAME KIND TARGET [KEY=VALUE]...'\n"
+		"                    send events off the node; repeatable. KIND\n"
+		"                    file (TARGET a path; max-size, keep, fsync),\n"
+		"                    syslog (unix:PATH, udp://, tcp://, tls://,\n"
+		"                    relp:// HOST:PORT; facility, ca, cert, key) or\n"
+		"                    nats; every kind takes events, filter,\n"
+		"                    container, image, pod, host, path, queue.\n"
+		"                    Values with blanks in double quotes. Config\n"
+		"                    file: an [export NAME] section of the keys\n"
+		"  --state-dir DIR   what exports keep on disk (default %s)\n"
 		CLI_SERVICE_HELP
 		"\n"
 		"Try: echo '{\"req\":\"subscribe\",\"filter\":\"evt.type = exec\"}' |\n"
@@ -106,7 +120,8 @@ void cmd_daemon_help(FILE *f)
 		"\n%s",
 		program_name, vg_event_std_names(), VG_DAEMON_SOCKET,
 		VG_DAEMON_CLIENTS_PER_UID, VG_DAEMON_CLIENTS_MAX, VG_DAEMON_IDLE_TIMEOUT_S,
-		VG_METRICS_PORT, "daemon", "", VG_DAEMON_SOCKET, cli_global_help);
+		VG_METRICS_PORT, DAEMON_STATE_DIR, "daemon", "", VG_DAEMON_SOCKET,
+		cli_global_help);
 }
 
 /* The engine over the eBPF sensor, or over a recording. NULL with the
@@ -158,7 +173,7 @@ static void warm_containers(struct vigil_ctx *ctx)
 
 enum { OPT_SOCKET = 1000, OPT_GROUP, OPT_ALLOW_UID, OPT_ALLOW_GID, OPT_RING,
        OPT_SOURCE, OPT_PER_UID, OPT_IDLE, OPT_AUDIT_TIMEOUT,
-       OPT_AUDIT_EXIT_DELAY, OPT_METRICS };
+       OPT_AUDIT_EXIT_DELAY, OPT_METRICS, OPT_EXPORT, OPT_STATE_DIR };
 
 static const struct option daemon_opts[] = {
 	CLI_GLOBAL_OPTIONS,
@@ -174,6 +189,8 @@ static const struct option daemon_opts[] = {
 	{ "max-clients-per-uid", required_argument, NULL, OPT_PER_UID },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "export", required_argument, NULL, OPT_EXPORT },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ 0 },
 };
 
@@ -189,7 +206,18 @@ struct daemon_conf {
 	struct cli_log_conf log;
 	struct vg_metrics_addr metrics_addr;
 	bool want_metrics;
+	/* --export's and the file's [export NAME] sections' */
+	struct vg_export_spec *exports[VG_EXPORTS_MAX];
+	size_t n_exports;
+	const char *state_dir;
 };
+
+static void daemon_conf_release(struct daemon_conf *c)
+{
+	for (size_t i = 0; i < c->n_exports; i++)
+		vg_export_spec_free(c->exports[i]);
+	c->n_exports = 0;
+}
 
 static void daemon_conf_init(struct daemon_conf *c)
 {
@@ -199,6 +227,7 @@ static void daemon_conf_init(struct daemon_conf *c)
 		       .idle_timeout_s = VG_DAEMON_IDLE_TIMEOUT_S },
 		.path = VG_DAEMON_SOCKET,
 		.spec = { .kind = CLI_SRC_BPF },
+		.state_dir = DAEMON_STATE_DIR,
 		.log = CLI_LOG_CONF_DEFAULT,
 	};
 }
@@ -261,6 +290,26 @@ static int daemon_apply(void *state, int c, const char *arg)
 		d->want_metrics = true;
 		return 0;
 	}
+	case OPT_EXPORT: {
+		const char *where = cli_conf_location();
+		struct vg_export_spec *s;
+		char err[512];
+
+		if (d->n_exports >= VG_EXPORTS_MAX)
+			return cli_usage_error("daemon", "more than %d exports",
+					       VG_EXPORTS_MAX);
+		if (vg_export_spec_parse(arg, where ? where : "--export", &s, err,
+					 sizeof(err)) < 0)
+			return cli_usage_error("daemon", "--export: %s", err);
+		d->exports[d->n_exports++] = s;
+		return 0;
+	}
+	case OPT_STATE_DIR:
+		if (arg[0] != '/')
+			return cli_usage_error("daemon", "--state-dir takes an absolute "
+					       "path, not '%s'", arg);
+		d->state_dir = arg;
+		return 0;
 	case OPT_LOG_LEVEL:
 		return cli_log_level_arg("daemon", arg, &d->log.level);
 	case OPT_LOG_FORMAT:
@@ -278,9 +327,12 @@ static void daemon_reset(void *state, int c)
 		d->o.n_allow_uid = 0;
 	else if (c == OPT_ALLOW_GID)
 		d->o.n_allow_gid = 0;
+	else if (c == OPT_EXPORT)
+		daemon_conf_release(d);
 }
 
-static const char *const daemon_repeatable[] = { "allow-uid", "allow-gid", NULL };
+static const char *const daemon_repeatable[] = { "allow-uid", "allow-gid",
+						 "export", NULL };
 
 static const struct cli_conf_cmd daemon_cmd = {
 	.name = "daemon",
@@ -289,7 +341,63 @@ static const struct cli_conf_cmd daemon_cmd = {
 	.repeatable = daemon_repeatable,
 	.apply = daemon_apply,
 	.reset = daemon_reset,
+	.named_section = "export",
 };
+
+/* The file's [export NAME] sections into @d's specs, after --export's
+ * (a name said twice is an error). Returns 0, or EXIT_USAGE with every
+ * error printed, FILE:LINE first. */
+static int daemon_file_exports(const struct cli_conf_file *f, struct daemon_conf *d)
+{
+	char where[512], err[1024];
+	int ret = 0;
+
+	for (size_t i = 0; f && i < f->n_named; i++) {
+		const struct cli_conf_named *n = &f->named[i];
+		struct vg_export_spec *s = NULL;
+		bool seen = false;
+
+		snprintf(where, sizeof(where), "%s:%u", f->path, n->line);
+		for (size_t j = 0; j < i; j++)
+			seen |= strcmp(f->named[j].name, n->name) == 0;
+		if (!seen) {
+			/* a new section: a new export */
+			for (size_t k = 0; k < d->n_exports; k++)
+				if (strcmp(d->exports[k]->name, n->name) == 0) {
+					ret = cli_usage_error("daemon", "%s: a second export "
+							      "named %s (also %s)", where,
+							      n->name, d->exports[k]->where);
+					seen = true;
+				}
+			if (seen)
+				continue;
+			if (!vg_export_name_ok(n->name)) {
+				ret = cli_usage_error("daemon", "%s: [export %s]: an export's "
+						      "name is 1 to 32 of a-z, A-Z, 0-9, "
+						      "'_', '-'", where, n->name);
+				continue;
+			}
+			if (d->n_exports >= VG_EXPORTS_MAX) {
+				ret = cli_usage_error("daemon", "%s: more than %d exports",
+						      where, VG_EXPORTS_MAX);
+				continue;
+			}
+			s = vg_export_spec_new(n->name, where);
+			if (!s) {
+				cli_error("out of memory");
+				return EXIT_USAGE;
+			}
+			d->exports[d->n_exports++] = s;
+		}
+		for (size_t k = 0; !s && k < d->n_exports; k++)
+			if (strcmp(d->exports[k]->name, n->name) == 0)
+				s = d->exports[k];
+		if (s && vg_export_spec_set(s, n->key, n->value, where, err,
+					    sizeof(err)) < 0)
+			ret = cli_usage_error("daemon", "%s", err);
+	}
+	return ret;
+}
 
 /* What the keys set that the start would refuse, checked before anything
  * starts (and by --check-config and a reload); the group's id into
@@ -319,12 +427,18 @@ static int daemon_validate(struct daemon_conf *d, bool quiet)
 	if (d->spec.replay && access(d->spec.replay, R_OK) < 0)
 		ret = cli_usage_error("daemon", "--source replay:%s: %s",
 				      d->spec.replay, strerror(errno));
+	for (size_t i = 0; i < d->n_exports; i++) {
+		char err[1024];
+
+		if (vg_exports_check(d->exports[i], err, sizeof(err)) < 0)
+			ret = cli_usage_error("daemon", "%s", err);
+	}
 	return ret;
 }
 
 /* The daemon's keys that a reload applies; any other that changed is
  * named as needing a restart. */
-static const char *const daemon_live[] = { "log-level", "log-format" };
+static const char *const daemon_live[] = { "log-level", "log-format", "export" };
 
 struct reload_ctx {
 	const char *path;
@@ -350,8 +464,15 @@ static void say_restart(void *u, const char *key)
  * which its settings point into: kept, so that a key changed and then
  * changed back is not named.
  */
+static void say_export(void *u, bool error, const char *msg)
+{
+	(void)u;
+	cli_log(error ? CLI_LOG_ERROR : CLI_LOG_WARNING, "%s", msg);
+}
+
 static void daemon_reload(const struct cli_conf_argv *args,
-			  const struct cli_conf_file *running)
+			  const struct cli_conf_file *running,
+			  struct vg_exports *exports)
 {
 	const struct cli_globals saved = cli;
 	const struct reload_ctx rc = { cli_conf_path(args), daemon_live,
@@ -363,22 +484,26 @@ static void daemon_reload(const struct cli_conf_argv *args,
 	daemon_conf_init(&nd);
 	r = cli_conf_read(&daemon_cmd, args, &nf);
 	r |= cli_conf_apply(&daemon_cmd, nf, args, &nd);
+	r |= daemon_file_exports(nf, &nd);
 	if (!r)
 		r = daemon_validate(&nd, true);
 	/* the global options are the running context's: restart only */
 	cli = saved;
 	if (r) {
 		cli_log(CLI_LOG_ERROR, "reloading %s: nothing changed", rc.path);
+		daemon_conf_release(&nd);
 		cli_conf_file_free(nf);
 		return;
 	}
 	cli_log_start("daemon", &nd.log);
-	/* Exports' filters, once the daemon has configured exports, are
-	 * compiled from @nd here and swapped in between two events. */
+	/* between two events: filters, types and selections swapped, any
+	 * other change of an export named as needing a restart */
+	vg_exports_reload(exports, nd.exports, nd.n_exports, say_export, NULL);
 	cli_conf_diff(&daemon_cmd, running, nf, args, say_restart, (void *)&rc);
 	cli_log(CLI_LOG_INFO, "reloaded %s (log level %s, format %s)", rc.path,
 		cli_log_level_name(nd.log.level),
 		nd.log.format == CLI_LOG_JSON ? "json" : "text");
+	daemon_conf_release(&nd);
 	cli_conf_file_free(nf);
 }
 
@@ -414,7 +539,8 @@ int cmd_daemon(int argc, char **argv)
 	struct vg_daemon *d = NULL;
 	struct daemon_notify dn = { .path = NULL };
 	struct vg_metrics *metrics = NULL;
-	char err[512];
+	struct vg_exports *exports = NULL;
+	char err[1024];
 	int r, ret = EXIT_OK;
 
 	daemon_conf_init(&dc);
@@ -429,6 +555,7 @@ int cmd_daemon(int argc, char **argv)
 	/* every error at once, the file's and the values' */
 	ret = cli_conf_read(&daemon_cmd, &args, &file);
 	ret |= cli_conf_apply(&daemon_cmd, file, &args, &dc);
+	ret |= daemon_file_exports(file, &dc);
 	if (ret)
 		goto out;
 	if (args.check) {
@@ -492,6 +619,20 @@ int cmd_daemon(int argc, char **argv)
 		ret = EXIT_PARTIAL;
 		goto out;
 	}
+	/* before the first event: every event they select is numbered */
+	exports = vg_exports_new(d, dc.state_dir);
+	if (!exports) {
+		cli_error("out of memory");
+		ret = EXIT_PARTIAL;
+		goto out;
+	}
+	vg_daemon_set_exports(d, exports);
+	for (size_t i = 0; i < dc.n_exports; i++)
+		if (vg_exports_add(exports, dc.exports[i], err, sizeof(err)) < 0) {
+			cli_error("%s", err);
+			ret = EXIT_USAGE;
+			goto out;
+		}
 	if (metrics && (r = vg_metrics_serve(metrics, d)) < 0) {
 		cli_error("metrics: %s", strerror(-r));
 		ret = EXIT_PARTIAL;
@@ -541,12 +682,16 @@ int cmd_daemon(int argc, char **argv)
 		stop_signal = 0;
 		if (term_signal)
 			break;
-		daemon_reload(&args, file);
+		daemon_reload(&args, file, exports);
 	}
 	status_line(&dn, "stopping", err, sizeof(err));
 	cli_notify_stopping(&dn.n, err);
 out:
 	vg_metrics_free(metrics);
+	if (d)
+		vg_daemon_set_exports(d, NULL);
+	/* what waits is sent, within a bound, while the engine is there */
+	vg_exports_free(exports);
 	vg_daemon_free(d);
 	if (o->listen_fd >= 0) {
 		close(o->listen_fd);
@@ -554,6 +699,7 @@ out:
 	}
 	vg_engine_free(en);
 	vigil_ctx_free(ctx);
+	daemon_conf_release(&dc);
 	cli_conf_file_free(file);
 	cli_conf_argv_release(&args);
 	return ret;

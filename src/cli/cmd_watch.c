@@ -19,6 +19,7 @@
 #include "daemon/daemon.h"
 #include "engine/engine.h"
 #include "event/tpformat.h"
+#include "fleet/fleet.h"
 #include "render/tp.h"
 #include "source/bpf/source.h"
 #include "source/replay/replay.h"
@@ -59,6 +60,8 @@ void cmd_watch_help(FILE *f)
 		"                   [--filter EXPR] [--fields] [--record FILE]\n"
 		"                   [--source bpf|audit|auto|replay:FILE] [--raw-pointers]\n"
 		"                   [--count N] [--duration S] [--output text|json]\n"
+		"       %s watch --nats URL [--node NAME]... [--container REF] [--event LIST]\n"
+		"                   [--filter EXPR] [--from TIME|SEQ] [--durable NAME] ...\n"
 		"\n"
 		"Print what processes do, as it happens, from eBPF: one line per\n"
 		"event in text, one JSON object per line in JSON, each with its\n"
@@ -113,6 +116,22 @@ void cmd_watch_help(FILE *f)
 		"                       after MS goes out marked incomplete (1000)\n"
 		"  --audit-exit-delay MS  audit: exits are applied after MS, so a late\n"
 		"                       fork record cannot undo them (1000)\n"
+		"  --nats URL           the fleet: read the events every node's daemon\n"
+		"                       exports to NATS JetStream (comma-separated\n"
+		"                       nats:// or tls:// URLs), with --event, --filter,\n"
+		"                       --count, --duration and --output as here; text\n"
+		"                       lines say node=NAME after the type\n"
+		"  --node NAME          --nats: only this node's events; repeatable\n"
+		"                       (--container REF with --nats: the container of\n"
+		"                       that id, id prefix or name, on whichever node\n"
+		"                       lists it)\n"
+		"  --from TIME|SEQ      --nats: start at a time (RFC 3339, e.g.\n"
+		"                       2026-12-06T17:00:00Z) or a stream sequence\n"
+		"                       number, not at new events\n"
+		"  --durable NAME       --nats: a reader the server remembers: the next\n"
+		"                       run with NAME resumes where this one stopped\n"
+		"  --nats-creds FILE    --nats: a credentials file\n"
+		"  --nats-ca FILE       --nats: the CA that signed the servers' certificates\n"
 		"  --raw-pointers       show kernel addresses in tp: fields (those of a\n"
 		"                       pointer type) as they are; by default each is\n"
 		"                       hash:HEX, a hash keyed per run (equal addresses\n"
@@ -125,7 +144,7 @@ void cmd_watch_help(FILE *f)
 		"Needs root, or CAP_BPF and CAP_PERFMON (and CAP_SYS_ADMIN where no\n"
 		"tracefs is mounted); vigil doctor says what this host lacks.\n"
 		"\n%s",
-		program_name, VG_DAEMON_SOCKET, cli_global_help);
+		program_name, program_name, VG_DAEMON_SOCKET, cli_global_help);
 }
 
 /* ------------------------------------------------------------- events */
@@ -259,6 +278,52 @@ static int via_daemon(struct watch *w, int fd, const char *path,
 	return r == -EPERM ? EXIT_USAGE : r < 0 ? EXIT_PARTIAL : EXIT_OK;
 }
 
+/* ------------------------------------------------------------- the fleet */
+
+#define WATCH_MAX_NODES 64
+
+static void say_nats(void *ctx, const char *subject)
+{
+	fprintf(stderr, "%s: watching %s at %s\n", program_name, subject,
+		(const char *)ctx);
+}
+
+/* vigil watch --nats: the fleet's events from JetStream. */
+static int via_nats(struct watch *w, const struct vg_fleet_watch_opts *base,
+		    uint64_t duration_ms)
+{
+	struct vg_fleet_watch_opts o = *base;
+	const char *types[64];
+	char err[512] = "";
+	uint64_t printed = 0;
+	size_t n = 0;
+	int r;
+
+	/* every type asked for, unless that is all of them */
+	if ((w->types & vg_event_std_mask()) != vg_event_std_mask())
+		for (size_t i = 0; i < vg_n_event_types && n < 64; i++)
+			if (vg_event_types[i].std &&
+			    (w->types & VG_E_BIT(vg_event_types[i].type)))
+				types[n++] = vg_event_types[i].name;
+	o.types = types;
+	o.n_types = n;
+	o.mode = cli.output;
+	o.max_count = w->max_count;
+	o.duration_ms = duration_ms;
+	o.stop = &stop_signal;
+	o.out = stdout;
+	o.subscribed = say_nats;
+	o.ctx = (void *)o.conn.urls;
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, 1u << 20);
+	cli_catch_stop(&stop_signal);
+	r = vg_fleet_watch(&o, &printed, err, sizeof(err));
+	if (err[0])
+		cli_error("%s", err);
+	fprintf(stderr, "%s: %llu events\n", program_name, (unsigned long long)printed);
+	return r == -EINVAL || r == -EEXIST ? EXIT_USAGE : r < 0 ? EXIT_PARTIAL : EXIT_OK;
+}
+
 /* ------------------------------------------------------------- wiring */
 
 /* Each --container REF names one running container. Returns 0 or an
@@ -381,7 +446,8 @@ int cmd_watch(int argc, char **argv)
 {
 	enum { OPT_IMAGE = 1000, OPT_POD, OPT_HOST, OPT_PATH, OPT_RING, OPT_FIELDS,
 	       OPT_SOCKET, OPT_EMBEDDED, OPT_RECORD, OPT_SOURCE, OPT_RAW_POINTERS,
-	       OPT_AUDIT_TIMEOUT, OPT_AUDIT_EXIT_DELAY };
+	       OPT_AUDIT_TIMEOUT, OPT_AUDIT_EXIT_DELAY, OPT_NATS, OPT_NODE, OPT_FROM,
+	       OPT_DURABLE, OPT_NATS_CREDS, OPT_NATS_CA };
 	static const struct option opts[] = {
 		CLI_GLOBAL_OPTIONS,
 		{ "event", required_argument, NULL, 'e' },
@@ -403,6 +469,12 @@ int cmd_watch(int argc, char **argv)
 		{ "audit-timeout", required_argument, NULL, OPT_AUDIT_TIMEOUT },
 		{ "audit-exit-delay", required_argument, NULL, OPT_AUDIT_EXIT_DELAY },
 		{ "raw-pointers", no_argument, NULL, OPT_RAW_POINTERS },
+		{ "nats", required_argument, NULL, OPT_NATS },
+		{ "node", required_argument, NULL, OPT_NODE },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "durable", required_argument, NULL, OPT_DURABLE },
+		{ "nats-creds", required_argument, NULL, OPT_NATS_CREDS },
+		{ "nats-ca", required_argument, NULL, OPT_NATS_CA },
 		{ 0 },
 	};
 	static struct watch w; /* large: tracepoint formats */
@@ -420,6 +492,12 @@ int cmd_watch(int argc, char **argv)
 	const char *rec_path = NULL, *replay = NULL;
 	struct cli_source_spec spec = { .kind = CLI_SRC_BPF };
 	char *pod_ns = NULL;
+	struct vg_fleet_watch_opts fleet = { 0 };
+	json_t *fleet_ctrs = NULL;
+	char *fleet_node = NULL;
+	char *nodes[WATCH_MAX_NODES];
+	size_t n_nodes = 0;
+	bool embedded_only = false;
 
 	memset(&w, 0, sizeof(w));
 	vg_tracefs_init(&w.tracefs);
@@ -445,9 +523,11 @@ int cmd_watch(int argc, char **argv)
 			w.refs[w.n_refs++] = optarg;
 			break;
 		case OPT_IMAGE:
+			embedded_only = true;
 			w.image_glob = optarg;
 			break;
 		case OPT_POD: {
+			embedded_only = true;
 			const char *slash = strchr(optarg, '/');
 
 			if (!slash || slash == optarg || !slash[1])
@@ -460,9 +540,11 @@ int cmd_watch(int argc, char **argv)
 			break;
 		}
 		case OPT_HOST:
+			embedded_only = true;
 			w.host = true;
 			break;
 		case 'p':
+			embedded_only = true;
 			if (vg_parse_u64(optarg, &v) < 0 || !v || v > INT32_MAX)
 				return cli_usage_error("watch", "--pid takes a pid, not '%s'",
 						       optarg);
@@ -471,6 +553,7 @@ int cmd_watch(int argc, char **argv)
 			w.pids[w.n_pids++] = (int)v;
 			break;
 		case OPT_PATH:
+			embedded_only = true;
 			w.path_glob = optarg;
 			break;
 		case 'n':
@@ -486,6 +569,7 @@ int cmd_watch(int argc, char **argv)
 			duration_ms = v * 1000;
 			break;
 		case OPT_RING:
+			embedded_only = true;
 			if (cli_ring_size("watch", optarg, &ring))
 				return EXIT_USAGE;
 			ring_given = true;
@@ -494,34 +578,85 @@ int cmd_watch(int argc, char **argv)
 			filter_text = optarg;
 			break;
 		case OPT_SOCKET:
+			embedded_only = true;
 			socket_path = optarg;
 			socket_given = true;
 			break;
 		case OPT_EMBEDDED:
+			embedded_only = true;
 			embedded = true;
 			break;
 		case OPT_RECORD:
+			embedded_only = true;
 			rec_path = optarg;
 			embedded = true; /* the records are the sensor's */
 			break;
 		case OPT_RAW_POINTERS:
+			embedded_only = true;
 			vg_tp_set_raw_pointers(true);
 			break;
 		case OPT_SOURCE:
+			embedded_only = true;
 			if (cli_source_arg("watch", optarg, &spec))
 				return EXIT_USAGE;
 			replay = spec.replay;
 			embedded = true;
 			break;
 		case OPT_AUDIT_TIMEOUT:
+			embedded_only = true;
 			if (cli_source_ms("watch", "--audit-timeout", optarg,
 					  &spec.audit_timeout_ms))
 				return EXIT_USAGE;
 			break;
 		case OPT_AUDIT_EXIT_DELAY:
+			embedded_only = true;
 			if (cli_source_ms("watch", "--audit-exit-delay", optarg,
 					  &spec.audit_exit_delay_ms))
 				return EXIT_USAGE;
+			break;
+		case OPT_NATS:
+			fleet.conn.urls = optarg;
+			break;
+		case OPT_NODE:
+			if (n_nodes >= WATCH_MAX_NODES) {
+				r = cli_usage_error("watch", "at most %d --node", WATCH_MAX_NODES);
+				goto out;
+			}
+			/* as the daemon makes its node's subject token */
+			for (char *q = optarg; *q; q++)
+				if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					    "0123456789_-", *q))
+					*q = '_';
+			nodes[n_nodes++] = optarg;
+			break;
+		case OPT_FROM:
+			fleet.from_given = true;
+			if (vg_parse_u64(optarg, &v) == 0 && v > 0) {
+				fleet.from_seq = v;
+			} else if (vg_fleet_parse_time(optarg, &fleet.from_time_ns) < 0) {
+				r = cli_usage_error("watch", "--from takes a time (RFC 3339, "
+						    "2026-12-06T17:00:00Z) or a stream sequence "
+						    "number, not '%s'", optarg);
+				goto out;
+			}
+			break;
+		case OPT_DURABLE:
+			for (const char *p = optarg; *p; p++)
+				if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					    "0123456789_-", *p))
+					optarg = NULL;
+			if (!optarg || !*optarg || strlen(optarg) > 64) {
+				r = cli_usage_error("watch", "--durable takes a name of letters, "
+						    "digits, '_' and '-'");
+				goto out;
+			}
+			fleet.durable = optarg;
+			break;
+		case OPT_NATS_CREDS:
+			fleet.conn.creds = optarg;
+			break;
+		case OPT_NATS_CA:
+			fleet.conn.tls_ca = optarg;
 			break;
 		case OPT_FIELDS:
 			for (int i = 0; i < VG_F_COUNT; i++)
@@ -586,6 +721,51 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (w.path_glob && !(w.types & (VG_E_BIT(VG_E_OPEN) | VG_E_BIT(VG_E_FILE)))) {
 		r = cli_usage_error("watch", "--path needs open or file events");
+		goto out;
+	}
+
+	if (fleet.conn.urls) {
+		if (embedded_only || w.n_sys || w.n_tpf || w.threads || w.n_refs > 1) {
+			r = cli_usage_error("watch", "--nats takes --node, one --container, "
+					    "--event (of %s), --filter, --from, --durable, "
+					    "--count, --duration and --output",
+					    vg_event_std_names());
+			goto out;
+		}
+		fleet.nodes = (const char *const *)nodes;
+		fleet.n_nodes = n_nodes;
+		fleet.filter = filter;
+		if (w.n_refs) {
+			/* the container, on whichever node runs it: from the
+			 * nodes' lists in the bucket */
+			const char *node, *id;
+			size_t node_len;
+
+			r = vg_fleet_containers(&fleet.conn, &fleet_ctrs, err, sizeof(err));
+			if (r == 0)
+				r = vg_fleet_find_container(fleet_ctrs, w.refs[0], &node,
+							    &node_len, &id, err, sizeof(err));
+			if (r < 0) {
+				cli_error("watch: --container: %s", err);
+				r = r == -ECONNREFUSED || r == -EIO ? EXIT_PARTIAL : EXIT_USAGE;
+				goto out;
+			}
+			if (!(fleet_node = strndup(node, node_len))) {
+				r = EXIT_PARTIAL;
+				goto out;
+			}
+			fleet.container_node = fleet_node;
+			fleet.container_id = id;
+			fprintf(stderr, "%s: container %s is %.12s on %s\n", program_name,
+				w.refs[0], id, fleet_node);
+		}
+		r = via_nats(&w, &fleet, duration_ms);
+		goto out;
+	}
+	if (n_nodes || fleet.from_given || fleet.durable || fleet.conn.creds ||
+	    fleet.conn.tls_ca) {
+		r = cli_usage_error("watch", "--node, --from, --durable, --nats-creds "
+				    "and --nats-ca are for --nats");
 		goto out;
 	}
 
@@ -727,5 +907,7 @@ out:
 		vg_tp_format_release(&w.tpf[i]);
 	vg_tracefs_release(&w.tracefs);
 	free(pod_ns);
+	free(fleet_node);
+	json_decref(fleet_ctrs);
 	return r;
 }

@@ -238,6 +238,44 @@ static bool bool_word(const char *v, bool *ret)
 	return false;
 }
 
+/* A key of "[export NAME]": kept as said, checked by the command. */
+static int on_named(struct parse *ps, const char *sname, const char *key,
+		    const char *value)
+{
+	struct cli_conf_file *f = ps->f;
+	struct cli_conf_named *n;
+
+	while (*sname == ' ')
+		sname++;
+	if (!*value) {
+		perr(ps, "'%s' needs a value", key);
+		return 1;
+	}
+	if (f->n_named == f->cap_named) {
+		size_t cap = f->cap_named ? f->cap_named * 2 : 16;
+
+		n = realloc(f->named, cap * sizeof(*n));
+		if (!n) {
+			ps->oom = true;
+			return 0;
+		}
+		f->named = n;
+		f->cap_named = cap;
+	}
+	n = &f->named[f->n_named];
+	*n = (struct cli_conf_named){ strdup(sname), strdup(key), strdup(value),
+				      ps->line };
+	if (!n->name || !n->key || !n->value) {
+		free(n->name);
+		free(n->key);
+		free(n->value);
+		ps->oom = true;
+		return 0;
+	}
+	f->n_named++;
+	return 1;
+}
+
 static int on_key(void *user, const char *section, const char *name,
 		  const char *value)
 {
@@ -252,12 +290,21 @@ static int on_key(void *user, const char *section, const char *name,
 		     cmd->name);
 		return 1;
 	}
+	const char *sp = strchr(section, ' ');
+
+	if (sp && (size_t)(sp - section) == strlen("export") &&
+	    strncmp(section, "export", 6) == 0) {
+		/* [export NAME]: the daemon's */
+		if (!cmd->named_section || strcmp(cmd->named_section, "export") != 0)
+			return 1;
+		return on_named(ps, sp + 1, name, value);
+	}
 	if (!in_list(sections, VG_ARRAY_SIZE(sections), section)) {
 		if (strcmp(ps->last_section, section) != 0) {
 			snprintf(ps->last_section, sizeof(ps->last_section), "%s",
 				 section);
-			perr(ps, "unknown section [%s] (there are [daemon] and "
-				 "[server])", section);
+			perr(ps, "unknown section [%s] (there are [daemon], "
+				 "[export NAME] and [server])", section);
 		}
 		return 1;
 	}
@@ -338,6 +385,12 @@ void cli_conf_file_free(struct cli_conf_file *f)
 	for (size_t i = 0; i < f->n; i++)
 		free(f->e[i].value);
 	free(f->e);
+	for (size_t i = 0; i < f->n_named; i++) {
+		free(f->named[i].name);
+		free(f->named[i].key);
+		free(f->named[i].value);
+	}
+	free(f->named);
 	free(f->path);
 	free(f);
 }

@@ -23,7 +23,8 @@
  * repeatable options may repeat. Each value goes through the same code
  * as the command line's, the file's first, so that the command line
  * overrides it; a repeatable option given on the command line replaces
- * the file's list. The file is UTF-8 text without NUL bytes, at most
+ * the file's list. A command may also have named sections, e.g.
+ * "[export fleet]", whose keys it checks itself. The file is UTF-8 text without NUL bytes, at most
  * CLI_CONFIG_MAX bytes, and lines of at most CLI_CONFIG_LINE_MAX bytes
  * (libinih's line buffer). Errors name FILE:LINE; every one is printed.
  */
@@ -43,6 +44,17 @@ struct cli_conf_cmd {
 	int (*apply)(void *state, int c, const char *arg);
 	/* Forget repeatable option @c's values so far. */
 	void (*reset)(void *state, int c);
+	/* Sections "[WORD NAME]" of this command ("export"), NULL: none.
+	 * Their keys are not options: they are kept as said (named[]),
+	 * for the command to check. */
+	const char *named_section;
+};
+
+/* A key of a named section ([export fleet]). */
+struct cli_conf_named {
+	char *name;  /* "fleet" */
+	char *key, *value;
+	unsigned line;
 };
 
 struct cli_conf_entry {
@@ -56,6 +68,8 @@ struct cli_conf_file {
 	char *path;
 	struct cli_conf_entry *e;
 	size_t n, cap;
+	struct cli_conf_named *named; /* in the file's order */
+	size_t n_named, cap_named;
 };
 
 struct cli_conf_arg {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "daemon/exports.h"
 #include "render/escape.h"
 #include "render/identity.h"
 #include "vigil/vigil.h"
@@ -87,7 +88,18 @@ struct vg_daemon {
 		bool ready;
 	} watch[VG_DAEMON_WATCH_MAX];
 	size_t n_watch;
+	struct vg_exports *exports;
 };
+
+void vg_daemon_set_exports(struct vg_daemon *d, struct vg_exports *x)
+{
+	d->exports = x;
+}
+
+const struct vg_exports *vg_daemon_exports(const struct vg_daemon *d)
+{
+	return d->exports;
+}
 
 const char *vg_daemon_sensor_id(const struct vg_daemon *d)
 {
@@ -159,7 +171,7 @@ int vg_daemon_watch(struct vg_daemon *d, int fd, vg_daemon_watch_fn fn,
 	if (d->n_watch >= VG_DAEMON_WATCH_MAX)
 		return -E2BIG;
 	w = &d->watch[d->n_watch];
-	*w = (struct watch){ .fd = fd, .fn = fn, .ctx = ctx };
+	*w = (struct watch){ .fd = fd, .fn = fn, .ctx = ctx, .due_ns = 1 };
 	ev.data.ptr = w;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return -errno;
@@ -1070,6 +1082,9 @@ static void req_stats(struct vg_daemon *d, struct client *c, json_t *q,
 			"accept_paused", (json_int_t)d->lim.accept_paused,
 			"loop_max_pause_us", (json_int_t)(d->lim.loop_max_ns / 1000),
 			"loop_pauses_over_100ms", (json_int_t)d->lim.loop_over_100ms));
+	if (r)
+		json_object_set_new(r, "exports", d->exports ? vg_exports_json(d->exports)
+							     : json_array());
 	if (r)
 		json_object_set_new(r, "engine", json_pack("{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I}}",
 			"held", (json_int_t)es.held,

@@ -111,16 +111,22 @@ int vg_daemon_foreach_sub(const struct vg_daemon *d,
 
 /*
  * Another fd on the daemon's loop, served on its thread (what it reads of
- * the daemon needs no lock): @fn runs when @fd is readable, and when the
- * wait it last returned is over; it returns the next wait in ms (-1:
+ * the daemon needs no lock): @fn runs at the loop's first turn, when @fd
+ * is readable, and when the wait it last returned is over; it returns the next wait in ms (-1:
  * none, only when @fd is readable). Both stay the caller's and must
  * outlive the daemon's loop. Returns 0, -E2BIG past VG_DAEMON_WATCH_MAX,
  * or -errno.
  */
-#define VG_DAEMON_WATCH_MAX 4
+#define VG_DAEMON_WATCH_MAX 24 /* metrics, and an export each */
 typedef int (*vg_daemon_watch_fn)(void *ctx);
 int vg_daemon_watch(struct vg_daemon *d, int fd, vg_daemon_watch_fn fn,
 		    void *ctx);
+
+/* The exports whose records `stats` shows (the caller's, kept until
+ * the daemon is freed; NULL: none). */
+struct vg_exports;
+void vg_daemon_set_exports(struct vg_daemon *d, struct vg_exports *x);
+const struct vg_exports *vg_daemon_exports(const struct vg_daemon *d);
 
 /* Totals for a status line (the `stats` request has the detail). */
 struct vg_daemon_counts {

@@ -23,6 +23,9 @@
  * its number, so a consumer sees every loss as a gap in one sensor's
  * numbers, and the export also says it with a record of type "lost"
  * ({"evt":{"type":"lost"},"lost":{"total":N,"reason":"..."}}) when it can.
+ * A lost record takes the next number too, once the kind has taken it,
+ * so that every record a kind is handed has a number of its own (a
+ * JetStream message id); a consumer counts it as no event.
  *
  * The framework (export.c) owns the sink, the filter, the sequence and
  * the counting; a kind (export_file.c, export_syslog.c, export_nats.c)
@@ -115,6 +118,10 @@ struct vg_export_kind {
 	 * spool writes the rest there), then free. NULL-safe. */
 	void (*close)(void *st, unsigned timeout_ms);
 };
+
+/* For kinds' keys: a size in bytes, or with k, M, G (powers of 1024).
+ * 0 or -EINVAL. */
+int vg_export_parse_bytes(const char *s, uint64_t *ret);
 
 extern const struct vg_export_kind vg_export_file, vg_export_syslog,
 	vg_export_nats;

@@ -13,6 +13,7 @@
 
 #include "base/hist.h"
 #include "base/util.h"
+#include "daemon/exports.h"
 #include "source/audit/source.h"
 #include "vigil/vigil.h"
 
@@ -345,6 +346,83 @@ static void render_source(FILE *f, struct vg_source *src)
 	}
 }
 
+/* One series of every export, labelled export and kind. */
+struct export_out {
+	FILE *f;
+	const char *name;
+	size_t field; /* which value: an offset in the table below */
+};
+
+static uint64_t export_value(const struct vg_export_info *i, size_t field)
+{
+	const uint64_t v[] = {
+		i->offered, i->k.sent, i->k.acked, i->queue_lost, i->k.lost,
+		i->k.lost_unknown, i->k.spooled, i->k.spool_lost, i->k.spool_bytes,
+		i->queued_bytes, i->k.buffered, i->k.connected,
+		i->lost_told,
+	};
+
+	return field < VG_ARRAY_SIZE(v) ? v[field] : 0;
+}
+
+static int export_series(const struct vg_export_info *i, void *arg)
+{
+	struct export_out *o = arg;
+
+	fprintf(o->f, "%s{export=\"", o->name);
+	label_value(o->f, i->name);
+	fprintf(o->f, "\",kind=\"");
+	label_value(o->f, i->kind);
+	fprintf(o->f, "\"} %llu\n", (unsigned long long)export_value(i, o->field));
+	return 0;
+}
+
+static void render_exports(FILE *f, const struct vg_exports *x)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} series[] = {
+		{ "vigil_export_offered_events_total", "counter",
+		  "Events an export's filter passed, each numbered in its seq." },
+		{ "vigil_export_sent_events_total", "counter",
+		  "Records an export handed to its transport." },
+		{ "vigil_export_acked_events_total", "counter",
+		  "Records the receiver confirmed (JetStream acks, RELP); 0 where "
+		  "the transport cannot say." },
+		{ "vigil_export_queue_lost_events_total", "counter",
+		  "Events an export dropped because its queue was full." },
+		{ "vigil_export_lost_events_total", "counter",
+		  "Records the transport lost, counted (a full buffer while the "
+		  "receiver was down, write errors)." },
+		{ "vigil_export_lost_unknown_total", "counter",
+		  "Failures whose loss the transport cannot count (UDP send "
+		  "errors, a TCP connection reset): how many times." },
+		{ "vigil_export_spooled_events_total", "counter",
+		  "Records written to an export's disk spool." },
+		{ "vigil_export_spool_lost_events_total", "counter",
+		  "Records dropped from a full spool, oldest first." },
+		{ "vigil_export_spool_bytes", "gauge", "Bytes in an export's spool now." },
+		{ "vigil_export_queued_bytes", "gauge",
+		  "Bytes waiting in an export's queue now." },
+		{ "vigil_export_buffered_events", "gauge",
+		  "Records waiting in the transport's own buffer now." },
+		{ "vigil_export_connected", "gauge",
+		  "1 while an export's receiver is connected (or, for a file, "
+		  "writable), else 0." },
+		{ "vigil_export_lost_announced_events_total", "counter",
+		  "Queue losses an export announced in-band with a lost record." },
+	};
+
+	if (!x)
+		return;
+	for (size_t k = 0; k < VG_ARRAY_SIZE(series); k++) {
+		struct export_out o = { f, series[k].name, k };
+
+		family(f, o.name, series[k].type, series[k].help);
+		vg_exports_foreach(x, export_series, &o);
+	}
+}
+
 static void render(FILE *f, struct vg_daemon *d)
 {
 	struct vg_engine *en = vg_daemon_engine(d);
@@ -377,6 +455,7 @@ static void render(FILE *f, struct vg_daemon *d)
 		"Events subscribers lost to a full queue, every subscription since "
 		"start.", ds.dropped);
 	render_subs(f, d);
+	render_exports(f, vg_daemon_exports(d));
 	gauge(f, "vigil_clients", "Clients connected to the daemon's socket.", ds.clients);
 	gauge(f, "vigil_subscriptions", "Subscriptions of all clients.", ds.subscriptions);
 	counter(f, "vigil_refused_clients_total",
