@@ -173,7 +173,7 @@ int vg_export_spec_parse(const char *text, const char *where,
 	struct vg_export_spec *s = NULL;
 	size_t len = strlen(text), col = 0, n = 0;
 	const char *p = text;
-	char *word, *head[3];
+	char *word;
 	int r;
 
 	if (len > VG_EXPORT_SPEC_MAX) {
@@ -208,7 +208,7 @@ int vg_export_spec_parse(const char *text, const char *where,
 							   word, where, err, errsz)) < 0) {
 				break;
 			}
-			head[n++] = NULL;
+			n++;
 			continue;
 		}
 		char *eq = strchr(word, '=');
@@ -231,7 +231,6 @@ int vg_export_spec_parse(const char *text, const char *where,
 			break;
 		n++;
 	}
-	(void)head;
 	free(word);
 	if (r == 0 && n < 3) {
 		vg_set_err(err, errsz, "expected NAME KIND TARGET [KEY=VALUE]..., "

@@ -920,12 +920,19 @@ static int send_batch(struct sl *s, struct msg *batch, struct msg **rest)
 			free(m);
 			if (w >= 0) {
 				count(s, &s->st.sent, 1);
+				s->sent_since_connect++;
 			} else if (s->t == T_UDP && e != EMSGSIZE) {
-				/* best effort: the error may be of an earlier one */
+				/* this one was not sent; the refusal (ICMP) was
+				 * of an earlier one, which no one can name */
+				count(s, &s->st.lost, 1);
 				count(s, &s->st.lost_unknown, 1);
 			} else {
 				count(s, &s->st.lost, 1);
 				if (e != EMSGSIZE) {
+					/* a reader gone (a restart) takes what its
+					 * socket held: not known how much */
+					if (s->sent_since_connect)
+						count(s, &s->st.lost_unknown, 1);
 					*rest = next; /* not tried: again */
 					return -e;
 				}
@@ -955,13 +962,14 @@ static int send_batch(struct sl *s, struct msg *batch, struct msg **rest)
 			r = relp_frame(s, m->txnr, "syslog", m->wire, m->wire_len);
 			if (r == 0)
 				r = write_all(s, s->wbuf, s->wlen);
-			/* kept until answered: after a reconnect, it goes again */
+			/* kept until answered: after a reconnect, it goes again
+			 * (counted sent once) */
 			unacked_add(s, m);
+			count(s, &s->st.sent, 1);
 			if (r < 0) {
 				*rest = next;
 				return r;
 			}
-			count(s, &s->st.sent, 1);
 		}
 		/* what has come back by now */
 		for (;;) {
@@ -1057,8 +1065,20 @@ static void nap(struct sl *s, unsigned ms)
 	pthread_mutex_unlock(&s->mu);
 }
 
+static int relp_ack(struct sl *s, uint32_t t, bool ok);
+static int relp_read(struct sl *s, int ms, uint32_t *txnr, bool *ok);
+
 static void went_down(struct sl *s, int err, bool had_sent)
 {
+	/* the responses that came before the end are still to be read:
+	 * each one read is a message not sent again */
+	if (s->t == T_RELP && s->fd >= 0) {
+		uint32_t t;
+		bool ok;
+
+		while (relp_read(s, 0, &t, &ok) > 0)
+			relp_ack(s, t, ok);
+	}
 	/* what the kernel held for a stream is gone with it, uncounted */
 	if (had_sent && (s->t == T_TCP || s->t == T_TLS))
 		count(s, &s->st.lost_unknown, 1);
@@ -1111,8 +1131,6 @@ static void *sl_thread(void *arg)
 			bt = &m->next;
 		}
 		pthread_mutex_unlock(&s->mu);
-		if (n)
-			wake_loop(s);
 
 		if (s->connected && peer_closed(s))
 			went_down(s, -ECONNRESET, s->sent_since_connect > 0);
@@ -1164,6 +1182,9 @@ static void *sl_thread(void *arg)
 			went_down(s, r, s->sent_since_connect > 0);
 			put_back(s, rest);
 		}
+		/* room now, unless it all came back */
+		if (n)
+			wake_loop(s);
 	}
 	/* the rest, within the close's bound: RELP's answers, then what is
 	 * left counted lost */
