@@ -175,16 +175,9 @@ tmpfs_dir=
 
 # shellcheck disable=SC2317  # reached through the EXIT trap
 cleanup() {
-        local i
         trap '' INT TERM HUP
         if [[ -n $tool_pid ]]; then
-                kill -INT "$tool_pid" 2>/dev/null
-                for (( i = 0; i < 50; i++ )); do
-                        alive "$tool_pid" || break
-                        sleep 0.1
-                done
-                kill -KILL "$tool_pid" 2>/dev/null
-                wait "$tool_pid" 2>/dev/null
+                stop_pid "$tool_pid" INT 50
                 tool_pid=
         fi
         if (( audit_touched )); then
@@ -211,6 +204,18 @@ proc_state() { # pid -> state letter, X when gone
         echo "${s%% *}"
 }
 alive() { local s; s=$(proc_state "$1"); [[ $s != X && $s != Z ]]; }
+# stop_pid PID SIGNAL TENTHS: SIGNAL, up to TENTHS tenths of a second to
+# go, then SIGKILL; reaped.
+stop_pid() {
+        local i
+        kill -"$2" "$1" 2>/dev/null
+        for (( i = 0; i < $3; i++ )); do
+                alive "$1" || break
+                sleep 0.1
+        done
+        kill -KILL "$1" 2>/dev/null
+        wait "$1" 2>/dev/null
+}
 cpu_ticks() { # pid -> utime + stime in clock ticks, empty when gone
         local s
         local -a f
@@ -517,15 +522,8 @@ wait_bpf_attached() {
 
 # Stop the auditd started here; audit's enabled flag as it was.
 stop_own_auditd() {
-        local i
         [[ -z $auditd_pid ]] && return 0
-        kill -TERM "$auditd_pid" 2>/dev/null
-        for (( i = 0; i < 100; i++ )); do
-                alive "$auditd_pid" || break
-                sleep 0.1
-        done
-        kill -KILL "$auditd_pid" 2>/dev/null
-        wait "$auditd_pid" 2>/dev/null
+        stop_pid "$auditd_pid" TERM 100
         auditd_pid=
         if [[ -n $audit_enabled0 ]]; then
                 auditctl -e "$audit_enabled0" >/dev/null 2>&1

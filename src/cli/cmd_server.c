@@ -107,17 +107,6 @@ void cmd_server_help(FILE *f)
 		cli_global_help);
 }
 
-static void now_rfc3339(char *buf, size_t bufsz)
-{
-	struct timespec ts;
-	struct tm tm;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, bufsz - n, ".%03ldZ", ts.tv_nsec / 1000000);
-}
-
 static void put_words(struct vg_printer *p, const char *s)
 {
 	vg_pr_put(p, s, strlen(s));
@@ -161,7 +150,7 @@ static void log_text(struct server *s, const struct vigil_identity *id,
 
 	if (!p)
 		return;
-	now_rfc3339(when, sizeof(when));
+	cli_now_rfc3339(when, sizeof(when));
 	vg_pr_begin(p);
 	put_words(p, when);
 	if (vigil_identity_status(id) != VIGIL_OK) {
@@ -238,7 +227,7 @@ static char *decision_json(const struct vigil_identity *id, bool allowed,
 		return NULL;
 	vg_pr_begin(p);
 	if (with_time) {
-		now_rfc3339(when, sizeof(when));
+		cli_now_rfc3339(when, sizeof(when));
 		vg_pr_str(p, "time", NULL, when);
 	} else {
 		vg_pr_str(p, "protocol", NULL, SERVER_PROTO);

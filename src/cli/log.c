@@ -129,7 +129,7 @@ char *cli_log_json_escape(char *buf, size_t bufsz, const char *s)
 	return buf;
 }
 
-static void now_rfc3339(char *buf, size_t bufsz)
+void cli_now_rfc3339(char *buf, size_t bufsz)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -151,7 +151,7 @@ static void emit(enum cli_log_level l, bool word, const char *msg)
 	if (cmd && atomic_load(&log_format) == CLI_LOG_JSON) {
 		char esc[LOG_LINE_MAX * 6], when[40];
 
-		now_rfc3339(when, sizeof(when));
+		cli_now_rfc3339(when, sizeof(when));
 		cli_log_json_escape(esc, sizeof(esc), msg);
 		n = snprintf(line, sizeof(line),
 			     "{\"ts\":\"%s\",\"level\":\"%s\",\"cmd\":\"%s\","

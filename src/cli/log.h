@@ -46,6 +46,8 @@ void cli_logv(enum cli_log_level l, const char *fmt, va_list ap)
 /* An error line whatever the level: cli_error()'s and cli_usage_error()'s
  * (main.c), with the level said once a command logs. */
 void cli_log_error_line(const char *msg);
+/* Now, UTC, to the millisecond: "2026-12-07T12:00:00.000Z". */
+void cli_now_rfc3339(char *buf, size_t bufsz);
 
 /* One message into @buf as a JSON string's contents: '"', '\\' and
  * control characters escaped, each byte that is not valid UTF-8 as

@@ -50,6 +50,7 @@
 #include "attrib/meta.h"
 #include "base/util.h"
 #include "daemon/export.h"
+#include "fleet/nats_error.h"
 
 #define NATS_ACK_TRIES 3
 /* The node's containers in a key-value bucket: entries live KV_TTL_S
@@ -231,20 +232,6 @@ static void lib_close(void)
 static uint64_t now_ns(void)
 {
 	return vg_clock_ns(CLOCK_MONOTONIC);
-}
-
-/* libnats's last error, without its "(file.c:123): " */
-static const char *last_error(natsStatus ns)
-{
-	const char *le = nats_GetLastError(NULL);
-	if (!le || !*le)
-		return natsStatus_GetText(ns);
-	if (le[0] == '(') {
-		const char *p = strstr(le, "): ");
-		if (p)
-			return p + 3;
-	}
-	return le;
 }
 
 static void notify(struct nats_export *s)
@@ -851,7 +838,7 @@ static int kv_open(struct nats_export *s)
 		ns = js_CreateKeyValue(&s->kv, s->js, &kc);
 	}
 	if (ns != NATS_OK) {
-		snprintf(s->kv_why, sizeof(s->kv_why), "; containers: %s", last_error(ns));
+		snprintf(s->kv_why, sizeof(s->kv_why), "; containers: %s", vg_nats_error(ns));
 		s->kv = NULL;
 		return -EIO;
 	}
@@ -1342,7 +1329,7 @@ static int try_connect(struct nats_export *s)
 {
 	natsStatus ns = natsConnection_Connect(&s->nc, s->opts);
 	if (ns != NATS_OK) {
-		snprintf(s->why, sizeof(s->why), "%s", last_error(ns));
+		snprintf(s->why, sizeof(s->why), "%s", vg_nats_error(ns));
 		s->nc = NULL;
 		return -ECONNREFUSED;
 	}
@@ -1373,7 +1360,7 @@ static int ensure_stream(struct nats_export *s)
 	}
 	if (ns != NATS_NOT_FOUND) {
 		snprintf(s->why, sizeof(s->why), "stream %s: %s", s->stream,
-			 last_error(ns));
+			 vg_nats_error(ns));
 		return -EIO;
 	}
 	char subj[128];
@@ -1390,7 +1377,7 @@ static int ensure_stream(struct nats_export *s)
 	ns = js_AddStream(&si, s->js, &cfg, NULL, &jerr);
 	if (ns != NATS_OK) {
 		snprintf(s->why, sizeof(s->why), "creating stream %s: %s", s->stream,
-			 last_error(ns));
+			 vg_nats_error(ns));
 		return -EIO;
 	}
 	jsStreamInfo_Destroy(si);

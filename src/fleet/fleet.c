@@ -20,22 +20,9 @@
 
 #include "base/util.h"
 #include "fleet/fleet.h"
+#include "fleet/nats_error.h"
 
 #define FLEET_FETCH 256
-
-static const char *last_error(natsStatus ns)
-{
-	const char *le = nats_GetLastError(NULL);
-
-	if (!le || !*le)
-		return natsStatus_GetText(ns);
-	if (le[0] == '(') {
-		const char *p = strstr(le, "): ");
-		if (p)
-			return p + 3;
-	}
-	return le;
-}
 
 /* A connection as @o says; the library is open. */
 static int fleet_connect(const struct vg_fleet_conn_opts *o, natsConnection **ret,
@@ -87,13 +74,13 @@ static int fleet_connect(const struct vg_fleet_conn_opts *o, natsConnection **re
 	if (ns == NATS_OK && o->tls_cert)
 		ns = natsOptions_LoadCertificatesChain(opts, o->tls_cert, o->tls_key);
 	if (ns != NATS_OK) {
-		vg_set_err(err, errsz, "nats options: %s", last_error(ns));
+		vg_set_err(err, errsz, "nats options: %s", vg_nats_error(ns));
 		r = -EINVAL;
 		goto out;
 	}
 	ns = natsConnection_Connect(ret, opts);
 	if (ns != NATS_OK) {
-		vg_set_err(err, errsz, "nats %s: %s", o->urls, last_error(ns));
+		vg_set_err(err, errsz, "nats %s: %s", o->urls, vg_nats_error(ns));
 		r = -ECONNREFUSED;
 	}
 out:
@@ -235,7 +222,7 @@ int vg_fleet_watch(const struct vg_fleet_watch_opts *o, uint64_t *ret_printed,
 		goto out;
 	ns = natsConnection_JetStream(&js, nc, NULL);
 	if (ns != NATS_OK) {
-		vg_set_err(err, errsz, "jetstream: %s", last_error(ns));
+		vg_set_err(err, errsz, "jetstream: %s", vg_nats_error(ns));
 		r = -EIO;
 		goto out;
 	}
@@ -276,7 +263,7 @@ int vg_fleet_watch(const struct vg_fleet_watch_opts *o, uint64_t *ret_printed,
 			}
 			jsConsumerInfo_Destroy(ci);
 		} else if (ns != NATS_NOT_FOUND) {
-			vg_set_err(err, errsz, "stream %s: %s", stream, last_error(ns));
+			vg_set_err(err, errsz, "stream %s: %s", stream, vg_nats_error(ns));
 			r = -EIO;
 			goto out;
 		}
@@ -293,7 +280,7 @@ int vg_fleet_watch(const struct vg_fleet_watch_opts *o, uint64_t *ret_printed,
 			break;
 	}
 	if (ns != NATS_OK) {
-		vg_set_err(err, errsz, "subscribing to %s: %s", subject, last_error(ns));
+		vg_set_err(err, errsz, "subscribing to %s: %s", subject, vg_nats_error(ns));
 		r = ns == NATS_NOT_FOUND ? -ENOENT : -EIO;
 		goto out;
 	}
@@ -323,7 +310,7 @@ int vg_fleet_watch(const struct vg_fleet_watch_opts *o, uint64_t *ret_printed,
 				fflush(o->out);
 			} else if (ns != NATS_TIMEOUT && ns != NATS_CONNECTION_DISCONNECTED &&
 				   ns != NATS_NOT_FOUND) {
-				vg_set_err(err, errsz, "reading %s: %s", subject, last_error(ns));
+				vg_set_err(err, errsz, "reading %s: %s", subject, vg_nats_error(ns));
 				r = -EIO;
 				break;
 			}
@@ -340,7 +327,7 @@ int vg_fleet_watch(const struct vg_fleet_watch_opts *o, uint64_t *ret_printed,
 			} else if (ns == NATS_TIMEOUT) {
 				fflush(o->out);
 			} else if (ns != NATS_CONNECTION_DISCONNECTED) {
-				vg_set_err(err, errsz, "reading %s: %s", subject, last_error(ns));
+				vg_set_err(err, errsz, "reading %s: %s", subject, vg_nats_error(ns));
 				r = -EIO;
 				break;
 			}
@@ -408,7 +395,7 @@ int vg_fleet_containers(const struct vg_fleet_conn_opts *c, json_t **ret,
 	if (ns == NATS_NOT_FOUND)
 		goto done;
 	if (ns != NATS_OK) {
-		vg_set_err(err, errsz, "bucket %s: %s", VG_FLEET_BUCKET, last_error(ns));
+		vg_set_err(err, errsz, "bucket %s: %s", VG_FLEET_BUCKET, vg_nats_error(ns));
 		r = -EIO;
 		goto out;
 	}

@@ -464,6 +464,30 @@ vg_valid_json_lines() {
 
 vg_count_lines() { printf '%s\n' "$1" | grep -c .; }
 
+# vg_daemon_stats SOCK: a vigil daemon's stats reply, one line of JSON
+# (within 5 s).
+vg_daemon_stats() {
+	python3 - "$1" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(b'{"req":"stats"}\n')
+buf = b""
+while b"\n" not in buf:
+    d = s.recv(1 << 20)
+    if not d:
+        break
+    buf += d
+print(buf.split(b"\n")[0].decode())
+EOF
+}
+
+# vg_free_port: a TCP port on 127.0.0.1 nothing listens on now.
+vg_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
 # vg_check_caps WHAT PID CAP...: the capabilities process PID has in
 # effect, and in its bounding set, are exactly CAP... (numbers; CAP_SYS_ADMIN
 # is allowed besides where it is what grants eBPF), and no_new_privs is set.

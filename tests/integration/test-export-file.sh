@@ -42,31 +42,11 @@ finish() {
 	vg_finish
 }
 
-# stats SOCK: the daemon's stats reply, one line of JSON
-stats() {
-	python3 - "$1" <<'EOF'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(b'{"req":"stats"}\n')
-buf = b""
-while b"\n" not in buf:
-    d = s.recv(1 << 20)
-    if not d:
-        break
-    buf += d
-print(buf.split(b"\n")[0].decode())
-EOF
-}
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # export_field SOCK NAME FIELD
 export_field() {
-	stats "$1" | jq -r --arg n "$2" --arg f "$3" '.exports[] | select(.name == $n) | .[$f]'
+	vg_daemon_stats "$1" | jq -r --arg n "$2" --arg f "$3" '.exports[] | select(.name == $n) | .[$f]'
 }
 
 # stop_pid PID: SIGTERM, bounded wait; its exit status in STOP_RC
@@ -80,7 +60,7 @@ stop_pid() {
 # Every offered event has reached its export: the recording is through.
 settled() { # SOCK NAME
 	local st
-	st=$(stats "$1") || return 1
+	st=$(vg_daemon_stats "$1") || return 1
 	jq -e --arg n "$2" '.exports[] | select(.name == $n) |
 		.offered > 0 and .offered == .sent + .lost + .queue_lost and .queued == 0' \
 		<<<"$st" >/dev/null && [ "$(jq '[.events[]] | add' <<<"$st")" = "$PREV_EVENTS" ]
@@ -92,7 +72,7 @@ wait_settled() {
 	local _
 	for _ in $(seq 1 50); do
 		settled "$1" "$2" && return 0
-		PREV_EVENTS=$(stats "$1" | jq '[.events[]] | add')
+		PREV_EVENTS=$(vg_daemon_stats "$1" | jq '[.events[]] | add')
 		sleep 0.3
 	done
 	return 1
@@ -101,7 +81,7 @@ wait_settled() {
 mkdir -p "$T/all" "$T/kept" "$T/full"
 mount -t tmpfs -o size=64k,mode=0755 vigil-test-full "$T/full" ||
 	{ fail "mounting a small tmpfs"; finish; }
-MPORT=$(free_port)
+MPORT=$(vg_free_port)
 SOCK=$T/d.sock
 "$VIGIL" daemon --socket "$SOCK" --source "replay:$REC" --idle-timeout 0 \
 	--state-dir "$T/state" --metrics "127.0.0.1:$MPORT" --log-level warning \
@@ -115,7 +95,7 @@ DPID=$!
 vg_track_pid "$DPID"
 vg_wait 20 test -S "$SOCK" || { fail "the daemon did not start"; cat "$T/daemon.log"; finish; }
 wait_settled "$SOCK" all || fail "the export 'all' did not settle"
-ST=$(stats "$SOCK")
+ST=$(vg_daemon_stats "$SOCK")
 OFFERED=$(jq '.exports[] | select(.name == "all") | .offered' <<<"$ST")
 vg_info "$OFFERED events offered to each export"
 [ "${OFFERED:-0}" -ge 50 ] || fail "too few events from the recording: $OFFERED"
@@ -177,7 +157,7 @@ jq -e --argjson n "$OFFERED" '. == [range(.[0]; $n + 1)] and .[-1] == $n and .[0
 
 # ------------------------------------------------------------ bad directory
 vg_log "a directory that does not exist"
-nd=$(jq -c '.exports[] | select(.name == "nodir")' <<<"$(stats "$SOCK")")
+nd=$(jq -c '.exports[] | select(.name == "nodir")' <<<"$(vg_daemon_stats "$SOCK")")
 vg_info "$nd"
 jq -e --argjson n "$OFFERED" '.offered == $n and .lost == $n and .sent == 0 and
 	(.connected | not) and (.state | test("^down: open .*/no/such/dir/ev.json: No such file or directory"))' \
@@ -189,7 +169,7 @@ kill -0 "$DPID" 2>/dev/null && pass "the daemon runs on" || fail "the daemon die
 # ------------------------------------------------------------ full disk
 vg_log "a full disk"
 wait_settled "$SOCK" full || fail "the export 'full' did not settle"
-fd=$(jq -c '.exports[] | select(.name == "full")' <<<"$(stats "$SOCK")")
+fd=$(jq -c '.exports[] | select(.name == "full")' <<<"$(vg_daemon_stats "$SOCK")")
 vg_info "$fd"
 jq -e '.lost > 0 and .sent > 0 and .offered == .sent + .lost and
 	(.state | test("No space left on device"))' <<<"$fd" >/dev/null &&
@@ -204,7 +184,7 @@ lines=$(jq -c . "$T/full/ev.json" 2>/dev/null | wc -l)
 # ------------------------------------------------------------ filters
 n_exec=$(jq -s '[.[] | select(.evt.type != "exec")] | length' "$T/execs.json")
 n_all=$(jq -s 'length' "$T/execs.json")
-want=$(jq '.events.exec // 0' <<<"$(stats "$SOCK")")
+want=$(jq '.events.exec // 0' <<<"$(vg_daemon_stats "$SOCK")")
 [ "$n_exec" = 0 ] && [ "$n_all" = "$want" ] && [ "$n_all" -gt 0 ] &&
 	pass "events=exec with a filter: the $want execs, nothing else" ||
 	fail "events=exec: $n_all lines ($n_exec not exec), $want execs dispatched"

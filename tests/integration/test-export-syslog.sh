@@ -40,23 +40,6 @@ export VIGIL_CONFIG=$T/no-such.conf
 export NODE_NAME=node-s
 
 # ------------------------------------------------------------ helpers
-stats() {
-	python3 - "$1" <<'EOF'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(b'{"req":"stats"}\n')
-buf = b""
-while b"\n" not in buf:
-    d = s.recv(1 << 20)
-    if not d:
-        break
-    buf += d
-print(buf.split(b"\n")[0].decode())
-EOF
-}
-
 # free_ports N: N loopback ports free now, TCP and UDP
 free_ports() {
 	python3 - "$1" <<'EOF'
@@ -175,9 +158,9 @@ vg_wait 20 test -S "$SOCK" || { fail "the daemon did not start"; cat "$T/daemon.
 # rsyslogd restarted while RELP is still delivering: at its first acks
 vg_log "restarting rsyslogd during the feed"
 UDP_DROPS0=$(awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c["RcvbufErrors"] }' /proc/net/snmp)
-vg_wait 60 eval '[ "$(ex "$(stats "$SOCK")" relp | jq .acked)" -ge 1 ]' ||
+vg_wait 60 eval '[ "$(ex "$(vg_daemon_stats "$SOCK")" relp | jq .acked)" -ge 1 ]' ||
 	fail "RELP: no ack within 60 s"
-ST=$(stats "$SOCK")
+ST=$(vg_daemon_stats "$SOCK")
 at_restart=$(ex "$ST" relp | jq .acked)
 OFFERED=$(ex "$ST" relp | jq .offered)
 rs_stop
@@ -190,15 +173,15 @@ vg_info "rsyslogd stopped at $at_restart acked of $OFFERED, started again"
 # every export through (or, for the wrong CA, given up on)
 done_all() {
 	local st
-	st=$(stats "$SOCK") || return 1
+	st=$(vg_daemon_stats "$SOCK") || return 1
 	jq -e '[.exports[] | select(.name != "badca") |
 		.offered == .sent + .lost + .queue_lost and .queued == 0 and .buffered == 0] | all' \
 		<<<"$st" >/dev/null &&
 		jq -e '.exports[] | select(.name == "relp") | .acked + .lost == .offered' <<<"$st" >/dev/null
 }
-vg_wait 120 done_all || fail "the exports did not finish within 120 s: $(stats "$SOCK" | jq -c '.exports[] | del(.target, .kind, .spooled, .spool_lost, .spool_bytes)')"
+vg_wait 120 done_all || fail "the exports did not finish within 120 s: $(vg_daemon_stats "$SOCK" | jq -c '.exports[] | del(.target, .kind, .spooled, .spool_lost, .spool_bytes)')"
 sleep 2 # rsyslog's files written out
-ST=$(stats "$SOCK")
+ST=$(vg_daemon_stats "$SOCK")
 SENSOR=$(jq -r .sensor_id <<<"$ST")
 UDP_DROPS=$(( $(awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c["RcvbufErrors"] }' /proc/net/snmp) - UDP_DROPS0 ))
 for n in relp tcp udp unix tls badca; do vg_info "$n: $(ex "$ST" "$n" | jq -c 'del(.target, .kind)')"; done
@@ -285,7 +268,7 @@ long_run() { # CONF: the long exec over RELP to rsyslog started with CONF
 	LPID=$!
 	vg_track_pid "$LPID"
 	vg_wait 20 test -S "$T/l.sock" || { fail "the daemon did not start"; cat "$T/long.log"; }
-	vg_wait 30 eval 'ex "$(stats "$T/l.sock")" relp | jq -e ".offered > 0 and .acked + .lost == .offered" >/dev/null' ||
+	vg_wait 30 eval 'ex "$(vg_daemon_stats "$T/l.sock")" relp | jq -e ".offered > 0 and .acked + .lost == .offered" >/dev/null' ||
 		fail "the long exec run did not finish"
 	sleep 1
 	stop_pid "$LPID"
@@ -344,7 +327,7 @@ UPID=$!
 vg_track_pid "$UPID"
 vg_wait 20 test -S "$T/u.sock" || { fail "the daemon did not start"; cat "$T/u.log"; }
 sleep 3
-ST=$(stats "$T/u.sock")
+ST=$(vg_daemon_stats "$T/u.sock")
 for n in nosock noudp norelp; do vg_info "$n: $(ex "$ST" "$n" | jq -c 'del(.target, .kind)')"; done
 jq -e '(.state | test("^down: connect .*/no-such.sock: No such file or directory")) and
 	.sent == 0 and .offered == .queue_lost + .buffered + .queued' <<<"$(ex "$ST" nosock)" >/dev/null &&

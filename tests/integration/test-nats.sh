@@ -52,9 +52,6 @@ finish() {
 	vg_finish
 }
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # server NAME PORT [ARGS...]: a nats-server with JetStream on loopback,
 # its store in $T/NAME, its pid in SRV_PID[NAME]
@@ -77,25 +74,8 @@ server_stop() { # NAME [SIGNAL]
 	SRV_PID[$1]=
 }
 
-# stats SOCK: the daemon's stats reply (one line of JSON), within 5 s
-stats() {
-	python3 - "$1" <<'EOF'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(b'{"req":"stats"}\n')
-buf = b""
-while b"\n" not in buf:
-    d = s.recv(1 << 20)
-    if not d:
-        break
-    buf += d
-print(buf.split(b"\n")[0].decode())
-EOF
-}
 export_of() { # SOCK NAME: the export's object in stats
-	stats "$1" | jq -c --arg n "$2" '.exports[] | select(.name == $n)'
+	vg_daemon_stats "$1" | jq -c --arg n "$2" '.exports[] | select(.name == $n)'
 }
 # stats_ms SOCK: the longest a stats answer took, in ms, of 20 asked
 # 0.1 s apart on one connection (the interpreter's start not counted)
@@ -161,7 +141,7 @@ last_feed() { tail -n 1 "$1"; }
 
 # ---------------------------------------------------------------- storm
 vg_log "a storm of 100,000 records, read back once each"
-P1=$(free_port)
+P1=$(vg_free_port)
 server s1 "$P1" || { fail "nats-server did not start"; cat "$T/s1.log"; finish; }
 URL1=nats://127.0.0.1:$P1
 t0=$(date +%s%N)
@@ -294,8 +274,8 @@ check "full spool: the newest $KEPT records replayed once each" \
 
 # ---------------------------------------------------------------- bad input
 vg_log "bad input: unreachable, never acking, wrong CA, unwritable spool"
-DEAD=$(free_port)
-MUTE=$(free_port)
+DEAD=$(vg_free_port)
+MUTE=$(vg_free_port)
 python3 - "$MUTE" >"$T/mute.log" 2>&1 <<'EOF' &
 # A server that speaks just enough NATS to be connected to, and acks
 # nothing: INFO, PONG for PING, everything else swallowed.
@@ -334,7 +314,7 @@ mkdir -p "$T/tls"
 	openssl x509 -req -in srv.csr -CA ca1.crt -CAkey ca1.key -CAcreateserial -days 1 \
 		-extfile ext -out srv.crt
 ) >"$T/tls.log" 2>&1 || fail "making test certificates: $(tail -3 "$T/tls.log")"
-PT=$(free_port)
+PT=$(vg_free_port)
 printf 'tls { cert_file: "%s/tls/srv.crt"\n key_file: "%s/tls/srv.key" }\n' "$T" "$T" >"$T/tls.conf"
 server stls "$PT" -c "$T/tls.conf" || fail "the TLS nats-server did not start"
 # a spool directory on a read-only file system
@@ -355,18 +335,18 @@ vg_track_pid "$D2"
 vg_wait 20 test -S "$SOCK2" || { fail "the daemon did not start"; cat "$T/daemon2.log"; finish; }
 settled2() {
 	local s
-	s=$(stats "$SOCK2") || return 1
+	s=$(vg_daemon_stats "$SOCK2") || return 1
 	jq -e '[.exports[] | select(.offered > 0)] | length == 5' <<<"$s" >/dev/null &&
 		jq -e '.exports[] | select(.name == "rightca") | .acked == .offered' <<<"$s" >/dev/null &&
 		jq -e '.exports[] | select(.name != "rightca" and .name != "rospool") |
 			.spooled + .spool_lost + .lost == .offered' <<<"$s" >/dev/null &&
 		jq -e '.exports[] | select(.name == "rospool") | .lost == .offered' <<<"$s" >/dev/null
 }
-vg_wait 30 settled2 || fail "the bad-input exports did not settle: $(stats "$SOCK2" | jq -c .exports)"
+vg_wait 30 settled2 || fail "the bad-input exports did not settle: $(vg_daemon_stats "$SOCK2" | jq -c .exports)"
 MAXMS=$(stats_ms "$SOCK2")
 [ "$MAXMS" -lt 500 ] && pass "stats answered within ${MAXMS} ms, 20 times in 2 s" ||
 	fail "a stats answer took ${MAXMS} ms"
-S2=$(stats "$SOCK2")
+S2=$(vg_daemon_stats "$SOCK2")
 for n in dead mute wrongca rightca rospool; do
 	vg_info "$n: $(jq -c --arg n "$n" '.exports[] | select(.name == $n) | {offered, acked, spooled, lost, state}' <<<"$S2")"
 done
@@ -450,8 +430,8 @@ fi
 vg_log "a three-node cluster, replicas 3, at 5,000 records/s"
 CP=() RP=()
 for i in 1 2 3; do
-	CP[i]=$(free_port)
-	RP[i]=$(free_port)
+	CP[i]=$(vg_free_port)
+	RP[i]=$(vg_free_port)
 done
 ROUTES="nats-route://127.0.0.1:${RP[1]},nats-route://127.0.0.1:${RP[2]},nats-route://127.0.0.1:${RP[3]}"
 cnode() { # I
