@@ -75,7 +75,8 @@ printf 'test-token\n' >"$VG_TMPDIR/sa/token"
 : >"$VG_TMPDIR/sa/ca.crt"
 printf 'vigil\n' >"$VG_TMPDIR/sa/namespace"
 TR=(--name "$VC" --network none
-	--field status.hostIP=127.0.0.1 --configmap-dir "$VG_TMPDIR/cm"
+	--field status.hostIP=127.0.0.1 --field spec.nodeName=node-ds
+	--configmap-dir "$VG_TMPDIR/cm"
 	--service-account-dir "$VG_TMPDIR/sa" --host-path "/run/vigil=$VG_TMPDIR/run-vigil")
 translate() { local dir=$1; shift; python3 "$K8S/to-docker.py" "$dir" "${TR[@]}" "$@"; }
 if translate "$K8S" --json >"$VG_TMPDIR/tr.json" 2>"$VG_TMPDIR/tr.err"; then
@@ -89,6 +90,9 @@ TRJ=$(cat "$VG_TMPDIR/tr.json")
 PAIRS=$(jq -r '.docker | . as $a | range(0; length - 1) | "\($a[.]) \($a[. + 1])"' <<<"$TRJ")
 has() { grep -qxF -- "$1" <<<"$PAIRS"; }
 has_flag() { jq -e --arg f "$1" '.docker | index($f) != null' <<<"$TRJ" >/dev/null; }
+has "-e NODE_NAME=node-ds" &&
+	pass "the node's name comes from the downward API (spec.nodeName)" ||
+	fail "no NODE_NAME from spec.nodeName in: $(jq -c .docker <<<"$TRJ")"
 has "--pid host" && has_flag --read-only && has "--cap-drop ALL" &&
 	has "--mount type=bind,src=/,dst=/host,readonly" && ! has_flag --privileged &&
 	pass "host pid namespace, the host's / read-only at /host, a read-only root, no --privileged" ||

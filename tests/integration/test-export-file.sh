@@ -35,7 +35,9 @@ REC=$HERE/../fixtures/recordings/docker-lifecycle.rec
 T=$VG_TMPDIR
 export VIGIL_CONFIG=$T/no-such.conf
 export NODE_NAME=node-a
-trap 'umount -l "$T/full" 2>/dev/null; vg_cleanup' EXIT
+# the test's exit status through the unmount (which fails when finish()
+# did it already)
+trap 'rc=$?; umount -l "$T/full" 2>/dev/null; (exit "$rc"); vg_cleanup' EXIT
 # the small file system goes before the temp dir does
 finish() {
 	umount -l "$T/full" 2>/dev/null

@@ -128,12 +128,20 @@ sys.exit(0 if not dup and not missing and not extra else 1)
 EOF
 }
 
-# read_back URL N FILE [ARGS...]: N records of the stream from its start
+# read_back URL N FILE [ARGS...]: N records of the stream from its start.
+# A cluster just restarted may still be electing the stream's leader: a
+# reader that could not place its consumer tries again, up to 5 times.
 read_back() {
-	local url=$1 n=$2 out=$3
+	local url=$1 n=$2 out=$3 try
 	shift 3
-	timeout 120 "$VIGIL" watch --nats "$url" --from 1 -o json -n "$n" "$@" \
-		>"$out" 2>"$out.err"
+	for try in 1 2 3 4 5; do
+		timeout 120 "$VIGIL" watch --nats "$url" --from 1 -o json -n "$n" "$@" \
+			>"$out" 2>"$out.err"
+		[ "$(grep -c . "$out")" -ge "$n" ] && return 0
+		vg_info "read back, try $try: $(grep -c . "$out") of $n records: $(tail -n 2 "$out.err" | tr '\n' ' ')"
+		sleep 2
+	done
+	return 1
 }
 
 # last_feed FILE: nats-feed's last stats line
