@@ -50,6 +50,7 @@
 #include "attrib/meta.h"
 #include "base/util.h"
 #include "daemon/export.h"
+#include "fleet/fleet.h"
 #include "fleet/nats_error.h"
 
 #define NATS_ACK_TRIES 3
@@ -333,20 +334,6 @@ static bool name_ok(const char *v, const char *extra)
 	return true;
 }
 
-/* Only [A-Za-z0-9_-] in a subject's token: '.', '*', '>' and blanks
- * would change what the subject means. */
-static char *subject_token(const char *s)
-{
-	char *t = strdup(s && *s ? s : "unknown");
-	if (!t)
-		return NULL;
-	for (char *p = t; *p; p++)
-		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
-		    !(*p >= '0' && *p <= '9') && *p != '_' && *p != '-')
-			*p = '_';
-	return t;
-}
-
 static int split_urls(struct nats_export *s, const char *target, char *err,
 		      size_t errsz)
 {
@@ -531,9 +518,9 @@ static int nats_open(const struct vg_export_conf *c, void **ret_state,
 	if (s->sp.seg_max < 1024)
 		s->sp.seg_max = 1024;
 
-	if (!(s->node = subject_token(c->node)) ||
+	if (!(s->node = vg_fleet_subject_token(c->node)) ||
 	    !(s->node_name = strdup(c->node && *c->node ? c->node : "unknown")) ||
-	    !(s->sensor = subject_token(c->sensor_id)) ||
+	    !(s->sensor = vg_fleet_subject_token(c->sensor_id)) ||
 	    (c->state_dir && !(s->state_dir = strdup(c->state_dir)))) {
 		r = -ENOMEM;
 		goto fail;

@@ -251,21 +251,6 @@ char *vg_fleet_subject_token(const char *s)
 
 /* ---- text ---- */
 
-#define PUT(l, lit) vg_pr_put((l), ("" lit), sizeof(lit) - 1)
-
-static void put_words(struct vg_printer *l, const char *s)
-{
-	vg_pr_put(l, s, strlen(s));
-}
-
-static void put_value(struct vg_printer *l, const char *s, char sep)
-{
-	if (s)
-		vg_pr_put_value(l, s, strlen(s), sep);
-	else
-		PUT(l, "?");
-}
-
 static void put_int(struct vg_printer *l, const json_t *j, const char *path)
 {
 	int64_t v;
@@ -273,7 +258,7 @@ static void put_int(struct vg_printer *l, const json_t *j, const char *path)
 	if (jint(j, path, &v))
 		vg_pr_put_i64(l, v);
 	else
-		PUT(l, "?");
+		VG_PR_PUT_LIT(l, "?");
 }
 
 /* "TIME TYPE node=NODE " with TYPE padded to 7, as the renderer does */
@@ -284,13 +269,13 @@ static void line_begin(struct vg_printer *l, const json_t *j, const char *type)
 	size_t n = type ? strlen(type) : 1;
 
 	vg_pr_begin(l);
-	put_words(l, when ? when : "-");
-	PUT(l, " ");
-	put_value(l, type, 0);
+	vg_pr_put_str(l, when ? when : "-");
+	VG_PR_PUT_LIT(l, " ");
+	vg_pr_put_str_value(l, type, 0);
 	vg_pr_put(l, pad, n < 7 ? 8 - n : 1);
-	PUT(l, "node=");
-	put_value(l, json_string_value(json_object_get(j, "node")), 0);
-	PUT(l, " ");
+	VG_PR_PUT_LIT(l, "node=");
+	vg_pr_put_str_value(l, json_string_value(json_object_get(j, "node")), 0);
+	VG_PR_PUT_LIT(l, " ");
 }
 
 static void attribution_text(struct vg_printer *l, const json_t *j)
@@ -299,47 +284,47 @@ static void attribution_text(struct vg_printer *l, const json_t *j)
 	const json_t *ver = jpath(j, "container.verified");
 
 	if (!id) {
-		PUT(l, "container=?");
+		VG_PR_PUT_LIT(l, "container=?");
 	} else if (!strcmp(id, "host")) {
-		PUT(l, "container=host");
+		VG_PR_PUT_LIT(l, "container=host");
 	} else {
-		PUT(l, "container=");
-		put_words(l, jstr(j, "container.runtime") ?: "?");
-		PUT(l, ":");
+		VG_PR_PUT_LIT(l, "container=");
+		vg_pr_put_str(l, jstr(j, "container.runtime") ?: "?");
+		VG_PR_PUT_LIT(l, ":");
 		vg_pr_put_value(l, id, strnlen(id, 12), 0);
 		if (json_is_false(ver))
-			PUT(l, "(unverified)");
+			VG_PR_PUT_LIT(l, "(unverified)");
 		if (jstr(j, "container.name")) {
-			PUT(l, " name=");
-			put_value(l, jstr(j, "container.name"), 0);
+			VG_PR_PUT_LIT(l, " name=");
+			vg_pr_put_str_value(l, jstr(j, "container.name"), 0);
 		}
 		if (jstr(j, "container.image")) {
-			PUT(l, " image=");
-			put_value(l, jstr(j, "container.image"), 0);
+			VG_PR_PUT_LIT(l, " image=");
+			vg_pr_put_str_value(l, jstr(j, "container.image"), 0);
 		}
 	}
 	if (json_is_object(json_object_get(j, "k8s"))) {
-		PUT(l, " pod=");
-		put_value(l, jstr(j, "k8s.ns.name"), '/');
-		PUT(l, "/");
-		put_value(l, jstr(j, "k8s.pod.name"), '/');
+		VG_PR_PUT_LIT(l, " pod=");
+		vg_pr_put_str_value(l, jstr(j, "k8s.ns.name"), '/');
+		VG_PR_PUT_LIT(l, "/");
+		vg_pr_put_str_value(l, jstr(j, "k8s.pod.name"), '/');
 	}
 }
 
 static void line_task(struct vg_printer *l, const json_t *j, const char *type)
 {
 	line_begin(l, j, type);
-	PUT(l, "pid=");
+	VG_PR_PUT_LIT(l, "pid=");
 	put_int(l, j, "proc.pid");
-	PUT(l, " ppid=");
+	VG_PR_PUT_LIT(l, " ppid=");
 	put_int(l, j, "proc.ppid");
-	PUT(l, " uid=");
+	VG_PR_PUT_LIT(l, " uid=");
 	put_int(l, j, "user.uid");
-	PUT(l, " ");
-	put_value(l, jstr(j, "proc.name"), 0);
-	PUT(l, " ");
+	VG_PR_PUT_LIT(l, " ");
+	vg_pr_put_str_value(l, jstr(j, "proc.name"), 0);
+	VG_PR_PUT_LIT(l, " ");
 	attribution_text(l, j);
-	PUT(l, " ");
+	VG_PR_PUT_LIT(l, " ");
 }
 
 static void result_text(struct vg_printer *l, const json_t *j)
@@ -348,11 +333,11 @@ static void result_text(struct vg_printer *l, const json_t *j)
 
 	if (!jint(j, "evt_result.rawres", &v))
 		return;
-	PUT(l, " = ");
+	VG_PR_PUT_LIT(l, " = ");
 	if (v >= 0)
 		vg_pr_put_i64(l, v);
 	else
-		put_words(l, jstr(j, "evt_result.res") ?: "?");
+		vg_pr_put_str(l, jstr(j, "evt_result.res") ?: "?");
 }
 
 /* "IP:PORT", "[IP6]:PORT", a Unix path, or "?", of side @s ('s', 'c') */
@@ -372,22 +357,22 @@ static bool addr_text(struct vg_printer *l, const json_t *fd, char s, bool need)
 	if (ip) {
 		bool v6 = strchr(ip, ':') != NULL;
 		if (!need)
-			PUT(l, " local=");
+			VG_PR_PUT_LIT(l, " local=");
 		if (v6)
-			PUT(l, "[");
-		put_words(l, ip);
-		put_words(l, v6 ? "]:" : ":");
+			VG_PR_PUT_LIT(l, "[");
+		vg_pr_put_str(l, ip);
+		vg_pr_put_str(l, v6 ? "]:" : ":");
 		vg_pr_put_i64(l, port);
 		return true;
 	}
 	if (path && *path) {
 		if (!need)
-			PUT(l, " local=");
-		put_value(l, path, 0);
+			VG_PR_PUT_LIT(l, " local=");
+		vg_pr_put_str_value(l, path, 0);
 		return true;
 	}
 	if (need)
-		PUT(l, "?");
+		VG_PR_PUT_LIT(l, "?");
 	return false;
 }
 
@@ -396,18 +381,18 @@ static void exec_text(struct vg_printer *l, const json_t *j)
 	const json_t *a = jpath(j, "proc.args"), *v;
 	size_t i;
 
-	PUT(l, "exe=");
-	put_value(l, jstr(j, "proc.exe"), 0);
-	PUT(l, " args=[");
+	VG_PR_PUT_LIT(l, "exe=");
+	vg_pr_put_str_value(l, jstr(j, "proc.exe"), 0);
+	VG_PR_PUT_LIT(l, " args=[");
 	json_array_foreach(a, i, v) {
 		const char *s = json_string_value(v) ?: "";
 		if (i)
-			PUT(l, " ");
+			VG_PR_PUT_LIT(l, " ");
 		vg_pr_put_value(l, s, strlen(s), 0);
 	}
-	PUT(l, "]");
+	VG_PR_PUT_LIT(l, "]");
 	if (json_is_true(jpath(j, "proc.args_truncated")))
-		PUT(l, " (truncated)");
+		VG_PR_PUT_LIT(l, " (truncated)");
 }
 
 static void exit_text(struct vg_printer *l, const json_t *j)
@@ -415,14 +400,14 @@ static void exit_text(struct vg_printer *l, const json_t *j)
 	int64_t v;
 
 	if (json_is_false(jpath(j, "exit.status_known"))) {
-		PUT(l, "status=unknown");
+		VG_PR_PUT_LIT(l, "status=unknown");
 	} else if (jint(j, "exit.signal", &v)) {
-		PUT(l, "signal=");
+		VG_PR_PUT_LIT(l, "signal=");
 		vg_pr_put_i64(l, v);
 		if (json_is_true(jpath(j, "exit.core_dumped")))
-			PUT(l, " (core dumped)");
+			VG_PR_PUT_LIT(l, " (core dumped)");
 	} else {
-		PUT(l, "code=");
+		VG_PR_PUT_LIT(l, "code=");
 		put_int(l, j, "exit.code");
 	}
 }
@@ -432,13 +417,13 @@ static void fork_text(struct vg_printer *l, const json_t *j)
 	bool thread = json_is_true(jpath(j, "child.thread"));
 	int64_t v;
 
-	PUT(l, "child=");
+	VG_PR_PUT_LIT(l, "child=");
 	if (!jint(j, thread ? "child.tid" : "child.pid", &v))
-		PUT(l, "unknown");
+		VG_PR_PUT_LIT(l, "unknown");
 	else
 		vg_pr_put_i64(l, v);
 	if (thread)
-		PUT(l, " (thread)");
+		VG_PR_PUT_LIT(l, " (thread)");
 }
 
 static void file_text(struct vg_printer *l, const json_t *j)
@@ -447,35 +432,35 @@ static void file_text(struct vg_printer *l, const json_t *j)
 	const char *path = jstr(j, "file.path"), *host = jstr(j, "file.host_path");
 	int64_t v;
 
-	put_words(l, action);
-	PUT(l, " ");
-	put_value(l, path, 0);
+	vg_pr_put_str(l, action);
+	VG_PR_PUT_LIT(l, " ");
+	vg_pr_put_str_value(l, path, 0);
 	if (jstr(j, "file.from")) {
-		PUT(l, " (from ");
-		put_value(l, jstr(j, "file.from"), 0);
-		PUT(l, ")");
+		VG_PR_PUT_LIT(l, " (from ");
+		vg_pr_put_str_value(l, jstr(j, "file.from"), 0);
+		VG_PR_PUT_LIT(l, ")");
 	} else if (jstr(j, "file.target")) {
-		PUT(l, " -> ");
-		put_value(l, jstr(j, "file.target"), 0);
+		VG_PR_PUT_LIT(l, " -> ");
+		vg_pr_put_str_value(l, jstr(j, "file.target"), 0);
 	} else if (!strcmp(action, "chmod") && jint(j, "file.mode", &v)) {
 		char num[32];
 		snprintf(num, sizeof(num), " mode %04o", (unsigned)v & 07777);
-		put_words(l, num);
+		vg_pr_put_str(l, num);
 	} else if (!strcmp(action, "chown")) {
-		PUT(l, " owner ");
+		VG_PR_PUT_LIT(l, " owner ");
 		if (jint(j, "file.uid", &v))
 			vg_pr_put_i64(l, v);
 		else
-			PUT(l, "-");
-		PUT(l, ":");
+			VG_PR_PUT_LIT(l, "-");
+		VG_PR_PUT_LIT(l, ":");
 		if (jint(j, "file.gid", &v))
 			vg_pr_put_i64(l, v);
 		else
-			PUT(l, "-");
+			VG_PR_PUT_LIT(l, "-");
 	}
 	if (host && strcmp(host, path ? path : "") != 0) {
-		PUT(l, " host ");
-		put_value(l, host, 0);
+		VG_PR_PUT_LIT(l, " host ");
+		vg_pr_put_str_value(l, host, 0);
 	}
 }
 
@@ -501,17 +486,17 @@ static void container_text(struct vg_printer *l, const json_t *j)
 
 	line_begin(l, j, "container");
 	attribution_text(l, j);
-	PUT(l, " ");
-	put_value(l, jstr(j, "state"), 0);
+	VG_PR_PUT_LIT(l, " ");
+	vg_pr_put_str_value(l, jstr(j, "state"), 0);
 	if (jint(j, "host_pid", &v)) {
-		PUT(l, " host_pid=");
+		VG_PR_PUT_LIT(l, " host_pid=");
 		vg_pr_put_i64(l, v);
 	}
 	if (jint(j, "exit.code", &v)) {
-		PUT(l, " code=");
+		VG_PR_PUT_LIT(l, " code=");
 		vg_pr_put_i64(l, v);
 		if (jint(j, "exit.signal", &v)) {
-			PUT(l, " signal=");
+			VG_PR_PUT_LIT(l, " signal=");
 			vg_pr_put_i64(l, v);
 		}
 	}
@@ -525,25 +510,25 @@ static void lost_text(struct vg_printer *l, const json_t *j)
 
 	line_begin(l, j, "lost");
 	if (json_is_true(json_object_get(lost, "count_unknown")))
-		PUT(l, "an unknown number of");
+		VG_PR_PUT_LIT(l, "an unknown number of");
 	else if (jint(j, "lost.total", &n))
 		vg_pr_put_i64(l, n);
 	else
-		PUT(l, "?");
-	PUT(l, " events");
+		VG_PR_PUT_LIT(l, "?");
+	VG_PR_PUT_LIT(l, " events");
 	if (reason) {
-		PUT(l, " (");
+		VG_PR_PUT_LIT(l, " (");
 		vg_pr_put_escaped(l, reason, strlen(reason));
-		PUT(l, ")");
+		VG_PR_PUT_LIT(l, ")");
 	} else {
-		PUT(l, ":");
+		VG_PR_PUT_LIT(l, ":");
 	}
 	json_object_foreach((json_t *)lost, k, v) {
 		if (!json_is_integer(v) || !strcmp(k, "total"))
 			continue;
-		PUT(l, " ");
+		VG_PR_PUT_LIT(l, " ");
 		vg_pr_put_value(l, k, strlen(k), '=');
-		PUT(l, "=");
+		VG_PR_PUT_LIT(l, "=");
 		vg_pr_put_i64(l, (int64_t)json_integer_value(v));
 	}
 }
@@ -572,19 +557,19 @@ void vg_fleet_render_text(const json_t *j, struct vg_printer *l)
 	} else if (!strcmp(type, "fork")) {
 		fork_text(l, j);
 	} else if (!strcmp(type, "open")) {
-		put_value(l, jstr(j, "fd.name"), 0);
-		PUT(l, " ");
-		put_words(l, jstr(j, "fd.flags_text") ?: "?");
+		vg_pr_put_str_value(l, jstr(j, "fd.name"), 0);
+		VG_PR_PUT_LIT(l, " ");
+		vg_pr_put_str(l, jstr(j, "fd.flags_text") ?: "?");
 		result_text(l, j);
 	} else if (!strcmp(type, "file")) {
 		file_text(l, j);
 	} else if (is_net(type)) {
 		net_text(l, j, type);
 	} else if (!strcmp(type, "syscall")) {
-		PUT(l, "nr=");
+		VG_PR_PUT_LIT(l, "nr=");
 		put_int(l, j, "syscall.nr");
 		result_text(l, j);
 	} else if (!strcmp(type, "tp")) {
-		put_value(l, jstr(j, "tp.name"), 0);
+		vg_pr_put_str_value(l, jstr(j, "tp.name"), 0);
 	}
 }

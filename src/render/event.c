@@ -415,23 +415,6 @@ static void put_head(struct vg_renderer *r, const struct vg_event *e)
  * quadruples it.
  */
 
-/* A string literal (only: its size is taken). */
-#define PUT(l, lit) vg_pr_put((l), ("" lit), sizeof(lit) - 1)
-
-static void put_words(struct vg_printer *l, const char *s)
-{
-	vg_pr_put(l, s, strlen(s));
-}
-
-/* @s as a value; NULL as '?', unknown (a value "?" is quoted). */
-static void put_value(struct vg_printer *l, const char *s, char sep)
-{
-	if (s)
-		vg_pr_put_value(l, s, strlen(s), sep);
-	else
-		PUT(l, "?");
-}
-
 /* "TIME TYPE " with TYPE padded to 7. */
 static struct vg_printer *line_begin(struct vg_renderer *r, uint64_t ktime,
 				     const char *type)
@@ -443,8 +426,8 @@ static struct vg_printer *line_begin(struct vg_renderer *r, uint64_t ktime,
 
 	vg_render_time(r, ktime, when, sizeof(when));
 	vg_pr_begin(l);
-	put_words(l, when);
-	PUT(l, " ");
+	vg_pr_put_str(l, when);
+	VG_PR_PUT_LIT(l, " ");
 	vg_pr_put(l, type, n);
 	vg_pr_put(l, pad, n < 7 ? 8 - n : 1);
 	return l;
@@ -459,34 +442,34 @@ static void attribution_text(const struct vg_event *e, struct vg_printer *l)
 		me && me->has_meta ? &me->meta : NULL;
 
 	if (e->x.attr_err || !a) {
-		PUT(l, "container=?");
+		VG_PR_PUT_LIT(l, "container=?");
 		return;
 	}
 	if (a->match.role == VG_ROLE_CONTAINER) {
-		PUT(l, "container=");
-		put_words(l, vg_runtime_name(a->match.runtime));
-		PUT(l, ":");
+		VG_PR_PUT_LIT(l, "container=");
+		vg_pr_put_str(l, vg_runtime_name(a->match.runtime));
+		VG_PR_PUT_LIT(l, ":");
 		vg_pr_put_value(l, a->match.container_id,
 				strnlen(a->match.container_id, 12), 0);
 		if (me && !vg_meta_trusted(me))
-			PUT(l, "(unverified)");
+			VG_PR_PUT_LIT(l, "(unverified)");
 		if (m && m->name) {
-			PUT(l, " name=");
-			put_value(l, m->name, 0);
+			VG_PR_PUT_LIT(l, " name=");
+			vg_pr_put_str_value(l, m->name, 0);
 		}
 		if (m && m->image) {
-			PUT(l, " image=");
-			put_value(l, m->image, 0);
+			VG_PR_PUT_LIT(l, " image=");
+			vg_pr_put_str_value(l, m->image, 0);
 		}
 	} else {
-		PUT(l, "container=host");
+		VG_PR_PUT_LIT(l, "container=host");
 	}
 	if (a->meta && a->meta->pod.source != VG_POD_SRC_NONE) {
 		/* a '/' in either part is quoted: the first bare one splits */
-		PUT(l, " pod=");
-		put_value(l, a->meta->pod.ns, '/');
-		PUT(l, "/");
-		put_value(l, a->meta->pod.name, '/');
+		VG_PR_PUT_LIT(l, " pod=");
+		vg_pr_put_str_value(l, a->meta->pod.ns, '/');
+		VG_PR_PUT_LIT(l, "/");
+		vg_pr_put_str_value(l, a->meta->pod.name, '/');
 	}
 }
 
@@ -497,17 +480,17 @@ static struct vg_printer *line_task(struct vg_renderer *r,
 	struct vg_printer *l = line_begin(r, e->t.ktime_ns,
 					  vg_event_type_name(e->type));
 
-	PUT(l, "pid=");
+	VG_PR_PUT_LIT(l, "pid=");
 	vg_pr_put_u64(l, e->t.pid);
-	PUT(l, " ppid=");
+	VG_PR_PUT_LIT(l, " ppid=");
 	vg_pr_put_u64(l, e->t.ppid);
-	PUT(l, " uid=");
+	VG_PR_PUT_LIT(l, " uid=");
 	vg_pr_put_u64(l, e->t.uid);
-	PUT(l, " ");
+	VG_PR_PUT_LIT(l, " ");
 	vg_pr_put_value(l, e->t.comm, strnlen(e->t.comm, sizeof(e->t.comm)), 0);
-	PUT(l, " ");
+	VG_PR_PUT_LIT(l, " ");
 	attribution_text(e, l);
-	PUT(l, " ");
+	VG_PR_PUT_LIT(l, " ");
 	return l;
 }
 
@@ -516,11 +499,11 @@ static void put_result_text(struct vg_printer *l, int64_t ret)
 {
 	char buf[32];
 
-	PUT(l, " = ");
+	VG_PR_PUT_LIT(l, " = ");
 	if (ret >= 0)
 		vg_pr_put_i64(l, ret);
 	else
-		put_words(l, error_name(ret, buf, sizeof(buf)));
+		vg_pr_put_str(l, error_name(ret, buf, sizeof(buf)));
 }
 
 /* ------------------------------------------------------------ by type */
@@ -531,23 +514,23 @@ static void exec_text(struct vg_renderer *r, const struct vg_event *e)
 	const char *a = e->exec.args;
 	size_t len = a ? e->exec.args_len : 0;
 
-	PUT(l, "exe=");
-	put_value(l, e->exec.exe, 0);
+	VG_PR_PUT_LIT(l, "exe=");
+	vg_pr_put_str_value(l, e->exec.exe, 0);
 	/* the elements as vg_proc_split_args() makes them: NUL-separated,
 	 * the last one maybe unterminated */
-	PUT(l, " args=[");
+	VG_PR_PUT_LIT(l, " args=[");
 	for (size_t i = 0; i < len;) {
 		const char *nul = memchr(a + i, '\0', len - i);
 		size_t n = nul ? (size_t)(nul - (a + i)) : len - i;
 
 		if (i)
-			PUT(l, " ");
+			VG_PR_PUT_LIT(l, " ");
 		vg_pr_put_value(l, a + i, n, 0);
 		i += n + 1;
 	}
-	PUT(l, "]");
+	VG_PR_PUT_LIT(l, "]");
 	if (e->exec.args_truncated)
-		PUT(l, " (truncated)");
+		VG_PR_PUT_LIT(l, " (truncated)");
 }
 
 static void render_exec(struct vg_renderer *r, const struct vg_event *e,
@@ -596,14 +579,14 @@ static void render_exit(struct vg_renderer *r, const struct vg_event *e,
 		struct vg_printer *l = line_task(r, e);
 
 		if (e->exit.status_unknown) {
-			PUT(l, "status=unknown");
+			VG_PR_PUT_LIT(l, "status=unknown");
 		} else if (sig) {
-			PUT(l, "signal=");
+			VG_PR_PUT_LIT(l, "signal=");
 			vg_pr_put_u64(l, sig);
 			if (st & 0x80)
-				PUT(l, " (core dumped)");
+				VG_PR_PUT_LIT(l, " (core dumped)");
 		} else {
-			PUT(l, "code=");
+			VG_PR_PUT_LIT(l, "code=");
 			vg_pr_put_u64(l, code);
 		}
 		return;
@@ -638,14 +621,14 @@ static void render_fork(struct vg_renderer *r, const struct vg_event *e,
 	if (text) {
 		struct vg_printer *l = line_task(r, e);
 
-		PUT(l, "child=");
+		VG_PR_PUT_LIT(l, "child=");
 		if (!e->fork.child_pid) /* gone before its host pid was found */
-			PUT(l, "unknown");
+			VG_PR_PUT_LIT(l, "unknown");
 		else
 			vg_pr_put_u64(l, e->fork.thread ? e->fork.child_tid
 							: e->fork.child_pid);
 		if (e->fork.thread)
-			PUT(l, " (thread)");
+			VG_PR_PUT_LIT(l, " (thread)");
 		return;
 	}
 	put_head(r, e);
@@ -716,9 +699,9 @@ static void render_open(struct vg_renderer *r, const struct vg_event *e,
 	if (text) {
 		struct vg_printer *l = line_task(r, e);
 
-		put_value(l, e->open.name, 0);
-		PUT(l, " ");
-		put_words(l, r->last_flags_text);
+		vg_pr_put_str_value(l, e->open.name, 0);
+		VG_PR_PUT_LIT(l, " ");
+		vg_pr_put_str(l, r->last_flags_text);
 		put_result_text(l, e->open.ret);
 		return;
 	}
@@ -788,35 +771,35 @@ static void file_text(struct vg_renderer *r, const struct vg_event *e,
 	bool two = e->file.action == VG_FA_RENAME || e->file.action == VG_FA_LINK;
 	char num[32];
 
-	put_words(l, vg_file_action_name(e->file.action));
-	PUT(l, " ");
-	put_value(l, name, 0);
+	vg_pr_put_str(l, vg_file_action_name(e->file.action));
+	VG_PR_PUT_LIT(l, " ");
+	vg_pr_put_str_value(l, name, 0);
 	if (two && name2) {
-		PUT(l, " (from ");
-		put_value(l, name2, 0);
-		PUT(l, ")");
+		VG_PR_PUT_LIT(l, " (from ");
+		vg_pr_put_str_value(l, name2, 0);
+		VG_PR_PUT_LIT(l, ")");
 	} else if (e->file.action == VG_FA_SYMLINK && name2) {
-		PUT(l, " -> ");
-		put_value(l, name2, 0);
+		VG_PR_PUT_LIT(l, " -> ");
+		vg_pr_put_str_value(l, name2, 0);
 	} else if (e->file.action == VG_FA_CHMOD) {
 		snprintf(num, sizeof(num), " mode %04o", e->file.mode & 07777);
-		put_words(l, num);
+		vg_pr_put_str(l, num);
 	} else if (e->file.action == VG_FA_CHOWN) {
 		/* "-": unchanged */
-		PUT(l, " owner ");
+		VG_PR_PUT_LIT(l, " owner ");
 		if (e->file.uid != (uint32_t)-1)
 			vg_pr_put_u64(l, e->file.uid);
 		else
-			PUT(l, "-");
-		PUT(l, ":");
+			VG_PR_PUT_LIT(l, "-");
+		VG_PR_PUT_LIT(l, ":");
 		if (e->file.gid != (uint32_t)-1)
 			vg_pr_put_u64(l, e->file.gid);
 		else
-			PUT(l, "-");
+			VG_PR_PUT_LIT(l, "-");
 	}
 	if (host[0] && strcmp(host, name ? name : "") != 0) {
-		PUT(l, " host ");
-		put_value(l, host, 0);
+		VG_PR_PUT_LIT(l, " host ");
+		vg_pr_put_str_value(l, host, 0);
 	}
 }
 
@@ -909,14 +892,14 @@ static void addr_text(struct vg_printer *l, const struct vg_event_addr *a)
 	size_t n = strnlen(a->text, sizeof(a->text));
 
 	if (!addr_known(a)) {
-		PUT(l, "?");
+		VG_PR_PUT_LIT(l, "?");
 	} else if (a->family == AF_UNIX) {
 		vg_pr_put_value(l, a->text, n, 0);
 	} else {
 		if (a->family == AF_INET6)
-			PUT(l, "[");
+			VG_PR_PUT_LIT(l, "[");
 		vg_pr_put(l, a->text, n);
-		put_words(l, a->family == AF_INET6 ? "]:" : ":");
+		vg_pr_put_str(l, a->family == AF_INET6 ? "]:" : ":");
 		vg_pr_put_i64(l, a->port);
 	}
 }
@@ -935,7 +918,7 @@ static void net_text(struct vg_renderer *r, const struct vg_event *e)
 	}
 	addr_text(l, peer);
 	if (local && addr_known(local)) {
-		PUT(l, " local=");
+		VG_PR_PUT_LIT(l, " local=");
 		addr_text(l, local);
 	}
 	put_result_text(l, e->net.ret);
@@ -996,7 +979,7 @@ static void render_syscall(struct vg_renderer *r, const struct vg_event *e,
 			 e->syscall.nr, (unsigned long long)e->syscall.args[0],
 			 (unsigned long long)e->syscall.args[1],
 			 (unsigned long long)e->syscall.args[2]);
-		put_words(l, args);
+		vg_pr_put_str(l, args);
 		put_result_text(l, e->syscall.ret);
 		return;
 	}
@@ -1022,7 +1005,7 @@ static void render_tp(struct vg_renderer *r, const struct vg_event *e, bool text
 		/* NAME field=value...: the fields as values among fields */
 		struct vg_printer *l = line_task(r, e);
 
-		put_value(l, e->tp.name, 0);
+		vg_pr_put_str_value(l, e->tp.name, 0);
 		if (f)
 			vg_tp_decode_line(f, e->tp.raw, e->tp.len, l);
 		return;
@@ -1050,17 +1033,17 @@ static void render_container(struct vg_renderer *r, const struct vg_event *e,
 		struct vg_printer *l = line_begin(r, e->t.ktime_ns, "container");
 
 		attribution_text(e, l);
-		PUT(l, " ");
-		put_value(l, e->container.state, 0);
+		VG_PR_PUT_LIT(l, " ");
+		vg_pr_put_str_value(l, e->container.state, 0);
 		if (e->container.init_pid > 0) {
-			PUT(l, " host_pid=");
+			VG_PR_PUT_LIT(l, " host_pid=");
 			vg_pr_put_i64(l, e->container.init_pid);
 		}
 		if (st >= 0) {
-			PUT(l, " code=");
+			VG_PR_PUT_LIT(l, " code=");
 			vg_pr_put_u64(l, code);
 			if (sig) {
-				PUT(l, " signal=");
+				VG_PR_PUT_LIT(l, " signal=");
 				vg_pr_put_u64(l, sig);
 			}
 		}
@@ -1103,27 +1086,27 @@ static void lost_text(struct vg_renderer *r, const struct vg_event *e)
 	struct vg_printer *l = line_begin(r, e->t.ktime_ns, "lost");
 
 	if (e->lost.count_unknown)
-		PUT(l, "an unknown number of");
+		VG_PR_PUT_LIT(l, "an unknown number of");
 	else
 		vg_pr_put_u64(l, e->lost.total);
-	PUT(l, " events");
+	VG_PR_PUT_LIT(l, " events");
 	if (e->lost.reason) {
-		PUT(l, " (");
+		VG_PR_PUT_LIT(l, " (");
 		vg_pr_put_escaped(l, e->lost.reason, strlen(e->lost.reason));
-		PUT(l, ")");
+		VG_PR_PUT_LIT(l, ")");
 	} else {
-		PUT(l, ":");
+		VG_PR_PUT_LIT(l, ":");
 	}
 	for (uint32_t t = 1; t < VG_E_KERNEL_TYPES; t++) {
 		if (!e->lost.by_type[t])
 			continue;
-		PUT(l, " ");
-		put_words(l, lost_type_name(t));
-		PUT(l, "=");
+		VG_PR_PUT_LIT(l, " ");
+		vg_pr_put_str(l, lost_type_name(t));
+		VG_PR_PUT_LIT(l, "=");
 		vg_pr_put_u64(l, e->lost.by_type[t]);
 	}
 	if (e->lost.unmatched) {
-		PUT(l, " exec_args_unmatched=");
+		VG_PR_PUT_LIT(l, " exec_args_unmatched=");
 		vg_pr_put_u64(l, e->lost.unmatched);
 	}
 }

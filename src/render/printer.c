@@ -461,6 +461,19 @@ void vg_pr_put_i64(struct vg_printer *p, int64_t v)
 		put_i64(p, v);
 }
 
+void vg_pr_put_str(struct vg_printer *p, const char *s)
+{
+	vg_pr_put(p, s, strlen(s));
+}
+
+void vg_pr_put_str_value(struct vg_printer *p, const char *s, char sep)
+{
+	if (s)
+		vg_pr_put_value(p, s, strlen(s), sep);
+	else
+		VG_PR_PUT_LIT(p, "?");
+}
+
 void vg_pr_put_value(struct vg_printer *p, const char *s, size_t n, char sep)
 {
 	if (text_open(p))

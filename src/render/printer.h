@@ -73,6 +73,12 @@ void vg_pr_put_u64(struct vg_printer *p, uint64_t v);
 void vg_pr_put_i64(struct vg_printer *p, int64_t v);
 void vg_pr_put_value(struct vg_printer *p, const char *s, size_t n, char sep);
 void vg_pr_put_escaped(struct vg_printer *p, const char *s, size_t n);
+/* vg_pr_put() of a string literal (only: its size is taken), and of a C
+ * string; vg_pr_put_value() of a C string, NULL as '?' (unknown: a
+ * value "?" is quoted). */
+#define VG_PR_PUT_LIT(p, lit) vg_pr_put((p), ("" lit), sizeof(lit) - 1)
+void vg_pr_put_str(struct vg_printer *p, const char *s);
+void vg_pr_put_str_value(struct vg_printer *p, const char *s, char sep);
 
 /* Finish the record and write it to @f (JSON: one line). Returns 0 or
  * -errno (-EPIPE when the reader went away). */
