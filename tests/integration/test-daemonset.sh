@@ -74,10 +74,15 @@ mkdir -p "$VG_TMPDIR/sa" "$VG_TMPDIR/cm" "$VG_TMPDIR/run-vigil"
 printf 'test-token\n' >"$VG_TMPDIR/sa/token"
 : >"$VG_TMPDIR/sa/ca.crt"
 printf 'vigil\n' >"$VG_TMPDIR/sa/namespace"
+# A fresh host has no tracefs: the pod's /sys/kernel/tracing is then an
+# empty directory, whatever this host has mounted, and vigil must mount
+# its own.
+mkdir -p "$VG_TMPDIR/no-tracefs"
 TR=(--name "$VC" --network none
 	--field status.hostIP=127.0.0.1 --field spec.nodeName=node-ds
 	--configmap-dir "$VG_TMPDIR/cm"
-	--service-account-dir "$VG_TMPDIR/sa" --host-path "/run/vigil=$VG_TMPDIR/run-vigil")
+	--service-account-dir "$VG_TMPDIR/sa" --host-path "/run/vigil=$VG_TMPDIR/run-vigil"
+	--host-path "/sys/kernel/tracing=$VG_TMPDIR/no-tracefs")
 translate() { local dir=$1; shift; python3 "$K8S/to-docker.py" "$dir" "${TR[@]}" "$@"; }
 if translate "$K8S" --json >"$VG_TMPDIR/tr.json" 2>"$VG_TMPDIR/tr.err"; then
 	pass "to-docker.py translates the manifests"
@@ -153,6 +158,15 @@ fi
 [ -S "$VG_TMPDIR/run-vigil/vigil.sock" ] && pass "the daemon's socket is on the hostPath, for the node's clients" ||
 	fail "no socket in the hostPath /run/vigil"
 VPID=$(docker inspect -f '{{.State.Pid}}' "$VC")
+# the pod as on a fresh host: nothing at its /sys/kernel/tracing (vigil's
+# own tracefs, if it needed one, is detached and private), so every eBPF
+# check below runs without the host's tracefs
+if [ -d "/proc/$VPID/root/sys/kernel/tracing" ] &&
+   [ -z "$(ls -A "/proc/$VPID/root/sys/kernel/tracing" 2>&1)" ]; then
+	pass "the pod sees no tracefs at /sys/kernel/tracing, as on a fresh host"
+else
+	fail "the pod's /sys/kernel/tracing is not empty: $(ls -A "/proc/$VPID/root/sys/kernel/tracing" 2>&1 | head -c 200)"
+fi
 st=$(cat "/proc/$VPID/status")
 bnd=$((16#$(awk '/^CapBnd:/ {print $2}' <<<"$st")))
 allowed=$(((1 << 21) | (1 << 19) | (1 << 2) | (1 << 38) | (1 << 39)))  # SYS_ADMIN SYS_PTRACE DAC_READ_SEARCH BPF PERFMON
