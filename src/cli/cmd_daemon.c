@@ -655,6 +655,9 @@ int cmd_daemon(int argc, char **argv)
 		ret = EXIT_PARTIAL;
 		goto out;
 	}
+	/* the containers running already, to the exports that keep them */
+	if (!dc.spec.replay && (r = vg_engine_tell_present(en)) < 0)
+		cli_log(CLI_LOG_WARNING, "the containers running now: %s", strerror(-r));
 	if (metrics) {
 		char where[80];
 

@@ -841,6 +841,7 @@ static int export_make(struct vg_exports *x, const struct vg_export_spec *s,
 	if (observe && ex->kind->observe)
 		ex->obs_sink = (struct vg_sink){
 			.types = observe & std, .mode = VG_OUTPUT_JSON,
+			.present = true, /* what was there before the daemon */
 			.emit = export_observe, .ctx = ex,
 		};
 	*ret = ex;

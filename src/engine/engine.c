@@ -163,7 +163,8 @@ static bool some_sink_takes(struct vg_engine *en, const struct vg_event *e)
 {
 	for (struct vg_sink *s = en->sinks; s; s = s->next)
 		if ((s->types & VG_E_BIT(e->type)) &&
-		    (e->type != VG_E_FORK || !e->fork.thread || s->threads))
+		    (e->type != VG_E_FORK || !e->fork.thread || s->threads) &&
+		    (e->type != VG_E_CONTAINER || !e->container.present || s->present))
 			return true;
 	return false;
 }
@@ -314,7 +315,9 @@ static void deliver(struct vg_engine *en, struct vg_event *e)
 
 void engine_emit_made(struct vg_engine *en, struct vg_event *e)
 {
-	en->st.events[e->type]++;
+	/* a container told as present is no event that happened */
+	if (e->type != VG_E_CONTAINER || !e->container.present)
+		en->st.events[e->type]++;
 	deliver(en, e);
 }
 

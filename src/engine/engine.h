@@ -62,6 +62,9 @@ struct vg_sink {
 	const char *path_glob;          /* opens and file changes of the
 					 * resolved path, or a rename's or
 					 * link's source, matching */
+	bool present;                   /* also a "running" container event
+					 * for each container there before
+					 * (vg_engine_tell_present()) */
 	enum vg_output_mode mode;
 	vg_sink_fn emit;
 	void *ctx;
@@ -158,6 +161,16 @@ struct vg_engine_stats {
 	uint64_t lost_unknown;    /* losses reported without a count */
 };
 void vg_engine_stats(const struct vg_engine *en, struct vg_engine_stats *ret);
+
+/*
+ * A "running" container event (container.present set) for each container
+ * running now, as /proc shows it, to the sinks with vg_sink.present: the
+ * containers that were there before the sensor and show no activity are
+ * known to them too. Each waits for its metadata like any event. Live
+ * sources only, after vg_engine_start(); nothing to do when no sink asks.
+ * Returns the number told, or -errno.
+ */
+int vg_engine_tell_present(struct vg_engine *en);
 
 struct vigil_ctx *vg_engine_ctx(struct vg_engine *en);
 struct vg_ptable *vg_engine_ptable(struct vg_engine *en);

@@ -9,6 +9,10 @@
  */
 #include "engine/internal.h"
 
+#include <time.h>
+
+#include "attrib/snapshot.h"
+#include "base/util.h"
 #include "runtime/runtime.h"
 
 static struct life *life_find(struct vg_engine *en, uint64_t cgid)
@@ -152,4 +156,39 @@ void life_rmdir(struct vg_engine *en, const struct vg_event *e)
 		return;
 	emit_state(en, e, e->cgroup.id, "destroyed", l->init_pid, -1);
 	l->cgroup_id = 0;
+}
+
+int vg_engine_tell_present(struct vg_engine *en)
+{
+	struct vg_snapshot s;
+	bool wanted = false;
+	int r, told = 0;
+
+	for (struct vg_sink *k = en->sinks; k; k = k->next)
+		if (k->present && (k->types & VG_E_BIT(VG_E_CONTAINER)))
+			wanted = true;
+	if (!wanted || !en->live)
+		return 0;
+	r = vg_snapshot_take(en->ctx, &s);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < s.n_ctrs; i++) {
+		const struct vg_snap_ctr *c = &s.ctrs[i];
+		struct vg_event e = { .type = VG_E_CONTAINER };
+
+		if (!c->cgroup_id)
+			continue;
+		e.t.ktime_ns = vg_clock_ns(CLOCK_BOOTTIME);
+		e.t.no_cpu = true;
+		e.container.state = "running";
+		e.container.cgroup_id = c->cgroup_id;
+		/* the runtime's word only: the eldest process is no init */
+		e.container.init_pid = c->meta && c->meta->init_pid > 0 ? c->meta->init_pid : 0;
+		e.container.exit_status = -1;
+		e.container.present = true;
+		engine_emit_made(en, &e);
+		told++;
+	}
+	vg_snapshot_release(&s);
+	return told;
 }

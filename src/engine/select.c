@@ -86,7 +86,8 @@ bool engine_sink_wants(struct vg_engine *en, struct vg_sink *s,
 		return false;
 	if (e->type == VG_E_FORK && e->fork.thread && !s->threads)
 		return false;
-	if (e->type == VG_E_CONTAINER && s->pids_only)
+	if (e->type == VG_E_CONTAINER && (s->pids_only ||
+					  (e->container.present && !s->present)))
 		return false;
 	if (s->sel) {
 		if (e->x.attr_err || !e->x.attr ||

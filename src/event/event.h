@@ -199,6 +199,9 @@ struct vg_event {
 			uint64_t cgroup_id;
 			int init_pid;          /* 0: not known */
 			int exit_status;       /* exited: as wait(2); else -1 */
+			bool present;          /* running when the sensor
+						* started: only for the sinks
+						* that ask (vg_sink.present) */
 		} container;
 		struct {
 			uint64_t total;

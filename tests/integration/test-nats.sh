@@ -20,7 +20,8 @@
 #     with a wrong CA, a spool directory that cannot be written: each a
 #     clear state in stats or a counted loss, and stats answers promptly;
 #   - one short run of the live sensor (eBPF, docker): a real container
-#     in vigil containers --nats with its node, found by watch
+#     in vigil containers --nats with its node (and one idle since before
+#     the daemon started), found by watch
 #     --container, gone from the list when it is (VIGIL_NATS_LIVE=0
 #     leaves this part out).
 # Usage: test-nats.sh [path/to/vigil]   (root; exit 77 = skipped)
@@ -387,6 +388,11 @@ vg_log "vigil containers --nats with a real container (the live sensor)"
 if [ "${VIGIL_NATS_LIVE:-1}" = 0 ]; then
 	vg_info "VIGIL_NATS_LIVE=0: the live sensor's part is not run"
 elif vg_start_dockerd && vg_busybox_image; then
+	# a container there before the daemon, idle all along: listed too
+	CN0=${VG_RUN_PREFIX}kv0
+	vg_t docker run -d --name "$CN0" --network none "$VG_IMAGE" sleep 120 >/dev/null ||
+		fail "docker run $CN0"
+	CID0=$(vg_t docker inspect -f '{{.Id}}' "$CN0" 2>/dev/null)
 	LSOCK=$T/live.sock
 	NODE_NAME=node-live "$VIGIL" daemon --socket "$LSOCK" --idle-timeout 0 \
 		--state-dir "$T/state3" --log-level warning --export "fleet nats $URL1" \
@@ -416,6 +422,12 @@ elif vg_start_dockerd && vg_busybox_image; then
 			grep -E "^node-live +docker +${CID:0:12} +$CN " >/dev/null &&
 			pass "containers --nats, text: the node first" ||
 			fail "containers --nats, text: $(timeout 10 "$VIGIL" containers --nats "$URL1" 2>&1)"
+		ENT0=$(timeout 10 "$VIGIL" -o json containers --nats "$URL1" 2>/dev/null |
+			jq -c --arg id "$CID0" 'select(.id == $id)')
+		jq -e --arg n "$CN0" '.node == "node-live" and .name == $n and .init_pid > 0 and .verified' \
+			<<<"$ENT0" >/dev/null &&
+			pass "containers --nats: a container running idle since before the daemon, with its name and init" ||
+			fail "containers --nats: the idle container $CN0 from before the daemon: '$ENT0'"
 		vg_t docker exec "$CN" /bin/busybox true
 		timeout 30 "$VIGIL" watch --nats "$URL1" --container "$CN" --from "$T0" -e exec \
 			-o json -d 3 >"$T/ctr.json" 2>"$T/ctr.err"
@@ -423,7 +435,7 @@ elif vg_start_dockerd && vg_busybox_image; then
 			.node == "node-live")' "$T/ctr.json" >/dev/null &&
 			pass "watch --nats --container: $(wc -l <"$T/ctr.json") execs, of that container only" ||
 			fail "watch --nats --container: $(head -c 300 "$T/ctr.err") $(head -c 300 "$T/ctr.json")"
-		vg_t docker rm -f "$CN" >/dev/null
+		vg_t docker rm -f "$CN" "$CN0" >/dev/null
 		vg_wait 20 eval '! listed' && pass "containers --nats: gone when the container is" ||
 			fail "the container is still listed after it went"
 	else
