@@ -75,6 +75,41 @@ enum vg_filter_field {
 	VG_F_CGROUP_ID,
 	VG_F_FILE_ACTION,       /* file events: create, write, delete... */
 	VG_F_CONTAINER_VERIFICATION, /* runtime, enclosing, user, pending, failed */
+	/* Falco's, filled from what vigil knows (src/engine/fields.c) */
+	VG_F_EVT_NUM,           /* the engine's number for the event, from 1 */
+	VG_F_EVT_RAWRES,        /* the result as a number */
+	VG_F_EVT_DIR,           /* "<": vigil reports a call once, at its exit */
+	VG_F_EVT_IS_OPEN_READ,  /* "true"/"false" */
+	VG_F_EVT_IS_OPEN_WRITE,
+	VG_F_EVT_IS_OPEN_EXEC,
+	VG_F_EVT_ARG,           /* evt.arg.<name>, evt.arg[N] */
+	VG_F_PROC_EXEPATH,
+	VG_F_PROC_PNAME,
+	VG_F_PROC_PEXE,
+	VG_F_PROC_PEXEPATH,
+	VG_F_PROC_PCMDLINE,
+	VG_F_PROC_ANAME,        /* proc.aname[N]; without N every ancestor */
+	VG_F_PROC_APID,
+	VG_F_PROC_AEXE,
+	VG_F_PROC_AEXEPATH,
+	VG_F_PROC_DURATION,     /* ns since the process started */
+	VG_F_USER_NAME,         /* the host's /etc/passwd */
+	VG_F_GROUP_NAME,        /* the host's /etc/group */
+	VG_F_FD_NUM,
+	VG_F_FD_TYPE,           /* file directory ipv4 ipv6 unix */
+	VG_F_FD_TYPECHAR,       /* f d 4 6 u */
+	VG_F_FD_DIRECTORY,
+	VG_F_FD_FILENAME,
+	VG_F_FD_L4PROTO,        /* tcp udp raw */
+	VG_F_FD_LIP,            /* the local side, whichever the call */
+	VG_F_FD_LPORT,
+	VG_F_FD_RIP,            /* the remote side */
+	VG_F_FD_RPORT,
+	VG_F_FD_CONNECTED,      /* "true"/"false" */
+	VG_F_CONTAINER_IMAGE_REPOSITORY,
+	VG_F_CONTAINER_IMAGE_TAG,
+	VG_F_CONTAINER_IMAGE_DIGEST,
+	VG_F_CONTAINER_START_TS, /* ns since the epoch */
 	VG_F_COUNT
 };
 
@@ -125,6 +160,7 @@ struct vg_fval {
 	const char *s;
 	size_t len;
 	int64_t n;
+	uint32_t idx; /* input: which value of a multi-valued field */
 };
 
 /*

@@ -67,8 +67,10 @@ void vg_ptable_free(struct vg_ptable *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->cap; i++)
+	for (size_t i = 0; i < t->cap; i++) {
 		free(t->slots[i].exe);
+		free(t->slots[i].args);
+	}
 	free(t->slots);
 	free(t);
 }
@@ -93,6 +95,7 @@ const struct vg_pt_entry *vg_ptable_get(const struct vg_ptable *t, int pid)
 static void remove_slot(struct vg_ptable *t, size_t i)
 {
 	free(t->slots[i].exe);
+	free(t->slots[i].args);
 	t->slots[i] = (struct vg_pt_entry){ 0 };
 	t->n--;
 	/* backward shift: entries after the hole that probed past it move
@@ -131,6 +134,7 @@ static struct vg_pt_entry *insert(struct vg_ptable *t, int pid)
 	if (e) {
 		/* a stale entry (a missed exit): start afresh */
 		free(e->exe);
+		free(e->args);
 		*e = (struct vg_pt_entry){ .pid = pid };
 		e->seq = ++t->seq;
 		e->gen = ++t->gen;
@@ -196,6 +200,14 @@ int vg_ptable_fork(struct vg_ptable *t, int ppid, int pid, uint64_t start_ns)
 		memcpy(e->comm, p->comm, sizeof(e->comm));
 		if (p->exe && !(e->exe = strdup(p->exe)))
 			return -ENOMEM;
+		if (p->args && !(e->args = malloc(p->args_len))) {
+			set_ids(t, e);
+			return -ENOMEM;
+		}
+		if (p->args) {
+			memcpy(e->args, p->args, p->args_len);
+			e->args_len = p->args_len;
+		}
 	} else {
 		t->st.misses++;
 	}
@@ -221,11 +233,36 @@ int vg_ptable_exec(struct vg_ptable *t, int pid, int ppid, uint64_t start_ns,
 	e->ppid = ppid;
 	free(e->exe);
 	e->exe = NULL;
+	/* a new program: the old argv is not its */
+	free(e->args);
+	e->args = NULL;
+	e->args_len = 0;
 	if (exe && !(e->exe = strdup(exe)))
 		return -ENOMEM;
 	if (comm)
 		snprintf(e->comm, sizeof(e->comm), "%s", comm);
 	set_ids(t, e);
+	return 0;
+}
+
+int vg_ptable_set_args(struct vg_ptable *t, int pid, const char *args,
+		       size_t len)
+{
+	struct vg_pt_entry *e = pid > 0 ? find(t, pid) : NULL;
+
+	if (!e)
+		return 0;
+	free(e->args);
+	e->args = NULL;
+	e->args_len = 0;
+	if (!args || !len || len > VG_PT_ARGS_MAX)
+		return 0;
+	e->args = malloc(len);
+	if (!e->args)
+		return -ENOMEM;
+	memcpy(e->args, args, len);
+	e->args_len = (uint32_t)len;
+	e->gen = ++t->gen;
 	return 0;
 }
 
@@ -288,6 +325,9 @@ int vg_ptable_seed_entry(struct vg_ptable *t, int pid, int ppid,
 	snprintf(e->comm, sizeof(e->comm), "%s", comm ? comm : "");
 	free(e->exe);
 	e->exe = NULL;
+	free(e->args);
+	e->args = NULL;
+	e->args_len = 0;
 	if (exe && !(e->exe = strdup(exe)))
 		return -ENOMEM;
 	t->st.seeded++;
@@ -300,6 +340,21 @@ void vg_ptable_seed_finish(struct vg_ptable *t)
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->slots[i].pid)
 			set_ids(t, &t->slots[i]);
+}
+
+/* A seeded process's argv, from its cmdline, when it is whole (a
+ * kernel thread has none). */
+static void seed_args(struct vg_ptable *t, int proc_dirfd, int pid)
+{
+	char path[32], *buf = NULL;
+	size_t len = 0;
+	bool cut = false;
+
+	snprintf(path, sizeof(path), "%d/cmdline", pid);
+	if (vg_read_proc_at(proc_dirfd, path, VG_PT_ARGS_MAX, &buf, &len, &cut) == 0 &&
+	    !cut && len)
+		vg_ptable_set_args(t, pid, buf, len);
+	free(buf);
 }
 
 int vg_ptable_seed(struct vg_ptable *t, int proc_dirfd)
@@ -334,6 +389,7 @@ int vg_ptable_seed(struct vg_ptable *t, int proc_dirfd)
 			closedir(d);
 			return -ENOMEM;
 		}
+		seed_args(t, proc_dirfd, (int)pid);
 		n++;
 	}
 	closedir(d);

@@ -14,6 +14,9 @@
  */
 
 #define VG_PT_EXEC_ID_MAX 64
+/* Bytes of argv an entry keeps: a longer one is not kept (a cut argv
+ * would compare as another command line). */
+#define VG_PT_ARGS_MAX 4096
 /* How many exited processes stay findable; the longest gone leaves first. */
 #define VG_PT_EXITED_KEEP 1024
 
@@ -25,6 +28,10 @@ struct vg_pt_entry {
 	char parent_exec_id[VG_PT_EXEC_ID_MAX]; /* "" when unknown */
 	char comm[16];
 	char *exe;              /* owned; NULL when unknown */
+	char *args;             /* owned: argv, NUL-separated (at most
+				 * VG_PT_ARGS_MAX bytes); NULL when unknown
+				 * or longer than that */
+	uint32_t args_len;
 	uint64_t seq;           /* insertion order, for eviction */
 	bool exited;            /* gone; kept a while for late events */
 	uint64_t cgroup_id;     /* its cgroup at its last exec or fork: the
@@ -58,6 +65,11 @@ int vg_ptable_fork(struct vg_ptable *t, int ppid, int pid, uint64_t start_ns);
  * entry when the process was not known. */
 int vg_ptable_exec(struct vg_ptable *t, int pid, int ppid, uint64_t start_ns,
 		   const char *exe, const char *comm);
+/* @pid's argv is @args (@len bytes, NUL-separated), whole; NULL (or
+ * longer than VG_PT_ARGS_MAX): not known. A fork's child inherits it.
+ * Returns 0, or -ENOMEM (the entry's argv is then unknown). */
+int vg_ptable_set_args(struct vg_ptable *t, int pid, const char *args,
+		       size_t len);
 /* @pid's parent is @ppid now (its parent exited: it was reparented to a
  * subreaper or init). */
 void vg_ptable_reparent(struct vg_ptable *t, int pid, int ppid);
