@@ -410,6 +410,33 @@ static int image_part(const char *ref, int field, struct vg_fval *ret)
 	}
 }
 
+/* The session part of @e's process, read from /proc while it lives:
+ * only a live source's process is the one /proc shows. */
+static const struct vg_pt_session *session_of(const struct getter *g)
+{
+	const struct vg_pt_entry *pe = self_entry(g);
+
+	if (!pe || pe->exited || !g->en->live)
+		return NULL;
+	pe = vg_ptable_read_session(g->en->pt, g->en->ctx->proc_fd, pe->pid);
+	return pe && pe->sess.ok ? &pe->sess : NULL;
+}
+
+/* proc.sname: the name of the session's leader, the process whose pid
+ * is the session id, while it lives. */
+static int sname_val(const struct getter *g, struct vg_fval *ret)
+{
+	const struct vg_pt_session *s = session_of(g);
+	const struct vg_pt_entry *l;
+
+	if (!s || s->sid <= 0)
+		return 0;
+	if ((uint32_t)s->sid == g->e->t.pid)
+		return str_val(g->e->t.comm, ret);
+	l = vg_ptable_get(g->en->pt, s->sid);
+	return l && !l->exited ? str_val(l->comm, ret) : 0;
+}
+
 static struct vg_userdb *userdb(struct vg_engine *en)
 {
 	if (!en->userdb)
@@ -481,7 +508,8 @@ static int get_field(void *ctx, int field, const char *key, size_t key_len,
 	(void)key_len;
 	if (!e->has_task &&
 	    ((field >= VG_F_PROC_PID && field <= VG_F_GROUP_GID) ||
-	     (field >= VG_F_EVT_DIR && field <= VG_F_GROUP_NAME)))
+	     (field >= VG_F_EVT_DIR && field <= VG_F_GROUP_NAME) ||
+	     (field >= VG_F_PROC_TTY && field <= VG_F_USER_LOGINNAME)))
 		return 0;
 	r = table_field(g, field, key, ret);
 	if (r >= 0)
@@ -513,6 +541,29 @@ static int get_field(void *ctx, int field, const char *key, size_t key_len,
 	case VG_F_GROUP_NAME:
 		return str_val(vg_userdb_group(userdb(g->en), e->t.gid,
 					       engine_mono_ns()), ret);
+	case VG_F_PROC_TTY: {
+		const struct vg_pt_session *ss = session_of(g);
+
+		return ss ? num_val(ss->tty, ret) : 0;
+	}
+	case VG_F_PROC_SNAME: return sname_val(g, ret);
+	case VG_F_USER_LOGINUID:
+	case VG_F_USER_LOGINNAME: {
+		const struct vg_pt_session *ss = session_of(g);
+
+		if (!ss || !ss->has_loginuid)
+			return 0;
+		if (field == VG_F_USER_LOGINUID)
+			return num_val(ss->loginuid, ret);
+		return ss->loginuid >= 0
+			       ? str_val(vg_userdb_user(userdb(g->en),
+							(uint32_t)ss->loginuid,
+							engine_mono_ns()), ret)
+			       : 0;
+	}
+	case VG_F_FD_NAMERAW:
+		return str_val(e->type == VG_E_OPEN ? e->open.path
+			       : e->type == VG_E_FILE ? e->file.path : NULL, ret);
 	case VG_F_FD_NUM: return fd_of(e, &res) ? num_val(res, ret) : 0;
 	case VG_F_FD_TYPE: return str_val(fd_type(e, false), ret);
 	case VG_F_FD_TYPECHAR: return str_val(fd_type(e, true), ret);

@@ -109,6 +109,11 @@ static const struct field_def fields[VG_F_COUNT] = {
 	[VG_F_CONTAINER_IMAGE_TAG] = STR("container.image.tag"),
 	[VG_F_CONTAINER_IMAGE_DIGEST] = STR("container.image.digest"),
 	[VG_F_CONTAINER_START_TS] = NUM("container.start_ts"),
+	[VG_F_FD_NAMERAW] = STR("fd.nameraw"),
+	[VG_F_PROC_TTY] = NUM("proc.tty"),
+	[VG_F_PROC_SNAME] = STR("proc.sname"),
+	[VG_F_USER_LOGINUID] = NUM("user.loginuid"),
+	[VG_F_USER_LOGINNAME] = STR("user.loginname"),
 };
 
 const char *vg_filter_field_name(int field_id)

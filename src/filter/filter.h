@@ -110,6 +110,11 @@ enum vg_filter_field {
 	VG_F_CONTAINER_IMAGE_TAG,
 	VG_F_CONTAINER_IMAGE_DIGEST,
 	VG_F_CONTAINER_START_TS, /* ns since the epoch */
+	VG_F_FD_NAMERAW,        /* the path as the call gave it */
+	VG_F_PROC_TTY,          /* these four: /proc, while the process lives */
+	VG_F_PROC_SNAME,
+	VG_F_USER_LOGINUID,     /* -1: never set */
+	VG_F_USER_LOGINNAME,
 	VG_F_COUNT
 };
 

@@ -103,6 +103,18 @@ int vg_proc_parse_stat(const char *buf, size_t len, struct vg_proc *p)
 	p->ppid = (int)v;
 	if (vg_parse_u64(tok[19], &p->start_ticks) < 0)
 		return -EBADMSG;
+	if (vg_parse_u64(tok[2], &v) < 0 || v > INT32_MAX)
+		return -EBADMSG;
+	p->pgrp = (int)v;
+	if (vg_parse_u64(tok[3], &v) < 0 || v > INT32_MAX)
+		return -EBADMSG;
+	p->session = (int)v;
+	/* printed as a signed int: a device number with the top bit set
+	 * reads negative */
+	if (tok[4][0] == '-' ? vg_parse_u64(tok[4] + 1, &v) < 0 || v > 0x80000000u
+			     : vg_parse_u64(tok[4], &v) < 0 || v > INT32_MAX)
+		return -EBADMSG;
+	p->tty_nr = (int32_t)(tok[4][0] == '-' ? -(int64_t)v : (int64_t)v);
 	return 0;
 }
 

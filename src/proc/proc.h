@@ -66,6 +66,10 @@ struct vg_proc {
 	uint32_t gid, egid, sgid, fsgid;
 	char comm[VG_COMM_MAX];
 	uint64_t start_ticks;   /* field 22 of stat: clock ticks since boot */
+	int pgrp, session;      /* fields 5 and 6: in the pid namespace of
+				 * the /proc read */
+	int32_t tty_nr;         /* field 7: the controlling terminal's
+				 * device number, 0 for none */
 
 	/* NULL when the kernel does not say (kernel thread, zombie, EACCES);
 	 * the matching *_err holds the -errno. */

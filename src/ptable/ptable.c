@@ -233,7 +233,9 @@ int vg_ptable_exec(struct vg_ptable *t, int pid, int ppid, uint64_t start_ns,
 	e->ppid = ppid;
 	free(e->exe);
 	e->exe = NULL;
-	/* a new program: the old argv is not its */
+	/* a new program: the old argv is not its; its login and terminal
+	 * are read again (a login's child sets them before the exec) */
+	e->sess = (struct vg_pt_session){ 0 };
 	free(e->args);
 	e->args = NULL;
 	e->args_len = 0;
@@ -264,6 +266,43 @@ int vg_ptable_set_args(struct vg_ptable *t, int pid, const char *args,
 	e->args_len = (uint32_t)len;
 	e->gen = ++t->gen;
 	return 0;
+}
+
+const struct vg_pt_entry *vg_ptable_read_session(struct vg_ptable *t,
+						 int proc_dirfd, int pid)
+{
+	struct vg_pt_entry *e = pid > 0 ? find(t, pid) : NULL;
+	char path[32], buf[32];
+	struct vg_proc p;
+	uint64_t v;
+	ssize_t n;
+
+	if (!e || e->sess.read || e->exited)
+		return e;
+	e->sess.read = true;
+	/* the loginuid first, then stat: a start that matches says both
+	 * were this process's (a pid reused between has another start) */
+	snprintf(path, sizeof(path), "%d/loginuid", pid);
+	n = vg_read_small_at(proc_dirfd, path, buf, sizeof(buf));
+	if (n > 0) {
+		buf[n] = '\0';
+		if (buf[n - 1] == '\n')
+			buf[n - 1] = '\0';
+		if (vg_parse_u64(buf, &v) == 0 && v <= UINT32_MAX) {
+			e->sess.has_loginuid = true;
+			/* (uid_t)-1: no login set it, as Falco shows it */
+			e->sess.loginuid = v == UINT32_MAX ? -1 : (int64_t)v;
+		}
+	}
+	if (vg_proc_read_stat(proc_dirfd, pid, &p) < 0 ||
+	    p.start_ticks != e->start_ticks) {
+		e->sess.has_loginuid = false;
+		return e;
+	}
+	e->sess.ok = true;
+	e->sess.tty = p.tty_nr;
+	e->sess.sid = p.session;
+	return e;
 }
 
 void vg_ptable_reparent(struct vg_ptable *t, int pid, int ppid)

@@ -20,6 +20,18 @@
 /* How many exited processes stay findable; the longest gone leaves first. */
 #define VG_PT_EXITED_KEEP 1024
 
+/* What /proc says of a live process that its event records do not:
+ * read at the first event that asks (vg_ptable_read_session()), and
+ * again after its next exec. */
+struct vg_pt_session {
+	bool read;          /* tried */
+	bool ok;            /* read, and of this process (its start matched) */
+	int32_t tty;        /* stat's tty_nr: 0 none */
+	int sid;            /* its session, in the pid namespace of the /proc */
+	bool has_loginuid;  /* the kernel keeps one (CONFIG_AUDIT) */
+	int64_t loginuid;   /* -1: never set */
+};
+
 struct vg_pt_entry {
 	int pid;                /* 0: free */
 	int ppid;
@@ -37,6 +49,7 @@ struct vg_pt_entry {
 	uint64_t cgroup_id;     /* its cgroup at its last exec or fork: the
 				 * kernel's word at the event (0: unknown) */
 	uint64_t gen;           /* changes whenever the entry does */
+	struct vg_pt_session sess;
 };
 
 struct vg_ptable;
@@ -70,6 +83,12 @@ int vg_ptable_exec(struct vg_ptable *t, int pid, int ppid, uint64_t start_ns,
  * Returns 0, or -ENOMEM (the entry's argv is then unknown). */
 int vg_ptable_set_args(struct vg_ptable *t, int pid, const char *args,
 		       size_t len);
+/* @pid's entry, its session part read from @proc_dirfd (a /proc) if it
+ * has not been since its exec; NULL when the table has no entry. The
+ * part stays unread (ok false) for a process gone, or a pid whose start
+ * in /proc is not the entry's. */
+const struct vg_pt_entry *vg_ptable_read_session(struct vg_ptable *t,
+						 int proc_dirfd, int pid);
 /* @pid's parent is @ppid now (its parent exited: it was reparented to a
  * subreaper or init). */
 void vg_ptable_reparent(struct vg_ptable *t, int pid, int ppid);

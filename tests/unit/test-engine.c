@@ -103,6 +103,18 @@ static int make_root(void **state)
 			  "toor:x:0:0::/root:/bin/sh\nalice:x:1000:100::/home/alice:/bin/sh\n"
 			  "broken line\n+nis::::::\n");
 	put("etc/group", "root:x:0:\nusers:x:100:alice\n");
+	/* the processes of test_falco_fields, as a live /proc shows them:
+	 * cat 800 on pts/0 in bash 700's session, logged in as 1000; pid
+	 * 600 another process than the table's (another start) */
+	put("proc/800/stat", "800 (cat) R 700 800 700 34816 800 0 0 0 0 0 0 0 0 0 20 0 1 0 "
+			     "800 1000000 100\n");
+	put("proc/800/loginuid", "1000");
+	put("proc/700/stat", "700 (bash) S 600 700 700 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 "
+			     "700 1000000 100\n");
+	put("proc/700/loginuid", "4294967295");
+	put("proc/600/stat", "600 (sshd) S 1 600 600 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 "
+			     "599 1000000 100\n");
+	put("proc/600/loginuid", "0");
 	docker(ID_A, "web", "nginx:1.25", "{\"team\":\"blue\"}", "/docker/" ID_A,
 	       4201);
 	docker(ID_B, "db", "docker.io/library/busybox:1.36", "{}", "/docker/" ID_B,
@@ -1082,6 +1094,10 @@ enum fk {
 	K_RENAME,    /* /tmp/a -> /tmp/b */
 	K_SYMLINK,   /* /tmp/l -> ../etc/shadow */
 	K_UNLINK,    /* /tmp/gone */
+	/* a live source: /proc (the host root's) says more */
+	K_LIVE,      /* K_OPEN: 800 on pts/0 (34816), session 700, login 1000 */
+	K_LIVE_BASH, /* bash 700 opens: its own session, no terminal, no login */
+	K_LIVE_REUSED, /* sshd 600 opens: /proc/600 is another process now */
 };
 
 /* A process tree: sshd 600 (from /proc: no argv) forks bash 700, bash
@@ -1118,16 +1134,23 @@ static void push_tree(struct fake *f)
 
 static struct vg_event falco_event(enum fk k)
 {
-	struct vg_event e = task(k >= K_RENAME ? VG_E_FILE
+	bool file = k >= K_RENAME && k <= K_UNLINK;
+	struct vg_event e = task(file ? VG_E_FILE
 				 : k == K_CONNECT ? VG_E_CONNECT : VG_E_OPEN,
-				 k == K_ORPHAN ? 900 : 800, 700,
-				 k == K_ORPHAN ? CG_HOST : CG_K, "cat");
+				 k == K_ORPHAN ? 900 : k == K_LIVE_BASH ? 700
+				 : k == K_LIVE_REUSED ? 600 : 800,
+				 k == K_LIVE_BASH ? 600 : k == K_LIVE_REUSED ? 1 : 700,
+				 k == K_ORPHAN ? CG_HOST : CG_K,
+				 k == K_LIVE_BASH ? "bash" : k == K_LIVE_REUSED ? "sshd" : "cat");
 
 	/* 5 µs into the process's life */
 	e.t.ktime_ns = e.t.start_ns + 5000;
 	switch (k) {
 	case K_OPEN:
 	case K_ORPHAN:
+	case K_LIVE:
+	case K_LIVE_BASH:
+	case K_LIVE_REUSED:
 		e.open.path = e.open.name = "/var/log/syslog";
 		e.open.ret = 3;
 		e.open.flags = O_WRONLY | O_CREAT | O_TRUNC;
@@ -1263,6 +1286,21 @@ static void test_falco_fields(void **state)
 		  "container.start_ts = 0" },
 		{ VG_F_CONTAINER_START_TS, K_ORPHAN, "not container.start_ts exists",
 		  "container.start_ts exists" },
+		{ VG_F_FD_NAMERAW, K_OPEN_DIR, "fd.nameraw = ../etc", "fd.nameraw = /etc" },
+		{ VG_F_FD_NAMERAW, K_RENAME, "fd.nameraw = b", "fd.nameraw = /tmp/b" },
+		{ VG_F_FD_NAMERAW, K_CONNECT, "not fd.nameraw exists", "fd.nameraw exists" },
+		{ VG_F_PROC_TTY, K_LIVE, "proc.tty = 34816", "proc.tty = 0" },
+		{ VG_F_PROC_TTY, K_LIVE_BASH, "proc.tty = 0", "proc.tty != 0" },
+		{ VG_F_PROC_TTY, K_LIVE_REUSED, "not proc.tty exists", "proc.tty exists" },
+		{ VG_F_PROC_TTY, K_OPEN, "not proc.tty exists", "proc.tty exists" }, /* a replay */
+		{ VG_F_PROC_SNAME, K_LIVE, "proc.sname = bash", "proc.sname = cat" },
+		{ VG_F_PROC_SNAME, K_LIVE_BASH, "proc.sname = bash", "proc.sname = sshd" },
+		{ VG_F_PROC_SNAME, K_LIVE_REUSED, "not proc.sname exists", "proc.sname exists" },
+		{ VG_F_USER_LOGINUID, K_LIVE, "user.loginuid = 1000", "user.loginuid = -1" },
+		{ VG_F_USER_LOGINUID, K_LIVE_BASH, "user.loginuid = -1", "user.loginuid >= 0" },
+		{ VG_F_USER_LOGINUID, K_LIVE_REUSED, "not user.loginuid exists", "user.loginuid exists" },
+		{ VG_F_USER_LOGINNAME, K_LIVE, "user.loginname = alice", "user.loginname = root" },
+		{ VG_F_USER_LOGINNAME, K_LIVE_BASH, "not user.loginname exists", "user.loginname exists" },
 	};
 	bool covered[VG_F_COUNT] = { false };
 
@@ -1270,7 +1308,7 @@ static void test_falco_fields(void **state)
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		for (int want = 1; want >= 0; want--) {
 			struct vigil_ctx *ctx = ctx_new();
-			struct fake *f = fake_new(0);
+			struct fake *f = fake_new(t[i].k >= K_LIVE ? VG_SRC_LIVE : 0);
 			struct vg_engine *en = engine_new(ctx, f);
 			struct got g = { 0 };
 			struct vg_filter *flt = NULL;

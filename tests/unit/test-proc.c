@@ -54,7 +54,28 @@ static void test_parse_stat(void **state)
 			assert_int_equal(p.ppid, 7);
 			assert_int_equal(p.start_ticks, 777);
 			assert_int_equal(p.state, 'S');
+			assert_int_equal(p.pgrp, 100);
+			assert_int_equal(p.session, 100);
+			assert_int_equal(p.tty_nr, 0);
 		}
+	}
+	/* the controlling terminal (pts/0), and a number printed negative */
+	{
+		static const char pts[] = "9 (bash) S 7 9 8 34816 -1 4194560 100 0 0 0 1 2 0 0 "
+					  "20 0 1 0 777 1000000 100\n";
+		static const char neg[] = "9 (bash) S 7 9 8 -2147483648 -1 4194560 100 0 0 0 1 "
+					  "2 0 0 20 0 1 0 777 1000000 100\n";
+		static const char bad[] = "9 (bash) S 7 9 8 -2147483649 -1 4194560 100 0 0 0 1 "
+					  "2 0 0 20 0 1 0 777 1000000 100\n";
+		struct vg_proc p = { 0 };
+
+		assert_int_equal(vg_proc_parse_stat(pts, strlen(pts), &p), 0);
+		assert_int_equal(p.tty_nr, 34816);
+		assert_int_equal(p.pgrp, 9);
+		assert_int_equal(p.session, 8);
+		assert_int_equal(vg_proc_parse_stat(neg, strlen(neg), &p), 0);
+		assert_int_equal(p.tty_nr, INT32_MIN);
+		assert_int_equal(vg_proc_parse_stat(bad, strlen(bad), &p), -EBADMSG);
 	}
 }
 
