@@ -57,7 +57,7 @@ struct field_def {
  * FD_MULTI) */
 #define FIELD(n, t, fl) { n, t, 0, fl }
 
-static const struct field_def fields[VG_F_COUNT] = {
+static const struct field_def fields[] = {
 	[VG_F_EVT_TYPE] = STR("evt.type"),
 	[VG_F_EVT_TIME] = NUM("evt.time"),
 	[VG_F_EVT_CPU] = NUM("evt.cpu"),
@@ -92,7 +92,13 @@ static const struct field_def fields[VG_F_COUNT] = {
 	[VG_F_CGROUP_ID] = NUM("cgroup.id"),
 	[VG_F_FILE_ACTION] = STR("file.action"),
 	[VG_F_CONTAINER_VERIFICATION] = STR("container.verification"),
+	/* the unit test's own rows, [VG_F_COUNT + i], to test each kind of
+	 * field whatever the fields above are */
+#ifdef VG_FILTER_TEST_FIELDS
+	VG_FILTER_TEST_FIELDS
+#endif
 };
+_Static_assert(VG_ARRAY_SIZE(fields) >= VG_F_COUNT, "a row for every field");
 
 const char *vg_filter_field_name(int field_id)
 {
@@ -370,6 +376,9 @@ static const char *found(const struct parser *ps, size_t pos, char *buf,
 		while (n < rest && !is_delim(t[n]))
 			n++;
 	}
+	/* a space, or a character no token starts with: itself */
+	if (n == 0)
+		n = 1;
 	snprintf(buf, bufsz, "'%s'", shown(t, n, b));
 	return buf;
 }
@@ -464,6 +473,8 @@ static bool suggest_field(const char *w, size_t n, char *buf, size_t bufsz)
 		size_t plen = fd->prefix_len;
 		unsigned d;
 
+		if (!fd->name)
+			continue;
 		if (!plen) {
 			d = distance_to(w, n, fd->name, strlen(fd->name));
 			if (d < best) {
