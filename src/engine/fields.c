@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "base/caps.h"
 #include "base/kv.h"
 #include "base/userdb.h"
 #include "base/util.h"
@@ -27,6 +28,7 @@ struct getter {
 	char *scratch; /* proc.args joined */
 	size_t cap;
 	char text[160]; /* a value made here: evt.arg.flags */
+	char caps[41 * 24]; /* thread.cap_*: every name Falco has */
 };
 
 static int str_val(const char *s, struct vg_fval *ret)
@@ -419,7 +421,7 @@ static const struct vg_pt_session *session_of(const struct getter *g)
 	if (!pe || pe->exited || !g->en->live)
 		return NULL;
 	pe = vg_ptable_read_session(g->en->pt, g->en->ctx->proc_fd, pe->pid);
-	return pe && pe->sess.ok ? &pe->sess : NULL;
+	return pe && pe->sess && pe->sess->ok ? pe->sess : NULL;
 }
 
 /* proc.sname: the name of the session's leader, the process whose pid
@@ -435,6 +437,39 @@ static int sname_val(const struct getter *g, struct vg_fval *ret)
 		return str_val(g->e->t.comm, ret);
 	l = vg_ptable_get(g->en->pt, s->sid);
 	return l && !l->exited ? str_val(l->comm, ret) : 0;
+}
+
+/* A capability set by Falco's names, space-separated, lowest first. */
+static int caps_val(struct getter *g, uint64_t caps, struct vg_fval *ret)
+{
+	size_t n = 0;
+
+	g->caps[0] = '\0';
+	for (unsigned c = 0; c < 64; c++) {
+		const char *name = vg_cap_name(c);
+
+		if (!(caps & (1ull << c)) || !name)
+			continue;
+		n += (size_t)snprintf(g->caps + n, sizeof(g->caps) - n, "%s%s",
+				      n ? " " : "", name);
+		if (n >= sizeof(g->caps))
+			return 0;
+	}
+	return str_val(g->caps, ret);
+}
+
+/* fd.ip, fd.port: each end of a socket call's, one value at a time. */
+static int either_end(const struct vg_event *e, bool port, struct vg_fval *ret)
+{
+	const struct vg_event_addr *a = end_of(e, true), *b = end_of(e, false);
+	const struct vg_event_addr *v = ret->idx == 0 ? (a ? a : b)
+					: ret->idx == 1 && a ? b : NULL;
+
+	if (!v)
+		return 0;
+	if (!port)
+		return str_val(v->text, ret);
+	return v->port >= 0 ? num_val(v->port, ret) : 0;
 }
 
 static struct vg_userdb *userdb(struct vg_engine *en)
@@ -509,7 +544,7 @@ static int get_field(void *ctx, int field, const char *key, size_t key_len,
 	if (!e->has_task &&
 	    ((field >= VG_F_PROC_PID && field <= VG_F_GROUP_GID) ||
 	     (field >= VG_F_EVT_DIR && field <= VG_F_GROUP_NAME) ||
-	     (field >= VG_F_PROC_TTY && field <= VG_F_USER_LOGINNAME)))
+	     (field >= VG_F_PROC_TTY && field <= VG_F_THREAD_CAP_INHERITABLE)))
 		return 0;
 	r = table_field(g, field, key, ret);
 	if (r >= 0)
@@ -561,6 +596,27 @@ static int get_field(void *ctx, int field, const char *key, size_t key_len,
 							engine_mono_ns()), ret)
 			       : 0;
 	}
+	case VG_F_PROC_VPID:
+	case VG_F_THREAD_CAP_EFFECTIVE:
+	case VG_F_THREAD_CAP_PERMITTED:
+	case VG_F_THREAD_CAP_INHERITABLE: {
+		const struct vg_pt_session *ss = session_of(g);
+
+		if (!ss || !ss->has_status)
+			return 0;
+		if (field == VG_F_PROC_VPID)
+			return num_val(ss->vpid, ret);
+		return caps_val(g, field == VG_F_THREAD_CAP_EFFECTIVE ? ss->cap_eff
+				   : field == VG_F_THREAD_CAP_PERMITTED ? ss->cap_prm
+				   : ss->cap_inh, ret);
+	}
+	case VG_F_FD_IP: return either_end(e, false, ret);
+	case VG_F_FD_PORT: return either_end(e, true, ret);
+	case VG_F_FD_SOCKFAMILY:
+		if (e->type < VG_E_CONNECT || e->type > VG_E_LISTEN)
+			return 0;
+		return str_val(e->net.family == AF_INET || e->net.family == AF_INET6
+				       ? "ip" : e->net.family == AF_UNIX ? "unix" : NULL, ret);
 	case VG_F_FD_NAMERAW:
 		return str_val(e->type == VG_E_OPEN ? e->open.path
 			       : e->type == VG_E_FILE ? e->file.path : NULL, ret);

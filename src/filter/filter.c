@@ -132,6 +132,13 @@ static const struct field_def fields[] = {
 	[VG_F_PROC_SNAME] = STR("proc.sname"),
 	[VG_F_USER_LOGINUID] = NUM("user.loginuid"),
 	[VG_F_USER_LOGINNAME] = STR("user.loginname"),
+	[VG_F_PROC_VPID] = NUM("proc.vpid"),
+	[VG_F_THREAD_CAP_EFFECTIVE] = STR("thread.cap_effective"),
+	[VG_F_THREAD_CAP_PERMITTED] = STR("thread.cap_permitted"),
+	[VG_F_THREAD_CAP_INHERITABLE] = STR("thread.cap_inheritable"),
+	[VG_F_FD_IP] = FIELD("fd.ip", VG_FILTER_STR, FD_MULTI),
+	[VG_F_FD_PORT] = FIELD("fd.port", VG_FILTER_NUM, FD_MULTI),
+	[VG_F_FD_SOCKFAMILY] = STR("fd.sockfamily"),
 	/* the unit test's own rows, [VG_F_COUNT + i], to test each kind of
 	 * field whatever the fields above are */
 #ifdef VG_FILTER_TEST_FIELDS

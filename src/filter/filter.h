@@ -158,6 +158,13 @@ enum vg_filter_field {
 	VG_F_PROC_SNAME,
 	VG_F_USER_LOGINUID,     /* -1: never set */
 	VG_F_USER_LOGINNAME,
+	VG_F_PROC_VPID,         /* /proc's NSpid, innermost */
+	VG_F_THREAD_CAP_EFFECTIVE, /* /proc's: names, space-separated */
+	VG_F_THREAD_CAP_PERMITTED,
+	VG_F_THREAD_CAP_INHERITABLE,
+	VG_F_FD_IP,             /* either end's address: many values */
+	VG_F_FD_PORT,
+	VG_F_FD_SOCKFAMILY,     /* ip, unix */
 	VG_F_COUNT
 };
 

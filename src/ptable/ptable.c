@@ -63,14 +63,27 @@ struct vg_ptable *vg_ptable_new(size_t max, const char *boot_id, long clk_tck)
 	return t;
 }
 
+/* The slots are one allocation for the most processes the table may
+ * hold; at 256 bytes a slot the default table stays within what glibc
+ * keeps on its heap after a first free (32 MiB), rather than a fresh
+ * mmap whose every page faults again: engines made and freed in a row
+ * (tests, replays) pay that each time. */
+_Static_assert(sizeof(struct vg_pt_entry) <= 256, "a process table slot grew");
+
+/* What an entry owns. */
+static void entry_release(struct vg_pt_entry *e)
+{
+	free(e->exe);
+	free(e->args);
+	free(e->sess);
+}
+
 void vg_ptable_free(struct vg_ptable *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->cap; i++) {
-		free(t->slots[i].exe);
-		free(t->slots[i].args);
-	}
+	for (size_t i = 0; i < t->cap; i++)
+		entry_release(&t->slots[i]);
 	free(t->slots);
 	free(t);
 }
@@ -94,8 +107,7 @@ const struct vg_pt_entry *vg_ptable_get(const struct vg_ptable *t, int pid)
 
 static void remove_slot(struct vg_ptable *t, size_t i)
 {
-	free(t->slots[i].exe);
-	free(t->slots[i].args);
+	entry_release(&t->slots[i]);
 	t->slots[i] = (struct vg_pt_entry){ 0 };
 	t->n--;
 	/* backward shift: entries after the hole that probed past it move
@@ -133,8 +145,7 @@ static struct vg_pt_entry *insert(struct vg_ptable *t, int pid)
 
 	if (e) {
 		/* a stale entry (a missed exit): start afresh */
-		free(e->exe);
-		free(e->args);
+		entry_release(e);
 		*e = (struct vg_pt_entry){ .pid = pid };
 		e->seq = ++t->seq;
 		e->gen = ++t->gen;
@@ -235,7 +246,8 @@ int vg_ptable_exec(struct vg_ptable *t, int pid, int ppid, uint64_t start_ns,
 	e->exe = NULL;
 	/* a new program: the old argv is not its; its login and terminal
 	 * are read again (a login's child sets them before the exec) */
-	e->sess = (struct vg_pt_session){ 0 };
+	free(e->sess);
+	e->sess = NULL;
 	free(e->args);
 	e->args = NULL;
 	e->args_len = 0;
@@ -272,16 +284,22 @@ const struct vg_pt_entry *vg_ptable_read_session(struct vg_ptable *t,
 						 int proc_dirfd, int pid)
 {
 	struct vg_pt_entry *e = pid > 0 ? find(t, pid) : NULL;
-	char path[32], buf[32];
+	char path[32], buf[32], *status = NULL;
+	struct vg_proc_status_extra x;
+	struct vg_pt_session *ss;
 	struct vg_proc p;
+	size_t len = 0;
+	bool cut = false;
 	uint64_t v;
 	ssize_t n;
 
-	if (!e || e->sess.read || e->exited)
+	if (!e || e->sess || e->exited)
 		return e;
-	e->sess.read = true;
-	/* the loginuid first, then stat: a start that matches says both
-	 * were this process's (a pid reused between has another start) */
+	ss = calloc(1, sizeof(*ss));
+	if (!ss)
+		return e;
+	/* loginuid and status first, then stat: a start that matches says
+	 * they were this process's (a pid reused between has another) */
 	snprintf(path, sizeof(path), "%d/loginuid", pid);
 	n = vg_read_small_at(proc_dirfd, path, buf, sizeof(buf));
 	if (n > 0) {
@@ -289,19 +307,30 @@ const struct vg_pt_entry *vg_ptable_read_session(struct vg_ptable *t,
 		if (buf[n - 1] == '\n')
 			buf[n - 1] = '\0';
 		if (vg_parse_u64(buf, &v) == 0 && v <= UINT32_MAX) {
-			e->sess.has_loginuid = true;
+			ss->has_loginuid = true;
 			/* (uid_t)-1: no login set it, as Falco shows it */
-			e->sess.loginuid = v == UINT32_MAX ? -1 : (int64_t)v;
+			ss->loginuid = v == UINT32_MAX ? -1 : (int64_t)v;
 		}
 	}
-	if (vg_proc_read_stat(proc_dirfd, pid, &p) < 0 ||
-	    p.start_ticks != e->start_ticks) {
-		e->sess.has_loginuid = false;
-		return e;
+	snprintf(path, sizeof(path), "%d/status", pid);
+	if (vg_read_proc_at(proc_dirfd, path, 16384, &status, &len, &cut) == 0 &&
+	    !cut && vg_proc_parse_status_extra(status, len, &x) == 0) {
+		ss->has_status = true;
+		ss->vpid = x.vpid;
+		ss->cap_inh = x.cap_inh;
+		ss->cap_prm = x.cap_prm;
+		ss->cap_eff = x.cap_eff;
 	}
-	e->sess.ok = true;
-	e->sess.tty = p.tty_nr;
-	e->sess.sid = p.session;
+	free(status);
+	if (vg_proc_read_stat(proc_dirfd, pid, &p) == 0 &&
+	    p.start_ticks == e->start_ticks) {
+		ss->ok = true;
+		ss->tty = p.tty_nr;
+		ss->sid = p.session;
+	} else {
+		*ss = (struct vg_pt_session){ 0 };
+	}
+	e->sess = ss;
 	return e;
 }
 
@@ -367,6 +396,8 @@ int vg_ptable_seed_entry(struct vg_ptable *t, int pid, int ppid,
 	free(e->args);
 	e->args = NULL;
 	e->args_len = 0;
+	free(e->sess);
+	e->sess = NULL;
 	if (exe && !(e->exe = strdup(exe)))
 		return -ENOMEM;
 	t->st.seeded++;

@@ -24,12 +24,14 @@
  * read at the first event that asks (vg_ptable_read_session()), and
  * again after its next exec. */
 struct vg_pt_session {
-	bool read;          /* tried */
 	bool ok;            /* read, and of this process (its start matched) */
 	int32_t tty;        /* stat's tty_nr: 0 none */
 	int sid;            /* its session, in the pid namespace of the /proc */
 	bool has_loginuid;  /* the kernel keeps one (CONFIG_AUDIT) */
 	int64_t loginuid;   /* -1: never set */
+	bool has_status;    /* status read: the rest */
+	int vpid;           /* in its own pid namespace */
+	uint64_t cap_inh, cap_prm, cap_eff;
 };
 
 struct vg_pt_entry {
@@ -49,7 +51,10 @@ struct vg_pt_entry {
 	uint64_t cgroup_id;     /* its cgroup at its last exec or fork: the
 				 * kernel's word at the event (0: unknown) */
 	uint64_t gen;           /* changes whenever the entry does */
-	struct vg_pt_session sess;
+	/* owned; NULL: not read since its exec. Apart, so that the table's
+	 * slots stay small (it is allocated whole, for the most processes
+	 * a host may have) */
+	struct vg_pt_session *sess;
 };
 
 struct vg_ptable;
@@ -85,8 +90,9 @@ int vg_ptable_set_args(struct vg_ptable *t, int pid, const char *args,
 		       size_t len);
 /* @pid's entry, its session part read from @proc_dirfd (a /proc) if it
  * has not been since its exec; NULL when the table has no entry. The
- * part stays unread (ok false) for a process gone, or a pid whose start
- * in /proc is not the entry's. */
+ * part is not ok for a pid whose start in /proc is not the entry's (the
+ * process is gone), and stays NULL for an exited entry or when memory
+ * is short. */
 const struct vg_pt_entry *vg_ptable_read_session(struct vg_ptable *t,
 						 int proc_dirfd, int pid);
 /* @pid's parent is @ppid now (its parent exited: it was reparented to a

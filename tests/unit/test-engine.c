@@ -109,6 +109,8 @@ static int make_root(void **state)
 	put("proc/800/stat", "800 (cat) R 700 800 700 34816 800 0 0 0 0 0 0 0 0 0 20 0 1 0 "
 			     "800 1000000 100\n");
 	put("proc/800/loginuid", "1000");
+	put("proc/800/status", "Name:\tcat\nNSpid:\t800\t5\nCapInh:\t0000000000000000\n"
+			       "CapPrm:\t0000000000200002\nCapEff:\t0000000000200002\n");
 	put("proc/700/stat", "700 (bash) S 600 700 700 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 "
 			     "700 1000000 100\n");
 	put("proc/700/loginuid", "4294967295");
@@ -1238,6 +1240,15 @@ static void test_falco_fields(void **state)
 		{ VG_F_PROC_PCMDLINE, K_OPEN, "proc.pcmdline = \"bash -i\"", "proc.pcmdline = bash" },
 		{ VG_F_PROC_PCMDLINE, K_ORPHAN, "not proc.pcmdline exists", "proc.pcmdline exists" },
 		{ VG_F_PROC_ANAME, K_OPEN, "proc.aname = bash", "proc.aname = cat" },
+		{ VG_F_PROC_ANAME, K_OPEN, "proc.aname = sshd", "proc.aname in (init, systemd)" },
+		{ VG_F_PROC_ANAME, K_OPEN, "proc.aname[0] = cat and proc.aname[1] = bash",
+		  "proc.aname[1] = sshd" },
+		{ VG_F_PROC_ANAME, K_OPEN, "proc.aname[2] = sshd and not proc.aname[3] exists",
+		  "proc.aname[3] exists" },
+		{ VG_F_PROC_APID, K_OPEN, "proc.apid[2] = 600 and proc.apid[0] = 800",
+		  "proc.apid = 1" },
+		{ VG_F_PROC_AEXEPATH, K_OPEN, "proc.aexepath[2] = /usr/sbin/sshd",
+		  "proc.aexepath[1] = /usr/sbin/sshd" },
 		{ VG_F_PROC_ANAME, K_ORPHAN, "not proc.aname exists", "proc.aname exists" },
 		{ VG_F_PROC_APID, K_OPEN, "proc.apid = 700", "proc.apid = 800" },
 		{ VG_F_PROC_AEXE, K_OPEN, "proc.aexe = /usr/bin/bash", "proc.aexe = /usr/bin/cat" },
@@ -1300,6 +1311,22 @@ static void test_falco_fields(void **state)
 		{ VG_F_USER_LOGINUID, K_LIVE_BASH, "user.loginuid = -1", "user.loginuid >= 0" },
 		{ VG_F_USER_LOGINUID, K_LIVE_REUSED, "not user.loginuid exists", "user.loginuid exists" },
 		{ VG_F_USER_LOGINNAME, K_LIVE, "user.loginname = alice", "user.loginname = root" },
+		{ VG_F_PROC_VPID, K_LIVE, "proc.vpid = 5", "proc.vpid = 800" },
+		{ VG_F_PROC_VPID, K_LIVE_BASH, "not proc.vpid exists", "proc.vpid exists" },
+		{ VG_F_THREAD_CAP_EFFECTIVE, K_LIVE,
+		  "thread.cap_effective = \"CAP_DAC_OVERRIDE CAP_SYS_ADMIN\"",
+		  "thread.cap_effective contains CAP_CHOWN" },
+		{ VG_F_THREAD_CAP_EFFECTIVE, K_LIVE_BASH, "not thread.cap_effective exists",
+		  "thread.cap_effective exists" },
+		{ VG_F_THREAD_CAP_PERMITTED, K_LIVE, "thread.cap_permitted contains CAP_SYS_ADMIN",
+		  "thread.cap_permitted contains CAP_SYS_MODULE" },
+		{ VG_F_THREAD_CAP_INHERITABLE, K_LIVE, "thread.cap_inheritable = \"\"",
+		  "thread.cap_inheritable contains CAP" },
+		{ VG_F_FD_IP, K_CONNECT, "fd.ip = 192.0.2.10 and fd.ip = 10.0.0.5", "fd.ip = 127.0.0.1" },
+		{ VG_F_FD_IP, K_OPEN, "not fd.ip exists", "fd.ip exists" },
+		{ VG_F_FD_PORT, K_CONNECT, "fd.port = 22 and fd.port = 40000", "fd.port = 80" },
+		{ VG_F_FD_SOCKFAMILY, K_CONNECT, "fd.sockfamily = ip", "fd.sockfamily = unix" },
+		{ VG_F_FD_SOCKFAMILY, K_OPEN, "not fd.sockfamily exists", "fd.sockfamily exists" },
 		{ VG_F_USER_LOGINNAME, K_LIVE_BASH, "not user.loginname exists", "user.loginname exists" },
 	};
 	bool covered[VG_F_COUNT] = { false };

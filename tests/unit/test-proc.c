@@ -331,10 +331,42 @@ static void test_pidfd_matches_status(void **state)
 	close(proc_fd);
 }
 
+/* Capabilities and the innermost pid from status; a missing or
+ * malformed line is an error, not a zero. */
+static void test_parse_status_extra(void **state)
+{
+	static const char ok[] = "Name:\tcat\nNSpid:\t800\t5\nCapInh:\t0000000000000000\n"
+				 "CapPrm:\t000001ffffffffff\nCapEff:\t0000000000200002\n";
+	static const char host[] = "CapInh:\t0\nCapPrm:\t0\nCapEff:\t0\nNSpid:\t42\n";
+	static const char *const bad[] = {
+		"NSpid:\t800\nCapInh:\t0\nCapPrm:\t0\n",              /* no CapEff */
+		"NSpid:\t800\nCapInh:\t0\nCapPrm:\t0\nCapEff:\tzz\n", /* not hex */
+		"NSpid:\t800\nCapInh:\t0\nCapPrm:\t0\nCapEff:\t00000000000000001\n",
+		"CapInh:\t0\nCapPrm:\t0\nCapEff:\t0\n",               /* no NSpid */
+		"CapInh:\t0\nCapPrm:\t0\nCapEff:\t0\nNSpid:\t800\tx\n",
+		"CapInh:\t0\nCapPrm:\t0\nCapEff:\t0\nNSpid:\t0\n",
+		"CapInh:\t\nCapPrm:\t0\nCapEff:\t0\nNSpid:\t1\n",
+	};
+	struct vg_proc_status_extra x;
+
+	(void)state;
+	assert_int_equal(vg_proc_parse_status_extra(ok, strlen(ok), &x), 0);
+	assert_int_equal(x.vpid, 5);
+	assert_true(x.cap_inh == 0);
+	assert_true(x.cap_prm == 0x1ffffffffffull);
+	assert_true(x.cap_eff == 0x200002ull);
+	assert_int_equal(vg_proc_parse_status_extra(host, strlen(host), &x), 0);
+	assert_int_equal(x.vpid, 42);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (vg_proc_parse_status_extra(bad[i], strlen(bad[i]), &x) != -EBADMSG)
+			fail_msg("case %zu parsed", i);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_stat),
+		cmocka_unit_test(test_parse_status_extra),
 		cmocka_unit_test(test_parse_status),
 		cmocka_unit_test(test_split_args),
 		cmocka_unit_test(test_ns_link),
