@@ -697,6 +697,9 @@ static int get_field(void *ctx, int field, const char *key, size_t key_len,
 	case VG_F_CONTAINER_IMAGE_TAG:
 	case VG_F_CONTAINER_IMAGE_DIGEST:
 		return m ? image_part(m->meta.image, field, ret) : 0;
+	case VG_F_CONTAINER_PRIVILEGED:
+		return m && m->meta.privileged_known
+			       ? bool_val(m->meta.privileged, ret) : 0;
 	case VG_F_CONTAINER_START_TS:
 		return m && m->meta.started_ns
 			       ? num_val((int64_t)m->meta.started_ns, ret) : 0;

@@ -139,6 +139,7 @@ static const struct field_def fields[] = {
 	[VG_F_FD_IP] = FIELD("fd.ip", VG_FILTER_STR, FD_MULTI),
 	[VG_F_FD_PORT] = FIELD("fd.port", VG_FILTER_NUM, FD_MULTI),
 	[VG_F_FD_SOCKFAMILY] = STR("fd.sockfamily"),
+	[VG_F_CONTAINER_PRIVILEGED] = STR("container.privileged"),
 	/* the unit test's own rows, [VG_F_COUNT + i], to test each kind of
 	 * field whatever the fields above are */
 #ifdef VG_FILTER_TEST_FIELDS
@@ -182,7 +183,6 @@ static const struct {
 	{ "fd.lnet", "comparing an address with a network (CIDR) is not in vigil's filter language" },
 	{ "fd.rnet", "comparing an address with a network (CIDR) is not in vigil's filter language" },
 	{ "fd.name_changed", "vigil does not follow a file descriptor's name from call to call" },
-	{ "container.privileged", "vigil's runtime readers do not read whether a container is privileged" },
 	{ "container.mount*", "vigil's runtime readers do not read a container's mounts" },
 	{ "container.healthcheck", "vigil's runtime readers do not read containers' health checks" },
 	{ "container.liveness_probe", "vigil's runtime readers do not read containers' health checks" },

@@ -165,6 +165,7 @@ enum vg_filter_field {
 	VG_F_FD_IP,             /* either end's address: many values */
 	VG_F_FD_PORT,
 	VG_F_FD_SOCKFAMILY,     /* ip, unix */
+	VG_F_CONTAINER_PRIVILEGED, /* "true"/"false", where the runtime says */
 	VG_F_COUNT
 };
 

@@ -53,6 +53,9 @@ struct vg_container_meta {
 	struct vg_kv labels; /* labels, and for OCI bundles the annotations */
 	uint64_t created_ns; /* wall clock, ns since the epoch; 0 unknown */
 	uint64_t started_ns;
+	/* run with every privilege (docker run --privileged), where the
+	 * runtime's state says: docker's HostConfig */
+	bool privileged_known, privileged;
 	int init_pid;        /* 0 unknown */
 	char *state;         /* "running", "paused", "exited", ... */
 	char *rootfs;        /* merged dir, host path */

@@ -103,6 +103,11 @@ static int make_root(void **state)
 			  "toor:x:0:0::/root:/bin/sh\nalice:x:1000:100::/home/alice:/bin/sh\n"
 			  "broken line\n+nis::::::\n");
 	put("etc/group", "root:x:0:\nusers:x:100:alice\n");
+	/* docker run --privileged: K; not: A; B's says nothing */
+	put("var/lib/docker/containers/" ID_K "/hostconfig.json", "{\"Privileged\":true}");
+	put("var/lib/docker/containers/" ID_A "/hostconfig.json",
+	    "{\"Privileged\":false,\"NetworkMode\":\"bridge\"}");
+	put("var/lib/docker/containers/" ID_B "/hostconfig.json", "{\"Privileged\":\"yes\"}");
 	/* the processes of test_falco_fields, as a live /proc shows them:
 	 * cat 800 on pts/0 in bash 700's session, logged in as 1000; pid
 	 * 600 another process than the table's (another start) */
@@ -1100,6 +1105,8 @@ enum fk {
 	K_LIVE,      /* K_OPEN: 800 on pts/0 (34816), session 700, login 1000 */
 	K_LIVE_BASH, /* bash 700 opens: its own session, no terminal, no login */
 	K_LIVE_REUSED, /* sshd 600 opens: /proc/600 is another process now */
+	K_WEB,       /* K_OPEN in container A (not privileged) */
+	K_DB,        /* ... in B (its hostconfig.json says nothing usable) */
 };
 
 /* A process tree: sshd 600 (from /proc: no argv) forks bash 700, bash
@@ -1142,7 +1149,8 @@ static struct vg_event falco_event(enum fk k)
 				 k == K_ORPHAN ? 900 : k == K_LIVE_BASH ? 700
 				 : k == K_LIVE_REUSED ? 600 : 800,
 				 k == K_LIVE_BASH ? 600 : k == K_LIVE_REUSED ? 1 : 700,
-				 k == K_ORPHAN ? CG_HOST : CG_K,
+				 k == K_ORPHAN ? CG_HOST : k == K_WEB ? CG_A
+				 : k == K_DB ? CG_B : CG_K,
 				 k == K_LIVE_BASH ? "bash" : k == K_LIVE_REUSED ? "sshd" : "cat");
 
 	/* 5 µs into the process's life */
@@ -1153,6 +1161,8 @@ static struct vg_event falco_event(enum fk k)
 	case K_LIVE:
 	case K_LIVE_BASH:
 	case K_LIVE_REUSED:
+	case K_WEB:
+	case K_DB:
 		e.open.path = e.open.name = "/var/log/syslog";
 		e.open.ret = 3;
 		e.open.flags = O_WRONLY | O_CREAT | O_TRUNC;
@@ -1327,6 +1337,14 @@ static void test_falco_fields(void **state)
 		{ VG_F_FD_PORT, K_CONNECT, "fd.port = 22 and fd.port = 40000", "fd.port = 80" },
 		{ VG_F_FD_SOCKFAMILY, K_CONNECT, "fd.sockfamily = ip", "fd.sockfamily = unix" },
 		{ VG_F_FD_SOCKFAMILY, K_OPEN, "not fd.sockfamily exists", "fd.sockfamily exists" },
+		{ VG_F_CONTAINER_PRIVILEGED, K_OPEN, "container.privileged = true",
+		  "container.privileged = false" },
+		{ VG_F_CONTAINER_PRIVILEGED, K_WEB, "container.privileged = false",
+		  "container.privileged = true" },
+		{ VG_F_CONTAINER_PRIVILEGED, K_DB, "not container.privileged exists",
+		  "container.privileged exists" },
+		{ VG_F_CONTAINER_PRIVILEGED, K_ORPHAN, "not container.privileged exists",
+		  "container.privileged exists" },
 		{ VG_F_USER_LOGINNAME, K_LIVE_BASH, "not user.loginname exists", "user.loginname exists" },
 	};
 	bool covered[VG_F_COUNT] = { false };
@@ -1335,7 +1353,8 @@ static void test_falco_fields(void **state)
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		for (int want = 1; want >= 0; want--) {
 			struct vigil_ctx *ctx = ctx_new();
-			struct fake *f = fake_new(t[i].k >= K_LIVE ? VG_SRC_LIVE : 0);
+			struct fake *f = fake_new(t[i].k >= K_LIVE && t[i].k <= K_LIVE_REUSED
+							  ? VG_SRC_LIVE : 0);
 			struct vg_engine *en = engine_new(ctx, f);
 			struct got g = { 0 };
 			struct vg_filter *flt = NULL;

@@ -656,6 +656,7 @@ static void *docker_answer_once(void *arg)
 		"\"Image\":\"sha256:abcd\",\"Config\":{\"Image\":\"nginx:1.25\","
 		"\"Labels\":{\"team\":\"api\"}},\"State\":{\"Status\":\"running\","
 		"\"Pid\":100,\"StartedAt\":\"2026-11-24T08:18:56.507318785Z\"},"
+		"\"HostConfig\":{\"Privileged\":true},"
 		"\"GraphDriver\":{\"Name\":\"overlay2\",\"Data\":{"
 		"\"MergedDir\":\"/var/lib/docker/overlay2/x/merged\","
 		"\"UpperDir\":\"/var/lib/docker/overlay2/x/diff\"}}}";
@@ -705,6 +706,7 @@ static void test_docker_api_answers(void **state)
 	assert_string_equal(vg_kv_get(&m->labels, "team"), "api");
 	assert_string_equal(m->state, "running");
 	assert_int_equal(m->init_pid, 100);
+	assert_true(m->privileged_known && m->privileged);
 	assert_string_equal(m->rootfs, "/var/lib/docker/overlay2/x/merged");
 	assert_string_equal(m->upperdir, "/var/lib/docker/overlay2/x/diff");
 	vigil_identity_free(id);
