@@ -1638,7 +1638,8 @@ static bool num_holds(enum op op, int64_t v, const struct lit *l, size_t n)
 static bool str_holds(const struct vg_filter *f, enum op op, const char *s,
 		      size_t len, const struct lit *l, size_t n)
 {
-	const char *ls = f->pool + l->s;
+	/* an empty list has no first value to read */
+	const char *ls = n ? f->pool + l->s : NULL;
 
 	switch (op) {
 	case OP_EQ:

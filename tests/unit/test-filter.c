@@ -1128,6 +1128,8 @@ static const struct match_case lang_cases[] = {
 	{ "fd.name pmatch ()", "0000" },
 	{ "test.types intersects ()", "0000" },
 	{ "evt.res in ()", "0000" },
+	{ "evt.type in ()", "0000" },
+	{ "user.uid in ((), ())", "0000" },
 	{ "proc.name in (socat, (cat, (mv)), ())", "1101" },
 	{ "proc.name in(cat)", "0100" },
 	/* icontains: ASCII either case, nothing else folded */
