@@ -1075,6 +1075,9 @@ static int lang_get(void *ctx, int id, const char *key, size_t key_len,
 	case VG_F_EVT_RES:
 		ret->n = e->res;
 		return e->has_res;
+	case VG_F_USER_UID:
+		ret->n = 0;
+		return 1;
 	case T_ANAME:
 	case T_APID:
 		while (n < 4 && e->aname[n])
