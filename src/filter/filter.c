@@ -335,20 +335,26 @@ static bool op_text_only(enum op op)
 }
 
 enum {
-	NF_NUM = 1u << 0,  /* compare numbers */
-	NF_TEXT = 1u << 1, /* a result field compared as Falco's text */
-	NF_ARG = 1u << 2,  /* the key is an [argument] */
+	NF_NUM = 1u << 0,   /* compare numbers */
+	NF_TEXT = 1u << 1,  /* a result field compared as Falco's text */
+	NF_ARG = 1u << 2,   /* the key is an [argument] */
+	NF_MULTI = 1u << 3, /* the field's FD_MULTI or FD_LIST, copied here
+			     * so that a match reads only the node */
+	NF_LIST = 1u << 4,  /* its FD_LIST */
 };
 
+/* 24 bytes: a comparison's node is one cache line with its neighbours */
 struct node {
 	uint8_t kind;   /* enum kind */
 	uint8_t op;     /* enum op, for N_CMP */
-	uint8_t flags;  /* NF_*, for N_CMP */
 	uint16_t field; /* enum vg_filter_field, for N_CMP */
 	uint32_t size;  /* nodes in this subtree, this one included */
-	uint32_t lit, n_lits;  /* the values: lits[lit .. lit + n_lits) */
+	uint32_t lit;   /* the values: lits[lit .. lit + n_lits) */
+	uint16_t n_lits; /* at most VG_FILTER_MAX_LIST */
+	uint16_t flags; /* NF_*, for N_CMP */
 	uint32_t key, key_len; /* a key or argument, in the pool */
 };
+_Static_assert(VG_FILTER_MAX_LIST <= UINT16_MAX, "n_lits holds a list");
 
 /* Strings live in one pool, by offset, each NUL-terminated too: the
  * pool can move while compiling, and type_bits() wants C strings. */
@@ -1305,7 +1311,7 @@ static int expand_types(struct parser *ps, struct node *nd)
 	if (r == 0 && n_plain) {
 		cmp.op = nd->op == OP_NE ? OP_EQ : nd->op;
 		cmp.lit = (uint32_t)ps->n_lits;
-		cmp.n_lits = (uint32_t)n_plain;
+		cmp.n_lits = (uint16_t)n_plain;
 		r = grow(&ps->lits, &ps->cap_lits, ps->n_lits + n_plain,
 			 sizeof(*ps->lits));
 		for (size_t k = 0; r == 0 && k < n; k++)
@@ -1347,7 +1353,7 @@ static int expand_types(struct parser *ps, struct node *nd)
 				p += *p == ' ';
 			}
 		}
-		a.n_lits = (uint32_t)(ps->n_lits - a.lit);
+		a.n_lits = (uint16_t)(ps->n_lits - a.lit);
 		if (a.n_lits == 1)
 			a.op = OP_EQ;
 		if (r == 0)
@@ -1401,6 +1407,10 @@ static int parse_cmp(struct parser *ps)
 		return r;
 	if (fd->type == VG_FILTER_NUM && !(fd->flags & FD_RES))
 		nd.flags |= NF_NUM;
+	if (fd->flags & (FD_MULTI | FD_LIST))
+		nd.flags |= NF_MULTI;
+	if (fd->flags & FD_LIST)
+		nd.flags |= NF_LIST;
 
 	nd.lit = (uint32_t)ps->n_lits;
 	if (op_takes_list(op)) {
@@ -1633,8 +1643,8 @@ static bool icontains(const char *s, size_t n, const char *p, size_t m)
 	return false;
 }
 
-static bool class_match(const char *p, size_t i, size_t end, unsigned char c,
-			bool fold)
+static inline __attribute__((always_inline)) bool
+class_match(const char *p, size_t i, size_t end, unsigned char c, bool fold)
 {
 	bool neg = p[i] == '!', hit = false;
 	unsigned char lc = (unsigned char)lower((char)c), uc = (unsigned char)upper((char)c);
@@ -1661,9 +1671,10 @@ static bool class_match(const char *p, size_t i, size_t end, unsigned char c,
  * Iterative, with one backtrack point: the last '*' seen. An earlier
  * star never needs to be revisited, since the later one can absorb
  * whatever it would have, so the cost is at most pattern × subject,
- * never exponential.
+ * never exponential. Inlined where it is called, so that glob pays
+ * nothing for iglob's case folding.
  */
-static bool glob_match(const char *p, size_t pn, const char *s, size_t sn,
+static inline __attribute__((always_inline)) bool glob_match(const char *p, size_t pn, const char *s, size_t sn,
 		       bool fold)
 {
 	size_t pi = 0, si = 0, star_p = SIZE_MAX, star_s = 0;
@@ -1741,7 +1752,10 @@ static bool path_prefix(const char *p, size_t pn, const char *s, size_t sn)
 	return true;
 }
 
-static bool num_holds(enum op op, int64_t v, const struct lit *l, size_t n)
+/* Inlined, as str_holds() and value_holds(): a call each comparison
+ * costs a tenth of a simple match. */
+static inline __attribute__((always_inline)) bool
+num_holds(enum op op, int64_t v, const struct lit *l, size_t n)
 {
 	switch (op) {
 	case OP_EQ:
@@ -1767,10 +1781,12 @@ static bool num_holds(enum op op, int64_t v, const struct lit *l, size_t n)
 	}
 }
 
-static bool str_holds(const struct vg_filter *f, enum op op, const char *s,
-		      size_t len, const struct lit *l, size_t n)
+static inline __attribute__((always_inline)) bool
+str_holds(const struct vg_filter *f, enum op op, const char *s, size_t len,
+	  const struct lit *l, size_t n)
 {
-	const char *ls = f->pool + l->s;
+	/* an empty list has no first value to read */
+	const char *ls = n ? f->pool + l->s : NULL;
 
 	switch (op) {
 	case OP_EQ:
@@ -1883,7 +1899,7 @@ static size_t res_text(int64_t n, char buf[static 24], const char **ret)
 }
 
 /* @nd's comparison on one value of its field. */
-static bool value_holds(const struct vg_filter *f, const struct node *nd,
+static inline __attribute__((always_inline)) bool value_holds(const struct vg_filter *f, const struct node *nd,
 			enum op op, const struct vg_fval *v)
 {
 	const struct lit *l = f->lits + nd->lit;
@@ -1902,13 +1918,12 @@ static bool cmp_holds(const struct vg_filter *f, const struct node *nd,
 		      vg_filter_get_fn get, void *ctx)
 {
 	const char *key = nd->key_len ? f->pool + nd->key : NULL;
-	unsigned fl = fields[nd->field].flags;
 	struct vg_fval v = { .s = NULL };
 	uint32_t i;
 
 	if (!get)
 		return false;
-	if (!(fl & (FD_MULTI | FD_LIST))) {
+	if (!(nd->flags & NF_MULTI)) {
 		if (get(ctx, nd->field, key, nd->key_len, &v) <= 0)
 			return false;
 		return nd->op == OP_EXISTS || value_holds(f, nd, nd->op, &v);
@@ -1920,14 +1935,14 @@ static bool cmp_holds(const struct vg_filter *f, const struct node *nd,
 		if (nd->op == OP_EXISTS)
 			return true;
 		/* a list field's 'in': every value in the set */
-		if ((fl & FD_LIST) && nd->op == OP_IN) {
+		if ((nd->flags & NF_LIST) && nd->op == OP_IN) {
 			if (!value_holds(f, nd, OP_IN, &v))
 				return false;
 		} else if (value_holds(f, nd, nd->op, &v)) {
 			return true;
 		}
 	}
-	return i > 0 && (fl & FD_LIST) && nd->op == OP_IN;
+	return i > 0 && (nd->flags & NF_LIST) && nd->op == OP_IN;
 }
 
 static bool eval(const struct vg_filter *f, size_t i, vg_filter_get_fn get,

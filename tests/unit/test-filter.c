@@ -737,7 +737,7 @@ static uint64_t type_bits(const char *name, void *ctx)
 }
 
 #define T(n) (1ull << (n))
-enum { EXEC, EXIT, FORK, OPEN, CONNECT, ACCEPT, BIND };
+enum { EXEC, EXIT, FORK, OPEN, CONNECT, ACCEPT, BIND, FILE_ = 12 };
 
 struct mask_case {
 	const char *text;
@@ -763,6 +763,15 @@ static const struct mask_case mask_cases[] = {
 	{ "proc.name = sh", UINT64_MAX },
 	{ "not not evt.type = exec", UINT64_MAX },
 	{ "evt.type = exit and (evt.type = exit or user.uid = 0)", T(EXIT) },
+	/* Falco's: a syscall name with a file action is the file type's */
+	{ "evt.type = rename", T(FILE_) },
+	{ "evt.type in (rename, open, mkdirat)", T(FILE_) | T(OPEN) },
+	{ "evt.type in (rename) and proc.name = mv", T(FILE_) },
+	{ "evt.type != rename", UINT64_MAX },
+	{ "evt.type intersects (open, execve)", T(OPEN) | T(EXEC) },
+	{ "evt.type in ()", 0 },
+	{ "evt.type in () or evt.type = fork", T(FORK) },
+	{ "evt.type pmatch (open)", UINT64_MAX },
 };
 
 static void test_type_mask(void **state)
@@ -1075,6 +1084,9 @@ static int lang_get(void *ctx, int id, const char *key, size_t key_len,
 	case VG_F_EVT_RES:
 		ret->n = e->res;
 		return e->has_res;
+	case VG_F_USER_UID:
+		ret->n = 0;
+		return 1;
 	case T_ANAME:
 	case T_APID:
 		while (n < 4 && e->aname[n])
@@ -1128,8 +1140,15 @@ static const struct match_case lang_cases[] = {
 	{ "fd.name pmatch ()", "0000" },
 	{ "test.types intersects ()", "0000" },
 	{ "evt.res in ()", "0000" },
+	{ "evt.type in ()", "0000" },
+	{ "user.uid in ((), ())", "0000" },
 	{ "proc.name in (socat, (cat, (mv)), ())", "1101" },
 	{ "proc.name in(cat)", "0100" },
+	/* Falco's spacing: none needed before '(' or around symbols */
+	{ "not(proc.name = cat)", "1011" },
+	{ "proc.name = cat or(proc.name = mv)", "0101" },
+	{ "proc.name = mv and(evt.res<0)", "0001" },
+	{ "test.apid>=200", "0110" },
 	/* icontains: ASCII either case, nothing else folded */
 	{ "proc.cmdline icontains exec:/bin/sh", "1000" },
 	{ "proc.cmdline contains exec:/bin/sh", "0000" },
