@@ -344,7 +344,10 @@ static struct vigil_ctx *ctx_new(void)
 static struct vg_engine *engine_new(struct vigil_ctx *ctx, struct fake *f)
 {
 	char err[256] = "";
-	const struct vg_engine_opts o = { .ctx = ctx, .src = &f->base };
+	/* a table for a test's few processes, not a host's: an engine is
+	 * made for each of hundreds of cases, under valgrind and ASan too */
+	const struct vg_engine_opts o = { .ctx = ctx, .src = &f->base,
+					  .ptable_max = 1024 };
 	struct vg_engine *en = vg_engine_new(&o, err, sizeof(err));
 
 	if (!en)
