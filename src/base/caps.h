@@ -28,4 +28,8 @@
  * the reason in @err. */
 int vg_caps_limit(const int *keep, size_t n, char *err, size_t errsz);
 
+/* Falco's name of capability @cap ("CAP_SYS_ADMIN"); NULL beyond the
+ * ones it names. */
+const char *vg_cap_name(unsigned cap);
+
 #endif

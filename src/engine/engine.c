@@ -18,6 +18,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include "base/userdb.h"
 #include "base/util.h"
 #include "proc/proc.h"
 
@@ -303,6 +304,7 @@ static void deliver(struct vg_engine *en, struct vg_event *e)
 {
 	if (!some_sink_takes(en, e))
 		return;
+	e->x.num = ++en->num;
 	enrich(en, e);
 	if (metadata_pending(en, e)) {
 		hold(en, e);
@@ -583,8 +585,13 @@ static int on_event(void *ctx, struct vg_event *e)
 		deliver(en, e);
 		break;
 	case VG_E_EXEC:
+		/* the kernel's comm at the exec is the new program's */
 		vg_ptable_exec(en->pt, (int)e->t.pid, (int)e->t.ppid, e->t.start_ns,
-			       e->exec.exe, NULL);
+			       e->exec.exe, e->t.comm);
+		/* kept whole only: its children's proc.pcmdline */
+		if (!e->exec.args_truncated && !e->exec.args_incomplete)
+			vg_ptable_set_args(en->pt, (int)e->t.pid, e->exec.args,
+					   e->exec.args_len);
 		vg_ptable_set_cgroup(en->pt, (int)e->t.pid, e->t.cgroup_id);
 		life_exec(en, e); /* "running" comes before the exec itself */
 		deliver(en, e);
@@ -1014,6 +1021,7 @@ void vg_engine_free(struct vg_engine *en)
 	vg_source_free(en->src);
 	vg_renderer_free(en->rend);
 	vg_ptable_free(en->pt);
+	vg_userdb_free(en->userdb);
 	free(en);
 }
 

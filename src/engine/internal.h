@@ -111,6 +111,9 @@ struct vg_engine {
 	uint32_t host_mntns;
 	struct vg_engine_stats st;
 	uint64_t seq;      /* events some sink took */
+	uint64_t num;      /* events some sink's types took (evt.num) */
+	struct vg_userdb *userdb; /* user.name, group.name; made at the
+				   * first lookup */
 	/* the attribution of the event being dispatched, kept for the next
 	 * of the same cgroup (a storm's come from one) until metadata is
 	 * collected or a cgroup goes */

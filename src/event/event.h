@@ -228,6 +228,10 @@ struct vg_event {
 						    * container's) */
 		uint64_t seq;          /* the engine's number for it, once some
 					* sink takes it: monotonic */
+		uint64_t num;          /* evt.num: the engine's number for
+					* every event it enriched, from 1,
+					* before any filter (so filters see
+					* it); monotonic */
 	} x;
 	/* the engine's exec ids: the process's, its parent's, a fork's
 	 * child's ("" when unknown) */

@@ -103,6 +103,18 @@ int vg_proc_parse_stat(const char *buf, size_t len, struct vg_proc *p)
 	p->ppid = (int)v;
 	if (vg_parse_u64(tok[19], &p->start_ticks) < 0)
 		return -EBADMSG;
+	if (vg_parse_u64(tok[2], &v) < 0 || v > INT32_MAX)
+		return -EBADMSG;
+	p->pgrp = (int)v;
+	if (vg_parse_u64(tok[3], &v) < 0 || v > INT32_MAX)
+		return -EBADMSG;
+	p->session = (int)v;
+	/* printed as a signed int: a device number with the top bit set
+	 * reads negative */
+	if (tok[4][0] == '-' ? vg_parse_u64(tok[4] + 1, &v) < 0 || v > 0x80000000u
+			     : vg_parse_u64(tok[4], &v) < 0 || v > INT32_MAX)
+		return -EBADMSG;
+	p->tty_nr = (int32_t)(tok[4][0] == '-' ? -(int64_t)v : (int64_t)v);
 	return 0;
 }
 
@@ -435,4 +447,81 @@ void vg_exec_id_format(const char *boot_id, int pid, uint64_t start_ticks,
 	snprintf(buf, bufsz, "%.16s-%d-%llu",
 		 boot_id && *boot_id ? boot_id : "0000000000000000", pid,
 		 (unsigned long long)start_ticks);
+}
+
+/* The value of line "@key:\t..." of @buf, up to its newline, into @out. */
+static bool status_line(const char *buf, size_t len, const char *key,
+			char *out, size_t outsz)
+{
+	size_t kl = strlen(key);
+
+	for (size_t i = 0; i + kl < len;) {
+		const char *nl = memchr(buf + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - buf) : len;
+
+		if (end - i > kl && memcmp(buf + i, key, kl) == 0 &&
+		    buf[i + kl] == ':') {
+			size_t s = i + kl + 1, n;
+
+			while (s < end && (buf[s] == '\t' || buf[s] == ' '))
+				s++;
+			n = end - s;
+			if (n >= outsz)
+				return false;
+			memcpy(out, buf + s, n);
+			out[n] = '\0';
+			return true;
+		}
+		i = end + 1;
+	}
+	return false;
+}
+
+static int parse_hex64(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+	size_t n = 0;
+
+	for (; *s; s++, n++) {
+		unsigned d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (*s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else
+			return -EBADMSG;
+		if (n == 16)
+			return -EBADMSG;
+		v = v << 4 | d;
+	}
+	if (!n)
+		return -EBADMSG;
+	*ret = v;
+	return 0;
+}
+
+int vg_proc_parse_status_extra(const char *buf, size_t len,
+			       struct vg_proc_status_extra *ret)
+{
+	struct vg_proc_status_extra x = { 0 };
+	char line[512], *last;
+	uint64_t v;
+
+	if (!status_line(buf, len, "CapInh", line, sizeof(line)) ||
+	    parse_hex64(line, &x.cap_inh) < 0 ||
+	    !status_line(buf, len, "CapPrm", line, sizeof(line)) ||
+	    parse_hex64(line, &x.cap_prm) < 0 ||
+	    !status_line(buf, len, "CapEff", line, sizeof(line)) ||
+	    parse_hex64(line, &x.cap_eff) < 0 ||
+	    !status_line(buf, len, "NSpid", line, sizeof(line)))
+		return -EBADMSG;
+	/* the innermost namespace's is the last */
+	last = strrchr(line, '\t');
+	last = last ? last + 1 : line;
+	if (vg_parse_u64(last, &v) < 0 || !v || v > INT32_MAX)
+		return -EBADMSG;
+	x.vpid = (int)v;
+	*ret = x;
+	return 0;
 }

@@ -66,6 +66,10 @@ struct vg_proc {
 	uint32_t gid, egid, sgid, fsgid;
 	char comm[VG_COMM_MAX];
 	uint64_t start_ticks;   /* field 22 of stat: clock ticks since boot */
+	int pgrp, session;      /* fields 5 and 6: in the pid namespace of
+				 * the /proc read */
+	int32_t tty_nr;         /* field 7: the controlling terminal's
+				 * device number, 0 for none */
 
 	/* NULL when the kernel does not say (kernel thread, zombie, EACCES);
 	 * the matching *_err holds the -errno. */
@@ -125,6 +129,16 @@ size_t vg_proc_read_nspid(int proc_dirfd, const char *task, int *ret,
 /* Parsers, exposed for tests and fuzzing. Return 0 or -EBADMSG. */
 int vg_proc_parse_stat(const char *buf, size_t len, struct vg_proc *p);
 int vg_proc_parse_status(const char *buf, size_t len, struct vg_proc *p);
+/* From a status text: the capability sets (CapInh, CapPrm, CapEff, in
+ * that order) and the pid in the innermost pid namespace (the last of
+ * NSpid). Returns 0, or -EBADMSG when a line is missing or not the
+ * kernel's. */
+struct vg_proc_status_extra {
+	uint64_t cap_inh, cap_prm, cap_eff;
+	int vpid;
+};
+int vg_proc_parse_status_extra(const char *buf, size_t len,
+			       struct vg_proc_status_extra *ret);
 int vg_proc_split_args(char *buf, size_t len, char ***ret_argv,
 		       size_t *ret_argc);
 /* "pid:[4026531836]" → 4026531836 */

@@ -63,12 +63,27 @@ struct vg_ptable *vg_ptable_new(size_t max, const char *boot_id, long clk_tck)
 	return t;
 }
 
+/* The slots are one allocation for the most processes the table may
+ * hold; at 256 bytes a slot the default table stays within what glibc
+ * keeps on its heap after a first free (32 MiB), rather than a fresh
+ * mmap whose every page faults again: engines made and freed in a row
+ * (tests, replays) pay that each time. */
+_Static_assert(sizeof(struct vg_pt_entry) <= 256, "a process table slot grew");
+
+/* What an entry owns. */
+static void entry_release(struct vg_pt_entry *e)
+{
+	free(e->exe);
+	free(e->args);
+	free(e->sess);
+}
+
 void vg_ptable_free(struct vg_ptable *t)
 {
 	if (!t)
 		return;
 	for (size_t i = 0; i < t->cap; i++)
-		free(t->slots[i].exe);
+		entry_release(&t->slots[i]);
 	free(t->slots);
 	free(t);
 }
@@ -92,7 +107,7 @@ const struct vg_pt_entry *vg_ptable_get(const struct vg_ptable *t, int pid)
 
 static void remove_slot(struct vg_ptable *t, size_t i)
 {
-	free(t->slots[i].exe);
+	entry_release(&t->slots[i]);
 	t->slots[i] = (struct vg_pt_entry){ 0 };
 	t->n--;
 	/* backward shift: entries after the hole that probed past it move
@@ -130,7 +145,7 @@ static struct vg_pt_entry *insert(struct vg_ptable *t, int pid)
 
 	if (e) {
 		/* a stale entry (a missed exit): start afresh */
-		free(e->exe);
+		entry_release(e);
 		*e = (struct vg_pt_entry){ .pid = pid };
 		e->seq = ++t->seq;
 		e->gen = ++t->gen;
@@ -196,6 +211,14 @@ int vg_ptable_fork(struct vg_ptable *t, int ppid, int pid, uint64_t start_ns)
 		memcpy(e->comm, p->comm, sizeof(e->comm));
 		if (p->exe && !(e->exe = strdup(p->exe)))
 			return -ENOMEM;
+		if (p->args && !(e->args = malloc(p->args_len))) {
+			set_ids(t, e);
+			return -ENOMEM;
+		}
+		if (p->args) {
+			memcpy(e->args, p->args, p->args_len);
+			e->args_len = p->args_len;
+		}
 	} else {
 		t->st.misses++;
 	}
@@ -221,12 +244,94 @@ int vg_ptable_exec(struct vg_ptable *t, int pid, int ppid, uint64_t start_ns,
 	e->ppid = ppid;
 	free(e->exe);
 	e->exe = NULL;
+	/* a new program: the old argv is not its; its login and terminal
+	 * are read again (a login's child sets them before the exec) */
+	free(e->sess);
+	e->sess = NULL;
+	free(e->args);
+	e->args = NULL;
+	e->args_len = 0;
 	if (exe && !(e->exe = strdup(exe)))
 		return -ENOMEM;
 	if (comm)
 		snprintf(e->comm, sizeof(e->comm), "%s", comm);
 	set_ids(t, e);
 	return 0;
+}
+
+int vg_ptable_set_args(struct vg_ptable *t, int pid, const char *args,
+		       size_t len)
+{
+	struct vg_pt_entry *e = pid > 0 ? find(t, pid) : NULL;
+
+	if (!e)
+		return 0;
+	free(e->args);
+	e->args = NULL;
+	e->args_len = 0;
+	if (!args || !len || len > VG_PT_ARGS_MAX)
+		return 0;
+	e->args = malloc(len);
+	if (!e->args)
+		return -ENOMEM;
+	memcpy(e->args, args, len);
+	e->args_len = (uint32_t)len;
+	e->gen = ++t->gen;
+	return 0;
+}
+
+const struct vg_pt_entry *vg_ptable_read_session(struct vg_ptable *t,
+						 int proc_dirfd, int pid)
+{
+	struct vg_pt_entry *e = pid > 0 ? find(t, pid) : NULL;
+	char path[32], buf[32], *status = NULL;
+	struct vg_proc_status_extra x;
+	struct vg_pt_session *ss;
+	struct vg_proc p;
+	size_t len = 0;
+	bool cut = false;
+	uint64_t v;
+	ssize_t n;
+
+	if (!e || e->sess || e->exited)
+		return e;
+	ss = calloc(1, sizeof(*ss));
+	if (!ss)
+		return e;
+	/* loginuid and status first, then stat: a start that matches says
+	 * they were this process's (a pid reused between has another) */
+	snprintf(path, sizeof(path), "%d/loginuid", pid);
+	n = vg_read_small_at(proc_dirfd, path, buf, sizeof(buf));
+	if (n > 0) {
+		buf[n] = '\0';
+		if (buf[n - 1] == '\n')
+			buf[n - 1] = '\0';
+		if (vg_parse_u64(buf, &v) == 0 && v <= UINT32_MAX) {
+			ss->has_loginuid = true;
+			/* (uid_t)-1: no login set it, as Falco shows it */
+			ss->loginuid = v == UINT32_MAX ? -1 : (int64_t)v;
+		}
+	}
+	snprintf(path, sizeof(path), "%d/status", pid);
+	if (vg_read_proc_at(proc_dirfd, path, 16384, &status, &len, &cut) == 0 &&
+	    !cut && vg_proc_parse_status_extra(status, len, &x) == 0) {
+		ss->has_status = true;
+		ss->vpid = x.vpid;
+		ss->cap_inh = x.cap_inh;
+		ss->cap_prm = x.cap_prm;
+		ss->cap_eff = x.cap_eff;
+	}
+	free(status);
+	if (vg_proc_read_stat(proc_dirfd, pid, &p) == 0 &&
+	    p.start_ticks == e->start_ticks) {
+		ss->ok = true;
+		ss->tty = p.tty_nr;
+		ss->sid = p.session;
+	} else {
+		*ss = (struct vg_pt_session){ 0 };
+	}
+	e->sess = ss;
+	return e;
 }
 
 void vg_ptable_reparent(struct vg_ptable *t, int pid, int ppid)
@@ -288,6 +393,11 @@ int vg_ptable_seed_entry(struct vg_ptable *t, int pid, int ppid,
 	snprintf(e->comm, sizeof(e->comm), "%s", comm ? comm : "");
 	free(e->exe);
 	e->exe = NULL;
+	free(e->args);
+	e->args = NULL;
+	e->args_len = 0;
+	free(e->sess);
+	e->sess = NULL;
 	if (exe && !(e->exe = strdup(exe)))
 		return -ENOMEM;
 	t->st.seeded++;
@@ -300,6 +410,21 @@ void vg_ptable_seed_finish(struct vg_ptable *t)
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->slots[i].pid)
 			set_ids(t, &t->slots[i]);
+}
+
+/* A seeded process's argv, from its cmdline, when it is whole (a
+ * kernel thread has none). */
+static void seed_args(struct vg_ptable *t, int proc_dirfd, int pid)
+{
+	char path[32], *buf = NULL;
+	size_t len = 0;
+	bool cut = false;
+
+	snprintf(path, sizeof(path), "%d/cmdline", pid);
+	if (vg_read_proc_at(proc_dirfd, path, VG_PT_ARGS_MAX, &buf, &len, &cut) == 0 &&
+	    !cut && len)
+		vg_ptable_set_args(t, pid, buf, len);
+	free(buf);
 }
 
 int vg_ptable_seed(struct vg_ptable *t, int proc_dirfd)
@@ -334,6 +459,7 @@ int vg_ptable_seed(struct vg_ptable *t, int proc_dirfd)
 			closedir(d);
 			return -ENOMEM;
 		}
+		seed_args(t, proc_dirfd, (int)pid);
 		n++;
 	}
 	closedir(d);

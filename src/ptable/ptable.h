@@ -14,8 +14,25 @@
  */
 
 #define VG_PT_EXEC_ID_MAX 64
+/* Bytes of argv an entry keeps: a longer one is not kept (a cut argv
+ * would compare as another command line). */
+#define VG_PT_ARGS_MAX 4096
 /* How many exited processes stay findable; the longest gone leaves first. */
 #define VG_PT_EXITED_KEEP 1024
+
+/* What /proc says of a live process that its event records do not:
+ * read at the first event that asks (vg_ptable_read_session()), and
+ * again after its next exec. */
+struct vg_pt_session {
+	bool ok;            /* read, and of this process (its start matched) */
+	int32_t tty;        /* stat's tty_nr: 0 none */
+	int sid;            /* its session, in the pid namespace of the /proc */
+	bool has_loginuid;  /* the kernel keeps one (CONFIG_AUDIT) */
+	int64_t loginuid;   /* -1: never set */
+	bool has_status;    /* status read: the rest */
+	int vpid;           /* in its own pid namespace */
+	uint64_t cap_inh, cap_prm, cap_eff;
+};
 
 struct vg_pt_entry {
 	int pid;                /* 0: free */
@@ -25,11 +42,19 @@ struct vg_pt_entry {
 	char parent_exec_id[VG_PT_EXEC_ID_MAX]; /* "" when unknown */
 	char comm[16];
 	char *exe;              /* owned; NULL when unknown */
+	char *args;             /* owned: argv, NUL-separated (at most
+				 * VG_PT_ARGS_MAX bytes); NULL when unknown
+				 * or longer than that */
+	uint32_t args_len;
 	uint64_t seq;           /* insertion order, for eviction */
 	bool exited;            /* gone; kept a while for late events */
 	uint64_t cgroup_id;     /* its cgroup at its last exec or fork: the
 				 * kernel's word at the event (0: unknown) */
 	uint64_t gen;           /* changes whenever the entry does */
+	/* owned; NULL: not read since its exec. Apart, so that the table's
+	 * slots stay small (it is allocated whole, for the most processes
+	 * a host may have) */
+	struct vg_pt_session *sess;
 };
 
 struct vg_ptable;
@@ -58,6 +83,18 @@ int vg_ptable_fork(struct vg_ptable *t, int ppid, int pid, uint64_t start_ns);
  * entry when the process was not known. */
 int vg_ptable_exec(struct vg_ptable *t, int pid, int ppid, uint64_t start_ns,
 		   const char *exe, const char *comm);
+/* @pid's argv is @args (@len bytes, NUL-separated), whole; NULL (or
+ * longer than VG_PT_ARGS_MAX): not known. A fork's child inherits it.
+ * Returns 0, or -ENOMEM (the entry's argv is then unknown). */
+int vg_ptable_set_args(struct vg_ptable *t, int pid, const char *args,
+		       size_t len);
+/* @pid's entry, its session part read from @proc_dirfd (a /proc) if it
+ * has not been since its exec; NULL when the table has no entry. The
+ * part is not ok for a pid whose start in /proc is not the entry's (the
+ * process is gone), and stays NULL for an exited entry or when memory
+ * is short. */
+const struct vg_pt_entry *vg_ptable_read_session(struct vg_ptable *t,
+						 int proc_dirfd, int pid);
 /* @pid's parent is @ppid now (its parent exited: it was reparented to a
  * subreaper or init). */
 void vg_ptable_reparent(struct vg_ptable *t, int pid, int ppid);

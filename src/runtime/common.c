@@ -291,3 +291,31 @@ void vg_read_init_pid(int root_fd, const char *path,
 		vg_set_str(&ret->state, faccessat(root_fd, proc, F_OK, 0) == 0
 					       ? "running" : "stopped");
 }
+
+void vg_image_ref_split(const char *ref, struct vg_image_ref *ret)
+{
+	const char *at, *slash, *colon;
+	size_t end;
+
+	*ret = (struct vg_image_ref){ 0 };
+	if (!ref)
+		return;
+	end = strlen(ref);
+	at = strchr(ref, '@');
+	if (at) {
+		ret->digest_off = (size_t)(at - ref) + 1;
+		ret->digest_len = end - ret->digest_off;
+		end = (size_t)(at - ref);
+	}
+	/* a tag's ':' comes after the last '/': one before it is a
+	 * registry's port */
+	slash = memrchr(ref, '/', end);
+	colon = memrchr(slash ? slash + 1 : ref, ':',
+			end - (slash ? (size_t)(slash + 1 - ref) : 0));
+	if (colon) {
+		ret->tag_off = (size_t)(colon - ref) + 1;
+		ret->tag_len = end - ret->tag_off;
+		end = (size_t)(colon - ref);
+	}
+	ret->repo_len = end;
+}

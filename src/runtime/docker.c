@@ -40,6 +40,18 @@ static const char *docker_state(const json_t *st)
 	return "exited";
 }
 
+/* HostConfig's Privileged: the API's inspect answer holds HostConfig,
+ * the daemon's files keep it apart in hostconfig.json. */
+static void docker_privileged(const json_t *hc, struct vg_container_meta *ret)
+{
+	const json_t *p = json_object_get(hc, "Privileged");
+
+	if (!json_is_boolean(p))
+		return;
+	ret->privileged_known = true;
+	ret->privileged = json_is_true(p);
+}
+
 /* config.v2.json and the API's inspect answer share these fields. */
 static int docker_apply(const json_t *root, struct vg_container_meta *ret)
 {
@@ -62,6 +74,7 @@ static int docker_apply(const json_t *root, struct vg_container_meta *ret)
 	if (vg_json_to_kv(json_object_get(config, "Labels"), &ret->labels) ==
 	    -ENOMEM)
 		r = -ENOMEM;
+	docker_privileged(json_object_get(root, "HostConfig"), ret);
 	ret->created_ns = vg_parse_rfc3339(vg_json_str(root, "Created"));
 	if (json_is_object(state)) {
 		ret->started_ns = vg_parse_rfc3339(vg_json_str(state, "StartedAt"));
@@ -89,6 +102,24 @@ int vg_docker_parse_config(const char *buf, size_t len,
 	r = docker_apply(root, ret);
 	json_decref(root);
 	return r;
+}
+
+/* hostconfig.json, beside config.v2.json: what `docker run` was told
+ * about the host (privileges). Missing or unreadable, it leaves those
+ * unknown and the rest of the metadata whole. */
+static void docker_hostconfig(const struct vg_runtime_cfg *cfg, int root_fd,
+			      struct vg_container_meta *ret)
+{
+	struct vg_container_meta tmp = { 0 };
+	char path[512];
+	json_t *hc;
+
+	snprintf(path, sizeof(path), "%s/containers/%s/hostconfig.json",
+		 cfg->docker_root, ret->id);
+	hc = vg_json_load_at(root_fd, path, VG_STATE_FILE_MAX, &tmp, "hostconfig.json");
+	docker_privileged(hc, ret);
+	json_decref(hc);
+	vg_container_meta_release(&tmp);
 }
 
 /* The overlay2 layer of the container's read-write layer. */
@@ -222,6 +253,7 @@ void vg_docker_read(const struct vg_runtime_cfg *cfg, int root_fd,
 		    strcmp(driver, "."))
 			docker_layer(cfg, root_fd, driver, ret);
 		json_decref(root);
+		docker_hostconfig(cfg, root_fd, ret);
 	}
 	if (!ret->rootfs) {
 		/* The containerd image store keeps no overlay2 layer: the

@@ -53,6 +53,9 @@ struct vg_container_meta {
 	struct vg_kv labels; /* labels, and for OCI bundles the annotations */
 	uint64_t created_ns; /* wall clock, ns since the epoch; 0 unknown */
 	uint64_t started_ns;
+	/* run with every privilege (docker run --privileged), where the
+	 * runtime's state says: docker's HostConfig */
+	bool privileged_known, privileged;
 	int init_pid;        /* 0 unknown */
 	char *state;         /* "running", "paused", "exited", ... */
 	char *rootfs;        /* merged dir, host path */
@@ -67,6 +70,16 @@ struct vg_container_meta {
 };
 
 void vg_container_meta_release(struct vg_container_meta *m);
+
+/* An image reference split as Falco's container.image.* fields show it:
+ * [registry[:port]/]path[:tag][@digest]. Each part is @ref's bytes at
+ * its offset and length; a length of 0: the reference has none. */
+struct vg_image_ref {
+	size_t repo_len;             /* from @ref's start */
+	size_t tag_off, tag_len;
+	size_t digest_off, digest_len; /* after the '@' */
+};
+void vg_image_ref_split(const char *ref, struct vg_image_ref *ret);
 
 /*
  * Read the metadata of container @m->container_id of runtime @m->runtime

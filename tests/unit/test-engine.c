@@ -97,6 +97,31 @@ static int make_root(void **state)
 	put("proc/sys/kernel/random/boot_id", "cabb7c05-ed1b-46df-9a11-5c3e2f1d0b9a\n");
 	put("proc/stat", "cpu  1 2 3 4\nbtime 1795000000\n");
 	put("proc/1/mountinfo", "");
+	/* the host's user database (user.name, group.name): uid 0 twice,
+	 * the first line wins */
+	put("etc/passwd", "# the host's\nroot:x:0:0:root:/root:/bin/sh\n"
+			  "toor:x:0:0::/root:/bin/sh\nalice:x:1000:100::/home/alice:/bin/sh\n"
+			  "broken line\n+nis::::::\n");
+	put("etc/group", "root:x:0:\nusers:x:100:alice\n");
+	/* docker run --privileged: K; not: A; B's says nothing */
+	put("var/lib/docker/containers/" ID_K "/hostconfig.json", "{\"Privileged\":true}");
+	put("var/lib/docker/containers/" ID_A "/hostconfig.json",
+	    "{\"Privileged\":false,\"NetworkMode\":\"bridge\"}");
+	put("var/lib/docker/containers/" ID_B "/hostconfig.json", "{\"Privileged\":\"yes\"}");
+	/* the processes of test_falco_fields, as a live /proc shows them:
+	 * cat 800 on pts/0 in bash 700's session, logged in as 1000; pid
+	 * 600 another process than the table's (another start) */
+	put("proc/800/stat", "800 (cat) R 700 800 700 34816 800 0 0 0 0 0 0 0 0 0 20 0 1 0 "
+			     "800 1000000 100\n");
+	put("proc/800/loginuid", "1000");
+	put("proc/800/status", "Name:\tcat\nNSpid:\t800\t5\nCapInh:\t0000000000000000\n"
+			       "CapPrm:\t0000000000200002\nCapEff:\t0000000000200002\n");
+	put("proc/700/stat", "700 (bash) S 600 700 700 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 "
+			     "700 1000000 100\n");
+	put("proc/700/loginuid", "4294967295");
+	put("proc/600/stat", "600 (sshd) S 1 600 600 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 "
+			     "599 1000000 100\n");
+	put("proc/600/loginuid", "0");
 	docker(ID_A, "web", "nginx:1.25", "{\"team\":\"blue\"}", "/docker/" ID_A,
 	       4201);
 	docker(ID_B, "db", "docker.io/library/busybox:1.36", "{}", "/docker/" ID_B,
@@ -319,7 +344,10 @@ static struct vigil_ctx *ctx_new(void)
 static struct vg_engine *engine_new(struct vigil_ctx *ctx, struct fake *f)
 {
 	char err[256] = "";
-	const struct vg_engine_opts o = { .ctx = ctx, .src = &f->base };
+	/* a table for a test's few processes, not a host's: an engine is
+	 * made for each of hundreds of cases, under valgrind and ASan too */
+	const struct vg_engine_opts o = { .ctx = ctx, .src = &f->base,
+					  .ptable_max = 1024 };
 	struct vg_engine *en = vg_engine_new(&o, err, sizeof(err));
 
 	if (!en)
@@ -1059,7 +1087,306 @@ static void test_filter_fields(void **state)
 			vigil_ctx_free(ctx);
 		}
 	}
-	for (int i = 0; i < VG_F_COUNT; i++)
+	/* Falco's fields: test_falco_fields */
+	for (int i = 0; i < VG_F_EVT_NUM; i++)
+		if (!covered[i])
+			fail_msg("no filter test for field %s", vg_filter_field_name(i));
+}
+
+/* What test_falco_fields filters on. */
+enum fk {
+	K_OPEN,      /* cat (pid 800, child of bash 700, of sshd 600) writes
+		      * /var/log/syslog: fd 3, O_WRONLY|O_CREAT|O_TRUNC, 0755 */
+	K_OPEN_FAIL, /* its open of /etc/shadow fails: ENOENT */
+	K_OPEN_DIR,  /* it opens /etc with O_DIRECTORY */
+	K_ORPHAN,    /* pid 900, uid 4242, no table entry, on the host */
+	K_CONNECT,   /* tcp 10.0.0.5:40000 -> 192.0.2.10:22 */
+	K_RENAME,    /* /tmp/a -> /tmp/b */
+	K_SYMLINK,   /* /tmp/l -> ../etc/shadow */
+	K_UNLINK,    /* /tmp/gone */
+	/* a live source: /proc (the host root's) says more */
+	K_LIVE,      /* K_OPEN: 800 on pts/0 (34816), session 700, login 1000 */
+	K_LIVE_BASH, /* bash 700 opens: its own session, no terminal, no login */
+	K_LIVE_REUSED, /* sshd 600 opens: /proc/600 is another process now */
+	K_WEB,       /* K_OPEN in container A (not privileged) */
+	K_DB,        /* ... in B (its hostconfig.json says nothing usable) */
+};
+
+/* A process tree: sshd 600 (from /proc: no argv) forks bash 700, bash
+ * forks 800, which runs cat. */
+static void push_tree(struct fake *f)
+{
+	struct vg_event e;
+
+	e = task(VG_E_EXEC, 600, 1, CG_K, "sshd");
+	e.exec.exe = "/usr/sbin/sshd";
+	e.exec.args = "sshd\0-D";
+	e.exec.args_len = 8;
+	e.exec.args_truncated = true; /* a cut argv is not kept */
+	push(f, &e);
+	e = task(VG_E_FORK, 600, 1, CG_K, "sshd");
+	e.fork.child_pid = e.fork.child_tid = 700;
+	e.fork.child_start_ns = 700 * 10000000ull;
+	push(f, &e);
+	e = task(VG_E_EXEC, 700, 600, CG_K, "bash");
+	e.exec.exe = "/usr/bin/bash";
+	e.exec.args = "bash\0-i";
+	e.exec.args_len = 8;
+	push(f, &e);
+	e = task(VG_E_FORK, 700, 600, CG_K, "bash");
+	e.fork.child_pid = e.fork.child_tid = 800;
+	e.fork.child_start_ns = 800 * 10000000ull;
+	push(f, &e);
+	e = task(VG_E_EXEC, 800, 700, CG_K, "cat");
+	e.exec.exe = "/usr/bin/cat";
+	e.exec.args = "cat\0-n\0/etc/passwd";
+	e.exec.args_len = 19;
+	push(f, &e);
+}
+
+static struct vg_event falco_event(enum fk k)
+{
+	bool file = k >= K_RENAME && k <= K_UNLINK;
+	struct vg_event e = task(file ? VG_E_FILE
+				 : k == K_CONNECT ? VG_E_CONNECT : VG_E_OPEN,
+				 k == K_ORPHAN ? 900 : k == K_LIVE_BASH ? 700
+				 : k == K_LIVE_REUSED ? 600 : 800,
+				 k == K_LIVE_BASH ? 600 : k == K_LIVE_REUSED ? 1 : 700,
+				 k == K_ORPHAN ? CG_HOST : k == K_WEB ? CG_A
+				 : k == K_DB ? CG_B : CG_K,
+				 k == K_LIVE_BASH ? "bash" : k == K_LIVE_REUSED ? "sshd" : "cat");
+
+	/* 5 µs into the process's life */
+	e.t.ktime_ns = e.t.start_ns + 5000;
+	switch (k) {
+	case K_OPEN:
+	case K_ORPHAN:
+	case K_LIVE:
+	case K_LIVE_BASH:
+	case K_LIVE_REUSED:
+	case K_WEB:
+	case K_DB:
+		e.open.path = e.open.name = "/var/log/syslog";
+		e.open.ret = 3;
+		e.open.flags = O_WRONLY | O_CREAT | O_TRUNC;
+		e.open.mode = 0755;
+		e.t.uid = k == K_ORPHAN ? 4242 : 1000;
+		e.t.gid = k == K_ORPHAN ? 4242 : 100;
+		break;
+	case K_OPEN_FAIL:
+		e.open.path = e.open.name = "/etc/shadow";
+		e.open.ret = -2;
+		break;
+	case K_OPEN_DIR:
+		e.open.path = "../etc";
+		e.open.name = "/etc";
+		e.open.ret = 4;
+		e.open.flags = O_RDONLY | O_DIRECTORY;
+		break;
+	case K_CONNECT:
+		e.net.fd = 5;
+		e.net.family = AF_INET;
+		e.net.sock_type = SOCK_STREAM;
+		e.net.server = (struct vg_event_addr){ AF_INET, 22, "192.0.2.10" };
+		e.net.client = (struct vg_event_addr){ AF_INET, 40000, "10.0.0.5" };
+		break;
+	case K_RENAME:
+		e.file.action = VG_FA_RENAME;
+		e.file.path = "b";
+		e.file.name = "/tmp/b";
+		e.file.path2 = "a";
+		e.file.name2 = "/tmp/a";
+		e.file.fd = -1;
+		break;
+	case K_SYMLINK:
+		e.file.action = VG_FA_SYMLINK;
+		e.file.path = e.file.name = "/tmp/l";
+		e.file.path2 = "../etc/shadow";
+		e.file.fd = -1;
+		break;
+	case K_UNLINK:
+		e.file.action = VG_FA_DELETE;
+		e.file.path = e.file.name = "/tmp/gone";
+		e.file.fd = -1;
+		break;
+	}
+	return e;
+}
+
+/* Falco's fields, each on an event that has it (and one the filter
+ * does not match), and on one that lacks it: absent, never made up. */
+static void test_falco_fields(void **state)
+{
+	static const struct {
+		int field;
+		enum fk k;
+		const char *yes, *no;
+	} t[] = {
+		{ VG_F_EVT_NUM, K_OPEN, "evt.num = 1", "evt.num = 0" },
+		{ VG_F_EVT_RAWRES, K_OPEN_FAIL, "evt.rawres = -2", "evt.rawres >= 0" },
+		{ VG_F_EVT_RAWRES, K_OPEN, "evt.rawres = 3", "evt.rawres < 0" },
+		{ VG_F_EVT_DIR, K_OPEN, "evt.dir = \"<\"", "evt.dir = \">\"" },
+		{ VG_F_EVT_IS_OPEN_READ, K_OPEN, "evt.is_open_read = false", "evt.is_open_read = true" },
+		{ VG_F_EVT_IS_OPEN_READ, K_OPEN_DIR, "evt.is_open_read = true", "evt.is_open_read = false" },
+		{ VG_F_EVT_IS_OPEN_READ, K_RENAME, "evt.is_open_read = false", "not evt.is_open_read exists" },
+		{ VG_F_EVT_IS_OPEN_WRITE, K_OPEN, "evt.is_open_write = true", "evt.is_open_write = false" },
+		{ VG_F_EVT_IS_OPEN_WRITE, K_OPEN_DIR, "evt.is_open_write = false", "evt.is_open_write = true" },
+		{ VG_F_EVT_IS_OPEN_EXEC, K_OPEN, "evt.is_open_exec = true", "evt.is_open_exec = false" },
+		{ VG_F_EVT_IS_OPEN_EXEC, K_OPEN_DIR, "evt.is_open_exec = false", "evt.is_open_exec = true" },
+		{ VG_F_EVT_ARG, K_OPEN, "evt.arg.flags = O_WRONLY|O_CREAT|O_TRUNC",
+		  "evt.arg.flags contains O_RDONLY" },
+		{ VG_F_EVT_ARG, K_OPEN_DIR, "evt.arg.flags = O_RDONLY|O_DIRECTORY and evt.arg.name = /etc",
+		  "evt.arg.flags contains O_TRUNC" },
+		{ VG_F_EVT_ARG, K_RENAME, "evt.arg.oldpath = /tmp/a and evt.arg.newpath = /tmp/b",
+		  "evt.arg.flags exists or evt.arg.target exists" },
+		{ VG_F_EVT_ARG, K_SYMLINK, "evt.arg.target = ../etc/shadow and evt.arg.linkpath = /tmp/l",
+		  "evt.arg.oldpath exists" },
+		{ VG_F_EVT_ARG, K_UNLINK, "evt.arg.name = /tmp/gone and evt.arg.path = /tmp/gone",
+		  "evt.arg.newpath exists" },
+		{ VG_F_EVT_ARG, K_CONNECT, "not evt.arg.flags exists", "evt.arg.name exists" },
+		{ VG_F_PROC_EXEPATH, K_OPEN, "proc.exepath = /usr/bin/cat", "proc.exepath = /usr/bin/bash" },
+		{ VG_F_PROC_PNAME, K_OPEN, "proc.pname = bash", "proc.pname = sshd" },
+		{ VG_F_PROC_PNAME, K_ORPHAN, "not proc.pname exists", "proc.pname exists" },
+		{ VG_F_PROC_PEXE, K_OPEN, "proc.pexe = /usr/bin/bash", "proc.pexe = /usr/bin/cat" },
+		{ VG_F_PROC_PEXEPATH, K_OPEN, "proc.pexepath = /usr/bin/bash", "proc.pexepath = /usr/bin/cat" },
+		{ VG_F_PROC_PEXEPATH, K_ORPHAN, "not proc.pexepath exists", "proc.pexepath exists" },
+		{ VG_F_PROC_PCMDLINE, K_OPEN, "proc.pcmdline = \"bash -i\"", "proc.pcmdline = bash" },
+		{ VG_F_PROC_PCMDLINE, K_ORPHAN, "not proc.pcmdline exists", "proc.pcmdline exists" },
+		{ VG_F_PROC_ANAME, K_OPEN, "proc.aname = bash", "proc.aname = cat" },
+		{ VG_F_PROC_ANAME, K_OPEN, "proc.aname = sshd", "proc.aname in (init, systemd)" },
+		{ VG_F_PROC_ANAME, K_OPEN, "proc.aname[0] = cat and proc.aname[1] = bash",
+		  "proc.aname[1] = sshd" },
+		{ VG_F_PROC_ANAME, K_OPEN, "proc.aname[2] = sshd and not proc.aname[3] exists",
+		  "proc.aname[3] exists" },
+		{ VG_F_PROC_APID, K_OPEN, "proc.apid[2] = 600 and proc.apid[0] = 800",
+		  "proc.apid = 1" },
+		{ VG_F_PROC_AEXEPATH, K_OPEN, "proc.aexepath[2] = /usr/sbin/sshd",
+		  "proc.aexepath[1] = /usr/sbin/sshd" },
+		{ VG_F_PROC_ANAME, K_ORPHAN, "not proc.aname exists", "proc.aname exists" },
+		{ VG_F_PROC_APID, K_OPEN, "proc.apid = 700", "proc.apid = 800" },
+		{ VG_F_PROC_AEXE, K_OPEN, "proc.aexe = /usr/bin/bash", "proc.aexe = /usr/bin/cat" },
+		{ VG_F_PROC_AEXEPATH, K_OPEN, "proc.aexepath = /usr/bin/bash", "proc.aexepath = /usr/bin/cat" },
+		{ VG_F_PROC_DURATION, K_OPEN, "proc.duration = 5000", "proc.duration > 5000" },
+		{ VG_F_USER_NAME, K_OPEN, "user.name = alice", "user.name = root" },
+		{ VG_F_USER_NAME, K_ORPHAN, "not user.name exists", "user.name exists" },
+		{ VG_F_GROUP_NAME, K_OPEN, "group.name = users", "group.name = root" },
+		{ VG_F_GROUP_NAME, K_ORPHAN, "not group.name exists", "group.name exists" },
+		{ VG_F_FD_NUM, K_OPEN, "fd.num = 3", "fd.num = 4" },
+		{ VG_F_FD_NUM, K_OPEN_FAIL, "fd.num < 0", "fd.num >= 0" },
+		{ VG_F_FD_NUM, K_CONNECT, "fd.num = 5", "fd.num = 3" },
+		{ VG_F_FD_NUM, K_RENAME, "not fd.num exists", "fd.num exists" },
+		{ VG_F_FD_TYPE, K_OPEN, "fd.type = file", "fd.type = directory" },
+		{ VG_F_FD_TYPE, K_OPEN_DIR, "fd.type = directory", "fd.type = file" },
+		{ VG_F_FD_TYPE, K_CONNECT, "fd.type = ipv4", "fd.type = ipv6" },
+		{ VG_F_FD_TYPE, K_OPEN_FAIL, "not fd.type exists", "fd.type exists" },
+		{ VG_F_FD_TYPECHAR, K_OPEN, "fd.typechar = f", "fd.typechar = d" },
+		{ VG_F_FD_TYPECHAR, K_OPEN_DIR, "fd.typechar = d", "fd.typechar = f" },
+		{ VG_F_FD_TYPECHAR, K_CONNECT, "fd.typechar = 4", "fd.typechar = 6" },
+		{ VG_F_FD_TYPECHAR, K_OPEN_FAIL, "not fd.typechar exists", "fd.typechar exists" },
+		{ VG_F_FD_DIRECTORY, K_OPEN, "fd.directory = /var/log", "fd.directory = /var" },
+		{ VG_F_FD_DIRECTORY, K_OPEN_DIR, "fd.directory = /etc", "fd.directory = /" },
+		{ VG_F_FD_DIRECTORY, K_OPEN_FAIL, "fd.directory = /etc", "fd.directory = /etc/shadow" },
+		{ VG_F_FD_DIRECTORY, K_CONNECT, "not fd.directory exists", "fd.directory exists" },
+		{ VG_F_FD_FILENAME, K_OPEN, "fd.filename = syslog", "fd.filename = /var/log/syslog" },
+		{ VG_F_FD_FILENAME, K_UNLINK, "fd.filename = gone", "fd.filename = tmp" },
+		{ VG_F_FD_FILENAME, K_OPEN_DIR, "not fd.filename exists", "fd.filename exists" },
+		{ VG_F_FD_L4PROTO, K_CONNECT, "fd.l4proto = tcp", "fd.l4proto = udp" },
+		{ VG_F_FD_L4PROTO, K_OPEN, "not fd.l4proto exists", "fd.l4proto exists" },
+		{ VG_F_FD_LIP, K_CONNECT, "fd.lip = 10.0.0.5", "fd.lip = 192.0.2.10" },
+		{ VG_F_FD_LPORT, K_CONNECT, "fd.lport = 40000", "fd.lport = 22" },
+		{ VG_F_FD_RIP, K_CONNECT, "fd.rip = 192.0.2.10", "fd.rip = 10.0.0.5" },
+		{ VG_F_FD_RPORT, K_CONNECT, "fd.rport = 22", "fd.rport = 40000" },
+		{ VG_F_FD_RPORT, K_OPEN, "not fd.rport exists", "fd.rport exists" },
+		{ VG_F_FD_CONNECTED, K_CONNECT, "fd.connected = true", "fd.connected = false" },
+		{ VG_F_FD_CONNECTED, K_OPEN, "not fd.connected exists", "fd.connected exists" },
+		{ VG_F_CONTAINER_IMAGE_REPOSITORY, K_OPEN, "container.image.repository = nginx",
+		  "container.image.repository = nginx:1.25" },
+		{ VG_F_CONTAINER_IMAGE_REPOSITORY, K_ORPHAN, "not container.image.repository exists",
+		  "container.image.repository exists" },
+		{ VG_F_CONTAINER_IMAGE_TAG, K_OPEN, "container.image.tag = 1.25", "container.image.tag = latest" },
+		{ VG_F_CONTAINER_IMAGE_DIGEST, K_OPEN, "not container.image.digest exists",
+		  "container.image.digest exists" },
+		{ VG_F_CONTAINER_START_TS, K_OPEN, "container.start_ts = 1795508336507318785",
+		  "container.start_ts = 0" },
+		{ VG_F_CONTAINER_START_TS, K_ORPHAN, "not container.start_ts exists",
+		  "container.start_ts exists" },
+		{ VG_F_FD_NAMERAW, K_OPEN_DIR, "fd.nameraw = ../etc", "fd.nameraw = /etc" },
+		{ VG_F_FD_NAMERAW, K_RENAME, "fd.nameraw = b", "fd.nameraw = /tmp/b" },
+		{ VG_F_FD_NAMERAW, K_CONNECT, "not fd.nameraw exists", "fd.nameraw exists" },
+		{ VG_F_PROC_TTY, K_LIVE, "proc.tty = 34816", "proc.tty = 0" },
+		{ VG_F_PROC_TTY, K_LIVE_BASH, "proc.tty = 0", "proc.tty != 0" },
+		{ VG_F_PROC_TTY, K_LIVE_REUSED, "not proc.tty exists", "proc.tty exists" },
+		{ VG_F_PROC_TTY, K_OPEN, "not proc.tty exists", "proc.tty exists" }, /* a replay */
+		{ VG_F_PROC_SNAME, K_LIVE, "proc.sname = bash", "proc.sname = cat" },
+		{ VG_F_PROC_SNAME, K_LIVE_BASH, "proc.sname = bash", "proc.sname = sshd" },
+		{ VG_F_PROC_SNAME, K_LIVE_REUSED, "not proc.sname exists", "proc.sname exists" },
+		{ VG_F_USER_LOGINUID, K_LIVE, "user.loginuid = 1000", "user.loginuid = -1" },
+		{ VG_F_USER_LOGINUID, K_LIVE_BASH, "user.loginuid = -1", "user.loginuid >= 0" },
+		{ VG_F_USER_LOGINUID, K_LIVE_REUSED, "not user.loginuid exists", "user.loginuid exists" },
+		{ VG_F_USER_LOGINNAME, K_LIVE, "user.loginname = alice", "user.loginname = root" },
+		{ VG_F_PROC_VPID, K_LIVE, "proc.vpid = 5", "proc.vpid = 800" },
+		{ VG_F_PROC_VPID, K_LIVE_BASH, "not proc.vpid exists", "proc.vpid exists" },
+		{ VG_F_THREAD_CAP_EFFECTIVE, K_LIVE,
+		  "thread.cap_effective = \"CAP_DAC_OVERRIDE CAP_SYS_ADMIN\"",
+		  "thread.cap_effective contains CAP_CHOWN" },
+		{ VG_F_THREAD_CAP_EFFECTIVE, K_LIVE_BASH, "not thread.cap_effective exists",
+		  "thread.cap_effective exists" },
+		{ VG_F_THREAD_CAP_PERMITTED, K_LIVE, "thread.cap_permitted contains CAP_SYS_ADMIN",
+		  "thread.cap_permitted contains CAP_SYS_MODULE" },
+		{ VG_F_THREAD_CAP_INHERITABLE, K_LIVE, "thread.cap_inheritable = \"\"",
+		  "thread.cap_inheritable contains CAP" },
+		{ VG_F_FD_IP, K_CONNECT, "fd.ip = 192.0.2.10 and fd.ip = 10.0.0.5", "fd.ip = 127.0.0.1" },
+		{ VG_F_FD_IP, K_OPEN, "not fd.ip exists", "fd.ip exists" },
+		{ VG_F_FD_PORT, K_CONNECT, "fd.port = 22 and fd.port = 40000", "fd.port = 80" },
+		{ VG_F_FD_SOCKFAMILY, K_CONNECT, "fd.sockfamily = ip", "fd.sockfamily = unix" },
+		{ VG_F_FD_SOCKFAMILY, K_OPEN, "not fd.sockfamily exists", "fd.sockfamily exists" },
+		{ VG_F_CONTAINER_PRIVILEGED, K_OPEN, "container.privileged = true",
+		  "container.privileged = false" },
+		{ VG_F_CONTAINER_PRIVILEGED, K_WEB, "container.privileged = false",
+		  "container.privileged = true" },
+		{ VG_F_CONTAINER_PRIVILEGED, K_DB, "not container.privileged exists",
+		  "container.privileged exists" },
+		{ VG_F_CONTAINER_PRIVILEGED, K_ORPHAN, "not container.privileged exists",
+		  "container.privileged exists" },
+		{ VG_F_USER_LOGINNAME, K_LIVE_BASH, "not user.loginname exists", "user.loginname exists" },
+	};
+	bool covered[VG_F_COUNT] = { false };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		for (int want = 1; want >= 0; want--) {
+			struct vigil_ctx *ctx = ctx_new();
+			struct fake *f = fake_new(t[i].k >= K_LIVE && t[i].k <= K_LIVE_REUSED
+							  ? VG_SRC_LIVE : 0);
+			struct vg_engine *en = engine_new(ctx, f);
+			struct got g = { 0 };
+			struct vg_filter *flt = NULL;
+			struct vg_filter_error fe = { 0 };
+			const char *expr = want ? t[i].yes : t[i].no;
+			struct vg_event e = falco_event(t[i].k);
+			struct vg_sink s = { .types = VG_E_BIT(e.type), .emit = collect,
+					     .ctx = &g, .mode = VG_OUTPUT_JSON };
+
+			if (vg_filter_compile(expr, &flt, &fe) < 0)
+				fail_msg("'%s': %s", expr, fe.msg);
+			s.filter = flt;
+			push_cgroups(f);
+			push_tree(f);
+			push(f, &e);
+			assert_int_equal(vg_engine_add_sink(en, &s, NULL, 0), 0);
+			vg_engine_start(en);
+			run(en);
+			if ((g.n == 1) != want)
+				fail_msg("'%s' should %smatch (%zu lines)", expr,
+					 want ? "" : "not ", g.n);
+			covered[t[i].field] = true;
+			got_free(&g);
+			vg_filter_free(flt);
+			vg_engine_free(en);
+			vigil_ctx_free(ctx);
+		}
+	}
+	for (int i = VG_F_EVT_NUM; i < VG_F_COUNT; i++)
 		if (!covered[i])
 			fail_msg("no filter test for field %s", vg_filter_field_name(i));
 }
@@ -1469,6 +1796,7 @@ int main(void)
 		cmocka_unit_test(test_drop_set),
 		cmocka_unit_test(test_hold),
 		cmocka_unit_test(test_filter_fields),
+		cmocka_unit_test(test_falco_fields),
 		cmocka_unit_test(test_forged_claim),
 		cmocka_unit_test(test_verify_pending),
 		cmocka_unit_test(test_verify_witness),

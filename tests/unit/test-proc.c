@@ -54,7 +54,28 @@ static void test_parse_stat(void **state)
 			assert_int_equal(p.ppid, 7);
 			assert_int_equal(p.start_ticks, 777);
 			assert_int_equal(p.state, 'S');
+			assert_int_equal(p.pgrp, 100);
+			assert_int_equal(p.session, 100);
+			assert_int_equal(p.tty_nr, 0);
 		}
+	}
+	/* the controlling terminal (pts/0), and a number printed negative */
+	{
+		static const char pts[] = "9 (bash) S 7 9 8 34816 -1 4194560 100 0 0 0 1 2 0 0 "
+					  "20 0 1 0 777 1000000 100\n";
+		static const char neg[] = "9 (bash) S 7 9 8 -2147483648 -1 4194560 100 0 0 0 1 "
+					  "2 0 0 20 0 1 0 777 1000000 100\n";
+		static const char bad[] = "9 (bash) S 7 9 8 -2147483649 -1 4194560 100 0 0 0 1 "
+					  "2 0 0 20 0 1 0 777 1000000 100\n";
+		struct vg_proc p = { 0 };
+
+		assert_int_equal(vg_proc_parse_stat(pts, strlen(pts), &p), 0);
+		assert_int_equal(p.tty_nr, 34816);
+		assert_int_equal(p.pgrp, 9);
+		assert_int_equal(p.session, 8);
+		assert_int_equal(vg_proc_parse_stat(neg, strlen(neg), &p), 0);
+		assert_int_equal(p.tty_nr, INT32_MIN);
+		assert_int_equal(vg_proc_parse_stat(bad, strlen(bad), &p), -EBADMSG);
 	}
 }
 
@@ -310,10 +331,42 @@ static void test_pidfd_matches_status(void **state)
 	close(proc_fd);
 }
 
+/* Capabilities and the innermost pid from status; a missing or
+ * malformed line is an error, not a zero. */
+static void test_parse_status_extra(void **state)
+{
+	static const char ok[] = "Name:\tcat\nNSpid:\t800\t5\nCapInh:\t0000000000000000\n"
+				 "CapPrm:\t000001ffffffffff\nCapEff:\t0000000000200002\n";
+	static const char host[] = "CapInh:\t0\nCapPrm:\t0\nCapEff:\t0\nNSpid:\t42\n";
+	static const char *const bad[] = {
+		"NSpid:\t800\nCapInh:\t0\nCapPrm:\t0\n",              /* no CapEff */
+		"NSpid:\t800\nCapInh:\t0\nCapPrm:\t0\nCapEff:\tzz\n", /* not hex */
+		"NSpid:\t800\nCapInh:\t0\nCapPrm:\t0\nCapEff:\t00000000000000001\n",
+		"CapInh:\t0\nCapPrm:\t0\nCapEff:\t0\n",               /* no NSpid */
+		"CapInh:\t0\nCapPrm:\t0\nCapEff:\t0\nNSpid:\t800\tx\n",
+		"CapInh:\t0\nCapPrm:\t0\nCapEff:\t0\nNSpid:\t0\n",
+		"CapInh:\t\nCapPrm:\t0\nCapEff:\t0\nNSpid:\t1\n",
+	};
+	struct vg_proc_status_extra x;
+
+	(void)state;
+	assert_int_equal(vg_proc_parse_status_extra(ok, strlen(ok), &x), 0);
+	assert_int_equal(x.vpid, 5);
+	assert_true(x.cap_inh == 0);
+	assert_true(x.cap_prm == 0x1ffffffffffull);
+	assert_true(x.cap_eff == 0x200002ull);
+	assert_int_equal(vg_proc_parse_status_extra(host, strlen(host), &x), 0);
+	assert_int_equal(x.vpid, 42);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (vg_proc_parse_status_extra(bad[i], strlen(bad[i]), &x) != -EBADMSG)
+			fail_msg("case %zu parsed", i);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_stat),
+		cmocka_unit_test(test_parse_status_extra),
 		cmocka_unit_test(test_parse_status),
 		cmocka_unit_test(test_split_args),
 		cmocka_unit_test(test_ns_link),

@@ -291,6 +291,38 @@ static void test_seed(void **state)
 	free(root);
 }
 
+/* argv kept whole or not at all, inherited by a fork, gone at an exec. */
+static void test_args(void **state)
+{
+	struct vg_ptable *t = vg_ptable_new(64, BOOT, 100);
+	const struct vg_pt_entry *e;
+	static char big[VG_PT_ARGS_MAX + 1];
+
+	(void)state;
+	assert_int_equal(vg_ptable_exec(t, 100, 1, 5 * TICK, "/bin/sh", "sh"), 0);
+	assert_null(vg_ptable_get(t, 100)->args);
+	assert_int_equal(vg_ptable_set_args(t, 100, "sh\0-c\0x", 7), 0);
+	e = vg_ptable_get(t, 100);
+	assert_int_equal(e->args_len, 7);
+	assert_memory_equal(e->args, "sh\0-c\0x", 7);
+	assert_int_equal(vg_ptable_fork(t, 100, 101, 7 * TICK), 0);
+	e = vg_ptable_get(t, 101);
+	assert_int_equal(e->args_len, 7);
+	assert_memory_equal(e->args, "sh\0-c\0x", 7);
+	/* a new program: not its parent's argv */
+	assert_int_equal(vg_ptable_exec(t, 101, 100, 7 * TICK, "/bin/cat", "cat"), 0);
+	assert_null(vg_ptable_get(t, 101)->args);
+	/* too long: not kept, the old one dropped */
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(vg_ptable_set_args(t, 100, big, sizeof(big)), 0);
+	assert_null(vg_ptable_get(t, 100)->args);
+	assert_int_equal(vg_ptable_set_args(t, 100, big, VG_PT_ARGS_MAX), 0);
+	assert_int_equal(vg_ptable_get(t, 100)->args_len, VG_PT_ARGS_MAX);
+	/* an unknown pid: nothing to do */
+	assert_int_equal(vg_ptable_set_args(t, 555, "x", 1), 0);
+	vg_ptable_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_eviction_counted),
 		cmocka_unit_test(test_against_model),
 		cmocka_unit_test(test_seed),
+		cmocka_unit_test(test_args),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -656,6 +656,7 @@ static void *docker_answer_once(void *arg)
 		"\"Image\":\"sha256:abcd\",\"Config\":{\"Image\":\"nginx:1.25\","
 		"\"Labels\":{\"team\":\"api\"}},\"State\":{\"Status\":\"running\","
 		"\"Pid\":100,\"StartedAt\":\"2026-11-24T08:18:56.507318785Z\"},"
+		"\"HostConfig\":{\"Privileged\":true},"
 		"\"GraphDriver\":{\"Name\":\"overlay2\",\"Data\":{"
 		"\"MergedDir\":\"/var/lib/docker/overlay2/x/merged\","
 		"\"UpperDir\":\"/var/lib/docker/overlay2/x/diff\"}}}";
@@ -705,6 +706,7 @@ static void test_docker_api_answers(void **state)
 	assert_string_equal(vg_kv_get(&m->labels, "team"), "api");
 	assert_string_equal(m->state, "running");
 	assert_int_equal(m->init_pid, 100);
+	assert_true(m->privileged_known && m->privileged);
 	assert_string_equal(m->rootfs, "/var/lib/docker/overlay2/x/merged");
 	assert_string_equal(m->upperdir, "/var/lib/docker/overlay2/x/diff");
 	vigil_identity_free(id);
@@ -944,6 +946,42 @@ static void test_kv(void **state)
 	vg_kv_release(&b); /* twice is fine */
 }
 
+/* Falco's container.image.repository, .tag, .digest of a reference. */
+static void test_image_ref_split(void **state)
+{
+	static const struct {
+		const char *ref, *repo, *tag, *digest;
+	} t[] = {
+		{ "nginx", "nginx", "", "" },
+		{ "nginx:1.25", "nginx", "1.25", "" },
+		{ "docker.io/library/busybox:1.36", "docker.io/library/busybox", "1.36", "" },
+		{ "localhost:5000/app", "localhost:5000/app", "", "" },
+		{ "localhost:5000/app:v1", "localhost:5000/app", "v1", "" },
+		{ "repo@sha256:abcd", "repo", "", "sha256:abcd" },
+		{ "reg:443/a/b:t@sha256:ef", "reg:443/a/b", "t", "sha256:ef" },
+		{ "", "", "", "" },
+		{ ":x", "", "x", "" },
+	};
+	struct vg_image_ref r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *s = t[i].ref;
+
+		vg_image_ref_split(s, &r);
+		if (strlen(t[i].repo) != r.repo_len || strncmp(s, t[i].repo, r.repo_len) ||
+		    strlen(t[i].tag) != r.tag_len ||
+		    strncmp(s + r.tag_off, t[i].tag, r.tag_len) ||
+		    strlen(t[i].digest) != r.digest_len ||
+		    strncmp(s + r.digest_off, t[i].digest, r.digest_len))
+			fail_msg("'%s': repo '%.*s' tag '%.*s' digest '%.*s'", s,
+				 (int)r.repo_len, s, (int)r.tag_len, s + r.tag_off,
+				 (int)r.digest_len, s + r.digest_off);
+	}
+	vg_image_ref_split(NULL, &r);
+	assert_int_equal(r.repo_len + r.tag_len + r.digest_len, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -966,6 +1004,7 @@ int main(void)
 		cmocka_unit_test(test_fast_path_by_cgroup_id),
 		cmocka_unit_test(test_pod_resolve),
 		cmocka_unit_test(test_kv),
+		cmocka_unit_test(test_image_ref_split),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

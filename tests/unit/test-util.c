@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "base/userdb.h"
 #include "base/util.h"
 
 static void test_parse_numbers(void **state)
@@ -346,9 +347,67 @@ static void test_open_state(void **state)
 	remove_tree(root_fd);
 }
 
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Names from <root>/etc/passwd and group: the first line of an id, odd
+ * lines skipped, a changed file read again at the next check only, a
+ * missing one answers nothing. */
+static void test_userdb(void **state)
+{
+	char dir[] = "/tmp/vigil-test-userdb.XXXXXX", etc[600], cmd[700];
+	struct vg_userdb *db;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(etc, sizeof(etc), "%s/etc", dir);
+	assert_int_equal(mkdir(etc, 0755), 0);
+	write_file(etc, "passwd", "root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\n"
+				  "#bob:x:7:7::/:/bin/sh\n+:::\nnoid:x::1::/:\n"
+				  "big:x:4294967296:1::/:\nalice:x:1000:100::/:/bin/sh");
+	write_file(etc, "group", "users:x:100:alice\n");
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	db = vg_userdb_new(fd);
+	assert_non_null(db);
+	assert_string_equal(vg_userdb_user(db, 0, 1), "root");
+	assert_string_equal(vg_userdb_user(db, 1000, 1), "alice"); /* no newline */
+	assert_null(vg_userdb_user(db, 7, 1));
+	assert_null(vg_userdb_user(db, 1, 1));
+	assert_string_equal(vg_userdb_group(db, 100, 1), "users");
+	assert_null(vg_userdb_group(db, 0, 1));
+
+	/* changed: seen at the next check, not before */
+	write_file(etc, "passwd", "carol:x:1000:100::/:/bin/sh\n");
+	assert_string_equal(vg_userdb_user(db, 1000, 2), "alice");
+	assert_string_equal(vg_userdb_user(db, 1000, 2 + VG_USERDB_RECHECK_NS), "carol");
+	assert_null(vg_userdb_user(db, 0, 2 + VG_USERDB_RECHECK_NS));
+	/* gone: nothing */
+	snprintf(cmd, sizeof(cmd), "%s/passwd", etc);
+	assert_int_equal(unlink(cmd), 0);
+	assert_null(vg_userdb_user(db, 1000, 3 + 2 * VG_USERDB_RECHECK_NS));
+	vg_userdb_free(db);
+	vg_userdb_free(NULL);
+	assert_null(vg_userdb_user(NULL, 0, 0));
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_userdb),
 		cmocka_unit_test(test_parse_numbers),
 		cmocka_unit_test(test_read_bounded),
 		cmocka_unit_test(test_strings),
