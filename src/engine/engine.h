@@ -63,6 +63,7 @@ struct vg_sink {
 					 * resolved path, or a rename's or
 					 * link's source, matching */
 	enum vg_output_mode mode;
+	bool raw;                       /* renders itself: emit gets no line */
 	vg_sink_fn emit;
 	void *ctx;
 	/* the engine's */
@@ -158,6 +159,13 @@ struct vg_engine_stats {
 	uint64_t lost_unknown;    /* losses reported without a count */
 };
 void vg_engine_stats(const struct vg_engine *en, struct vg_engine_stats *ret);
+
+/* Calls @fn with the field getter the filters see for @e (valid during
+ * the call only), for a sink that evaluates expressions of its own (the
+ * rules engine). */
+void vg_engine_with_fields(struct vg_engine *en, const struct vg_event *e,
+			   void (*fn)(vg_filter_get_fn get, void *get_ctx, void *arg),
+			   void *arg);
 
 struct vigil_ctx *vg_engine_ctx(struct vg_engine *en);
 struct vg_ptable *vg_engine_ptable(struct vg_engine *en);
