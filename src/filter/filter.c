@@ -29,21 +29,39 @@
 
 /* ---- fields ----------------------------------------------------------- */
 
+/* What a field takes and gives, beyond its type. */
+enum {
+	FD_ARG_OPT = 1u << 0, /* an [argument] may follow its name */
+	FD_ARG_REQ = 1u << 1, /* one must */
+	FD_ARG_NUM = 1u << 2, /* the argument is an index: decimal digits */
+	FD_MULTI = 1u << 3,   /* many values (proc.aname): a comparison is
+			       * true when it is true for one of them */
+	FD_LIST = 1u << 4,    /* Falco's list field: many values, and only
+			       * in (all of them in the set), intersects
+			       * (one in the set) and exists */
+	FD_RES = 1u << 5,     /* a syscall's result, which Falco compares as
+			       * text: "SUCCESS" or the errno's name */
+};
+
 struct field_def {
 	const char *name;  /* as --help lists it */
 	enum vg_filter_type type;
 	size_t prefix_len; /* a keyed field: the key follows these bytes */
+	unsigned flags;    /* FD_* */
 };
 
-#define STR(n) { n, VG_FILTER_STR, 0 }
-#define NUM(n) { n, VG_FILTER_NUM, 0 }
-#define KEYED(p) { p "<key>", VG_FILTER_STR, sizeof(p) - 1 }
+#define STR(n) { n, VG_FILTER_STR, 0, 0 }
+#define NUM(n) { n, VG_FILTER_NUM, 0, 0 }
+#define KEYED(p) { p "<key>", VG_FILTER_STR, sizeof(p) - 1, 0 }
+/* Any other: FIELD("proc.aname", VG_FILTER_STR, FD_ARG_OPT | FD_ARG_NUM |
+ * FD_MULTI) */
+#define FIELD(n, t, fl) { n, t, 0, fl }
 
-static const struct field_def fields[VG_F_COUNT] = {
+static const struct field_def fields[] = {
 	[VG_F_EVT_TYPE] = STR("evt.type"),
 	[VG_F_EVT_TIME] = NUM("evt.time"),
 	[VG_F_EVT_CPU] = NUM("evt.cpu"),
-	[VG_F_EVT_RES] = NUM("evt.res"),
+	[VG_F_EVT_RES] = FIELD("evt.res", VG_FILTER_NUM, FD_RES),
 	[VG_F_PROC_PID] = NUM("proc.pid"),
 	[VG_F_PROC_TID] = NUM("proc.tid"),
 	[VG_F_PROC_PPID] = NUM("proc.ppid"),
@@ -74,7 +92,13 @@ static const struct field_def fields[VG_F_COUNT] = {
 	[VG_F_CGROUP_ID] = NUM("cgroup.id"),
 	[VG_F_FILE_ACTION] = STR("file.action"),
 	[VG_F_CONTAINER_VERIFICATION] = STR("container.verification"),
+	/* the unit test's own rows, [VG_F_COUNT + i], to test each kind of
+	 * field whatever the fields above are */
+#ifdef VG_FILTER_TEST_FIELDS
+	VG_FILTER_TEST_FIELDS
+#endif
 };
+_Static_assert(VG_ARRAY_SIZE(fields) >= VG_F_COUNT, "a row for every field");
 
 const char *vg_filter_field_name(int field_id)
 {
@@ -90,19 +114,55 @@ enum vg_filter_type vg_filter_field_type(int field_id)
 	return fields[field_id].type;
 }
 
+/*
+ * Falco's field names vigil does not provide, and why: compiling one is
+ * an error that says so, where an unknown name is only "unknown field".
+ * A name ending in '*' stands for every field that starts with the rest.
+ */
+static const struct {
+	const char *name, *why;
+} refused_fields[] = {
+	{ "fd.sip.name", "the server's DNS name needs a resolver's answer for the address, and vigil resolves no names" },
+	{ "fd.cip.name", "the client's DNS name needs a resolver's answer for the address, and vigil resolves no names" },
+	{ "fd.rip.name", "the remote DNS name needs a resolver's answer for the address, and vigil resolves no names" },
+	{ "fd.lip.name", "the local DNS name needs a resolver's answer for the address, and vigil resolves no names" },
+	{ "evt.buffer", "vigil does not capture the data of reads and writes" },
+	{ "evt.rawarg.*", "vigil keeps no raw syscall arguments beyond the decoded ones" },
+};
+
 /* vigil's event type names, and the Falco names that mean the same. */
 static const char *const ev_types[] = {
 	"exec", "exit", "fork", "open", "connect", "accept", "bind",
 	"listen", "syscall", "tp", "lost", "container", "file",
 };
 
+/*
+ * A Falco syscall name, the vigil type that observes it and, where that
+ * type covers several syscalls, the file.action values (space-separated)
+ * that single this one out: "evt.type = rename" compiles to
+ * "(evt.type = file and file.action = rename)".
+ */
 static const struct {
-	const char *from, *to;
+	const char *from, *to, *actions;
 } ev_aliases[] = {
-	{ "execve", "exec" },   { "execveat", "exec" },  { "openat", "open" },
-	{ "openat2", "open" },  { "creat", "open" },     { "clone", "fork" },
-	{ "clone3", "fork" },   { "vfork", "fork" },     { "exit_group", "exit" },
-	{ "procexit", "exit" }, { "accept4", "accept" },
+	{ "execve", "exec", NULL },     { "execveat", "exec", NULL },
+	{ "openat", "open", NULL },     { "openat2", "open", NULL },
+	{ "creat", "open", NULL },      { "clone", "fork", NULL },
+	{ "clone3", "fork", NULL },     { "vfork", "fork", NULL },
+	{ "exit_group", "exit", NULL }, { "procexit", "exit", NULL },
+	{ "accept4", "accept", NULL },
+	{ "rename", "file", "rename" }, { "renameat", "file", "rename" },
+	{ "renameat2", "file", "rename" },
+	{ "mkdir", "file", "mkdir" },   { "mkdirat", "file", "mkdir" },
+};
+
+/* Falco syscall names vigil does not trace, and why. */
+static const struct {
+	const char *name, *why;
+} ev_refused[] = {
+	{ "init_module", "vigil does not trace the loading of kernel modules" },
+	{ "finit_module", "vigil does not trace the loading of kernel modules" },
+	{ "delete_module", "vigil does not trace the unloading of kernel modules" },
 };
 
 /* ---- the compiled form ------------------------------------------------ */
@@ -111,7 +171,9 @@ enum kind { N_OR, N_AND, N_NOT, N_CMP };
 
 enum op {
 	OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN, OP_CONTAINS,
-	OP_STARTSWITH, OP_ENDSWITH, OP_GLOB, OP_EXISTS,
+	OP_STARTSWITH, OP_ENDSWITH, OP_GLOB, OP_EXISTS, OP_ICONTAINS,
+	OP_BCONTAINS, OP_BSTARTSWITH, OP_IGLOB, OP_PMATCH, OP_INTERSECTS,
+	OP_REGEX,
 };
 
 static const char *const op_names[] = {
@@ -120,16 +182,40 @@ static const char *const op_names[] = {
 	[OP_IN] = "in",		 [OP_CONTAINS] = "contains",
 	[OP_STARTSWITH] = "startswith",			 [OP_ENDSWITH] = "endswith",
 	[OP_GLOB] = "glob",	 [OP_EXISTS] = "exists",
+	[OP_ICONTAINS] = "icontains", [OP_BCONTAINS] = "bcontains",
+	[OP_BSTARTSWITH] = "bstartswith", [OP_IGLOB] = "iglob",
+	[OP_PMATCH] = "pmatch",	 [OP_INTERSECTS] = "intersects",
+	[OP_REGEX] = "regex",
+};
+
+static bool op_takes_list(enum op op)
+{
+	return op == OP_IN || op == OP_INTERSECTS || op == OP_PMATCH;
+}
+
+/* Whether @op compares text only (never numbers). */
+static bool op_text_only(enum op op)
+{
+	return op == OP_CONTAINS || op == OP_STARTSWITH || op == OP_ENDSWITH ||
+	       op == OP_GLOB || op == OP_ICONTAINS || op == OP_BCONTAINS ||
+	       op == OP_BSTARTSWITH || op == OP_IGLOB || op == OP_PMATCH ||
+	       op == OP_REGEX;
+}
+
+enum {
+	NF_NUM = 1u << 0,  /* compare numbers */
+	NF_TEXT = 1u << 1, /* a result field compared as Falco's text */
+	NF_ARG = 1u << 2,  /* the key is an [argument] */
 };
 
 struct node {
-	uint8_t kind;  /* enum kind */
-	uint8_t op;    /* enum op, for N_CMP */
-	uint8_t field; /* enum vg_filter_field, for N_CMP */
-	bool num;      /* the field is a number */
-	uint32_t size; /* nodes in this subtree, this one included */
+	uint8_t kind;   /* enum kind */
+	uint8_t op;     /* enum op, for N_CMP */
+	uint8_t flags;  /* NF_*, for N_CMP */
+	uint16_t field; /* enum vg_filter_field, for N_CMP */
+	uint32_t size;  /* nodes in this subtree, this one included */
 	uint32_t lit, n_lits;  /* the values: lits[lit .. lit + n_lits) */
-	uint32_t key, key_len; /* a keyed field's key, in the pool */
+	uint32_t key, key_len; /* a key or argument, in the pool */
 };
 
 /* Strings live in one pool, by offset, each NUL-terminated too: the
@@ -177,10 +263,15 @@ static bool is_opchar(char c)
 	return c == '=' || c == '!' || c == '<' || c == '>';
 }
 
+static bool is_quote(char c)
+{
+	return c == '"' || c == '\'';
+}
+
 /* What ends a bare value. */
 static bool is_delim(char c)
 {
-	return is_space(c) || c == '(' || c == ')' || c == ',' || c == '"';
+	return is_space(c) || c == '(' || c == ')' || c == ',' || is_quote(c);
 }
 
 static bool is_control(char c)
@@ -276,8 +367,8 @@ static const char *found(const struct parser *ps, size_t pos, char *buf,
 	} else if (is_opchar(*t)) {
 		while (n < rest && is_opchar(t[n]))
 			n++;
-	} else if (*t == '"') {
-		for (n = 1; n < rest && t[n] != '"'; n++)
+	} else if (is_quote(*t)) {
+		for (n = 1; n < rest && t[n] != *t; n++)
 			if (t[n] == '\\' && n + 1 < rest)
 				n++;
 		n += n < rest;
@@ -285,6 +376,9 @@ static const char *found(const struct parser *ps, size_t pos, char *buf,
 		while (n < rest && !is_delim(t[n]))
 			n++;
 	}
+	/* a space, or a character no token starts with: itself */
+	if (n == 0)
+		n = 1;
 	snprintf(buf, bufsz, "'%s'", shown(t, n, b));
 	return buf;
 }
@@ -379,6 +473,8 @@ static bool suggest_field(const char *w, size_t n, char *buf, size_t bufsz)
 		size_t plen = fd->prefix_len;
 		unsigned d;
 
+		if (!fd->name)
+			continue;
 		if (!plen) {
 			d = distance_to(w, n, fd->name, strlen(fd->name));
 			if (d < best) {
@@ -408,56 +504,236 @@ static bool suggest_field(const char *w, size_t n, char *buf, size_t bufsz)
 	return best <= 2;
 }
 
-/* The field named by the word of @n bytes at @pos. */
-static int parse_field(struct parser *ps, size_t pos, size_t n, int *ret_id,
-		       size_t *ret_key_at)
+/* A field reference in the text: the field, where the reference ends,
+ * and its key or argument as bytes of the text (0, 0: none). */
+struct field_ref {
+	int id;
+	size_t end;
+	size_t key_off, key_len;
+	bool arg; /* the key came in brackets */
+};
+
+/* Fails when the word of @n bytes at @pos is a Falco field vigil
+ * refuses; 0 when it is not one. */
+static int refused_field(struct parser *ps, size_t pos, size_t n)
 {
 	const char *w = ps->text + pos;
-	char b[SHOWN_MAX + 1], s[96];
+	char b[SHOWN_MAX + 1];
 
-	for (size_t i = 0; i < VG_ARRAY_SIZE(fields); i++) {
-		const struct field_def *fd = &fields[i];
-		size_t plen = fd->prefix_len;
+	for (size_t i = 0; i < VG_ARRAY_SIZE(refused_fields); i++) {
+		const char *r = refused_fields[i].name;
+		size_t m = strlen(r);
+		bool hit = r[m - 1] == '*'
+				   ? n >= m - 1 && memcmp(w, r, m - 1) == 0
+				   : n == m && memcmp(w, r, m) == 0;
 
-		if (!plen ? strlen(fd->name) == n && memcmp(w, fd->name, n) == 0
-			  : n > plen && memcmp(w, fd->name, plen) == 0) {
-			*ret_id = (int)i;
-			*ret_key_at = plen;
-			return 0;
-		}
-		if (plen && (n == plen || n == plen - 1) &&
-		    memcmp(w, fd->name, n) == 0)
-			return fail(ps, pos, "%.*s needs a key: %s",
-				    (int)(plen - 1), fd->name, fd->name);
+		if (hit)
+			return fail(ps, pos, "%s: not available in vigil: %s",
+				    shown(w, n, b), refused_fields[i].why);
 	}
-	if ((n == 3 && memcmp(w, "and", 3) == 0) ||
-	    (n == 2 && memcmp(w, "or", 2) == 0))
-		return fail(ps, pos, "expected a field name, 'not' or '(', found '%.*s'",
-			    (int)n, w);
-	shown(w, n, b);
-	if (suggest_field(w, n, s, sizeof(s)))
-		return fail(ps, pos, "unknown field '%s' (did you mean %s?)", b, s);
-	return fail(ps, pos, "unknown field '%s'", b);
+	return 0;
 }
 
-/* A decimal integer, the whole of s[0..n). */
+/* The [argument] whose '[' is at @pos, for the field @fname. Bare: up to
+ * a space, quote or bracket, as Falco's; or a quoted string, taken as it
+ * is between its quotes (so that it stays bytes of the text). */
+static int parse_arg(struct parser *ps, size_t pos, const char *fname,
+		     struct field_ref *ref)
+{
+	size_t i = pos + 1, start = i;
+	char b[64];
+
+	if (i < ps->len && is_quote(ps->text[i])) {
+		char q = ps->text[i];
+
+		start = ++i;
+		while (i < ps->len && ps->text[i] != q) {
+			if (ps->text[i] == '\\')
+				return fail(ps, i, "escape in the argument of %s: a field's argument takes none",
+					    fname);
+			i++;
+		}
+		if (i == ps->len)
+			return fail(ps, start - 1,
+				    "expected a closing '%c' for this argument, found end of input", q);
+		ref->key_len = i++ - start;
+	} else {
+		while (i < ps->len && ps->text[i] != ']' && ps->text[i] != '[' &&
+		       !is_quote(ps->text[i]) && !is_space(ps->text[i]))
+			i++;
+		ref->key_len = i - start;
+	}
+	if (i == ps->len || ps->text[i] != ']')
+		return fail(ps, i, "expected ']' to close the argument of %s, found %s",
+			    fname, found(ps, i, b, sizeof(b)));
+	if (ref->key_len == 0)
+		return fail(ps, pos, "expected an argument between the brackets of %s",
+			    fname);
+	ref->key_off = start;
+	ref->arg = true;
+	ref->end = i + 1;
+	return 0;
+}
+
+/* The field reference at @pos: a name, and its key or [argument]. */
+static int field_ref(struct parser *ps, size_t pos, struct field_ref *ref)
+{
+	const char *w = ps->text + pos;
+	size_t n = word_len(ps, pos);
+	const struct field_def *fd;
+	bool bracket = pos + n < ps->len && ps->text[pos + n] == '[';
+	char b[SHOWN_MAX + 1], s[96];
+	int r;
+
+	*ref = (struct field_ref){ .id = -1, .end = pos + n };
+	if (n == 0)
+		return fail(ps, pos, "expected a field name, 'not' or '(', found %s",
+			    found(ps, pos, s, sizeof(s)));
+	for (size_t i = 0; i < VG_ARRAY_SIZE(fields) && ref->id < 0; i++) {
+		size_t plen;
+
+		fd = &fields[i];
+		plen = fd->prefix_len;
+		if (!fd->name)
+			continue;
+		if (!plen) {
+			if (strlen(fd->name) == n && memcmp(w, fd->name, n) == 0)
+				ref->id = (int)i;
+		} else if (n > plen && memcmp(w, fd->name, plen) == 0) {
+			ref->id = (int)i;
+			ref->key_off = pos + plen;
+			ref->key_len = n - plen;
+		} else if (bracket && n == plen - 1 && memcmp(w, fd->name, n) == 0) {
+			ref->id = (int)i;
+		} else if ((n == plen || n == plen - 1) &&
+			   memcmp(w, fd->name, n) == 0) {
+			return fail(ps, pos, "%.*s needs a key: %s or %.*s[KEY]",
+				    (int)(plen - 1), fd->name, fd->name,
+				    (int)(plen - 1), fd->name);
+		}
+	}
+	if (ref->id < 0) {
+		if ((n == 3 && memcmp(w, "and", 3) == 0) ||
+		    (n == 2 && memcmp(w, "or", 2) == 0))
+			return fail(ps, pos, "expected a field name, 'not' or '(', found '%.*s'",
+				    (int)n, w);
+		r = refused_field(ps, pos, n);
+		if (r < 0)
+			return r;
+		shown(w, n, b);
+		if (suggest_field(w, n, s, sizeof(s)))
+			return fail(ps, pos, "unknown field '%s' (did you mean %s?)", b, s);
+		return fail(ps, pos, "unknown field '%s'", b);
+	}
+
+	fd = &fields[ref->id];
+	shown(w, n, b);
+	if (fd->prefix_len) {
+		if (bracket && ref->key_len)
+			return fail(ps, pos + n, "%s has its key already: no [argument] after it",
+				    b);
+		if (bracket)
+			return parse_arg(ps, pos + n, b, ref);
+		if (pos + n < ps->len && !is_delim(ps->text[pos + n]) &&
+		    !is_opchar(ps->text[pos + n]))
+			return fail(ps, pos + n,
+				    "expected a label key of letters, digits, '.', '_', '/' and '-', found %s",
+				    found(ps, pos + n, s, sizeof(s)));
+		return 0;
+	}
+	if (!bracket) {
+		if (fd->flags & FD_ARG_REQ)
+			return fail(ps, pos + n, "%s needs an argument: %s[...]", b, b);
+		return 0;
+	}
+	if (!(fd->flags & (FD_ARG_OPT | FD_ARG_REQ)))
+		return fail(ps, pos + n, "%s takes no [argument]", b);
+	r = parse_arg(ps, pos + n, b, ref);
+	if (r < 0)
+		return r;
+	if (fd->flags & FD_ARG_NUM)
+		for (size_t i = 0; i < ref->key_len; i++)
+			if (!is_digit(ps->text[ref->key_off + i]))
+				return fail(ps, ref->key_off,
+					    "expected an index (decimal digits) as the argument of %s, found '%s'",
+					    b, shown(ps->text + ref->key_off, ref->key_len, s));
+	return 0;
+}
+
+int vg_filter_field_lookup(const char *name, size_t len, int *ret_id,
+			   size_t *ret_key_off, size_t *ret_key_len,
+			   struct vg_filter_error *err)
+{
+	struct parser ps = { .text = name, .len = len, .err = err };
+	struct field_ref ref;
+	char b[64];
+	int r;
+
+	if (err) {
+		err->column = 0;
+		err->msg[0] = '\0';
+	}
+	if (!name || len > VG_FILTER_MAX_LEN)
+		return fail(&ps, 0, "no field name");
+	for (size_t i = 0; i < len; i++)
+		if (is_control(name[i]))
+			return fail(&ps, i, "control character 0x%02x",
+				    (unsigned char)name[i]);
+	r = field_ref(&ps, 0, &ref);
+	if (r < 0)
+		return r;
+	if (ref.end != len)
+		return fail(&ps, ref.end, "expected the end of the field name, found %s",
+			    found(&ps, ref.end, b, sizeof(b)));
+	if (ret_id)
+		*ret_id = ref.id;
+	if (ret_key_off)
+		*ret_key_off = ref.key_len ? ref.key_off : 0;
+	if (ret_key_len)
+		*ret_key_len = ref.key_len;
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return 99;
+}
+
+/* An integer, the whole of s[0..n): decimal or 0x hex, with an optional
+ * sign, as Falco's number values. */
 static int parse_int(const char *s, size_t n, int64_t *ret)
 {
-	bool neg = n > 0 && s[0] == '-';
-	uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
-	size_t i;
+	size_t i = 0;
+	bool neg = false;
+	unsigned base = 10;
+	uint64_t v = 0, limit;
 
-	if (n == (size_t)neg)
+	if (n > 0 && (s[0] == '-' || s[0] == '+')) {
+		neg = s[0] == '-';
+		i = 1;
+	}
+	if (n - i > 2 && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
+		base = 16;
+		i += 2;
+	}
+	if (i == n)
 		return -EINVAL;
-	for (i = neg; i < n; i++)
-		if (!is_digit(s[i]))
+	for (size_t j = i; j < n; j++)
+		if ((unsigned)hex_digit(s[j]) >= base)
 			return -EINVAL;
-	for (i = neg; i < n; i++) {
-		unsigned d = (unsigned)(s[i] - '0');
+	limit = neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
+	for (; i < n; i++) {
+		unsigned d = (unsigned)hex_digit(s[i]);
 
-		if (v > (limit - d) / 10)
+		if (v > (limit - d) / base)
 			return -ERANGE;
-		v = v * 10 + d;
+		v = v * base + d;
 	}
 	if (!neg)
 		*ret = (int64_t)v;
@@ -493,27 +769,62 @@ static bool glob_valid(const char *p, size_t n)
 	return true;
 }
 
-/* Turn the evt.type name at @l into vigil's, in place: vigil's name is
- * never longer than the Falco name it replaces. */
-static bool canonical_type(struct parser *ps, struct lit *l)
+/* A copy of @s into the pool; its offset. */
+static int pool_add(struct parser *ps, const char *s, size_t n, uint32_t *ret)
 {
-	char *s = ps->pool + l->s;
+	int r = grow(&ps->pool, &ps->cap_pool, ps->pool_len + n + 1, 1);
+
+	if (r < 0)
+		return r;
+	*ret = (uint32_t)ps->pool_len;
+	memcpy(ps->pool + ps->pool_len, s, n);
+	ps->pool_len += n;
+	ps->pool[ps->pool_len++] = '\0';
+	return 0;
+}
+
+static bool lit_is(const struct parser *ps, const struct lit *l, const char *s)
+{
+	return strlen(s) == l->len && memcmp(ps->pool + l->s, s, l->len) == 0;
+}
+
+/* Turn the evt.type name at @l, the last string of the pool, into
+ * vigil's. l->n becomes 1 + the row of ev_aliases[] for an alias with
+ * file actions. Returns 1, 0 for a name unknown, -EINVAL (said) for a
+ * syscall vigil does not trace. */
+static int canonical_type(struct parser *ps, struct lit *l, size_t vpos)
+{
 	const char *to = NULL;
+	char b[SHOWN_MAX + 1];
+	size_t n;
 
 	for (size_t i = 0; i < VG_ARRAY_SIZE(ev_types) && !to; i++)
-		if (strlen(ev_types[i]) == l->len &&
-		    memcmp(s, ev_types[i], l->len) == 0)
+		if (lit_is(ps, l, ev_types[i]))
 			to = ev_types[i];
 	for (size_t i = 0; i < VG_ARRAY_SIZE(ev_aliases) && !to; i++)
-		if (strlen(ev_aliases[i].from) == l->len &&
-		    memcmp(s, ev_aliases[i].from, l->len) == 0)
+		if (lit_is(ps, l, ev_aliases[i].from)) {
 			to = ev_aliases[i].to;
+			if (ev_aliases[i].actions)
+				l->n = (int64_t)i + 1;
+		}
+	for (size_t i = 0; i < VG_ARRAY_SIZE(ev_refused) && !to; i++)
+		if (lit_is(ps, l, ev_refused[i].name))
+			return fail(ps, vpos, "evt.type %s: not available in vigil: %s",
+				    shown(ps->pool + l->s, l->len, b),
+				    ev_refused[i].why);
 	if (!to)
-		return false;
-	l->len = (uint32_t)strlen(to);
-	memcpy(s, to, l->len + 1);
-	ps->pool_len = l->s + l->len + 1;
-	return true;
+		return 0;
+	n = strlen(to);
+	if (n > l->len) {
+		int r = grow(&ps->pool, &ps->cap_pool, l->s + n + 1, 1);
+
+		if (r < 0)
+			return r;
+	}
+	l->len = (uint32_t)n;
+	memcpy(ps->pool + l->s, to, n + 1);
+	ps->pool_len = l->s + n + 1;
+	return 1;
 }
 
 /* A bare word or a quoted string at ps->pos, decoded into the pool. */
@@ -535,33 +846,68 @@ static int read_value(struct parser *ps, const char *after, struct lit *l,
 	if (r < 0)
 		return r;
 	l->s = (uint32_t)ps->pool_len;
-	if (ps->text[pos] == '"') {
+	if (is_quote(ps->text[pos])) {
+		char q = ps->text[pos];
+
 		for (pos++;; pos++) {
 			char c;
+			int hi, lo;
 
 			if (pos == ps->len)
 				return fail(ps, start,
-					    "expected a closing '\"' for this string, found end of input");
+					    "expected a closing '%c' for this string, found end of input",
+					    q);
 			c = ps->text[pos];
-			if (c == '"')
+			if (c == q)
 				break;
-			if (c == '\\') {
-				if (++pos == ps->len)
-					return fail(ps, start,
-						    "expected a closing '\"' for this string, found end of input");
-				c = ps->text[pos];
-				if (c != '"' && c != '\\') {
-					if (c > 0x20 && c < 0x7f)
-						return fail(ps, pos - 1,
-							    "unknown escape '\\%c' in a quoted string; only \\\" and \\\\ are escapes",
-							    c);
-					return fail(ps, pos - 1,
-						    "unknown escape (byte 0x%02x after '\\') in a quoted string; only \\\" and \\\\ are escapes",
-						    (unsigned char)c);
-				}
-			} else if (is_control(c)) {
+			if (is_control(c) && !is_space(c))
 				return fail(ps, pos,
 					    "control character 0x%02x in a quoted string",
+					    (unsigned char)c);
+			if (c != '\\') {
+				ps->pool[ps->pool_len++] = c;
+				continue;
+			}
+			if (++pos == ps->len)
+				return fail(ps, start,
+					    "expected a closing '%c' for this string, found end of input",
+					    q);
+			c = ps->text[pos];
+			switch (c) {
+			case 'b': c = '\b'; break;
+			case 'f': c = '\f'; break;
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case 't': c = '\t'; break;
+			case '\\':
+			case '/':
+				break;
+			case ' ': /* Falco's: a backslash (and the space dropped) */
+				c = '\\';
+				break;
+			case '"':
+			case '\'':
+				if (c != q)
+					return fail(ps, pos - 1,
+						    "escape '\\%c' in a %c-quoted string; write %c alone",
+						    c, q, c);
+				break;
+			case 'x':
+				hi = pos + 1 < ps->len ? hex_digit(ps->text[pos + 1]) : 99;
+				lo = pos + 2 < ps->len ? hex_digit(ps->text[pos + 2]) : 99;
+				if (hi > 15 || lo > 15)
+					return fail(ps, pos - 1,
+						    "expected two hex digits after '\\x' in a quoted string");
+				c = (char)(hi * 16 + lo);
+				pos += 2;
+				break;
+			default:
+				if (c > 0x20 && c < 0x7f)
+					return fail(ps, pos - 1,
+						    "unknown escape '\\%c' in a quoted string; the escapes are \\\\ \\/ \\b \\f \\n \\r \\t \\xHH and the quote's own",
+						    c);
+				return fail(ps, pos - 1,
+					    "unknown escape (byte 0x%02x after '\\') in a quoted string",
 					    (unsigned char)c);
 			}
 			ps->pool[ps->pool_len++] = c;
@@ -570,9 +916,10 @@ static int read_value(struct parser *ps, const char *after, struct lit *l,
 	} else {
 		for (; pos < ps->len && !is_delim(ps->text[pos]); pos++)
 			ps->pool[ps->pool_len++] = ps->text[pos];
-		if (pos < ps->len && ps->text[pos] == '"')
+		if (pos < ps->len && is_quote(ps->text[pos]))
 			return fail(ps, pos,
-				    "'\"' inside a bare word; quote the whole value");
+				    "'%c' inside a bare word; quote the whole value",
+				    ps->text[pos]);
 	}
 	l->len = (uint32_t)(ps->pool_len - l->s);
 	ps->pool[ps->pool_len++] = '\0';
@@ -581,7 +928,25 @@ static int read_value(struct parser *ps, const char *after, struct lit *l,
 	return 0;
 }
 
-/* One value of a comparison on @nd, checked and converted for its field. */
+/* Hex digits, two a byte, into those bytes, in place; false for any
+ * other text. */
+static bool unhex(char *s, uint32_t *len)
+{
+	if (*len % 2)
+		return false;
+	for (uint32_t i = 0; i < *len; i += 2) {
+		int hi = hex_digit(s[i]), lo = hex_digit(s[i + 1]);
+
+		if (hi > 15 || lo > 15)
+			return false;
+		s[i / 2] = (char)(hi * 16 + lo);
+	}
+	*len /= 2;
+	return true;
+}
+
+/* One value of a comparison on @nd, checked and converted for its field
+ * and operator. */
 static int parse_literal(struct parser *ps, const struct node *nd,
 			 const char *after)
 {
@@ -594,7 +959,7 @@ static int parse_literal(struct parser *ps, const struct node *nd,
 	r = read_value(ps, after, &l, &vpos);
 	if (r < 0)
 		return r;
-	if (nd->num) {
+	if (nd->flags & NF_NUM) {
 		r = parse_int(ps->pool + l.s, l.len, &l.n);
 		if (r == -ERANGE)
 			return fail(ps, vpos, "number %s is out of range",
@@ -605,14 +970,25 @@ static int parse_literal(struct parser *ps, const struct node *nd,
 		ps->pool_len = l.s;
 		l.s = l.len = 0;
 	} else if (nd->field == VG_F_EVT_TYPE &&
-		   (nd->op == OP_EQ || nd->op == OP_NE || nd->op == OP_IN)) {
-		if (!canonical_type(ps, &l))
+		   (nd->op == OP_EQ || nd->op == OP_NE || nd->op == OP_IN ||
+		    nd->op == OP_INTERSECTS)) {
+		r = canonical_type(ps, &l, vpos);
+		if (r < 0)
+			return r;
+		if (r == 0)
 			return fail(ps, vpos,
 				    "unknown event type %s: expected exec, exit, fork, open, connect, accept, bind, listen, syscall, tp, lost, container or file",
 				    found(ps, vpos, b, sizeof(b)));
-	} else if (nd->op == OP_GLOB && !glob_valid(ps->pool + l.s, l.len)) {
+	} else if ((nd->op == OP_GLOB || nd->op == OP_IGLOB) &&
+		   !glob_valid(ps->pool + l.s, l.len)) {
 		return fail(ps, vpos,
 			    "expected a ']' to close the '[' of this glob pattern, found end of pattern");
+	} else if (nd->op == OP_BCONTAINS || nd->op == OP_BSTARTSWITH) {
+		if (!unhex(ps->pool + l.s, &l.len))
+			return fail(ps, vpos, "expected hex digits, two a byte, after '%s', found %s",
+				    after, found(ps, vpos, b, sizeof(b)));
+		ps->pool[l.s + l.len] = '\0';
+		ps->pool_len = l.s + l.len + 1;
 	}
 	r = grow(&ps->lits, &ps->cap_lits, ps->n_lits + 1, sizeof(*ps->lits));
 	if (r < 0)
@@ -621,25 +997,38 @@ static int parse_literal(struct parser *ps, const struct node *nd,
 	return 0;
 }
 
+static int enter(struct parser *ps, size_t pos);
+
+/* "(V, ...)" at ps->pos, into @nd's values: empty, or holding lists of
+ * its own, which are flattened (what expanding a list of lists gives). */
 static int parse_list(struct parser *ps, struct node *nd)
 {
 	char b[64];
 	int r;
 
-	skip_space(ps);
-	if (ps->pos == ps->len || ps->text[ps->pos] != '(')
-		return fail(ps, ps->pos, "expected '(' after 'in', found %s",
-			    found(ps, ps->pos, b, sizeof(b)));
+	r = enter(ps, ps->pos);
+	if (r < 0)
+		return r;
 	ps->pos++;
+	skip_space(ps);
+	if (ps->pos < ps->len && ps->text[ps->pos] == ')') {
+		ps->pos++;
+		ps->depth--;
+		return 0;
+	}
 	for (const char *after = "(";; after = ",") {
 		skip_space(ps);
-		if (nd->n_lits == VG_FILTER_MAX_LIST)
+		if (ps->pos < ps->len && ps->text[ps->pos] == '(') {
+			r = parse_list(ps, nd);
+		} else if (nd->n_lits == VG_FILTER_MAX_LIST) {
 			return fail(ps, ps->pos, "more than %d values in a list",
 				    VG_FILTER_MAX_LIST);
-		r = parse_literal(ps, nd, after);
+		} else {
+			r = parse_literal(ps, nd, after);
+			nd->n_lits++;
+		}
 		if (r < 0)
 			return r;
-		nd->n_lits++;
 		skip_space(ps);
 		if (ps->pos < ps->len && ps->text[ps->pos] == ',') {
 			ps->pos++;
@@ -647,6 +1036,7 @@ static int parse_list(struct parser *ps, struct node *nd)
 		}
 		if (ps->pos < ps->len && ps->text[ps->pos] == ')') {
 			ps->pos++;
+			ps->depth--;
 			return 0;
 		}
 		return fail(ps, ps->pos, "expected ',' or ')' in the list, found %s",
@@ -684,42 +1074,188 @@ static int parse_op(struct parser *ps, const char *field, enum op *ret)
 		    found(ps, pos, b, sizeof(b)));
 }
 
-/* FIELD OP VALUE, FIELD in (...), FIELD exists. */
+/* Whether @op applies to the field @fd; fails saying why not. */
+static int check_op(struct parser *ps, size_t opos, const struct field_def *fd,
+		    enum op op, const char *fname)
+{
+	if (op == OP_REGEX)
+		return fail(ps, opos, "regex: not available in vigil: it has no regular expression engine that is free of the locale and of allocation; use glob, pmatch, startswith or contains");
+	if ((fd->flags & FD_LIST) && op != OP_IN && op != OP_INTERSECTS &&
+	    op != OP_EXISTS)
+		return fail(ps, opos, "'%s' does not apply to %s, a list field: use in, intersects or exists",
+			    op_names[op], fname);
+	if (fd->type == VG_FILTER_NUM && !(fd->flags & FD_RES) &&
+	    op_text_only(op))
+		return fail(ps, opos, "'%s' needs a string field, found %s (a number)",
+			    op_names[op], fname);
+	return 0;
+}
+
+/* evt.res: numbers when every value is an integer and the operator
+ * compares numbers, Falco's text ("SUCCESS", "ENOENT") otherwise. */
+static void settle_res(struct parser *ps, struct node *nd)
+{
+	int64_t n;
+
+	if (!op_text_only(nd->op))
+		for (uint32_t k = 0; k < nd->n_lits; k++) {
+			struct lit *l = &ps->lits[nd->lit + k];
+
+			if (parse_int(ps->pool + l->s, l->len, &n) < 0)
+				goto text;
+		}
+	else
+		goto text;
+	nd->flags |= NF_NUM;
+	for (uint32_t k = 0; k < nd->n_lits; k++) {
+		struct lit *l = &ps->lits[nd->lit + k];
+
+		parse_int(ps->pool + l->s, l->len, &l->n);
+		l->s = l->len = 0;
+	}
+	return;
+text:
+	nd->flags |= NF_TEXT;
+}
+
+static int push_lit(struct parser *ps, const char *s, size_t n)
+{
+	struct lit l = { 0 };
+	int r = pool_add(ps, s, n, &l.s);
+
+	if (r < 0)
+		return r;
+	l.len = (uint32_t)n;
+	r = grow(&ps->lits, &ps->cap_lits, ps->n_lits + 1, sizeof(*ps->lits));
+	if (r < 0)
+		return r;
+	ps->lits[ps->n_lits++] = l;
+	return 0;
+}
+
+/*
+ * evt.type compared with Falco names that are one of vigil's types with
+ * a file action: @nd becomes
+ *   [not] (evt.type in (PLAIN...) or evt.type = T and file.action in (A...) or ...)
+ * one "and" for each type T, whatever the order of the names.
+ */
+static int expand_types(struct parser *ps, struct node *nd)
+{
+	size_t n = nd->n_lits, at = ps->n_nodes, n_plain = 0, n_groups = 0;
+	struct lit *tmp = malloc(n * sizeof(*tmp));
+	const char *groups[VG_ARRAY_SIZE(ev_aliases)];
+	struct node cmp = *nd;
+	int r = 0;
+
+	if (!tmp)
+		return -ENOMEM;
+	memcpy(tmp, ps->lits + nd->lit, n * sizeof(*tmp));
+	ps->n_lits = nd->lit;
+	for (size_t k = 0; k < n; k++) {
+		const char *to;
+		size_t g;
+
+		if (!tmp[k].n) {
+			n_plain++;
+			continue;
+		}
+		to = ev_aliases[tmp[k].n - 1].to;
+		for (g = 0; g < n_groups && strcmp(groups[g], to); g++)
+			;
+		if (g == n_groups)
+			groups[n_groups++] = to;
+	}
+
+	if (nd->op == OP_NE)
+		r = insert_node(ps, ps->n_nodes, &(struct node){ .kind = N_NOT });
+	if (r == 0 && n_plain + n_groups > 1)
+		r = insert_node(ps, ps->n_nodes, &(struct node){ .kind = N_OR });
+	if (r == 0 && n_plain) {
+		cmp.op = nd->op == OP_NE ? OP_EQ : nd->op;
+		cmp.lit = (uint32_t)ps->n_lits;
+		cmp.n_lits = (uint32_t)n_plain;
+		r = grow(&ps->lits, &ps->cap_lits, ps->n_lits + n_plain,
+			 sizeof(*ps->lits));
+		for (size_t k = 0; r == 0 && k < n; k++)
+			if (!tmp[k].n)
+				ps->lits[ps->n_lits++] = tmp[k];
+		if (r == 0)
+			r = insert_node(ps, ps->n_nodes, &cmp);
+	}
+	for (size_t g = 0; r == 0 && g < n_groups; g++) {
+		struct node t = { .kind = N_CMP, .size = 1, .op = OP_EQ,
+				  .field = VG_F_EVT_TYPE };
+		struct node a = { .kind = N_CMP, .size = 1, .op = OP_IN,
+				  .field = VG_F_FILE_ACTION };
+
+		r = insert_node(ps, ps->n_nodes, &(struct node){ .kind = N_AND, .size = 3 });
+		t.lit = (uint32_t)ps->n_lits;
+		t.n_lits = 1;
+		if (r == 0)
+			r = push_lit(ps, groups[g], strlen(groups[g]));
+		if (r == 0)
+			r = insert_node(ps, ps->n_nodes, &t);
+		a.lit = (uint32_t)ps->n_lits;
+		/* the actions of every name of this type, each once */
+		for (size_t k = 0; r == 0 && k < n; k++) {
+			const char *p;
+
+			if (!tmp[k].n || strcmp(ev_aliases[tmp[k].n - 1].to, groups[g]))
+				continue;
+			for (p = ev_aliases[tmp[k].n - 1].actions; r == 0 && *p;) {
+				size_t w = strcspn(p, " "), j;
+
+				for (j = a.lit; j < ps->n_lits; j++)
+					if (ps->lits[j].len == w &&
+					    memcmp(ps->pool + ps->lits[j].s, p, w) == 0)
+						break;
+				if (j == ps->n_lits)
+					r = push_lit(ps, p, w);
+				p += w;
+				p += *p == ' ';
+			}
+		}
+		a.n_lits = (uint32_t)(ps->n_lits - a.lit);
+		if (a.n_lits == 1)
+			a.op = OP_EQ;
+		if (r == 0)
+			r = insert_node(ps, ps->n_nodes, &a);
+	}
+	free(tmp);
+	if (r < 0)
+		return r;
+	for (size_t i = ps->n_nodes; i-- > at;)
+		if (ps->nodes[i].kind != N_CMP && ps->nodes[i].kind != N_AND)
+			ps->nodes[i].size = (uint32_t)(ps->n_nodes - i);
+	return 0;
+}
+
+/* FIELD OP VALUE, FIELD OP (...), FIELD exists. */
 static int parse_cmp(struct parser *ps)
 {
 	struct node nd = { .kind = N_CMP, .size = 1 };
-	size_t fpos = ps->pos, n = word_len(ps, fpos), key_at = 0, opos;
+	struct field_ref ref;
+	const struct field_def *fd;
+	size_t opos;
 	char b[64], fname[SHOWN_MAX + 1];
-	int id = 0, r;
 	enum op op = OP_EQ;
+	bool actions = false;
+	int r;
 
-	if (n == 0)
-		return fail(ps, fpos, "expected a field name, 'not' or '(', found %s",
-			    found(ps, fpos, b, sizeof(b)));
-	r = parse_field(ps, fpos, n, &id, &key_at);
+	r = field_ref(ps, ps->pos, &ref);
 	if (r < 0)
 		return r;
-	shown(ps->text + fpos, n, fname);
-	ps->pos += n;
-	if (key_at && ps->pos < ps->len && !is_delim(ps->text[ps->pos]) &&
-	    !is_opchar(ps->text[ps->pos]))
-		return fail(ps, ps->pos,
-			    "expected a label key of letters, digits, '.', '_', '/' and '-', found %s",
-			    found(ps, ps->pos, b, sizeof(b)));
-
-	nd.field = (uint8_t)id;
-	nd.num = fields[id].type == VG_FILTER_NUM;
-	if (key_at) {
-		size_t klen = n - key_at;
-
-		r = grow(&ps->pool, &ps->cap_pool, ps->pool_len + klen + 1, 1);
+	fd = &fields[ref.id];
+	shown(ps->text + ps->pos, ref.end - ps->pos, fname);
+	ps->pos = ref.end;
+	nd.field = (uint16_t)ref.id;
+	if (ref.key_len) {
+		r = pool_add(ps, ps->text + ref.key_off, ref.key_len, &nd.key);
 		if (r < 0)
 			return r;
-		nd.key = (uint32_t)ps->pool_len;
-		nd.key_len = (uint32_t)klen;
-		memcpy(ps->pool + ps->pool_len, ps->text + fpos + key_at, klen);
-		ps->pool_len += klen;
-		ps->pool[ps->pool_len++] = '\0';
+		nd.key_len = (uint32_t)ref.key_len;
+		if (ref.arg)
+			nd.flags |= NF_ARG;
 	}
 
 	skip_space(ps);
@@ -728,15 +1264,18 @@ static int parse_cmp(struct parser *ps)
 	if (r < 0)
 		return r;
 	nd.op = (uint8_t)op;
-	if (op >= OP_LT && op <= OP_GE && !nd.num)
-		return fail(ps, opos, "'%s' needs a number field, found %s (a string)",
-			    op_names[op], fname);
-	if (op >= OP_CONTAINS && op <= OP_GLOB && nd.num)
-		return fail(ps, opos, "'%s' needs a string field, found %s (a number)",
-			    op_names[op], fname);
+	r = check_op(ps, opos, fd, op, fname);
+	if (r < 0)
+		return r;
+	if (fd->type == VG_FILTER_NUM && !(fd->flags & FD_RES))
+		nd.flags |= NF_NUM;
 
 	nd.lit = (uint32_t)ps->n_lits;
-	if (op == OP_IN) {
+	if (op_takes_list(op)) {
+		skip_space(ps);
+		if (ps->pos == ps->len || ps->text[ps->pos] != '(')
+			return fail(ps, ps->pos, "expected '(' after '%s', found %s",
+				    op_names[op], found(ps, ps->pos, b, sizeof(b)));
 		r = parse_list(ps, &nd);
 	} else if (op != OP_EXISTS) {
 		r = parse_literal(ps, &nd, op_names[op]);
@@ -744,6 +1283,13 @@ static int parse_cmp(struct parser *ps)
 	}
 	if (r < 0)
 		return r;
+	if (fd->flags & FD_RES)
+		settle_res(ps, &nd);
+	if (nd.field == VG_F_EVT_TYPE && !(nd.flags & NF_NUM))
+		for (uint32_t k = 0; k < nd.n_lits; k++)
+			actions |= ps->lits[nd.lit + k].n != 0;
+	if (actions)
+		return expand_types(ps, &nd);
 	return insert_node(ps, ps->n_nodes, &nd);
 }
 
@@ -920,9 +1466,46 @@ static bool bytes_eq(const char *a, size_t an, const char *b, size_t bn)
 	return an == bn && (an == 0 || memcmp(a, b, an) == 0);
 }
 
-static bool class_match(const char *p, size_t i, size_t end, unsigned char c)
+/* memcmp's order, then the shorter first: strcmp's on strings without
+ * a NUL, which is what Falco's <, <=, >, >= on text do. */
+static int bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = an && bn ? memcmp(a, b, an < bn ? an : bn) : 0;
+
+	return c ? c : (an > bn) - (an < bn);
+}
+
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static char upper(char c)
+{
+	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
+/* icontains: ASCII letters in either case, other bytes as they are. */
+static bool icontains(const char *s, size_t n, const char *p, size_t m)
+{
+	if (m == 0)
+		return true;
+	for (size_t i = 0; i + m <= n; i++) {
+		size_t j = 0;
+
+		while (j < m && lower(s[i + j]) == lower(p[j]))
+			j++;
+		if (j == m)
+			return true;
+	}
+	return false;
+}
+
+static bool class_match(const char *p, size_t i, size_t end, unsigned char c,
+			bool fold)
 {
 	bool neg = p[i] == '!', hit = false;
+	unsigned char lc = (unsigned char)lower((char)c), uc = (unsigned char)upper((char)c);
 
 	i += neg;
 	/* the first member may be ']': it is before @end, the closing one */
@@ -935,7 +1518,8 @@ static bool class_match(const char *p, size_t i, size_t end, unsigned char c)
 		} else {
 			i++;
 		}
-		if (lo <= c && c <= hi)
+		if ((lo <= c && c <= hi) ||
+		    (fold && ((lo <= lc && lc <= hi) || (lo <= uc && uc <= hi))))
 			hit = true;
 	}
 	return hit != neg;
@@ -947,7 +1531,8 @@ static bool class_match(const char *p, size_t i, size_t end, unsigned char c)
  * whatever it would have, so the cost is at most pattern × subject,
  * never exponential.
  */
-static bool glob_match(const char *p, size_t pn, const char *s, size_t sn)
+static bool glob_match(const char *p, size_t pn, const char *s, size_t sn,
+		       bool fold)
 {
 	size_t pi = 0, si = 0, star_p = SIZE_MAX, star_s = 0;
 
@@ -968,8 +1553,8 @@ static bool glob_match(const char *p, size_t pn, const char *s, size_t sn)
 			}
 			end = c == '[' ? class_end(p, pn, pi + 1) : 0;
 			if (end ? class_match(p, pi + 1, end - 1,
-					      (unsigned char)s[si])
-				: c == s[si]) {
+					      (unsigned char)s[si], fold)
+				: c == s[si] || (fold && lower(c) == lower(s[si]))) {
 				pi = end ? end : pi + 1;
 				si++;
 				continue;
@@ -983,6 +1568,45 @@ static bool glob_match(const char *p, size_t pn, const char *s, size_t sn)
 	while (pi < pn && p[pi] == '*')
 		pi++;
 	return pi == pn;
+}
+
+/* The next '/'-separated component of s[*i..n), skipping empty ones;
+ * false at the end. */
+static bool next_component(const char *s, size_t n, size_t *i, size_t *ret_at,
+			   size_t *ret_len)
+{
+	size_t j;
+
+	while (*i < n && s[*i] == '/')
+		(*i)++;
+	if (*i == n)
+		return false;
+	for (j = *i; j < n && s[j] != '/'; j++)
+		;
+	*ret_at = *i;
+	*ret_len = j - *i;
+	*i = j;
+	return true;
+}
+
+/* Falco's pmatch: @p's components are the first ones of @s's; one of
+ * @p's with a wildcard is a glob over one component of @s. */
+static bool path_prefix(const char *p, size_t pn, const char *s, size_t sn)
+{
+	size_t pi = 0, si = 0, pa, pl, sa, sl;
+
+	while (next_component(p, pn, &pi, &pa, &pl)) {
+		bool wild = false;
+
+		if (!next_component(s, sn, &si, &sa, &sl))
+			return false;
+		for (size_t k = 0; k < pl && !wild; k++)
+			wild = p[pa + k] == '*' || p[pa + k] == '?' || p[pa + k] == '[';
+		if (wild ? !glob_match(p + pa, pl, s + sa, sl, false)
+			 : !bytes_eq(p + pa, pl, s + sa, sl))
+			return false;
+	}
+	return true;
 }
 
 static bool num_holds(enum op op, int64_t v, const struct lit *l, size_t n)
@@ -1001,6 +1625,7 @@ static bool num_holds(enum op op, int64_t v, const struct lit *l, size_t n)
 	case OP_GE:
 		return v >= l->n;
 	case OP_IN:
+	case OP_INTERSECTS:
 		for (size_t i = 0; i < n; i++)
 			if (v == l[i].n)
 				return true;
@@ -1020,41 +1645,157 @@ static bool str_holds(const struct vg_filter *f, enum op op, const char *s,
 		return bytes_eq(s, len, ls, l->len);
 	case OP_NE:
 		return !bytes_eq(s, len, ls, l->len);
+	case OP_LT:
+		return bytes_cmp(s, len, ls, l->len) < 0;
+	case OP_LE:
+		return bytes_cmp(s, len, ls, l->len) <= 0;
+	case OP_GT:
+		return bytes_cmp(s, len, ls, l->len) > 0;
+	case OP_GE:
+		return bytes_cmp(s, len, ls, l->len) >= 0;
 	case OP_IN:
+	case OP_INTERSECTS:
 		for (size_t i = 0; i < n; i++)
 			if (bytes_eq(s, len, f->pool + l[i].s, l[i].len))
 				return true;
 		return false;
+	case OP_PMATCH:
+		for (size_t i = 0; i < n; i++)
+			if (path_prefix(f->pool + l[i].s, l[i].len, s, len))
+				return true;
+		return false;
 	case OP_CONTAINS:
+	case OP_BCONTAINS:
 		return l->len == 0 ||
 		       (len >= l->len && memmem(s, len, ls, l->len) != NULL);
+	case OP_ICONTAINS:
+		return icontains(s, len, ls, l->len);
 	case OP_STARTSWITH:
+	case OP_BSTARTSWITH:
 		return len >= l->len && bytes_eq(s, l->len, ls, l->len);
 	case OP_ENDSWITH:
 		return len >= l->len &&
 		       bytes_eq(s + len - l->len, l->len, ls, l->len);
 	case OP_GLOB:
-		return glob_match(ls, l->len, s, len);
+		return glob_match(ls, l->len, s, len, false);
+	case OP_IGLOB:
+		return glob_match(ls, l->len, s, len, true);
 	default:
 		return false;
 	}
 }
 
+/* Falco's names of errno values, as its evt.res gives them. */
+static const char *const errno_names[] = {
+	[1] = "EPERM", [2] = "ENOENT", [3] = "ESRCH", [4] = "EINTR", [5] = "EIO",
+	[6] = "ENXIO", [7] = "E2BIG", [8] = "ENOEXEC", [9] = "EBADF",
+	[10] = "ECHILD", [11] = "EAGAIN", [12] = "ENOMEM", [13] = "EACCES",
+	[14] = "EFAULT", [15] = "ENOTBLK", [16] = "EBUSY", [17] = "EEXIST",
+	[18] = "EXDEV", [19] = "ENODEV", [20] = "ENOTDIR", [21] = "EISDIR",
+	[22] = "EINVAL", [23] = "ENFILE", [24] = "EMFILE", [25] = "ENOTTY",
+	[26] = "ETXTBSY", [27] = "EFBIG", [28] = "ENOSPC", [29] = "ESPIPE",
+	[30] = "EROFS", [31] = "EMLINK", [32] = "EPIPE", [33] = "EDOM",
+	[34] = "ERANGE", [35] = "EDEADLK", [36] = "ENAMETOOLONG",
+	[37] = "ENOLCK", [38] = "ENOSYS", [39] = "ENOTEMPTY", [40] = "ELOOP",
+	[42] = "ENOMSG", [43] = "EIDRM", [44] = "ECHRNG", [45] = "EL2NSYNC",
+	[46] = "EL3HLT", [47] = "EL3RST", [48] = "ELNRNG", [49] = "EUNATCH",
+	[50] = "ENOCSI", [51] = "EL2HLT", [52] = "EBADE", [53] = "EBADR",
+	[54] = "EXFULL", [55] = "ENOANO", [56] = "EBADRQC", [57] = "EBADSLT",
+	[59] = "EBFONT", [60] = "ENOSTR", [61] = "ENODATA", [62] = "ETIME",
+	[63] = "ENOSR", [64] = "ENONET", [65] = "ENOPKG", [66] = "EREMOTE",
+	[67] = "ENOLINK", [68] = "EADV", [69] = "ESRMNT", [70] = "ECOMM",
+	[71] = "EPROTO", [72] = "EMULTIHOP", [73] = "EDOTDOT", [74] = "EBADMSG",
+	[75] = "EOVERFLOW", [76] = "ENOTUNIQ", [77] = "EBADFD", [78] = "EREMCHG",
+	[79] = "ELIBACC", [80] = "ELIBBAD", [81] = "ELIBSCN", [82] = "ELIBMAX",
+	[83] = "ELIBEXEC", [84] = "EILSEQ", [85] = "ERESTART", [86] = "ESTRPIPE",
+	[87] = "EUSERS", [88] = "ENOTSOCK", [89] = "EDESTADDRREQ",
+	[90] = "EMSGSIZE", [91] = "EPROTOTYPE", [92] = "ENOPROTOOPT",
+	[93] = "EPROTONOSUPPORT", [94] = "ESOCKTNOSUPPORT", [95] = "EOPNOTSUPP",
+	[96] = "EPFNOSUPPORT", [97] = "EAFNOSUPPORT", [98] = "EADDRINUSE",
+	[99] = "EADDRNOTAVAIL", [100] = "ENETDOWN", [101] = "ENETUNREACH",
+	[102] = "ENETRESET", [103] = "ECONNABORTED", [104] = "ECONNRESET",
+	[105] = "ENOBUFS", [106] = "EISCONN", [107] = "ENOTCONN",
+	[108] = "ESHUTDOWN", [109] = "ETOOMANYREFS", [110] = "ETIMEDOUT",
+	[111] = "ECONNREFUSED", [112] = "EHOSTDOWN", [113] = "EHOSTUNREACH",
+	[114] = "EALREADY", [115] = "EINPROGRESS", [116] = "ESTALE",
+	[117] = "EUCLEAN", [118] = "ENOTNAM", [119] = "ENAVAIL", [120] = "EISNAM",
+	[121] = "EREMOTEIO", [122] = "EDQUOT", [123] = "ENOMEDIUM",
+	[124] = "EMEDIUMTYPE", [125] = "ECANCELED", [512] = "ERESTARTSYS",
+	[513] = "ERESTARTNOINTR", [514] = "ERESTARTNOHAND", [515] = "ENOIOCTLCMD",
+	[516] = "ERESTART_RESTARTBLOCK", [521] = "EBADHANDLE", [522] = "ENOTSYNC",
+	[523] = "EBADCOOKIE", [524] = "ENOTSUPP", [525] = "ETOOSMALL",
+	[526] = "ESERVERFAULT", [527] = "EBADTYPE", [528] = "EJUKEBOX",
+	[529] = "EIOCBQUEUED", [530] = "EIOCBRETRY",
+};
+
+/* A result as Falco's evt.res: "SUCCESS", the errno's name, or the
+ * number for one without a name. */
+static size_t res_text(int64_t n, char buf[static 24], const char **ret)
+{
+	uint64_t u;
+	char *e;
+
+	if (n >= 0) {
+		*ret = "SUCCESS";
+		return 7;
+	}
+	u = 0 - (uint64_t)n;
+	if (u < VG_ARRAY_SIZE(errno_names) && errno_names[u]) {
+		*ret = errno_names[u];
+		return strlen(*ret);
+	}
+	buf[0] = '-';
+	e = vg_u64_to_str(u, buf + 1);
+	*ret = buf;
+	return (size_t)(e - buf);
+}
+
+/* @nd's comparison on one value of its field. */
+static bool value_holds(const struct vg_filter *f, const struct node *nd,
+			enum op op, const struct vg_fval *v)
+{
+	const struct lit *l = f->lits + nd->lit;
+	char b[24];
+	const char *s = v->s;
+	size_t len = s ? v->len : 0;
+
+	if (nd->flags & NF_NUM)
+		return num_holds(op, v->n, l, nd->n_lits);
+	if (nd->flags & NF_TEXT)
+		len = res_text(v->n, b, &s);
+	return str_holds(f, op, s, len, l, nd->n_lits);
+}
+
 static bool cmp_holds(const struct vg_filter *f, const struct node *nd,
 		      vg_filter_get_fn get, void *ctx)
 {
+	const char *key = nd->key_len ? f->pool + nd->key : NULL;
+	unsigned fl = fields[nd->field].flags;
 	struct vg_fval v = { .s = NULL };
+	uint32_t i;
 
-	if (!get || get(ctx, nd->field, nd->key_len ? f->pool + nd->key : NULL,
-			nd->key_len, &v) <= 0)
+	if (!get)
 		return false;
-	if (nd->op == OP_EXISTS)
-		return true;
-	if (nd->num)
-		return num_holds(nd->op, v.n, f->lits + nd->lit, nd->n_lits);
-	if (!v.s)
-		v.len = 0;
-	return str_holds(f, nd->op, v.s, v.len, f->lits + nd->lit, nd->n_lits);
+	if (!(fl & (FD_MULTI | FD_LIST))) {
+		if (get(ctx, nd->field, key, nd->key_len, &v) <= 0)
+			return false;
+		return nd->op == OP_EXISTS || value_holds(f, nd, nd->op, &v);
+	}
+	for (i = 0; i < VG_FILTER_MAX_VALUES; i++) {
+		v = (struct vg_fval){ .idx = i };
+		if (get(ctx, nd->field, key, nd->key_len, &v) <= 0)
+			break;
+		if (nd->op == OP_EXISTS)
+			return true;
+		/* a list field's 'in': every value in the set */
+		if ((fl & FD_LIST) && nd->op == OP_IN) {
+			if (!value_holds(f, nd, OP_IN, &v))
+				return false;
+		} else if (value_holds(f, nd, nd->op, &v)) {
+			return true;
+		}
+	}
+	return i > 0 && (fl & FD_LIST) && nd->op == OP_IN;
 }
 
 static bool eval(const struct vg_filter *f, size_t i, vg_filter_get_fn get,
@@ -1110,7 +1851,8 @@ static uint64_t type_mask(const struct vg_filter *f, size_t i,
 		return m;
 	case N_CMP:
 		if (nd->field != VG_F_EVT_TYPE ||
-		    (nd->op != OP_EQ && nd->op != OP_IN))
+		    (nd->op != OP_EQ && nd->op != OP_IN &&
+		     nd->op != OP_INTERSECTS))
 			return UINT64_MAX;
 		m = 0;
 		for (size_t k = 0; k < nd->n_lits; k++)
@@ -1170,12 +1912,42 @@ static bool bare_ok(const char *s, size_t n)
 	return true;
 }
 
-static void put_lit(struct out *o, const struct vg_filter *f, bool num,
-		    const struct lit *l)
+/* @s in double quotes, escaped so that it reads back as the same bytes. */
+static void put_quoted(struct out *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	put(o, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		const char *e = NULL;
+		char x[4] = { '\\', 'x', hex[(unsigned char)s[i] >> 4],
+			      hex[(unsigned char)s[i] & 15] };
+
+		switch (s[i]) {
+		case '"': e = "\\\""; break;
+		case '\\': e = "\\\\"; break;
+		case '\b': e = "\\b"; break;
+		case '\f': e = "\\f"; break;
+		case '\n': e = "\\n"; break;
+		case '\r': e = "\\r"; break;
+		case '\t': e = "\\t"; break;
+		}
+		if (e)
+			put(o, e, 2);
+		else if (is_control(s[i]))
+			put(o, x, 4);
+		else
+			put(o, s + i, 1);
+	}
+	put(o, "\"", 1);
+}
+
+static void put_lit(struct out *o, const struct vg_filter *f,
+		    const struct node *nd, const struct lit *l)
 {
 	const char *s = f->pool + l->s;
 
-	if (num) {
+	if (nd->flags & NF_NUM) {
 		char b[24], *e;
 		uint64_t u = l->n < 0 ? 0 - (uint64_t)l->n : (uint64_t)l->n;
 
@@ -1187,17 +1959,57 @@ static void put_lit(struct out *o, const struct vg_filter *f, bool num,
 			put(o, b + 1, (size_t)(e - b - 1));
 		return;
 	}
-	if (bare_ok(s, l->len)) {
-		put(o, s, l->len);
+	if (nd->op == OP_BCONTAINS || nd->op == OP_BSTARTSWITH) {
+		static const char hex[] = "0123456789abcdef";
+
+		if (!l->len)
+			put(o, "\"\"", 2);
+		for (size_t i = 0; i < l->len; i++) {
+			put(o, &hex[(unsigned char)s[i] >> 4], 1);
+			put(o, &hex[(unsigned char)s[i] & 15], 1);
+		}
 		return;
 	}
-	put(o, "\"", 1);
-	for (size_t i = 0; i < l->len; i++) {
-		if (s[i] == '"' || s[i] == '\\')
-			put(o, "\\", 1);
-		put(o, s + i, 1);
+	if (bare_ok(s, l->len))
+		put(o, s, l->len);
+	else
+		put_quoted(o, s, l->len);
+}
+
+/* The field of @nd, with its key or argument. */
+static void put_field(struct out *o, const struct vg_filter *f,
+		      const struct node *nd)
+{
+	const struct field_def *fd = &fields[nd->field];
+	const char *k = f->pool + nd->key;
+	bool word = true, bare = true, dq = false;
+
+	if (!nd->key_len) {
+		puts_out(o, fd->name);
+		return;
 	}
-	put(o, "\"", 1);
+	for (size_t i = 0; i < nd->key_len; i++) {
+		word &= is_word(k[i]);
+		bare &= !is_space(k[i]) && !is_quote(k[i]) && k[i] != '[' &&
+			k[i] != ']';
+		dq |= k[i] == '"';
+	}
+	if (fd->prefix_len && word) {
+		put(o, fd->name, fd->prefix_len);
+		put(o, k, nd->key_len);
+		return;
+	}
+	put(o, fd->name, fd->prefix_len ? fd->prefix_len - 1 : strlen(fd->name));
+	put(o, "[", 1);
+	/* an argument has no escapes: quoted in the quote it does not hold */
+	if (bare) {
+		put(o, k, nd->key_len);
+	} else {
+		put(o, dq ? "'" : "\"", 1);
+		put(o, k, nd->key_len);
+		put(o, dq ? "'" : "\"", 1);
+	}
+	put(o, "]", 1);
 }
 
 static void format_node(struct out *o, const struct vg_filter *f, size_t i,
@@ -1226,26 +2038,21 @@ static void format_node(struct out *o, const struct vg_filter *f, size_t i,
 		format_node(o, f, i + 1, prec[N_NOT]);
 		break;
 	default:
-		if (fields[nd->field].prefix_len) {
-			put(o, fields[nd->field].name, fields[nd->field].prefix_len);
-			put(o, f->pool + nd->key, nd->key_len);
-		} else {
-			puts_out(o, fields[nd->field].name);
-		}
+		put_field(o, f, nd);
 		put(o, " ", 1);
 		puts_out(o, op_names[nd->op]);
 		l = f->lits + nd->lit;
-		if (nd->op == OP_IN) {
+		if (op_takes_list(nd->op)) {
 			put(o, " (", 2);
 			for (size_t k = 0; k < nd->n_lits; k++) {
 				if (k)
 					put(o, ", ", 2);
-				put_lit(o, f, nd->num, &l[k]);
+				put_lit(o, f, nd, &l[k]);
 			}
 			put(o, ")", 1);
 		} else if (nd->op != OP_EXISTS) {
 			put(o, " ", 1);
-			put_lit(o, f, nd->num, l);
+			put_lit(o, f, nd, l);
 		}
 		break;
 	}

