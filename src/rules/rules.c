@@ -171,8 +171,10 @@ static void rule_compiled_release(struct vg_rule *r)
 	r->expanded = NULL;
 	vg_filter_free(r->filter);
 	r->filter = NULL;
-	for (size_t i = 0; i < r->n_fields; i++)
+	for (size_t i = 0; i < r->n_fields; i++) {
 		free(r->fields[i].name);
+		free(r->fields[i].key);
+	}
 	free(r->fields);
 	r->fields = NULL;
 	r->n_fields = 0;
@@ -1221,6 +1223,56 @@ static int read_item(struct load *l, yaml_node_t *item)
 	return 0;
 }
 
+/*
+ * The line where @buf's flow collections ([...], {...}) nest deeper than
+ * VG_RULES_MAX_FLOW, or 0. libyaml's scanner takes time quadratic in
+ * that depth (a 200 KB file of brackets, half a minute), so it is
+ * bounded before libyaml sees the text. Quoted scalars and comments are
+ * skipped; a quote counts only where a token can start.
+ */
+static int flow_too_deep(const char *buf, size_t len)
+{
+	int depth = 0, line = 1;
+	char q = 0, prev = '\n';
+
+	for (size_t i = 0; i < len; prev = buf[i], i++) {
+		char c = buf[i];
+
+		if (c == '\n')
+			line++;
+		if (q == '#') {
+			if (c == '\n')
+				q = 0;
+			continue;
+		}
+		if (q == '\'') {
+			if (c == '\'' && i + 1 < len && buf[i + 1] == '\'')
+				i++;
+			else if (c == '\'')
+				q = 0;
+			continue;
+		}
+		if (q == '"') {
+			if (c == '\\' && i + 1 < len)
+				i++;
+			else if (c == '"')
+				q = 0;
+			continue;
+		}
+		bool token_start = strchr(" \t\r\n[{,:-", prev) != NULL;
+
+		if ((c == '\'' || c == '"') && token_start)
+			q = c;
+		else if (c == '#' && (prev == ' ' || prev == '\t' || prev == '\n'))
+			q = '#';
+		else if ((c == '[' || c == '{') && ++depth > VG_RULES_MAX_FLOW)
+			return line;
+		else if ((c == ']' || c == '}') && depth > 0)
+			depth--;
+	}
+	return 0;
+}
+
 int vg_ruleset_load_buf(struct vg_ruleset *rs, const char *name, const char *buf,
 			size_t len, struct vg_rules_error *err)
 {
@@ -1230,6 +1282,14 @@ int vg_ruleset_load_buf(struct vg_ruleset *rs, const char *name, const char *buf
 
 	if (len > VG_RULES_MAX_FILE)
 		return fail(&l, NULL, "larger than %u bytes", VG_RULES_MAX_FILE);
+	int deep = flow_too_deep(buf, len);
+
+	if (deep) {
+		r = fail(&l, NULL, "YAML: [ and { nested deeper than %d", VG_RULES_MAX_FLOW);
+		if (err)
+			err->line = deep;
+		return r;
+	}
 	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
@@ -1811,26 +1871,18 @@ static int macro_expand(struct vg_ruleset *rs, struct macro *m, int depth)
 }
 
 /* vigil's field for one output reference (@name, @len bytes), with its
- * key; -1 when vigil has none. */
+ * key or [argument]; -1 when vigil has none. Resolved as the filter
+ * compiler resolves a field. */
 static int output_field_lookup(const char *name, size_t len, size_t *ret_key_off,
 			       size_t *ret_key_len)
 {
-	*ret_key_off = *ret_key_len = 0;
-	for (int id = 0; id < VG_F_COUNT; id++) {
-		const char *fn = vg_filter_field_name(id);
-		const char *lt = fn ? strstr(fn, "<key>") : NULL;
+	struct vg_filter_error fe;
+	int id = -1;
 
-		if (!fn)
-			continue;
-		if (!lt && strlen(fn) == len && strncmp(fn, name, len) == 0)
-			return id;
-		if (lt && len > (size_t)(lt - fn) && strncmp(fn, name, (size_t)(lt - fn)) == 0) {
-			*ret_key_off = (size_t)(lt - fn);
-			*ret_key_len = len - *ret_key_off;
-			return id;
-		}
-	}
-	return -1;
+	*ret_key_off = *ret_key_len = 0;
+	if (vg_filter_field_lookup(name, len, &id, ret_key_off, ret_key_len, &fe) < 0)
+		return -1;
+	return id;
 }
 
 static bool field_char(char c)
@@ -1901,7 +1953,11 @@ static int parse_output(struct vg_rule *r)
 
 		f->id = output_field_lookup(f->name, ne - ns, &koff, &klen);
 		if (f->id >= 0 && klen) {
-			f->key = f->name + koff;
+			/* its own copy: the getter takes a NUL-terminated key */
+			if (!(f->key = strndup(f->name + koff, klen))) {
+				free(lacks.p);
+				return -ENOMEM;
+			}
 			f->key_len = klen;
 		}
 		if (f->id < 0) {

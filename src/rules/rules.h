@@ -32,7 +32,7 @@
 
 #define VG_RULES_MAX_FILE     (16u << 20)  /* bytes of one file */
 #define VG_RULES_MAX_ITEMS    16384        /* lists, macros and rules */
-#define VG_RULES_MAX_DEPTH    16           /* YAML nesting walked */
+#define VG_RULES_MAX_FLOW     64           /* [ and { nested in YAML */
 #define VG_RULES_MAX_STR      (256u << 10) /* one condition, output... */
 #define VG_RULES_MAX_EXPANDED (1u << 20)   /* a condition resolved */
 #define VG_RULES_MAX_TAGS     64
@@ -65,7 +65,7 @@ enum vg_rule_status {
 struct vg_rule_field {
 	char *name;        /* as written, without % and () */
 	int id;            /* -1: vigil has no such field (prints <NA>) */
-	const char *key;   /* into name; NULL: none */
+	char *key;         /* its key or [argument], NUL-terminated; NULL: none */
 	size_t key_len;
 	size_t at, len;    /* where in the output, '%' to the name's end */
 };
