@@ -7,7 +7,7 @@ SHELL := /bin/bash
 
 BUILD_PKGS := meson ninja-build pkg-config gcc libc6-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev \
 	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libaudit-dev libauparse-dev libcap-ng-dev \
-	libsystemd-dev libinih-dev libmicrohttpd-dev scdoc libgnutls28-dev libnats-dev
+	libsystemd-dev libinih-dev libmicrohttpd-dev scdoc libgnutls28-dev libnats-dev libyaml-dev
 CHECK_PKGS := $(BUILD_PKGS) jq clang libclang-rt-14-dev valgrind procps \
 	docker.io containerd runc podman busybox-static uidmap util-linux \
 	python3 python3-yaml openssl auditd systemd prometheus curl man-db \

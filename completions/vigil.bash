@@ -188,6 +188,7 @@ _vigil()
 		fi
 		;;
 	--host-root | --docker-root | --storage-root | --storage-run) _filedir -d; return ;;
+	--rules) _filedir '@(yaml|yml)'; return ;;
 	--socket | -s | --record | --policy | -p | --config | --docker-socket | \
 		--kubelet-token | --kubelet-ca)
 		# -p is --pid for watch, -s unused there
@@ -209,6 +210,14 @@ _vigil()
 	fi
 
 	case $cmd in
+	rules)
+		# the subcommand, then rule files
+		if [[ " ${words[*]:0:cword} " == *" check "* ]]; then
+			_filedir '@(yaml|yml)'
+		else
+			COMPREPLY=($(compgen -W "check" -- "$cur"))
+		fi
+		;;
 	diff | rootfs | containers)
 		COMPREPLY=($(compgen -W "$(_vigil_containers)" -- "$cur"))
 		;;

@@ -209,5 +209,12 @@ int cmd_diff(int argc, char **argv);
 void cmd_diff_help(FILE *f);
 int cmd_doctor(int argc, char **argv);
 void cmd_doctor_help(FILE *f);
+int cmd_rules(int argc, char **argv);
+void cmd_rules_help(FILE *f);
+
+struct vg_ruleset;
+/* Falco's rule files @files (@n) loaded and compiled as one ruleset; NULL
+ * with why printed (file:line). Caller frees with vg_ruleset_free(). */
+struct vg_ruleset *cli_rules_load(char *const *files, size_t n);
 
 #endif

@@ -20,13 +20,16 @@
 #include "engine/engine.h"
 #include "event/tpformat.h"
 #include "fleet/fleet.h"
+#include "render/alert.h"
 #include "render/tp.h"
+#include "rules/rules.h"
 #include "source/bpf/source.h"
 #include "source/replay/replay.h"
 
 #define WATCH_MAX_SELECT 64
 #define WATCH_MAX_TPS 16
 #define WATCH_MAX_SYSCALLS 64
+#define WATCH_MAX_RULES 64
 
 static volatile sig_atomic_t stop_signal;
 
@@ -50,6 +53,11 @@ struct watch {
 	/* output */
 	uint64_t printed, max_count;
 	struct vg_engine *en;
+	/* --rules: alerts instead of events */
+	struct vg_ruleset *rules;
+	struct vg_printer *alert_pr;
+	char hostname[256];
+	const struct vg_event *cur;
 };
 
 void cmd_watch_help(FILE *f)
@@ -57,7 +65,7 @@ void cmd_watch_help(FILE *f)
 	fprintf(f,
 		"Usage: %s watch [--event LIST] [--container REF]... [--image GLOB]\n"
 		"                   [--pod NS/NAME] [--host] [--pid PID]... [--path GLOB]\n"
-		"                   [--filter EXPR] [--fields] [--record FILE]\n"
+		"                   [--filter EXPR] [--fields] [--record FILE] [--rules FILE]...\n"
 		"                   [--source bpf|audit|auto|replay:FILE] [--raw-pointers]\n"
 		"                   [--count N] [--duration S] [--output text|json]\n"
 		"       %s watch --nats URL [--node NAME]... [--container REF] [--event LIST]\n"
@@ -96,6 +104,16 @@ void cmd_watch_help(FILE *f)
 		"                       (Falco's field names; --fields lists them). Without\n"
 		"                       --event, only the types EXPR can match are traced\n"
 		"  --fields             list the fields --filter knows, and exit\n"
+		"  --rules FILE         Falco rule files (repeatable; later files append to\n"
+		"                       and override earlier ones): print an alert for each\n"
+		"                       event a rule matches (the first rule, in the files'\n"
+		"                       order, as Falco's rule_matching: first), in Falco's\n"
+		"                       format (-o json: its JSON alerts), instead of the\n"
+		"                       events. Only the event types the rules name are\n"
+		"                       traced. Rules vigil cannot evaluate are counted on\n"
+		"                       stderr (vigil rules check says why); none accepted\n"
+		"                       is an error. Runs the sensor here, never through a\n"
+		"                       daemon\n"
 		"  --socket PATH        a vigil daemon's socket (default $VIGIL_SOCKET, else\n"
 		"                       %s): when one answers, events come\n"
 		"                       from it, as one subscription\n"
@@ -233,6 +251,93 @@ static void to_stdout(struct vg_sink *s, const char *line, size_t len,
 		vg_engine_stop(w->en);
 }
 
+/* An alert for each rule @e matches (the first, as Falco). */
+struct alert_ctx {
+	struct watch *w;
+	vg_filter_get_fn get;
+	void *get_ctx;
+};
+
+static void on_rule(const struct vg_rule *r, void *arg)
+{
+	struct alert_ctx *ac = arg;
+	struct watch *w = ac->w;
+	struct vg_alert_field fields[VG_RULES_MAX_FIELDS];
+	struct vg_fval v;
+	struct vg_alert a = {
+		.e = w->cur,
+		.rule = r->name,
+		.priority = vg_rule_priority_name(r->priority),
+		.source = r->source,
+		.hostname = w->hostname,
+		.tags = r->tags, .n_tags = r->n_tags,
+		.fields = fields, .n_fields = r->n_fields,
+	};
+	char *out = vg_rule_format_output(r, ac->get, ac->get_ctx), *exec_id = NULL;
+	size_t len = 0;
+
+	memset(&v, 0, sizeof(v));
+	if (ac->get(ac->get_ctx, VG_F_EVT_TIME, NULL, 0, &v) == 1)
+		a.time_ns = v.n;
+	memset(&v, 0, sizeof(v));
+	if (ac->get(ac->get_ctx, VG_F_PROC_EXEC_ID, NULL, 0, &v) == 1 && v.s)
+		exec_id = strndup(v.s, v.len);
+	a.exec_id = exec_id;
+	for (size_t i = 0; i < r->n_fields; i++) {
+		bool num = false;
+
+		memset(&v, 0, sizeof(v));
+		fields[i] = (struct vg_alert_field){ .name = r->fields[i].name };
+		if (vg_rule_field_value(&r->fields[i], ac->get, ac->get_ctx, &v, &num)) {
+			/* copied: the getter's next call may reuse its buffer */
+			fields[i].present = true;
+			fields[i].num = num;
+			fields[i].n = v.n;
+			fields[i].s = num ? NULL : strndup(v.s, v.len);
+			fields[i].len = num ? 0 : v.len;
+			if (!num && !fields[i].s)
+				fields[i].present = false;
+		}
+	}
+	a.output = out ? out : r->output;
+	vg_render_alert(w->alert_pr, &a);
+	const char *line = vg_pr_end_view(w->alert_pr, &len);
+
+	if (line) {
+		fwrite(line, 1, len, stdout);
+		fputc('\n', stdout);
+	}
+	for (size_t i = 0; i < r->n_fields; i++)
+		free((char *)fields[i].s);
+	free(out);
+	free(exec_id);
+	w->printed++;
+	if (w->max_count && w->printed >= w->max_count)
+		vg_engine_stop(w->en);
+}
+
+static void eval_rules(vg_filter_get_fn get, void *get_ctx, void *arg)
+{
+	struct alert_ctx ac = { .w = arg, .get = get, .get_ctx = get_ctx };
+
+	vg_ruleset_match(ac.w->rules, VG_E_BIT(ac.w->cur->type), get, get_ctx, true,
+			 on_rule, &ac);
+}
+
+static void to_alerts(struct vg_sink *s, const char *line, size_t len,
+		      const struct vg_event *e)
+{
+	struct watch *w = s->ctx;
+
+	(void)line;
+	(void)len;
+	if (e->type == VG_E_LOST)
+		return; /* counted, and said at the end */
+	w->cur = e;
+	vg_engine_with_fields(w->en, e, eval_rules, w);
+	w->cur = NULL;
+}
+
 /* ----------------------------------------------------------- the daemon */
 
 static void say_subscribed(void *ctx)
@@ -353,8 +458,8 @@ static void final_report(struct watch *w, struct vg_rec_writer *rec,
 	struct vg_ptable_stats pts;
 
 	vg_engine_stats(w->en, &es);
-	fprintf(stderr, "%s: %llu events, %llu lost\n", program_name,
-		(unsigned long long)w->printed, (unsigned long long)es.lost_reported);
+	fprintf(stderr, "%s: %llu %s, %llu lost\n", program_name,
+		(unsigned long long)w->printed, w->rules ? "alerts" : "events", (unsigned long long)es.lost_reported);
 	vg_ptable_stats(vg_engine_ptable(w->en), &pts);
 	if (pts.evicted)
 		fprintf(stderr, "%s: process table full (%zu): %llu entries "
@@ -447,7 +552,7 @@ int cmd_watch(int argc, char **argv)
 	enum { OPT_IMAGE = 1000, OPT_POD, OPT_HOST, OPT_PATH, OPT_RING, OPT_FIELDS,
 	       OPT_SOCKET, OPT_EMBEDDED, OPT_RECORD, OPT_SOURCE, OPT_RAW_POINTERS,
 	       OPT_AUDIT_TIMEOUT, OPT_AUDIT_EXIT_DELAY, OPT_NATS, OPT_NODE, OPT_FROM,
-	       OPT_DURABLE, OPT_NATS_CREDS, OPT_NATS_CA };
+	       OPT_DURABLE, OPT_NATS_CREDS, OPT_NATS_CA, OPT_RULES };
 	static const struct option opts[] = {
 		CLI_GLOBAL_OPTIONS,
 		{ "event", required_argument, NULL, 'e' },
@@ -475,6 +580,7 @@ int cmd_watch(int argc, char **argv)
 		{ "durable", required_argument, NULL, OPT_DURABLE },
 		{ "nats-creds", required_argument, NULL, OPT_NATS_CREDS },
 		{ "nats-ca", required_argument, NULL, OPT_NATS_CA },
+		{ "rules", required_argument, NULL, OPT_RULES },
 		{ 0 },
 	};
 	static struct watch w; /* large: tracepoint formats */
@@ -498,6 +604,8 @@ int cmd_watch(int argc, char **argv)
 	char *nodes[WATCH_MAX_NODES];
 	size_t n_nodes = 0;
 	bool embedded_only = false;
+	char *rule_files[WATCH_MAX_RULES];
+	size_t n_rule_files = 0;
 
 	memset(&w, 0, sizeof(w));
 	vg_tracefs_init(&w.tracefs);
@@ -658,6 +766,14 @@ int cmd_watch(int argc, char **argv)
 		case OPT_NATS_CA:
 			fleet.conn.tls_ca = optarg;
 			break;
+		case OPT_RULES:
+			embedded_only = true;
+			if (n_rule_files >= WATCH_MAX_RULES) {
+				r = cli_usage_error("watch", "at most %d --rules", WATCH_MAX_RULES);
+				goto out;
+			}
+			rule_files[n_rule_files++] = optarg;
+			break;
 		case OPT_FIELDS:
 			for (int i = 0; i < VG_F_COUNT; i++)
 				printf("%-24s %s\n", vg_filter_field_name(i),
@@ -701,6 +817,50 @@ int cmd_watch(int argc, char **argv)
 			goto out;
 		}
 		r = EXIT_OK;
+	}
+	if (n_rule_files) {
+		size_t acc = 0, ref = 0, skip = 0;
+
+		if (!(w.rules = cli_rules_load(rule_files, n_rule_files))) {
+			r = EXIT_USAGE;
+			goto out;
+		}
+		for (size_t i = 0; i < vg_ruleset_count(w.rules); i++) {
+			const struct vg_rule *rule = vg_ruleset_rule(w.rules, i);
+
+			acc += rule->status == VG_RULE_ACCEPTED && rule->enabled;
+			ref += rule->status == VG_RULE_REFUSED && rule->enabled;
+			skip += rule->status == VG_RULE_SKIPPED && rule->enabled;
+		}
+		if (ref || skip)
+			fprintf(stderr, "%s: warning: of the enabled rules, %zu refused and "
+				"%zu skipped (another source): vigil rules check says why\n",
+				program_name, ref, skip);
+		if (!acc) {
+			r = cli_usage_error("watch", "--rules: no enabled rule that vigil "
+					    "evaluates (vigil rules check says why)");
+			goto out;
+		}
+		fprintf(stderr, "%s: %zu rules\n", program_name, acc);
+		if (!(w.alert_pr = vg_printer_new(cli.output))) {
+			r = EXIT_PARTIAL;
+			goto out;
+		}
+		if (gethostname(w.hostname, sizeof(w.hostname) - 1) < 0)
+			w.hostname[0] = '\0';
+		if (!events_given) {
+			uint64_t m = vg_ruleset_type_mask(w.rules);
+
+			w.types = (m == UINT64_MAX ? vg_event_std_mask() : m) &
+				  vg_event_std_mask();
+			w.all = true;
+			events_given = true;
+			if (!w.types) {
+				r = cli_usage_error("watch", "--rules: the rules match no event "
+						    "type vigil watch can show");
+				goto out;
+			}
+		}
 	}
 	if (!events_given) {
 		/* what the filter can match, else everything */
@@ -858,7 +1018,8 @@ int cmd_watch(int argc, char **argv)
 		.filter = filter,
 		.path_glob = w.path_glob,
 		.mode = cli.output,
-		.emit = to_stdout,
+		.raw = w.rules != NULL,
+		.emit = w.rules ? to_alerts : to_stdout,
 		.ctx = &w,
 	};
 
@@ -903,6 +1064,8 @@ out:
 	vg_source_free(src);
 	vigil_ctx_free(ctx);
 	vg_filter_free(filter);
+	vg_ruleset_free(w.rules);
+	vg_printer_free(w.alert_pr);
 	for (size_t i = 0; i < w.n_tpf; i++)
 		vg_tp_format_release(&w.tpf[i]);
 	vg_tracefs_release(&w.tracefs);

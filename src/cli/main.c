@@ -52,6 +52,8 @@ static const struct command commands[] = {
 	  "where the host sees a container's root filesystem" },
 	{ "doctor", cmd_doctor, cmd_doctor_help,
 	  "what this host offers vigil, and whether watch and daemon can run" },
+	{ "rules", cmd_rules, cmd_rules_help,
+	  "check Falco rule files: which rules vigil evaluates, and why not" },
 };
 
 int cli_unix_connect(const char *path)

@@ -175,7 +175,7 @@ static void to_sinks(struct vg_engine *en, struct vg_event *e, bool all)
 {
 	const char *line[2] = { NULL, NULL };
 	size_t len[2] = { 0, 0 };
-	bool tried[2] = { false, false };
+	bool tried[2] = { false, false }, taken = false;
 
 	for (struct vg_sink *s = en->sinks, *next; s; s = next) {
 		int m = s->mode == VG_OUTPUT_TEXT ? 1 : 0;
@@ -183,8 +183,14 @@ static void to_sinks(struct vg_engine *en, struct vg_event *e, bool all)
 		next = s->next; /* a sink may go in its emit */
 		if (!all && !engine_sink_wants(en, s, e))
 			continue;
-		if (!tried[0] && !tried[1])
+		if (!taken)
 			e->x.seq = ++en->seq;
+		taken = true;
+		if (s->raw) {
+			s->delivered++;
+			s->emit(s, NULL, 0, e);
+			continue;
+		}
 		if (!tried[m]) {
 			tried[m] = true;
 			line[m] = vg_render_event(en->rend, e, s->mode, &len[m]);

@@ -66,6 +66,7 @@ struct vg_sink {
 					 * for each container there before
 					 * (vg_engine_tell_present()) */
 	enum vg_output_mode mode;
+	bool raw;                       /* renders itself: emit gets no line */
 	vg_sink_fn emit;
 	void *ctx;
 	/* the engine's */
@@ -171,6 +172,13 @@ void vg_engine_stats(const struct vg_engine *en, struct vg_engine_stats *ret);
  * Returns the number told, or -errno.
  */
 int vg_engine_tell_present(struct vg_engine *en);
+
+/* Calls @fn with the field getter the filters see for @e (valid during
+ * the call only), for a sink that evaluates expressions of its own (the
+ * rules engine). */
+void vg_engine_with_fields(struct vg_engine *en, const struct vg_event *e,
+			   void (*fn)(vg_filter_get_fn get, void *get_ctx, void *arg),
+			   void *arg);
 
 struct vigil_ctx *vg_engine_ctx(struct vg_engine *en);
 struct vg_ptable *vg_engine_ptable(struct vg_engine *en);

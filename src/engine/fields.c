@@ -727,3 +727,13 @@ bool engine_filter_matches(struct vg_engine *en, const struct vg_filter *f,
 	free(g.scratch);
 	return r;
 }
+
+void vg_engine_with_fields(struct vg_engine *en, const struct vg_event *e,
+			   void (*fn)(vg_filter_get_fn get, void *get_ctx, void *arg),
+			   void *arg)
+{
+	struct getter g = { .en = en, .e = e };
+
+	fn(get_field, &g, arg);
+	free(g.scratch);
+}

@@ -247,6 +247,11 @@ static void attribution_members(const struct vg_event *e, struct vg_printer *p)
 		vg_print_k8s(p, &a->meta->pod, a->match.pod_qos);
 }
 
+void vg_render_attribution(const struct vg_event *e, struct vg_printer *p)
+{
+	attribution_members(e, p);
+}
+
 /*
  * Finish r->frag's record and add its members (the object without its
  * braces) to the record being made, keeping them in *@json, *@len for

@@ -49,6 +49,10 @@ const char *vg_render_event(struct vg_renderer *r, const struct vg_event *e,
 void vg_render_time(struct vg_renderer *r, uint64_t ktime_ns, char *buf,
 		    size_t bufsz);
 
+/* @e's "container" and "k8s" members, as its events carry them, into
+ * the open JSON object of @p (for records about an event: alerts). */
+void vg_render_attribution(const struct vg_event *e, struct vg_printer *p);
+
 /* The errno name of @e (ENOENT), or NULL. */
 const char *vg_errno_name(int e);
 

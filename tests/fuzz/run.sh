@@ -9,7 +9,7 @@ SECS=${FUZZ_SECONDS:-20}
 passed=0 failed=0
 # target:proc-file-to-seed-from, or target: for a committed seed corpus
 # (tests/fuzz/corpus-TARGET, read only; new inputs go to the build dir)
-for t in cgroup:cgroup proc-stat:stat proc-status:status podlist: state: bolt: policy: tpformat: filter: mountinfo: record: audit: config: export:; do
+for t in cgroup:cgroup proc-stat:stat proc-status:status podlist: state: bolt: policy: tpformat: filter: mountinfo: record: audit: config: export: rules:; do
 	target=${t%%:*} file=${t#*:}
 	corpus=tests/fuzz/corpus-$target
 	dirs=("$corpus") max_len=8192
