@@ -223,7 +223,11 @@ enum {
 	NF_IPNET = 1u << 5, /* its FD_IPNET: the values are networks */
 	NF_IPADDR = 1u << 6, /* its FD_IPADDR: the values are addresses */
 	NF_EITHER = 1u << 7, /* its FD_EITHER */
+	NF_SORTED = 1u << 8, /* a long list: its values sorted follow them */
 };
+
+/* From this many values on, in and intersects search a sorted copy. */
+#define SORTED_MIN 8
 
 /* 24 bytes: a comparison's node is one cache line with its neighbours */
 struct node {
@@ -1319,6 +1323,43 @@ static int expand_types(struct parser *ps, struct node *nd)
 	return 0;
 }
 
+/* The order of the sorted copy of a long list: numbers by value, strings
+ * by length, then bytes. */
+static int lit_order(const void *a, const void *b, void *pool)
+{
+	const struct lit *x = a, *y = b;
+
+	if (!pool)
+		return (x->n > y->n) - (x->n < y->n);
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->len ? memcmp((const char *)pool + x->s,
+			       (const char *)pool + y->s, x->len) : 0;
+}
+
+/* A long list of plain values gets a sorted copy after it, for a binary
+ * search; the list itself keeps its order, for vg_filter_format(). */
+static int sort_list(struct parser *ps, struct node *nd)
+{
+	int r;
+
+	if ((nd->op != OP_IN && nd->op != OP_INTERSECTS) ||
+	    nd->n_lits < SORTED_MIN ||
+	    (nd->flags & (NF_TEXT | NF_IPNET | NF_IPADDR)))
+		return 0;
+	r = grow(&ps->lits, &ps->cap_lits, ps->n_lits + nd->n_lits,
+		 sizeof(*ps->lits));
+	if (r < 0)
+		return r;
+	memcpy(ps->lits + ps->n_lits, ps->lits + nd->lit,
+	       nd->n_lits * sizeof(*ps->lits));
+	qsort_r(ps->lits + ps->n_lits, nd->n_lits, sizeof(*ps->lits), lit_order,
+		nd->flags & NF_NUM ? NULL : ps->pool);
+	ps->n_lits += nd->n_lits;
+	nd->flags |= NF_SORTED;
+	return 0;
+}
+
 /* FIELD OP VALUE, FIELD OP (...), FIELD exists. */
 static int parse_cmp(struct parser *ps)
 {
@@ -1389,6 +1430,9 @@ static int parse_cmp(struct parser *ps)
 			actions |= ps->lits[nd.lit + k].n != 0;
 	if (actions)
 		return expand_types(ps, &nd);
+	r = sort_list(ps, &nd);
+	if (r < 0)
+		return r;
 	return insert_node(ps, ps->n_nodes, &nd);
 }
 
@@ -1712,7 +1756,7 @@ static bool path_prefix(const char *p, size_t pn, const char *s, size_t sn)
 /* Inlined, as str_holds() and value_holds(): a call each comparison
  * costs a tenth of a simple match. */
 static inline __attribute__((always_inline)) bool
-num_holds(enum op op, int64_t v, const struct lit *l, size_t n)
+num_holds(enum op op, int64_t v, const struct lit *l, size_t n, bool sorted)
 {
 	switch (op) {
 	case OP_EQ:
@@ -1729,6 +1773,22 @@ num_holds(enum op op, int64_t v, const struct lit *l, size_t n)
 		return v >= l->n;
 	case OP_IN:
 	case OP_INTERSECTS:
+		if (sorted) {
+			const struct lit *a = l + n;
+			size_t lo = 0, hi = n;
+
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (a[mid].n == v)
+					return true;
+				if (a[mid].n < v)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			return false;
+		}
 		for (size_t i = 0; i < n; i++)
 			if (v == l[i].n)
 				return true;
@@ -1740,7 +1800,7 @@ num_holds(enum op op, int64_t v, const struct lit *l, size_t n)
 
 static inline __attribute__((always_inline)) bool
 str_holds(const struct vg_filter *f, enum op op, const char *s, size_t len,
-	  const struct lit *l, size_t n)
+	  const struct lit *l, size_t n, bool sorted)
 {
 	/* an empty list has no first value to read */
 	const char *ls = n ? f->pool + l->s : NULL;
@@ -1760,6 +1820,25 @@ str_holds(const struct vg_filter *f, enum op op, const char *s, size_t len,
 		return bytes_cmp(s, len, ls, l->len) >= 0;
 	case OP_IN:
 	case OP_INTERSECTS:
+		if (sorted) {
+			const struct lit *a = l + n;
+			size_t lo = 0, hi = n;
+
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				int c = a[mid].len != len
+						? (a[mid].len < len ? -1 : 1)
+						: len ? memcmp(f->pool + a[mid].s, s, len) : 0;
+
+				if (c == 0)
+					return true;
+				if (c < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			return false;
+		}
 		for (size_t i = 0; i < n; i++)
 			if (bytes_eq(s, len, f->pool + l[i].s, l[i].len))
 				return true;
@@ -1892,12 +1971,12 @@ static inline __attribute__((always_inline)) bool value_holds(const struct vg_fi
 	size_t len = s ? v->len : 0;
 
 	if (nd->flags & NF_NUM)
-		return num_holds(op, v->n, l, nd->n_lits);
+		return num_holds(op, v->n, l, nd->n_lits, nd->flags & NF_SORTED);
 	if (nd->flags & (NF_IPNET | NF_IPADDR))
 		return ip_holds(f, nd, op, v);
 	if (nd->flags & NF_TEXT)
 		len = res_text(v->n, b, &s);
-	return str_holds(f, op, s, len, l, nd->n_lits);
+	return str_holds(f, op, s, len, l, nd->n_lits, nd->flags & NF_SORTED);
 }
 
 static bool cmp_holds(const struct vg_filter *f, const struct node *nd,
