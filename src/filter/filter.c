@@ -1141,6 +1141,13 @@ static int parse_op(struct parser *ps, const char *field, enum op *ret)
 	if (pos < ps->len && is_opchar(*t)) {
 		while (pos + n < ps->len && is_opchar(t[n]))
 			n++;
+		/* Falco reads "evt.dir=<" as = and the value <: an operator
+		 * then one '<' or '>' that ends the word */
+		if ((n == 2 || n == 3) && (t[n - 1] == '<' || t[n - 1] == '>') &&
+		    (pos + n == ps->len || is_delim(t[n])) &&
+		    ((n == 2 && t[0] == '=') ||
+		     (n == 3 && (t[1] == '=') && t[0] != '<' && t[0] != '>')))
+			n--;
 		if (n == 2 && memcmp(t, "==", 2) == 0) {
 			*ret = OP_EQ;
 			ps->pos += n;

@@ -54,7 +54,8 @@
  * may hold '\', as in Falco: "endswith \)" is a backslash before the
  * ')'). A quoted string is in double or single quotes with Falco's
  * escapes: \\ \/ \b \f \n \r \t \xHH, \" in "..." and \' in '...',
- * and Falco's "\ " which is a backslash. Number fields take decimal or
+ * and Falco's "\ " which is a backslash. As in Falco, "evt.dir=<" is
+ * the operator = and the value <. Number fields take decimal or
  * 0x hex integers, quoted or not. evt.type values are Falco's syscall
  * names or vigil's (see vg_filter_compile()).
  *

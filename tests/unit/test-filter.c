@@ -519,7 +519,9 @@ static const struct error_case error_cases[] = {
 	{ "proc.name sh", 11, "expected an operator after proc.name, found 'sh'" },
 	{ "proc.name equals sh", 11, "expected an operator after proc.name, found 'equals'" },
 	{ "proc.name === sh", 11, "unknown operator '===' after proc.name" },
-	{ "proc.name => sh", 11, "unknown operator '=>'" },
+	{ "proc.name =>sh", 11, "unknown operator '=>'" },
+	{ "proc.name => sh", 14, "expected 'and', 'or' or end of input, found 'sh'" },
+	{ "proc.name <=> sh", 11, "unknown operator '<=>'" },
 	{ "proc.name ! = sh", 11, "unknown operator '!'" },
 	{ "", 1, "expected a field name, 'not' or '(', found end of input" },
 	{ "   ", 4, "expected a field name, 'not' or '(', found end of input" },
@@ -1175,6 +1177,11 @@ static const struct match_case lang_cases[] = {
 	{ "proc.name = cat or(proc.name = mv)", "0101" },
 	{ "proc.name = mv and(evt.res<0)", "0001" },
 	{ "test.apid>=200", "0110" },
+	/* Falco's "evt.dir=<": the operator, then the value < */
+	{ "proc.name=<", "0000" },
+	{ "proc.name!=>", "1111" },
+	{ "proc.name==<", "0000" },
+	{ "(proc.name=<)", "0000" },
 	/* icontains: ASCII either case, nothing else folded */
 	{ "proc.cmdline icontains exec:/bin/sh", "1000" },
 	{ "proc.cmdline contains exec:/bin/sh", "0000" },
