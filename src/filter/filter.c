@@ -5,16 +5,18 @@
  *
  * Compile does everything that can be done once: it checks each value
  * against its field's type, parses numbers, unescapes strings and keeps
- * their lengths, validates glob patterns, and turns Falco's event type
- * names into vigil's. What is left for each event is comparing bytes and
- * integers, with no allocation, no strlen() and nothing that depends on
- * the locale.
+ * their lengths, validates glob patterns, decodes hex and IP networks,
+ * sorts long lists, and turns Falco's event type names into vigil's
+ * (expanding those that are a file event with an action). What is left
+ * for each event is comparing bytes and integers, with no allocation, no
+ * strlen() and nothing that depends on the locale.
  *
  * The nodes are in preorder and each records the size of its subtree, so
  * a node's children follow it and the next sibling is a fixed offset
  * away. 'and' and 'or' chains are one node with many children: the
  * depth of the tree, and with it the recursion of every pass over it, is
- * bounded by the nesting the parser allows, however long the chains.
+ * bounded by the nesting the parser allows (and the three levels an
+ * evt.type expansion adds), however long the chains.
  */
 #include "filter/filter.h"
 
@@ -1877,47 +1879,51 @@ str_holds(const struct vg_filter *f, enum op op, const char *s, size_t len,
 }
 
 /* Falco's names of errno values, as its evt.res gives them. */
-static const char *const errno_names[] = {
-	[1] = "EPERM", [2] = "ENOENT", [3] = "ESRCH", [4] = "EINTR", [5] = "EIO",
-	[6] = "ENXIO", [7] = "E2BIG", [8] = "ENOEXEC", [9] = "EBADF",
-	[10] = "ECHILD", [11] = "EAGAIN", [12] = "ENOMEM", [13] = "EACCES",
-	[14] = "EFAULT", [15] = "ENOTBLK", [16] = "EBUSY", [17] = "EEXIST",
-	[18] = "EXDEV", [19] = "ENODEV", [20] = "ENOTDIR", [21] = "EISDIR",
-	[22] = "EINVAL", [23] = "ENFILE", [24] = "EMFILE", [25] = "ENOTTY",
-	[26] = "ETXTBSY", [27] = "EFBIG", [28] = "ENOSPC", [29] = "ESPIPE",
-	[30] = "EROFS", [31] = "EMLINK", [32] = "EPIPE", [33] = "EDOM",
-	[34] = "ERANGE", [35] = "EDEADLK", [36] = "ENAMETOOLONG",
-	[37] = "ENOLCK", [38] = "ENOSYS", [39] = "ENOTEMPTY", [40] = "ELOOP",
-	[42] = "ENOMSG", [43] = "EIDRM", [44] = "ECHRNG", [45] = "EL2NSYNC",
-	[46] = "EL3HLT", [47] = "EL3RST", [48] = "ELNRNG", [49] = "EUNATCH",
-	[50] = "ENOCSI", [51] = "EL2HLT", [52] = "EBADE", [53] = "EBADR",
-	[54] = "EXFULL", [55] = "ENOANO", [56] = "EBADRQC", [57] = "EBADSLT",
-	[59] = "EBFONT", [60] = "ENOSTR", [61] = "ENODATA", [62] = "ETIME",
-	[63] = "ENOSR", [64] = "ENONET", [65] = "ENOPKG", [66] = "EREMOTE",
-	[67] = "ENOLINK", [68] = "EADV", [69] = "ESRMNT", [70] = "ECOMM",
-	[71] = "EPROTO", [72] = "EMULTIHOP", [73] = "EDOTDOT", [74] = "EBADMSG",
-	[75] = "EOVERFLOW", [76] = "ENOTUNIQ", [77] = "EBADFD", [78] = "EREMCHG",
-	[79] = "ELIBACC", [80] = "ELIBBAD", [81] = "ELIBSCN", [82] = "ELIBMAX",
-	[83] = "ELIBEXEC", [84] = "EILSEQ", [85] = "ERESTART", [86] = "ESTRPIPE",
-	[87] = "EUSERS", [88] = "ENOTSOCK", [89] = "EDESTADDRREQ",
-	[90] = "EMSGSIZE", [91] = "EPROTOTYPE", [92] = "ENOPROTOOPT",
-	[93] = "EPROTONOSUPPORT", [94] = "ESOCKTNOSUPPORT", [95] = "EOPNOTSUPP",
-	[96] = "EPFNOSUPPORT", [97] = "EAFNOSUPPORT", [98] = "EADDRINUSE",
-	[99] = "EADDRNOTAVAIL", [100] = "ENETDOWN", [101] = "ENETUNREACH",
-	[102] = "ENETRESET", [103] = "ECONNABORTED", [104] = "ECONNRESET",
-	[105] = "ENOBUFS", [106] = "EISCONN", [107] = "ENOTCONN",
-	[108] = "ESHUTDOWN", [109] = "ETOOMANYREFS", [110] = "ETIMEDOUT",
-	[111] = "ECONNREFUSED", [112] = "EHOSTDOWN", [113] = "EHOSTUNREACH",
-	[114] = "EALREADY", [115] = "EINPROGRESS", [116] = "ESTALE",
-	[117] = "EUCLEAN", [118] = "ENOTNAM", [119] = "ENAVAIL", [120] = "EISNAM",
-	[121] = "EREMOTEIO", [122] = "EDQUOT", [123] = "ENOMEDIUM",
-	[124] = "EMEDIUMTYPE", [125] = "ECANCELED", [512] = "ERESTARTSYS",
-	[513] = "ERESTARTNOINTR", [514] = "ERESTARTNOHAND", [515] = "ENOIOCTLCMD",
-	[516] = "ERESTART_RESTARTBLOCK", [521] = "EBADHANDLE", [522] = "ENOTSYNC",
-	[523] = "EBADCOOKIE", [524] = "ENOTSUPP", [525] = "ETOOSMALL",
-	[526] = "ESERVERFAULT", [527] = "EBADTYPE", [528] = "EJUKEBOX",
-	[529] = "EIOCBQUEUED", [530] = "EIOCBRETRY",
+#define E(n, name) [n] = { #name, sizeof(#name) - 1 }
+static const struct {
+	const char *name;
+	uint8_t len;
+} errno_names[] = {
+	E(1, EPERM), E(2, ENOENT), E(3, ESRCH), E(4, EINTR), E(5, EIO),
+	E(6, ENXIO), E(7, E2BIG), E(8, ENOEXEC), E(9, EBADF), E(10, ECHILD),
+	E(11, EAGAIN), E(12, ENOMEM), E(13, EACCES), E(14, EFAULT),
+	E(15, ENOTBLK), E(16, EBUSY), E(17, EEXIST), E(18, EXDEV),
+	E(19, ENODEV), E(20, ENOTDIR), E(21, EISDIR), E(22, EINVAL),
+	E(23, ENFILE), E(24, EMFILE), E(25, ENOTTY), E(26, ETXTBSY),
+	E(27, EFBIG), E(28, ENOSPC), E(29, ESPIPE), E(30, EROFS),
+	E(31, EMLINK), E(32, EPIPE), E(33, EDOM), E(34, ERANGE),
+	E(35, EDEADLK), E(36, ENAMETOOLONG), E(37, ENOLCK), E(38, ENOSYS),
+	E(39, ENOTEMPTY), E(40, ELOOP), E(42, ENOMSG), E(43, EIDRM),
+	E(44, ECHRNG), E(45, EL2NSYNC), E(46, EL3HLT), E(47, EL3RST),
+	E(48, ELNRNG), E(49, EUNATCH), E(50, ENOCSI), E(51, EL2HLT),
+	E(52, EBADE), E(53, EBADR), E(54, EXFULL), E(55, ENOANO),
+	E(56, EBADRQC), E(57, EBADSLT), E(59, EBFONT), E(60, ENOSTR),
+	E(61, ENODATA), E(62, ETIME), E(63, ENOSR), E(64, ENONET),
+	E(65, ENOPKG), E(66, EREMOTE), E(67, ENOLINK), E(68, EADV),
+	E(69, ESRMNT), E(70, ECOMM), E(71, EPROTO), E(72, EMULTIHOP),
+	E(73, EDOTDOT), E(74, EBADMSG), E(75, EOVERFLOW), E(76, ENOTUNIQ),
+	E(77, EBADFD), E(78, EREMCHG), E(79, ELIBACC), E(80, ELIBBAD),
+	E(81, ELIBSCN), E(82, ELIBMAX), E(83, ELIBEXEC), E(84, EILSEQ),
+	E(85, ERESTART), E(86, ESTRPIPE), E(87, EUSERS), E(88, ENOTSOCK),
+	E(89, EDESTADDRREQ), E(90, EMSGSIZE), E(91, EPROTOTYPE),
+	E(92, ENOPROTOOPT), E(93, EPROTONOSUPPORT), E(94, ESOCKTNOSUPPORT),
+	E(95, EOPNOTSUPP), E(96, EPFNOSUPPORT), E(97, EAFNOSUPPORT),
+	E(98, EADDRINUSE), E(99, EADDRNOTAVAIL), E(100, ENETDOWN),
+	E(101, ENETUNREACH), E(102, ENETRESET), E(103, ECONNABORTED),
+	E(104, ECONNRESET), E(105, ENOBUFS), E(106, EISCONN),
+	E(107, ENOTCONN), E(108, ESHUTDOWN), E(109, ETOOMANYREFS),
+	E(110, ETIMEDOUT), E(111, ECONNREFUSED), E(112, EHOSTDOWN),
+	E(113, EHOSTUNREACH), E(114, EALREADY), E(115, EINPROGRESS),
+	E(116, ESTALE), E(117, EUCLEAN), E(118, ENOTNAM), E(119, ENAVAIL),
+	E(120, EISNAM), E(121, EREMOTEIO), E(122, EDQUOT), E(123, ENOMEDIUM),
+	E(124, EMEDIUMTYPE), E(125, ECANCELED), E(512, ERESTARTSYS),
+	E(513, ERESTARTNOINTR), E(514, ERESTARTNOHAND), E(515, ENOIOCTLCMD),
+	E(516, ERESTART_RESTARTBLOCK), E(521, EBADHANDLE), E(522, ENOTSYNC),
+	E(523, EBADCOOKIE), E(524, ENOTSUPP), E(525, ETOOSMALL),
+	E(526, ESERVERFAULT), E(527, EBADTYPE), E(528, EJUKEBOX),
+	E(529, EIOCBQUEUED), E(530, EIOCBRETRY),
 };
+#undef E
 
 /* A result as Falco's evt.res: "SUCCESS", the errno's name, or the
  * number for one without a name. */
@@ -1931,9 +1937,9 @@ static size_t res_text(int64_t n, char buf[static 24], const char **ret)
 		return 7;
 	}
 	u = 0 - (uint64_t)n;
-	if (u < VG_ARRAY_SIZE(errno_names) && errno_names[u]) {
-		*ret = errno_names[u];
-		return strlen(*ret);
+	if (u < VG_ARRAY_SIZE(errno_names) && errno_names[u].name) {
+		*ret = errno_names[u].name;
+		return errno_names[u].len;
 	}
 	buf[0] = '-';
 	e = vg_u64_to_str(u, buf + 1);
