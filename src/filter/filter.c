@@ -5,16 +5,18 @@
  *
  * Compile does everything that can be done once: it checks each value
  * against its field's type, parses numbers, unescapes strings and keeps
- * their lengths, validates glob patterns, and turns Falco's event type
- * names into vigil's. What is left for each event is comparing bytes and
- * integers, with no allocation, no strlen() and nothing that depends on
- * the locale.
+ * their lengths, validates glob patterns, decodes hex and IP networks,
+ * sorts long lists, and turns Falco's event type names into vigil's
+ * (expanding those that are a file event with an action). What is left
+ * for each event is comparing bytes and integers, with no allocation, no
+ * strlen() and nothing that depends on the locale.
  *
  * The nodes are in preorder and each records the size of its subtree, so
  * a node's children follow it and the next sibling is a fixed offset
  * away. 'and' and 'or' chains are one node with many children: the
  * depth of the tree, and with it the recursion of every pass over it, is
- * bounded by the nesting the parser allows, however long the chains.
+ * bounded by the nesting the parser allows (and the three levels an
+ * evt.type expansion adds), however long the chains.
  */
 #include "filter/filter.h"
 
@@ -24,6 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "base/util.h"
 
@@ -41,6 +46,14 @@ enum {
 			       * (one in the set) and exists */
 	FD_RES = 1u << 5,     /* a syscall's result, which Falco compares as
 			       * text: "SUCCESS" or the errno's name */
+	FD_IPNET = 1u << 6,   /* an IP address (its text) compared with
+			       * networks, "10.0.0.0/8": =, != and in test
+			       * that it is inside (fd.net, fd.snet) */
+	FD_IPADDR = 1u << 7,  /* an IP address compared as one, whatever its
+			       * text: "::1" is "0:0::1" (fd.ip, fd.sip) */
+	FD_EITHER = 1u << 8,  /* with FD_MULTI, either end of a connection
+			       * (fd.ip, fd.net, fd.port): != is true when
+			       * both ends differ, as Falco's */
 };
 
 struct field_def {
@@ -341,7 +354,14 @@ enum {
 	NF_MULTI = 1u << 3, /* the field's FD_MULTI or FD_LIST, copied here
 			     * so that a match reads only the node */
 	NF_LIST = 1u << 4,  /* its FD_LIST */
+	NF_IPNET = 1u << 5, /* its FD_IPNET: the values are networks */
+	NF_IPADDR = 1u << 6, /* its FD_IPADDR: the values are addresses */
+	NF_EITHER = 1u << 7, /* its FD_EITHER */
+	NF_SORTED = 1u << 8, /* a long list: its values sorted follow them */
 };
+
+/* From this many values on, in and intersects search a sorted copy. */
+#define SORTED_MIN 8
 
 /* 24 bytes: a comparison's node is one cache line with its neighbours */
 struct node {
@@ -1083,6 +1103,62 @@ static bool unhex(char *s, uint32_t *len)
 	return true;
 }
 
+/* IP addresses and networks, compared as bytes: [4 or 6][prefix bits]
+ * [16 bytes of address]. inet_pton() knows no locale and allocates
+ * nothing. */
+#define IP_BIN 18
+
+/* The address in s[0..n) into @out ([family][address]); false when it
+ * is none. */
+static bool ip_parse(const char *s, size_t n, uint8_t out[static 17])
+{
+	char b[INET6_ADDRSTRLEN + 1];
+
+	if (n == 0 || n >= sizeof(b))
+		return false;
+	memcpy(b, s, n);
+	b[n] = '\0';
+	memset(out, 0, 17);
+	if (inet_pton(AF_INET, b, out + 1) == 1)
+		out[0] = 4;
+	else if (inet_pton(AF_INET6, b, out + 1) == 1)
+		out[0] = 6;
+	else
+		return false;
+	return true;
+}
+
+/* The address or network at @l, appended to the pool in IP_BIN bytes
+ * after its text, l->n their offset. -EINVAL: not one. */
+static int ip_value(struct parser *ps, struct lit *l, bool net)
+{
+	const char *s = ps->pool + l->s, *slash = memchr(s, '/', l->len);
+	size_t alen = slash ? (size_t)(slash - s) : l->len;
+	uint8_t a[17], bin[IP_BIN];
+	int64_t bits;
+	uint32_t off;
+	int r;
+
+	if ((slash && !net) || !ip_parse(s, alen, a))
+		return -EINVAL;
+	bits = a[0] == 4 ? 32 : 128;
+	if (slash) {
+		int64_t max = bits;
+
+		if (parse_int(slash + 1, l->len - alen - 1, &bits) < 0 ||
+		    !is_digit(slash[1]) || bits < 0 || bits > max)
+			return -EINVAL;
+	}
+	bin[0] = a[0];
+	bin[1] = (uint8_t)bits;
+	memcpy(bin + 2, a + 1, 16);
+	r = pool_add(ps, (const char *)bin, IP_BIN, &off);
+	if (r < 0)
+		return r;
+	l->n = off;
+	return 0;
+}
+
 /* One value of a comparison on @nd, checked and converted for its field
  * and operator. */
 static int parse_literal(struct parser *ps, const struct node *nd,
@@ -1097,7 +1173,15 @@ static int parse_literal(struct parser *ps, const struct node *nd,
 	r = read_value(ps, after, &l, &vpos);
 	if (r < 0)
 		return r;
-	if (nd->flags & NF_NUM) {
+	if (nd->flags & (NF_IPNET | NF_IPADDR)) {
+		r = ip_value(ps, &l, nd->flags & NF_IPNET);
+		if (r == -EINVAL)
+			return fail(ps, vpos, "expected an IP %s after '%s' (%s is an IP address), found %s",
+				    nd->flags & NF_IPNET ? "network (ADDRESS/BITS) or address" : "address",
+				    after, fname, found(ps, vpos, b, sizeof(b)));
+		if (r < 0)
+			return r;
+	} else if (nd->flags & NF_NUM) {
 		r = parse_int(ps->pool + l.s, l.len, &l.n);
 		if (r == -ERANGE)
 			return fail(ps, vpos, "number %s is out of range",
@@ -1191,6 +1275,13 @@ static int parse_op(struct parser *ps, const char *field, enum op *ret)
 	if (pos < ps->len && is_opchar(*t)) {
 		while (pos + n < ps->len && is_opchar(t[n]))
 			n++;
+		/* Falco reads "evt.dir=<" as = and the value <: an operator
+		 * then one '<' or '>' that ends the word */
+		if ((n == 2 || n == 3) && (t[n - 1] == '<' || t[n - 1] == '>') &&
+		    (pos + n == ps->len || is_delim(t[n])) &&
+		    ((n == 2 && t[0] == '=') ||
+		     (n == 3 && (t[1] == '=') && t[0] != '<' && t[0] != '>')))
+			n--;
 		if (n == 2 && memcmp(t, "==", 2) == 0) {
 			*ret = OP_EQ;
 			ps->pos += n;
@@ -1222,6 +1313,11 @@ static int check_op(struct parser *ps, size_t opos, const struct field_def *fd,
 	    op != OP_EXISTS)
 		return fail(ps, opos, "'%s' does not apply to %s, a list field: use in, intersects or exists",
 			    op_names[op], fname);
+	if ((fd->flags & (FD_IPNET | FD_IPADDR)) && op != OP_EQ && op != OP_NE &&
+	    op != OP_IN && op != OP_INTERSECTS && op != OP_EXISTS)
+		return fail(ps, opos, "'%s' does not apply to %s, an IP %s: use =, !=, in, intersects or exists",
+			    op_names[op], fname,
+			    fd->flags & FD_IPNET ? "address compared with networks" : "address");
 	if (fd->type == VG_FILTER_NUM && !(fd->flags & FD_RES) &&
 	    op_text_only(op))
 		return fail(ps, opos, "'%s' needs a string field, found %s (a number)",
@@ -1368,6 +1464,43 @@ static int expand_types(struct parser *ps, struct node *nd)
 	return 0;
 }
 
+/* The order of the sorted copy of a long list: numbers by value, strings
+ * by length, then bytes. */
+static int lit_order(const void *a, const void *b, void *pool)
+{
+	const struct lit *x = a, *y = b;
+
+	if (!pool)
+		return (x->n > y->n) - (x->n < y->n);
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->len ? memcmp((const char *)pool + x->s,
+			       (const char *)pool + y->s, x->len) : 0;
+}
+
+/* A long list of plain values gets a sorted copy after it, for a binary
+ * search; the list itself keeps its order, for vg_filter_format(). */
+static int sort_list(struct parser *ps, struct node *nd)
+{
+	int r;
+
+	if ((nd->op != OP_IN && nd->op != OP_INTERSECTS) ||
+	    nd->n_lits < SORTED_MIN ||
+	    (nd->flags & (NF_TEXT | NF_IPNET | NF_IPADDR)))
+		return 0;
+	r = grow(&ps->lits, &ps->cap_lits, ps->n_lits + nd->n_lits,
+		 sizeof(*ps->lits));
+	if (r < 0)
+		return r;
+	memcpy(ps->lits + ps->n_lits, ps->lits + nd->lit,
+	       nd->n_lits * sizeof(*ps->lits));
+	qsort_r(ps->lits + ps->n_lits, nd->n_lits, sizeof(*ps->lits), lit_order,
+		nd->flags & NF_NUM ? NULL : ps->pool);
+	ps->n_lits += nd->n_lits;
+	nd->flags |= NF_SORTED;
+	return 0;
+}
+
 /* FIELD OP VALUE, FIELD OP (...), FIELD exists. */
 static int parse_cmp(struct parser *ps)
 {
@@ -1411,6 +1544,12 @@ static int parse_cmp(struct parser *ps)
 		nd.flags |= NF_MULTI;
 	if (fd->flags & FD_LIST)
 		nd.flags |= NF_LIST;
+	if (fd->flags & FD_IPNET)
+		nd.flags |= NF_IPNET;
+	if (fd->flags & FD_IPADDR)
+		nd.flags |= NF_IPADDR;
+	if (fd->flags & FD_EITHER)
+		nd.flags |= NF_EITHER;
 
 	nd.lit = (uint32_t)ps->n_lits;
 	if (op_takes_list(op)) {
@@ -1432,6 +1571,9 @@ static int parse_cmp(struct parser *ps)
 			actions |= ps->lits[nd.lit + k].n != 0;
 	if (actions)
 		return expand_types(ps, &nd);
+	r = sort_list(ps, &nd);
+	if (r < 0)
+		return r;
 	return insert_node(ps, ps->n_nodes, &nd);
 }
 
@@ -1755,7 +1897,7 @@ static bool path_prefix(const char *p, size_t pn, const char *s, size_t sn)
 /* Inlined, as str_holds() and value_holds(): a call each comparison
  * costs a tenth of a simple match. */
 static inline __attribute__((always_inline)) bool
-num_holds(enum op op, int64_t v, const struct lit *l, size_t n)
+num_holds(enum op op, int64_t v, const struct lit *l, size_t n, bool sorted)
 {
 	switch (op) {
 	case OP_EQ:
@@ -1772,6 +1914,22 @@ num_holds(enum op op, int64_t v, const struct lit *l, size_t n)
 		return v >= l->n;
 	case OP_IN:
 	case OP_INTERSECTS:
+		if (sorted) {
+			const struct lit *a = l + n;
+			size_t lo = 0, hi = n;
+
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (a[mid].n == v)
+					return true;
+				if (a[mid].n < v)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			return false;
+		}
 		for (size_t i = 0; i < n; i++)
 			if (v == l[i].n)
 				return true;
@@ -1783,7 +1941,7 @@ num_holds(enum op op, int64_t v, const struct lit *l, size_t n)
 
 static inline __attribute__((always_inline)) bool
 str_holds(const struct vg_filter *f, enum op op, const char *s, size_t len,
-	  const struct lit *l, size_t n)
+	  const struct lit *l, size_t n, bool sorted)
 {
 	/* an empty list has no first value to read */
 	const char *ls = n ? f->pool + l->s : NULL;
@@ -1803,6 +1961,25 @@ str_holds(const struct vg_filter *f, enum op op, const char *s, size_t len,
 		return bytes_cmp(s, len, ls, l->len) >= 0;
 	case OP_IN:
 	case OP_INTERSECTS:
+		if (sorted) {
+			const struct lit *a = l + n;
+			size_t lo = 0, hi = n;
+
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				int c = a[mid].len != len
+						? (a[mid].len < len ? -1 : 1)
+						: len ? memcmp(f->pool + a[mid].s, s, len) : 0;
+
+				if (c == 0)
+					return true;
+				if (c < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			return false;
+		}
 		for (size_t i = 0; i < n; i++)
 			if (bytes_eq(s, len, f->pool + l[i].s, l[i].len))
 				return true;
@@ -1834,47 +2011,51 @@ str_holds(const struct vg_filter *f, enum op op, const char *s, size_t len,
 }
 
 /* Falco's names of errno values, as its evt.res gives them. */
-static const char *const errno_names[] = {
-	[1] = "EPERM", [2] = "ENOENT", [3] = "ESRCH", [4] = "EINTR", [5] = "EIO",
-	[6] = "ENXIO", [7] = "E2BIG", [8] = "ENOEXEC", [9] = "EBADF",
-	[10] = "ECHILD", [11] = "EAGAIN", [12] = "ENOMEM", [13] = "EACCES",
-	[14] = "EFAULT", [15] = "ENOTBLK", [16] = "EBUSY", [17] = "EEXIST",
-	[18] = "EXDEV", [19] = "ENODEV", [20] = "ENOTDIR", [21] = "EISDIR",
-	[22] = "EINVAL", [23] = "ENFILE", [24] = "EMFILE", [25] = "ENOTTY",
-	[26] = "ETXTBSY", [27] = "EFBIG", [28] = "ENOSPC", [29] = "ESPIPE",
-	[30] = "EROFS", [31] = "EMLINK", [32] = "EPIPE", [33] = "EDOM",
-	[34] = "ERANGE", [35] = "EDEADLK", [36] = "ENAMETOOLONG",
-	[37] = "ENOLCK", [38] = "ENOSYS", [39] = "ENOTEMPTY", [40] = "ELOOP",
-	[42] = "ENOMSG", [43] = "EIDRM", [44] = "ECHRNG", [45] = "EL2NSYNC",
-	[46] = "EL3HLT", [47] = "EL3RST", [48] = "ELNRNG", [49] = "EUNATCH",
-	[50] = "ENOCSI", [51] = "EL2HLT", [52] = "EBADE", [53] = "EBADR",
-	[54] = "EXFULL", [55] = "ENOANO", [56] = "EBADRQC", [57] = "EBADSLT",
-	[59] = "EBFONT", [60] = "ENOSTR", [61] = "ENODATA", [62] = "ETIME",
-	[63] = "ENOSR", [64] = "ENONET", [65] = "ENOPKG", [66] = "EREMOTE",
-	[67] = "ENOLINK", [68] = "EADV", [69] = "ESRMNT", [70] = "ECOMM",
-	[71] = "EPROTO", [72] = "EMULTIHOP", [73] = "EDOTDOT", [74] = "EBADMSG",
-	[75] = "EOVERFLOW", [76] = "ENOTUNIQ", [77] = "EBADFD", [78] = "EREMCHG",
-	[79] = "ELIBACC", [80] = "ELIBBAD", [81] = "ELIBSCN", [82] = "ELIBMAX",
-	[83] = "ELIBEXEC", [84] = "EILSEQ", [85] = "ERESTART", [86] = "ESTRPIPE",
-	[87] = "EUSERS", [88] = "ENOTSOCK", [89] = "EDESTADDRREQ",
-	[90] = "EMSGSIZE", [91] = "EPROTOTYPE", [92] = "ENOPROTOOPT",
-	[93] = "EPROTONOSUPPORT", [94] = "ESOCKTNOSUPPORT", [95] = "EOPNOTSUPP",
-	[96] = "EPFNOSUPPORT", [97] = "EAFNOSUPPORT", [98] = "EADDRINUSE",
-	[99] = "EADDRNOTAVAIL", [100] = "ENETDOWN", [101] = "ENETUNREACH",
-	[102] = "ENETRESET", [103] = "ECONNABORTED", [104] = "ECONNRESET",
-	[105] = "ENOBUFS", [106] = "EISCONN", [107] = "ENOTCONN",
-	[108] = "ESHUTDOWN", [109] = "ETOOMANYREFS", [110] = "ETIMEDOUT",
-	[111] = "ECONNREFUSED", [112] = "EHOSTDOWN", [113] = "EHOSTUNREACH",
-	[114] = "EALREADY", [115] = "EINPROGRESS", [116] = "ESTALE",
-	[117] = "EUCLEAN", [118] = "ENOTNAM", [119] = "ENAVAIL", [120] = "EISNAM",
-	[121] = "EREMOTEIO", [122] = "EDQUOT", [123] = "ENOMEDIUM",
-	[124] = "EMEDIUMTYPE", [125] = "ECANCELED", [512] = "ERESTARTSYS",
-	[513] = "ERESTARTNOINTR", [514] = "ERESTARTNOHAND", [515] = "ENOIOCTLCMD",
-	[516] = "ERESTART_RESTARTBLOCK", [521] = "EBADHANDLE", [522] = "ENOTSYNC",
-	[523] = "EBADCOOKIE", [524] = "ENOTSUPP", [525] = "ETOOSMALL",
-	[526] = "ESERVERFAULT", [527] = "EBADTYPE", [528] = "EJUKEBOX",
-	[529] = "EIOCBQUEUED", [530] = "EIOCBRETRY",
+#define E(n, name) [n] = { #name, sizeof(#name) - 1 }
+static const struct {
+	const char *name;
+	uint8_t len;
+} errno_names[] = {
+	E(1, EPERM), E(2, ENOENT), E(3, ESRCH), E(4, EINTR), E(5, EIO),
+	E(6, ENXIO), E(7, E2BIG), E(8, ENOEXEC), E(9, EBADF), E(10, ECHILD),
+	E(11, EAGAIN), E(12, ENOMEM), E(13, EACCES), E(14, EFAULT),
+	E(15, ENOTBLK), E(16, EBUSY), E(17, EEXIST), E(18, EXDEV),
+	E(19, ENODEV), E(20, ENOTDIR), E(21, EISDIR), E(22, EINVAL),
+	E(23, ENFILE), E(24, EMFILE), E(25, ENOTTY), E(26, ETXTBSY),
+	E(27, EFBIG), E(28, ENOSPC), E(29, ESPIPE), E(30, EROFS),
+	E(31, EMLINK), E(32, EPIPE), E(33, EDOM), E(34, ERANGE),
+	E(35, EDEADLK), E(36, ENAMETOOLONG), E(37, ENOLCK), E(38, ENOSYS),
+	E(39, ENOTEMPTY), E(40, ELOOP), E(42, ENOMSG), E(43, EIDRM),
+	E(44, ECHRNG), E(45, EL2NSYNC), E(46, EL3HLT), E(47, EL3RST),
+	E(48, ELNRNG), E(49, EUNATCH), E(50, ENOCSI), E(51, EL2HLT),
+	E(52, EBADE), E(53, EBADR), E(54, EXFULL), E(55, ENOANO),
+	E(56, EBADRQC), E(57, EBADSLT), E(59, EBFONT), E(60, ENOSTR),
+	E(61, ENODATA), E(62, ETIME), E(63, ENOSR), E(64, ENONET),
+	E(65, ENOPKG), E(66, EREMOTE), E(67, ENOLINK), E(68, EADV),
+	E(69, ESRMNT), E(70, ECOMM), E(71, EPROTO), E(72, EMULTIHOP),
+	E(73, EDOTDOT), E(74, EBADMSG), E(75, EOVERFLOW), E(76, ENOTUNIQ),
+	E(77, EBADFD), E(78, EREMCHG), E(79, ELIBACC), E(80, ELIBBAD),
+	E(81, ELIBSCN), E(82, ELIBMAX), E(83, ELIBEXEC), E(84, EILSEQ),
+	E(85, ERESTART), E(86, ESTRPIPE), E(87, EUSERS), E(88, ENOTSOCK),
+	E(89, EDESTADDRREQ), E(90, EMSGSIZE), E(91, EPROTOTYPE),
+	E(92, ENOPROTOOPT), E(93, EPROTONOSUPPORT), E(94, ESOCKTNOSUPPORT),
+	E(95, EOPNOTSUPP), E(96, EPFNOSUPPORT), E(97, EAFNOSUPPORT),
+	E(98, EADDRINUSE), E(99, EADDRNOTAVAIL), E(100, ENETDOWN),
+	E(101, ENETUNREACH), E(102, ENETRESET), E(103, ECONNABORTED),
+	E(104, ECONNRESET), E(105, ENOBUFS), E(106, EISCONN),
+	E(107, ENOTCONN), E(108, ESHUTDOWN), E(109, ETOOMANYREFS),
+	E(110, ETIMEDOUT), E(111, ECONNREFUSED), E(112, EHOSTDOWN),
+	E(113, EHOSTUNREACH), E(114, EALREADY), E(115, EINPROGRESS),
+	E(116, ESTALE), E(117, EUCLEAN), E(118, ENOTNAM), E(119, ENAVAIL),
+	E(120, EISNAM), E(121, EREMOTEIO), E(122, EDQUOT), E(123, ENOMEDIUM),
+	E(124, EMEDIUMTYPE), E(125, ECANCELED), E(512, ERESTARTSYS),
+	E(513, ERESTARTNOINTR), E(514, ERESTARTNOHAND), E(515, ENOIOCTLCMD),
+	E(516, ERESTART_RESTARTBLOCK), E(521, EBADHANDLE), E(522, ENOTSYNC),
+	E(523, EBADCOOKIE), E(524, ENOTSUPP), E(525, ETOOSMALL),
+	E(526, ESERVERFAULT), E(527, EBADTYPE), E(528, EJUKEBOX),
+	E(529, EIOCBQUEUED), E(530, EIOCBRETRY),
 };
+#undef E
 
 /* A result as Falco's evt.res: "SUCCESS", the errno's name, or the
  * number for one without a name. */
@@ -1888,14 +2069,41 @@ static size_t res_text(int64_t n, char buf[static 24], const char **ret)
 		return 7;
 	}
 	u = 0 - (uint64_t)n;
-	if (u < VG_ARRAY_SIZE(errno_names) && errno_names[u]) {
-		*ret = errno_names[u];
-		return strlen(*ret);
+	if (u < VG_ARRAY_SIZE(errno_names) && errno_names[u].name) {
+		*ret = errno_names[u].name;
+		return errno_names[u].len;
 	}
 	buf[0] = '-';
 	e = vg_u64_to_str(u, buf + 1);
 	*ret = buf;
 	return (size_t)(e - buf);
+}
+
+/* Whether the address @a ([family][address]) is the value @b (IP_BIN
+ * bytes): inside it for a network, the same for an address. */
+static bool ip_in(const uint8_t *b, const uint8_t *a)
+{
+	unsigned bits = b[1], full = bits / 8, rest = bits % 8;
+
+	if (b[0] != a[0] ||
+	    (full && memcmp(b + 2, a + 1, full) != 0))
+		return false;
+	return !rest || !((b[2 + full] ^ a[1 + full]) & (0xff00u >> rest) & 0xff);
+}
+
+/* An IP field: = and in, inside one of the values; != outside it. An
+ * address of the other family is outside, as in Falco. */
+static bool ip_holds(const struct vg_filter *f, const struct node *nd,
+		     enum op op, const struct vg_fval *v)
+{
+	uint8_t a[17];
+	bool hit = false;
+
+	if (!v->s || !ip_parse(v->s, v->len, a))
+		return false;
+	for (uint32_t k = 0; k < nd->n_lits && !hit; k++)
+		hit = ip_in((const uint8_t *)f->pool + f->lits[nd->lit + k].n, a);
+	return op == OP_NE ? !hit : hit;
 }
 
 /* @nd's comparison on one value of its field. */
@@ -1908,10 +2116,12 @@ static inline __attribute__((always_inline)) bool value_holds(const struct vg_fi
 	size_t len = s ? v->len : 0;
 
 	if (nd->flags & NF_NUM)
-		return num_holds(op, v->n, l, nd->n_lits);
+		return num_holds(op, v->n, l, nd->n_lits, nd->flags & NF_SORTED);
+	if (nd->flags & (NF_IPNET | NF_IPADDR))
+		return ip_holds(f, nd, op, v);
 	if (nd->flags & NF_TEXT)
 		len = res_text(v->n, b, &s);
-	return str_holds(f, op, s, len, l, nd->n_lits);
+	return str_holds(f, op, s, len, l, nd->n_lits, nd->flags & NF_SORTED);
 }
 
 static bool cmp_holds(const struct vg_filter *f, const struct node *nd,
@@ -1920,6 +2130,7 @@ static bool cmp_holds(const struct vg_filter *f, const struct node *nd,
 	const char *key = nd->key_len ? f->pool + nd->key : NULL;
 	struct vg_fval v = { .s = NULL };
 	uint32_t i;
+	bool all;
 
 	if (!get)
 		return false;
@@ -1928,21 +2139,20 @@ static bool cmp_holds(const struct vg_filter *f, const struct node *nd,
 			return false;
 		return nd->op == OP_EXISTS || value_holds(f, nd, nd->op, &v);
 	}
+	/* a list field's 'in', and '!=' on either end of a connection:
+	 * every value must pass; otherwise one is enough */
+	all = ((nd->flags & NF_LIST) && nd->op == OP_IN) ||
+	      ((nd->flags & NF_EITHER) && nd->op == OP_NE);
 	for (i = 0; i < VG_FILTER_MAX_VALUES; i++) {
 		v = (struct vg_fval){ .idx = i };
 		if (get(ctx, nd->field, key, nd->key_len, &v) <= 0)
 			break;
 		if (nd->op == OP_EXISTS)
 			return true;
-		/* a list field's 'in': every value in the set */
-		if ((nd->flags & NF_LIST) && nd->op == OP_IN) {
-			if (!value_holds(f, nd, OP_IN, &v))
-				return false;
-		} else if (value_holds(f, nd, nd->op, &v)) {
-			return true;
-		}
+		if (value_holds(f, nd, nd->op, &v) != all)
+			return !all;
 	}
-	return i > 0 && (nd->flags & NF_LIST) && nd->op == OP_IN;
+	return i > 0 && all;
 }
 
 static bool eval(const struct vg_filter *f, size_t i, vg_filter_get_fn get,

@@ -54,7 +54,8 @@
  * may hold '\', as in Falco: "endswith \)" is a backslash before the
  * ')'). A quoted string is in double or single quotes with Falco's
  * escapes: \\ \/ \b \f \n \r \t \xHH, \" in "..." and \' in '...',
- * and Falco's "\ " which is a backslash. Number fields take decimal or
+ * and Falco's "\ " which is a backslash. As in Falco, "evt.dir=<" is
+ * the operator = and the value <. Number fields take decimal or
  * 0x hex integers, quoted or not. evt.type values are Falco's syscall
  * names or vigil's (see vg_filter_compile()).
  *
@@ -67,6 +68,14 @@
  * Multi-valued fields (proc.aname without an index: every ancestor) are
  * true when the comparison is true for any value; Falco's list fields
  * take only in (all values in the set), intersects (any) and exists.
+ * Fields of either end of a connection (fd.ip, fd.port, fd.net) are true
+ * for =, in, <... when one end is, and for != when both ends are.
+ *
+ * IP fields take =, !=, in, intersects and exists. An address field
+ * (fd.ip) compares addresses, not texts ("::1" is "0:0::1"); a network
+ * field (fd.net, fd.snet) takes networks, "10.0.0.0/8", or addresses,
+ * and = and in test that the address is inside one. An address of the
+ * other family is inside none, as in Falco.
  *
  * A field the event lacks makes every comparison on it false, '!=' and
  * 'in' included, and 'exists' false; only 'not' turns that into a match.

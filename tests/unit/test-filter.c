@@ -4,20 +4,32 @@
  * table can hold, so that each kind is tested whatever fields the table
  * holds: an optional index and many values (as proc.aname), a required
  * text argument (as container.mount.dest[/proc]), a Falco list field,
- * and many numbers (as proc.apid). Before cmocka.h, whose fail() is a
- * macro.
+ * many numbers (as proc.apid), and the IP fields: networks and
+ * addresses of either end (fd.net, fd.ip), the server's network
+ * (fd.snet), either end's port (fd.port). Before cmocka.h, whose fail()
+ * is a macro.
  */
 #define T_ANAME (VG_F_COUNT + 0)
 #define T_MOUNT (VG_F_COUNT + 1)
 #define T_TYPES (VG_F_COUNT + 2)
 #define T_APID (VG_F_COUNT + 3)
+#define T_NET (VG_F_COUNT + 4)
+#define T_SNET (VG_F_COUNT + 5)
+#define T_IP (VG_F_COUNT + 6)
+#define T_PORT (VG_F_COUNT + 7)
 #define VG_FILTER_TEST_FIELDS						\
 	[T_ANAME] = FIELD("test.aname", VG_FILTER_STR,			\
 			  FD_ARG_OPT | FD_ARG_NUM | FD_MULTI),		\
 	[T_MOUNT] = FIELD("test.mount", VG_FILTER_STR, FD_ARG_REQ),	\
 	[T_TYPES] = FIELD("test.types", VG_FILTER_STR, FD_LIST),	\
 	[T_APID] = FIELD("test.apid", VG_FILTER_NUM,			\
-			 FD_ARG_OPT | FD_ARG_NUM | FD_MULTI),
+			 FD_ARG_OPT | FD_ARG_NUM | FD_MULTI),		\
+	[T_NET] = FIELD("test.net", VG_FILTER_STR,			\
+			FD_IPNET | FD_MULTI | FD_EITHER),		\
+	[T_SNET] = FIELD("test.snet", VG_FILTER_STR, FD_IPNET),	\
+	[T_IP] = FIELD("test.ip", VG_FILTER_STR,			\
+		       FD_IPADDR | FD_MULTI | FD_EITHER),		\
+	[T_PORT] = FIELD("test.port", VG_FILTER_NUM, FD_MULTI | FD_EITHER),
 #include "../../src/filter/filter.c"
 
 #include <setjmp.h>
@@ -507,7 +519,9 @@ static const struct error_case error_cases[] = {
 	{ "proc.name sh", 11, "expected an operator after proc.name, found 'sh'" },
 	{ "proc.name equals sh", 11, "expected an operator after proc.name, found 'equals'" },
 	{ "proc.name === sh", 11, "unknown operator '===' after proc.name" },
-	{ "proc.name => sh", 11, "unknown operator '=>'" },
+	{ "proc.name =>sh", 11, "unknown operator '=>'" },
+	{ "proc.name => sh", 14, "expected 'and', 'or' or end of input, found 'sh'" },
+	{ "proc.name <=> sh", 11, "unknown operator '<=>'" },
 	{ "proc.name ! = sh", 11, "unknown operator '!'" },
 	{ "", 1, "expected a field name, 'not' or '(', found end of input" },
 	{ "   ", 4, "expected a field name, 'not' or '(', found end of input" },
@@ -1027,6 +1041,8 @@ struct lang_ev {
 	const char *types[4];  /* test.types; NULL ends, none: absent */
 	const char *mount;     /* test.mount[KEY]: KEY's value */
 	const char *mount_val;
+	const char *ip[2];     /* test.ip, test.net: client, server */
+	int64_t port[2];       /* test.port */
 };
 
 /* 0: socat run by bash under sshd; 1: cat opening /etc/shadow, which
@@ -1036,17 +1052,20 @@ static const struct lang_ev lang_evs[] = {
 	{ .type = "exec", .name = "socat",
 	  .cmdline = "socat TCP4:1.2.3.4:443 EXEC:/bin/SH",
 	  .aname = { "socat", "bash", "sshd" }, .apid = { 100, 50, 1 },
-	  .types = { "ipv4", "file" }, .mount = "/proc", .mount_val = "ro" },
+	  .types = { "ipv4", "file" }, .mount = "/proc", .mount_val = "ro",
+	  .ip = { "10.0.0.5", "1.2.3.4" }, .port = { 40000, 443 } },
 	{ .type = "open", .name = "cat", .fd_name = "/etc/shadow",
 	  .cmdline = "cat /etc/shadow", .has_res = true, .res = 3,
 	  .aname = { "cat", "sh" }, .apid = { 200, 100 }, .types = { "file" } },
 	{ .type = "open", .name = "Python3", .fd_name = "/etcx/passwd",
 	  .cmdline = "Python3 -c 'import socket'", .has_res = true, .res = -2,
-	  .aname = { "Python3" }, .apid = { 300 } },
+	  .aname = { "Python3" }, .apid = { 300 },
+	  .ip = { "::1", "0::1" }, .port = { 5000, 5001 } },
 	{ .type = "file", .action = "rename", .name = "mv",
 	  .fd_name = "/home/u/.ssh/id_rsa", .cmdline = "mv a\\ b\\",
 	  .has_res = true, .res = -115,
-	  .types = { "ipv4", "ipv6", "unix" } },
+	  .types = { "ipv4", "ipv6", "unix" },
+	  .ip = { "127.0.0.1", "127.0.0.1" }, .port = { 80, 80 } },
 };
 
 static const char *last_mount_key;
@@ -1071,7 +1090,8 @@ static int lang_get(void *ctx, int id, const char *key, size_t key_len,
 		assert_int_equal(strlen(key), key_len);
 	else
 		assert_int_equal(key_len, 0);
-	if (id != T_ANAME && id != T_APID && id != T_TYPES)
+	if (id != T_ANAME && id != T_APID && id != T_TYPES && id != T_NET &&
+	    id != T_IP && id != T_PORT)
 		assert_int_equal(i, 0);
 	if (id != T_ANAME && id != T_APID && id != T_MOUNT)
 		assert_null(key);
@@ -1102,6 +1122,14 @@ static int lang_get(void *ctx, int id, const char *key, size_t key_len,
 		return str_out(e->aname[i], ret);
 	case T_TYPES:
 		return i < 4 ? str_out(e->types[i], ret) : 0;
+	case T_NET:
+	case T_IP:
+		return i < 2 ? str_out(e->ip[i], ret) : 0;
+	case T_SNET:
+		return str_out(e->ip[1], ret);
+	case T_PORT:
+		ret->n = e->port[i < 2 ? i : 0];
+		return i < 2 && e->ip[0];
 	case T_MOUNT:
 		assert_non_null(key);
 		last_mount_key = key;
@@ -1149,6 +1177,11 @@ static const struct match_case lang_cases[] = {
 	{ "proc.name = cat or(proc.name = mv)", "0101" },
 	{ "proc.name = mv and(evt.res<0)", "0001" },
 	{ "test.apid>=200", "0110" },
+	/* Falco's "evt.dir=<": the operator, then the value < */
+	{ "proc.name=<", "0000" },
+	{ "proc.name!=>", "1111" },
+	{ "proc.name==<", "0000" },
+	{ "(proc.name=<)", "0000" },
 	/* icontains: ASCII either case, nothing else folded */
 	{ "proc.cmdline icontains exec:/bin/sh", "1000" },
 	{ "proc.cmdline contains exec:/bin/sh", "0000" },
@@ -1239,6 +1272,33 @@ static const struct match_case lang_cases[] = {
 	{ "evt.type = mkdir", "0000" },
 	{ "evt.type in (file, rename)", "0001" },
 	{ "not evt.type in (rename) and proc.name = mv", "0000" },
+	/* IP networks and addresses, either end of a connection */
+	{ "test.net = \"10.0.0.0/8\"", "1000" },
+	{ "test.net = 10.200.1.1/8", "1000" },
+	{ "test.net != \"127.0.0.0/8\"", "1010" },
+	{ "not test.net = \"127.0.0.0/8\"", "1110" },
+	{ "test.net in (\"192.168.0.0/16\", \"1.2.0.0/16\")", "1000" },
+	{ "test.net intersects (127.0.0.0/8)", "0001" },
+	{ "test.snet in (\"10.0.0.0/8\", \"172.16.0.0/12\", \"192.168.0.0/16\")", "0000" },
+	{ "test.snet = 1.2.3.0/24", "1000" },
+	{ "test.snet = 1.2.3.0/25", "1000" },
+	{ "test.snet = 1.2.3.128/25", "0000" },
+	{ "test.snet = 1.2.3.5/31", "1000" },
+	{ "test.snet = 1.2.3.6/31", "0000" },
+	{ "test.net = ::1/128", "0010" },
+	{ "test.net = \"::/0\"", "0010" },
+	{ "test.net = 0.0.0.0/0", "1001" },
+	{ "test.net = 1.2.3.4", "1000" },
+	{ "test.net exists", "1011" },
+	{ "test.ip = 1.2.3.4", "1000" },
+	{ "test.ip != \"0.0.0.0\"", "1011" },
+	{ "test.ip != 127.0.0.1", "1010" },
+	{ "test.ip = \"0:0::1\"", "0010" },
+	{ "test.ip in (127.0.0.1, ::1)", "0011" },
+	{ "test.port = 443", "1000" },
+	{ "test.port != 443", "0011" },
+	{ "test.port > 1024", "1010" },
+	{ "test.port in (80, 5001)", "0011" },
 	/* numbers: hex and a sign, as Falco's */
 	{ "test.apid = 0x64", "1100" },
 	{ "test.apid = +50", "1000" },
@@ -1301,6 +1361,8 @@ static const struct format_case falco_format_cases[] = {
 	{ "proc.name icontains A and proc.name iglob 'x*'",
 	  "proc.name icontains A and proc.name iglob x*" },
 	{ "test.types intersects (a,b)", "test.types intersects (a, b)" },
+	{ "test.net != '127.0.0.0/8'", "test.net != 127.0.0.0/8" },
+	{ "test.ip in (\"::1\", 10.0.0.1)", "test.ip in (::1, 10.0.0.1)" },
 };
 
 static void test_falco_format(void **state)
@@ -1350,6 +1412,17 @@ static const struct error_case falco_error_cases[] = {
 	{ "test.mount[a[b]] exists", 13, "expected ']' to close the argument" },
 	{ "container.label.app[1] = x", 20, "container.label.app has its key already" },
 	{ "container.label[] = x", 16, "expected an argument between the brackets" },
+	/* IP fields */
+	{ "test.net = 1.2.3.4/33", 12, "expected an IP network (ADDRESS/BITS) or address after '=' (test.net is an IP address), found '1.2.3.4/33'" },
+	{ "test.net = ::/129", 12, "expected an IP network" },
+	{ "test.net = 10.0.0.0/", 12, "expected an IP network" },
+	{ "test.net = 10.0.0.0/+8", 12, "expected an IP network" },
+	{ "test.net in (10.0.0.0/8, bogus)", 26, "expected an IP network (ADDRESS/BITS) or address after ','" },
+	{ "test.ip = 1.2.3.0/24", 11, "expected an IP address after '=' (test.ip is an IP address)" },
+	{ "test.ip = 1.2.3", 11, "expected an IP address" },
+	{ "test.net contains 10", 10, "'contains' does not apply to test.net, an IP address compared with networks" },
+	{ "test.ip startswith 10", 9, "'startswith' does not apply to test.ip, an IP address:" },
+	{ "test.snet < 1.2.3.4", 11, "'<' does not apply to test.snet" },
 	/* operators' values */
 	{ "proc.name bcontains xyz1", 21, "expected hex digits, two a byte, after 'bcontains', found 'xyz1'" },
 	{ "proc.name bstartswith abc", 23, "expected hex digits" },
@@ -1546,6 +1619,108 @@ static void test_falco_values_bound(void **state)
 	vg_filter_free(f);
 }
 
+/* Long lists are searched in a sorted copy: the same answers as a scan,
+ * for strings (by length, then bytes) and numbers, and the list keeps
+ * its order in the text. */
+struct probe {
+	const char *s;
+	int64_t n;
+};
+
+static int probe_get(void *ctx, int id, const char *key, size_t key_len,
+		     struct vg_fval *ret)
+{
+	const struct probe *p = ctx;
+
+	(void)key, (void)key_len;
+	if (id == VG_F_PROC_NAME || id == T_ANAME) {
+		if (ret->idx > 0)
+			return 0;
+		ret->s = p->s;
+		ret->len = strlen(p->s);
+		return 1;
+	}
+	ret->n = p->n;
+	return 1;
+}
+
+static void test_long_lists(void **state)
+{
+	static const char *const words[] = {
+		"", "a", "b", "ab", "ba", "abc", "abd", "b\\xff", "zz", "zzz",
+		"\\x00", "\\x00a", "sh", "bash", "python3", "node",
+	};
+	static const char *const raw[] = {
+		"", "a", "b", "ab", "ba", "abc", "abd", "b\xff", "zz", "zzz",
+		"", "", "sh", "bash", "python3", "node",
+	};
+	unsigned seed = 12345;
+
+	(void)state;
+	for (int round = 0; round < 400; round++) {
+		char text[4096], back[4096];
+		size_t n = 1 + (size_t)(round % 40), pos;
+		bool in_s[VG_ARRAY_SIZE(words)] = { false };
+		int64_t nums[64];
+		bool by_name = round % 2 == 0, multi = round % 4 == 0;
+		struct vg_filter *f = NULL;
+		struct vg_filter_error err;
+
+		pos = (size_t)snprintf(text, sizeof(text), "%s %s (",
+				       by_name ? (multi ? "test.aname" : "proc.name") : "user.uid",
+				       round % 3 ? "in" : "intersects");
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			if (by_name) {
+				size_t w = (seed >> 8) % VG_ARRAY_SIZE(words);
+
+				/* \x00 and \x00a stand for themselves only */
+				if (w == 10 || w == 11)
+					w = 9;
+				in_s[w] = true;
+				pos += (size_t)snprintf(text + pos, sizeof(text) - pos,
+							"%s\"%s\"", i ? ", " : "", words[w]);
+			} else {
+				nums[i] = (int64_t)((seed >> 4) % 41) - 20;
+				pos += (size_t)snprintf(text + pos, sizeof(text) - pos,
+							"%s%lld", i ? ", " : "",
+							(long long)nums[i]);
+			}
+		}
+		snprintf(text + pos, sizeof(text) - pos, ")");
+		if (vg_filter_compile(text, &f, &err) != 0)
+			fail_msg("%s: %s", text, err.msg);
+		if (by_name) {
+			for (size_t w = 0; w < VG_ARRAY_SIZE(raw); w++) {
+				struct probe p = { .s = raw[w] };
+
+				if (w == 10 || w == 11)
+					continue;
+				if (vg_filter_match(f, probe_get, &p) != in_s[w])
+					fail_msg("%s: '%s' %s", text, raw[w],
+						 in_s[w] ? "not found" : "found");
+			}
+		} else {
+			for (int64_t v = -22; v <= 22; v++) {
+				struct probe p = { .n = v };
+				bool want = false;
+
+				for (size_t i = 0; i < n; i++)
+					want |= nums[i] == v;
+				if (vg_filter_match(f, probe_get, &p) != want)
+					fail_msg("%s: %lld %s", text, (long long)v,
+						 want ? "not found" : "found");
+			}
+		}
+		/* the text keeps the list's order */
+		vg_filter_format(f, back, sizeof(back));
+		if (!by_name && strcmp(strchr(back, '('), strchr(text, '(')) != 0)
+			fail_msg("'%s' formats as '%s'", text, back);
+		check_round_trip(f, text);
+		vg_filter_free(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1566,6 +1741,7 @@ int main(void)
 		cmocka_unit_test(test_falco_res_text),
 		cmocka_unit_test(test_field_lookup),
 		cmocka_unit_test(test_falco_values_bound),
+		cmocka_unit_test(test_long_lists),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
