@@ -669,9 +669,16 @@ static int get_field(void *ctx, int field, const char *key, size_t key_len,
 	case VG_F_FILE_ACTION:
 		return e->type == VG_E_FILE
 			       ? str_val(vg_file_action_name(e->file.action), ret) : 0;
+	case VG_F_FD_NET: return either_end(e, false, ret);
+	case VG_F_FD_LNET:
+	case VG_F_FD_RNET:
+		ad = end_of(e, field == VG_F_FD_LNET);
+		return ad ? str_val(ad->text, ret) : 0;
 	case VG_F_FD_SIP:
 	case VG_F_FD_CIP:
-		ad = addr_of(e, field == VG_F_FD_SIP);
+	case VG_F_FD_SNET:
+	case VG_F_FD_CNET:
+		ad = addr_of(e, field == VG_F_FD_SIP || field == VG_F_FD_SNET);
 		return ad && ad->family ? str_val(ad->text, ret) : 0;
 	case VG_F_FD_SPORT:
 	case VG_F_FD_CPORT:

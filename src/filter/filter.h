@@ -175,6 +175,11 @@ enum vg_filter_field {
 	VG_F_FD_PORT,
 	VG_F_FD_SOCKFAMILY,     /* ip, unix */
 	VG_F_CONTAINER_PRIVILEGED, /* "true"/"false", where the runtime says */
+	VG_F_FD_NET,            /* either end's address, against networks */
+	VG_F_FD_SNET,           /* fd.sip's, fd.cip's, fd.lip's, fd.rip's */
+	VG_F_FD_CNET,
+	VG_F_FD_LNET,
+	VG_F_FD_RNET,
 	VG_F_COUNT
 };
 
