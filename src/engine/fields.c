@@ -29,6 +29,7 @@ struct getter {
 	size_t cap;
 	char text[160]; /* a value made here: evt.arg.flags */
 	char caps[41 * 24]; /* thread.cap_*: every name Falco has */
+	struct vg_pt_session sess; /* a replay's recorded session facts */
 };
 
 static int str_val(const char *s, struct vg_fval *ret)
@@ -83,17 +84,6 @@ static int join_args(struct getter *g, const char *name, const char *args,
 	return 1;
 }
 
-/* proc.args: argv after argv[0], joined with spaces (Falco's form);
- * proc.cmdline: the name, then those. */
-static int args_val(struct getter *g, bool cmdline, struct vg_fval *ret)
-{
-	const struct vg_event *e = g->e;
-
-	if (e->type != VG_E_EXEC || !e->exec.args)
-		return 0;
-	return join_args(g, cmdline ? e->t.comm : NULL, e->exec.args,
-			 e->exec.args_len, ret);
-}
 
 /* The event's result, where it has one. */
 static bool result_of(const struct vg_event *e, int64_t *ret)
@@ -168,6 +158,25 @@ static const struct vg_pt_entry *ancestor(const struct getter *g, uint32_t n)
 	while (a && --n)
 		a = parent_entry(g, a);
 	return a;
+}
+
+/* proc.args: argv after argv[0], joined with spaces (Falco's form);
+ * proc.cmdline: the name, then those. An exec's own, else (any other
+ * event of the process: Falco has them on every one) its argv as the
+ * process table keeps it. */
+static int args_val(struct getter *g, bool cmdline, struct vg_fval *ret)
+{
+	const struct vg_event *e = g->e;
+	const struct vg_pt_entry *pe;
+
+	if (e->type == VG_E_EXEC)
+		return e->exec.args ? join_args(g, cmdline ? e->t.comm : NULL,
+						e->exec.args, e->exec.args_len, ret)
+				    : 0;
+	pe = self_entry(g);
+	if (!pe || !pe->args)
+		return 0;
+	return join_args(g, cmdline ? pe->comm : NULL, pe->args, pe->args_len, ret);
 }
 
 /* The ancestor a field names: [N] (0: the process itself, which the
@@ -412,21 +421,64 @@ static int image_part(const char *ref, int field, struct vg_fval *ret)
 	}
 }
 
-/* The session part of @e's process, read from /proc while it lives:
- * only a live source's process is the one /proc shows. */
-static const struct vg_pt_session *session_of(const struct getter *g)
+/* A session part read live into the recording, so that a replay gives
+ * the rules that ask for it (proc.tty, thread.cap_effective...) what the
+ * live sensor saw. */
+static void record_session(struct vg_engine *en, const struct vg_pt_entry *pe)
+{
+	const struct vg_pt_session *ss = pe->sess;
+	struct vg_rec_session r = {
+		.pid = pe->pid, .start_ticks = pe->start_ticks, .tty = ss->tty,
+		.sid = ss->sid, .loginuid = ss->loginuid, .vpid = ss->vpid,
+		.cap_inh = ss->cap_inh, .cap_prm = ss->cap_prm,
+		.cap_eff = ss->cap_eff,
+	};
+
+	r.flags = (ss->has_loginuid ? VG_REC_SESSION_LOGINUID : 0) |
+		  (ss->has_status ? VG_REC_SESSION_STATUS : 0);
+	vg_rec_write(en->rec, VG_REC_SESSION, &r, sizeof(r));
+}
+
+/* The session part of @e's process: read from /proc while it lives (only
+ * a live source's process is the one /proc shows), or as a recording
+ * says the live sensor read it. */
+static const struct vg_pt_session *session_of(struct getter *g)
 {
 	const struct vg_pt_entry *pe = self_entry(g);
+	struct vg_engine *en = g->en;
+	struct vg_rec_session r;
+	bool fresh;
 
-	if (!pe || pe->exited || !g->en->live)
+	if (!pe)
 		return NULL;
-	pe = vg_ptable_read_session(g->en->pt, g->en->ctx->proc_fd, pe->pid);
-	return pe && pe->sess && pe->sess->ok ? pe->sess : NULL;
+	if (!en->live) {
+		if (!en->src || !en->src->ops->session ||
+		    en->src->ops->session(en->src, pe->pid, pe->start_ticks, &r) < 0)
+			return NULL;
+		g->sess = (struct vg_pt_session){
+			.ok = true, .tty = r.tty, .sid = r.sid,
+			.has_loginuid = r.flags & VG_REC_SESSION_LOGINUID,
+			.loginuid = r.loginuid,
+			.has_status = r.flags & VG_REC_SESSION_STATUS,
+			.vpid = r.vpid, .cap_inh = r.cap_inh,
+			.cap_prm = r.cap_prm, .cap_eff = r.cap_eff,
+		};
+		return &g->sess;
+	}
+	if (pe->exited)
+		return NULL;
+	fresh = !pe->sess;
+	pe = vg_ptable_read_session(en->pt, en->ctx->proc_fd, pe->pid);
+	if (!pe || !pe->sess || !pe->sess->ok)
+		return NULL;
+	if (fresh && en->rec && en->rec->f)
+		record_session(en, pe);
+	return pe->sess;
 }
 
 /* proc.sname: the name of the session's leader, the process whose pid
  * is the session id, while it lives. */
-static int sname_val(const struct getter *g, struct vg_fval *ret)
+static int sname_val(struct getter *g, struct vg_fval *ret)
 {
 	const struct vg_pt_session *s = session_of(g);
 	const struct vg_pt_entry *l;

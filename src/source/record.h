@@ -52,6 +52,25 @@ enum vg_rec_kind {
 			      * it, when it was read: vg_rec_init_pid */
 	VG_REC_CLAIM = 7,    /* how a container claim was verified, when it
 			      * was decided: vg_rec_claim */
+	VG_REC_SESSION = 8,  /* what /proc said of a process's session
+			      * (tty, loginuid, capabilities), when a field
+			      * asked for it: vg_rec_session */
+};
+
+/* A process's session facts as the live sensor read them from /proc:
+ * a replay has no /proc of the recorded host, and says what it read.
+ * A process read more than once (after an exec) keeps the last. */
+#define VG_REC_SESSION_LOGINUID (1u << 0) /* loginuid read */
+#define VG_REC_SESSION_STATUS (1u << 1)   /* vpid and caps read */
+struct vg_rec_session {
+	int32_t pid;
+	uint32_t flags;       /* VG_REC_SESSION_* */
+	uint64_t start_ticks; /* as in stat: which process of the pid */
+	int32_t tty, sid;
+	int64_t loginuid;     /* -1: never set */
+	int32_t vpid;
+	uint32_t pad0;
+	uint64_t cap_inh, cap_prm, cap_eff;
 };
 
 /* Followed by the claim's key (key_len bytes with its NUL) and why it was

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "event/event.h"
+#include "source/record.h"
 
 /*
  * An event source: where events come from. The engine asks it for what
@@ -82,6 +83,11 @@ struct vg_source_ops {
 	/* Programs attached in the kernel now, for metrics. NULL: the
 	 * source attaches none. */
 	int (*programs)(struct vg_source *s);
+	/* The session facts (tty, loginuid, capabilities) recorded of
+	 * process @pid started at @start_ticks: 0, or -ENOENT. NULL: the
+	 * source has none of its own (a live one: /proc has them). */
+	int (*session)(struct vg_source *s, int pid, uint64_t start_ticks,
+		       struct vg_rec_session *ret);
 	void (*free)(struct vg_source *s);
 };
 

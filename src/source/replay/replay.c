@@ -32,6 +32,13 @@ struct replay {
 		struct vg_verdict v;
 	} *claims;
 	size_t n_claims;
+	/* the recording's session facts, sorted by process, the last of
+	 * each process first among its own */
+	struct session {
+		struct vg_rec_session s;
+		size_t order;
+	} *sessions;
+	size_t n_sessions;
 };
 
 static struct replay *of(struct vg_source *s)
@@ -205,7 +212,31 @@ static void rp_free(struct vg_source *s)
 	for (size_t i = 0; i < r->n_claims; i++)
 		free(r->claims[i].key);
 	free(r->claims);
+	free(r->sessions);
 	free(r);
+}
+
+static int rp_session(struct vg_source *s, int pid, uint64_t start_ticks,
+		      struct vg_rec_session *ret)
+{
+	struct replay *r = of(s);
+	size_t lo = 0, hi = r->n_sessions;
+
+	/* the first of the process's entries: the last recorded */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct vg_rec_session *m = &r->sessions[mid].s;
+
+		if (m->pid < pid || (m->pid == pid && m->start_ticks < start_ticks))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == r->n_sessions || r->sessions[lo].s.pid != pid ||
+	    r->sessions[lo].s.start_ticks != start_ticks)
+		return -ENOENT;
+	*ret = r->sessions[lo].s;
+	return 0;
 }
 
 static const struct vg_source_ops replay_ops = {
@@ -216,6 +247,7 @@ static const struct vg_source_ops replay_ops = {
 	.ended = rp_ended,
 	.set_types = rp_set_types,
 	.lost = rp_lost,
+	.session = rp_session,
 	.free = rp_free,
 };
 
@@ -288,14 +320,47 @@ void vg_replay_verifier(struct vg_source *s, vg_verify_fn *ret_fn,
 	*ret_arg = of(s);
 }
 
-/* Read @path's init pid facts and claim verdicts ahead (at most 65,536
- * of each). */
+/* One session entry, kept: the facts of a process are looked up at its
+ * events, which come before the entry in the file (the live sensor read
+ * them while it evaluated the first that asked). */
+static void keep_session(struct replay *r, const void *body, uint32_t len,
+			 size_t *cap)
+{
+	if (len < sizeof(struct vg_rec_session) || r->n_sessions >= 65536)
+		return;
+	if (r->n_sessions == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		void *p = realloc(r->sessions, nc * sizeof(*r->sessions));
+
+		if (!p)
+			return;
+		r->sessions = p;
+		*cap = nc;
+	}
+	memcpy(&r->sessions[r->n_sessions].s, body, sizeof(r->sessions->s));
+	r->sessions[r->n_sessions].order = r->n_sessions;
+	r->n_sessions++;
+}
+
+static int session_cmp(const void *a, const void *b)
+{
+	const struct session *x = a, *y = b;
+
+	if (x->s.pid != y->s.pid)
+		return x->s.pid < y->s.pid ? -1 : 1;
+	if (x->s.start_ticks != y->s.start_ticks)
+		return x->s.start_ticks < y->s.start_ticks ? -1 : 1;
+	return x->order > y->order ? -1 : x->order < y->order;
+}
+
+/* Read @path's init pid facts, claim verdicts and session facts ahead
+ * (at most 65,536 of each). */
 static int scan_facts(struct replay *r, const char *path, char *err, size_t errsz)
 {
 	struct vg_rec_reader rd;
 	struct vg_rec_entry en;
 	const void *body;
-	size_t cap = 0, claims_cap = 0;
+	size_t cap = 0, claims_cap = 0, sessions_cap = 0;
 	int k;
 
 	k = vg_rec_read_open(&rd, path, err, errsz);
@@ -304,6 +369,10 @@ static int scan_facts(struct replay *r, const char *path, char *err, size_t errs
 	while ((k = vg_rec_read(&rd, &en, &body)) > 0) {
 		if (en.kind == VG_REC_CLAIM) {
 			keep_claim(r, body, en.len, &claims_cap);
+			continue;
+		}
+		if (en.kind == VG_REC_SESSION) {
+			keep_session(r, body, en.len, &sessions_cap);
 			continue;
 		}
 		if (en.kind != VG_REC_INIT_PID || en.len < sizeof(*r->facts) ||
@@ -321,6 +390,8 @@ static int scan_facts(struct replay *r, const char *path, char *err, size_t errs
 		memcpy(&r->facts[r->n_facts++], body, sizeof(*r->facts));
 	}
 	vg_rec_read_close(&rd);
+	if (r->n_sessions)
+		qsort(r->sessions, r->n_sessions, sizeof(*r->sessions), session_cmp);
 	return 0;
 }
 
@@ -350,6 +421,7 @@ int vg_replay_source_new(const char *path, const struct vg_tp_format *tps,
 			free(r->claims[i].key);
 		free(r->claims);
 		free(r->facts);
+		free(r->sessions);
 		vg_bpf_decoder_release(&r->dec);
 		free(r);
 		return e;

@@ -1,0 +1,369 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Recordings made from a description: chosen events, deterministic, for
+a replay (vigil watch --source replay:FILE) to feed the engine without
+eBPF. With them, a rule's positive and negative cases are a few lines.
+
+Usage: mkrec.py CASES DIR
+  Reads CASES (the format below) and writes, for case N, DIR/N.rec and
+  DIR/N.expect (the case's header line and its "want" lines), and once
+  DIR/host, the host root the recordings name (--host-root DIR/host):
+  its boot id, /etc/passwd and /etc/group, and docker's state of each
+  container a case declares. Prints the number of cases.
+
+The format, one item a line ('#' starts a comment):
+  case positive|negative RULE      a new case, of the rule RULE
+  also RULE                        the case fires RULE too (another
+                                   event of it, or Falco's first match)
+  want TEXT                        the alert's output contains TEXT
+  container NAME [privileged|unprivileged] [image=REF]
+                                   a docker container (its id: NAME's
+                                   sha256), verified by its runtime
+  proc pid=N ppid=N comm=C exe=E [age=S]
+                                   a process there before the recording
+                                   (started S seconds before, 100 default)
+  exec pid=N ppid=N comm=C exe=E [uid=N] [ctr=NAME] [filename=F]
+       [args=A B C...]             an exec (args: the rest of the line,
+                                   split at spaces; argv[0] included). A
+                                   pid not seen before is forked by ppid
+  open pid=N path=P [abs=A] [flags=O_RDONLY|O_TRUNC...] [ret=N]
+  symlink pid=N target=T linkpath=L
+  link pid=N oldpath=O newpath=N
+  session pid=N [tty=N] [loginuid=N] [caps=CAP_X,CAP_Y]
+                                   what the live sensor read of N's
+                                   session in /proc (a replay repeats it)
+  connect pid=N ip=A port=N        a TCP connect to IPv4 A
+
+The layout is src/source/record.h's and src/source/bpf/events.h's
+(VG_EVENTS_VERSION 2), in this host's byte order (little-endian here).
+"""
+import hashlib
+import os
+import socket
+import struct
+import sys
+
+REC_RING, REC_CGROUP, REC_PROC, REC_END, REC_CLAIM, REC_SESSION = 1, 2, 3, 5, 7, 8
+EV_FORK, EV_EXEC, EV_OPEN, EV_CONNECT, EV_EXEC_ARGS, EV_FILE = 1, 2, 4, 5, 11, 14
+FILE_LINK, FILE_SYMLINK = 8, 9
+EVENTS_VERSION = 2
+CLK_TCK = 100
+TICK_NS = 1000000000 // CLK_TCK
+BOOT_ID = "5b1f0c1e-7c5d-4c3a-9f7e-1a2b3c4d5e6f"
+BOOT_TO_WALL_NS = 1795000000 * 1000000000
+HOST_CG, HOST_CG_PATH = 2, "/user.slice"
+VERIFY_RUNTIME = 1
+CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
+        "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
+        "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
+        "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+        "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+        "CAP_SYS_PACCT", "CAP_SYS_ADMIN"]
+PASSWD = """root:x:0:0:root:/root:/bin/bash
+daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
+www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin
+nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+alice:x:1000:1000:Alice:/home/alice:/bin/bash
+"""
+GROUP = "root:x:0:\ndaemon:x:1:\nwww-data:x:33:\nalice:x:1000:\n"
+
+
+def die(lineno, msg):
+    sys.exit("mkrec: line %d: %s" % (lineno, msg))
+
+
+def container_id(name):
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def hdr(typ, size, t, p, cpu=0):
+    comm = p["comm"].encode()[:15]
+    return struct.pack("<HHIQQQIIIIIIII16s", typ, EVENTS_VERSION, size, t,
+                       p["start"], p["cg"], cpu, p["pid"], p["pid"],
+                       p["ppid"], p["uid"], p["uid"], 4026531840, 0, comm)
+
+
+def z(s):
+    return s.encode() + b"\0" if s is not None else b""
+
+
+class Case:
+    def __init__(self, kind, rule):
+        self.kind, self.rule = kind, rule
+        self.also, self.want = [], []
+        self.containers = {}   # name -> (cgroup id, privileged, image)
+        self.seeds = []        # REC_PROC bodies
+        self.ring = []         # (kind, body) after the seeds
+        self.procs = {}
+        self.t = 200 * 1000000000
+        self.seq = 0
+
+    def tick(self):
+        self.t += 1000000
+        return self.t
+
+
+def fields(words, lineno, rest_key="args"):
+    """key=value words; rest_key takes the rest of the line."""
+    out = {}
+    for i, w in enumerate(words):
+        if "=" not in w:
+            die(lineno, "not key=value: %r" % w)
+        k, v = w.split("=", 1)
+        if k == rest_key:
+            out[k] = [v] + words[i + 1:]
+            break
+        out[k] = v
+    return out
+
+
+def proc_of(c, f, lineno):
+    pid = int(f.get("pid", 0))
+    if pid not in c.procs:
+        die(lineno, "pid %d: no proc or exec made it" % pid)
+    return c.procs[pid]
+
+
+def open_flags(s):
+    v = 0
+    for name in s.split("|"):
+        if not hasattr(os, name):
+            raise ValueError("unknown flag " + name)
+        v |= getattr(os, name)
+    return v
+
+
+def add_exec(c, f, lineno):
+    pid, ppid = int(f["pid"]), int(f["ppid"])
+    ctr = f.get("ctr")
+    if ctr is not None and ctr not in c.containers:
+        die(lineno, "container %s not declared" % ctr)
+    cg = c.containers[ctr][0] if ctr else HOST_CG
+    p = c.procs.get(pid)
+    if p is None:
+        parent = c.procs.get(ppid)
+        if parent is None:
+            die(lineno, "ppid %d unknown" % ppid)
+        start = c.tick()
+        child = dict(parent, pid=pid, ppid=ppid, start=start)
+        body = hdr(EV_FORK, 104, c.tick(), parent) + struct.pack(
+            "<IIQII", pid, pid, start, 0, 0)
+        c.ring.append(body)
+        p = c.procs[pid] = child
+    p.update(comm=f["comm"], exe=f["exe"], cg=cg, ppid=ppid,
+             uid=int(f.get("uid", p["uid"])))
+    argv = f.get("args", [f["comm"]])
+    args = b"".join(a.encode() + b"\0" for a in argv)
+    fn, exe = z(f.get("filename", f["exe"])), z(f["exe"])
+    c.seq += 1
+    t = c.tick()
+    size = 120 + len(fn) + len(exe)
+    c.ring.append(hdr(EV_EXEC, size, t, p) + struct.pack(
+        "<IIIIIIIIQ", pid, len(fn), len(exe), 0, len(args), len(args), 1, 0,
+        c.seq) + fn + exe)
+    c.ring.append(hdr(EV_EXEC_ARGS, 96 + len(args), t, p) + struct.pack(
+        "<QII", c.seq, 0, len(args)) + args)
+
+
+def add_open(c, f, lineno):
+    p = proc_of(c, f, lineno)
+    path, ab = z(f["path"]), z(f.get("abs"))
+    flags = open_flags(f.get("flags", "O_RDONLY"))
+    ret = int(f.get("ret", 3))
+    size = 120 + len(path) + len(ab)
+    c.ring.append(hdr(EV_OPEN, size, c.tick(), p) + struct.pack(
+        "<qiIIIIIII", ret, -100, flags, 0o644, 257, len(path), len(ab), 0, 0)
+        + path + ab)
+
+
+def add_file(c, op, path, path2, p):
+    a, b = z(path), z(path2)
+    size = 136 + len(a) + len(b)
+    nr = 266 if op == FILE_SYMLINK else 265  # symlinkat, linkat
+    c.ring.append(hdr(EV_FILE, size, c.tick(), p) + struct.pack(
+        "<qIIIIIIiIIIII", 0, op, nr, 0, 0xffffffff, 0xffffffff, 0, -1,
+        len(a), 0, len(b), 0, 0) + a + b)
+
+
+def add_session(c, f, lineno):
+    p = proc_of(c, f, lineno)
+    caps = 0
+    for name in filter(None, f.get("caps", "").split(",")):
+        if name not in CAPS:
+            die(lineno, "unknown capability " + name)
+        caps |= 1 << CAPS.index(name)
+    loginuid = int(f.get("loginuid", -1))
+    # struct vg_rec_session: pid, flags (1 loginuid, 2 status),
+    # start_ticks, tty, sid, loginuid (-1: none), vpid, pad, caps inh prm eff
+    flags = (1 if "loginuid" in f else 0) | 2
+    c.ring.append((REC_SESSION, struct.pack(
+        "<iIQiiqiIQQQ", p["pid"], flags, p["start"] // TICK_NS,
+        int(f.get("tty", 0)), p["pid"], loginuid, 1, 0, caps, caps, caps)))
+
+
+def add_connect(c, f, lineno):
+    p = proc_of(c, f, lineno)
+    addr = struct.pack("<H", socket.AF_INET) + struct.pack(
+        ">H", int(f["port"])) + socket.inet_aton(f["ip"]) + b"\0" * 8
+    local = struct.pack("<H", socket.AF_INET) + struct.pack(
+        ">H", 40000) + socket.inet_aton("10.0.0.2") + b"\0" * 8
+    c.ring.append(hdr(EV_CONNECT, 344, c.tick(), p) + struct.pack(
+        "<qiIIHHIIII", 0, 3, 42, 0, socket.AF_INET, socket.SOCK_STREAM,
+        len(addr), len(local), 0, 0) + addr.ljust(112, b"\0")
+        + local.ljust(112, b"\0"))
+
+
+def parse(path):
+    cases, c = [], None
+    for lineno, line in enumerate(open(path), 1):
+        line = line.split(" #", 1)[0].rstrip("\n") if not line.startswith("#") else ""
+        words = line.split()
+        if not words:
+            continue
+        what, rest = words[0], line.strip()[len(words[0]):].strip()
+        if what == "case":
+            kind, _, rule = rest.partition(" ")
+            if kind not in ("positive", "negative") or not rule:
+                die(lineno, "case positive|negative RULE")
+            c = Case(kind, rule)
+            cases.append(c)
+            continue
+        if c is None:
+            die(lineno, "%s before any case" % what)
+        try:
+            if what == "also":
+                c.also.append(rest)
+            elif what == "want":
+                c.want.append(rest)
+            elif what == "container":
+                name = words[1]
+                image = "vigil-test/%s:1" % name
+                priv = None
+                for w in words[2:]:
+                    if w in ("privileged", "unprivileged"):
+                        priv = w == "privileged"
+                    elif w.startswith("image="):
+                        image = w[6:]
+                    else:
+                        die(lineno, "container: %r?" % w)
+                c.containers[name] = (1000 + len(c.containers), priv, image)
+            elif what == "proc":
+                f = fields(words[1:], lineno)
+                pid, age = int(f["pid"]), int(f.get("age", 100))
+                start = c.t - age * 1000000000
+                start -= start % TICK_NS
+                c.procs[pid] = dict(pid=pid, ppid=int(f["ppid"]), comm=f["comm"],
+                                    exe=f["exe"], start=start, cg=HOST_CG,
+                                    uid=int(f.get("uid", 0)))
+                exe = z(f["exe"])
+                c.seeds.append(struct.pack("<iiQ16sII", pid, int(f["ppid"]),
+                                           start // TICK_NS,
+                                           f["comm"].encode()[:15], len(exe), 0)
+                               + exe)
+            elif what == "exec":
+                add_exec(c, fields(words[1:], lineno), lineno)
+            elif what == "open":
+                add_open(c, fields(words[1:], lineno), lineno)
+            elif what == "symlink":
+                f = fields(words[1:], lineno)
+                add_file(c, FILE_SYMLINK, f["linkpath"], f["target"],
+                         proc_of(c, f, lineno))
+            elif what == "link":
+                f = fields(words[1:], lineno)
+                add_file(c, FILE_LINK, f["newpath"], f["oldpath"],
+                         proc_of(c, f, lineno))
+            elif what == "session":
+                add_session(c, fields(words[1:], lineno), lineno)
+            elif what == "connect":
+                add_connect(c, fields(words[1:], lineno), lineno)
+            else:
+                die(lineno, "unknown item %r" % what)
+        except (KeyError, ValueError, IndexError) as ex:
+            die(lineno, "%s: %s" % (what, ex))
+    return cases
+
+
+def header():
+    def s(v, n):
+        return v.encode().ljust(n, b"\0")
+    h = b"VIGILREC" + struct.pack("<IIII", 1, 384, 0x01020304, EVENTS_VERSION)
+    h += struct.pack("<QQ", BOOT_TO_WALL_NS, CLK_TCK)
+    h += s("6.1.0-mkrec", 72) + s("x86_64", 72) + s("mkrec", 32)
+    h += s(BOOT_ID, 40) + s("/", 128)
+    assert len(h) == 384
+    return h
+
+
+def entry(kind, body, mono):
+    return struct.pack("<IIQ", kind, len(body), mono) + body + \
+        b"\0" * (-len(body) % 8)
+
+
+def write_case(c, path):
+    out, mono = [header()], 1
+    cgs = [(HOST_CG, HOST_CG_PATH)] + [
+        (cg, "/docker/" + container_id(n)) for n, (cg, _, _) in c.containers.items()]
+    for cg, p in cgs:
+        out.append(entry(REC_CGROUP, struct.pack("<Q", cg) + z(p), mono))
+    for n in c.containers:
+        key = z("0::/docker/" + container_id(n))
+        why = z("test")
+        out.append(entry(REC_CLAIM, struct.pack("<IiiIII", VERIFY_RUNTIME, 0, 0,
+                                                len(key), len(why), 0) + key + why, mono))
+    for body in c.seeds:
+        out.append(entry(REC_PROC, body, mono))
+    for r in c.ring:
+        mono += 1000
+        if isinstance(r, tuple):
+            out.append(entry(r[0], r[1], mono))
+        else:
+            out.append(entry(REC_RING, r, mono))
+    out.append(entry(REC_END, b"", mono))
+    with open(path, "wb") as f:
+        f.write(b"".join(out))
+
+
+def write_host(cases, root):
+    for d in ("proc/sys/kernel/random", "proc/1", "etc"):
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+    files = {"proc/sys/kernel/random/boot_id": BOOT_ID + "\n",
+             "proc/stat": "cpu  1 2 3 4\nbtime 1795000000\n",
+             "proc/1/mountinfo": "", "etc/passwd": PASSWD, "etc/group": GROUP}
+    for c in cases:
+        for name, (_, priv, image) in c.containers.items():
+            cid = container_id(name)
+            d = "var/lib/docker/containers/" + cid
+            os.makedirs(os.path.join(root, d), exist_ok=True)
+            files[d + "/config.v2.json"] = (
+                '{"State":{"Running":true,"Pid":0,"StartedAt":'
+                '"2026-12-06T15:51:00Z"},"ID":"%s","Created":'
+                '"2026-12-06T15:51:00Z","Config":{"Image":"%s","Labels":{}},'
+                '"Image":"sha256:%s","Name":"/%s","Driver":"overlay2"}\n'
+                % (cid, image, "0" * 64, name))
+            if priv is not None:
+                files[d + "/hostconfig.json"] = '{"Privileged":%s}\n' % (
+                    "true" if priv else "false")
+    for p, text in files.items():
+        with open(os.path.join(root, p), "w") as f:
+            f.write(text)
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    cases = parse(sys.argv[1])
+    os.makedirs(sys.argv[2], exist_ok=True)
+    write_host(cases, os.path.join(sys.argv[2], "host"))
+    for i, c in enumerate(cases):
+        write_case(c, os.path.join(sys.argv[2], "%d.rec" % i))
+        with open(os.path.join(sys.argv[2], "%d.expect" % i), "w") as f:
+            f.write("%s\t%s\n" % (c.kind, c.rule))
+            for r in c.also:
+                f.write("also\t%s\n" % r)
+            for w in c.want:
+                f.write("want\t%s\n" % w)
+    print(len(cases))
+
+
+if __name__ == "__main__":
+    main()
