@@ -20,7 +20,7 @@
 #include "engine/engine.h"
 #include "event/tpformat.h"
 #include "fleet/fleet.h"
-#include "render/alert.h"
+#include "rules/alert.h"
 #include "render/tp.h"
 #include "rules/rules.h"
 #include "source/bpf/source.h"
@@ -262,55 +262,18 @@ static void on_rule(const struct vg_rule *r, void *arg)
 {
 	struct alert_ctx *ac = arg;
 	struct watch *w = ac->w;
-	struct vg_alert_field fields[VG_RULES_MAX_FIELDS];
-	struct vg_fval v;
-	struct vg_alert a = {
-		.e = w->cur,
-		.rule = r->name,
-		.priority = vg_rule_priority_name(r->priority),
-		.source = r->source,
-		.hostname = w->hostname,
-		.tags = r->tags, .n_tags = r->n_tags,
-		.fields = fields, .n_fields = r->n_fields,
-	};
-	char *out = vg_rule_format_output(r, ac->get, ac->get_ctx), *exec_id = NULL;
+	struct vg_rule_alert ra;
 	size_t len = 0;
 
-	memset(&v, 0, sizeof(v));
-	if (ac->get(ac->get_ctx, VG_F_EVT_TIME, NULL, 0, &v) == 1)
-		a.time_ns = v.n;
-	memset(&v, 0, sizeof(v));
-	if (ac->get(ac->get_ctx, VG_F_PROC_EXEC_ID, NULL, 0, &v) == 1 && v.s)
-		exec_id = strndup(v.s, v.len);
-	a.exec_id = exec_id;
-	for (size_t i = 0; i < r->n_fields; i++) {
-		bool num = false;
-
-		memset(&v, 0, sizeof(v));
-		fields[i] = (struct vg_alert_field){ .name = r->fields[i].name };
-		if (vg_rule_field_value(&r->fields[i], ac->get, ac->get_ctx, &v, &num)) {
-			/* copied: the getter's next call may reuse its buffer */
-			fields[i].present = true;
-			fields[i].num = num;
-			fields[i].n = v.n;
-			fields[i].s = num ? NULL : strndup(v.s, v.len);
-			fields[i].len = num ? 0 : v.len;
-			if (!num && !fields[i].s)
-				fields[i].present = false;
-		}
-	}
-	a.output = out ? out : r->output;
-	vg_render_alert(w->alert_pr, &a);
+	vg_rule_alert_init(&ra, r, w->cur, ac->get, ac->get_ctx, w->hostname);
+	vg_render_alert(w->alert_pr, &ra.a);
 	const char *line = vg_pr_end_view(w->alert_pr, &len);
 
 	if (line) {
 		fwrite(line, 1, len, stdout);
 		fputc('\n', stdout);
 	}
-	for (size_t i = 0; i < r->n_fields; i++)
-		free((char *)fields[i].s);
-	free(out);
-	free(exec_id);
+	vg_rule_alert_release(&ra);
 	w->printed++;
 	if (w->max_count && w->printed >= w->max_count)
 		vg_engine_stop(w->en);
