@@ -84,9 +84,12 @@ void cmd_watch_help(FILE *f)
 		"                       on the host), container (created, running, exited,\n"
 		"                       destroyed), syscall:NR (raw enter/exit of syscall\n"
 		"                       number NR), tp:GROUP:NAME (any tracepoint, its\n"
-		"                       fields decoded by name), all. Default: all (exec,\n"
-		"                       exit, fork, open, connect, accept, bind, listen,\n"
-		"                       file, container); with --path, open alone.\n"
+		"                       fields decoded by name), alert (from a daemon that\n"
+		"                       runs rules: vigil daemon --rules; Falco's line, or\n"
+		"                       with -o json its JSON alert), all. Default: all\n"
+		"                       (exec, exit, fork, open, connect, accept, bind,\n"
+		"                       listen, file, container; not alert); with --path,\n"
+		"                       open alone.\n"
 		"  -c, --container REF  only this container (id, unique prefix, name);\n"
 		"                       repeatable\n"
 		"  --image GLOB         only containers whose image matches, including\n"
@@ -229,7 +232,7 @@ static int add_event(struct watch *w, const char *name)
 	if (!t || t->type == VG_E_LOST || strcmp(t->name, name) != 0 ||
 	    t->type == VG_E_SYSCALL || t->type == VG_E_TP)
 		return cli_usage_error("watch", "unknown event '%s'; known: %s, thread, "
-				       "syscall:NR, tp:GROUP:NAME, all", name,
+				       "syscall:NR, tp:GROUP:NAME, alert, all", name,
 				       vg_event_std_names());
 	w->types |= VG_E_BIT(t->type);
 	return 0;
@@ -320,7 +323,8 @@ static int via_daemon(struct watch *w, int fd, const char *path,
 	int r;
 
 	for (size_t i = 0; i < vg_n_event_types && n < 64; i++)
-		if (vg_event_types[i].std && (w->types & VG_E_BIT(vg_event_types[i].type)))
+		if ((vg_event_types[i].std || vg_event_types[i].type == VG_E_ALERT) &&
+		    (w->types & VG_E_BIT(vg_event_types[i].type)))
 			events[n++] = vg_event_types[i].name;
 	if (w->pod_ns)
 		snprintf(pod, sizeof(pod), "%s/%s", w->pod_ns, w->pod_name);
@@ -342,7 +346,8 @@ static int via_daemon(struct watch *w, int fd, const char *path,
 	r = vg_watch_client_run(fd, &o, &printed, err, sizeof(err));
 	if (r < 0)
 		cli_error("%s", err);
-	fprintf(stderr, "%s: %llu events\n", program_name, (unsigned long long)printed);
+	fprintf(stderr, "%s: %llu %s\n", program_name, (unsigned long long)printed,
+		w->types == VG_E_BIT(VG_E_ALERT) ? "alerts" : "events");
 	return r == -EPERM ? EXIT_USAGE : r < 0 ? EXIT_PARTIAL : EXIT_OK;
 }
 
@@ -896,7 +901,16 @@ int cmd_watch(int argc, char **argv)
 	 * syscalls, tracepoints, threads, --pid and --ring-size are the
 	 * embedded sensor's alone. */
 	bool daemon_can = !w.n_sys && !w.n_tpf && !w.threads && !w.n_pids &&
-			  !ring_given && !(w.types & ~vg_event_std_mask());
+			  !ring_given && !w.rules &&
+			  !(w.types & ~(vg_event_std_mask() | VG_E_BIT(VG_E_ALERT)));
+
+	if ((w.types & VG_E_BIT(VG_E_ALERT)) && (!daemon_can || embedded)) {
+		r = cli_usage_error("watch", "--event alert comes from a vigil daemon "
+				    "that runs rules (vigil daemon --rules), as one "
+				    "subscription; here, vigil watch --rules FILE prints "
+				    "the alerts");
+		goto out;
+	}
 
 	if (!embedded && daemon_can) {
 		const char *path = socket_path ? socket_path : VG_DAEMON_SOCKET;
@@ -917,7 +931,8 @@ int cmd_watch(int argc, char **argv)
 				program_name, cerr);
 	} else if (socket_given) {
 		r = cli_usage_error("watch", "--socket: the daemon cannot serve "
-				    "syscall:, tp:, thread, --pid or --ring-size");
+				    "syscall:, tp:, thread, --pid, --ring-size or "
+				    "--rules (it runs rules of its own: --event alert)");
 		goto out;
 	}
 
