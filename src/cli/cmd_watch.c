@@ -839,7 +839,7 @@ int cmd_watch(int argc, char **argv)
 		else if (m == UINT64_MAX)
 			w.types = vg_event_std_mask();
 		else
-			w.types = m & vg_event_std_mask();
+			w.types = m & (vg_event_std_mask() | VG_E_BIT(VG_E_ALERT));
 		w.all = true;
 		if (!w.types) {
 			r = cli_usage_error("watch", "--filter matches no event type "
