@@ -19,9 +19,11 @@
 #include "daemon/daemon.h"
 #include "daemon/exports.h"
 #include "daemon/metrics.h"
+#include "rules/rules.h"
 #include "source/bpf/source.h"
 
 #define DAEMON_STATE_DIR "/var/lib/vigil"
+#define DAEMON_RULE_FILES_MAX 64
 
 static volatile sig_atomic_t stop_signal;
 
@@ -65,14 +67,14 @@ void cmd_daemon_help(FILE *f)
 		"                    [--max-clients-per-uid N] [--idle-timeout SECONDS]\n"
 		"                    [--source bpf|audit|auto|replay:FILE]\n"
 		"                    [--metrics [HOST:]PORT] [--export SPEC]...\n"
-		"                    [--state-dir DIR]\n"
+		"                    [--state-dir DIR] [--rules FILE]... [--replay-wait N]\n"
 		"\n"
 		"Run the sensor once and serve its events to any number of clients\n"
 		"over a Unix socket, newline-delimited JSON. Requests (one JSON object\n"
 		"per line, with \"req\" and an optional \"id\" echoed in the reply):\n"
 		"  hello        protocol version, sensor id, capabilities\n"
 		"  subscribe    \"filter\": EXPR, \"events\": [TYPES: %s,\n"
-		"               all], \"containers\": [ID|NAME], \"image\": GLOB,\n"
+		"               alert (with --rules), all], \"containers\": [ID|NAME], \"image\": GLOB,\n"
 		"               \"pod\": \"NS/NAME\", \"host\": true (processes in no\n"
 		"               container), \"path\": GLOB, \"format\": \"json\" or\n"
 		"               \"text\"; returns \"sub\": ID. Events then arrive as\n"
@@ -113,6 +115,21 @@ void cmd_daemon_help(FILE *f)
 		"                    Values with blanks in double quotes. Config\n"
 		"                    file: an [export NAME] section of the keys\n"
 		"  --state-dir DIR   what exports keep on disk (default %s)\n"
+		"  --rules FILE      Falco rule files (repeatable; later files append\n"
+		"                    to and override earlier ones, as vigil rules\n"
+		"                    check loads them), evaluated once per event:\n"
+		"                    each rule an event matches (the first, as\n"
+		"                    Falco) is an alert, in Falco's JSON shape, to\n"
+		"                    the subscriptions and exports whose events\n"
+		"                    include alert. Only the types the rules name\n"
+		"                    are traced for them. Rules vigil cannot\n"
+		"                    evaluate are counted (the reasons at log level\n"
+		"                    info); none accepted is an error. SIGHUP reads\n"
+		"                    the files again (a file with errors changes\n"
+		"                    nothing)\n"
+		"  --replay-wait N   with --source replay:FILE: the recording waits\n"
+		"                    until N subscriptions are made, so that each\n"
+		"                    sees it whole (tests, simulations)\n"
 		CLI_SERVICE_HELP
 		"\n"
 		"Try: echo '{\"req\":\"subscribe\",\"filter\":\"evt.type = exec\"}' |\n"
@@ -173,7 +190,8 @@ static void warm_containers(struct vigil_ctx *ctx)
 
 enum { OPT_SOCKET = 1000, OPT_GROUP, OPT_ALLOW_UID, OPT_ALLOW_GID, OPT_RING,
        OPT_SOURCE, OPT_PER_UID, OPT_IDLE, OPT_AUDIT_TIMEOUT,
-       OPT_AUDIT_EXIT_DELAY, OPT_METRICS, OPT_EXPORT, OPT_STATE_DIR };
+       OPT_AUDIT_EXIT_DELAY, OPT_METRICS, OPT_EXPORT, OPT_STATE_DIR, OPT_RULES,
+       OPT_REPLAY_WAIT };
 
 static const struct option daemon_opts[] = {
 	CLI_GLOBAL_OPTIONS,
@@ -191,6 +209,8 @@ static const struct option daemon_opts[] = {
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "export", required_argument, NULL, OPT_EXPORT },
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "rules", required_argument, NULL, OPT_RULES },
+	{ "replay-wait", required_argument, NULL, OPT_REPLAY_WAIT },
 	{ 0 },
 };
 
@@ -210,6 +230,9 @@ struct daemon_conf {
 	struct vg_export_spec *exports[VG_EXPORTS_MAX];
 	size_t n_exports;
 	const char *state_dir;
+	/* --rules' and the file's rules = FILE */
+	char *rules[DAEMON_RULE_FILES_MAX];
+	size_t n_rules;
 };
 
 static void daemon_conf_release(struct daemon_conf *c)
@@ -304,6 +327,19 @@ static int daemon_apply(void *state, int c, const char *arg)
 		d->exports[d->n_exports++] = s;
 		return 0;
 	}
+	case OPT_RULES:
+		if (d->n_rules >= DAEMON_RULE_FILES_MAX)
+			return cli_usage_error("daemon", "more than %d rule files",
+					       DAEMON_RULE_FILES_MAX);
+		d->rules[d->n_rules++] = (char *)arg;
+		return 0;
+	case OPT_REPLAY_WAIT:
+		if (vg_parse_u64(arg, &v) < 0 || v < 1 || v > VG_DAEMON_SUBS_TOTAL)
+			return cli_usage_error("daemon", "--replay-wait takes 1 to %d "
+					       "subscriptions, not '%s'",
+					       VG_DAEMON_SUBS_TOTAL, arg);
+		d->o.hold_subs = (unsigned)v;
+		return 0;
 	case OPT_STATE_DIR:
 		if (arg[0] != '/')
 			return cli_usage_error("daemon", "--state-dir takes an absolute "
@@ -329,10 +365,12 @@ static void daemon_reset(void *state, int c)
 		d->o.n_allow_gid = 0;
 	else if (c == OPT_EXPORT)
 		daemon_conf_release(d);
+	else if (c == OPT_RULES)
+		d->n_rules = 0;
 }
 
 static const char *const daemon_repeatable[] = { "allow-uid", "allow-gid",
-						 "export", NULL };
+						 "export", "rules", NULL };
 
 static const struct cli_conf_cmd daemon_cmd = {
 	.name = "daemon",
@@ -427,6 +465,8 @@ static int daemon_validate(struct daemon_conf *d, bool quiet)
 	if (d->spec.replay && access(d->spec.replay, R_OK) < 0)
 		ret = cli_usage_error("daemon", "--source replay:%s: %s",
 				      d->spec.replay, strerror(errno));
+	if (d->o.hold_subs && !d->spec.replay)
+		ret = cli_usage_error("daemon", "--replay-wait is for --source replay:FILE");
 	for (size_t i = 0; i < d->n_exports; i++) {
 		char err[1024];
 
@@ -436,9 +476,70 @@ static int daemon_validate(struct daemon_conf *d, bool quiet)
 	return ret;
 }
 
+/*
+ * --rules' files as one ruleset, into *@ret (NULL: no files). What vigil
+ * cannot evaluate is counted (a warning) and each reason logged at info;
+ * a file that does not load (its file and line named) or no enabled
+ * rule accepted is an error. @what: "" or "reloading: ". Returns 0, or
+ * EXIT_USAGE with the reason printed.
+ */
+static int daemon_rules(const struct daemon_conf *d, const char *what,
+			struct vg_ruleset **ret)
+{
+	size_t acc = 0, ref = 0, skip = 0, off = 0;
+	struct vg_ruleset *rs;
+
+	*ret = NULL;
+	if (!d->n_rules)
+		return 0;
+	rs = cli_rules_load(d->rules, d->n_rules);
+	if (!rs) {
+		cli_error("%s--rules: the rules do not load", what);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < vg_ruleset_count(rs); i++) {
+		const struct vg_rule *r = vg_ruleset_rule(rs, i);
+
+		if (!r->enabled) {
+			off++;
+			continue;
+		}
+		acc += r->status == VG_RULE_ACCEPTED;
+		ref += r->status == VG_RULE_REFUSED;
+		skip += r->status == VG_RULE_SKIPPED;
+		if (r->status != VG_RULE_ACCEPTED)
+			cli_log(CLI_LOG_INFO, "rule '%s' (%s:%d) %s: %s", r->name,
+				r->file ? r->file : "?", r->line,
+				r->status == VG_RULE_REFUSED ? "refused" : "skipped",
+				r->why ? r->why : "?");
+		else if (r->output_note)
+			cli_log(CLI_LOG_DEBUG, "rule '%s' (%s:%d): %s", r->name,
+				r->file ? r->file : "?", r->line, r->output_note);
+	}
+	if (*vg_ruleset_notes(rs))
+		cli_log(CLI_LOG_DEBUG, "rules: %s", vg_ruleset_notes(rs));
+	if (ref || skip)
+		cli_log(CLI_LOG_WARNING, "rules: of the enabled rules, %zu refused and "
+			"%zu skipped (another source)%s", ref, skip,
+			cli_log_enabled(CLI_LOG_INFO) ? ": the reasons above"
+						      : "; --log-level info says why");
+	if (!acc) {
+		cli_error("%s--rules: no enabled rule that vigil evaluates (vigil "
+			  "rules check says why)", what);
+		vg_ruleset_free(rs);
+		return EXIT_USAGE;
+	}
+	cli_log(CLI_LOG_INFO, "rules: %zu accepted, %zu refused, %zu skipped, %zu "
+		"disabled, from %zu file%s", acc, ref, skip, off, d->n_rules,
+		d->n_rules == 1 ? "" : "s");
+	*ret = rs;
+	return 0;
+}
+
 /* The daemon's keys that a reload applies; any other that changed is
  * named as needing a restart. */
-static const char *const daemon_live[] = { "log-level", "log-format", "export" };
+static const char *const daemon_live[] = { "log-level", "log-format", "export",
+					   "rules" };
 
 struct reload_ctx {
 	const char *path;
@@ -472,8 +573,10 @@ static void say_export(void *u, bool error, const char *msg)
 
 static void daemon_reload(const struct cli_conf_argv *args,
 			  const struct cli_conf_file *running,
-			  struct vg_exports *exports)
+			  struct vg_daemon *d, struct vg_exports *exports)
 {
+	struct vg_ruleset *rs = NULL;
+	char err[512];
 	const struct cli_globals saved = cli;
 	const struct reload_ctx rc = { cli_conf_path(args), daemon_live,
 				       VG_ARRAY_SIZE(daemon_live) };
@@ -487,6 +590,9 @@ static void daemon_reload(const struct cli_conf_argv *args,
 	r |= daemon_file_exports(nf, &nd);
 	if (!r)
 		r = daemon_validate(&nd, true);
+	/* the files read again, and the old rules kept unless they load */
+	if (!r)
+		r = daemon_rules(&nd, "reloading: ", &rs);
 	/* the global options are the running context's: restart only */
 	cli = saved;
 	if (r) {
@@ -499,6 +605,12 @@ static void daemon_reload(const struct cli_conf_argv *args,
 	/* between two events: filters, types and selections swapped, any
 	 * other change of an export named as needing a restart */
 	vg_exports_reload(exports, nd.exports, nd.n_exports, say_export, NULL);
+	if (rs || vg_daemon_has_rules(d)) {
+		if (vg_daemon_set_rules(d, rs, err, sizeof(err)) < 0)
+			cli_log(CLI_LOG_ERROR, "reloading the rules: %s", err);
+		else if (!rs)
+			cli_log(CLI_LOG_INFO, "rules: none any more");
+	}
 	cli_conf_diff(&daemon_cmd, running, nf, args, say_restart, (void *)&rc);
 	cli_log(CLI_LOG_INFO, "reloaded %s (log level %s, format %s)", rc.path,
 		cli_log_level_name(nd.log.level),
@@ -513,8 +625,11 @@ static int daemon_check(const struct cli_conf_argv *args,
 {
 	struct vigil_ctx *ctx;
 
-	if (daemon_validate(d, true))
+	struct vg_ruleset *rs;
+
+	if (daemon_validate(d, true) || daemon_rules(d, "", &rs))
 		return EXIT_USAGE;
+	vg_ruleset_free(rs);
 	ctx = cli_ctx_new();
 	if (!ctx)
 		return EXIT_USAGE;
@@ -540,6 +655,7 @@ int cmd_daemon(int argc, char **argv)
 	struct daemon_notify dn = { .path = NULL };
 	struct vg_metrics *metrics = NULL;
 	struct vg_exports *exports = NULL;
+	struct vg_ruleset *rules = NULL;
 	char err[1024];
 	int r, ret = EXIT_OK;
 
@@ -565,7 +681,7 @@ int cmd_daemon(int argc, char **argv)
 	cli_log_start("daemon", &dc.log);
 	cli_log(CLI_LOG_DEBUG, "config %s: %s", cli_conf_path(&args),
 		file ? "read" : "not there: the defaults and the options");
-	if (daemon_validate(&dc, false)) {
+	if (daemon_validate(&dc, false) || daemon_rules(&dc, "", &rules)) {
 		ret = EXIT_USAGE;
 		goto out;
 	}
@@ -627,6 +743,15 @@ int cmd_daemon(int argc, char **argv)
 		goto out;
 	}
 	vg_daemon_set_exports(d, exports);
+	/* before the first event, like the exports: the rules' types are
+	 * traced from the start */
+	r = rules ? vg_daemon_set_rules(d, rules, err, sizeof(err)) : 0;
+	rules = NULL; /* the daemon's */
+	if (r < 0) {
+		cli_error("rules: %s", err);
+		ret = EXIT_PARTIAL;
+		goto out;
+	}
 	for (size_t i = 0; i < dc.n_exports; i++)
 		if (vg_exports_add(exports, dc.exports[i], err, sizeof(err)) < 0) {
 			cli_error("%s", err);
@@ -685,7 +810,7 @@ int cmd_daemon(int argc, char **argv)
 		stop_signal = 0;
 		if (term_signal)
 			break;
-		daemon_reload(&args, file, exports);
+		daemon_reload(&args, file, d, exports);
 	}
 	status_line(&dn, "stopping", err, sizeof(err));
 	cli_notify_stopping(&dn.n, err);
@@ -702,6 +827,7 @@ out:
 	}
 	vg_engine_free(en);
 	vigil_ctx_free(ctx);
+	vg_ruleset_free(rules);
 	daemon_conf_release(&dc);
 	cli_conf_file_free(file);
 	cli_conf_argv_release(&args);

@@ -20,7 +20,7 @@
 #include "engine/engine.h"
 #include "event/tpformat.h"
 #include "fleet/fleet.h"
-#include "render/alert.h"
+#include "rules/alert.h"
 #include "render/tp.h"
 #include "rules/rules.h"
 #include "source/bpf/source.h"
@@ -84,9 +84,12 @@ void cmd_watch_help(FILE *f)
 		"                       on the host), container (created, running, exited,\n"
 		"                       destroyed), syscall:NR (raw enter/exit of syscall\n"
 		"                       number NR), tp:GROUP:NAME (any tracepoint, its\n"
-		"                       fields decoded by name), all. Default: all (exec,\n"
-		"                       exit, fork, open, connect, accept, bind, listen,\n"
-		"                       file, container); with --path, open alone.\n"
+		"                       fields decoded by name), alert (from a daemon that\n"
+		"                       runs rules: vigil daemon --rules; Falco's line, or\n"
+		"                       with -o json its JSON alert), all. Default: all\n"
+		"                       (exec, exit, fork, open, connect, accept, bind,\n"
+		"                       listen, file, container; not alert); with --path,\n"
+		"                       open alone.\n"
 		"  -c, --container REF  only this container (id, unique prefix, name);\n"
 		"                       repeatable\n"
 		"  --image GLOB         only containers whose image matches, including\n"
@@ -229,7 +232,7 @@ static int add_event(struct watch *w, const char *name)
 	if (!t || t->type == VG_E_LOST || strcmp(t->name, name) != 0 ||
 	    t->type == VG_E_SYSCALL || t->type == VG_E_TP)
 		return cli_usage_error("watch", "unknown event '%s'; known: %s, thread, "
-				       "syscall:NR, tp:GROUP:NAME, all", name,
+				       "syscall:NR, tp:GROUP:NAME, alert, all", name,
 				       vg_event_std_names());
 	w->types |= VG_E_BIT(t->type);
 	return 0;
@@ -262,55 +265,18 @@ static void on_rule(const struct vg_rule *r, void *arg)
 {
 	struct alert_ctx *ac = arg;
 	struct watch *w = ac->w;
-	struct vg_alert_field fields[VG_RULES_MAX_FIELDS];
-	struct vg_fval v;
-	struct vg_alert a = {
-		.e = w->cur,
-		.rule = r->name,
-		.priority = vg_rule_priority_name(r->priority),
-		.source = r->source,
-		.hostname = w->hostname,
-		.tags = r->tags, .n_tags = r->n_tags,
-		.fields = fields, .n_fields = r->n_fields,
-	};
-	char *out = vg_rule_format_output(r, ac->get, ac->get_ctx), *exec_id = NULL;
+	struct vg_rule_alert ra;
 	size_t len = 0;
 
-	memset(&v, 0, sizeof(v));
-	if (ac->get(ac->get_ctx, VG_F_EVT_TIME, NULL, 0, &v) == 1)
-		a.time_ns = v.n;
-	memset(&v, 0, sizeof(v));
-	if (ac->get(ac->get_ctx, VG_F_PROC_EXEC_ID, NULL, 0, &v) == 1 && v.s)
-		exec_id = strndup(v.s, v.len);
-	a.exec_id = exec_id;
-	for (size_t i = 0; i < r->n_fields; i++) {
-		bool num = false;
-
-		memset(&v, 0, sizeof(v));
-		fields[i] = (struct vg_alert_field){ .name = r->fields[i].name };
-		if (vg_rule_field_value(&r->fields[i], ac->get, ac->get_ctx, &v, &num)) {
-			/* copied: the getter's next call may reuse its buffer */
-			fields[i].present = true;
-			fields[i].num = num;
-			fields[i].n = v.n;
-			fields[i].s = num ? NULL : strndup(v.s, v.len);
-			fields[i].len = num ? 0 : v.len;
-			if (!num && !fields[i].s)
-				fields[i].present = false;
-		}
-	}
-	a.output = out ? out : r->output;
-	vg_render_alert(w->alert_pr, &a);
+	vg_rule_alert_init(&ra, r, w->cur, ac->get, ac->get_ctx, w->hostname);
+	vg_render_alert(w->alert_pr, &ra.a);
 	const char *line = vg_pr_end_view(w->alert_pr, &len);
 
 	if (line) {
 		fwrite(line, 1, len, stdout);
 		fputc('\n', stdout);
 	}
-	for (size_t i = 0; i < r->n_fields; i++)
-		free((char *)fields[i].s);
-	free(out);
-	free(exec_id);
+	vg_rule_alert_release(&ra);
 	w->printed++;
 	if (w->max_count && w->printed >= w->max_count)
 		vg_engine_stop(w->en);
@@ -357,7 +323,8 @@ static int via_daemon(struct watch *w, int fd, const char *path,
 	int r;
 
 	for (size_t i = 0; i < vg_n_event_types && n < 64; i++)
-		if (vg_event_types[i].std && (w->types & VG_E_BIT(vg_event_types[i].type)))
+		if ((vg_event_types[i].std || vg_event_types[i].type == VG_E_ALERT) &&
+		    (w->types & VG_E_BIT(vg_event_types[i].type)))
 			events[n++] = vg_event_types[i].name;
 	if (w->pod_ns)
 		snprintf(pod, sizeof(pod), "%s/%s", w->pod_ns, w->pod_name);
@@ -379,7 +346,8 @@ static int via_daemon(struct watch *w, int fd, const char *path,
 	r = vg_watch_client_run(fd, &o, &printed, err, sizeof(err));
 	if (r < 0)
 		cli_error("%s", err);
-	fprintf(stderr, "%s: %llu events\n", program_name, (unsigned long long)printed);
+	fprintf(stderr, "%s: %llu %s\n", program_name, (unsigned long long)printed,
+		w->types == VG_E_BIT(VG_E_ALERT) ? "alerts" : "events");
 	return r == -EPERM ? EXIT_USAGE : r < 0 ? EXIT_PARTIAL : EXIT_OK;
 }
 
@@ -871,7 +839,7 @@ int cmd_watch(int argc, char **argv)
 		else if (m == UINT64_MAX)
 			w.types = vg_event_std_mask();
 		else
-			w.types = m & vg_event_std_mask();
+			w.types = m & (vg_event_std_mask() | VG_E_BIT(VG_E_ALERT));
 		w.all = true;
 		if (!w.types) {
 			r = cli_usage_error("watch", "--filter matches no event type "
@@ -933,7 +901,16 @@ int cmd_watch(int argc, char **argv)
 	 * syscalls, tracepoints, threads, --pid and --ring-size are the
 	 * embedded sensor's alone. */
 	bool daemon_can = !w.n_sys && !w.n_tpf && !w.threads && !w.n_pids &&
-			  !ring_given && !(w.types & ~vg_event_std_mask());
+			  !ring_given && !w.rules &&
+			  !(w.types & ~(vg_event_std_mask() | VG_E_BIT(VG_E_ALERT)));
+
+	if ((w.types & VG_E_BIT(VG_E_ALERT)) && (!daemon_can || embedded)) {
+		r = cli_usage_error("watch", "--event alert comes from a vigil daemon "
+				    "that runs rules (vigil daemon --rules), as one "
+				    "subscription; here, vigil watch --rules FILE prints "
+				    "the alerts");
+		goto out;
+	}
 
 	if (!embedded && daemon_can) {
 		const char *path = socket_path ? socket_path : VG_DAEMON_SOCKET;
@@ -954,7 +931,8 @@ int cmd_watch(int argc, char **argv)
 				program_name, cerr);
 	} else if (socket_given) {
 		r = cli_usage_error("watch", "--socket: the daemon cannot serve "
-				    "syscall:, tp:, thread, --pid or --ring-size");
+				    "syscall:, tp:, thread, --pid, --ring-size or "
+				    "--rules (it runs rules of its own: --event alert)");
 		goto out;
 	}
 

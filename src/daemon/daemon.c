@@ -18,6 +18,7 @@
 #include "daemon/exports.h"
 #include "render/escape.h"
 #include "render/identity.h"
+#include "rules/alert.h"
 #include "vigil/vigil.h"
 
 struct client;
@@ -36,6 +37,7 @@ struct sub {
 	uint64_t pending;
 	json_t *reply, *reply_id;
 	uint64_t delivered, dropped, dropped_told;
+	bool alerts;     /* and the alerts of the events it selects */
 	struct sub *next;
 };
 
@@ -89,7 +91,18 @@ struct vg_daemon {
 	} watch[VG_DAEMON_WATCH_MAX];
 	size_t n_watch;
 	struct vg_exports *exports;
+	/* Falco's rules: one raw sink evaluates them for everyone */
+	struct vg_ruleset *rules;
+	struct vg_sink rules_sink;
+	bool rules_added;
+	struct vg_printer *alert_pr[2]; /* JSON, text */
+	char hostname[256];
+	const struct vg_event *cur;     /* the event the rules look at */
+	struct vg_daemon_rules_stats rst;
+	bool hold_done;                 /* o.hold_subs reached */
 };
+
+#define ALERT_BIT VG_E_BIT(VG_E_ALERT)
 
 void vg_daemon_set_exports(struct vg_daemon *d, struct vg_exports *x)
 {
@@ -432,6 +445,180 @@ static void flush_client(struct vg_daemon *d, struct client *c)
 	client_update_events(d, c);
 }
 
+/* -------------------------------------------------------------- rules */
+
+/* What an alert's consumers are checked against: the event that matched,
+ * its fields, and "alert" for evt.type. */
+struct alert_ctx {
+	struct vg_daemon *d;
+	const struct vg_event *e;
+	vg_filter_get_fn get;
+	void *get_ctx;
+};
+
+static int alert_get(void *ctx, int field_id, const char *key, size_t key_len,
+		     struct vg_fval *ret)
+{
+	struct alert_ctx *ac = ctx;
+
+	if (field_id == VG_F_EVT_TYPE) {
+		ret->s = "alert";
+		ret->len = 5;
+		return 1;
+	}
+	return ac->get(ac->get_ctx, field_id, key, key_len, ret);
+}
+
+/* Whether the subscription or export of sink @s takes the alert. */
+static bool alert_passes(const struct vg_sink *s, void *arg)
+{
+	struct alert_ctx *ac = arg;
+
+	return vg_engine_sink_selects(s, ac->e) &&
+	       vg_filter_match(s->filter, alert_get, ac);
+}
+
+/* The alert in form @m (0 JSON, 1 text), rendered at most once. */
+static const char *alert_line(struct vg_daemon *d, const struct vg_rule_alert *ra,
+			      int m, const char **line, size_t *len, bool *tried)
+{
+	if (!tried[m]) {
+		tried[m] = true;
+		vg_render_alert(d->alert_pr[m], &ra->a);
+		line[m] = vg_pr_end_view(d->alert_pr[m], &len[m]);
+		if (!line[m])
+			d->rst.dropped++;
+	}
+	return line[m];
+}
+
+static void on_rule(const struct vg_rule *r, void *arg)
+{
+	struct alert_ctx *ac = arg;
+	struct vg_daemon *d = ac->d;
+	const char *line[2] = { NULL, NULL };
+	size_t len[2] = { 0, 0 };
+	bool tried[2] = { false, false };
+	struct vg_rule_alert ra;
+
+	vg_rule_alert_init(&ra, r, ac->e, ac->get, ac->get_ctx, d->hostname);
+	d->rst.alerts_total++;
+	if (r->priority >= 0 && r->priority < VG_DAEMON_PRIORITIES)
+		d->rst.alerts[r->priority]++;
+	d->rst.errors += ra.incomplete;
+	for (struct client *c = d->clients; c; c = c->next)
+		for (struct sub *s = c->subs; s; s = s->next) {
+			int m = s->sink.mode == VG_OUTPUT_TEXT ? 1 : 0;
+
+			if (!s->alerts || s->pending || c->dead ||
+			    !alert_passes(&s->sink, ac) ||
+			    !alert_line(d, &ra, m, line, len, tried))
+				continue;
+			/* as an event: "sub", "sensor" and the matching
+			 * event's "seq" first */
+			sub_emit(&s->sink, line[m], len[m], ac->e);
+		}
+	if (d->exports && vg_exports_want_alerts(d->exports) &&
+	    alert_line(d, &ra, 0, line, len, tried))
+		vg_exports_alert(d->exports, line[0], len[0], ac->e, alert_passes, ac);
+	vg_rule_alert_release(&ra);
+}
+
+static void eval_rules(vg_filter_get_fn get, void *get_ctx, void *arg)
+{
+	struct vg_daemon *d = arg;
+	struct alert_ctx ac = { .d = d, .e = d->cur, .get = get, .get_ctx = get_ctx };
+
+	vg_ruleset_match(d->rules, VG_E_BIT(d->cur->type), get, get_ctx, true,
+			 on_rule, &ac);
+}
+
+/* The rules' sink: every event of the rules' types, once. */
+static void rules_emit(struct vg_sink *sk, const char *line, size_t len,
+		       const struct vg_event *e)
+{
+	struct vg_daemon *d = sk->ctx;
+
+	(void)line, (void)len;
+	if (e->type == VG_E_LOST || !d->rules)
+		return;
+	d->cur = e;
+	vg_engine_with_fields(d->en, e, eval_rules, d);
+	d->cur = NULL;
+}
+
+static void count_rules(struct vg_daemon *d)
+{
+	struct vg_daemon_rules_stats *st = &d->rst;
+
+	st->loaded = d->rules != NULL;
+	st->rules = st->accepted = st->refused = st->skipped = st->disabled = 0;
+	for (size_t i = 0; d->rules && i < vg_ruleset_count(d->rules); i++) {
+		const struct vg_rule *r = vg_ruleset_rule(d->rules, i);
+
+		st->rules++;
+		if (!r->enabled)
+			st->disabled++;
+		else if (r->status == VG_RULE_ACCEPTED)
+			st->accepted++;
+		else if (r->status == VG_RULE_REFUSED)
+			st->refused++;
+		else
+			st->skipped++;
+	}
+}
+
+int vg_daemon_set_rules(struct vg_daemon *d, struct vg_ruleset *rs, char *err,
+			size_t errsz)
+{
+	uint64_t std = vg_source_std_mask(vg_engine_source(d->en)), m;
+	int r = 0;
+
+	if (rs && !d->alert_pr[0]) {
+		d->alert_pr[0] = vg_printer_new(VG_OUTPUT_JSON);
+		d->alert_pr[1] = vg_printer_new(VG_OUTPUT_TEXT);
+		if (!d->alert_pr[0] || !d->alert_pr[1]) {
+			vg_ruleset_free(rs);
+			rs = NULL;
+			vg_set_err(err, errsz, "out of memory");
+			r = -ENOMEM;
+		}
+	}
+	/* between two events: the old rules go, the new take their place */
+	vg_ruleset_free(d->rules);
+	d->rules = rs;
+	if (rs)
+		d->rst.loads++;
+	count_rules(d);
+	m = rs ? vg_ruleset_type_mask(rs) : 0;
+	d->rules_sink.types = (m == UINT64_MAX ? std : m) & std;
+	if (!rs && d->rules_added) {
+		vg_engine_remove_sink(d->en, &d->rules_sink);
+		d->rules_added = false;
+	} else if (rs && !d->rules_added) {
+		uint64_t ticket;
+
+		r = vg_engine_add_sink_async(d->en, &d->rules_sink, &ticket, err, errsz);
+		d->rules_added = r >= 0;
+		if (r > 0)
+			r = 0;
+	} else if (rs) {
+		r = vg_engine_update(d->en, err, errsz);
+	}
+	return r < 0 ? r : 0;
+}
+
+bool vg_daemon_has_rules(const struct vg_daemon *d)
+{
+	return d->rules != NULL;
+}
+
+void vg_daemon_rules_stats(const struct vg_daemon *d,
+			   struct vg_daemon_rules_stats *ret)
+{
+	*ret = d->rst;
+}
+
 /* ------------------------------------------------------ subscriptions */
 
 /* Off @s's client and the engine; freed by the caller. */
@@ -466,7 +653,8 @@ static json_t *types_json(uint64_t m)
 	json_t *a = json_array();
 
 	for (size_t i = 0; a && i < vg_n_event_types; i++)
-		if (vg_event_types[i].std && (m & VG_E_BIT(vg_event_types[i].type)))
+		if ((vg_event_types[i].std || vg_event_types[i].type == VG_E_ALERT) &&
+		    (m & VG_E_BIT(vg_event_types[i].type)))
 			json_array_append_new(a, json_string(vg_event_types[i].name));
 	return a;
 }
@@ -487,9 +675,14 @@ static int sub_types(struct client *c, json_t *id, json_t *je, uint64_t all,
 			*ret |= all;
 			continue;
 		}
+		if (ti && ti->type == VG_E_ALERT) {
+			*ret |= ALERT_BIT;
+			continue;
+		}
 		if (!ti || !ti->std) {
 			reply_error(c, id, "subscribe",
-				    "unknown event type %s%s%s; the daemon serves %s, all",
+				    "unknown event type %s%s%s; the daemon serves %s, "
+				    "alert, all",
 				    name ? "'" : "", name ? name : "(not a string)",
 				    name ? "'" : "", vg_event_std_names());
 			return -1;
@@ -613,11 +806,27 @@ static void req_subscribe(struct vg_daemon *d, struct client *c, json_t *q,
 			return;
 		}
 	} else {
-		/* what the filter can match, else everything */
-		s->sink.types = vg_filter_type_mask(s->f, vg_event_type_bits, NULL) &
-				vg_source_std_mask(vg_engine_source(d->en));
+		/* what the filter can match, else every event (alerts only
+		 * when it names them) */
+		uint64_t m = vg_filter_type_mask(s->f, vg_event_type_bits, NULL);
+
+		s->sink.types = m & vg_source_std_mask(vg_engine_source(d->en));
+		if (m != UINT64_MAX)
+			s->sink.types |= m & ALERT_BIT;
 	}
-	if (!s->sink.types) {
+	if (s->sink.types & ALERT_BIT) {
+		if (!d->rules) {
+			reply_error(c, id, "subscribe", "no alerts here: the daemon runs "
+				    "no rules (vigil daemon --rules FILE)");
+			sub_free(s);
+			return;
+		}
+		/* alerts are the daemon's, not the engine's: its sink takes
+		 * the events alone (none, for alerts only) */
+		s->alerts = true;
+		s->sink.types &= ~ALERT_BIT;
+	}
+	if (!s->sink.types && !s->alerts) {
 		reply_error(c, id, "subscribe", "no event type to deliver");
 		sub_free(s);
 		return;
@@ -691,7 +900,7 @@ static void req_subscribe(struct vg_daemon *d, struct client *c, json_t *q,
 	vg_filter_format(s->f, canon, sizeof(canon));
 	json_t *ok = json_pack("{s:s,s:I,s:s,s:o,s:s}", "reply", "subscribe", "sub",
 			       (json_int_t)s->id, "filter", canon, "events",
-			       types_json(s->sink.types), "format",
+			       types_json(s->sink.types | (s->alerts ? ALERT_BIT : 0)), "format",
 			       s->sink.mode == VG_OUTPUT_TEXT ? "text" : "json");
 
 	if (!s->pending) {
@@ -1014,6 +1223,33 @@ static json_t *source_json(struct vg_source *src, const struct vg_engine_stats *
 	return o;
 }
 
+/* What `stats` says of the rules: null when there are none. */
+static json_t *rules_json(const struct vg_daemon *d)
+{
+	const struct vg_daemon_rules_stats *st = &d->rst;
+	json_t *by = json_object(), *r;
+
+	if (!st->loaded && !st->loads) {
+		json_decref(by);
+		return json_null();
+	}
+	for (int p = 0; by && p < VG_DAEMON_PRIORITIES; p++)
+		json_object_set_new(by, vg_rule_priority_name(p),
+				    json_integer((json_int_t)st->alerts[p]));
+	r = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:o},s:I,s:I}",
+		      "loaded", st->loaded, "rules", (json_int_t)st->rules,
+		      "accepted", (json_int_t)st->accepted,
+		      "refused", (json_int_t)st->refused,
+		      "skipped", (json_int_t)st->skipped,
+		      "disabled", (json_int_t)st->disabled,
+		      "loads", (json_int_t)st->loads,
+		      "alerts", "total", (json_int_t)st->alerts_total,
+		      "by_priority", by ? by : json_object(),
+		      "errors", (json_int_t)st->errors,
+		      "dropped", (json_int_t)st->dropped);
+	return r ? r : json_null();
+}
+
 static void req_stats(struct vg_daemon *d, struct client *c, json_t *q,
 		      json_t *id)
 {
@@ -1082,6 +1318,8 @@ static void req_stats(struct vg_daemon *d, struct client *c, json_t *q,
 			"accept_paused", (json_int_t)d->lim.accept_paused,
 			"loop_max_pause_us", (json_int_t)(d->lim.loop_max_ns / 1000),
 			"loop_pauses_over_100ms", (json_int_t)d->lim.loop_over_100ms));
+	if (r)
+		json_object_set_new(r, "rules", rules_json(d));
 	if (r)
 		json_object_set_new(r, "exports", d->exports ? vg_exports_json(d->exports)
 							     : json_array());
@@ -1446,6 +1684,20 @@ static void close_idle(struct vg_daemon *d, uint64_t now)
 
 /* ------------------------------------------------------------- daemon */
 
+/* Whether events still wait for o.hold_subs subscriptions. */
+static bool held(struct vg_daemon *d)
+{
+	size_t n = 0;
+
+	if (!d->o.hold_subs || d->hold_done)
+		return false;
+	for (const struct client *c = d->clients; c; c = c->next)
+		for (const struct sub *s = c->subs; s; s = s->next)
+			n += !s->pending;
+	d->hold_done = n >= d->o.hold_subs;
+	return !d->hold_done;
+}
+
 static void make_sensor_id(struct vg_daemon *d)
 {
 	uint8_t b[16];
@@ -1482,6 +1734,10 @@ struct vg_daemon *vg_daemon_new(struct vg_engine *en,
 	/* a subscription never stalls the loop on the kernel */
 	vg_engine_set_async_attach(en, true);
 	make_sensor_id(d);
+	if (gethostname(d->hostname, sizeof(d->hostname) - 1) < 0)
+		d->hostname[0] = '\0';
+	d->rules_sink = (struct vg_sink){ .mode = VG_OUTPUT_JSON, .raw = true,
+					  .emit = rules_emit, .ctx = d };
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epfd < 0) {
 		vg_set_err(err, errsz, "epoll: %s", strerror(errno));
@@ -1549,7 +1805,7 @@ int vg_daemon_run(struct vg_daemon *d, volatile sig_atomic_t *stop)
 			if (evs[i].events & (EPOLLHUP | EPOLLERR))
 				cl->dead = true;
 		}
-		wait_ms = vg_engine_pump(d->en);
+		wait_ms = held(d) ? 100 : vg_engine_pump(d->en);
 		check_pending(d);
 		for (struct client *cl = d->clients, *next; cl; cl = next) {
 			next = cl->next;
@@ -1597,6 +1853,11 @@ void vg_daemon_free(struct vg_daemon *d)
 		return;
 	while (d->clients)
 		client_close(d, d->clients);
+	if (d->rules_added)
+		vg_engine_remove_sink(d->en, &d->rules_sink);
+	vg_ruleset_free(d->rules);
+	vg_printer_free(d->alert_pr[0]);
+	vg_printer_free(d->alert_pr[1]);
 	if (d->epfd >= 0)
 		close(d->epfd);
 	free(d);

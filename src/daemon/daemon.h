@@ -65,6 +65,9 @@ struct vg_daemon_opts {
 	void (*tick)(void *arg);
 	void *tick_arg;
 	unsigned tick_ms;
+	/* Events wait until this many subscriptions are in (0: they flow
+	 * at once): a replay that each subscriber should see whole. */
+	unsigned hold_subs;
 };
 
 struct vg_daemon;
@@ -127,6 +130,38 @@ int vg_daemon_watch(struct vg_daemon *d, int fd, vg_daemon_watch_fn fn,
 struct vg_exports;
 void vg_daemon_set_exports(struct vg_daemon *d, struct vg_exports *x);
 const struct vg_exports *vg_daemon_exports(const struct vg_daemon *d);
+
+/*
+ * Falco's rules (src/rules/), evaluated once per event in the daemon,
+ * whatever the subscribers: the union of their event types is traced
+ * like a subscription's (and, selecting every container, keeps the
+ * kernel from shedding those types). Each rule an event matches (the
+ * first, as Falco's rule_matching: first) is an alert, an event type of
+ * its own ("alert"): to the subscriptions and exports that ask for it
+ * and whose selection, path and filter take the event that matched (in
+ * that filter evt.type is "alert"). @rs replaces the rules there were
+ * (NULL: none); the daemon owns it from here on, even on failure.
+ * Returns 0, or -errno with @err (the old rules are gone then too).
+ */
+struct vg_ruleset;
+int vg_daemon_set_rules(struct vg_daemon *d, struct vg_ruleset *rs, char *err,
+			size_t errsz);
+bool vg_daemon_has_rules(const struct vg_daemon *d);
+
+#define VG_DAEMON_PRIORITIES 8 /* Falco's, enum vg_rule_priority */
+struct vg_daemon_rules_stats {
+	bool loaded;
+	/* of the rules loaded now */
+	size_t rules, accepted, refused, skipped, disabled;
+	uint64_t loads;           /* rule sets taken (the start's, reloads) */
+	uint64_t alerts[VG_DAEMON_PRIORITIES]; /* by priority, since the start */
+	uint64_t alerts_total;
+	uint64_t errors;          /* alerts made without a value or the
+				   * message (out of memory) */
+	uint64_t dropped;         /* not made at all (out of memory) */
+};
+void vg_daemon_rules_stats(const struct vg_daemon *d,
+			   struct vg_daemon_rules_stats *ret);
 
 /* Totals for a status line (the `stats` request has the detail). */
 struct vg_daemon_counts {

@@ -252,6 +252,7 @@ int vg_export_spec_parse(const char *text, const char *where,
 /* What the framework takes of a spec: the sink's part. */
 struct sel_conf {
 	uint64_t types;
+	bool alerts;     /* the daemon's alerts too (events=alert) */
 	struct vg_filter *f;
 	struct vg_selector sel;
 	bool has_sel;
@@ -415,9 +416,11 @@ static int sel_conf_parse(const struct vg_export_spec *s, uint64_t std,
 			ti = vg_event_type_find(name);
 			if (strcmp(name, "all") == 0) {
 				c->types |= std;
+			} else if (ti && ti->type == VG_E_ALERT && len < sizeof(name)) {
+				c->alerts = true;
 			} else if (!ti || !ti->std || len >= sizeof(name)) {
 				vg_set_err(err, errsz, "%s: export %s: unknown event type '%s'; "
-					   "there are %s, all", s->name, s->name, name,
+					   "there are %s, alert, all", s->name, s->name, name,
 					   vg_event_std_names());
 				goto fail;
 			} else {
@@ -429,9 +432,13 @@ static int sel_conf_parse(const struct vg_export_spec *s, uint64_t std,
 		}
 		c->types &= std;
 	} else {
-		c->types = vg_filter_type_mask(c->f, vg_event_type_bits, NULL) & std;
+		uint64_t m = vg_filter_type_mask(c->f, vg_event_type_bits, NULL);
+
+		c->types = m & std;
+		/* alerts when the filter names them, not by default */
+		c->alerts = m != UINT64_MAX && (m & VG_E_BIT(VG_E_ALERT));
 	}
-	if (!c->types) {
+	if (!c->types && !c->alerts) {
 		vg_set_err(err, errsz, "%s: export %s: no event type to export",
 			   s->where, s->name);
 		goto fail;
@@ -645,6 +652,35 @@ static void export_emit(struct vg_sink *sk, const char *line, size_t len,
 	}
 	free(r);
 	ex->queue_lost++;
+}
+
+bool vg_exports_want_alerts(const struct vg_exports *x)
+{
+	for (size_t i = 0; x && i < x->n; i++)
+		if (x->ex[i]->sc.alerts)
+			return true;
+	return false;
+}
+
+void vg_exports_alert(struct vg_exports *x, const char *json, size_t len,
+		      const struct vg_event *e,
+		      bool (*pass)(const struct vg_sink *s, void *u), void *u)
+{
+	/* numbered, queued and sent as an event of type "alert" (NATS:
+	 * the subject PREFIX.NODE.alert) */
+	struct vg_event ae = { .type = VG_E_ALERT, .has_task = e->has_task,
+			       .t = e->t };
+
+	/* only what is the alert's: a queued copy holds no pointer into
+	 * the event that matched */
+	ae.x.seq = e->x.seq;
+	ae.x.num = e->x.num;
+	for (size_t i = 0; x && i < x->n; i++) {
+		struct vg_export *ex = x->ex[i];
+
+		if (ex->sc.alerts && ex->sink_added && pass(&ex->sink, u))
+			export_emit(&ex->sink, json, len, &ae);
+	}
 }
 
 static void export_observe(struct vg_sink *sk, const char *line, size_t len,

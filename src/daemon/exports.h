@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "daemon/export.h"
+#include "engine/engine.h"
 
 /*
  * The daemon's side of the exports (export.c): what an export was told
@@ -81,6 +82,17 @@ int vg_exports_reload(struct vg_exports *x,
 		      struct vg_export_spec *const *specs, size_t n,
 		      void (*say)(void *u, bool error, const char *msg),
 		      void *u);
+
+/*
+ * An alert of the daemon's rules: its JSON object (@len bytes), made of
+ * the event @e, to each export whose events include alert and whose
+ * selection, path and filter @pass lets through (the daemon's check,
+ * with @u). Numbered and sent as the export's events are.
+ */
+bool vg_exports_want_alerts(const struct vg_exports *x);
+void vg_exports_alert(struct vg_exports *x, const char *json, size_t len,
+		      const struct vg_event *e,
+		      bool (*pass)(const struct vg_sink *s, void *u), void *u);
 
 /* Each export sends what is waiting within VG_EXPORT_CLOSE_MS, and
  * goes. NULL-safe. */

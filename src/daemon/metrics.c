@@ -14,6 +14,7 @@
 #include "base/hist.h"
 #include "base/util.h"
 #include "daemon/exports.h"
+#include "rules/rules.h"
 #include "source/audit/source.h"
 #include "vigil/vigil.h"
 
@@ -217,6 +218,8 @@ static void render_events(FILE *f, struct vg_source *src,
 	for (size_t i = 0; i < vg_n_event_types; i++) {
 		uint32_t t = vg_event_types[i].type;
 
+		if (t == VG_E_ALERT)
+			continue; /* the daemon's, not the engine's: vigil_alerts_total */
 		fputs("vigil_events_total{source=\"", f);
 		label_value(f, src->ops->name);
 		fputs("\",type=\"", f);
@@ -313,6 +316,35 @@ static void render_cache(FILE *f, const struct vigil_ctx *ctx)
 		    "Time to read a container's metadata from its runtime's state, "
 		    "API and the kubelet, whether it succeeded or not.",
 		    &ctx->meta.read_time);
+}
+
+/* The rules' (vigil daemon --rules): nothing when there are none. */
+static void render_rules(FILE *f, struct vg_daemon *d)
+{
+	struct vg_daemon_rules_stats st;
+	static const char *const states[] = { "accepted", "refused", "skipped",
+					      "disabled" };
+
+	vg_daemon_rules_stats(d, &st);
+	if (!st.loaded && !st.loads)
+		return;
+	const size_t n[] = { st.accepted, st.refused, st.skipped, st.disabled };
+
+	family(f, "vigil_rules", "gauge",
+	       "Rules loaded now, by state: accepted (evaluated), refused (vigil "
+	       "cannot evaluate them), skipped (another source), disabled.");
+	for (size_t i = 0; i < VG_ARRAY_SIZE(states); i++)
+		value1(f, "vigil_rules", "state", states[i], n[i]);
+	family(f, "vigil_alerts_total", "counter",
+	       "Alerts the rules made, by priority.");
+	for (int p = 0; p < VG_DAEMON_PRIORITIES; p++)
+		value1(f, "vigil_alerts_total", "priority", vg_rule_priority_name(p),
+		       st.alerts[p]);
+	counter(f, "vigil_alert_errors_total",
+		"Alerts made without a value or their message, or not made, for "
+		"want of memory.", st.errors + st.dropped);
+	counter(f, "vigil_rules_loads_total",
+		"Rule sets taken: the start's and each reload's.", st.loads);
 }
 
 /* The source's own buffer and programs, where it has them: nothing is
@@ -456,6 +488,7 @@ static void render(FILE *f, struct vg_daemon *d)
 		"start.", ds.dropped);
 	render_subs(f, d);
 	render_exports(f, vg_daemon_exports(d));
+	render_rules(f, d);
 	gauge(f, "vigil_clients", "Clients connected to the daemon's socket.", ds.clients);
 	gauge(f, "vigil_subscriptions", "Subscriptions of all clients.", ds.subscriptions);
 	counter(f, "vigil_refused_clients_total",

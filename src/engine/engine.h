@@ -180,6 +180,11 @@ void vg_engine_with_fields(struct vg_engine *en, const struct vg_event *e,
 			   void (*fn)(vg_filter_get_fn get, void *get_ctx, void *arg),
 			   void *arg);
 
+/* Whether @s's container selection and path take @e (not its types
+ * nor its filter): for what a sink is given of an event besides the
+ * event itself (the daemon's alerts). */
+bool vg_engine_sink_selects(const struct vg_sink *s, const struct vg_event *e);
+
 struct vigil_ctx *vg_engine_ctx(struct vg_engine *en);
 struct vg_ptable *vg_engine_ptable(struct vg_engine *en);
 struct vg_source *vg_engine_source(struct vg_engine *en);

@@ -79,6 +79,14 @@ static bool path_matches(const char *glob, const struct vg_event *e)
 	}
 }
 
+bool vg_engine_sink_selects(const struct vg_sink *s, const struct vg_event *e)
+{
+	if (s->sel && (e->x.attr_err || !e->x.attr ||
+		       !vg_selector_matches(s->sel, e->x.attr)))
+		return false;
+	return !s->path_glob || path_matches(s->path_glob, e);
+}
+
 bool engine_sink_wants(struct vg_engine *en, struct vg_sink *s,
 		       const struct vg_event *e)
 {

@@ -36,6 +36,7 @@ enum vg_event_type {
 	VG_E_CGROUP_RMDIR = 13, /* internal: a cgroup went */
 	VG_E_FILE = 14,
 	VG_E_KERNEL_TYPES = 15, /* the kernel's numbers end here */
+	VG_E_ALERT = 58,        /* a rule matched an event (the daemon's) */
 	VG_E_PROC_SEED = 59,    /* internal: a process there before */
 	VG_E_INIT_PID = 60,     /* internal: a runtime's record of an init */
 	VG_E_LOST = 61,         /* events that could not be delivered */

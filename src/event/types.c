@@ -27,6 +27,8 @@ const struct vg_event_type_info vg_event_types[] = {
 	  "syscall:NR, raw enter and exit of a syscall number" },
 	{ VG_E_TP, "tp", "tracepoint", false,
 	  "tp:GROUP:NAME, any tracepoint, its fields decoded by name" },
+	{ VG_E_ALERT, "alert", NULL, false,
+	  "an alert: a rule of the daemon's --rules matched an event" },
 	{ VG_E_LOST, "lost", NULL, false,
 	  "events that could not be delivered, counted (to everyone)" },
 };

@@ -215,7 +215,7 @@ static const struct {
 /* vigil's event type names, and the Falco names that mean the same. */
 static const char *const ev_types[] = {
 	"exec", "exit", "fork", "open", "connect", "accept", "bind",
-	"listen", "syscall", "tp", "lost", "container", "file",
+	"listen", "syscall", "tp", "lost", "container", "file", "alert",
 };
 
 /*
@@ -1199,7 +1199,7 @@ static int parse_literal(struct parser *ps, const struct node *nd,
 			return r;
 		if (r == 0)
 			return fail(ps, vpos,
-				    "unknown event type %s: expected exec, exit, fork, open, connect, accept, bind, listen, syscall, tp, lost, container or file",
+				    "unknown event type %s: expected exec, exit, fork, open, connect, accept, bind, listen, syscall, tp, lost, container, file or alert",
 				    found(ps, vpos, b, sizeof(b)));
 	} else if ((nd->op == OP_GLOB || nd->op == OP_IGLOB) &&
 		   !glob_valid(ps->pool + l.s, l.len)) {

@@ -48,6 +48,7 @@ enum vg_rule_priority {
 	VG_PRI_NOTICE,
 	VG_PRI_INFORMATIONAL,
 	VG_PRI_DEBUG,
+	VG_PRI_COUNT
 };
 
 /* "Warning"..., as Falco prints them; NULL out of range. */

@@ -579,7 +579,7 @@ static const struct error_case error_cases[] = {
 	{ "fd.cport endswith 4", 10, "'endswith' needs a string field" },
 	/* event types */
 	{ "evt.type = exce", 12,
-	  "unknown event type 'exce': expected exec, exit, fork, open, connect, accept, bind, listen, syscall, tp, lost, container or file" },
+	  "unknown event type 'exce': expected exec, exit, fork, open, connect, accept, bind, listen, syscall, tp, lost, container, file or alert" },
 	{ "evt.type in (execve, nope)", 22, "unknown event type 'nope'" },
 	{ "evt.type != EXECVE", 13, "unknown event type 'EXECVE'" },
 	{ "evt.type = \"\"", 12, "unknown event type '\"\"'" },
