@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1659,6 +1660,9 @@ static void went_down(struct nats_export *s, int backoff_ms)
 static void *worker(void *arg)
 {
 	struct nats_export *s = arg;
+	/* named, for top -H: libnats's threads for the connection and the
+	 * acks, started from here, inherit the name */
+	prctl(PR_SET_NAME, "vigil-nats");
 	int r = spool_open(s);
 	s->spool_ok = r == 0;
 	if (r < 0 && r != -ENOENT) {
