@@ -13,9 +13,10 @@ CHECK_PKGS := $(BUILD_PKGS) jq clang libclang-rt-14-dev valgrind procps \
 	python3 python3-yaml openssl auditd systemd prometheus curl man-db \
 	bash-completion zsh rsyslog rsyslog-relp rsyslog-gnutls gnutls-bin nats-server
 # bench-watch's peers: execsnoop/opensnoop, bpftrace, auditd, and bpftool
-# to see when they have attached; bench-diff's: docker and its busybox image.
+# to see when they have attached; bench-diff's: docker and its busybox image;
+# bench-export's receivers: nats-server, and rsyslog with RELP.
 BENCH_PKGS := $(BUILD_PKGS) procps jq hyperfine libbpf-tools bpftrace auditd bpftool \
-	docker.io busybox-static
+	docker.io busybox-static nats-server rsyslog rsyslog-relp
 
 .PHONY: all build run check check-asan-root bench deps-build deps-check deps-bench install uninstall clean
 

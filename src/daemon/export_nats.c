@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -177,6 +178,7 @@ struct nats_export {
 	struct rec *q_head, *q_tail;
 	size_t q_bytes, q_len;
 	bool stop;
+	bool refused;       /* push() said -ENOBUFS since the last take */
 	uint64_t stop_deadline_ns;
 	struct vg_export_kind_stats st;
 	struct kv_op *kv_head, **kv_tail;
@@ -612,6 +614,7 @@ static int nats_push(void *st, uint64_t seq, const char *json, size_t len,
 			*p = '_';
 	pthread_mutex_lock(&s->mu);
 	if (s->stop || s->q_bytes + len > s->queue_max) {
+		s->refused = true;
 		pthread_mutex_unlock(&s->mu);
 		return -ENOBUFS;
 	}
@@ -1390,8 +1393,14 @@ static natsStatus rec_publish(struct nats_export *s, struct rec *r)
 	return ns;
 }
 
+/* Up to @max records off the queue. When push() refused one since the
+ * last take, the loop is told there is room again (the kind's fd): the
+ * framework's queue is drained only then, or at the export's next event,
+ * which after a burst may be long in coming. */
 static struct rec *queue_take(struct nats_export *s, size_t max)
 {
+	bool tell = false;
+
 	pthread_mutex_lock(&s->mu);
 	struct rec *head = s->q_head, *r = head, *last = NULL;
 	size_t n = 0, bytes = 0;
@@ -1409,8 +1418,12 @@ static struct rec *queue_take(struct nats_export *s, size_t max)
 		s->q_bytes -= bytes;
 		s->q_len -= n;
 		s->st.buffered = s->q_len;
+		tell = s->refused;
+		s->refused = false;
 	}
 	pthread_mutex_unlock(&s->mu);
+	if (tell)
+		notify(s);
 	return last ? head : NULL;
 }
 
@@ -1647,6 +1660,9 @@ static void went_down(struct nats_export *s, int backoff_ms)
 static void *worker(void *arg)
 {
 	struct nats_export *s = arg;
+	/* named, for top -H: libnats's threads for the connection and the
+	 * acks, started from here, inherit the name */
+	prctl(PR_SET_NAME, "vigil-nats");
 	int r = spool_open(s);
 	s->spool_ok = r == 0;
 	if (r < 0 && r != -ENOENT) {
