@@ -607,14 +607,18 @@ static void req_subscribe(struct vg_daemon *d, struct client *c, json_t *q,
 		}
 	}
 	if (je) {
-		if (sub_types(c, id, je, vg_source_std_mask(vg_engine_source(d->en)),
+		if (sub_types(c, id, je,
+			      vg_source_std_mask(vg_engine_source(d->en)) & vg_event_all_mask(),
 			      &s->sink.types) < 0) {
 			sub_free(s);
 			return;
 		}
 	} else {
-		/* what the filter can match, else everything */
-		s->sink.types = vg_filter_type_mask(s->f, vg_event_type_bits, NULL) &
+		/* what the filter can match, else everything but the
+		 * opt-in types */
+		uint64_t m = vg_filter_type_mask(s->f, vg_event_type_bits, NULL);
+
+		s->sink.types = (m == UINT64_MAX ? vg_event_all_mask() : m) &
 				vg_source_std_mask(vg_engine_source(d->en));
 	}
 	if (!s->sink.types) {
