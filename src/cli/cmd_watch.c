@@ -178,7 +178,7 @@ static int add_event(struct watch *w, const char *name)
 	int r;
 
 	if (strcmp(name, "all") == 0) {
-		w->types |= vg_event_std_mask();
+		w->types |= vg_event_all_mask();
 		w->all = true;
 		return 0;
 	}
@@ -819,8 +819,8 @@ int cmd_watch(int argc, char **argv)
 		if (!events_given) {
 			uint64_t m = vg_ruleset_type_mask(w.rules);
 
-			w.types = (m == UINT64_MAX ? vg_event_std_mask() : m) &
-				  vg_event_std_mask();
+			w.types = m == UINT64_MAX ? vg_event_all_mask()
+						  : m & vg_event_std_mask();
 			w.all = true;
 			events_given = true;
 			if (!w.types) {
@@ -837,7 +837,7 @@ int cmd_watch(int argc, char **argv)
 		if (w.path_glob)
 			w.types = VG_E_BIT(VG_E_OPEN);
 		else if (m == UINT64_MAX)
-			w.types = vg_event_std_mask();
+			w.types = vg_event_all_mask();
 		else
 			w.types = m & (vg_event_std_mask() | VG_E_BIT(VG_E_ALERT));
 		w.all = true;
@@ -962,6 +962,17 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (w.all && vg_source_std_mask(src) != vg_event_std_mask()) {
 		/* everything this source has (audit: no tp: or syscall:) */
+		uint64_t gone = w.types & ~vg_source_std_mask(src) & vg_event_std_mask();
+
+		/* an opt-in type is there only because a filter or a rule
+		 * named it: say that it will not come */
+		for (size_t i = 0; i < vg_n_event_types; i++)
+			if (vg_event_types[i].opt_in &&
+			    (gone & VG_E_BIT(vg_event_types[i].type)))
+				fprintf(stderr, "%s: the %s source has no %s events: "
+					"what matches only them will not match\n",
+					program_name, src->ops->name,
+					vg_event_types[i].name);
 		w.types &= vg_source_std_mask(src) | ~vg_event_std_mask();
 		if (!w.types) {
 			r = cli_usage_error("watch", "the %s source has none of the "

@@ -800,17 +800,19 @@ static void req_subscribe(struct vg_daemon *d, struct client *c, json_t *q,
 		}
 	}
 	if (je) {
-		if (sub_types(c, id, je, vg_source_std_mask(vg_engine_source(d->en)),
+		if (sub_types(c, id, je,
+			      vg_source_std_mask(vg_engine_source(d->en)) & vg_event_all_mask(),
 			      &s->sink.types) < 0) {
 			sub_free(s);
 			return;
 		}
 	} else {
-		/* what the filter can match, else every event (alerts only
-		 * when it names them) */
+		/* what the filter can match, else everything but the
+		 * opt-in types (alerts only when it names them) */
 		uint64_t m = vg_filter_type_mask(s->f, vg_event_type_bits, NULL);
 
-		s->sink.types = m & vg_source_std_mask(vg_engine_source(d->en));
+		s->sink.types = (m == UINT64_MAX ? vg_event_all_mask() : m) &
+				vg_source_std_mask(vg_engine_source(d->en));
 		if (m != UINT64_MAX)
 			s->sink.types |= m & ALERT_BIT;
 	}

@@ -94,15 +94,22 @@ static bool result_of(const struct vg_event *e, int64_t *ret)
 	case VG_E_CONNECT:
 	case VG_E_ACCEPT:
 	case VG_E_BIND:
-	case VG_E_LISTEN: *ret = e->net.ret; return true;
+	case VG_E_LISTEN:
+	case VG_E_SOCKET:
+	case VG_E_DUP:
+	case VG_E_SEND: *ret = e->net.ret; return true;
+	case VG_E_PTRACE: *ret = e->ptrace.ret; return true;
 	case VG_E_SYSCALL: *ret = e->syscall.ret; return true;
 	default: return false;
 	}
 }
 
+/* fd.sip, fd.cip: a socket call's server and client; a send's
+ * destination is its server, as a connect's peer is. A socket or dup
+ * event cannot tell which end served: only fd.lip and fd.rip then. */
 static const struct vg_event_addr *addr_of(const struct vg_event *e, bool server)
 {
-	if (e->type < VG_E_CONNECT || e->type > VG_E_LISTEN)
+	if ((e->type < VG_E_CONNECT || e->type > VG_E_LISTEN) && e->type != VG_E_SEND)
 		return NULL;
 	return server ? &e->net.server : &e->net.client;
 }
@@ -264,6 +271,49 @@ static int arg_val(struct getter *g, const char *key, struct vg_fval *ret)
 		return 0;
 	case VG_E_FILE:
 		break;
+	case VG_E_PTRACE:
+		if (!strcmp(key, "request")) {
+			const char *n = vg_ptrace_request_name(e->ptrace.request);
+
+			if (n)
+				return str_val(n, ret);
+			snprintf(g->text, sizeof(g->text), "%u", e->ptrace.request);
+			return str_val(g->text, ret);
+		}
+		if (!strcmp(key, "pid"))
+			return num_val(e->ptrace.pid, ret);
+		if (!strcmp(key, "addr"))
+			return num_val((int64_t)e->ptrace.addr, ret);
+		if (!strcmp(key, "data"))
+			return num_val((int64_t)e->ptrace.data, ret);
+		return 0;
+	case VG_E_SOCKET:
+		if (!strcmp(key, "domain"))
+			return str_val(vg_socket_family_name(e->net.family), ret);
+		if (!strcmp(key, "type"))
+			return num_val(e->net.sock_type | e->net.flags, ret);
+		if (!strcmp(key, "proto"))
+			return num_val(e->net.protocol, ret);
+		if (!strcmp(key, "fd"))
+			return e->net.ret >= 0 ? num_val(e->net.ret, ret) : 0;
+		return 0;
+	case VG_E_DUP:
+		if (!strcmp(key, "oldfd") || !strcmp(key, "fd"))
+			return num_val(e->net.fd, ret);
+		if (!strcmp(key, "newfd"))
+			return e->net.newfd >= 0 ? num_val(e->net.newfd, ret)
+			       : e->net.ret >= 0 ? num_val(e->net.ret, ret) : 0;
+		if (!strcmp(key, "flags"))
+			return e->net.nr == 292 /* dup3 */
+				       ? str_val(e->net.flags & O_CLOEXEC ? "O_CLOEXEC" : "", ret)
+				       : 0;
+		return 0;
+	case VG_E_SEND:
+		if (!strcmp(key, "fd"))
+			return num_val(e->net.fd, ret);
+		if (!strcmp(key, "size"))
+			return e->net.size ? num_val((int64_t)e->net.size, ret) : 0;
+		return 0;
 	default:
 		return 0;
 	}
@@ -309,7 +359,12 @@ static bool fd_of(const struct vg_event *e, int64_t *ret)
 	case VG_E_ACCEPT: *ret = e->net.ret; return true;
 	case VG_E_CONNECT:
 	case VG_E_BIND:
-	case VG_E_LISTEN: *ret = e->net.fd; return true;
+	case VG_E_LISTEN:
+	case VG_E_DUP: /* the old fd: the one duplicated, as Falco's */
+	case VG_E_SEND: *ret = e->net.fd; return true;
+	case VG_E_SOCKET:
+		*ret = e->net.fd;
+		return e->net.fd >= 0;
 	case VG_E_FILE:
 		*ret = e->file.fd;
 		return e->file.fd >= 0;
@@ -330,6 +385,8 @@ static const char *fd_type(const struct vg_event *e, bool ch)
 	}
 	if (e->type == VG_E_FILE)
 		return e->file.fd >= 0 ? (ch ? "f" : "file") : NULL;
+	if (e->type >= VG_E_SOCKET && e->type <= VG_E_SEND)
+		return vg_fd_type_name(e->net.family, e->net.fd_mode, ch);
 	if (e->type < VG_E_CONNECT || e->type > VG_E_LISTEN)
 		return NULL;
 	switch (e->net.family) {
@@ -373,9 +430,9 @@ static const struct vg_event_addr *end_of(const struct vg_event *e, bool local)
 {
 	const struct vg_event_addr *a;
 
-	if (e->type < VG_E_CONNECT || e->type > VG_E_LISTEN)
+	if (!vg_event_is_net(e->type))
 		return NULL;
-	if (e->type == VG_E_CONNECT)
+	if (e->type == VG_E_CONNECT || e->type >= VG_E_SOCKET)
 		a = local ? &e->net.client : &e->net.server;
 	else if (e->type == VG_E_ACCEPT)
 		a = local ? &e->net.server : &e->net.client;
@@ -386,7 +443,7 @@ static const struct vg_event_addr *end_of(const struct vg_event *e, bool local)
 
 static int l4proto_val(const struct vg_event *e, struct vg_fval *ret)
 {
-	if (e->type < VG_E_CONNECT || e->type > VG_E_LISTEN ||
+	if (!vg_event_is_net(e->type) ||
 	    (e->net.family != AF_INET && e->net.family != AF_INET6))
 		return 0;
 	switch (e->net.sock_type) {
@@ -665,7 +722,8 @@ static int get_field(void *ctx, int field, const char *key, size_t key_len,
 	case VG_F_FD_IP: return either_end(e, false, ret);
 	case VG_F_FD_PORT: return either_end(e, true, ret);
 	case VG_F_FD_SOCKFAMILY:
-		if (e->type < VG_E_CONNECT || e->type > VG_E_LISTEN)
+		if (!vg_event_is_net(e->type) ||
+		    (e->type >= VG_E_SOCKET && e->net.fd_mode != 0140000))
 			return 0;
 		return str_val(e->net.family == AF_INET || e->net.family == AF_INET6
 				       ? "ip" : e->net.family == AF_UNIX ? "unix" : NULL, ret);
@@ -687,7 +745,10 @@ static int get_field(void *ctx, int field, const char *key, size_t key_len,
 		ad = end_of(e, field == VG_F_FD_LPORT);
 		return ad && ad->port >= 0 ? num_val(ad->port, ret) : 0;
 	case VG_F_FD_CONNECTED:
-		/* a socket connected by this call, or one accept made */
+		/* a socket connected by this call, or one accept made;
+		 * dup, send: whether it had a peer */
+		if (e->type == VG_E_DUP || e->type == VG_E_SEND)
+			return e->net.fd_mode == 0140000 ? bool_val(e->net.connected, ret) : 0;
 		if (e->type < VG_E_CONNECT || e->type > VG_E_LISTEN)
 			return 0;
 		return bool_val((e->type == VG_E_CONNECT && e->net.ret == 0) ||

@@ -35,7 +35,11 @@ enum vg_event_type {
 	VG_E_CGROUP_MKDIR = 12, /* internal: a cgroup appeared */
 	VG_E_CGROUP_RMDIR = 13, /* internal: a cgroup went */
 	VG_E_FILE = 14,
-	VG_E_KERNEL_TYPES = 15, /* the kernel's numbers end here */
+	VG_E_PTRACE = 15,
+	VG_E_SOCKET = 16,
+	VG_E_DUP = 17,
+	VG_E_SEND = 18,
+	VG_E_KERNEL_TYPES = 19, /* the kernel's numbers end here */
 	VG_E_ALERT = 58,        /* a rule matched an event (the daemon's) */
 	VG_E_PROC_SEED = 59,    /* internal: a process there before */
 	VG_E_INIT_PID = 60,     /* internal: a runtime's record of an init */
@@ -54,7 +58,11 @@ struct vg_event_type_info {
 	uint32_t type;
 	const char *name;    /* evt.type, --event, subscriptions, filters */
 	const char *aliases; /* Falco's names that mean it, space-separated */
-	bool std;            /* in "all", and served by the daemon */
+	bool std;            /* served by the daemon, filters and rules */
+	/* std, but only when named (--event, evt.type in a filter or a
+	 * rule): not in "all" nor in what no choice means, since the kernel
+	 * pays for each call of the syscalls it traces */
+	bool opt_in;
 	const char *help;    /* one line */
 };
 
@@ -66,8 +74,10 @@ extern const size_t vg_n_event_types;
 const struct vg_event_type_info *vg_event_type_find(const char *name);
 /* The name of @type ("?" for none). */
 const char *vg_event_type_name(uint32_t type);
-/* The bits of the std types ("all"). */
+/* The bits of the std types (opt-in ones included). */
 uint64_t vg_event_std_mask(void);
+/* The bits of "all": the std types but the opt-in ones. */
+uint64_t vg_event_all_mask(void);
 /* The bit of the type named @name (or alias), for vg_filter_type_mask(). */
 uint64_t vg_event_type_bits(const char *name, void *ctx);
 /* "exec, exit, fork, ..." of the std types, for messages. */
@@ -100,6 +110,25 @@ enum vg_file_action {
 	VG_FA_CHMOD, VG_FA_CHOWN, VG_FA_COUNT,
 };
 const char *vg_file_action_name(uint32_t a);
+
+/* Falco's names: "PTRACE_ATTACH" (NULL: none known), "AF_INET" (NULL:
+ * none known), the syscall of an x86-64 number among those vigil traces
+ * ("dup2"; NULL: not one of them). */
+const char *vg_ptrace_request_name(uint32_t req);
+const char *vg_socket_family_name(uint32_t family);
+const char *vg_syscall_name(uint32_t nr);
+/* Falco's fd.type (or with @ch fd.typechar) of a file whose inode has
+ * the S_IFMT bits @fd_mode, a socket's by its @family: "ipv4", "file",
+ * "pipe"...; NULL for a kind Falco's fields do not name. */
+const char *vg_fd_type_name(uint16_t family, uint32_t fd_mode, bool ch);
+
+/* An event with a socket call's part (e->net): connect, accept, bind,
+ * listen, socket, dup, send. */
+static inline bool vg_event_is_net(uint32_t type)
+{
+	return (type >= VG_E_CONNECT && type <= VG_E_LISTEN) ||
+	       (type >= VG_E_SOCKET && type <= VG_E_SEND);
+}
 
 /* Path quality (as the kernel side reports it). */
 #define VG_EP_TRUNCATED (1u << 0)
@@ -156,15 +185,26 @@ struct vg_event {
 		} file;
 		struct {
 			int64_t ret;
-			int32_t fd;
+			int32_t fd;            /* socket: the new one (-1: none);
+						* dup: oldfd */
 			uint32_t backlog;
 			uint16_t family, sock_type;
+			/* socket, dup, send: */
+			uint32_t protocol;
+			uint32_t nr;           /* the syscall (x86-64 numbers) */
+			uint32_t flags;        /* socket: SOCK_NONBLOCK|SOCK_CLOEXEC;
+						* dup3: O_CLOEXEC; send: MSG_* */
+			int32_t newfd;         /* dup2, dup3: asked for; else -1 */
+			uint32_t fd_mode;      /* dup: S_IFMT of the file; 0: none */
+			uint64_t size;         /* sendto: bytes given; 0: not known */
+			bool connected;        /* the socket had a peer */
 			/* the peer (connect) or address (bind) is the one the
 			 * caller asked for, not the socket's: the call failed */
 			bool requested;
 			/* connect: server = the peer, client = ours; accept:
 			 * client = the peer, server = ours; bind, listen:
-			 * server = ours */
+			 * server = ours; socket, dup, send: server = the
+			 * peer (send: or where it went), client = ours */
 			struct vg_event_addr server, client;
 		} net;
 		struct {
@@ -173,6 +213,12 @@ struct vg_event {
 			uint32_t nr;
 			uint64_t enter_ns;
 		} syscall;
+		struct {
+			int64_t ret;
+			uint64_t addr, data;
+			uint32_t request;
+			uint32_t pid;          /* the target, as given */
+		} ptrace;
 		struct {
 			uint32_t id;
 			const void *raw;       /* the tracepoint's own record */

@@ -216,6 +216,7 @@ static const struct {
 static const char *const ev_types[] = {
 	"exec", "exit", "fork", "open", "connect", "accept", "bind",
 	"listen", "syscall", "tp", "lost", "container", "file", "alert",
+	"ptrace", "socket", "dup", "send",
 };
 
 /*
@@ -247,6 +248,8 @@ static const struct {
 	{ "chown", "file", "chown" },   { "lchown", "file", "chown" },
 	{ "fchown", "file", "chown" },  { "fchownat", "file", "chown" },
 	{ "truncate", "file", "truncate" }, { "ftruncate", "file", "truncate" },
+	{ "dup2", "dup", NULL },        { "dup3", "dup", NULL },
+	{ "sendto", "send", NULL },     { "sendmsg", "send", NULL },
 };
 
 /* Falco syscall names vigil does not trace, and why. */
@@ -258,18 +261,11 @@ static const struct {
 	{ "delete_module", "vigil does not trace the unloading of kernel modules" },
 	{ "mknod", "vigil's file event records a mknod as a create, not told apart from an open that creates" },
 	{ "mknodat", "vigil's file event records a mknod as a create, not told apart from an open that creates" },
-	{ "sendto", "vigil does not trace sendto: it sees connect, accept, bind and listen" },
-	{ "sendmsg", "vigil does not trace sendmsg: it sees connect, accept, bind and listen" },
-	{ "sendmmsg", "vigil does not trace sendmmsg: it sees connect, accept, bind and listen" },
+	{ "sendmmsg", "vigil traces sendto and sendmsg (the send event), not sendmmsg" },
 	{ "recvfrom", "vigil does not trace recvfrom: it sees connect, accept, bind and listen" },
 	{ "recvmsg", "vigil does not trace recvmsg: it sees connect, accept, bind and listen" },
 	{ "recvmmsg", "vigil does not trace recvmmsg: it sees connect, accept, bind and listen" },
-	{ "socket", "vigil does not trace the creation of sockets" },
-	{ "socketpair", "vigil does not trace the creation of sockets" },
-	{ "dup", "vigil does not trace the duplication of file descriptors" },
-	{ "dup2", "vigil does not trace the duplication of file descriptors" },
-	{ "dup3", "vigil does not trace the duplication of file descriptors" },
-	{ "ptrace", "vigil does not trace ptrace" },
+	{ "socketpair", "vigil traces socket (the socket event), not socketpair" },
 	{ "setuid", "vigil does not trace changes of credentials" },
 	{ "setgid", "vigil does not trace changes of credentials" },
 	{ "setresuid", "vigil does not trace changes of credentials" },

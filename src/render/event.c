@@ -971,6 +971,144 @@ static void render_net(struct vg_renderer *r, const struct vg_event *e,
 	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns);
 }
 
+/* socket, dup, send: "fd=N TYPE PEER local=ADDR" then what the call
+ * adds. */
+static void sock_text(struct vg_renderer *r, const struct vg_event *e)
+{
+	struct vg_printer *l = line_task(r, e);
+	const char *type = vg_fd_type_name(e->net.family, e->net.fd_mode, false);
+	const char *fam = vg_socket_family_name(e->net.family);
+
+	if (e->type == VG_E_SOCKET) {
+		vg_pr_put_str(l, fam ? fam : "AF_?");
+		VG_PR_PUT_LIT(l, " type=");
+		vg_pr_put_u64(l, e->net.sock_type);
+		VG_PR_PUT_LIT(l, " proto=");
+		vg_pr_put_u64(l, e->net.protocol);
+		put_result_text(l, e->net.ret);
+		return;
+	}
+	if (e->type == VG_E_DUP) {
+		const char *call = vg_syscall_name(e->net.nr);
+
+		vg_pr_put_str(l, call ? call : "dup");
+		VG_PR_PUT_LIT(l, " ");
+	}
+	VG_PR_PUT_LIT(l, "fd=");
+	vg_pr_put_i64(l, e->net.fd);
+	VG_PR_PUT_LIT(l, " ");
+	vg_pr_put_str(l, type ? type : "?");
+	if (addr_known(&e->net.server)) {
+		VG_PR_PUT_LIT(l, " ");
+		addr_text(l, &e->net.server);
+	}
+	if (addr_known(&e->net.client)) {
+		VG_PR_PUT_LIT(l, " local=");
+		addr_text(l, &e->net.client);
+	}
+	if (e->type == VG_E_SEND && e->net.size) {
+		VG_PR_PUT_LIT(l, " size=");
+		vg_pr_put_u64(l, e->net.size);
+	}
+	put_result_text(l, e->net.ret);
+}
+
+static void render_sock(struct vg_renderer *r, const struct vg_event *e,
+			bool text)
+{
+	struct vg_printer *p = r->pr;
+	const char *call = vg_syscall_name(e->net.nr);
+
+	if (text) {
+		sock_text(r, e);
+		return;
+	}
+	put_head(r, e);
+	vg_pr_obj_open(p, "fd");
+	if (e->net.fd >= 0)
+		vg_pr_i64(p, "num", NULL, e->net.fd);
+	vg_pr_str(p, "type", NULL, vg_fd_type_name(e->net.family, e->net.fd_mode, false));
+	if (e->net.fd_mode == 0140000) {
+		vg_pr_str(p, "l4proto", NULL,
+			  e->net.family == AF_UNIX	    ? "unix"
+			  : e->net.sock_type == SOCK_STREAM ? "tcp"
+			  : e->net.sock_type == SOCK_DGRAM  ? "udp"
+			  : e->net.sock_type == SOCK_RAW    ? "raw"
+							    : NULL);
+		/* a send's destination is its server, as a connect's
+		 * peer; which end of a duplicated socket served is not
+		 * known: its remote and local ends */
+		put_addr(p, &e->net.server, e->type == VG_E_SEND ? 's' : 'r');
+		put_addr(p, &e->net.client, e->type == VG_E_SEND ? 'c' : 'l');
+		if (e->type != VG_E_SOCKET)
+			vg_pr_bool(p, "connected", NULL, e->net.connected);
+	}
+	vg_pr_obj_close(p);
+	/* the call's own arguments, by Falco's parameter names */
+	vg_pr_obj_open(p, "evt_args");
+	if (call && e->type != VG_E_SOCKET)
+		vg_pr_str(p, "syscall", NULL, call);
+	switch (e->type) {
+	case VG_E_SOCKET:
+		vg_pr_str(p, "domain", NULL, vg_socket_family_name(e->net.family));
+		vg_pr_u64(p, "type", NULL, e->net.sock_type);
+		vg_pr_u64(p, "proto", NULL, e->net.protocol);
+		if (e->net.flags)
+			vg_pr_u64(p, "flags", NULL, e->net.flags);
+		break;
+	case VG_E_DUP:
+		vg_pr_i64(p, "oldfd", NULL, e->net.fd);
+		if (e->net.newfd >= 0)
+			vg_pr_i64(p, "newfd", NULL, e->net.newfd);
+		if (e->net.flags)
+			vg_pr_u64(p, "flags", NULL, e->net.flags);
+		break;
+	default: /* send */
+		vg_pr_i64(p, "fd", NULL, e->net.fd);
+		if (e->net.size)
+			vg_pr_u64(p, "size", NULL, e->net.size);
+		if (e->net.flags)
+			vg_pr_u64(p, "flags", NULL, e->net.flags);
+		break;
+	}
+	vg_pr_obj_close(p);
+	put_result(p, e->net.ret);
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns);
+}
+
+static void render_ptrace(struct vg_renderer *r, const struct vg_event *e,
+			  bool text)
+{
+	struct vg_printer *p = r->pr;
+	const char *req = vg_ptrace_request_name(e->ptrace.request);
+
+	if (text) {
+		struct vg_printer *l = line_task(r, e);
+
+		if (req) {
+			vg_pr_put_str(l, req);
+		} else {
+			VG_PR_PUT_LIT(l, "request=");
+			vg_pr_put_u64(l, e->ptrace.request);
+		}
+		VG_PR_PUT_LIT(l, " pid=");
+		vg_pr_put_u64(l, e->ptrace.pid);
+		put_result_text(l, e->ptrace.ret);
+		return;
+	}
+	put_head(r, e);
+	vg_pr_obj_open(p, "evt_args");
+	if (req)
+		vg_pr_str(p, "request", NULL, req);
+	vg_pr_u64(p, "request_nr", NULL, e->ptrace.request);
+	vg_pr_u64(p, "pid", NULL, e->ptrace.pid);
+	vg_pr_u64(p, "addr", NULL, e->ptrace.addr);
+	vg_pr_u64(p, "data", NULL, e->ptrace.data);
+	vg_pr_obj_close(p);
+	put_result(p, e->ptrace.ret);
+	put_attribution(r, e, e->t.cgroup_id, e->t.ktime_ns);
+}
+
 static void render_syscall(struct vg_renderer *r, const struct vg_event *e,
 			   bool text)
 {
@@ -1164,6 +1302,10 @@ const char *vg_render_event(struct vg_renderer *r, const struct vg_event *e,
 	case VG_E_ACCEPT:
 	case VG_E_BIND:
 	case VG_E_LISTEN: render_net(r, e, text); break;
+	case VG_E_SOCKET:
+	case VG_E_DUP:
+	case VG_E_SEND: render_sock(r, e, text); break;
+	case VG_E_PTRACE: render_ptrace(r, e, text); break;
 	case VG_E_SYSCALL: render_syscall(r, e, text); break;
 	case VG_E_TP: render_tp(r, e, text); break;
 	case VG_E_CONTAINER: render_container(r, e, text); break;

@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "source/bpf/decode.h"
@@ -36,6 +38,10 @@ struct seen {
 	bool truncated, incomplete, has_args;
 	struct vg_event_addr server, client;
 	uint32_t tp_len;
+	uint32_t request, pid; /* ptrace */
+	int32_t fd, newfd;     /* socket, dup, send */
+	uint32_t fd_mode;
+	bool connected;
 };
 
 #define SEEN_MAX (VG_DECODE_PENDING + 8)
@@ -105,6 +111,22 @@ static int on_event(void *ctx, struct vg_event *e)
 		/* the text is a C string within its array */
 		assert_non_null(memchr(s->server.text, '\0', sizeof(s->server.text)));
 		assert_non_null(memchr(s->client.text, '\0', sizeof(s->client.text)));
+		break;
+	case VG_E_SOCKET:
+	case VG_E_DUP:
+	case VG_E_SEND:
+		s->server = e->net.server;
+		s->client = e->net.client;
+		s->fd = e->net.fd;
+		s->newfd = e->net.newfd;
+		s->fd_mode = e->net.fd_mode;
+		s->connected = e->net.connected;
+		assert_non_null(memchr(s->server.text, '\0', sizeof(s->server.text)));
+		assert_non_null(memchr(s->client.text, '\0', sizeof(s->client.text)));
+		break;
+	case VG_E_PTRACE:
+		s->request = e->ptrace.request;
+		s->pid = e->ptrace.pid;
 		break;
 	case VG_E_TP: {
 		const uint8_t *raw = e->tp.raw;
@@ -346,6 +368,10 @@ static void test_short_records(void **state)
 		{ VG_EV_TRACEPOINT, sizeof(struct vg_ev_tracepoint) },
 		{ VG_EV_CGROUP_MKDIR, sizeof(struct vg_ev_cgroup) },
 		{ VG_EV_CGROUP_RMDIR, sizeof(struct vg_ev_cgroup) },
+		{ VG_EV_PTRACE, sizeof(struct vg_ev_ptrace) },
+		{ VG_EV_SOCKET, sizeof(struct vg_ev_sock) },
+		{ VG_EV_DUP, sizeof(struct vg_ev_sock) },
+		{ VG_EV_SEND, sizeof(struct vg_ev_sock) },
 	};
 	uint8_t buf[1024] = { 0 };
 	struct vg_bpf_decoder d;
@@ -597,6 +623,66 @@ static size_t at_most(uint64_t seq, uint32_t i)
 	return i == 1 ? mk_chunk(seq, 0xffffffffu - 5, 64, 64, 'Z', 0) : whole(seq, i);
 }
 
+/* ptrace as recorded; a dup of a connected socket and a send with
+ * lengths past their arrays: the addresses the record can hold, and no
+ * more. */
+static void test_opt_in_records(void **state)
+{
+	struct vg_ev_ptrace pt = { 0 };
+	struct vg_ev_sock k = { 0 };
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(80) };
+	struct vg_bpf_decoder d;
+	struct cap c = { 0 };
+
+	(void)state;
+	init(&d);
+	hdr(&pt.h, VG_EV_PTRACE, sizeof(pt));
+	pt.request = 16;
+	pt.pid = 42;
+	feed(&d, &pt, sizeof(pt), &c);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.ev[0].type, VG_E_PTRACE);
+	assert_int_equal(c.ev[0].request, 16);
+	assert_int_equal(c.ev[0].pid, 42);
+
+	hdr(&k.h, VG_EV_DUP, sizeof(k));
+	k.fd = 3;
+	k.newfd = 1;
+	k.ret = 1;
+	k.fd_mode = 0140000;
+	k.family = AF_INET;
+	k.addr_flags = VG_NET_CONNECTED;
+	in.sin_addr.s_addr = htonl(0x7f000001);
+	memcpy(k.addr, &in, sizeof(in));
+	k.addr_len = sizeof(in);
+	memcpy(k.local, &in, sizeof(in));
+	k.local_len = VG_SOCKADDR_MAX + 1; /* past the array: none */
+	feed(&d, &k, sizeof(k), &c);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.ev[1].type, VG_E_DUP);
+	assert_int_equal(c.ev[1].fd, 3);
+	assert_int_equal(c.ev[1].newfd, 1);
+	assert_true(c.ev[1].connected);
+	assert_string_equal(c.ev[1].server.text, "127.0.0.1");
+	assert_int_equal(c.ev[1].server.port, 80);
+	assert_int_equal(c.ev[1].client.family, 0);
+
+	/* a Unix path of the whole array, with no NUL: cut, a C string */
+	hdr(&k.h, VG_EV_SEND, sizeof(k));
+	memset(k.addr, 'a', sizeof(k.addr));
+	k.addr[0] = AF_UNIX;
+	k.addr[1] = 0;
+	k.addr_len = VG_SOCKADDR_MAX;
+	k.addr_flags = VG_NET_REQUESTED;
+	feed(&d, &k, sizeof(k), &c);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.ev[2].type, VG_E_SEND);
+	assert_int_equal(c.ev[2].server.family, AF_UNIX);
+	assert_false(c.ev[2].connected);
+	assert_int_equal(d.bad, 0);
+	vg_bpf_decoder_release(&d);
+}
+
 static void test_argv_chunks(void **state)
 {
 	static const struct chunk_case t[] = {
@@ -784,6 +870,7 @@ int main(void)
 		cmocka_unit_test(test_record_bounds),
 		cmocka_unit_test(test_short_records),
 		cmocka_unit_test(test_other_lengths),
+		cmocka_unit_test(test_opt_in_records),
 		cmocka_unit_test(test_argv_chunks),
 		cmocka_unit_test(test_argv_accounts),
 		cmocka_unit_test(test_pending_full),

@@ -739,6 +739,7 @@ static void test_limits(void **state)
 static const char *const type_names[] = {
 	"exec", "exit", "fork", "open", "connect", "accept", "bind",
 	"listen", "syscall", "tp", "lost", "container", "file",
+	"ptrace", "socket", "dup", "send",
 };
 
 static uint64_t type_bits(const char *name, void *ctx)
@@ -751,7 +752,8 @@ static uint64_t type_bits(const char *name, void *ctx)
 }
 
 #define T(n) (1ull << (n))
-enum { EXEC, EXIT, FORK, OPEN, CONNECT, ACCEPT, BIND, FILE_ = 12 };
+enum { EXEC, EXIT, FORK, OPEN, CONNECT, ACCEPT, BIND, FILE_ = 12, PTRACE, SOCKET,
+       DUP, SEND };
 
 struct mask_case {
 	const char *text;
@@ -786,6 +788,11 @@ static const struct mask_case mask_cases[] = {
 	{ "evt.type in ()", 0 },
 	{ "evt.type in () or evt.type = fork", T(FORK) },
 	{ "evt.type pmatch (open)", UINT64_MAX },
+	/* the opt-in events, by Falco's names */
+	{ "evt.type = ptrace and evt.arg.request contains PTRACE_ATTACH", T(PTRACE) },
+	{ "evt.type = socket", T(SOCKET) },
+	{ "evt.type in (dup, dup2, dup3)", T(DUP) },
+	{ "evt.type in (sendto, sendmsg) or evt.type = connect", T(SEND) | T(CONNECT) },
 };
 
 static void test_type_mask(void **state)
@@ -1392,6 +1399,8 @@ static const struct error_case falco_error_cases[] = {
 	{ "evt.rawarg.res < 0", 1, "evt.rawarg.res: not available in vigil: " },
 	{ "evt.type = init_module", 12, "evt.type init_module: not available in vigil: " },
 	{ "evt.type in (open, finit_module)", 20, "evt.type finit_module: not available in vigil: " },
+	{ "evt.type = sendmmsg", 12, "evt.type sendmmsg: not available in vigil: " },
+	{ "evt.type = socketpair", 12, "evt.type socketpair: not available in vigil: " },
 	{ "proc.name regex 'a.*'", 11, "regex: not available in vigil: " },
 	/* unknown stays unknown */
 	{ "fd.nope = x", 1, "unknown field 'fd.nope'" },

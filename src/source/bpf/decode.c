@@ -27,6 +27,10 @@ SAME(EXEC_ARGS, EXEC_ARGS);
 SAME(CGROUP_MKDIR, CGROUP_MKDIR);
 SAME(CGROUP_RMDIR, CGROUP_RMDIR);
 SAME(FILE, FILE);
+SAME(PTRACE, PTRACE);
+SAME(SOCKET, SOCKET);
+SAME(DUP, DUP);
+SAME(SEND, SEND);
 SAME(KERNEL_TYPES, TYPES);
 #undef SAME
 _Static_assert((int)VG_FA_CREATE == VG_FILE_CREATE && (int)VG_FA_CHOWN == VG_FILE_CHOWN &&
@@ -393,6 +397,32 @@ static int on_net(const struct vg_ev_net *n, vg_event_fn fn, void *ctx)
 	return fn(ctx, &ev);
 }
 
+/* socket, dup, send: the peer (or a send's destination) is the server,
+ * the socket's own address the client */
+static int on_sock(const struct vg_ev_sock *k, vg_event_fn fn, void *ctx)
+{
+	struct vg_event ev = { .type = k->h.type };
+	uint32_t al = k->addr_len <= VG_SOCKADDR_MAX ? k->addr_len : 0;
+	uint32_t ll = k->local_len <= VG_SOCKADDR_MAX ? k->local_len : 0;
+
+	task_of(&k->h, &ev);
+	ev.net.ret = k->ret;
+	ev.net.fd = k->fd;
+	ev.net.family = k->family;
+	ev.net.sock_type = k->sock_type;
+	ev.net.protocol = k->protocol;
+	ev.net.nr = k->syscall_nr;
+	ev.net.flags = k->arg_flags;
+	ev.net.newfd = k->newfd;
+	ev.net.fd_mode = k->fd_mode;
+	ev.net.size = k->size;
+	ev.net.connected = k->addr_flags & VG_NET_CONNECTED;
+	ev.net.requested = k->addr_flags & VG_NET_REQUESTED;
+	decode_addr(k->addr, al, &ev.net.server);
+	decode_addr(k->local, ll, &ev.net.client);
+	return fn(ctx, &ev);
+}
+
 static int on_open(struct vg_bpf_decoder *d, const struct vg_ev_open *o,
 		   size_t len, vg_event_fn fn, void *ctx)
 {
@@ -553,6 +583,27 @@ int vg_bpf_decode(struct vg_bpf_decoder *d, const void *rec, size_t len,
 		if (len >= sizeof(struct vg_ev_net))
 			return on_net(rec, fn, ctx);
 		break;
+	case VG_EV_SOCKET:
+	case VG_EV_DUP:
+	case VG_EV_SEND:
+		if (len >= sizeof(struct vg_ev_sock))
+			return on_sock(rec, fn, ctx);
+		break;
+	case VG_EV_PTRACE:
+		if (len < sizeof(struct vg_ev_ptrace))
+			break;
+		{
+			const struct vg_ev_ptrace *pt = rec;
+
+			ev = (struct vg_event){ .type = VG_E_PTRACE };
+			task_of(h, &ev);
+			ev.ptrace.ret = pt->ret;
+			ev.ptrace.addr = pt->addr;
+			ev.ptrace.data = pt->data;
+			ev.ptrace.request = pt->request;
+			ev.ptrace.pid = pt->pid;
+			return fn(ctx, &ev);
+		}
 	case VG_EV_SYSCALL:
 		if (len < sizeof(struct vg_ev_syscall))
 			break;

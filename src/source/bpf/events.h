@@ -30,7 +30,11 @@ enum vg_ev_type {
 	VG_EV_CGROUP_MKDIR = 12, /* internal: a cgroup appeared */
 	VG_EV_CGROUP_RMDIR = 13, /* internal: a cgroup went */
 	VG_EV_FILE = 14,       /* a file changed: created, written, deleted... */
-	VG_EV_TYPES = 15,
+	VG_EV_PTRACE = 15,     /* ptrace: a request and its target */
+	VG_EV_SOCKET = 16,     /* socket: a socket made */
+	VG_EV_DUP = 17,        /* dup, dup2, dup3: an fd duplicated */
+	VG_EV_SEND = 18,       /* sendto, sendmsg: data sent on a socket */
+	VG_EV_TYPES = 19,
 };
 
 #define VG_EV_BIT(t) (1ull << (t))
@@ -170,6 +174,45 @@ struct vg_ev_net {
  * at exit): the socket holds no such address (a failed connect, a failed
  * bind). Otherwise addr and local are the socket's own, at exit. */
 #define VG_NET_REQUESTED (1u << 0)
+/* The socket had a peer at the call's exit (vg_ev_sock). */
+#define VG_NET_CONNECTED (1u << 1)
+
+/* ptrace(2): the request and its target as the caller gave them. */
+struct vg_ev_ptrace {
+	struct vg_ev_hdr h;
+	__s64 ret;
+	__u64 addr, data;
+	__u32 request;
+	__u32 pid;         /* the target: a thread id in the caller's pid ns */
+};
+
+/*
+ * socket, dup, send: a call about one fd, and what that fd is at the
+ * call's exit. A socket is described as the kernel holds it (family,
+ * type, protocol, its own address in local, its peer in addr); another
+ * file by its inode's type only. For socket the family, type and
+ * protocol are the ones asked for, whatever the call's result.
+ */
+struct vg_ev_sock {
+	struct vg_ev_hdr h;
+	__s64 ret;
+	__u64 size;        /* sendto: the bytes given; else 0 */
+	__s32 fd;          /* socket: the new fd (-1: none); dup: oldfd;
+			    * send: the socket */
+	__u32 syscall_nr;
+	__u32 arg_flags;   /* socket: type's SOCK_NONBLOCK/SOCK_CLOEXEC;
+			    * dup3: its flags; send: the MSG_* flags */
+	__s32 newfd;       /* dup2, dup3: the fd asked for; else -1 */
+	__u32 fd_mode;     /* S_IFMT bits of the fd's inode; 0: no file */
+	__u16 family, sock_type;
+	__u32 protocol;
+	__u32 addr_len;    /* of addr: the peer, or (send) the destination
+			    * the caller gave an unconnected socket */
+	__u32 local_len;   /* of local, the socket's own address */
+	__u32 addr_flags;  /* VG_NET_* */
+	__u8 addr[VG_SOCKADDR_MAX];
+	__u8 local[VG_SOCKADDR_MAX];
+};
 
 struct vg_ev_syscall {
 	struct vg_ev_hdr h;

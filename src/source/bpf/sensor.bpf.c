@@ -1231,6 +1231,176 @@ int handle_exit_listen(struct sc_exit *ctx)
 	return net_exit(ctx, VG_EV_LISTEN);
 }
 
+/* ------------------------------------------- ptrace, socket, dup, send */
+
+SEC("tracepoint/syscalls/sys_exit_ptrace")
+int handle_exit_ptrace(struct sc_exit *ctx)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct sc_args p;
+	struct vg_ev_ptrace *e;
+
+	if (!exit_wanted(VG_EV_PTRACE, &p))
+		return 0;
+	e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
+	if (!e) {
+		count_lost(VG_EV_PTRACE);
+		return 0;
+	}
+	fill_hdr(&e->h, VG_EV_PTRACE, sizeof(*e), t);
+	e->ret = ctx->ret;
+	e->request = A32(p.a[0]);
+	e->pid = A32(p.a[1]);
+	e->addr = p.a[2];
+	e->data = p.a[3];
+	bpf_ringbuf_submit(e, submit_flags(sizeof(*e)));
+	return 0;
+}
+
+/* The sixth argument (x86-64: r9). */
+static __always_inline __u64 arg6(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+
+	return ((struct pt_regs *)bpf_task_pt_regs(t))->r9;
+}
+
+/*
+ * A vg_ev_sock about @fd, its file read through @file_fd at the exit:
+ * the file's type, and for a socket its family, type, protocol, own
+ * address and peer. @dest (@dest_len bytes, user memory) is where a send
+ * on a socket without a peer went, as the caller gave it: the kernel
+ * read it from there during the call.
+ */
+static __always_inline int sock_exit(struct sc_exit *ctx, __u32 type, int fd,
+				     int file_fd, int newfd, __u32 arg_flags, __u64 size,
+				     const void *dest, int dest_len)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct scratch *s = get_scratch();
+	struct vg_ev_sock *e;
+	struct file *f;
+
+	if (!s)
+		return 0;
+	e = (struct vg_ev_sock *)s->rec;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ret = ctx->ret;
+	e->size = size;
+	e->fd = fd;
+	e->syscall_nr = (__u32)ctx->nr;
+	e->arg_flags = arg_flags;
+	e->newfd = newfd;
+	f = file_fd >= 0 ? task_fd_file(t, file_fd) : NULL;
+	if (f) {
+		umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+
+		e->fd_mode = mode & 00170000;
+		if (e->fd_mode == 0140000) { /* S_IFSOCK */
+			struct socket *sock = BPF_CORE_READ(f, private_data);
+			struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+			__u16 fam = 0, stype = 0;
+			__u32 n;
+
+			if (sk) {
+				e->local_len = sock_addr(sock, true, e->local, &fam, &stype);
+				n = sock_addr(sock, false, e->addr, &fam, &stype);
+				if (n && has_peer(e->addr, n)) {
+					e->addr_len = n;
+					e->addr_flags |= VG_NET_CONNECTED;
+				}
+				e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+				e->sock_type = BPF_CORE_READ(sk, sk_type);
+				e->protocol = BPF_CORE_READ(sk, sk_protocol);
+			}
+		}
+	}
+	if (!e->addr_len && dest && dest_len > 0) {
+		if (dest_len > VG_SOCKADDR_MAX)
+			dest_len = VG_SOCKADDR_MAX;
+		if (bpf_probe_read_user(e->addr, BOUND32((__u32)dest_len, 127), dest) == 0)
+			e->addr_len = (__u32)dest_len;
+		e->addr_flags |= VG_NET_REQUESTED;
+	}
+	fill_hdr(&e->h, type, sizeof(*e), t);
+	emit(e, sizeof(*e), type);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_socket")
+int handle_exit_socket(struct sc_exit *ctx)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct scratch *s;
+	struct vg_ev_sock *e;
+	struct sc_args p;
+
+	if (!exit_wanted(VG_EV_SOCKET, &p))
+		return 0;
+	s = get_scratch();
+	if (!s)
+		return 0;
+	/* what was asked for: a failed call made no socket to read */
+	e = (struct vg_ev_sock *)s->rec;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ret = ctx->ret;
+	e->fd = ctx->ret >= 0 ? (int)ctx->ret : -1;
+	e->syscall_nr = (__u32)ctx->nr;
+	e->newfd = -1;
+	e->family = (__u16)p.a[0];
+	e->sock_type = (__u16)(p.a[1] & 0xf);
+	e->arg_flags = A32(p.a[1]) & ~0xfu;
+	e->protocol = A32(p.a[2]);
+	if (ctx->ret >= 0)
+		e->fd_mode = 0140000;
+	fill_hdr(&e->h, VG_EV_SOCKET, sizeof(*e), t);
+	emit(e, sizeof(*e), VG_EV_SOCKET);
+	return 0;
+}
+
+/* dup*: the file the fds share, read through the new fd when there is
+ * one (the old one may be closed by then), else the old one. */
+#define DUP_PROG(name, newfd, fl)                                              \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                             \
+	int handle_exit_##name(struct sc_exit *ctx)                            \
+	{                                                                      \
+		struct sc_args p;                                              \
+		if (!exit_wanted(VG_EV_DUP, &p))                               \
+			return 0;                                              \
+		return sock_exit(ctx, VG_EV_DUP, (int)p.a[0],                  \
+				 ctx->ret >= 0 ? (int)ctx->ret : (int)p.a[0],  \
+				 newfd, fl, 0, NULL, 0);                       \
+	}
+
+DUP_PROG(dup, -1, 0)
+DUP_PROG(dup2, (int)p.a[1], 0)
+DUP_PROG(dup3, (int)p.a[1], A32(p.a[2]))
+
+SEC("tracepoint/syscalls/sys_exit_sendto")
+int handle_exit_sendto(struct sc_exit *ctx)
+{
+	struct sc_args p;
+
+	if (!exit_wanted(VG_EV_SEND, &p))
+		return 0;
+	return sock_exit(ctx, VG_EV_SEND, (int)p.a[0], (int)p.a[0], -1, A32(p.a[3]), p.a[2],
+			 (const void *)arg5(), (int)arg6());
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendmsg")
+int handle_exit_sendmsg(struct sc_exit *ctx)
+{
+	struct user_msghdr m = {};
+	struct sc_args p;
+
+	if (!exit_wanted(VG_EV_SEND, &p))
+		return 0;
+	if (bpf_probe_read_user(&m, sizeof(m), (void *)p.a[1]) < 0)
+		m = (struct user_msghdr){};
+	return sock_exit(ctx, VG_EV_SEND, (int)p.a[0], (int)p.a[0], -1, A32(p.a[2]), 0,
+			 m.msg_name, m.msg_namelen);
+}
+
 /* ----------------------------------------------- raw syscalls, on demand */
 
 SEC("tracepoint/raw_syscalls/sys_enter")

@@ -40,8 +40,12 @@ _Static_assert(sizeof(struct vg_ev_net) == 344, "vg_ev_net");
 _Static_assert(sizeof(struct vg_ev_syscall) == 152, "vg_ev_syscall");
 _Static_assert(sizeof(struct vg_ev_tracepoint) == 88, "vg_ev_tracepoint");
 _Static_assert(sizeof(struct vg_ev_cgroup) == 96, "vg_ev_cgroup");
+_Static_assert(sizeof(struct vg_ev_ptrace) == 112, "vg_ev_ptrace");
+_Static_assert(sizeof(struct vg_ev_sock) == 360, "vg_ev_sock");
+_Static_assert(offsetof(struct vg_ev_sock, addr) == 136, "vg_ev_sock.addr");
 
 #define MAX_LINKS 64
+#define PROGS_MAX 64 /* entries of prog_uses[] */
 /* always traced: containers come and go */
 #define VG_CGROUP_EVENTS (VG_EV_BIT(VG_EV_CGROUP_MKDIR) | VG_EV_BIT(VG_EV_CGROUP_RMDIR))
 
@@ -76,23 +80,23 @@ struct vg_sensor {
 	struct ring rb;
 	struct bpf_link *links[MAX_LINKS]; /* tracepoints by name */
 	size_t n_links;
-	struct bpf_link *plinks[48]; /* by prog_uses[] index */
+	struct bpf_link *plinks[PROGS_MAX]; /* by prog_uses[] index */
 	/* tracepoint programs: their tracepoint's id, read from tracefs at
 	 * load (0: not a tracepoint program, or none on this kernel), so
 	 * that attaching later needs no tracefs */
-	uint32_t tp_ids[48];
+	uint32_t tp_ids[PROGS_MAX];
 	uint64_t loaded, attached;   /* type masks */
 	/* a program no one wants stays attached, gated by the type mask,
 	 * for VG_SENSOR_DETACH_HOLD_NS: churn costs no teardown */
-	uint64_t idle_since[48];
+	uint64_t idle_since[PROGS_MAX];
 	int ncpus;
 	uint64_t mask; /* for vg_sensor_start() */
 	struct reaper *reaper;
-	bool inflight[48];  /* an attach of it is queued to the reaper */
+	bool inflight[PROGS_MAX];  /* an attach of it is queued to the reaper */
 	/* the programs are verified in two objects at once, which share
 	 * skel's maps: each program's object (skel, without the split) */
 	struct sensor_bpf *half[2];
-	struct sensor_bpf *ps[48];
+	struct sensor_bpf *ps[PROGS_MAX];
 	uint64_t gen;       /* of the last vg_sensor_attach_async() */
 };
 
@@ -141,6 +145,13 @@ static const struct prog_use prog_uses[] = {
 	P(VG_EV_SYSCALL, handle_raw_enter, false),
 	P(VG_EV_SYSCALL, handle_raw_exit, false),
 	P(VG_EV_TRACEPOINT, handle_tracepoint, false),
+	P(VG_EV_PTRACE, handle_exit_ptrace, false),
+	P(VG_EV_SOCKET, handle_exit_socket, false),
+	P(VG_EV_DUP, handle_exit_dup, false),
+	P(VG_EV_DUP, handle_exit_dup2, true),
+	P(VG_EV_DUP, handle_exit_dup3, false),
+	P(VG_EV_SEND, handle_exit_sendto, false),
+	P(VG_EV_SEND, handle_exit_sendmsg, false),
 	PF(unlink), PF(unlinkat), PF(rmdir), PF(mkdir), PF(mkdirat),
 	PF(mknod), PF(mknodat), PF(chmod), PF(fchmodat), PF(fchmodat2),
 	PF(fchmod), PF(chown), PF(lchown), PF(fchownat), PF(fchown),
@@ -157,7 +168,7 @@ static struct bpf_program *prog_of(struct sensor_bpf *skel,
 	return *(struct bpf_program **)((char *)skel + u->off);
 }
 
-_Static_assert(VG_ARRAY_SIZE(prog_uses) <= 48, "plinks");
+_Static_assert(VG_ARRAY_SIZE(prog_uses) <= PROGS_MAX, "plinks");
 
 /* "tracepoint/GROUP/NAME" (or "tp/..."): true, with the group and name
  * when @group is not NULL. */
@@ -245,12 +256,12 @@ struct reaper {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	const struct vg_sensor *s; /* its programs: fixed once loaded */
-	struct job queue[2 * 48 + MAX_LINKS + 8];
+	struct job queue[2 * PROGS_MAX + MAX_LINKS + 8];
 	size_t n;
 	bool stop;
 	int efd; /* readable: attaches done, for vg_sensor_attach_poll() */
 	/* done, for the caller to collect */
-	struct { int idx; struct bpf_link *l; } done[48];
+	struct { int idx; struct bpf_link *l; } done[PROGS_MAX];
 	size_t n_done;
 	uint64_t done_gen, fail_gen, fail_lo, fail_hi;
 	char fail_err[256];

@@ -122,11 +122,14 @@ static int entry(struct replay *r, const struct vg_rec_entry *en,
 		return fn(ctx, &e);
 	}
 	case VG_REC_LOST: {
-		uint64_t now[VG_E_KERNEL_TYPES];
+		uint64_t now[VG_E_KERNEL_TYPES] = { 0 };
+		size_t n = en->len < sizeof(now) ? en->len : sizeof(now);
 
-		if (en->len < sizeof(now))
+		/* a recording of fewer types has fewer counts: the
+		 * others were not there to lose */
+		if (n < 8)
 			return 0;
-		memcpy(now, body, sizeof(now));
+		memcpy(now, body, n - n % 8);
 		return deliver_lost(r, now, fn, ctx);
 	}
 	default: /* END, or a kind of a later version: skipped */
