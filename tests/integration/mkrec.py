@@ -38,8 +38,9 @@ The format, one item a line ('#' starts a comment):
   socket pid=N domain=AF_X type=SOCK_X [flags=SOCK_CLOEXEC|...]
        [proto=N] [ret=N]           a socket made (ret: its fd, or -errno)
   dup pid=N oldfd=N [call=dup|dup2|dup3] [newfd=N] [flags=O_CLOEXEC]
-       [ret=N] FILE                an fd duplicated (dup2 default; ret
-                                   defaults to newfd), its file FILE
+       [ret=N] FILE                an fd duplicated (dup2 default; ret:
+                                   newfd by default, required for dup),
+                                   its file FILE
   send pid=N fd=N [call=sendto|sendmsg] [size=N] [msgflags=N]
        [dest=A:P] FILE             data sent; dest: the address given
   FILE: file=tcp|udp|tcp6|udp6|unix|reg|chr|dir|pipe|none [local=A:P]
@@ -320,7 +321,8 @@ def add_dup(c, f, lineno):
     call = f.get("call", "dup2")
     oldfd = int(f["oldfd"])
     newfd = -1 if call == "dup" else int(f["newfd"])
-    ret = int(f.get("ret", newfd))
+    # dup's new fd is the lowest free one: the case says which
+    ret = int(f["ret"] if call == "dup" else f.get("ret", newfd))
     flags = names_or(f.get("flags", "0"), os, "flag") if call == "dup3" else 0
     sock_rec(c, EV_DUP, p, f, NR[call], ret, oldfd, newfd, flags)
 
