@@ -33,6 +33,19 @@ The format, one item a line ('#' starts a comment):
                                    what the live sensor read of N's
                                    session in /proc (a replay repeats it)
   connect pid=N ip=A port=N        a TCP connect to IPv4 A
+  ptrace pid=N request=R [target=N] [addr=N] [data=N] [ret=N]
+                                   R: PTRACE_ATTACH... or a number
+  socket pid=N domain=AF_X type=SOCK_X [flags=SOCK_CLOEXEC|...]
+       [proto=N] [ret=N]           a socket made (ret: its fd, or -errno)
+  dup pid=N oldfd=N [call=dup|dup2|dup3] [newfd=N] [flags=O_CLOEXEC]
+       [ret=N] FILE                an fd duplicated (dup2 default; ret:
+                                   newfd by default, required for dup),
+                                   its file FILE
+  send pid=N fd=N [call=sendto|sendmsg] [size=N] [msgflags=N]
+       [dest=A:P] FILE             data sent; dest: the address given
+  FILE: file=tcp|udp|tcp6|udp6|unix|reg|chr|dir|pipe|none [local=A:P]
+       [peer=A:P]                  the fd's file at the call's exit (a
+                                   socket's own address and its peer)
 
 The layout is src/source/record.h's and src/source/bpf/events.h's
 (VG_EVENTS_VERSION 2), in this host's byte order (little-endian here).
@@ -45,6 +58,28 @@ import sys
 
 REC_RING, REC_CGROUP, REC_PROC, REC_END, REC_CLAIM, REC_SESSION = 1, 2, 3, 5, 7, 8
 EV_FORK, EV_EXEC, EV_OPEN, EV_CONNECT, EV_EXEC_ARGS, EV_FILE = 1, 2, 4, 5, 11, 14
+EV_PTRACE, EV_SOCKET, EV_DUP, EV_SEND = 15, 16, 17, 18
+NET_REQUESTED, NET_CONNECTED = 1, 2
+SOCKADDR_MAX = 112
+# x86-64 syscall numbers (the sensor reads x86-64's registers)
+NR = {"dup": 32, "dup2": 33, "dup3": 292, "socket": 41, "sendto": 44,
+      "sendmsg": 46, "ptrace": 101}
+PTRACE = {"PTRACE_TRACEME": 0, "PTRACE_PEEKTEXT": 1, "PTRACE_PEEKDATA": 2,
+          "PTRACE_PEEKUSR": 3, "PTRACE_POKETEXT": 4, "PTRACE_POKEDATA": 5,
+          "PTRACE_CONT": 7, "PTRACE_KILL": 8, "PTRACE_GETREGS": 12,
+          "PTRACE_SETREGS": 13, "PTRACE_ATTACH": 16, "PTRACE_DETACH": 17,
+          "PTRACE_SYSCALL": 24, "PTRACE_SETOPTIONS": 0x4200,
+          "PTRACE_GETREGSET": 0x4204, "PTRACE_SETREGSET": 0x4205,
+          "PTRACE_SEIZE": 0x4206, "PTRACE_INTERRUPT": 0x4207}
+# S_IFMT of an fd's inode; a socket's family, type and protocol
+S_IFSOCK, S_IFREG, S_IFCHR, S_IFDIR, S_IFIFO = 0o140000, 0o100000, 0o20000, 0o40000, 0o10000
+FILES = {"tcp": (socket.AF_INET, socket.SOCK_STREAM, 6),
+         "udp": (socket.AF_INET, socket.SOCK_DGRAM, 17),
+         "tcp6": (socket.AF_INET6, socket.SOCK_STREAM, 6),
+         "udp6": (socket.AF_INET6, socket.SOCK_DGRAM, 17),
+         "unix": (socket.AF_UNIX, socket.SOCK_STREAM, 0),
+         "reg": S_IFREG, "chr": S_IFCHR, "dir": S_IFDIR, "pipe": S_IFIFO,
+         "none": 0}
 FILE_LINK, FILE_SYMLINK = 8, 9
 EVENTS_VERSION = 2
 CLK_TCK = 100
@@ -213,6 +248,97 @@ def add_connect(c, f, lineno):
         + local.ljust(112, b"\0"))
 
 
+def names_or(s, table, what):
+    """N, or NAME|NAME... of table (a dict, or a module's constants)."""
+    v = 0
+    for name in s.split("|"):
+        if name.lstrip("-").isdigit() or name.startswith("0x"):
+            v |= int(name, 0)
+        elif isinstance(table, dict) and name in table:
+            v |= table[name]
+        elif not isinstance(table, dict) and hasattr(table, name):
+            v |= getattr(table, name)
+        else:
+            raise ValueError("unknown %s %s" % (what, name))
+    return v
+
+
+def add_ptrace(c, f, lineno):
+    # struct vg_ev_ptrace: ret, addr, data, request, pid
+    p = proc_of(c, f, lineno)
+    c.ring.append(hdr(EV_PTRACE, 112, c.tick(), p) + struct.pack(
+        "<qQQII", int(f.get("ret", 0)), int(f.get("addr", "0"), 0),
+        int(f.get("data", "0"), 0), names_or(f["request"], PTRACE, "request"),
+        int(f.get("target", 0))))
+
+
+def sockaddr(s):
+    """A:P (IPv4), [A]:P (IPv6) or a unix path, as the socket holds it."""
+    if s.startswith("/"):
+        return struct.pack("<H", socket.AF_UNIX) + s.encode() + b"\0"
+    host, _, port = s.rpartition(":")
+    if host.startswith("["):
+        return struct.pack("<H", socket.AF_INET6) + struct.pack(">HI", int(port), 0) \
+            + socket.inet_pton(socket.AF_INET6, host[1:-1]) + struct.pack("<I", 0)
+    return struct.pack("<H", socket.AF_INET) + struct.pack(">H", int(port)) \
+        + socket.inet_aton(host) + b"\0" * 8
+
+
+def sock_rec(c, typ, p, f, nr, ret, fd, newfd, arg_flags, size=0, dest=None):
+    """struct vg_ev_sock as sock_exit() fills it: the fd's file at exit;
+    for a socket its family, type, protocol, own address and peer."""
+    what = FILES[f.get("file", "none")]
+    fam = stype = proto = 0
+    if isinstance(what, tuple):
+        mode, (fam, stype, proto) = S_IFSOCK, what
+    else:
+        mode = what
+    local = sockaddr(f["local"]) if "local" in f and mode == S_IFSOCK else b""
+    addr = sockaddr(f["peer"]) if "peer" in f and mode == S_IFSOCK else b""
+    aflags = NET_CONNECTED if addr else 0
+    if not addr and dest is not None:
+        addr, aflags = sockaddr(dest), NET_REQUESTED
+    c.ring.append(hdr(typ, 360, c.tick(), p) + struct.pack(
+        "<qQiIIiIHHIIII", ret, size, fd, nr, arg_flags, newfd, mode, fam,
+        stype, proto, len(addr), len(local), aflags)
+        + addr.ljust(SOCKADDR_MAX, b"\0") + local.ljust(SOCKADDR_MAX, b"\0"))
+
+
+def add_socket(c, f, lineno):
+    # as handle_exit_socket(): what was asked for, a socket if made
+    p = proc_of(c, f, lineno)
+    ret = int(f.get("ret", 3))
+    stype = names_or(f["type"], socket, "type")
+    c.ring.append(hdr(EV_SOCKET, 360, c.tick(), p) + struct.pack(
+        "<qQiIIiIHHIIII", ret, 0, ret if ret >= 0 else -1, NR["socket"],
+        names_or(f.get("flags", "0"), socket, "flag"), -1,
+        S_IFSOCK if ret >= 0 else 0, names_or(f["domain"], socket, "domain"),
+        stype, int(f.get("proto", "0"), 0), 0, 0, 0) + b"\0" * (2 * SOCKADDR_MAX))
+
+
+def add_dup(c, f, lineno):
+    p = proc_of(c, f, lineno)
+    call = f.get("call", "dup2")
+    oldfd = int(f["oldfd"])
+    newfd = -1 if call == "dup" else int(f["newfd"])
+    # dup's new fd is the lowest free one: the case says which
+    ret = int(f["ret"] if call == "dup" else f.get("ret", newfd))
+    flags = names_or(f.get("flags", "0"), os, "flag") if call == "dup3" else 0
+    sock_rec(c, EV_DUP, p, f, NR[call], ret, oldfd, newfd, flags)
+
+
+def add_send(c, f, lineno):
+    p = proc_of(c, f, lineno)
+    call = f.get("call", "sendto")
+    size = int(f.get("size", 1)) if call == "sendto" else 0
+    sock_rec(c, EV_SEND, p, f, NR[call], int(f.get("ret", f.get("size", 1))),
+             int(f["fd"]), -1, int(f.get("msgflags", "0"), 0), size, f.get("dest"))
+
+
+SOCK_ITEMS = {"ptrace": add_ptrace, "socket": add_socket, "dup": add_dup,
+              "send": add_send}
+
+
 def parse(path):
     cases, c = [], None
     for lineno, line in enumerate(open(path), 1):
@@ -276,6 +402,8 @@ def parse(path):
                 add_session(c, fields(words[1:], lineno), lineno)
             elif what == "connect":
                 add_connect(c, fields(words[1:], lineno), lineno)
+            elif what in SOCK_ITEMS:
+                SOCK_ITEMS[what](c, fields(words[1:], lineno), lineno)
             else:
                 die(lineno, "unknown item %r" % what)
         except (KeyError, ValueError, IndexError) as ex:
