@@ -28,6 +28,7 @@ struct getter {
 	char *scratch; /* proc.args joined */
 	size_t cap;
 	char text[160]; /* a value made here: evt.arg.flags */
+	char net[256];  /* fd.name of a socket */
 	char caps[41 * 24]; /* thread.cap_*: every name Falco has */
 	struct vg_pt_session sess; /* a replay's recorded session facts */
 };
@@ -441,6 +442,34 @@ static const struct vg_event_addr *end_of(const struct vg_event *e, bool local)
 	return a && (a->family == AF_INET || a->family == AF_INET6) ? a : NULL;
 }
 
+/* fd.name of a socket, as Falco writes it: "cip:cport->sip:sport" once
+ * both ends are known, the one end ("sip:sport", a bound or listening
+ * socket) otherwise, or a unix socket's path. */
+static int net_name(struct getter *g, struct vg_fval *ret)
+{
+	const struct vg_event *e = g->e;
+	const struct vg_event_addr *c = &e->net.client, *sv = &e->net.server;
+	bool cip = (c->family == AF_INET || c->family == AF_INET6) && c->port >= 0;
+	bool sip = (sv->family == AF_INET || sv->family == AF_INET6) && sv->port >= 0;
+	int n;
+
+	if (!vg_event_is_net(e->type))
+		return 0;
+	if (cip && sip)
+		n = snprintf(g->net, sizeof(g->net), "%s:%d->%s:%d", c->text,
+			     c->port, sv->text, sv->port);
+	else if (sip || cip)
+		n = snprintf(g->net, sizeof(g->net), "%s:%d", sip ? sv->text : c->text,
+			     sip ? sv->port : c->port);
+	else if (sv->family == AF_UNIX && sv->text[0])
+		return str_val(sv->text, ret);
+	else if (c->family == AF_UNIX && c->text[0])
+		return str_val(c->text, ret);
+	else
+		return 0;
+	return n > 0 && (size_t)n < sizeof(g->net) ? str_val(g->net, ret) : 0;
+}
+
 static int l4proto_val(const struct vg_event *e, struct vg_fval *ret)
 {
 	if (!vg_event_is_net(e->type) ||
@@ -777,6 +806,8 @@ static int get_field(void *ctx, int field, const char *key, size_t key_len,
 						 ? e->container.cgroup_id
 						 : e->t.cgroup_id), ret);
 	case VG_F_FD_NAME:
+		if (vg_event_is_net(e->type))
+			return net_name(g, ret);
 		return str_val(e->type == VG_E_OPEN ? e->open.name
 			       : e->type == VG_E_FILE ? e->file.name : NULL, ret);
 	case VG_F_FILE_ACTION:

@@ -1338,6 +1338,8 @@ static void test_falco_fields(void **state)
 		{ VG_F_FD_IP, K_CONNECT, "fd.ip = 192.0.2.10 and fd.ip = 10.0.0.5", "fd.ip = 127.0.0.1" },
 		{ VG_F_FD_IP, K_OPEN, "not fd.ip exists", "fd.ip exists" },
 		{ VG_F_FD_PORT, K_CONNECT, "fd.port = 22 and fd.port = 40000", "fd.port = 80" },
+		{ VG_F_FD_NAME, K_CONNECT, "fd.name = \"10.0.0.5:40000->192.0.2.10:22\"",
+		  "fd.name startswith 192.0.2.10" },
 		{ VG_F_FD_NET, K_CONNECT, "fd.net = \"192.0.2.0/24\" and fd.net in (\"10.0.0.0/8\") and fd.net != \"127.0.0.0/8\"",
 		  "fd.net = \"127.0.0.0/8\" or fd.net != \"10.0.0.0/8\"" },
 		{ VG_F_FD_NET, K_OPEN, "not fd.net exists", "fd.net = \"0.0.0.0/0\"" },
