@@ -154,6 +154,9 @@ static struct vg_engine *open_engine(struct vigil_ctx *ctx,
 	vg_tracefs_init(&tracefs);
 	const struct vg_bpf_source_opts o = {
 		.types = vg_event_std_mask(),
+		/* the opt-in types cost every call of their syscalls: not
+		 * even for the moment before the first subscription */
+		.defer_types = vg_event_std_mask() & ~vg_event_all_mask(),
 		.ring_bytes = ring,
 		.tracefs = &tracefs,
 	};

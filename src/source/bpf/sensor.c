@@ -1009,7 +1009,7 @@ int vg_sensor_new(const struct vg_sensor_opts *o, struct vg_sensor **ret,
 	if (r < 0)
 		goto fail;
 	s->loaded = mask;
-	r = vg_sensor_attach(s, mask, err, errsz);
+	r = vg_sensor_attach(s, mask & ~o->defer_mask, err, errsz);
 	if (r < 0)
 		goto fail;
 	for (size_t i = 0; (mask & VG_EV_BIT(VG_EV_TRACEPOINT)) && i < o->n_tps; i++) {

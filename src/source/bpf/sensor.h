@@ -33,6 +33,8 @@ struct vg_sensor_opts {
 	 * or made on first need, kept by the caller. NULL: a private one
 	 * for the call only. */
 	struct vg_tracefs *tracefs;
+	uint64_t defer_mask;       /* of type_mask: loaded, but attached
+				    * only when vg_sensor_attach() asks */
 };
 
 struct vg_sensor;

@@ -243,9 +243,11 @@ int vg_bpf_source_new(const struct vg_bpf_source_opts *o,
 		.tps = tps,
 		.n_tps = o->n_tps,
 		.tracefs = o->tracefs,
+		.defer_mask = o->defer_types,
 	};
 	/* only the kernel's types go to the sensor */
 	so.type_mask &= VG_E_BIT(VG_E_KERNEL_TYPES) - 1;
+	so.defer_mask &= so.type_mask;
 	r = vg_sensor_new(&so, &b->sensor, err, errsz);
 	if (r < 0) {
 		bs_free(&b->base);

@@ -25,6 +25,8 @@ struct vg_bpf_source_opts {
 	size_t n_tps;
 	struct vg_tracefs *tracefs; /* where tracepoint ids are read */
 	struct vg_rec_writer *rec;  /* every record is written here too */
+	uint64_t defer_types;       /* of types: attached only once asked
+				     * for (the opt-in ones, in a daemon) */
 };
 
 /* Returns 0 and the source, or -errno with @err (the cause and the fix:
