@@ -74,7 +74,7 @@ if ! nsenter -n -t "$C1_PID" ip addr add 192.0.2.1/32 dev lo; then
 	vg_finish
 fi
 nsenter -n -t "$C1_PID" python3 -c '
-import select, socket, sys
+import select, socket
 ls = []
 for p in (80, 8080):
     s = socket.socket()
@@ -104,7 +104,7 @@ if ! watch_start live --rules "$STABLE" --rules "$RULES" \
 	vg_finish
 fi
 
-vg_t docker exec -t "$C1" sh -c 'sleep 1; exit 0' >/dev/null 2>&1 || fail "docker exec -t sh"
+vg_t docker exec -t "$C1" sh -c 'sleep 3; exit 0' >/dev/null 2>&1 || fail "docker exec -t sh"
 vg_t docker exec "$C1" sh -c 'echo shell-marker' >/dev/null || fail "docker exec sh"
 vg_t docker exec "$C1" sh -c 'echo allowed-probe' >/dev/null || fail "docker exec sh (allowed)"
 vg_t docker exec "$C1" cat /etc/shadow >/dev/null || fail "docker exec cat /etc/shadow"
@@ -124,8 +124,9 @@ watch_stop
 grep -q '^vigil: watching exec open connect file$' "$W_ERR" &&
 	pass "only the event types the rules name are traced (exec open connect file)" ||
 	fail "traced types: $(grep '^vigil: watching' "$W_ERR")"
-grep -q '^vigil: 5 alerts, 0 lost$' "$W_ERR" && pass "5 alerts counted, none lost" ||
-	fail "alert count: $(grep -E 'alerts|lost' "$W_ERR")"
+grep -q '^vigil: 5 alerts, 0 lost$' "$W_ERR" && grep -Eq '^vigil: [1-9][0-9]* events of the traced types$' "$W_ERR" &&
+	pass "5 alerts counted, none lost; the events the rules were asked about counted" ||
+	fail "counts: $(grep -E 'alerts|lost|events' "$W_ERR")"
 
 # exactly these alerts, in the order of the activity
 RULES_SEEN=$(events 'true' | jq -r .rule)
@@ -149,9 +150,9 @@ H=$(hostname)
 alert "Terminal shell in container"
 jcheck "stable 'Terminal shell in container': a shell with a terminal, in $C1" "$A" \
 	"$COMMON"' and .priority == "Notice" and .container.id == $id and .container.name == $n and
-	 .output_fields["proc.name"] == "sh" and .output_fields["proc.cmdline"] == "sh -c sleep 1; exit 0" and
+	 .output_fields["proc.name"] == "sh" and .output_fields["proc.cmdline"] == "sh -c sleep 3; exit 0" and
 	 (.output_fields["proc.tty"] | type == "number" and . != 0) and
-	 (.output | test("A shell was spawned in a container with an attached terminal [|] .*user=root user_uid=0 .*process=sh .*command=sh -c sleep 1; exit 0 terminal=[1-9]")) and
+	 (.output | test("A shell was spawned in a container with an attached terminal [|] .*user=root user_uid=0 .*process=sh .*command=sh -c sleep 3; exit 0 terminal=[1-9]")) and
 	 (.tags | index("maturity_stable") != null)' \
 	--arg h "$H" --arg img "$VG_IMAGE" --arg id "$C1_ID" --arg n "$C1"
 
