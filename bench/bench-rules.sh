@@ -32,7 +32,10 @@
 #     and C, and per event: B's events are its "vigil: N events" line,
 #     C's its "vigil: N events of the traced types" line (the host's other
 #     activity is in both);
-#   - events lost (both) and alerts (C).
+#   - events lost (both) and alerts (C);
+#   - a note when B and C saw event counts more than 25% apart: the
+#     storms' own events are the same, so the host's other processes were
+#     busier in one than the other, and the ratios measure that too.
 # RESULT lines:
 #   rules_exec_kernel_ratio, rules_open_kernel_ratio   C/B   target 1.05
 #   rules_cpu_per_event_us  C's CPU per event, both storms   target 1.00
@@ -367,6 +370,12 @@ for w in "${workloads[@]}"; do
         printf '   events over %d runs: B %s, C %s (%s and %s per operation; the host'"'"'s other activity included)\n' \
                 "$rounds" "$eb" "$ec" "$(awk -v e="$eb" -v n="$n" 'BEGIN { printf "%.2f", e / n }')" \
                 "$(awk -v e="$ec" -v n="$n" 'BEGIN { printf "%.2f", e / n }')"
+        # The storms' own events are the same for B and C: a gap is other
+        # processes' activity, which also takes the CPUs from the storm.
+        if awk -v b="$eb" -v c="$ec" 'BEGIN { exit !(b > 0 && c > 0 && (b > 1.25 * c || c > 1.25 * b)) }'; then
+                echo "   note: B and C saw different amounts of the host's other activity: these"
+                echo "         ratios measure it too; run on a quiet host, or with more ROUNDS"
+        fi
 done
 
 echo
