@@ -12,6 +12,11 @@
  * On success prints, on stdout:
  *   ops N
  *   ns_per_op X          elapsed wall time / N, in nanoseconds
+ *   cpu_ns_per_op X      CPU time (user + system) of this process and of
+ *                        the children it waited for, / N: what the
+ *                        operations cost where they ran, kernel hooks
+ *                        included, less sensitive than wall time to other
+ *                        processes taking the CPUs
  *   port P               (connect only) the listening port, so that the
  *                        harness can find these connections in tools'
  *                        output
@@ -31,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -47,6 +53,19 @@ static double now_ns(void)
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* user + system time of this process and its waited-for children */
+static double cpu_ns(void)
+{
+        struct rusage self, kids;
+
+        getrusage(RUSAGE_SELF, &self);
+        getrusage(RUSAGE_CHILDREN, &kids);
+        return ((double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec +
+                         kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) * 1e9 +
+                (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec +
+                         kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) * 1e3);
 }
 
 static int fail(const char *what, long i)
@@ -162,7 +181,7 @@ int main(int argc, char **argv)
 {
         const char *mode;
         unsigned port = 0;
-        double t0, t1;
+        double t0, t1, c0, c1;
         char *end;
         long n;
         int rc;
@@ -177,6 +196,7 @@ int main(int argc, char **argv)
         if (strcmp(mode, "open") == 0 ? argc != 4 : argc != 3)
                 usage();
 
+        c0 = cpu_ns();
         t0 = now_ns();
         if (strcmp(mode, "exec") == 0)
                 rc = storm_exec(n);
@@ -189,11 +209,13 @@ int main(int argc, char **argv)
         else
                 usage();
         t1 = now_ns();
+        c1 = cpu_ns();
         if (rc)
                 return rc;
 
         printf("ops %ld\n", n);
         printf("ns_per_op %.1f\n", (t1 - t0) / (double)n);
+        printf("cpu_ns_per_op %.1f\n", (c1 - c0) / (double)n);
         if (port)
                 printf("port %u\n", port);
         return fflush(stdout) == 0 ? 0 : 1;

@@ -426,6 +426,16 @@ static void final_report(struct watch *w, struct vg_rec_writer *rec,
 	struct vg_ptable_stats pts;
 
 	vg_engine_stats(w->en, &es);
+	if (w->rules) {
+		/* what the rules were asked about, for a cost per event */
+		uint64_t n = 0;
+
+		for (unsigned t = 0; t < 64; t++)
+			if (w->types & VG_E_BIT(t))
+				n += es.events[t];
+		fprintf(stderr, "%s: %llu events of the traced types\n", program_name,
+			(unsigned long long)n);
+	}
 	fprintf(stderr, "%s: %llu %s, %llu lost\n", program_name,
 		(unsigned long long)w->printed, w->rules ? "alerts" : "events", (unsigned long long)es.lost_reported);
 	vg_ptable_stats(vg_engine_ptable(w->en), &pts);
