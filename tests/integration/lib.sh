@@ -542,3 +542,22 @@ events() {
 	local f=$1; shift
 	jq -cR "$@" "try fromjson catch empty | select($f)" "$W_OUT" 2>/dev/null
 }
+
+# wait_event DESC FILTER [jq args]: wait up to 20 s for an event of
+# $W_OUT that FILTER selects; the first one is in EV. Fails with the
+# output when none comes.
+wait_event() {
+	local desc=$1
+	WE_FILTER=$2
+	WE_ARGS=("${@:3}") # vg_wait's eval sees vg_wait's own "$@", not ours
+	if vg_wait 20 eval '[ -n "$(events "$WE_FILTER" "${WE_ARGS[@]}" | head -n 1)" ]'; then
+		EV=$(events "$WE_FILTER" "${WE_ARGS[@]}" | head -n 1)
+		return 0
+	fi
+	EV=''
+	fail "$desc: no event matching $WE_FILTER"
+	printf '    %s lines; last ones:\n' "$(wc -l <"$W_OUT")"
+	tail -n 5 "$W_OUT" | cut -c1-400 | sed 's/^/    out: /'
+	sed 's/^/    stderr: /' "$W_ERR" | head -10
+	return 1
+}

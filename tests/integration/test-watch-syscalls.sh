@@ -30,24 +30,6 @@ vg_need_cmds jq timeout docker dockerd unshare || vg_finish
 [ -x "$VIGIL" ] || { fail "vigil binary not found: $VIGIL"; vg_finish; }
 [ -x "$HELPER" ] || { fail "syscall-helper not found: $HELPER (ninja builds tests/syscall-helper)"; vg_finish; }
 
-# wait_event DESC FILTER [jq args]: wait up to 20 s for a matching event,
-# the first one in EV.
-wait_event() {
-	local desc=$1
-	WE_FILTER=$2
-	WE_ARGS=("${@:3}")
-	if vg_wait 20 eval '[ -n "$(events "$WE_FILTER" "${WE_ARGS[@]}" | head -n 1)" ]'; then
-		EV=$(events "$WE_FILTER" "${WE_ARGS[@]}" | head -n 1)
-		return 0
-	fi
-	EV=''
-	fail "$desc: no event matching $WE_FILTER"
-	printf '    %s lines; last ones:\n' "$(wc -l <"$W_OUT")"
-	tail -n 5 "$W_OUT" | cut -c1-400 | sed 's/^/    out: /'
-	sed 's/^/    stderr: /' "$W_ERR" | head -10
-	return 1
-}
-
 if ! vg_start_dockerd || ! vg_busybox_image; then
 	fail "docker daemon or image unavailable"
 	vg_finish
