@@ -85,7 +85,8 @@ void cmd_watch_help(FILE *f)
 		"                       destroyed), syscall:NR (raw enter/exit of syscall\n"
 		"                       number NR), tp:GROUP:NAME (any tracepoint, its\n"
 		"                       fields decoded by name), alert (from a daemon that\n"
-		"                       runs rules: vigil daemon --rules; Falco's line, or\n"
+		"                       runs rules: vigil daemon --rules, or with --nats\n"
+		"                       what its exports published; Falco's line, or\n"
 		"                       with -o json its JSON alert), all. Default: all\n"
 		"                       (exec, exit, fork, open, connect, accept, bind,\n"
 		"                       listen, file, container; not alert); with --path,\n"
@@ -378,6 +379,12 @@ static int via_nats(struct watch *w, const struct vg_fleet_watch_opts *base,
 			if (vg_event_types[i].std &&
 			    (w->types & VG_E_BIT(vg_event_types[i].type)))
 				types[n++] = vg_event_types[i].name;
+	if (w->types & VG_E_BIT(VG_E_ALERT)) {
+		o.alerts = true;
+		/* with the others asked for, or alone */
+		if (n || w->types == VG_E_BIT(VG_E_ALERT))
+			types[n++] = "alert";
+	}
 	o.types = types;
 	o.n_types = n;
 	o.mode = cli.output;

@@ -128,6 +128,9 @@ static void handle(struct fleet *f, natsMsg *m)
 	node_len = (size_t)(dot - node);
 	type = dot + 1;
 	lost = strcmp(type, "lost") == 0;
+	/* alerts are no events: only when asked for */
+	if (!o->alerts && strcmp(type, "alert") == 0)
+		return;
 	if (o->n_nodes > 1 && !in_list(node, node_len, o->nodes, o->n_nodes))
 		return;
 	if (o->container_node && (strlen(o->container_node) != node_len ||

@@ -70,6 +70,8 @@ struct vg_fleet_watch_opts {
 	bool from_given;       /* else: new records only */
 	uint64_t from_seq;     /* a stream sequence, or */
 	int64_t from_time_ns;  /* a time (when from_seq is 0) */
+	bool alerts;           /* records of type "alert" too (a daemon's
+				* rules); else they are left out */
 	enum vg_output_mode mode;
 	uint64_t max_count, duration_ms;
 	volatile sig_atomic_t *stop;

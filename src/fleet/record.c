@@ -156,7 +156,7 @@ int vg_fleet_get_field(void *ctx, int field, const char *key, size_t key_len,
 {
 	struct vg_fleet_rec *r = ctx;
 	const json_t *j = r->j;
-	const char *type = jstr(j, "evt.type");
+	const char *type = jstr(j, "evt.type") ?: (jstr(j, "rule") ? "alert" : NULL);
 	const char *cid = jstr(j, "container.id");
 	bool in_container = cid && strcmp(cid, "host") != 0;
 	/* metadata only for a claim its runtime stands behind, as the
@@ -536,7 +536,17 @@ static void lost_text(struct vg_printer *l, const json_t *j)
 void vg_fleet_render_text(const json_t *j, struct vg_printer *l)
 {
 	const char *type = jstr(j, "evt.type");
+	const char *output = jstr(j, "output");
 
+	if (!type && output && jstr(j, "rule")) {
+		/* an alert: Falco's line ("TIME: Priority MESSAGE"), then
+		 * its node */
+		vg_pr_begin(l);
+		vg_pr_put_escaped(l, output, strlen(output));
+		VG_PR_PUT_LIT(l, " node=");
+		vg_pr_put_str_value(l, jstr(j, "node") ?: "?", 0);
+		return;
+	}
 	if (!type) {
 		line_task(l, j, NULL);
 		return;

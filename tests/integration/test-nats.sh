@@ -198,7 +198,7 @@ check "daemon: seqs 1..$OFFERED once each" seqs_once "$T/fleet.json" 1 "$OFFERED
 timeout 30 "$VIGIL" watch --nats "$URL1" --node node-a --from 1 -n "$OFFERED" \
 	2>/dev/null | sed 's/ node=node-a / /' >"$T/fleet.txt"
 check "daemon: the text lines are vigil watch's (node= aside)" cmp -s "$T/local.txt" "$T/fleet.txt"
-for f in 'evt.type = exec and proc.name = docker' 'proc.args contains rm' \
+for f in 'evt.type = exec and proc.name = docker' 'evt.type = exec and proc.args contains rm' \
 	'container.id != host' 'evt.type = exit and proc.pid > 2400'; do
 	a=$("$VIGIL" watch --source "replay:$REC" -o json -f "$f" 2>/dev/null | wc -l)
 	b=$(timeout 30 "$VIGIL" watch --nats "$URL1" --from 1 --node node-a -f "$f" -o json -d 2 2>/dev/null | wc -l)
@@ -224,6 +224,44 @@ check "--durable: two runs read 1..10 then the rest, once each" seqs_once "$T/du
 kill -TERM "$DPID" 2>/dev/null
 vg_wait 15 eval "! kill -0 $DPID 2>/dev/null" || fail "the daemon did not stop on SIGTERM"
 wait "$DPID" 2>/dev/null
+
+# ---------------------------------------------------------------- alerts
+# A daemon's rules' alerts, exported with events=alert, read back by the
+# fleet subscriber only when it asks for them (--event alert).
+vg_log "alerts: a daemon's rules into the stream, read back with --event alert"
+RULESF=$HERE/../fixtures/rules/replay-rules.yaml
+"$VIGIL" watch --source "replay:$REC" --rules "$RULESF" -o json >"$T/al-local.json" 2>/dev/null
+"$VIGIL" watch --source "replay:$REC" --rules "$RULESF" >"$T/al-local.txt" 2>/dev/null
+N_AL=$(wc -l <"$T/al-local.json")
+NODE_NAME=node-al "$VIGIL" daemon --socket "$T/al.sock" --source "replay:$REC" --idle-timeout 0 \
+	--state-dir "$T/state-al" --log-level warning --rules "$RULESF" \
+	--export "al nats $URL1 events=alert stream=VIGIL" >"$T/al.log" 2>&1 &
+APID=$!
+vg_track_pid "$APID"
+if vg_wait 20 test -S "$T/al.sock" &&
+	vg_wait 20 eval '[ "$(export_of "$T/al.sock" al | jq --argjson n "$N_AL" ".acked == \$n")" = true ]'; then
+	timeout 30 "$VIGIL" watch --nats "$URL1" --node node-al --from 1 --event alert -o json -n "$N_AL" \
+		>"$T/al-fleet.json" 2>/dev/null
+	sed 's/^{"node":"node-al","sensor":"[^"]*","seq":[0-9]*,/{/' "$T/al-fleet.json" >"$T/al-fleet.stripped"
+	[ "$N_AL" -ge 1 ] && cmp -s "$T/al-local.json" "$T/al-fleet.stripped" &&
+		pass "alerts: the $N_AL alerts of vigil watch --rules, node, sensor and seq first" ||
+		fail "alerts over nats differ from vigil watch --rules' ($N_AL): $(head -c 300 "$T/al-fleet.json")"
+	timeout 30 "$VIGIL" watch --nats "$URL1" --node node-al --from 1 --event alert -n "$N_AL" \
+		2>/dev/null | sed 's/ node=node-al$//' >"$T/al-fleet.txt"
+	check "alerts, text: Falco's lines, then the node" cmp -s "$T/al-local.txt" "$T/al-fleet.txt"
+	timeout 30 "$VIGIL" watch --nats "$URL1" --node node-al --from 1 -o json -f 'evt.type = alert and container.id != host' \
+		--event alert -d 2 2>/dev/null >"$T/al-sel.json"
+	[ "$(wc -l <"$T/al-sel.json")" = 1 ] && pass "alerts: a filter on the container of the alert's event" ||
+		fail "alerts: filtered: $(wc -l <"$T/al-sel.json") records"
+	timeout 30 "$VIGIL" watch --nats "$URL1" --node node-al --from 1 -o json -d 2 2>/dev/null >"$T/al-none.json"
+	[ ! -s "$T/al-none.json" ] && pass "alerts: not shown unless asked for (--event alert)" ||
+		fail "alerts shown without --event alert: $(head -c 200 "$T/al-none.json")"
+else
+	fail "the alerts' daemon did not export its $N_AL alerts: $(export_of "$T/al.sock" al) $(tail -3 "$T/al.log")"
+fi
+kill -TERM "$APID" 2>/dev/null
+vg_wait 15 eval "! kill -0 $APID 2>/dev/null" || fail "the alerts' daemon did not stop"
+wait "$APID" 2>/dev/null
 
 # ---------------------------------------------------------------- outage
 vg_log "an outage during a fixed-rate feed: spooled, replayed, once each"
