@@ -9,9 +9,12 @@
  */
 #include "engine/internal.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
-#include "attrib/snapshot.h"
 #include "base/util.h"
 #include "runtime/runtime.h"
 
@@ -158,37 +161,88 @@ void life_rmdir(struct vg_engine *en, const struct vg_event *e)
 	l->cgroup_id = 0;
 }
 
+/* A container seen in /proc: the first of its processes' cgroups. */
+struct present {
+	int runtime;
+	uint64_t cgroup_id;
+	int init_pid;
+	size_t order; /* its place in pid order */
+	char id[VG_CONTAINER_ID_MAX + 1];
+};
+
+/* By container; a container's first process (the lowest pid) first. */
+static int present_cmp(const void *a, const void *b)
+{
+	const struct present *x = a, *y = b;
+	int c;
+
+	if (x->runtime != y->runtime)
+		return x->runtime < y->runtime ? -1 : 1;
+	if ((c = strcmp(x->id, y->id)))
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static bool same_container(const struct present *x, const struct present *y)
+{
+	return x->runtime == y->runtime && !strcmp(x->id, y->id);
+}
+
 int vg_engine_tell_present(struct vg_engine *en)
 {
-	struct vg_snapshot s;
+	struct present *cs = NULL;
 	bool wanted = false;
-	int r, told = 0;
+	int *pids = NULL, told = 0, r;
+	size_t n = 0, nc = 0;
 
 	for (struct vg_sink *k = en->sinks; k; k = k->next)
 		if (k->present && (k->types & VG_E_BIT(VG_E_CONTAINER)))
 			wanted = true;
 	if (!wanted || !en->live)
 		return 0;
-	r = vg_snapshot_take(en->ctx, &s);
+	/* each process's cgroup file, as the daemon's warm-up reads it (the
+	 * containers' metadata is cached by then): no more of /proc */
+	r = vg_attrib_list_pids(en->ctx, &pids, &n);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < s.n_ctrs; i++) {
-		const struct vg_snap_ctr *c = &s.ctrs[i];
+	if (n && !(cs = calloc(n, sizeof(*cs)))) {
+		free(pids);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct vg_attribution a;
+
+		if (vg_attrib_pid_cgroup(en->ctx, pids[i], &a) < 0 ||
+		    a.match.role != VG_ROLE_CONTAINER || !a.cgroup_id ||
+		    !a.match.container_id[0])
+			continue;
+		cs[nc] = (struct present){
+			.runtime = (int)a.match.runtime, .cgroup_id = a.cgroup_id,
+			/* the runtime's word only: the eldest process is no init */
+			.init_pid = a.meta && a.meta->init_pid > 0 ? a.meta->init_pid : 0,
+			.order = nc,
+		};
+		snprintf(cs[nc].id, sizeof(cs[nc].id), "%s", a.match.container_id);
+		nc++;
+	}
+	free(pids);
+	if (nc)
+		qsort(cs, nc, sizeof(*cs), present_cmp);
+	for (size_t i = 0; i < nc; i++) {
 		struct vg_event e = { .type = VG_E_CONTAINER };
 
-		if (!c->cgroup_id)
+		if (i && same_container(&cs[i - 1], &cs[i]))
 			continue;
 		e.t.ktime_ns = vg_clock_ns(CLOCK_BOOTTIME);
 		e.t.no_cpu = true;
 		e.container.state = "running";
-		e.container.cgroup_id = c->cgroup_id;
-		/* the runtime's word only: the eldest process is no init */
-		e.container.init_pid = c->meta && c->meta->init_pid > 0 ? c->meta->init_pid : 0;
+		e.container.cgroup_id = cs[i].cgroup_id;
+		e.container.init_pid = cs[i].init_pid;
 		e.container.exit_status = -1;
 		e.container.present = true;
 		engine_emit_made(en, &e);
 		told++;
 	}
-	vg_snapshot_release(&s);
+	free(cs);
 	return told;
 }
