@@ -142,6 +142,9 @@ read_back() {
 		vg_info "read back, try $try: $(grep -c . "$out") of $n records: $(tail -n 2 "$out.err" | tr '\n' ' ')"
 		sleep 2
 	done
+	for s in "$T"/*.log; do
+		case $s in */s*.log | */c*.log) vg_info "$(basename "$s"), last lines:"; tail -n 15 "$s" >&2 ;; esac
+	done
 	return 1
 }
 
@@ -486,20 +489,40 @@ fi
 
 # ---------------------------------------------------------------- cluster
 vg_log "a three-node cluster, replicas 3, at 5,000 records/s"
-CP=() RP=()
+CP=() RP=() MP=()
 for i in 1 2 3; do
 	CP[i]=$(vg_free_port)
 	RP[i]=$(vg_free_port)
+	MP[i]=$(vg_free_port)
 done
 ROUTES="nats-route://127.0.0.1:${RP[1]},nats-route://127.0.0.1:${RP[2]},nats-route://127.0.0.1:${RP[3]}"
 cnode() { # I
 	server "c$1" "${CP[$1]}" --name "c$1" --cluster_name vigil-test \
-		--cluster "nats://127.0.0.1:${RP[$1]}" --routes "$ROUTES"
+		--cluster "nats://127.0.0.1:${RP[$1]}" --routes "$ROUTES" -m "${MP[$1]}"
+}
+# cluster_ready: every node's /healthz says ok: JetStream's meta leader is
+# known and every stream and consumer it holds is current. A cluster just
+# (re)started answers "no stream matches" to lookups until then.
+cluster_ready() {
+	local i
+	for i in 1 2 3; do
+		curl -fsS --max-time 2 "http://127.0.0.1:${MP[i]}/healthz" 2>/dev/null |
+			jq -e '.status == "ok"' >/dev/null || return 1
+	done
+}
+# cluster_wait WHAT: wait up to 60 s for cluster_ready, saying how long
+cluster_wait() {
+	local t0=$SECONDS
+	if vg_wait 60 cluster_ready; then
+		vg_info "cluster ready $1 after $((SECONDS - t0)) s"
+	else
+		fail "cluster not healthy 60 s $1: $(for i in 1 2 3; do
+			curl -sS --max-time 2 "http://127.0.0.1:${MP[i]}/healthz" 2>&1; echo; done)"
+	fi
 }
 for i in 1 2 3; do cnode "$i" || fail "cluster node $i did not start"; done
 CURL="nats://127.0.0.1:${CP[1]},nats://127.0.0.1:${CP[2]},nats://127.0.0.1:${CP[3]}"
-# JetStream elects its meta leader after the routes are up
-sleep 3
+cluster_wait "at start"
 timeout 120 "$FEED" "$CURL" "$T/spool-c" 30000 5000 sensor=cl node=node-c replicas=3 \
 	hold=3000 close=30000 >"$T/c1.out" 2>&1 &
 FP=$!
@@ -514,7 +537,7 @@ jq -e '.pushed == 30000 and .lost == 0 and .spool_lost == 0 and .spool_bytes == 
 read_back "nats://127.0.0.1:${CP[1]},nats://127.0.0.1:${CP[3]}" 30000 "$T/c1.json" --node node-c
 check "cluster: every seq 1..30000 once with a node down" seqs_once "$T/c1.json" 1 30000 cl
 cnode 2 || fail "cluster node 2 did not come back"
-sleep 2
+cluster_wait "with node 2 back"
 "$FEED" "$CURL" "$T/spool-c" 30000 5000 sensor=cl2 node=node-c2 replicas=3 \
 	hold=12000 close=30000 >"$T/c2.out" 2>&1 &
 FP=$!
@@ -532,6 +555,7 @@ C2=$(last_feed "$T/c2.out")
 vg_info "all back: $C2"
 jq -e '.pushed == 30000 and .lost == 0 and .spool_lost == 0 and .spool_bytes == 0 and .connected' \
 	<<<"$C2" >/dev/null && pass "cluster: back, the spool replayed and emptied" || fail "cluster: $C2"
+cluster_wait "after the full outage"
 read_back "$CURL" 30000 "$T/c2.json" --node node-c2
 check "cluster: every seq 1..30000 once across the full outage" seqs_once "$T/c2.json" 1 30000 cl2
 
