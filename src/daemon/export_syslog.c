@@ -2,8 +2,8 @@
 /*
  * The syslog export: RFC 5424 messages, the event's JSON record as the
  * message and its key fields as structured data, over a Unix datagram
- * socket (/dev/log), UDP, TCP (RFC 6587 octet counting), TLS (GnuTLS)
- * or RELP.
+ * socket (/dev/log), UDP, TCP (RFC 6587 octet counting), TLS (GnuTLS),
+ * RELP, or RELP over TLS (rsyslog's imrelp with tls="on").
  *
  * Each export has a thread of its own: connecting, a TLS handshake and a
  * receiver that stops reading all block, and the daemon's loop must not.
@@ -68,6 +68,7 @@ struct msg {
 
 struct sl {
 	enum transport t;
+	bool use_tls;             /* tls://, relp+tls:// */
 	char *name, *path, *host, *port, *ca, *cert, *key;
 	int facility;
 	char node[256], sensor[64];
@@ -221,7 +222,8 @@ static int sl_open(const struct vg_export_conf *c, void **ret_state,
 		if (!(s->path = strdup(t + 5)))
 			goto oom;
 	} else {
-		static const char *const schemes[] = { "udp://", "tcp://", "tls://", "relp://" };
+		static const char *const schemes[] = { "udp://", "tcp://", "tls://", "relp://",
+							"relp+tls://" };
 		size_t i = 0;
 
 		while (i < VG_ARRAY_SIZE(schemes) && !vg_startswith(t, schemes[i]))
@@ -231,12 +233,14 @@ static int sl_open(const struct vg_export_conf *c, void **ret_state,
 			if (r == -ENOMEM)
 				goto oom;
 			vg_set_err(err, errsz, "export %s: a syslog target is unix:PATH, "
-				   "udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT or "
-				   "relp://HOST:PORT, not '%s'", c->name, t);
+				   "udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT, "
+				   "relp://HOST:PORT or relp+tls://HOST:PORT, not '%s'",
+				   c->name, t);
 			r = -EINVAL;
 			goto fail;
 		}
-		s->t = (enum transport)(T_UDP + i);
+		s->t = i == 4 ? T_RELP : (enum transport)(T_UDP + i);
+		s->use_tls = s->t == T_TLS || i == 4;
 	}
 	for (size_t i = 0; i < c->n_kv; i++) {
 		const struct vg_export_kv *kv = &c->kv[i];
@@ -260,9 +264,9 @@ static int sl_open(const struct vg_export_conf *c, void **ret_state,
 			char **dst = kv->key[0] == 'c' ? (kv->key[1] == 'a' ? &s->ca : &s->cert)
 						       : &s->key;
 
-			if (s->t != T_TLS) {
+			if (!s->use_tls) {
 				vg_set_err(err, errsz, "%s: export %s: '%s' is for tls:// "
-					   "targets", kv->where, c->name, kv->key);
+					   "and relp+tls:// targets", kv->where, c->name, kv->key);
 				goto fail;
 			}
 			if (kv->value[0] != '/') {
@@ -275,7 +279,8 @@ static int sl_open(const struct vg_export_conf *c, void **ret_state,
 				goto oom;
 		} else {
 			vg_set_err(err, errsz, "%s: export %s: a syslog export has no key "
-				   "'%s' (it takes facility; ca, cert, key with tls://)",
+				   "'%s' (it takes facility; ca, cert, key with tls:// "
+				   "and relp+tls://)",
 				   kv->where, c->name, kv->key);
 			goto fail;
 		}
@@ -308,7 +313,7 @@ static int sl_start(struct sl *s)
 
 	if (s->thr_started)
 		return 0;
-	if (s->t == T_TLS) {
+	if (s->use_tls) {
 		r = gnutls_certificate_allocate_credentials(&s->cred);
 		if (r == GNUTLS_E_SUCCESS) {
 			r = s->ca ? gnutls_certificate_set_x509_trust_file(s->cred, s->ca,
@@ -644,7 +649,7 @@ static int do_connect(struct sl *s, char *why, size_t whysz)
 
 		setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
-	if (s->t == T_TLS) {
+	if (s->use_tls) {
 		unsigned status = 0;
 
 		if (!s->cred) {
@@ -773,6 +778,8 @@ static uint32_t next_txnr(struct sl *s)
  */
 static int relp_read(struct sl *s, int ms, uint32_t *txnr, bool *ok)
 {
+	uint64_t until = vg_clock_ns(CLOCK_MONOTONIC) + (uint64_t)ms * 1000000ull;
+
 	for (;;) {
 		char *nl, *sp1, *sp2, *end;
 		unsigned long long t, dl;
@@ -818,16 +825,34 @@ static int relp_read(struct sl *s, int ms, uint32_t *txnr, bool *ok)
 			s->rbuf = b;
 			s->rcap = cap;
 		}
-		int r = wait_fd(s->fd, POLLIN, ms);
+		uint64_t now = vg_clock_ns(CLOCK_MONOTONIC);
+		int left = now >= until ? 0 : (int)((until - now + 999999) / 1000000);
+		/* TLS may hold a record already read off the socket */
+		int r = s->tls && gnutls_record_check_pending(s->tls) ? 1
+								    : wait_fd(s->fd, POLLIN, left);
+		ssize_t n;
 
 		if (r <= 0)
 			return r;
-		ssize_t n = recv(s->fd, s->rbuf + s->rlen, s->rcap - s->rlen, MSG_DONTWAIT);
-
+		if (s->tls) {
+			n = gnutls_record_recv(s->tls, s->rbuf + s->rlen, s->rcap - s->rlen);
+			if (n < 0 && gnutls_error_is_fatal((int)n))
+				return -ECONNRESET;
+			if (n < 0)
+				errno = EAGAIN; /* a part of a record: more to come */
+		} else {
+			n = recv(s->fd, s->rbuf + s->rlen, s->rcap - s->rlen, MSG_DONTWAIT);
+		}
 		if (n == 0)
 			return -ECONNRESET;
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (n < 0) {
+			/* woken for less than a record: wait on, within @ms */
+			if (left)
+				continue;
+			return 0;
+		}
 		s->rlen += (size_t)n;
 	}
 }
@@ -1161,7 +1186,8 @@ static void *sl_thread(void *arg)
 				continue;
 			}
 			s->backoff_ms = 0;
-			set_state(s, true, "connected (%s) to %s%s%s%s", transport_names[s->t],
+			set_state(s, true, "connected (%s) to %s%s%s%s",
+				  s->t == T_RELP && s->use_tls ? "relp+tls" : transport_names[s->t],
 				  s->t == T_UNIX ? s->path : s->host, s->t == T_UNIX ? "" : ":",
 				  s->t == T_UNIX ? "" : s->port,
 				  s->t == T_UDP ? ": best effort, losses on the way unknown" : "");

@@ -10,6 +10,8 @@
 #     does not is counted as far as the transport can (lost_unknown);
 #   - a Unix datagram socket of the test's own: every event once; a
 #     socket that is not there is a clear state and counted losses;
+#   - RELP over TLS (mutual: a client certificate rsyslog checks by
+#     name): the same as RELP, across the same restart;
 #   - TLS: with the right CA the events arrive; with a wrong CA the
 #     state says "certificate" and the losses are counted, while the
 #     other exports and the daemon's socket go on;
@@ -86,8 +88,8 @@ stop_pid() {
 }
 trap 'rs_stop; vg_cleanup' EXIT
 
-read -r RELP_PORT TCP_PORT UDP_PORT TLS_PORT <<<"$(free_ports 4)"
-vg_info "ports: relp $RELP_PORT tcp $TCP_PORT udp $UDP_PORT tls $TLS_PORT"
+read -r RELP_PORT TCP_PORT UDP_PORT TLS_PORT RELPS_PORT <<<"$(free_ports 5)"
+vg_info "ports: relp $RELP_PORT tcp $TCP_PORT udp $UDP_PORT tls $TLS_PORT relp+tls $RELPS_PORT"
 
 # ------------------------------------------------------------ certificates
 (
@@ -100,7 +102,11 @@ vg_info "ports: relp $RELP_PORT tcp $TCP_PORT udp $UDP_PORT tls $TLS_PORT"
 		-out srv.csr 2>/dev/null || exit 1
 	printf 'subjectAltName=IP:127.0.0.1\n' >srv.ext
 	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-		-extfile srv.ext -out srv.pem 2>/dev/null
+		-extfile srv.ext -out srv.pem 2>/dev/null || exit 1
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=vigil-client" -keyout cli.key \
+		-out cli.csr 2>/dev/null || exit 1
+	openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+		-out cli.pem 2>/dev/null
 ) || { fail "making test certificates"; vg_finish; }
 
 # rs_conf FILE [MAXSIZE]: inputs on the test's ports and socket, each to
@@ -123,12 +129,16 @@ ruleset(name="tcp") { action(type="omfile" file="$T/out/tcp.log" template="raw")
 ruleset(name="udp") { action(type="omfile" file="$T/out/udp.log" template="raw") }
 ruleset(name="ux") { action(type="omfile" file="$T/out/unix.log" template="raw") }
 ruleset(name="tls") { action(type="omfile" file="$T/out/tls.log" template="raw") }
+ruleset(name="relps") { action(type="omfile" file="$T/out/relps.log" template="raw") }
 input(type="imuxsock" Socket="$T/log.sock" ruleset="ux" UseSysTimeStamp="off")
 input(type="imudp" address="127.0.0.1" port="$UDP_PORT" ruleset="udp")
 input(type="imtcp" address="127.0.0.1" port="$TCP_PORT" ruleset="tcp")
 input(type="imtcp" address="127.0.0.1" port="$TLS_PORT" ruleset="tls"
       streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
 input(type="imrelp" address="127.0.0.1" port="$RELP_PORT" ruleset="relp")
+input(type="imrelp" address="127.0.0.1" port="$RELPS_PORT" ruleset="relps" tls="on"
+      tls.caCert="$T/ca.pem" tls.myCert="$T/srv.pem" tls.myPrivKey="$T/srv.key"
+      tls.authMode="name" tls.permittedPeer=["vigil-client"])
 EOF
 }
 mkdir -p "$T/out"
@@ -145,6 +155,7 @@ SOCK=$T/d.sock
 "$VIGIL" daemon --socket "$SOCK" --source "replay:$T/x400.rec" --idle-timeout 0 \
 	--state-dir "$T/state" --log-level warning \
 	--export "relp syslog relp://127.0.0.1:$RELP_PORT queue=64M" \
+	--export "relps syslog relp+tls://127.0.0.1:$RELPS_PORT ca=$T/ca.pem cert=$T/cli.pem key=$T/cli.key queue=64M" \
 	--export "tcp syslog tcp://127.0.0.1:$TCP_PORT queue=64M" \
 	--export "udp syslog udp://127.0.0.1:$UDP_PORT queue=64M facility=local3" \
 	--export "unix syslog unix:$T/log.sock queue=64M" \
@@ -177,29 +188,36 @@ done_all() {
 	jq -e '[.exports[] | select(.name != "badca") |
 		.offered == .sent + .lost + .queue_lost and .queued == 0 and .buffered == 0] | all' \
 		<<<"$st" >/dev/null &&
-		jq -e '.exports[] | select(.name == "relp") | .acked + .lost == .offered' <<<"$st" >/dev/null
+		jq -e '[.exports[] | select(.name == "relp" or .name == "relps") |
+			.acked + .lost == .offered] | all' <<<"$st" >/dev/null
 }
 vg_wait 120 done_all || fail "the exports did not finish within 120 s: $(vg_daemon_stats "$SOCK" | jq -c '.exports[] | del(.target, .kind, .spooled, .spool_lost, .spool_bytes)')"
 sleep 2 # rsyslog's files written out
 ST=$(vg_daemon_stats "$SOCK")
 SENSOR=$(jq -r .sensor_id <<<"$ST")
 UDP_DROPS=$(( $(awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c["RcvbufErrors"] }' /proc/net/snmp) - UDP_DROPS0 ))
-for n in relp tcp udp unix tls badca; do vg_info "$n: $(ex "$ST" "$n" | jq -c 'del(.target, .kind)')"; done
+for n in relp relps tcp udp unix tls badca; do vg_info "$n: $(ex "$ST" "$n" | jq -c 'del(.target, .kind)')"; done
 
 # ------------------------------------------------------------ RELP
-vg_log "RELP"
-R=$(ex "$ST" relp)
-C=$(python3 "$HERE/syslog-check.py" "$T/out/relp.log" "$SENSOR" "$OFFERED")
-vg_info "relp.log: $C"
-jq -e --argjson n "$OFFERED" '.acked == $n and .lost == 0 and .queue_lost == 0' <<<"$R" >/dev/null &&
-	pass "RELP: acked = offered = $OFFERED across the restart, nothing lost" ||
-	fail "RELP: $R"
-jq -e '.missing == 0 and .bad == 0' <<<"$C" >/dev/null &&
-	pass "RELP: every seq arrived, each message RFC 5424 with its fields agreeing" ||
-	fail "RELP: $C"
-jq -e '.duplicates == 0' <<<"$C" >/dev/null &&
-	pass "RELP: each event once" ||
-	fail "RELP: $(jq .duplicates <<<"$C") duplicates (sent again after the restart)"
+for n in relp relps; do
+	w=RELP
+	[ "$n" = relps ] && w="RELP over TLS"
+	vg_log "$w"
+	R=$(ex "$ST" "$n")
+	C=$(python3 "$HERE/syslog-check.py" "$T/out/$n.log" "$SENSOR" "$OFFERED")
+	vg_info "$n.log: $C"
+	jq -e --argjson n "$OFFERED" '.acked == $n and .lost == 0 and .queue_lost == 0' <<<"$R" >/dev/null &&
+		pass "$w: acked = offered = $OFFERED across the restart, nothing lost" ||
+		fail "$w: $R"
+	jq -e '.missing == 0 and .bad == 0' <<<"$C" >/dev/null &&
+		pass "$w: every seq arrived, each message RFC 5424 with its fields agreeing" ||
+		fail "$w: $C"
+	jq -e '.duplicates == 0' <<<"$C" >/dev/null &&
+		pass "$w: each event once" ||
+		fail "$w: $(jq .duplicates <<<"$C") duplicates (sent again after the restart)"
+done
+jq -e '.state | test("^connected \\(relp\\+tls\\)")' <<<"$(ex "$ST" relps)" >/dev/null &&
+	pass "RELP over TLS: the state says relp+tls" || fail "relps: $(ex "$ST" relps)"
 
 # ------------------------------------------------------------ TCP, UDP
 vg_log "TCP, UDP and a Unix socket: what is lost, counted as far as they can"
