@@ -47,6 +47,7 @@ expect=(usr/bin/vigil usr/include/vigil/vigil.h "$LIBDIR/libvigil.so" "$LIBDIR/l
 	"$LIBDIR/pkgconfig/vigil.pc"
 	usr/share/bash-completion/completions/vigil usr/share/zsh/vendor-completions/_vigil
 	usr/share/doc/vigil/examples/vigil.conf usr/share/doc/vigil/examples/policy
+	usr/share/doc/vigil/LICENSE usr/share/doc/vigil/LGPL-2.1-or-later.txt
 	etc/vigil/vigil.conf
 	usr/share/man/man8/vigil.8 usr/share/man/man5/vigil.conf.5 usr/share/man/man5/vigil-policy.5
 	usr/share/man/man7/vigil-filter.7 usr/share/man/man7/vigil-protocol.7
