@@ -137,6 +137,8 @@ static void enrich(struct vg_engine *en, struct vg_event *e)
 		e->x.fill_ids = fill_ids;
 		e->x.ids_filled = false;
 		e->x.exe = e->type == VG_E_EXEC ? e->exec.exe : pe ? pe->exe : NULL;
+		e->x.exe_origin = e->type == VG_E_EXEC ? e->exec.exe_origin
+				  : pe ? pe->exe_origin : VG_EXE_ORIGIN_UNKNOWN;
 		e->x.gen = pe ? pe->gen : 0;
 	}
 	bool by_pid = (en->src->caps & VG_SRC_BY_PID) && e->has_task;
@@ -599,6 +601,7 @@ static int on_event(void *ctx, struct vg_event *e)
 			vg_ptable_set_args(en->pt, (int)e->t.pid, e->exec.args,
 					   e->exec.args_len);
 		vg_ptable_set_cgroup(en->pt, (int)e->t.pid, e->t.cgroup_id);
+		vg_ptable_set_exe_origin(en->pt, (int)e->t.pid, e->exec.exe_origin);
 		life_exec(en, e); /* "running" comes before the exec itself */
 		deliver(en, e);
 		break;

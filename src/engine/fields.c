@@ -703,6 +703,13 @@ static int get_field(void *ctx, int field, const char *key, size_t key_len,
 				(e->open.mode & 0111), ret);
 	case VG_F_EVT_ARG: return arg_val(g, key, ret);
 	case VG_F_PROC_EXEPATH: return str_val(e->x.exe, ret);
+	/* the kernel's word on the executed file (exec, then the table) */
+	case VG_F_PROC_IS_EXE_UPPER_LAYER:
+		return e->has_task && e->x.exe_origin != VG_EXE_ORIGIN_UNKNOWN
+			       ? bool_val(e->x.exe_origin == VG_EXE_ORIGIN_UPPER, ret) : 0;
+	case VG_F_PROC_IS_EXE_FROM_MEMFD:
+		return e->has_task && e->x.exe_origin != VG_EXE_ORIGIN_UNKNOWN
+			       ? bool_val(e->x.exe_origin == VG_EXE_ORIGIN_MEMFD, ret) : 0;
 	case VG_F_PROC_DURATION:
 		return !e->t.start_unknown && e->t.start_ns &&
 			       e->t.ktime_ns >= e->t.start_ns

@@ -139,6 +139,19 @@ static inline bool vg_event_is_net(uint32_t type)
  * kernel's own path of the file (an open's result, an fd). */
 #define VG_EP_USER (1u << 2)
 
+/* Where an executed file lives, from its inode (the bpf source): a fact
+ * of the file the kernel ran, not of a name. */
+enum vg_exe_origin {
+	VG_EXE_ORIGIN_UNKNOWN = 0, /* the source does not say */
+	VG_EXE_ORIGIN_FILE,        /* a file system other than overlay */
+	VG_EXE_ORIGIN_LOWER,       /* an overlay's lower layer (an image's) */
+	VG_EXE_ORIGIN_UPPER,       /* an overlay's upper layer: written or
+				    * copied up since the overlay was made */
+	VG_EXE_ORIGIN_MEMFD,       /* a memfd_create() file */
+};
+/* "file", "lower", "upper", "memfd"; NULL for unknown */
+const char *vg_exe_origin_name(unsigned origin);
+
 struct vg_event {
 	uint32_t type;
 	bool has_task;            /* lost and container events have none */
@@ -156,6 +169,7 @@ struct vg_event {
 						* part before the first gap */
 			const char *cwd;       /* at the exec, where the source
 						* has it (audit); NULL: not */
+			uint8_t exe_origin;    /* enum vg_exe_origin */
 		} exec;
 		struct {
 			uint32_t status;       /* as wait(2) */
@@ -268,6 +282,7 @@ struct vg_event {
 		bool ids_filled;
 		const char *exec_id, *parent_exec_id;
 		const char *exe;       /* the process table's (exec: its own) */
+		uint8_t exe_origin;    /* the same's enum vg_exe_origin */
 		uint64_t gen;          /* the table entry's version (0: none) */
 		int attr_err;          /* 0: @attr is valid */
 		const struct vg_attribution *attr; /* the task's cgroup's

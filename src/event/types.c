@@ -70,6 +70,16 @@ const struct vg_event_type_info *vg_event_type_find(const char *name)
 	return NULL;
 }
 
+const char *vg_exe_origin_name(unsigned origin)
+{
+	static const char *const names[] = {
+		[VG_EXE_ORIGIN_FILE] = "file", [VG_EXE_ORIGIN_LOWER] = "lower",
+		[VG_EXE_ORIGIN_UPPER] = "upper", [VG_EXE_ORIGIN_MEMFD] = "memfd",
+	};
+
+	return origin < sizeof(names) / sizeof(names[0]) ? names[origin] : NULL;
+}
+
 const char *vg_event_type_name(uint32_t type)
 {
 	for (size_t i = 0; i < vg_n_event_types; i++)

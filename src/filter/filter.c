@@ -158,6 +158,8 @@ static const struct field_def fields[] = {
 	[VG_F_FD_CNET] = FIELD("fd.cnet", VG_FILTER_STR, FD_IPNET),
 	[VG_F_FD_LNET] = FIELD("fd.lnet", VG_FILTER_STR, FD_IPNET),
 	[VG_F_FD_RNET] = FIELD("fd.rnet", VG_FILTER_STR, FD_IPNET),
+	[VG_F_PROC_IS_EXE_UPPER_LAYER] = STR("proc.is_exe_upper_layer"),
+	[VG_F_PROC_IS_EXE_FROM_MEMFD] = STR("proc.is_exe_from_memfd"),
 	/* the unit test's own rows, [VG_F_COUNT + i], to test each kind of
 	 * field whatever the fields above are */
 #ifdef VG_FILTER_TEST_FIELDS
@@ -204,9 +206,7 @@ static const struct {
 	{ "proc.env", "vigil does not read processes' environments" },
 	{ "proc.aenv", "vigil does not read processes' environments" },
 	{ "proc.exe_ino*", "vigil's exec record has no inode of the executable" },
-	{ "proc.is_exe_upper_layer", "vigil's exec record does not say which overlay layer the executable came from" },
 	{ "proc.is_exe_writable", "vigil's exec record does not say whether the executable is writable by its user" },
-	{ "proc.is_exe_from_memfd", "vigil's exec record does not say whether the executable is a memfd" },
 	{ "proc.vpgid", "vigil reads no process groups" },
 	{ "proc.is_vpgid_leader", "vigil reads no process groups" },
 	{ "proc.is_sid_leader", "vigil reads a process's session only as its leader's name (proc.sname)" },

@@ -180,6 +180,8 @@ enum vg_filter_field {
 	VG_F_FD_CNET,
 	VG_F_FD_LNET,
 	VG_F_FD_RNET,
+	VG_F_PROC_IS_EXE_UPPER_LAYER,
+	VG_F_PROC_IS_EXE_FROM_MEMFD,
 	VG_F_COUNT
 };
 

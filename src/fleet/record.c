@@ -185,6 +185,17 @@ int vg_fleet_get_field(void *ctx, int field, const char *key, size_t key_len,
 	case VG_F_PROC_ARGS: return args_val(r, false, ret);
 	case VG_F_PROC_CMDLINE: return args_val(r, true, ret);
 	case VG_F_PROC_EXEC_ID: return str_val(jstr(j, "proc.exec_id"), ret);
+	case VG_F_PROC_IS_EXE_UPPER_LAYER:
+	case VG_F_PROC_IS_EXE_FROM_MEMFD: {
+		/* an exec's record says it */
+		const char *o = jstr(j, "proc.exe_origin");
+
+		if (!o)
+			return 0;
+		return str_val(!strcmp(o, field == VG_F_PROC_IS_EXE_UPPER_LAYER ? "upper"
+										 : "memfd")
+				       ? "true" : "false", ret);
+	}
 	case VG_F_USER_UID: return num_of(j, "user.uid", ret);
 	case VG_F_GROUP_GID: return num_of(j, "group.gid", ret);
 	case VG_F_CGROUP_ID: return num_of(j, "cgroup.id", ret);

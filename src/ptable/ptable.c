@@ -209,6 +209,7 @@ int vg_ptable_fork(struct vg_ptable *t, int ppid, int pid, uint64_t start_ns)
 	p = find(t, ppid);
 	if (p) {
 		memcpy(e->comm, p->comm, sizeof(e->comm));
+		e->exe_origin = p->exe_origin;
 		if (p->exe && !(e->exe = strdup(p->exe)))
 			return -ENOMEM;
 		if (p->args && !(e->args = malloc(p->args_len))) {
@@ -244,6 +245,7 @@ int vg_ptable_exec(struct vg_ptable *t, int pid, int ppid, uint64_t start_ns,
 	e->ppid = ppid;
 	free(e->exe);
 	e->exe = NULL;
+	e->exe_origin = 0;
 	/* a new program: the old argv is not its; its login and terminal
 	 * are read again (a login's child sets them before the exec) */
 	free(e->sess);
@@ -353,6 +355,14 @@ void vg_ptable_set_cgroup(struct vg_ptable *t, int pid, uint64_t cgid)
 		e->cgroup_id = cgid;
 }
 
+void vg_ptable_set_exe_origin(struct vg_ptable *t, int pid, unsigned origin)
+{
+	struct vg_pt_entry *e = pid > 0 ? find(t, pid) : NULL;
+
+	if (e)
+		e->exe_origin = (uint8_t)origin;
+}
+
 void vg_ptable_exit(struct vg_ptable *t, int pid)
 {
 	struct vg_pt_entry *e = pid > 0 ? find(t, pid) : NULL;
@@ -393,6 +403,7 @@ int vg_ptable_seed_entry(struct vg_ptable *t, int pid, int ppid,
 	snprintf(e->comm, sizeof(e->comm), "%s", comm ? comm : "");
 	free(e->exe);
 	e->exe = NULL;
+	e->exe_origin = 0;
 	free(e->args);
 	e->args = NULL;
 	e->args_len = 0;

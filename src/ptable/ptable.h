@@ -51,6 +51,8 @@ struct vg_pt_entry {
 	uint64_t cgroup_id;     /* its cgroup at its last exec or fork: the
 				 * kernel's word at the event (0: unknown) */
 	uint64_t gen;           /* changes whenever the entry does */
+	uint8_t exe_origin;     /* enum vg_exe_origin at its exec (a fork:
+				 * its parent's); 0: unknown */
 	/* owned; NULL: not read since its exec. Apart, so that the table's
 	 * slots stay small (it is allocated whole, for the most processes
 	 * a host may have) */
@@ -100,6 +102,8 @@ const struct vg_pt_entry *vg_ptable_read_session(struct vg_ptable *t,
 void vg_ptable_reparent(struct vg_ptable *t, int pid, int ppid);
 /* @pid was in cgroup @cgid at an event (exec, fork). */
 void vg_ptable_set_cgroup(struct vg_ptable *t, int pid, uint64_t cgid);
+/* Where @pid's executable lives (enum vg_exe_origin), said at its exec. */
+void vg_ptable_set_exe_origin(struct vg_ptable *t, int pid, unsigned origin);
 /* @pid exited. Its entry stays findable (exited set) until
  * VG_PT_EXITED_KEEP later exits, for events that arrive after it. */
 void vg_ptable_exit(struct vg_ptable *t, int pid);

@@ -521,6 +521,11 @@ static void exec_text(struct vg_renderer *r, const struct vg_event *e)
 
 	VG_PR_PUT_LIT(l, "exe=");
 	vg_pr_put_str_value(l, e->exec.exe, 0);
+	/* the origins worth a look: written in the container, in memory */
+	if (e->exec.exe_origin == VG_EXE_ORIGIN_UPPER)
+		VG_PR_PUT_LIT(l, " (upper layer)");
+	else if (e->exec.exe_origin == VG_EXE_ORIGIN_MEMFD)
+		VG_PR_PUT_LIT(l, " (memfd)");
 	/* the elements as vg_proc_split_args() makes them: NUL-separated,
 	 * the last one maybe unterminated */
 	VG_PR_PUT_LIT(l, " args=[");
@@ -561,6 +566,8 @@ static void render_exec(struct vg_renderer *r, const struct vg_event *e,
 	put_evt(r, e, e->t.ktime_ns, e->t.cpu);
 	proc_open(e, p);
 	vg_pr_str(p, "exe", NULL, e->exec.exe);
+	if (vg_exe_origin_name(e->exec.exe_origin))
+		vg_pr_str(p, "exe_origin", NULL, vg_exe_origin_name(e->exec.exe_origin));
 	vg_pr_str_array(p, "args", NULL, argv, argc);
 	vg_pr_bool(p, "args_truncated", NULL, e->exec.args_truncated);
 	vg_pr_bool(p, "args_incomplete", NULL, e->exec.args_incomplete);

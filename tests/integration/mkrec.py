@@ -23,9 +23,13 @@ The format, one item a line ('#' starts a comment):
                                    a process there before the recording
                                    (started S seconds before, 100 default)
   exec pid=N ppid=N comm=C exe=E [uid=N] [ctr=NAME] [filename=F]
+       [origin=file|lower|upper|memfd]
        [args=A B C...]             an exec (args: the rest of the line,
                                    split at spaces; argv[0] included). A
-                                   pid not seen before is forked by ppid
+                                   pid not seen before is forked by ppid;
+                                   origin: where the executed file lives
+                                   (an overlay's layer, a memfd), as the
+                                   sensor reads it from the inode
   open pid=N path=P [abs=A] [flags=O_RDONLY|O_TRUNC...] [ret=N]
   symlink pid=N target=T linkpath=L
   link pid=N oldpath=O newpath=N
@@ -168,8 +172,15 @@ def open_flags(s):
     return v
 
 
+# events.h's VG_EXE_* flags of an exec, by origin
+EXE_ORIGINS = {None: 0, "file": 0x100, "lower": 0x100 | 0x200,
+               "upper": 0x100 | 0x200 | 0x400, "memfd": 0x100 | 0x800}
+
+
 def add_exec(c, f, lineno):
     pid, ppid = int(f["pid"]), int(f["ppid"])
+    if f.get("origin") not in EXE_ORIGINS:
+        die(lineno, "origin is file, lower, upper or memfd")
     ctr = f.get("ctr")
     if ctr is not None and ctr not in c.containers:
         die(lineno, "container %s not declared" % ctr)
@@ -194,7 +205,8 @@ def add_exec(c, f, lineno):
     t = c.tick()
     size = 120 + len(fn) + len(exe)
     c.ring.append(hdr(EV_EXEC, size, t, p) + struct.pack(
-        "<IIIIIIIIQ", pid, len(fn), len(exe), 0, len(args), len(args), 1, 0,
+        "<IIIIIIIIQ", pid, len(fn), len(exe), EXE_ORIGINS[f.get("origin")],
+        len(args), len(args), 1, 0,
         c.seq) + fn + exe)
     c.ring.append(hdr(EV_EXEC_ARGS, 96 + len(args), t, p) + struct.pack(
         "<QII", c.seq, 0, len(args)) + args)

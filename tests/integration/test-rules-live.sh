@@ -17,7 +17,10 @@
 #       namespace, with a listener there, so the connect succeeds and no
 #       packet leaves it; to port 8080 (the rule's exception); to
 #       127.0.0.1 (not outbound);
-#     - file: a rename in /tmp of a second container, and one elsewhere.
+#     - file: a rename in /tmp of a second container, and one elsewhere;
+#     - a binary copied into the second container and run (stable "Drop
+#       and execute new binary in container": its overlay's upper layer),
+#       beside a program of its image.
 #   Exactly the expected alerts, each with its rule, priority, output with
 #   the fields substituted, the right container's id and name, and the
 #   process's exec id; nothing else fires in the test's containers.
@@ -59,6 +62,7 @@ C1_PID=$(vg_t docker inspect -f '{{.State.Pid}}' "$C1")
 printf 'root:*:19000:0:99999:7:::\n' >"$VG_TMPDIR/shadow"
 vg_t docker cp "$VG_TMPDIR/shadow" "$C1:/etc/shadow" || fail "docker cp /etc/shadow"
 vg_t docker exec "$C2" touch /tmp/rename-from /rename-outside || fail "touch in $C2"
+vg_t docker exec "$C2" busybox cp /bin/busybox /tmp/true || fail "cp busybox in $C2"
 # The image links a few applets only; head and mv are busybox's too.
 for c in "$C1" "$C2"; do
 	vg_t docker exec "$c" busybox ln -s busybox /bin/head || fail "ln head in $c"
@@ -115,17 +119,19 @@ for dst in 192.0.2.1:80 192.0.2.1:8080 127.0.0.1:80; do
 done
 vg_t docker exec "$C2" mv /tmp/rename-from /tmp/rename-to || fail "mv in /tmp of $C2"
 vg_t docker exec "$C2" mv /rename-outside /rename-outside2 || fail "mv in / of $C2"
+vg_t docker exec "$C2" /bin/busybox true image-binary || fail "busybox true in $C2"
+vg_t docker exec "$C2" /tmp/true dropped-binary || fail "/tmp/true in $C2"
 
-# Five alerts are expected; wait for them, then a little for any other.
-vg_wait 20 eval '[ "$(events "true" | wc -l)" -ge 5 ]'
+# Six alerts are expected; wait for them, then a little for any other.
+vg_wait 20 eval '[ "$(events "true" | wc -l)" -ge 6 ]'
 sleep 2
 watch_stop
 [ "$W_RC" = 0 ] || [ "$W_RC" = 130 ] || fail "vigil watch --rules exited with $W_RC: $(head -c 500 "$W_ERR")"
 grep -q '^vigil: watching exec open connect file ptrace socket dup$' "$W_ERR" &&
 	pass "only the event types the rules name are traced (exec open connect file ptrace socket dup)" ||
 	fail "traced types: $(grep '^vigil: watching' "$W_ERR")"
-grep -q '^vigil: 5 alerts, 0 lost$' "$W_ERR" && grep -Eq '^vigil: [1-9][0-9]* events of the traced types$' "$W_ERR" &&
-	pass "5 alerts counted, none lost; the events the rules were asked about counted" ||
+grep -q '^vigil: 6 alerts, 0 lost$' "$W_ERR" && grep -Eq '^vigil: [1-9][0-9]* events of the traced types$' "$W_ERR" &&
+	pass "6 alerts counted, none lost; the events the rules were asked about counted" ||
 	fail "counts: $(grep -E 'alerts|lost|events' "$W_ERR")"
 
 # exactly these alerts, in the order of the activity
@@ -134,9 +140,10 @@ WANT_RULES='Terminal shell in container
 Test shell in container
 Read sensitive file untrusted
 Test outbound connection from container
-Test file renamed in container'
+Test file renamed in container
+Drop and execute new binary in container'
 [ "$RULES_SEEN" = "$WANT_RULES" ] &&
-	pass "exactly the five expected alerts, nothing else fired in the test's containers" ||
+	pass "exactly the six expected alerts, nothing else fired in the test's containers" ||
 	{ fail "alerts: got [$(tr '\n' '|' <<<"$RULES_SEEN")], want [$(tr '\n' '|' <<<"$WANT_RULES")]"; events true | head -c 4000 | sed 's/^/    alert: /'; }
 
 # alert RULE: the alert of that rule (the first), in A
@@ -185,6 +192,13 @@ jcheck "the test's rename rule: mv in /tmp of $C2 (the other container)" "$A" \
 	"$COMMON"' and .priority == "Error" and .container.id == $id and .container.name == $n and
 	 .output_fields["fd.directory"] == "/tmp" and .output_fields["proc.name"] == "mv" and
 	 (.output | endswith("Error File renamed in container (file=/tmp/rename-to directory=/tmp process=mv container=" + $n + ")"))' \
+	--arg h "$H" --arg img "$VG_IMAGE" --arg id "$C2_ID" --arg n "$C2"
+
+alert "Drop and execute new binary in container"
+jcheck "stable 'Drop and execute new binary in container': /tmp/true in $C2, from its upper layer" "$A" \
+	"$COMMON"' and .priority == "Critical" and .container.id == $id and .container.name == $n and
+	 .output_fields["proc.exepath"] == "/tmp/true" and .output_fields["proc.cmdline"] == "true dropped-binary" and
+	 (.output | test("Executing binary not part of base image [|] proc_exe=/tmp/true "))' \
 	--arg h "$H" --arg img "$VG_IMAGE" --arg id "$C2_ID" --arg n "$C2"
 
 # what must not have fired

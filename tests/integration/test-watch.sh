@@ -146,6 +146,43 @@ if watch_start exec --event exec,exit --container "$C1"; then
 	if vg_valid_json_lines "$(cat "$W_OUT")"; then pass "every line is one JSON object"; else fail "output is not JSON lines"; fi
 fi
 
+# ------------------------------------ where the executed file lives
+# From the inode the kernel executes: an overlay's lower layer (the
+# image), its upper layer (written in the container), a memfd, a file.
+vg_log "exec: the executable's origin (overlay layer, memfd, file)"
+vg_t docker exec "$C1" busybox cp /bin/busybox /tmp/true || fail "cp busybox in $C1"
+if watch_start origin --event exec; then
+	vg_t docker exec "$C1" /bin/busybox true origin-lower
+	vg_t docker exec "$C1" /tmp/true origin-upper
+	python3 -c '
+import os
+fd = os.memfd_create("vigil-test", 0)
+with open("/bin/true", "rb") as f:
+    os.write(fd, f.read())
+os.execv("/proc/self/fd/%d" % fd, ["true", "origin-memfd"])' || fail "exec from a memfd"
+	/bin/true origin-file
+	if wait_event "exec from the image" '.proc.args[2] == "origin-lower"'; then
+		jcheck "a program of the image: exe_origin lower" "$EV" \
+			'.proc.exe_origin == "lower" and .proc.exe == "/bin/busybox" and .container.id == $id' \
+			--arg id "$C1_ID"
+	fi
+	if wait_event "exec of a file written in the container" '.proc.args[1] == "origin-upper"'; then
+		jcheck "a binary copied into the container: exe_origin upper, its path in the container" "$EV" \
+			'.proc.exe_origin == "upper" and .proc.exe == "/tmp/true" and .container.id == $id' \
+			--arg id "$C1_ID"
+	fi
+	if wait_event "exec from a memfd" '.proc.args[1] == "origin-memfd"'; then
+		jcheck "a memfd: exe_origin memfd, exe memfd:NAME (the kernel's dentry name)" "$EV" \
+			'.proc.exe_origin == "memfd" and .proc.exe == "memfd:vigil-test" and .container.id == "host"'
+	fi
+	if [ "$(stat -f -c %T /)" = overlayfs ]; then
+		vg_info "skipped: a host file's origin (this host's root is itself an overlay)"
+	elif wait_event "exec of a host file" '.proc.args == ["/bin/true", "origin-file"]'; then
+		jcheck "a host program: exe_origin file" "$EV" '.proc.exe_origin == "file"'
+	fi
+	watch_stop
+fi
+
 # ------------------------------------------- the Capsule8 quickstart: /foo
 vg_log "--image 'busy*' --path '*foo*'"
 C2=${VG_RUN_PREFIX}w2

@@ -1130,6 +1130,7 @@ static void push_tree(struct fake *f)
 	push(f, &e);
 	e = task(VG_E_EXEC, 700, 600, CG_K, "bash");
 	e.exec.exe = "/usr/bin/bash";
+	e.exec.exe_origin = VG_EXE_ORIGIN_MEMFD;
 	e.exec.args = "bash\0-i";
 	e.exec.args_len = 8;
 	push(f, &e);
@@ -1139,6 +1140,7 @@ static void push_tree(struct fake *f)
 	push(f, &e);
 	e = task(VG_E_EXEC, 800, 700, CG_K, "cat");
 	e.exec.exe = "/usr/bin/cat";
+	e.exec.exe_origin = VG_EXE_ORIGIN_UPPER;
 	e.exec.args = "cat\0-n\0/etc/passwd";
 	e.exec.args_len = 19;
 	push(f, &e);
@@ -1358,6 +1360,17 @@ static void test_falco_fields(void **state)
 		{ VG_F_CONTAINER_PRIVILEGED, K_ORPHAN, "not container.privileged exists",
 		  "container.privileged exists" },
 		{ VG_F_USER_LOGINNAME, K_LIVE_BASH, "not user.loginname exists", "user.loginname exists" },
+		{ VG_F_PROC_IS_EXE_UPPER_LAYER, K_OPEN, "proc.is_exe_upper_layer = true",
+		  "proc.is_exe_upper_layer = false" },
+		{ VG_F_PROC_IS_EXE_UPPER_LAYER, K_ORPHAN, "not proc.is_exe_upper_layer exists",
+		  "proc.is_exe_upper_layer exists" },
+		{ VG_F_PROC_IS_EXE_FROM_MEMFD, K_OPEN, "proc.is_exe_from_memfd = false",
+		  "proc.is_exe_from_memfd = true" },
+		{ VG_F_PROC_IS_EXE_FROM_MEMFD, K_LIVE_BASH,
+		  "proc.is_exe_from_memfd = true and proc.is_exe_upper_layer = false",
+		  "proc.is_exe_from_memfd = false" },
+		{ VG_F_PROC_IS_EXE_FROM_MEMFD, K_ORPHAN, "not proc.is_exe_from_memfd exists",
+		  "proc.is_exe_from_memfd exists" },
 	};
 	bool covered[VG_F_COUNT] = { false };
 

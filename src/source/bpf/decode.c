@@ -110,6 +110,18 @@ static uint32_t path_quality(uint32_t f)
 	       (f & (VG_PATH_UNREACHABLE | VG_PATH_RELATIVE_FAILED) ? VG_EP_UNRESOLVED : 0);
 }
 
+/* The kernel side's VG_EXE_* flags as an enum vg_exe_origin. */
+static uint8_t exe_origin(uint32_t f)
+{
+	if (!(f & VG_EXE_KNOWN))
+		return VG_EXE_ORIGIN_UNKNOWN; /* a recording from before */
+	if (f & VG_EXE_MEMFD)
+		return VG_EXE_ORIGIN_MEMFD;
+	if (f & VG_EXE_OVERLAY)
+		return f & VG_EXE_UPPER ? VG_EXE_ORIGIN_UPPER : VG_EXE_ORIGIN_LOWER;
+	return VG_EXE_ORIGIN_FILE;
+}
+
 /* One of a record's strings: @len bytes at @at ending in a NUL, or NULL
  * when absent or not so. */
 static const char *rec_str(const char *at, uint32_t len)
@@ -192,6 +204,7 @@ static int pending_deliver(struct vg_bpf_pending *pe, vg_event_fn fn, void *ctx)
 	task_of(&pe->e.h, &ev);
 	ev.exec.filename = pe->filename;
 	ev.exec.exe = pe->exe;
+	ev.exec.exe_origin = exe_origin(pe->e.exe_flags);
 	ev.exec.args = got && pe->args ? pe->args : NULL;
 	ev.exec.args_len = ev.exec.args ? got : 0;
 	ev.exec.args_bytes = pe->e.args_len;
@@ -230,6 +243,7 @@ static int on_exec(struct vg_bpf_decoder *d, const struct vg_ev_exec *e,
 		task_of(&e->h, &ev);
 		ev.exec.filename = filename;
 		ev.exec.exe = exe;
+		ev.exec.exe_origin = exe_origin(e->exe_flags);
 		ev.exec.args_bytes = e->args_len;
 		ev.exec.args_incomplete = e->args_sent > 0 || e->args_chunks > 0;
 		ev.exec.args_truncated = e->args_sent < e->args_len ||

@@ -129,6 +129,16 @@ struct vg_ev_exec_args {
  * to the kernel-resolved directory (dirfd, cwd), not resolved further. */
 #define VG_PATH_KERNEL (1u << 3)
 
+/* An exec's exe_flags beside the VG_PATH_* ones: where the file the
+ * kernel executes lives, from the file itself (its inode), not a name.
+ * VG_EXE_KNOWN says the rest were looked at (a sensor that sets them). */
+#define VG_EXE_KNOWN (1u << 8)
+#define VG_EXE_OVERLAY (1u << 9) /* on an overlay file system */
+#define VG_EXE_UPPER (1u << 10)  /* ... and in its upper layer: written or
+				  * copied up since the overlay was made */
+#define VG_EXE_MEMFD (1u << 11)  /* a memfd_create() file: in memory, in
+				  * no directory */
+
 struct vg_ev_exit {
 	struct vg_ev_hdr h;
 	__u32 exit_code;   /* status as wait(2) reports it */

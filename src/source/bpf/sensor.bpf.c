@@ -26,6 +26,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define AT_REMOVEDIR 0x200
 #define FMODE_CREATED 0x100000 /* include/linux/fs.h */
 #define SIGNAL_GROUP_EXIT 0x00000004 /* include/linux/sched/signal.h */
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630 /* include/uapi/linux/magic.h */
+#define TMPFS_MAGIC 0x01021994
+#define HUGETLBFS_MAGIC 0x958458f6
 
 /* Set by user space, live: the skeleton maps .bss. */
 volatile __u64 vg_type_mask;
@@ -515,6 +518,43 @@ static long args_chunk(__u64 i, void *vctx)
 	return 0;
 }
 
+/*
+ * Where the executed file lives, as VG_EXE_* flags, from its inode:
+ *   - overlay: an overlay inode is the vfs_inode of a struct ovl_inode,
+ *     followed by its __upperdentry (fs/overlayfs/ovl_entry.h, the same
+ *     since 4.13), non-NULL when the file is in the upper layer. That
+ *     struct is the overlay module's, not in vmlinux's BTF: the field is
+ *     found by the size of struct inode, which CO-RE relocates;
+ *   - memfd: memfd_create() makes a file on the kernel's internal shmem
+ *     (or hugetlbfs) mount, unlinked (no name in any directory), its
+ *     dentry named "memfd:NAME".
+ */
+static __always_inline __u32 exe_origin(struct file *f)
+{
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	unsigned long magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	__u32 flags = VG_EXE_KNOWN;
+
+	if (magic == OVERLAYFS_SUPER_MAGIC) {
+		struct dentry *upper = NULL;
+
+		flags |= VG_EXE_OVERLAY;
+		bpf_probe_read_kernel(&upper, sizeof(upper),
+				      (char *)ino + bpf_core_type_size(struct inode));
+		if (upper)
+			flags |= VG_EXE_UPPER;
+	} else if ((magic == TMPFS_MAGIC || magic == HUGETLBFS_MAGIC) &&
+		   BPF_CORE_READ(ino, __i_nlink) == 0) {
+		char name[8] = {};
+
+		bpf_probe_read_kernel(name, 6, BPF_CORE_READ(f, f_path.dentry, d_name.name));
+		if (name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' &&
+		    name[4] == 'd' && name[5] == ':')
+			flags |= VG_EXE_MEMFD;
+	}
+	return flags;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 	     struct linux_binprm *bprm)
@@ -523,7 +563,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 	struct scratch *s;
 	struct pathbuf *pb;
 	struct vg_ev_exec *e;
-	__u32 pos, flags = 0, off;
+	__u32 pos, flags = 0, off, origin;
 	__u64 arg_start, arg_end, args_len, sent, seq;
 	long n;
 
@@ -546,10 +586,22 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 	e->filename_len = n > 0 && n <= VG_PATH_MAX ? (__u32)n : 0;
 	pos += e->filename_len;
 
-	off = walk_path(t, BPF_CORE_READ(bprm, file, f_path.dentry),
-			BPF_CORE_READ(bprm, file, f_path.mnt), pb->path, &flags);
-	e->exe_len = append_walked(s->rec, pos, pb->path, off);
-	e->exe_flags = flags;
+	origin = exe_origin(BPF_CORE_READ(bprm, file));
+	if (origin & VG_EXE_MEMFD) {
+		/* in no directory: its name, "memfd:NAME", as Falco and
+		 * /proc/PID/exe say it (less " (deleted)") */
+		n = pos <= SCRATCH_SIZE / 2 - VG_PATH_MAX
+			    ? bpf_probe_read_kernel_str(
+				      &s->rec[BOUND(pos, SCRATCH_SIZE / 2 - 1)], 256,
+				      BPF_CORE_READ(bprm, file, f_path.dentry, d_name.name))
+			    : -1;
+		e->exe_len = n > 0 && n <= 256 ? (__u32)n : 0;
+	} else {
+		off = walk_path(t, BPF_CORE_READ(bprm, file, f_path.dentry),
+				BPF_CORE_READ(bprm, file, f_path.mnt), pb->path, &flags);
+		e->exe_len = append_walked(s->rec, pos, pb->path, off);
+	}
+	e->exe_flags = flags | origin;
 	pos += e->exe_len;
 
 	arg_start = BPF_CORE_READ(t, mm, arg_start);
