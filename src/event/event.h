@@ -57,7 +57,8 @@ enum vg_event_type {
 struct vg_event_type_info {
 	uint32_t type;
 	const char *name;    /* evt.type, --event, subscriptions, filters */
-	const char *aliases; /* Falco's names that mean it, space-separated */
+	const char *aliases; /* other names of it, space-separated (Falco's
+			      * syscall names: vg_event_syscalls) */
 	bool std;            /* served by the daemon, filters and rules */
 	/* std, but only when named (--event, evt.type in a filter or a
 	 * rule): not in "all" nor in what no choice means, since the kernel
@@ -70,7 +71,20 @@ struct vg_event_type_info {
 extern const struct vg_event_type_info vg_event_types[];
 extern const size_t vg_n_event_types;
 
-/* By name or alias (NULL: none). */
+/* Falco's names of the system calls vigil's types observe: each with its
+ * type and, where that type covers several calls (file), the file.action
+ * values (space-separated) that single this one out: "evt.type = rename"
+ * in a filter is "evt.type = file and file.action = rename". Those
+ * without actions are aliases of their type everywhere (--event too). */
+struct vg_event_syscall {
+	const char *name;
+	uint32_t type;
+	const char *actions;
+};
+extern const struct vg_event_syscall vg_event_syscalls[];
+extern const size_t vg_n_event_syscalls;
+
+/* By name, alias or syscall alias (NULL: none). */
 const struct vg_event_type_info *vg_event_type_find(const char *name);
 /* The name of @type ("?" for none). */
 const char *vg_event_type_name(uint32_t type);

@@ -6,16 +6,16 @@
 
 /* Every table of event names in vigil is this one. */
 const struct vg_event_type_info vg_event_types[] = {
-	{ VG_E_EXEC, "exec", "execve execveat", true, false,
+	{ VG_E_EXEC, "exec", NULL, true, false,
 	  "a program started: filename, exe, the whole argv" },
-	{ VG_E_EXIT, "exit", "exit_group procexit", true, false,
+	{ VG_E_EXIT, "exit", NULL, true, false,
 	  "a process ended: its code, or the signal" },
-	{ VG_E_FORK, "fork", "clone clone3 vfork", true, false,
+	{ VG_E_FORK, "fork", NULL, true, false,
 	  "a process made (with --event thread, threads too)" },
-	{ VG_E_OPEN, "open", "openat openat2 creat", true, false,
+	{ VG_E_OPEN, "open", NULL, true, false,
 	  "open, openat, openat2, creat: path, flags, fd or errno" },
 	{ VG_E_CONNECT, "connect", NULL, true, false, "connect: addresses, result" },
-	{ VG_E_ACCEPT, "accept", "accept4", true, false, "accept: the peer, the new fd" },
+	{ VG_E_ACCEPT, "accept", NULL, true, false, "accept: the peer, the new fd" },
 	{ VG_E_BIND, "bind", NULL, true, false, "bind: the address" },
 	{ VG_E_LISTEN, "listen", NULL, true, false, "listen: the address, backlog" },
 	{ VG_E_FILE, "file", NULL, true, false,
@@ -27,9 +27,9 @@ const struct vg_event_type_info vg_event_types[] = {
 	  "ptrace: the request, the target (only when named)" },
 	{ VG_E_SOCKET, "socket", NULL, true, true,
 	  "socket: family, type, protocol, the fd (only when named)" },
-	{ VG_E_DUP, "dup", "dup2 dup3", true, true,
+	{ VG_E_DUP, "dup", NULL, true, true,
 	  "dup, dup2, dup3: the fds, what the file is (only when named)" },
-	{ VG_E_SEND, "send", "sendto sendmsg", true, true,
+	{ VG_E_SEND, "send", NULL, true, true,
 	  "sendto, sendmsg: the socket, where to, bytes (only when named)" },
 	{ VG_E_SYSCALL, "syscall", NULL, false, false,
 	  "syscall:NR, raw enter and exit of a syscall number" },
@@ -41,6 +41,32 @@ const struct vg_event_type_info vg_event_types[] = {
 	  "events that could not be delivered, counted (to everyone)" },
 };
 const size_t vg_n_event_types = sizeof(vg_event_types) / sizeof(vg_event_types[0]);
+
+const struct vg_event_syscall vg_event_syscalls[] = {
+	{ "execve", VG_E_EXEC, NULL },     { "execveat", VG_E_EXEC, NULL },
+	{ "openat", VG_E_OPEN, NULL },     { "openat2", VG_E_OPEN, NULL },
+	{ "creat", VG_E_OPEN, NULL },      { "clone", VG_E_FORK, NULL },
+	{ "clone3", VG_E_FORK, NULL },     { "vfork", VG_E_FORK, NULL },
+	{ "exit_group", VG_E_EXIT, NULL }, { "procexit", VG_E_EXIT, NULL },
+	{ "accept4", VG_E_ACCEPT, NULL },
+	{ "dup2", VG_E_DUP, NULL },        { "dup3", VG_E_DUP, NULL },
+	{ "sendto", VG_E_SEND, NULL },     { "sendmsg", VG_E_SEND, NULL },
+	/* the file event: vigil reports the changes that succeeded, so a
+	 * rule on a failed unlink sees nothing (Falco sees the attempt) */
+	{ "rename", VG_E_FILE, "rename" }, { "renameat", VG_E_FILE, "rename" },
+	{ "renameat2", VG_E_FILE, "rename" },
+	{ "mkdir", VG_E_FILE, "mkdir" },   { "mkdirat", VG_E_FILE, "mkdir" },
+	{ "unlink", VG_E_FILE, "delete" }, { "unlinkat", VG_E_FILE, "delete rmdir" },
+	{ "rmdir", VG_E_FILE, "rmdir" },
+	{ "link", VG_E_FILE, "link" },     { "linkat", VG_E_FILE, "link" },
+	{ "symlink", VG_E_FILE, "symlink" }, { "symlinkat", VG_E_FILE, "symlink" },
+	{ "chmod", VG_E_FILE, "chmod" },   { "fchmod", VG_E_FILE, "chmod" },
+	{ "fchmodat", VG_E_FILE, "chmod" }, { "fchmodat2", VG_E_FILE, "chmod" },
+	{ "chown", VG_E_FILE, "chown" },   { "lchown", VG_E_FILE, "chown" },
+	{ "fchown", VG_E_FILE, "chown" },  { "fchownat", VG_E_FILE, "chown" },
+	{ "truncate", VG_E_FILE, "truncate" }, { "ftruncate", VG_E_FILE, "truncate" },
+};
+const size_t vg_n_event_syscalls = sizeof(vg_event_syscalls) / sizeof(vg_event_syscalls[0]);
 
 /* Whether @name is one of the space-separated words of @list. */
 static bool in_list(const char *list, const char *name)
@@ -67,6 +93,13 @@ const struct vg_event_type_info *vg_event_type_find(const char *name)
 		if (strcmp(vg_event_types[i].name, name) == 0 ||
 		    in_list(vg_event_types[i].aliases, name))
 			return &vg_event_types[i];
+	/* a syscall that is the whole of its type (not "rename": a part
+	 * of the file event) */
+	for (size_t i = 0; i < vg_n_event_syscalls; i++)
+		if (!vg_event_syscalls[i].actions && strcmp(vg_event_syscalls[i].name, name) == 0)
+			for (size_t k = 0; k < vg_n_event_types; k++)
+				if (vg_event_types[k].type == vg_event_syscalls[i].type)
+					return &vg_event_types[k];
 	return NULL;
 }
 

@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 
 #include "base/util.h"
+#include "event/event.h"
 
 /* ---- fields ----------------------------------------------------------- */
 
@@ -210,46 +211,6 @@ static const struct {
 	{ "proc.vpgid", "vigil reads no process groups" },
 	{ "proc.is_vpgid_leader", "vigil reads no process groups" },
 	{ "proc.is_sid_leader", "vigil reads a process's session only as its leader's name (proc.sname)" },
-};
-
-/* vigil's event type names, and the Falco names that mean the same. */
-static const char *const ev_types[] = {
-	"exec", "exit", "fork", "open", "connect", "accept", "bind",
-	"listen", "syscall", "tp", "lost", "container", "file", "alert",
-	"ptrace", "socket", "dup", "send",
-};
-
-/*
- * A Falco syscall name, the vigil type that observes it and, where that
- * type covers several syscalls, the file.action values (space-separated)
- * that single this one out: "evt.type = rename" compiles to
- * "(evt.type = file and file.action = rename)".
- */
-static const struct {
-	const char *from, *to, *actions;
-} ev_aliases[] = {
-	{ "execve", "exec", NULL },     { "execveat", "exec", NULL },
-	{ "openat", "open", NULL },     { "openat2", "open", NULL },
-	{ "creat", "open", NULL },      { "clone", "fork", NULL },
-	{ "clone3", "fork", NULL },     { "vfork", "fork", NULL },
-	{ "exit_group", "exit", NULL }, { "procexit", "exit", NULL },
-	{ "accept4", "accept", NULL },
-	{ "rename", "file", "rename" }, { "renameat", "file", "rename" },
-	{ "renameat2", "file", "rename" },
-	{ "mkdir", "file", "mkdir" },   { "mkdirat", "file", "mkdir" },
-	/* the file event: vigil reports the changes that succeeded, so a
-	 * rule on a failed unlink sees nothing (Falco sees the attempt) */
-	{ "unlink", "file", "delete" }, { "unlinkat", "file", "delete rmdir" },
-	{ "rmdir", "file", "rmdir" },
-	{ "link", "file", "link" },     { "linkat", "file", "link" },
-	{ "symlink", "file", "symlink" }, { "symlinkat", "file", "symlink" },
-	{ "chmod", "file", "chmod" },   { "fchmod", "file", "chmod" },
-	{ "fchmodat", "file", "chmod" }, { "fchmodat2", "file", "chmod" },
-	{ "chown", "file", "chown" },   { "lchown", "file", "chown" },
-	{ "fchown", "file", "chown" },  { "fchownat", "file", "chown" },
-	{ "truncate", "file", "truncate" }, { "ftruncate", "file", "truncate" },
-	{ "dup2", "dup", NULL },        { "dup3", "dup", NULL },
-	{ "sendto", "send", NULL },     { "sendmsg", "send", NULL },
 };
 
 /* Falco syscall names vigil does not trace, and why. */
@@ -942,9 +903,15 @@ static bool lit_is(const struct parser *ps, const struct lit *l, const char *s)
 	return strlen(s) == l->len && memcmp(ps->pool + l->s, s, l->len) == 0;
 }
 
+/* The type name of vg_event_syscalls[@n - 1]. */
+static const char *alias_type(int64_t n)
+{
+	return vg_event_type_name(vg_event_syscalls[n - 1].type);
+}
+
 /* Turn the evt.type name at @l, the last string of the pool, into
- * vigil's. l->n becomes 1 + the row of ev_aliases[] for an alias with
- * file actions. Returns 1, 0 for a name unknown, -EINVAL (said) for a
+ * vigil's. l->n becomes 1 + the row of vg_event_syscalls[] for a
+ * syscall with file actions. Returns 1, 0 for a name unknown, -EINVAL (said) for a
  * syscall vigil does not trace. */
 static int canonical_type(struct parser *ps, struct lit *l, size_t vpos)
 {
@@ -952,13 +919,13 @@ static int canonical_type(struct parser *ps, struct lit *l, size_t vpos)
 	char b[SHOWN_MAX + 1];
 	size_t n;
 
-	for (size_t i = 0; i < VG_ARRAY_SIZE(ev_types) && !to; i++)
-		if (lit_is(ps, l, ev_types[i]))
-			to = ev_types[i];
-	for (size_t i = 0; i < VG_ARRAY_SIZE(ev_aliases) && !to; i++)
-		if (lit_is(ps, l, ev_aliases[i].from)) {
-			to = ev_aliases[i].to;
-			if (ev_aliases[i].actions)
+	for (size_t i = 0; i < vg_n_event_types && !to; i++)
+		if (lit_is(ps, l, vg_event_types[i].name))
+			to = vg_event_types[i].name;
+	for (size_t i = 0; i < vg_n_event_syscalls && !to; i++)
+		if (lit_is(ps, l, vg_event_syscalls[i].name)) {
+			to = vg_event_type_name(vg_event_syscalls[i].type);
+			if (vg_event_syscalls[i].actions)
 				l->n = (int64_t)i + 1;
 		}
 	for (size_t i = 0; i < VG_ARRAY_SIZE(ev_refused) && !to; i++)
@@ -1373,7 +1340,7 @@ static int expand_types(struct parser *ps, struct node *nd)
 {
 	size_t n = nd->n_lits, at = ps->n_nodes, n_plain = 0, n_groups = 0;
 	struct lit *tmp = malloc(n * sizeof(*tmp));
-	const char *groups[VG_ARRAY_SIZE(ev_aliases)];
+	const char *groups[64]; /* a type each, at most: types are bits of 64 */
 	struct node cmp = *nd;
 	int r = 0;
 
@@ -1389,7 +1356,7 @@ static int expand_types(struct parser *ps, struct node *nd)
 			n_plain++;
 			continue;
 		}
-		to = ev_aliases[tmp[k].n - 1].to;
+		to = alias_type(tmp[k].n);
 		for (g = 0; g < n_groups && strcmp(groups[g], to); g++)
 			;
 		if (g == n_groups)
@@ -1430,9 +1397,9 @@ static int expand_types(struct parser *ps, struct node *nd)
 		for (size_t k = 0; r == 0 && k < n; k++) {
 			const char *p;
 
-			if (!tmp[k].n || strcmp(ev_aliases[tmp[k].n - 1].to, groups[g]))
+			if (!tmp[k].n || strcmp(alias_type(tmp[k].n), groups[g]))
 				continue;
-			for (p = ev_aliases[tmp[k].n - 1].actions; r == 0 && *p;) {
+			for (p = vg_event_syscalls[tmp[k].n - 1].actions; r == 0 && *p;) {
 				size_t w = strcspn(p, " "), j;
 
 				for (j = a.lit; j < ps->n_lits; j++)
