@@ -35,17 +35,14 @@ rounds=${3:-5}
 reps=${REPS:-5}
 target=0.50
 
-die() { echo "bench-diff: $*" >&2; exit 2; }
-
-isnum() { [[ $1 =~ ^[0-9]+$ ]]; }
+# shellcheck source=lib.sh
+. "$here/lib.sh" bench-diff
 isnum "$n_files" || die "N_FILES must be a number, got '$n_files'"
-isnum "$rounds" || die "ROUNDS must be a number, got '$rounds'"
 isnum "$reps" || die "REPS must be a number, got '$reps'"
-(( rounds >= 3 )) || die "ROUNDS must be at least 3 (got $rounds)"
+bench_check_rounds
 (( reps >= 1 )) || die "REPS must be at least 1"
 (( n_files >= 100 && n_files <= 1000000 )) || die "N_FILES must be 100 to 1000000"
-[[ -f $vigil && -x $vigil ]] || die "vigil binary not found or not executable: $vigil"
-vigil=$(realpath -- "$vigil")
+bench_check_vigil
 
 if (( EUID != 0 )); then
         echo "bench-diff: needs root (docker, and the container's layers); skipped"

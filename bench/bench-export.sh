@@ -113,13 +113,12 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 vigil=${1:-$here/../build/vigil}
 rounds=${2:-${ROUNDS:-3}}
 
-die() { echo "bench-export: $*" >&2; exit 2; }
+# shellcheck source=lib.sh
+. "$here/lib.sh" bench-export
+# progress to stderr: stdout is the report
 say() { echo "bench-export: $*" >&2; }
-isnum() { [[ $1 =~ ^[0-9]+$ ]]; }
-
-isnum "$rounds" && (( rounds >= 3 )) || die "ROUNDS must be a number, at least 3 (got '$rounds')"
-[[ -f $vigil && -x $vigil ]] || die "vigil binary not found or not executable: $vigil"
-vigil=$(realpath -- "$vigil")
+bench_check_rounds
+bench_check_vigil
 if (( EUID != 0 )); then
 	echo "bench-export: needs root (the daemon's eBPF sensor); skipped"
 	exit 0

@@ -34,17 +34,14 @@ rounds=${3:-5}
 reps=${REPS:-5}
 target=0.50
 
-die() { echo "bench-pid: $*" >&2; exit 2; }
-
-isnum() { [[ $1 =~ ^[0-9]+$ ]]; }
+# shellcheck source=lib.sh
+. "$here/lib.sh" bench-pid
 isnum "$n_extra" || die "N_EXTRA must be a number, got '$n_extra'"
-isnum "$rounds" || die "ROUNDS must be a number, got '$rounds'"
 isnum "$reps" || die "REPS must be a number, got '$reps'"
-(( rounds >= 3 )) || die "ROUNDS must be at least 3 (got $rounds)"
+bench_check_rounds
 (( reps >= 1 )) || die "REPS must be at least 1"
 (( n_extra <= 20000 )) || die "N_EXTRA is capped at 20000"
-[[ -f $vigil && -x $vigil ]] || die "vigil binary not found or not executable: $vigil"
-vigil=$(realpath -- "$vigil")
+bench_check_vigil
 command -v ps >/dev/null || die "ps (procps) is not installed"
 
 wall0=$EPOCHREALTIME

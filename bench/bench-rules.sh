@@ -70,17 +70,11 @@ workload_timeout=${WORKLOAD_TIMEOUT:-300}
 attach_timeout=60
 stop_timeout=30
 
-die() { echo "bench-rules: $*" >&2; exit 2; }
-say() { echo "bench-rules: $*"; }
-isnum() { [[ $1 =~ ^[0-9]+$ ]]; }
-
-isnum "$rounds" || die "ROUNDS must be a number, got '$rounds'"
-(( rounds >= 3 )) || die "ROUNDS must be at least 3 (got $rounds)"
-if ! isnum "$workload_timeout" || (( workload_timeout == 0 )); then
-        die "WORKLOAD_TIMEOUT must be a positive number of seconds"
-fi
-[[ -f $vigil && -x $vigil ]] || die "vigil binary not found or not executable: $vigil"
-vigil=$(realpath -- "$vigil")
+# shellcheck source=lib.sh
+. "$here/lib.sh" bench-rules
+bench_check_rounds
+bench_check_workload_timeout
+bench_check_vigil
 read -r -a rule_files <<<"${RULES:-$here/../tests/fixtures/falco/falco_rules.yaml}"
 for f in "${rule_files[@]}"; do
         [[ -r $f ]] || die "rule file not readable: $f"

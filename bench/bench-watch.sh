@@ -105,17 +105,11 @@ attach_timeout=30
 stop_timeout=30
 audit_key=vigil_bench
 
-die() { echo "bench-watch: $*" >&2; exit 2; }
-say() { echo "bench-watch: $*"; }
-
-isnum() { [[ $1 =~ ^[0-9]+$ ]]; }
-isnum "$rounds" || die "ROUNDS must be a number, got '$rounds'"
-(( rounds >= 3 )) || die "ROUNDS must be at least 3 (got $rounds)"
-if ! isnum "$workload_timeout" || (( workload_timeout == 0 )); then
-        die "WORKLOAD_TIMEOUT must be a positive number of seconds"
-fi
-[[ -f $vigil && -x $vigil ]] || die "vigil binary not found or not executable: $vigil"
-vigil=$(realpath -- "$vigil")
+# shellcheck source=lib.sh
+. "$here/lib.sh" bench-watch
+bench_check_rounds
+bench_check_workload_timeout
+bench_check_vigil
 
 all_workloads=(exec open connect getppid)
 all_tools=(vigil vigil-audit execsnoop opensnoop bpftrace auditd tp-empty tp-min)
