@@ -22,6 +22,11 @@ for t in cgroup:cgroup proc-stat:stat proc-status:status podlist: state: bolt: p
 		mkdir -p "$B/corpus-record"
 		cp tests/fixtures/recordings/*.rec "$B/corpus-record/"
 		dirs=("$B/corpus-record") max_len=65536
+	elif [ "$target" = rules ]; then
+		# the committed corpus, and the rule files the tests load
+		mkdir -p "$B/corpus-rules"
+		cp tests/fixtures/falco/falco_rules.yaml tests/fixtures/rules/*.yaml "$B/corpus-rules/"
+		dirs=("$B/corpus-rules" "$corpus") max_len=65536
 	else
 		mkdir -p "$B/corpus-$target"
 		dirs=("$B/corpus-$target" "$corpus") max_len=65536
