@@ -490,7 +490,7 @@ static int daemon_validate(struct daemon_conf *d, bool quiet)
 static int daemon_rules(const struct daemon_conf *d, const char *what,
 			struct vg_ruleset **ret)
 {
-	size_t acc = 0, ref = 0, skip = 0, off = 0;
+	struct vg_rules_tally t;
 	struct vg_ruleset *rs;
 
 	*ret = NULL;
@@ -504,13 +504,8 @@ static int daemon_rules(const struct daemon_conf *d, const char *what,
 	for (size_t i = 0; i < vg_ruleset_count(rs); i++) {
 		const struct vg_rule *r = vg_ruleset_rule(rs, i);
 
-		if (!r->enabled) {
-			off++;
+		if (!r->enabled)
 			continue;
-		}
-		acc += r->status == VG_RULE_ACCEPTED;
-		ref += r->status == VG_RULE_REFUSED;
-		skip += r->status == VG_RULE_SKIPPED;
 		if (r->status != VG_RULE_ACCEPTED)
 			cli_log(CLI_LOG_INFO, "rule '%s' (%s:%d) %s: %s", r->name,
 				r->file ? r->file : "?", r->line,
@@ -522,19 +517,21 @@ static int daemon_rules(const struct daemon_conf *d, const char *what,
 	}
 	if (*vg_ruleset_notes(rs))
 		cli_log(CLI_LOG_DEBUG, "rules: %s", vg_ruleset_notes(rs));
-	if (ref || skip)
+	vg_ruleset_tally(rs, &t);
+	if (t.refused || t.skipped)
 		cli_log(CLI_LOG_WARNING, "rules: of the enabled rules, %zu refused and "
-			"%zu skipped (another source)%s", ref, skip,
+			"%zu skipped (another source)%s", t.refused, t.skipped,
 			cli_log_enabled(CLI_LOG_INFO) ? ": the reasons above"
 						      : "; --log-level info says why");
-	if (!acc) {
+	if (!t.accepted) {
 		cli_error("%s--rules: no enabled rule that vigil evaluates (vigil "
 			  "rules check says why)", what);
 		vg_ruleset_free(rs);
 		return EXIT_USAGE;
 	}
 	cli_log(CLI_LOG_INFO, "rules: %zu accepted, %zu refused, %zu skipped, %zu "
-		"disabled, from %zu file%s", acc, ref, skip, off, d->n_rules,
+		"disabled, from %zu file%s", t.accepted, t.refused, t.skipped, t.disabled,
+		d->n_rules,
 		d->n_rules == 1 ? "" : "s");
 	*ret = rs;
 	return 0;

@@ -804,29 +804,23 @@ int cmd_watch(int argc, char **argv)
 		r = EXIT_OK;
 	}
 	if (n_rule_files) {
-		size_t acc = 0, ref = 0, skip = 0;
+		struct vg_rules_tally t;
 
 		if (!(w.rules = cli_rules_load(rule_files, n_rule_files))) {
 			r = EXIT_USAGE;
 			goto out;
 		}
-		for (size_t i = 0; i < vg_ruleset_count(w.rules); i++) {
-			const struct vg_rule *rule = vg_ruleset_rule(w.rules, i);
-
-			acc += rule->status == VG_RULE_ACCEPTED && rule->enabled;
-			ref += rule->status == VG_RULE_REFUSED && rule->enabled;
-			skip += rule->status == VG_RULE_SKIPPED && rule->enabled;
-		}
-		if (ref || skip)
+		vg_ruleset_tally(w.rules, &t);
+		if (t.refused || t.skipped)
 			fprintf(stderr, "%s: warning: of the enabled rules, %zu refused and "
 				"%zu skipped (another source): vigil rules check says why\n",
-				program_name, ref, skip);
-		if (!acc) {
+				program_name, t.refused, t.skipped);
+		if (!t.accepted) {
 			r = cli_usage_error("watch", "--rules: no enabled rule that vigil "
 					    "evaluates (vigil rules check says why)");
 			goto out;
 		}
-		fprintf(stderr, "%s: %zu rules\n", program_name, acc);
+		fprintf(stderr, "%s: %zu rules\n", program_name, t.accepted);
 		if (!(w.alert_pr = vg_printer_new(cli.output))) {
 			r = EXIT_PARTIAL;
 			goto out;

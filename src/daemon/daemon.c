@@ -550,22 +550,15 @@ static void rules_emit(struct vg_sink *sk, const char *line, size_t len,
 static void count_rules(struct vg_daemon *d)
 {
 	struct vg_daemon_rules_stats *st = &d->rst;
+	struct vg_rules_tally t;
 
+	vg_ruleset_tally(d->rules, &t);
 	st->loaded = d->rules != NULL;
-	st->rules = st->accepted = st->refused = st->skipped = st->disabled = 0;
-	for (size_t i = 0; d->rules && i < vg_ruleset_count(d->rules); i++) {
-		const struct vg_rule *r = vg_ruleset_rule(d->rules, i);
-
-		st->rules++;
-		if (!r->enabled)
-			st->disabled++;
-		else if (r->status == VG_RULE_ACCEPTED)
-			st->accepted++;
-		else if (r->status == VG_RULE_REFUSED)
-			st->refused++;
-		else
-			st->skipped++;
-	}
+	st->rules = t.rules;
+	st->accepted = t.accepted;
+	st->refused = t.refused;
+	st->skipped = t.skipped;
+	st->disabled = t.disabled;
 }
 
 int vg_daemon_set_rules(struct vg_daemon *d, struct vg_ruleset *rs, char *err,

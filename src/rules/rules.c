@@ -252,6 +252,23 @@ const struct vg_rule *vg_ruleset_rule(const struct vg_ruleset *rs, size_t i)
 	return i < rs->n_rules ? rs->rules[i] : NULL;
 }
 
+void vg_ruleset_tally(const struct vg_ruleset *rs, struct vg_rules_tally *ret)
+{
+	*ret = (struct vg_rules_tally){ .rules = rs ? rs->n_rules : 0 };
+	for (size_t i = 0; rs && i < rs->n_rules; i++) {
+		const struct vg_rule *r = rs->rules[i];
+
+		if (!r->enabled)
+			ret->disabled++;
+		else if (r->status == VG_RULE_ACCEPTED)
+			ret->accepted++;
+		else if (r->status == VG_RULE_REFUSED)
+			ret->refused++;
+		else
+			ret->skipped++;
+	}
+}
+
 uint64_t vg_ruleset_type_mask(const struct vg_ruleset *rs)
 {
 	return rs->type_mask;

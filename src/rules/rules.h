@@ -130,6 +130,12 @@ int vg_ruleset_compile(struct vg_ruleset *rs);
 size_t vg_ruleset_count(const struct vg_ruleset *rs);
 const struct vg_rule *vg_ruleset_rule(const struct vg_ruleset *rs, size_t i);
 
+/* The rules by state: the disabled ones, and the enabled ones by status. */
+struct vg_rules_tally {
+	size_t rules, disabled, accepted, refused, skipped;
+};
+void vg_ruleset_tally(const struct vg_ruleset *rs, struct vg_rules_tally *ret);
+
 /* The event types the accepted, enabled rules can match (VG_E_BIT()s). */
 uint64_t vg_ruleset_type_mask(const struct vg_ruleset *rs);
 

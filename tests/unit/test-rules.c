@@ -326,6 +326,13 @@ static void check_file(const char *const *names, size_t n_names, size_t want_tot
 	       acc, vg_ruleset_count(rs));
 	assert_int_equal(vg_ruleset_count(rs), want_total);
 	assert_int_equal(acc, want_accepted);
+	struct vg_rules_tally t;
+
+	vg_ruleset_tally(rs, &t);
+	assert_int_equal(t.rules, want_total);
+	assert_int_equal(t.disabled + t.accepted + t.refused + t.skipped, want_total);
+	/* compile counts the accepted, disabled or not */
+	assert_true(t.accepted <= (size_t)want_accepted);
 	for (size_t i = 0; i < vg_ruleset_count(rs); i++) {
 		const struct vg_rule *r = vg_ruleset_rule(rs, i);
 
