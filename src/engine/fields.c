@@ -85,7 +85,6 @@ static int join_args(struct getter *g, const char *name, const char *args,
 	return 1;
 }
 
-
 /* The event's result, where it has one. */
 static bool result_of(const struct vg_event *e, int64_t *ret)
 {
